@@ -1,0 +1,42 @@
+/**
+ * The one mapping from provider errors to Temporal failures (DESIGN.md "Rules of the house").
+ *
+ * `type` is the error class name; 4xx and schema failures are non-retryable; 408/429/5xx and
+ * transport failures are retryable, with `nextRetryDelay` taken from `Retry-After`.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { ProviderError } from '../providers/errors.js';
+
+/** Converts any error thrown by a provider call into what an activity should throw. */
+export function toApplicationFailure(err: unknown): unknown {
+  if (!(err instanceof ProviderError)) return err;
+  const details = [
+    {
+      platform: err.platform,
+      alias: err.alias,
+      status: err.status,
+      code: err.code,
+      detail: err.detail,
+      requestId: err.requestId,
+      retryAfterSeconds: err.retryAfterSeconds,
+    },
+  ];
+  return ApplicationFailure.create({
+    type: err.name,
+    message: err.message,
+    nonRetryable: !err.retryable,
+    details,
+    nextRetryDelay:
+      err.retryable && err.retryAfterSeconds !== undefined ? `${Math.round(err.retryAfterSeconds * 1000)} ms` : undefined,
+    cause: err,
+  });
+}
+
+/** Runs a provider call, rethrowing its error as an ApplicationFailure. */
+export async function mapFailures<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toApplicationFailure(err);
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The common contract every platform's session adapter implements. The `agentSession` workflow
+ * only ever talks to generic session activities (`src/activities/sessions/activities.ts`), which
+ * dispatch to one {@link SessionAdapter} per platform.
+ *
+ * Adapters are plain code over provider clients: no Temporal imports, so they can be tested
+ * against the sandbox directly.
+ */
+import type { CallOptions } from '../../providers/http.js';
+import type { ProviderRegistry } from '../../providers/registry.js';
+import type {
+  AgentSessionInput,
+  PendingInput,
+  SessionPlatform,
+  SessionRef,
+  SessionStatus,
+  TranscriptEntry,
+} from '../../workflows/agentSession/types.js';
+
+export type { AgentSessionInput, PendingInput, SessionPlatform, SessionRef, SessionStatus, TranscriptEntry };
+
+/** What creating a session returned. */
+export interface CreatedSession {
+  ref: SessionRef;
+  status: SessionStatus;
+  /** The platform's own status word, kept beside ours. */
+  platformStatus: string;
+}
+
+/** Where following left off; opaque to the workflow (an SSE event id, a message cursor, …). */
+export type FollowCursor = string | undefined;
+
+/** Limits for one follow call: return at a boundary or when a budget runs out. */
+export interface FollowBudget {
+  /** Return after this many platform events even without a boundary. */
+  maxEvents: number;
+  /** Return after this long even without a boundary. */
+  maxMs: number;
+  /** Poll interval floor for polling platforms. */
+  pollMs: number;
+}
+
+export interface FollowHooks {
+  /** Called with the newest cursor as events are consumed (the activity heartbeats it). */
+  progress(cursor: FollowCursor): void;
+  signal?: AbortSignal;
+}
+
+/** One batch of progress. */
+export interface FollowResult {
+  /** New transcript entries since the cursor, oldest first. */
+  entries: TranscriptEntry[];
+  cursor: FollowCursor;
+  status: SessionStatus;
+  platformStatus: string;
+  /** Set while the agent waits for a human answer. */
+  pendingInput?: PendingInput;
+  /** How many platform events this batch consumed (for the history-per-event figure). */
+  platformEvents: number;
+  /** Final answer or error text, when terminal. */
+  result?: string;
+  error?: string;
+}
+
+/** One platform's implementation of the session operations. Optional methods = not supported. */
+export interface SessionAdapter {
+  readonly platform: SessionPlatform;
+  /**
+   * Creates the platform session exactly once for `call.idempotencyKey`: send the key, and where
+   * the platform lets us, tag the session with it and look it up before creating.
+   */
+  create(input: AgentSessionInput, call: CallOptions): Promise<CreatedSession>;
+  /** Reads progress from `cursor` until a boundary (input request, terminal) or the budget. */
+  follow(ref: SessionRef, cursor: FollowCursor, budget: FollowBudget, hooks: FollowHooks): Promise<FollowResult>;
+  sendMessage?(ref: SessionRef, text: string, call: CallOptions): Promise<void>;
+  answerInput?(ref: SessionRef, requestId: string, response: unknown, call: CallOptions): Promise<void>;
+  /** Starts a new task in the same session (the previous one is terminal); returns the new ref. */
+  followUp?(ref: SessionRef, task: string, call: CallOptions): Promise<SessionRef>;
+  rename?(ref: SessionRef, name: string, call: CallOptions): Promise<void>;
+  setCallbacks?(ref: SessionRef, callbacks: unknown[], call: CallOptions): Promise<void>;
+  rewind?(ref: SessionRef, messageId: string, cleanMedia: boolean, call: CallOptions): Promise<void>;
+  /** Cancels on the platform; must be safe to call twice and on a terminal session. */
+  cancel(ref: SessionRef, call: CallOptions): Promise<void>;
+  /**
+   * Clean-up on every ending: release browsers, stop the session, export the transcript.
+   * Returns the exported transcript text when the platform has one (the activity stores it).
+   */
+  cleanup(ref: SessionRef, opts: { deleteOnPlatform: boolean }, call: CallOptions): Promise<{ exportedTranscript?: string }>;
+}
+
+export type AdapterFactory = (providers: ProviderRegistry) => SessionAdapter;

@@ -1,0 +1,217 @@
+/**
+ * Configuration from the environment, parsed with zod. A bad value stops start-up with one line
+ * naming the variable ({@link ConfigError}).
+ *
+ * Secrets (API keys, tokens) live only here, in the worker process: workflows name a credential
+ * alias and activities resolve it through {@link Credentials}.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { Platform } from './providers/errors.js';
+
+/** A configuration problem, reported as one line naming the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const url = z
+  .string()
+  .trim()
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http:// or https:// URL');
+
+const port = z.coerce.number().int().min(0).max(65535);
+const hostPort = z
+  .string()
+  .trim()
+  .regex(/^[^\s:/]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/, 'must be host:port (for example localhost:7233)');
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+/** Every variable Switchboard reads (besides per-alias credentials), with its rule. */
+const envSchema = z.object({
+  TEMPORAL_ADDRESS: hostPort.optional(),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: bool.optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_PROFILE: z.string().min(1).optional(),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  SWITCHBOARD_TASK_QUEUE: z.string().min(1).default('switchboard'),
+  SWITCHBOARD_DATA_DIR: z.string().min(1).default('.switchboard'),
+  SWITCHBOARD_ARTIFACT_DIR: z.string().min(1).optional(),
+  SWITCHBOARD_METRICS_PORT: port.optional(),
+  SWITCHBOARD_TEMPORAL_PORT: port.default(7233),
+  SWITCHBOARD_UI_PORT: port.default(8233),
+  SWITCHBOARD_SANDBOX_PORT: port.default(7380),
+  SWITCHBOARD_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  SWITCHBOARD_NOTIFY_WEBHOOK: url.optional(),
+  WEBAGENT_BASE_URL: url.optional(),
+  WEBAGENT_API_KEY: z.string().min(1).optional(),
+  WEBAGENT_PROJECT_ID: z.string().min(1).optional(),
+  ARCHASTRO_BASE_URL: url.optional(),
+  ARCHASTRO_API_KEY: z.string().min(1).optional(),
+  WYSEMATE_BASE_URL: url.optional(),
+  WYSEMATE_API_KEY: z.string().min(1).optional(),
+  WYSEMATE_CONFIG: z.string().min(1).optional(),
+  MIX_SERVER_URL: url.optional(),
+  MIX_API_KEY: z.string().min(1).optional(),
+  MYCEL_BASE_URL: url.optional(),
+});
+
+export type Env = z.output<typeof envSchema>;
+
+/** Environment variable prefix per platform. */
+export const PLATFORM_ENV: Record<Platform, { baseUrl: string; key: string }> = {
+  webagent: { baseUrl: 'WEBAGENT_BASE_URL', key: 'WEBAGENT_API_KEY' },
+  archastro: { baseUrl: 'ARCHASTRO_BASE_URL', key: 'ARCHASTRO_API_KEY' },
+  wysemate: { baseUrl: 'WYSEMATE_BASE_URL', key: 'WYSEMATE_API_KEY' },
+  mix: { baseUrl: 'MIX_SERVER_URL', key: 'MIX_API_KEY' },
+  mycel: { baseUrl: 'MYCEL_BASE_URL', key: 'MYCEL_TOKEN' },
+};
+
+/**
+ * Parses the environment. Empty strings count as unset (a blank line in an env file should not
+ * fail start-up). Throws {@link ConfigError} naming the first bad variable.
+ */
+export function parseEnv(raw: NodeJS.ProcessEnv = process.env): Env {
+  const cleaned = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
+  const res = envSchema.safeParse(cleaned);
+  if (!res.success) {
+    const issue = res.error.issues[0]!;
+    const variable = String(issue.path[0]);
+    const value = cleaned[variable];
+    const shown = value !== undefined && !/KEY|TOKEN|SECRET/.test(variable) ? ` (got "${value}")` : '';
+    throw new ConfigError(variable, `${issue.message}${shown}`);
+  }
+  return res.data;
+}
+
+/** An alias is a short name, never a secret: letters, digits, `-`, `_`. */
+export const aliasSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'credential alias must be 1-63 letters, digits, - or _');
+
+function aliasSuffix(alias: string): string {
+  return alias.toUpperCase().replace(/-/g, '_');
+}
+
+/** Settings read from a Wyse Mate `mate.yaml` (as the seed's `load_default_config` does). */
+export interface MateConfig {
+  api_key?: string;
+  base_url?: string;
+  timeout?: number;
+  user_agent?: string;
+}
+
+/**
+ * Reads `mate.yaml` the way the Wyse Mate SDK's `load_default_config` does: from the given path or
+ * `./mate.yaml`; a missing file yields undefined, a malformed one is an error.
+ * (Assumption: the seed names the file and its fields — api_key, base_url, timeout, user_agent —
+ * but not its search path.)
+ */
+export function loadMateConfig(path?: string): MateConfig | undefined {
+  const file = resolve(path ?? 'mate.yaml');
+  if (!existsSync(file)) {
+    if (path) throw new ConfigError('WYSEMATE_CONFIG', `file not found: ${file}`);
+    return undefined;
+  }
+  const parsed = z
+    .object({
+      api_key: z.string().optional(),
+      base_url: url.optional(),
+      timeout: z.number().positive().optional(),
+      user_agent: z.string().optional(),
+    })
+    .passthrough()
+    .safeParse(parseYaml(readFileSync(file, 'utf8')) ?? {});
+  if (!parsed.success) throw new ConfigError('WYSEMATE_CONFIG', `${file}: ${parsed.error.issues[0]!.path.join('.')} ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
+
+/** What a provider client needs to talk to one platform as one credential. */
+export interface PlatformEndpoint {
+  platform: Platform;
+  alias: string;
+  baseUrl: string;
+  secret?: string;
+  /** Web Agent only. */
+  projectId?: string;
+  timeoutMs?: number;
+  userAgent?: string;
+}
+
+/**
+ * Resolves credential aliases to secrets from the worker's environment:
+ * alias `default` → `WEBAGENT_API_KEY`; alias `ops` → `WEBAGENT_API_KEY_OPS`; Mycel → `MYCEL_TOKEN_<ALIAS>`.
+ */
+export class Credentials {
+  private readonly mate?: MateConfig;
+
+  constructor(
+    private readonly env: Env,
+    private readonly raw: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.mate = loadMateConfig(env.WYSEMATE_CONFIG);
+  }
+
+  baseUrl(platform: Platform): string | undefined {
+    switch (platform) {
+      case 'webagent':
+        return this.env.WEBAGENT_BASE_URL;
+      case 'archastro':
+        return this.env.ARCHASTRO_BASE_URL;
+      case 'wysemate':
+        return this.env.WYSEMATE_BASE_URL ?? this.mate?.base_url;
+      case 'mix':
+        return this.env.MIX_SERVER_URL;
+      case 'mycel':
+        return this.env.MYCEL_BASE_URL;
+    }
+  }
+
+  /** The variable that holds the secret for (platform, alias): shown in errors, never the value. */
+  variableFor(platform: Platform, alias: string): string {
+    const base = PLATFORM_ENV[platform].key;
+    if (platform === 'mycel') return `${base}_${aliasSuffix(alias)}`;
+    return alias === 'default' ? base : `${base}_${aliasSuffix(alias)}`;
+  }
+
+  secret(platform: Platform, alias: string): string | undefined {
+    const v = this.raw[this.variableFor(platform, alias)];
+    if (v) return v;
+    if (platform === 'wysemate' && alias === 'default') return this.mate?.api_key;
+    return undefined;
+  }
+
+  /** Everything needed to build a client; throws {@link ConfigError} when the platform is not configured. */
+  endpoint(platform: Platform, alias = 'default'): PlatformEndpoint {
+    const baseUrl = this.baseUrl(platform);
+    if (!baseUrl) throw new ConfigError(PLATFORM_ENV[platform].baseUrl, 'not set');
+    return {
+      platform,
+      alias,
+      baseUrl,
+      secret: this.secret(platform, alias),
+      projectId: platform === 'webagent' ? this.env.WEBAGENT_PROJECT_ID : undefined,
+      timeoutMs: platform === 'wysemate' && this.mate?.timeout ? this.mate.timeout * 1000 : undefined,
+      userAgent: platform === 'wysemate' ? this.mate?.user_agent : undefined,
+    };
+  }
+}

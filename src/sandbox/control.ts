@@ -1,0 +1,63 @@
+/**
+ * Typed client for the sandbox control API (`/_control/*`), used by tests, benchmarks and `npm start`.
+ */
+import { request } from 'undici';
+import type { Platform } from '../providers/errors.js';
+import type { ScriptStep } from './agent.js';
+import type { FaultRule, JournalEntry } from './framework.js';
+
+export interface JournalFilter {
+  platform?: Platform;
+  method?: string;
+  route?: string;
+  since?: number;
+}
+
+export class SandboxControl {
+  constructor(readonly origin: string) {}
+
+  private async call<T>(method: string, p: string, body?: unknown): Promise<T> {
+    const res = await request(`${this.origin}/_control/${p}`, {
+      method: method as 'GET',
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`sandbox control ${method} ${p}: ${res.statusCode} ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  /** Drops all platform state, faults, journal, custom scripts and keys. */
+  reset(): Promise<unknown> {
+    return this.call('POST', 'reset');
+  }
+
+  fault(rule: FaultRule): Promise<FaultRule> {
+    return this.call('POST', 'faults', rule);
+  }
+
+  clearFaults(): Promise<unknown> {
+    return this.call('DELETE', 'faults');
+  }
+
+  async journal(filter: JournalFilter = {}): Promise<JournalEntry[]> {
+    const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)] as [string, string]));
+    return (await this.call<{ entries: JournalEntry[] }>('GET', `journal?${q}`)).entries;
+  }
+
+  clearJournal(): Promise<unknown> {
+    return this.call('DELETE', 'journal');
+  }
+
+  script(name: string, steps: ScriptStep[]): Promise<unknown> {
+    return this.call('POST', 'scripts', { name, steps });
+  }
+
+  addKey(platform: Platform, key: string, identity = 'default'): Promise<unknown> {
+    return this.call('POST', 'keys', { platform, key, identity });
+  }
+
+  health(): Promise<{ ok: boolean; platforms: Platform[] }> {
+    return this.call('GET', 'health');
+  }
+}

@@ -1,0 +1,12 @@
+import type { PlatformSim } from '../framework.js';
+import type { SandboxContext } from '../server.js';
+import { createArchAstroSim } from './archastro.js';
+import { createMixSim } from './mix.js';
+import { createMycelSim } from './mycel.js';
+import { createWebAgentSim } from './webagent.js';
+import { createWyseMateSim } from './wysemate.js';
+
+/** One simulator per platform, each under its own URL prefix. */
+export function createPlatformSims(ctx: SandboxContext): PlatformSim[] {
+  return [createWebAgentSim(ctx), createArchAstroSim(ctx), createWyseMateSim(ctx), createMixSim(ctx), createMycelSim(ctx)];
+}

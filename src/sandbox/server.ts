@@ -1,0 +1,170 @@
+/**
+ * The sandbox HTTP server: the five platform simulators plus the control API, on 127.0.0.1.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PLATFORMS, type Platform } from '../providers/errors.js';
+import { ScriptBook, type ScriptStep } from './agent.js';
+import { type FaultRule, SandboxCore } from './framework.js';
+import { createPlatformSims } from './platforms/index.js';
+
+/** Which credential each platform accepts, and whose it is. */
+export class KeyRing {
+  private keys = new Map<string, string>();
+
+  constructor() {
+    this.reset();
+  }
+
+  /** The key every platform accepts out of the box (alias `default`). */
+  static defaultKey(platform: Platform): string {
+    return `sb_${platform}_default`;
+  }
+
+  add(platform: Platform, key: string, identity: string): void {
+    this.keys.set(`${platform} ${key}`, identity);
+  }
+
+  identity(platform: Platform, key: string | undefined): string | undefined {
+    return key ? this.keys.get(`${platform} ${key}`) : undefined;
+  }
+
+  reset(): void {
+    this.keys.clear();
+    for (const p of PLATFORMS) this.add(p, KeyRing.defaultKey(p), 'default');
+  }
+}
+
+/** Shared state handed to every platform simulator. */
+export interface SandboxContext {
+  keys: KeyRing;
+  scripts: ScriptBook;
+  /** Milliseconds per scripted agent step. */
+  tickMs: number;
+}
+
+export interface SandboxOptions {
+  /** @default 0 (any free port) */
+  port?: number;
+  /** @default 20 */
+  tickMs?: number;
+}
+
+export interface RunningSandbox {
+  server: Server;
+  core: SandboxCore;
+  ctx: SandboxContext;
+  port: number;
+  /** `http://127.0.0.1:PORT` */
+  origin: string;
+  /** Base URL of one platform: `http://127.0.0.1:PORT/<platform>`. */
+  baseUrl(platform: Platform): string;
+  close(): Promise<void>;
+}
+
+/** Starts the sandbox on 127.0.0.1. */
+export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSandbox> {
+  const ctx: SandboxContext = { keys: new KeyRing(), scripts: new ScriptBook(), tickMs: opts.tickMs ?? 20 };
+  const core = new SandboxCore();
+  const sims = createPlatformSims(ctx);
+  for (const sim of sims) core.register(sim);
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      void (async () => {
+        try {
+          if (url.pathname.startsWith('/_control/')) return control(url, req.method ?? 'GET', raw, res);
+          if (!(await core.handle(req, res, url, raw))) {
+            res.writeHead(404, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ error: `unknown platform prefix in ${url.pathname}` }));
+          }
+        } catch (err) {
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: String(err) }));
+        }
+      })();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+
+  function control(url: URL, method: string, raw: string, res: import('node:http').ServerResponse): void {
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    let body: any = {};
+    try {
+      body = raw ? JSON.parse(raw) : {};
+    } catch {
+      return json(400, { error: 'body is not JSON' });
+    }
+    const what = url.pathname.slice('/_control/'.length);
+    if (what === 'health') return json(200, { ok: true, platforms: core.platforms() });
+    if (what === 'reset' && method === 'POST') {
+      core.reset();
+      ctx.keys.reset();
+      ctx.scripts.reset();
+      return json(200, { ok: true });
+    }
+    if (what === 'faults' && method === 'POST') return json(200, core.addFault(body as FaultRule));
+    if (what === 'faults' && method === 'DELETE') {
+      core.clearFaults();
+      return json(200, { ok: true });
+    }
+    if (what === 'journal' && method === 'GET') {
+      const q = url.searchParams;
+      const since = Number(q.get('since') ?? 0);
+      const rows = core.journal.filter(
+        (e) =>
+          e.seq > since &&
+          (!q.get('platform') || e.platform === q.get('platform')) &&
+          (!q.get('method') || e.method === q.get('method')) &&
+          (!q.get('route') || e.route === q.get('route')),
+      );
+      return json(200, { entries: rows });
+    }
+    if (what === 'journal' && method === 'DELETE') {
+      core.journal.length = 0;
+      return json(200, { ok: true });
+    }
+    if (what === 'scripts' && method === 'POST') {
+      ctx.scripts.set(String(body.name), body.steps as ScriptStep[]);
+      return json(200, { ok: true });
+    }
+    if (what === 'keys' && method === 'POST') {
+      ctx.keys.add(body.platform as Platform, String(body.key), String(body.identity ?? 'default'));
+      return json(200, { ok: true });
+    }
+    if (what === 'config' && method === 'GET') {
+      return json(200, {
+        platforms: Object.fromEntries(core.platforms().map((p) => [p, { baseUrl: `${origin}/${p}`, key: KeyRing.defaultKey(p) }])),
+      });
+    }
+    return json(404, { error: `unknown control route ${method} ${url.pathname}` });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    server,
+    core,
+    ctx,
+    port,
+    origin,
+    baseUrl: (p) => `${origin}/${p}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        core.reset();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Types and zod schemas shared by the `agentSession` workflow, its activities and its clients.
+ * Workflow-safe: zod only.
+ */
+import { z } from 'zod';
+import { archAstroOptions } from './options/archastro.js';
+import { mixOptions } from './options/mix.js';
+import { webAgentOptions } from './options/webagent.js';
+import { wyseMateOptions } from './options/wysemate.js';
+
+export const SESSION_PLATFORMS = ['webagent', 'archastro', 'wysemate', 'mix'] as const;
+export type SessionPlatform = (typeof SESSION_PLATFORMS)[number];
+
+export const SESSION_STATUSES = ['starting', 'running', 'awaiting_input', 'completed', 'failed', 'cancelled'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly SessionStatus[] = ['completed', 'failed', 'cancelled'];
+
+const alias = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'credentialAlias must be 1-63 letters, digits, - or _ (an alias, never a key)')
+  .default('default');
+
+const common = {
+  credentialAlias: alias,
+  /** What the agent should do (instructions / task text). */
+  task: z.string().trim().min(1, 'task must not be empty').max(100_000),
+  /** Shown as the workflow's summary in the Web UI. Defaults to the start of the task. */
+  title: z.string().trim().min(1).max(200).optional(),
+  /** Delete the session on the platform after clean-up. @default false */
+  deleteOnEnd: z.boolean().default(false),
+};
+
+/** Input of the `agentSession` workflow, one shape per platform. */
+export const agentSessionInput = z.discriminatedUnion('platform', [
+  z.object({ platform: z.literal('webagent'), ...common, webagent: webAgentOptions.default({}) }).strict(),
+  z.object({ platform: z.literal('archastro'), ...common, archastro: archAstroOptions }).strict(),
+  z.object({ platform: z.literal('wysemate'), ...common, wysemate: wyseMateOptions }).strict(),
+  z.object({ platform: z.literal('mix'), ...common, mix: mixOptions.default({}) }).strict(),
+]);
+
+export type AgentSessionInputRaw = z.input<typeof agentSessionInput>;
+export type AgentSessionInput = z.output<typeof agentSessionInput>;
+
+/** Identifies a session on its platform. Carries ids only, never secrets. */
+export interface SessionRef {
+  platform: SessionPlatform;
+  alias: string;
+  sessionId: string;
+  /** Web Agent: the current task. */
+  taskId?: string;
+  /** Platform-specific ids the adapter needs later (e.g. a Wyse Mate team id). */
+  extra?: Record<string, string>;
+}
+
+export interface PendingInput {
+  requestId: string;
+  prompt: string;
+  since: string;
+}
+
+export interface TranscriptEntry {
+  /** Platform id of the event/message, unique within the session. */
+  id: string;
+  role: 'agent' | 'user' | 'system';
+  kind: string;
+  text: string;
+  at?: string;
+}
+
+// ---- update payloads (validated in the update validators and again in the client) ----
+
+export const sendMessageArgs = z.object({ text: z.string().trim().min(1, 'text must not be empty').max(50_000) }).strict();
+export const answerInputArgs = z
+  .object({ requestId: z.string().min(1, 'requestId is required'), response: z.unknown().refine((v) => v !== undefined, 'response is required') })
+  .strict();
+export const followUpArgs = z.object({ task: z.string().trim().min(1, 'task must not be empty').max(100_000) }).strict();
+export const renameArgs = z.object({ name: z.string().trim().min(1, 'name must not be empty').max(200) }).strict();
+export const setCallbacksArgs = z.object({ callbacks: z.array(z.record(z.unknown())) }).strict();
+export const rewindArgs = z.object({ messageId: z.string().min(1, 'messageId is required'), cleanMedia: z.boolean().default(false) }).strict();
+export const cancelArgs = z.object({ reason: z.string().max(500).optional() }).strict();
+
+export type SendMessageArgs = z.input<typeof sendMessageArgs>;
+export type AnswerInputArgs = z.input<typeof answerInputArgs>;
+export type FollowUpArgs = z.input<typeof followUpArgs>;
+export type RenameArgs = z.input<typeof renameArgs>;
+export type SetCallbacksArgs = z.input<typeof setCallbacksArgs>;
+export type RewindArgs = z.input<typeof rewindArgs>;
+export type CancelArgs = z.input<typeof cancelArgs>;
+
+/** Which steering operations each platform has; the rest are rejected by the validator. */
+export const SUPPORTED_OPERATIONS: Record<SessionPlatform, readonly string[]> = {
+  webagent: ['sendMessage', 'answerInput', 'followUp', 'cancel'],
+  archastro: ['sendMessage', 'cancel'],
+  wysemate: ['rename', 'cancel'],
+  mix: ['setCallbacks', 'rewind', 'cancel'],
+};
+
+/** What the `state` query returns. */
+export interface AgentSessionState {
+  status: SessionStatus;
+  platformStatus: string;
+  platform: SessionPlatform;
+  ref?: SessionRef;
+  pendingInput?: PendingInput;
+  counts: { platformEvents: number; transcriptEntries: number; messagesSent: number; followUps: number; tasks: number };
+  title: string;
+  result?: string;
+  error?: string;
+  artifacts: ArtifactRef[];
+  cleanupDone: boolean;
+}
+
+/** A pointer into the artifact store. */
+export interface ArtifactRef {
+  name: string;
+  uri: string;
+  bytes?: number;
+  sha256?: string;
+}
+
+export interface AgentSessionResult {
+  status: SessionStatus;
+  platformStatus: string;
+  ref?: SessionRef;
+  result?: string;
+  error?: string;
+  transcriptTail: TranscriptEntry[];
+  artifacts: ArtifactRef[];
+  counts: AgentSessionState['counts'];
+}
