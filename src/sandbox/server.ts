@@ -1,7 +1,7 @@
 /**
  * The sandbox HTTP server: the five platform simulators plus the control API, on 127.0.0.1.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PLATFORMS, type Platform } from '../providers/errors.js';
 import { ScriptBook, type ScriptStep } from './agent.js';
@@ -91,7 +91,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
   });
   server.keepAliveTimeout = 5_000;
 
-  function control(url: URL, method: string, raw: string, res: import('node:http').ServerResponse): void {
+  function control(url: URL, method: string, raw: string, res: ServerResponse): void {
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));

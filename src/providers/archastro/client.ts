@@ -1,16 +1,294 @@
+/**
+ * ArchAstro client: agent sessions and agent routines, as `@archastro/sdk` 0.5.3 exposes them
+ * (see `./routes.ts` for the paths and the assumptions). Pure HTTP: no Temporal imports, no
+ * retries — a failure is thrown once as a `ProviderError` and Temporal decides.
+ */
 import type { PlatformEndpoint } from '../../config.js';
-import { HttpClient } from '../http.js';
+import { HttpClient, path, type CallOptions } from '../http.js';
+import { beforeCursorPages, paginate } from '../pagination.js';
+import { authHeaders, ROUTES } from './routes.js';
+import {
+  presetListSchema,
+  routineListSchema,
+  routineSchema,
+  runPageSchema,
+  runSchema,
+  sessionListSchema,
+  sessionSchema,
+  type ArchAstroPreset,
+  type ArchAstroRoutine,
+  type ArchAstroRun,
+  type ArchAstroRunPage,
+  type ArchAstroSession,
+} from './schemas.js';
 
-/** ArchAstro client (placeholder until its provider lands). */
+export type { ArchAstroPreset, ArchAstroRoutine, ArchAstroRun, ArchAstroRunPage, ArchAstroSession };
+
+/** Filters of `GET /api/v1/agent_sessions` (all optional, combinable). */
+export interface ListSessionsParams {
+  /** Agent id (`agi_…`). */
+  agent?: string;
+  /** Any of these statuses (sent as a repeated parameter). */
+  status?: string[];
+  /** Sessions created by these routine runs (≤ 100 ids). */
+  routineRun?: string[];
+  /** Omit sessions the platform created on its own. @default false */
+  excludeSystem?: boolean;
+  /** @default 25 (platform), max 100 */
+  limit?: number;
+}
+
+/** Body of `POST /api/v1/agent_sessions` (seed field names). */
+export interface CreateSessionInput {
+  /** Agent id (`agi_…`) the app owns. */
+  agent: string;
+  /** The task, the agent's primary objective. */
+  instructions: string;
+  /** Tool invocations per turn. @default 25 (platform) */
+  max_runs_per_turn?: number;
+  /** Tokens across all turns. @default 20000 (platform) */
+  max_tokens?: number;
+  /** Turns before the session is terminated. @default 100 (platform) */
+  max_turns?: number;
+  metadata?: Record<string, unknown>;
+  name?: string;
+  /** Start in `waiting` without an opening turn; the first message runs it. @default false */
+  start_idle?: boolean;
+  team?: string;
+  thread?: string;
+  user?: string;
+}
+
+/** Body of `POST /api/v1/agent_sessions/{id}/message`. */
+export interface SessionMessageInput {
+  content: string;
+  metadata?: Record<string, unknown>;
+  /** @default "user" (platform) */
+  role?: string;
+}
+
+/** Body of `PATCH /api/v1/agent_routines/{id}` (the fields the seed documents; all optional). */
+export interface UpdateRoutineInput {
+  acl?: unknown;
+  config?: string;
+  description?: string;
+  event_config?: Record<string, { filters?: Record<string, unknown>; dedupe_key_path?: string }>;
+  /** @deprecated by the platform in favour of `event_config`. */
+  event_type?: string;
+  handler_type?: 'workflow_graph' | 'script' | 'preset' | 'chain';
+  lookup_key?: string;
+  metadata?: Record<string, unknown>;
+  name?: string;
+  preset_config?: Record<string, unknown>;
+  preset_name?: string;
+  /** Cron; no more often than hourly. */
+  schedule?: string;
+  script?: string;
+  steps?: unknown[];
+  template?: string;
+  trigger_context?: 'chat_session' | 'event';
+}
+
+/** Body of `POST /api/v1/agent_routines/{id}/invoke`. */
+export interface InvokeRoutineInput {
+  /**
+   * Deduplicates invocations: the same key while its run is in flight returns that run; once it has
+   * completed the platform answers 409 (`ConflictError`).
+   */
+  idempotency_key?: string;
+  message?: string;
+  metadata?: Record<string, unknown>;
+  /** Required when the routine's `session_scope` is `per_key`. */
+  session_key?: string;
+  thread_id?: string;
+  user?: string;
+}
+
+/** Query of `GET /api/v1/agent_routines/{id}/runs`. */
+export interface ListRunsParams {
+  status?: string;
+  /** @default 50 (platform), max 100 */
+  limit?: number;
+  /** Page of runs older than this cursor. */
+  beforeCursor?: string;
+  /** Page of runs newer than this cursor. */
+  afterCursor?: string;
+}
+
+/** Typed ArchAstro client for one credential. */
 export class ArchAstroClient {
   readonly http: HttpClient;
+
   constructor(endpoint: PlatformEndpoint) {
     this.http = new HttpClient({
       platform: 'archastro',
       baseUrl: endpoint.baseUrl,
       alias: endpoint.alias,
-      authHeaders: endpoint.secret ? { authorization: `Bearer ${endpoint.secret}` } : {},
+      authHeaders: authHeaders(endpoint.secret),
       timeoutMs: endpoint.timeoutMs,
+      userAgent: endpoint.userAgent,
     });
+  }
+
+  /** One cheap authenticated read (`switchboard doctor`): the newest session, if any. */
+  async ping(call: CallOptions = {}): Promise<void> {
+    await this.listSessions({ limit: 1 }, call);
+  }
+
+  // ---------------------------------------------------------------- agent sessions
+
+  /** Lists sessions, newest first. */
+  listSessions(params: ListSessionsParams = {}, call: CallOptions = {}): Promise<ArchAstroSession[]> {
+    return this.http
+      .request({
+        ...call,
+        method: 'GET',
+        path: ROUTES.sessions,
+        query: {
+          agent: params.agent,
+          status: params.status,
+          routine_run: params.routineRun,
+          exclude_system: params.excludeSystem,
+          limit: params.limit,
+        },
+        schema: sessionListSchema,
+      })
+      .then((r) => r.data);
+  }
+
+  /** Creates a session (status `pending`, or `waiting` with `start_idle`). Send a stable idempotency key. */
+  createSession(input: CreateSessionInput, call: CallOptions = {}): Promise<ArchAstroSession> {
+    return this.http.request({ ...call, method: 'POST', path: ROUTES.sessions, body: input, schema: sessionSchema });
+  }
+
+  getSession(sessionId: string, call: CallOptions = {}): Promise<ArchAstroSession> {
+    return this.http.request({ ...call, method: 'GET', path: path(ROUTES.session, { session: sessionId }), schema: sessionSchema });
+  }
+
+  /** Replaces the session's metadata (the only mutable field); allowed in any status. */
+  updateSession(sessionId: string, input: { metadata?: Record<string, unknown> }, call: CallOptions = {}): Promise<ArchAstroSession> {
+    return this.http.request({
+      ...call,
+      method: 'PATCH',
+      path: path(ROUTES.session, { session: sessionId }),
+      body: input,
+      schema: sessionSchema,
+    });
+  }
+
+  /** Cancels; on a terminal session the platform answers the session unchanged, so this is safe to repeat. */
+  cancelSession(sessionId: string, call: CallOptions = {}): Promise<ArchAstroSession> {
+    return this.http.request({
+      ...call,
+      method: 'POST',
+      path: path(ROUTES.sessionCancel, { session: sessionId }),
+      schema: sessionSchema,
+    });
+  }
+
+  /** Appends an inbox message; a `waiting` session resumes. */
+  sendMessage(sessionId: string, input: SessionMessageInput, call: CallOptions = {}): Promise<ArchAstroSession> {
+    return this.http.request({
+      ...call,
+      method: 'POST',
+      path: path(ROUTES.sessionMessage, { session: sessionId }),
+      body: input,
+      schema: sessionSchema,
+    });
+  }
+
+  /** Deletes a terminal session (204). An active one → `UnprocessableError` (422). */
+  async deleteSession(sessionId: string, call: CallOptions = {}): Promise<void> {
+    await this.http.request({ ...call, method: 'DELETE', path: path(ROUTES.session, { session: sessionId }) });
+  }
+
+  // ---------------------------------------------------------------- agent routines
+
+  /** Lists routines (not paginated). An unknown `agent` is a 404, not an empty list. */
+  listRoutines(params: { agent?: string; eventType?: string } = {}, call: CallOptions = {}): Promise<ArchAstroRoutine[]> {
+    return this.http
+      .request({
+        ...call,
+        method: 'GET',
+        path: ROUTES.routines,
+        query: { agent: params.agent, event_type: params.eventType },
+        schema: routineListSchema,
+      })
+      .then((r) => r.data);
+  }
+
+  listPresets(call: CallOptions = {}): Promise<ArchAstroPreset[]> {
+    return this.http.request({ ...call, method: 'GET', path: ROUTES.routinePresets, schema: presetListSchema });
+  }
+
+  getRoutine(routineId: string, call: CallOptions = {}): Promise<ArchAstroRoutine> {
+    return this.http.request({ ...call, method: 'GET', path: path(ROUTES.routine, { routine: routineId }), schema: routineSchema });
+  }
+
+  /** Changes only the fields given (`steps` and `metadata` replace the whole value). */
+  updateRoutine(routineId: string, input: UpdateRoutineInput, call: CallOptions = {}): Promise<ArchAstroRoutine> {
+    return this.http.request({
+      ...call,
+      method: 'PATCH',
+      path: path(ROUTES.routine, { routine: routineId }),
+      body: input,
+      schema: routineSchema,
+    });
+  }
+
+  async deleteRoutine(routineId: string, call: CallOptions = {}): Promise<void> {
+    await this.http.request({ ...call, method: 'DELETE', path: path(ROUTES.routine, { routine: routineId }) });
+  }
+
+  /** Sets status `active`; 422 without a config or with a schedule more frequent than hourly. */
+  activateRoutine(routineId: string, call: CallOptions = {}): Promise<ArchAstroRoutine> {
+    return this.http.request({
+      ...call,
+      method: 'POST',
+      path: path(ROUTES.routineActivate, { routine: routineId }),
+      schema: routineSchema,
+    });
+  }
+
+  pauseRoutine(routineId: string, call: CallOptions = {}): Promise<ArchAstroRoutine> {
+    return this.http.request({ ...call, method: 'POST', path: path(ROUTES.routinePause, { routine: routineId }), schema: routineSchema });
+  }
+
+  /**
+   * Invokes an active `agentroutine.invoked` routine (id or lookup key) and returns its run at once.
+   * `input.idempotency_key` is the platform's own dedupe; `call.idempotencyKey` is the transport's.
+   */
+  invokeRoutine(routineId: string, input: InvokeRoutineInput, call: CallOptions = {}): Promise<ArchAstroRun> {
+    return this.http.request({
+      ...call,
+      method: 'POST',
+      path: path(ROUTES.routineInvoke, { routine: routineId }),
+      body: input,
+      schema: runSchema,
+    });
+  }
+
+  /** One page of a routine's runs, newest first. */
+  listRuns(routineId: string, params: ListRunsParams = {}, call: CallOptions = {}): Promise<ArchAstroRunPage> {
+    return this.http.request({
+      ...call,
+      method: 'GET',
+      path: path(ROUTES.routineRuns, { routine: routineId }),
+      query: { status: params.status, limit: params.limit, before_cursor: params.beforeCursor, after_cursor: params.afterCursor },
+      schema: runPageSchema,
+    });
+  }
+
+  /** Every run of a routine, newest to oldest, following `before_cursor` page by page. */
+  iterateRuns(
+    routineId: string,
+    params: Omit<ListRunsParams, 'beforeCursor' | 'afterCursor'> = {},
+    call: CallOptions = {},
+  ): AsyncGenerator<ArchAstroRun> {
+    return paginate(beforeCursorPages((beforeCursor) => this.listRuns(routineId, { ...params, beforeCursor }, call)));
+  }
+
+  getRun(runId: string, call: CallOptions = {}): Promise<ArchAstroRun> {
+    return this.http.request({ ...call, method: 'GET', path: path(ROUTES.routineRun, { run: runId }), schema: runSchema });
   }
 }

@@ -1,9 +1,97 @@
+/**
+ * Mycel provider client: chats, join requests, relationships, runtime notifications and threads,
+ * shaped like the mycel-sdk facade (`client.chats.…`, `client.messages.…`).
+ *
+ * Identity comes from the bearer token ({@link PlatformEndpoint.secret}); no method takes an
+ * "acting as" user id, as the seed insists. Paths live in {@link MYCEL_ROUTES}. No Temporal imports
+ * and no retries: callers (activities) own both.
+ */
 import type { PlatformEndpoint } from '../../config.js';
-import { HttpClient } from '../http.js';
+import { ConflictError, type ProviderError } from '../errors.js';
+import { type CallOptions, HttpClient, path } from '../http.js';
+import { readSse } from '../sse.js';
+import { CHAT_NOT_CAUGHT_UP, MYCEL_ROUTES as R } from './routes.js';
+import {
+  chatListSchema,
+  chatSchema,
+  drainSchema,
+  externalUserSchema,
+  inboxFrameSchema,
+  joinRequestListSchema,
+  joinRequestSchema,
+  joinTargetSchema,
+  messageListSchema,
+  messageSchema,
+  muteSchema,
+  okSchema,
+  relationshipListSchema,
+  relationshipSchema,
+  sessionSchema,
+  threadSchema,
+  userSchema,
+  verifyOtpSchema,
+  type MycelChat,
+  type MycelDrainResult,
+  type MycelExternalUser,
+  type MycelInboxFrame,
+  type MycelJoinRequest,
+  type MycelJoinTarget,
+  type MycelMessage,
+  type MycelMuteResult,
+  type MycelRelationship,
+  type MycelSession,
+  type MycelThread,
+  type MycelUser,
+  type MycelVerifyOtpResult,
+} from './schemas.js';
 
-/** Mycel client (placeholder until its provider lands). */
+export * from './schemas.js';
+export { CHAT_NOT_CAUGHT_UP, MYCEL_ROUTES } from './routes.js';
+
+/**
+ * `messages.send(…, {enforceCaughtUp: true})` was refused because the sender has unread messages
+ * in the chat (HTTP 409). The chat moved on since the caller last read it: call
+ * {@link MycelClient.messages}`.read(chat)`, reconsider, then send again.
+ *
+ * A {@link ConflictError} subclass, so generic 409 handling still applies; `code` is always
+ * {@link CHAT_NOT_CAUGHT_UP} whatever wording the backend used. Non-retryable as is: retrying the
+ * same send cannot succeed until the caller reads.
+ */
+export class ChatNotCaughtUpError extends ConflictError {}
+
+/** True for the stale-chat refusal of an `enforce_caught_up` send (also across a plain ConflictError). */
+export function isChatNotCaughtUp(err: unknown): err is ConflictError {
+  if (!(err instanceof ConflictError)) return false;
+  if (err instanceof ChatNotCaughtUpError || err.code === CHAT_NOT_CAUGHT_UP) return true;
+  // The public backend sends only `{detail: str(ChatNotCaughtUpError)}`: match its wording loosely.
+  return /caught[\s_-]*up|unread/i.test(err.detail ?? '');
+}
+
+export interface SendMessageOptions extends CallOptions {
+  /**
+   * Fail with {@link ChatNotCaughtUpError} instead of sending when the caller has unread messages.
+   * The seed calls this "the normal write path".
+   * @default true
+   */
+  enforceCaughtUp?: boolean;
+  /** User ids to mention. A mention can wake a managed agent; it does not override mute. */
+  mentions?: string[];
+}
+
+export interface ListMessagesOptions extends CallOptions {
+  /** @default 50 (backend maximum 200) */
+  limit?: number;
+  /** Message id: return only messages older than it (walks history backwards). */
+  before?: string;
+}
+
+/** Options of {@link MycelClient.notifications}`.stream`: only cancellation (a stream has no overall timeout). */
+export type StreamOptions = Pick<CallOptions, 'signal'>;
+
+/** The Mycel platform as one bearer-token identity. */
 export class MycelClient {
   readonly http: HttpClient;
+
   constructor(endpoint: PlatformEndpoint) {
     this.http = new HttpClient({
       platform: 'mycel',
@@ -11,6 +99,258 @@ export class MycelClient {
       alias: endpoint.alias,
       authHeaders: endpoint.secret ? { authorization: `Bearer ${endpoint.secret}` } : {},
       timeoutMs: endpoint.timeoutMs,
+      userAgent: endpoint.userAgent,
     });
   }
+
+  /** One cheap authenticated read (whoami) to check that the credential works. */
+  async ping(opts: CallOptions = {}): Promise<void> {
+    await this.me.whoami(opts);
+  }
+
+  /** Owner registration and login. These calls need no token; they return one. */
+  readonly auth = {
+    /** Registration step 1: emails a one-time code. */
+    sendOtp: (email: string, password: string, inviteCode: string, opts: CallOptions = {}) =>
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: R.auth.sendOtp,
+        body: { email, password, invite_code: inviteCode },
+        schema: okSchema,
+      }),
+    /** Registration step 2: exchanges the code for a short-lived `temp_token`. */
+    verifyOtp: (email: string, otp: string, opts: CallOptions = {}): Promise<MycelVerifyOtpResult> =>
+      this.http.request({ ...opts, method: 'POST', path: R.auth.verifyOtp, body: { email, token: otp }, schema: verifyOtpSchema }),
+    /** Registration step 3: creates the owner and returns its bearer token. */
+    completeRegister: (tempToken: string, inviteCode: string, opts: CallOptions = {}): Promise<MycelSession> =>
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: R.auth.completeRegister,
+        body: { temp_token: tempToken, invite_code: inviteCode },
+        schema: sessionSchema,
+      }),
+    /** Email (or Mycel id) + password → bearer token. Wrong credentials are a 401. */
+    login: (identifier: string, password: string, opts: CallOptions = {}): Promise<MycelSession> =>
+      this.http.request({ ...opts, method: 'POST', path: R.auth.login, body: { identifier, password }, schema: sessionSchema }),
+  };
+
+  readonly users = {
+    /**
+     * Creates an external agent identity owned by the caller. The returned `token` acts as that
+     * agent and is shown once: the caller stores it (as a credential alias, never in workflow state).
+     */
+    createExternal: (
+      params: { userId: string; displayName: string },
+      opts: CallOptions = {},
+    ): Promise<MycelExternalUser> =>
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: R.users.createExternal,
+        body: { user_id: params.userId, display_name: params.displayName },
+        schema: externalUserSchema,
+      }),
+  };
+
+  readonly me = {
+    /** The identity behind this client's token. */
+    whoami: (opts: CallOptions = {}): Promise<MycelUser> =>
+      this.http.request({ ...opts, method: 'GET', path: R.me.whoami, schema: userSchema }),
+  };
+
+  readonly chats = {
+    /** Finds or creates the direct chat between the caller and `targetUserId`. */
+    ensureDirect: (targetUserId: string, opts: CallOptions = {}): Promise<MycelChat> =>
+      this.http.request({ ...opts, method: 'POST', path: R.chats.direct, body: { target_user_id: targetUserId }, schema: chatSchema }),
+    /**
+     * Creates a group chat owned by the caller. `participants` are the *other* members: the backend
+     * adds the caller from the token. Humans need at least a `visit` relationship with the caller.
+     */
+    create: (participants: string[], title?: string, opts: CallOptions = {}): Promise<MycelChat> =>
+      this.http.request({ ...opts, method: 'POST', path: R.chats.collection, body: { user_ids: participants, title }, schema: chatSchema }),
+    get: (chatId: string, opts: CallOptions = {}): Promise<MycelChat> =>
+      this.http.request({ ...opts, method: 'GET', path: path(R.chats.item, { chat_id: chatId }), schema: chatSchema }),
+    /** The caller's chats. */
+    list: (opts: CallOptions = {}): Promise<MycelChat[]> =>
+      this.http.request({ ...opts, method: 'GET', path: R.chats.collection, schema: chatListSchema }),
+    /** What a non-member may see of a group (and their own pending request) before asking to join. */
+    joinTarget: (chatId: string, opts: CallOptions = {}): Promise<MycelJoinTarget> =>
+      this.http.request({ ...opts, method: 'GET', path: path(R.chats.joinTarget, { chat_id: chatId }), schema: joinTargetSchema }),
+    /** Asks the group's owner to let the caller in; the owner is notified. */
+    requestJoin: (chatId: string, message?: string, opts: CallOptions = {}): Promise<MycelJoinRequest> =>
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: path(R.chats.joinRequests, { chat_id: chatId }),
+        body: { message },
+        schema: joinRequestSchema,
+      }),
+    /** Join requests of a chat the caller owns (403 otherwise). */
+    listJoinRequests: (chatId: string, opts: CallOptions = {}): Promise<MycelJoinRequest[]> =>
+      this.http.request({ ...opts, method: 'GET', path: path(R.chats.joinRequests, { chat_id: chatId }), schema: joinRequestListSchema }),
+    /**
+     * Owner approves; the requester becomes a member. Approving an already approved request returns
+     * it again (idempotent); approving a rejected one is a 409.
+     */
+    approveJoin: (chatId: string, requestId: string, opts: CallOptions = {}): Promise<MycelJoinRequest> =>
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: path(R.chats.approveJoin, { chat_id: chatId, request_id: requestId }),
+        body: {},
+        schema: joinRequestSchema,
+      }),
+    /** Owner rejects (not in the seed; assumed counterpart). Idempotent; rejecting an approved request is a 409. */
+    rejectJoin: (chatId: string, requestId: string, opts: CallOptions = {}): Promise<MycelJoinRequest> =>
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: path(R.chats.rejectJoin, { chat_id: chatId, request_id: requestId }),
+        body: {},
+        schema: joinRequestSchema,
+      }),
+    /** Receiver-side quiet mode: messages are stored for the member, but its runtime is not woken. */
+    muteMember: (chatId: string, userId: string, opts: CallOptions = {}): Promise<MycelMuteResult> =>
+      this.http.request({ ...opts, method: 'POST', path: path(R.chats.mute, { chat_id: chatId }), body: { user_id: userId, muted: true }, schema: muteSchema }),
+    unmuteMember: (chatId: string, userId: string, opts: CallOptions = {}): Promise<MycelMuteResult> =>
+      this.http.request({ ...opts, method: 'POST', path: path(R.chats.mute, { chat_id: chatId }), body: { user_id: userId, muted: false }, schema: muteSchema }),
+  };
+
+  readonly messages = {
+    /**
+     * Returns the caller's unread messages and marks exactly those read. Marking "through" the
+     * last returned id (not "everything now") keeps a message that lands between the two calls
+     * unread, so the caught-up rule still catches it.
+     */
+    read: async (chatId: string, opts: CallOptions = {}): Promise<MycelMessage[]> => {
+      const unread = await this.http.request({ ...opts, method: 'GET', path: path(R.messages.unread, { chat_id: chatId }), schema: messageListSchema });
+      const last = unread.at(-1);
+      if (last) {
+        await this.http.request({
+          ...opts,
+          // One logical call, two requests: keep their idempotency keys distinct but stable.
+          idempotencyKey: opts.idempotencyKey ? `${opts.idempotencyKey}:mark-read` : undefined,
+          method: 'POST',
+          path: path(R.messages.markRead, { chat_id: chatId }),
+          body: { through_message_id: last.id },
+          schema: okSchema,
+        });
+      }
+      return unread;
+    },
+    /**
+     * Sends `text` as the caller. With `enforceCaughtUp` (the default) a stale chat fails with
+     * {@link ChatNotCaughtUpError}: read, then send again.
+     */
+    send: async (chatId: string, text: string, opts: SendMessageOptions = {}): Promise<MycelMessage> => {
+      const { enforceCaughtUp = true, mentions, ...call } = opts;
+      try {
+        return await this.http.request({
+          ...call,
+          method: 'POST',
+          path: path(R.messages.collection, { chat_id: chatId }),
+          body: { content: text, mentioned_ids: mentions, enforce_caught_up: enforceCaughtUp },
+          schema: messageSchema,
+        });
+      } catch (err) {
+        if (enforceCaughtUp && isChatNotCaughtUp(err)) throw asNotCaughtUp(err as ProviderError);
+        throw err;
+      }
+    },
+    /** History, oldest first within the page. Page backwards with `before` = the first id returned. */
+    list: (chatId: string, opts: ListMessagesOptions = {}): Promise<MycelMessage[]> => {
+      const { limit, before, ...call } = opts;
+      return this.http.request({
+        ...call,
+        method: 'GET',
+        path: path(R.messages.collection, { chat_id: chatId }),
+        query: { limit, before },
+        schema: messageListSchema,
+      });
+    },
+  };
+
+  readonly notifications = {
+    /** Returns every notification not yet drained, and marks them delivered. Metadata only. */
+    drain: (opts: CallOptions = {}): Promise<MycelDrainResult> =>
+      this.http.request({ ...opts, method: 'POST', path: R.notifications.drain, schema: drainSchema }),
+    /**
+     * Streams inbox frames with `seq > sinceSeq`, replayed first, then live; heartbeats are
+     * dropped. The generator never reconnects: on a cut it throws ConnectionError and the caller
+     * resumes with the last `seq` it saw (heartbeat that as the cursor).
+     */
+    stream: (sinceSeq = 0, opts: StreamOptions = {}): AsyncGenerator<MycelInboxFrame> => this.streamFrames(sinceSeq, opts),
+  };
+
+  readonly relationships = {
+    /** Asks `userId` for a relationship; they are notified. Starts `pending`. */
+    request: (userId: string, opts: CallOptions = {}): Promise<MycelRelationship> =>
+      this.http.request({ ...opts, method: 'POST', path: R.relationships.request, body: { target_user_id: userId }, schema: relationshipSchema }),
+    list: (opts: CallOptions = {}): Promise<MycelRelationship[]> =>
+      this.http.request({ ...opts, method: 'GET', path: R.relationships.collection, schema: relationshipListSchema }),
+    /** The recipient approves: `pending` → `visit`. Approving your own request is a 409. */
+    approve: (relationshipId: string, opts: CallOptions = {}): Promise<MycelRelationship> =>
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: path(R.relationships.approve, { relationship_id: relationshipId }),
+        body: {},
+        schema: relationshipSchema,
+      }),
+    reject: (relationshipId: string, opts: CallOptions = {}): Promise<MycelRelationship> =>
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: path(R.relationships.reject, { relationship_id: relationshipId }),
+        body: {},
+        schema: relationshipSchema,
+      }),
+  };
+
+  readonly threads = {
+    /** Creates a runtime thread for a managed agent the caller owns (`/api/threads`, per the seed). */
+    create: (agentUserId: string, sandbox = 'local', opts: CallOptions = {}): Promise<MycelThread> =>
+      this.http.request({ ...opts, method: 'POST', path: R.threads.collection, body: { agent_user_id: agentUserId, sandbox }, schema: threadSchema }),
+  };
+
+  private async *streamFrames(sinceSeq: number, opts: StreamOptions): AsyncGenerator<MycelInboxFrame> {
+    const events = readSse(this.http, {
+      path: R.notifications.stream,
+      query: { since_seq: sinceSeq },
+      // Both, so a server that only honours one of them still resumes at the right place.
+      lastEventId: sinceSeq > 0 ? String(sinceSeq) : undefined,
+      signal: opts.signal,
+    });
+    let last = sinceSeq;
+    for await (const ev of events) {
+      const parsed = inboxFrameSchema.safeParse(ev.data);
+      // Unknown event kinds (a newer backend) are skipped rather than failing the whole stream.
+      if (!parsed.success) continue;
+      const frame = parsed.data;
+      if (frame.type === 'notify') {
+        // Resume must never hand the caller a frame twice, even if the server replays generously.
+        if (frame.seq <= last) continue;
+        last = frame.seq;
+      }
+      yield frame;
+    }
+  }
+}
+
+function asNotCaughtUp(err: ProviderError): ChatNotCaughtUpError {
+  return new ChatNotCaughtUpError({
+    platform: err.platform,
+    alias: err.alias,
+    method: err.method,
+    path: err.path,
+    status: err.status,
+    code: CHAT_NOT_CAUGHT_UP,
+    detail: err.detail,
+    requestId: err.requestId,
+    retryAfterSeconds: err.retryAfterSeconds,
+    extra: err.extra,
+    cause: err,
+  });
 }

@@ -28,6 +28,11 @@ const common = {
   title: z.string().trim().min(1).max(200).optional(),
   /** Delete the session on the platform after clean-up. @default false */
   deleteOnEnd: z.boolean().default(false),
+  /**
+   * Seconds to stay open after the task ends so a `followUp` can start the next task in the same
+   * session (Web Agent). 0 ends the workflow as soon as the task ends. @default 0
+   */
+  followUpWindowSeconds: z.number().int().min(0).max(30 * 86_400).default(0),
 };
 
 /** Input of the `agentSession` workflow, one shape per platform. */
@@ -93,6 +98,17 @@ export const SUPPORTED_OPERATIONS: Record<SessionPlatform, readonly string[]> = 
   archastro: ['sendMessage', 'cancel'],
   wysemate: ['rename', 'cancel'],
   mix: ['setCallbacks', 'rewind', 'cancel'],
+};
+
+/**
+ * Platforms where a plain message answers a waiting agent (ArchAstro: an inbox message resumes a
+ * `waiting` session), so `sendMessage` clears the pending input like `answerInput` does.
+ */
+export const MESSAGE_RESUMES_WAITING: Record<SessionPlatform, boolean> = {
+  webagent: false,
+  archastro: true,
+  wysemate: false,
+  mix: false,
 };
 
 /** What the `state` query returns. */

@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The `switchboard` CLI. Runs the TypeScript sources through tsx so there is no build step.
+import { register } from 'tsx/esm/api';
+
+register();
+const { runCli } = await import('../src/client/cli.ts');
+process.exit(await runCli(process.argv.slice(2)));

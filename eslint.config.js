@@ -1,0 +1,31 @@
+// Lint rules, with the workflow-safety rules from DESIGN.md for src/workflows.
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.switchboard/**', 'bench/results/**', 'dist/**'] },
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.base],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+    },
+  },
+  {
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process'], message: 'Workflows must not import Node built-ins (non-deterministic).' },
+            { group: ['undici', 'undici/*'], message: 'Workflows must not do I/O: call an activity.' },
+            { group: ['**/providers/**', '**/sandbox/**', '**/artifacts/**', '**/worker/**'], message: 'Workflows must not import provider or worker code: call an activity.' },
+            { group: ['**/activities/**'], message: 'Workflows import activities as types only.', allowTypeImports: true },
+          ],
+        },
+      ],
+    },
+  },
+);

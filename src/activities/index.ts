@@ -1,0 +1,24 @@
+/**
+ * The activity factory (DESIGN.md): receives the provider clients and stores, returns every
+ * activity the worker registers. Workflows import its return type only.
+ */
+import type { ArtifactStore } from '../artifacts/store.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import { createProbeActivities } from './probe.js';
+import { createSessionActivities } from './sessions/activities.js';
+
+export interface ActivityDeps {
+  providers: ProviderRegistry;
+  artifacts: ArtifactStore;
+  /** Where reminders and escalations are posted, when configured. */
+  notifyWebhook?: string;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createSessionActivities(deps),
+    ...createProbeActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,18 @@
+/**
+ * `probePlatform`: one cheap authenticated read against a platform, to check that a credential
+ * alias works (`switchboard doctor`, and the foundation's retry/failure tests).
+ */
+import { Context } from '@temporalio/activity';
+import type { Platform } from '../providers/errors.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import { mapFailures } from './failures.js';
+
+export function createProbeActivities(deps: { providers: ProviderRegistry }) {
+  return {
+    async probePlatform(args: { platform: Platform; alias: string }): Promise<{ platform: Platform; alias: string; ok: true; attempt: number }> {
+      const ctx = Context.current();
+      await mapFailures(() => deps.providers.client(args.platform, args.alias).ping({ signal: ctx.cancellationSignal }));
+      return { platform: args.platform, alias: args.alias, ok: true, attempt: ctx.info.attempt };
+    },
+  };
+}

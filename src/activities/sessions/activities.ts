@@ -1,0 +1,194 @@
+/**
+ * Generic session activities: the `agentSession` workflow calls only these; they dispatch to the
+ * platform's {@link SessionAdapter} and turn provider errors into Temporal failures.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ArtifactStore } from '../../artifacts/store.js';
+import type { CallOptions } from '../../providers/http.js';
+import type { ProviderRegistry } from '../../providers/registry.js';
+import { mapFailures } from '../failures.js';
+import { createArchAstroAdapter } from './archastro.js';
+import type { AgentSessionInput, CreatedSession, FollowCursor, SessionAdapter, SessionPlatform, SessionRef, TranscriptEntry } from './contract.js';
+import { createMixAdapter } from './mix.js';
+import { createWebAgentAdapter } from './webagent.js';
+import { createWyseMateAdapter } from './wysemate.js';
+
+export interface SessionActivityDeps {
+  providers: ProviderRegistry;
+  artifacts: ArtifactStore;
+}
+
+/** How much one `sessionFollow` call may read before it returns to the workflow. */
+export interface FollowLimits {
+  maxEvents: number;
+  maxMs: number;
+  pollMs: number;
+  /** Transcript entries returned to the workflow (the rest go to the artifact store only). */
+  tail: number;
+}
+
+export const DEFAULT_FOLLOW_LIMITS: FollowLimits = { maxEvents: 1000, maxMs: 60_000, pollMs: 250, tail: 20 };
+
+export interface FollowArgs {
+  ref: SessionRef;
+  cursor: FollowCursor;
+  /** Artifact owner (the workflow id). */
+  owner: string;
+  limits?: Partial<FollowLimits>;
+}
+
+export interface FollowBatch {
+  cursor: FollowCursor;
+  status: CreatedSession['status'];
+  platformStatus: string;
+  pendingInput?: { requestId: string; prompt: string; since: string };
+  /** The newest entries of this batch (bounded by `limits.tail`). */
+  tail: TranscriptEntry[];
+  newEntries: number;
+  platformEvents: number;
+  result?: string;
+  error?: string;
+}
+
+export type SessionOperation =
+  | { op: 'sendMessage'; text: string }
+  | { op: 'answerInput'; requestId: string; response: unknown }
+  | { op: 'followUp'; task: string }
+  | { op: 'rename'; name: string }
+  | { op: 'setCallbacks'; callbacks: Record<string, unknown>[] }
+  | { op: 'rewind'; messageId: string; cleanMedia: boolean }
+  | { op: 'cancel'; reason?: string };
+
+const BOUNDARY = new Set(['awaiting_input', 'completed', 'failed', 'cancelled']);
+
+/** Builds the session activities over the given providers and artifact store. */
+export function createSessionActivities(deps: SessionActivityDeps) {
+  const adapters: Record<SessionPlatform, SessionAdapter> = {
+    webagent: createWebAgentAdapter(deps.providers),
+    archastro: createArchAstroAdapter(deps.providers),
+    wysemate: createWyseMateAdapter(deps.providers),
+    mix: createMixAdapter(deps.providers),
+  };
+
+  function callOptions(idempotencyKey?: string): CallOptions {
+    return { signal: Context.current().cancellationSignal, idempotencyKey };
+  }
+
+  return {
+    /** Creates the platform session; `key` is stable for the workflow, so a retry cannot create twice. */
+    async sessionCreate(args: { input: AgentSessionInput; key: string }): Promise<CreatedSession> {
+      return mapFailures(() => adapters[args.input.platform].create(args.input, callOptions(args.key)));
+    },
+
+    /**
+     * Follows progress until a boundary (input request, terminal) or the budget runs out. Every
+     * entry is appended to the transcript artifact before its cursor is heartbeated, and a retry
+     * resumes from the heartbeated cursor: nothing is lost, and duplicates are dropped on read.
+     */
+    async sessionFollow(args: FollowArgs): Promise<FollowBatch> {
+      const ctx = Context.current();
+      const limits = { ...DEFAULT_FOLLOW_LIMITS, ...args.limits };
+      const adapter = adapters[args.ref.platform];
+      const resumed = ctx.info.heartbeatDetails as { cursor: FollowCursor } | undefined;
+      let cursor = resumed ? resumed.cursor : args.cursor;
+      const started = Date.now();
+      const tail: TranscriptEntry[] = [];
+      let newEntries = 0;
+      let platformEvents = 0;
+      // Heartbeat on a timer too: polling adapters may sleep between progress calls.
+      const beat = setInterval(() => ctx.heartbeat({ cursor }), 2_000);
+      try {
+        for (;;) {
+          const remainingMs = limits.maxMs - (Date.now() - started);
+          const batch = await mapFailures(() =>
+            adapter.follow(
+              args.ref,
+              cursor,
+              { maxEvents: Math.max(1, limits.maxEvents - platformEvents), maxMs: Math.max(1, remainingMs), pollMs: limits.pollMs },
+              { progress: () => undefined, signal: ctx.cancellationSignal },
+            ),
+          );
+          if (batch.entries.length > 0) await deps.artifacts.appendLines(args.owner, 'transcript.jsonl', batch.entries);
+          cursor = batch.cursor;
+          ctx.heartbeat({ cursor });
+          newEntries += batch.entries.length;
+          platformEvents += batch.platformEvents;
+          tail.push(...batch.entries);
+          if (tail.length > limits.tail) tail.splice(0, tail.length - limits.tail);
+          const done =
+            BOUNDARY.has(batch.status) || platformEvents >= limits.maxEvents || Date.now() - started >= limits.maxMs;
+          if (done) {
+            return {
+              cursor,
+              status: batch.status,
+              platformStatus: batch.platformStatus,
+              pendingInput: batch.pendingInput,
+              tail,
+              newEntries,
+              platformEvents,
+              result: batch.result,
+              error: batch.error,
+            };
+          }
+        }
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /** Runs one steering operation on the platform. Returns a new ref for `followUp`. */
+    async sessionAct(args: { ref: SessionRef; operation: SessionOperation; key: string }): Promise<{ ref?: SessionRef }> {
+      const a = adapters[args.ref.platform];
+      const call = callOptions(args.key);
+      const op = args.operation;
+      const missing = (name: string) =>
+        ApplicationFailure.create({ type: 'UnsupportedOperation', message: `${args.ref.platform} has no ${name} operation`, nonRetryable: true });
+      return mapFailures(async () => {
+        switch (op.op) {
+          case 'sendMessage':
+            if (!a.sendMessage) throw missing(op.op);
+            await a.sendMessage(args.ref, op.text, call);
+            return {};
+          case 'answerInput':
+            if (!a.answerInput) throw missing(op.op);
+            await a.answerInput(args.ref, op.requestId, op.response, call);
+            return {};
+          case 'followUp':
+            if (!a.followUp) throw missing(op.op);
+            return { ref: await a.followUp(args.ref, op.task, call) };
+          case 'rename':
+            if (!a.rename) throw missing(op.op);
+            await a.rename(args.ref, op.name, call);
+            return {};
+          case 'setCallbacks':
+            if (!a.setCallbacks) throw missing(op.op);
+            await a.setCallbacks(args.ref, op.callbacks, call);
+            return {};
+          case 'rewind':
+            if (!a.rewind) throw missing(op.op);
+            await a.rewind(args.ref, op.messageId, op.cleanMedia, call);
+            return {};
+          case 'cancel':
+            await a.cancel(args.ref, call);
+            return {};
+        }
+      });
+    },
+
+    /** Clean-up on every ending; stores an exported transcript when the platform gives one. */
+    async sessionCleanup(args: { ref: SessionRef; owner: string; deleteOnPlatform: boolean; key: string }) {
+      const out = await mapFailures(() =>
+        adapters[args.ref.platform].cleanup(args.ref, { deleteOnPlatform: args.deleteOnPlatform }, callOptions(args.key)),
+      );
+      const artifacts = [];
+      if (out.exportedTranscript !== undefined) artifacts.push(await deps.artifacts.put(args.owner, 'export.json', out.exportedTranscript));
+      return { artifacts };
+    },
+
+    /** Reference to the transcript artifact (the file may not exist yet when nothing was said). */
+    async transcriptRef(args: { owner: string }) {
+      return deps.artifacts.appendLines(args.owner, 'transcript.jsonl', []);
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * `npm start`: the main job on the embedded default. Starts the Temporal dev server (unless
+ * TEMPORAL_ADDRESS or a profile is set), the platform sandbox (for every platform whose base URL is
+ * not configured) and the worker; prints the Web UI address and a first command to try.
+ * State lives in a SQLite file under SWITCHBOARD_DATA_DIR, so a restart keeps every workflow.
+ */
+import { join } from 'node:path';
+import { exitWithStartupError, runWorker } from '../worker.js';
+import { parseEnv, PLATFORM_ENV } from './config.js';
+import { type DevServer, findTemporalCli, portInUse, startDevServer } from './devserver/index.js';
+import { PLATFORMS } from './providers/errors.js';
+import { KeyRing, type RunningSandbox, startSandbox } from './sandbox/server.js';
+import { temporalTarget } from './worker/connect.js';
+
+const say = (line: string) => process.stderr.write(line + '\n');
+
+async function main(): Promise<void> {
+  let env = parseEnv();
+  const target = temporalTarget(env);
+  let devServer: DevServer | undefined;
+  let sandbox: RunningSandbox | undefined;
+  const stopAll = async () => {
+    await sandbox?.close();
+    await devServer?.stop();
+  };
+  try {
+    let uiUrl: string | undefined;
+    if (target.embedded) {
+      if (await portInUse(env.SWITCHBOARD_TEMPORAL_PORT)) {
+        say(`Temporal: reusing the server already on ${target.address}`);
+        uiUrl = `http://127.0.0.1:${env.SWITCHBOARD_UI_PORT}`;
+      } else {
+        const cli = await findTemporalCli({ log: say });
+        const dbFile = join(env.SWITCHBOARD_DATA_DIR, 'temporal.db');
+        devServer = await startDevServer({ cliPath: cli, dbFile, port: env.SWITCHBOARD_TEMPORAL_PORT, uiPort: env.SWITCHBOARD_UI_PORT });
+        uiUrl = devServer.uiUrl;
+        say(`Temporal dev server on ${devServer.address} (state in ${dbFile})`);
+      }
+    }
+
+    const unconfigured = PLATFORMS.filter((p) => !process.env[PLATFORM_ENV[p].baseUrl]);
+    if (unconfigured.length > 0) {
+      sandbox = await startSandbox({ port: env.SWITCHBOARD_SANDBOX_PORT, tickMs: 200 });
+      for (const p of unconfigured) {
+        process.env[PLATFORM_ENV[p].baseUrl] = sandbox.baseUrl(p);
+        const keyVar = p === 'mycel' ? `${PLATFORM_ENV[p].key}_DEFAULT` : PLATFORM_ENV[p].key;
+        process.env[keyVar] ??= KeyRing.defaultKey(p);
+        if (p === 'webagent') process.env.WEBAGENT_PROJECT_ID ??= 'proj_sandbox';
+      }
+      say(`Sandbox on ${sandbox.origin} for: ${unconfigured.join(', ')}`);
+      env = parseEnv();
+    }
+
+    await runWorker({
+      env,
+      onReady: (i) => {
+        say(`Worker polling task queue "${i.taskQueue}" on ${i.address}, namespace ${i.namespace}`);
+        if (uiUrl) say(`\nTemporal Web UI: ${uiUrl}/namespaces/${i.namespace}/workflows`);
+        say('Try:  npm run switchboard -- session start --provider webagent --task "Summarise today\'s top stories" --follow');
+        say('Stop with Ctrl-C; state is kept for the next start.\n');
+      },
+    });
+  } finally {
+    await stopAll();
+  }
+}
+
+main().catch(exitWithStartupError);

@@ -1,0 +1,80 @@
+/**
+ * Every HTTP path the Mycel client uses, in one place.
+ *
+ * The seed (mycel-sdk, a facade over a FastAPI/OpenAPI-generated transport) names operations but
+ * spells out only one path: `/api/threads`. Every other path is our choice and marked
+ * `// assumption`. Where a path is marked "(public backend)", it matches the router source of the
+ * public OpenDCAI/Mycel backend (`backend/chat/api/http/*_router.py`, `backend/web/routers/auth.py`)
+ * at some revision — more likely than a blind guess, but still not what the seed documents.
+ *
+ * Identity always comes from the bearer token: no path or body carries "acting as" user ids.
+ */
+
+export const MYCEL_ROUTES = {
+  auth: {
+    /** Registration step 1. Body `{email, password, invite_code}`. */
+    sendOtp: '/api/auth/send-otp', // assumption (public backend)
+    /** Registration step 2. Body `{email, token}` → `{temp_token}`. */
+    verifyOtp: '/api/auth/verify-otp', // assumption (public backend)
+    /** Registration step 3. Body `{temp_token, invite_code}` → `{token, user}`. */
+    completeRegister: '/api/auth/complete-register', // assumption (public backend)
+    /** Body `{identifier, password}` → `{token, user}`. */
+    login: '/api/auth/login', // assumption (public backend)
+  },
+  users: {
+    /** Owner creates an external agent identity. Body `{user_id, display_name}` → `{id, token, …}`. */
+    createExternal: '/api/users/external', // assumption
+  },
+  me: {
+    /** The identity behind the bearer token. */
+    whoami: '/api/me', // assumption
+  },
+  chats: {
+    /** GET: chats of the caller. POST: create a group chat, body `{user_ids (others only), title}`. */
+    collection: '/api/chats', // assumption (public backend)
+    /** Find-or-create the direct chat with one user. Body `{target_user_id}`. */
+    direct: '/api/chats/direct', // assumption
+    item: '/api/chats/{chat_id}', // assumption (public backend)
+    /** What a non-member may see before asking to join. */
+    joinTarget: '/api/chats/{chat_id}/join-target', // assumption
+    /** GET: pending and decided join requests (owner). POST: request to join, body `{message}`. */
+    joinRequests: '/api/chats/{chat_id}/join-requests', // assumption
+    approveJoin: '/api/chats/{chat_id}/join-requests/{request_id}/approve', // assumption
+    /** Not in the seed; the obvious counterpart of approve. */
+    rejectJoin: '/api/chats/{chat_id}/join-requests/{request_id}/reject', // assumption
+    /** Member mute (receiver-side quiet mode). Body `{user_id, muted}`. */
+    mute: '/api/chats/{chat_id}/mute', // assumption (public backend)
+  },
+  messages: {
+    /** GET `?limit&before`: history. POST: send, body `{content, mentioned_ids, enforce_caught_up}`. */
+    collection: '/api/chats/{chat_id}/messages', // assumption (public backend)
+    unread: '/api/chats/{chat_id}/messages/unread', // assumption (public backend)
+    /** Marks read. Body `{through_message_id}` (assumption: the public backend takes no body and marks all). */
+    markRead: '/api/chats/{chat_id}/read', // assumption (public backend)
+  },
+  relationships: {
+    collection: '/api/relationships', // assumption (public backend)
+    /** Body `{target_user_id}`. */
+    request: '/api/relationships/request', // assumption (public backend)
+    approve: '/api/relationships/{relationship_id}/approve', // assumption (public backend)
+    reject: '/api/relationships/{relationship_id}/reject', // assumption (public backend)
+  },
+  notifications: {
+    /** POST → `{count, notifications}`; each notification is returned once. */
+    drain: '/api/runtime/inbox/drain', // assumption (public backend)
+    /** SSE, `?since_seq=N`; frames `{type:'notify', seq, metadata, …}` with `id: seq`. */
+    stream: '/api/runtime/inbox/stream', // assumption
+  },
+  threads: {
+    /** Spelled out by the seed. Body `{agent_user_id, sandbox}` (field names: assumption). */
+    collection: '/api/threads',
+  },
+} as const;
+
+/**
+ * The error code we normalise the stale-chat 409 to. The public backend answers
+ * `HTTPException(409, str(ChatNotCaughtUpError))`, i.e. `{detail: "<message>"}` with no code, so the
+ * client also recognises it by status 409 on the send route plus a detail mentioning "caught up" /
+ * unread (assumption: the message wording).
+ */
+export const CHAT_NOT_CAUGHT_UP = 'chat_not_caught_up';

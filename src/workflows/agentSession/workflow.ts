@@ -1,0 +1,413 @@
+/**
+ * `agentSession`: one durable workflow for a long-running agent session on Web Agent, ArchAstro,
+ * Wyse Mate or Mix.
+ *
+ * States: starting → running ⇄ awaiting_input → completed | failed | cancelled, with the platform's
+ * own status kept beside ours. People steer it through Updates whose validators reject bad or
+ * out-of-state requests before anything is written to history.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createSessionActivities, FollowBatch, SessionOperation } from '../../activities/sessions/activities.js';
+import { AwaitingHuman, SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
+import {
+  answerInputUpdate,
+  artifactsQuery,
+  cancelUpdate,
+  followUpUpdate,
+  renameUpdate,
+  rewindUpdate,
+  sendMessageUpdate,
+  setCallbacksUpdate,
+  stateQuery,
+  transcriptTailQuery,
+  type UpdateOutcome,
+} from './definitions.js';
+import {
+  type AgentSessionInputRaw,
+  type AgentSessionResult,
+  type AgentSessionState,
+  type ArtifactRef,
+  agentSessionInput,
+  answerInputArgs,
+  cancelArgs,
+  followUpArgs,
+  MESSAGE_RESUMES_WAITING,
+  type PendingInput,
+  renameArgs,
+  rewindArgs,
+  sendMessageArgs,
+  type SessionRef,
+  type SessionStatus,
+  setCallbacksArgs,
+  SUPPORTED_OPERATIONS,
+  TERMINAL_STATUSES,
+  type TranscriptEntry,
+} from './types.js';
+import { formatZodError } from '../validation.js';
+
+type Acts = ReturnType<typeof createSessionActivities>;
+
+const retry = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s' };
+
+/** Short platform calls: a crashed worker is noticed within the start-to-close timeout. */
+const acts = proxyActivities<Acts>({ startToCloseTimeout: '20 s', retry });
+/** Following progress: long, heartbeated, resumable from the heartbeated cursor. */
+const followActs = proxyActivities<Acts>({ startToCloseTimeout: '5 m', heartbeatTimeout: '10 s', retry });
+/** Clean-up must finish even on a cancelled workflow; bounded so a dead platform cannot pin it. */
+const cleanupActs = proxyActivities<Acts>({ startToCloseTimeout: '30 s', retry: { ...retry, maximumAttempts: 10 } });
+
+/** Transcript entries kept in workflow state (the full transcript is in the artifact store). */
+const TAIL = 50;
+
+/** What survives continue-as-new. */
+export interface CarriedSession {
+  ref?: SessionRef;
+  cursor?: string;
+  status: SessionStatus;
+  platformStatus: string;
+  pendingInput?: PendingInput;
+  counts: AgentSessionState['counts'];
+  tail: TranscriptEntry[];
+  opSeq: number;
+  artifacts: ArtifactRef[];
+  title: string;
+}
+
+export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedSession): Promise<AgentSessionResult> {
+  const parsed = agentSessionInput.safeParse(raw);
+  if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: formatZodError(parsed.error), nonRetryable: true });
+  const input = parsed.data;
+  const info = workflowInfo();
+  // Stable across retries, worker crashes and continue-as-new, unique per workflow run chain.
+  const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;
+  const owner = info.workflowId;
+
+  const s: CarriedSession = carried ?? {
+    status: 'starting',
+    platformStatus: 'none',
+    counts: { platformEvents: 0, transcriptEntries: 0, messagesSent: 0, followUps: 0, tasks: 1 },
+    tail: [],
+    opSeq: 0,
+    artifacts: [],
+    title: input.title ?? input.task.slice(0, 80),
+  };
+  let cancelRequested = false;
+  let cleanupDone = false;
+  let result: string | undefined;
+  let error: string | undefined;
+  let followScope: CancellationScope | undefined;
+
+  const publish = () => {
+    upsertSearchAttributes([
+      { key: SwitchboardProvider, value: input.platform },
+      { key: SwitchboardStatus, value: s.status },
+      { key: AwaitingHuman, value: s.status === 'awaiting_input' },
+    ]);
+    setCurrentDetails(describe());
+  };
+  const describe = (): string => {
+    const where = `${input.platform} session ${s.ref?.sessionId ?? '(creating)'}${s.ref?.taskId ? ` task ${s.ref.taskId}` : ''}`;
+    switch (s.status) {
+      case 'starting':
+        return `Creating the ${input.platform} session.`;
+      case 'running':
+        return `Following ${where}: ${s.counts.platformEvents} platform events so far.`;
+      case 'awaiting_input':
+        return `**Waiting for a person** to answer input request \`${s.pendingInput?.requestId}\` on ${where}: ${s.pendingInput?.prompt ?? ''}`;
+      default:
+        return `${s.status} — ${where}${error ? `: ${error}` : ''}`;
+    }
+  };
+  const setStatus = (status: SessionStatus) => {
+    if (s.status === status) return;
+    s.status = status;
+    publish();
+  };
+
+  const state = (): AgentSessionState => ({
+    status: s.status,
+    platformStatus: s.platformStatus,
+    platform: input.platform,
+    ref: s.ref,
+    pendingInput: s.pendingInput,
+    counts: s.counts,
+    title: s.title,
+    result,
+    error,
+    artifacts: s.artifacts,
+    cleanupDone,
+  });
+
+  // ---- queries ----
+  setHandler(stateQuery, state);
+  setHandler(transcriptTailQuery, (n?: number) => s.tail.slice(-(n && n > 0 ? n : TAIL)));
+  setHandler(artifactsQuery, () => s.artifacts);
+
+  // ---- updates: validators reject synchronously, nothing is written for a rejection ----
+  const requireSupported = (op: string) => {
+    if (!SUPPORTED_OPERATIONS[input.platform].includes(op)) {
+      throw new Error(`${op} is not supported on ${input.platform} (supported: ${SUPPORTED_OPERATIONS[input.platform].join(', ')})`);
+    }
+  };
+  const requireLive = (op: string) => {
+    if (TERMINAL_STATUSES.includes(s.status) || cancelRequested) throw new Error(`${op} rejected: the session is ${cancelRequested ? 'being cancelled' : s.status}`);
+  };
+  const parseOrThrow = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: any } }, v: unknown): T => {
+    const r = schema.safeParse(v);
+    if (!r.success) throw new Error(formatZodError(r.error));
+    return r.data;
+  };
+  const act = async (operation: SessionOperation) => {
+    await condition(() => s.ref !== undefined);
+    const key = `${keyBase}/op/${++s.opSeq}`;
+    return acts.sessionAct({ ref: s.ref!, operation, key });
+  };
+  const outcome = (extra: Partial<UpdateOutcome> = {}): UpdateOutcome => ({ accepted: true, status: s.status, ...extra });
+
+  setHandler(
+    sendMessageUpdate,
+    async (args) => {
+      const { text } = parseOrThrow(sendMessageArgs, args);
+      await act({ op: 'sendMessage', text });
+      s.counts.messagesSent += 1;
+      if (MESSAGE_RESUMES_WAITING[input.platform] && s.status === 'awaiting_input') {
+        s.pendingInput = undefined;
+        setStatus('running');
+      }
+      return outcome();
+    },
+    {
+      validator: (args) => {
+        requireSupported('sendMessage');
+        requireLive('sendMessage');
+        parseOrThrow(sendMessageArgs, args);
+      },
+    },
+  );
+
+  setHandler(
+    answerInputUpdate,
+    async (args) => {
+      const { requestId, response } = parseOrThrow(answerInputArgs, args);
+      const pending = s.pendingInput;
+      // Claim the request first so a concurrent duplicate answer is rejected by the validator.
+      s.pendingInput = undefined;
+      try {
+        await act({ op: 'answerInput', requestId, response });
+      } catch (err) {
+        s.pendingInput = pending;
+        throw err;
+      }
+      setStatus('running');
+      return outcome();
+    },
+    {
+      validator: (args) => {
+        requireSupported('answerInput');
+        requireLive('answerInput');
+        const { requestId } = parseOrThrow(answerInputArgs, args);
+        if (!s.pendingInput) throw new Error(`answerInput rejected: no input request is pending (status ${s.status})`);
+        if (s.pendingInput.requestId !== requestId) {
+          throw new Error(`answerInput rejected: input request ${requestId} is stale or unknown; the pending one is ${s.pendingInput.requestId}`);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    followUpUpdate,
+    async (args) => {
+      const { task } = parseOrThrow(followUpArgs, args);
+      s.status = 'starting'; // claims the session: a second follow-up is rejected until this one lands
+      try {
+        const { ref } = await act({ op: 'followUp', task });
+        s.ref = ref;
+        s.cursor = undefined;
+        s.counts.followUps += 1;
+        s.counts.tasks += 1;
+        result = undefined;
+        error = undefined;
+        setStatus('running');
+        return outcome({ taskId: ref?.taskId });
+      } catch (err) {
+        s.status = 'completed';
+        throw err;
+      }
+    },
+    {
+      validator: (args) => {
+        requireSupported('followUp');
+        parseOrThrow(followUpArgs, args);
+        if (cancelRequested || s.status === 'cancelled') throw new Error('followUp rejected: the session was cancelled');
+        if (!TERMINAL_STATUSES.includes(s.status)) throw new Error(`followUp rejected: the current task is ${s.status}; a follow-up needs a terminal task`);
+      },
+    },
+  );
+
+  setHandler(
+    renameUpdate,
+    async (args) => {
+      const { name } = parseOrThrow(renameArgs, args);
+      await act({ op: 'rename', name });
+      s.title = name;
+      publish();
+      return outcome();
+    },
+    { validator: (args) => (requireSupported('rename'), requireLive('rename'), void parseOrThrow(renameArgs, args)) },
+  );
+
+  setHandler(
+    setCallbacksUpdate,
+    async (args) => {
+      const { callbacks } = parseOrThrow(setCallbacksArgs, args);
+      await act({ op: 'setCallbacks', callbacks });
+      return outcome();
+    },
+    { validator: (args) => (requireSupported('setCallbacks'), requireLive('setCallbacks'), void parseOrThrow(setCallbacksArgs, args)) },
+  );
+
+  setHandler(
+    rewindUpdate,
+    async (args) => {
+      const { messageId, cleanMedia } = parseOrThrow(rewindArgs, args);
+      await act({ op: 'rewind', messageId, cleanMedia });
+      return outcome();
+    },
+    { validator: (args) => (requireSupported('rewind'), requireLive('rewind'), void parseOrThrow(rewindArgs, args)) },
+  );
+
+  setHandler(
+    cancelUpdate,
+    async (args) => {
+      parseOrThrow(cancelArgs, args);
+      cancelRequested = true;
+      if (s.ref) await act({ op: 'cancel', reason: (args as { reason?: string }).reason });
+      followScope?.cancel();
+      await condition(() => TERMINAL_STATUSES.includes(s.status) && cleanupDone);
+      return outcome();
+    },
+    { validator: (args) => (requireLive('cancel'), void parseOrThrow(cancelArgs, args)) },
+  );
+
+  // ---- main loop ----
+  const applyBatch = (b: FollowBatch) => {
+    s.cursor = b.cursor;
+    s.platformStatus = b.platformStatus;
+    s.counts.platformEvents += b.platformEvents;
+    s.counts.transcriptEntries += b.newEntries;
+    s.tail.push(...b.tail);
+    if (s.tail.length > TAIL) s.tail.splice(0, s.tail.length - TAIL);
+    if (b.result !== undefined) result = b.result;
+    if (b.error !== undefined) error = b.error;
+    if (b.status === 'awaiting_input' && b.pendingInput) s.pendingInput = b.pendingInput;
+    else if (b.status !== 'awaiting_input') s.pendingInput = undefined;
+    setStatus(b.status === 'starting' ? 'running' : b.status);
+  };
+
+  const cleanup = async () => {
+    if (cleanupDone || !s.ref) {
+      cleanupDone = true;
+      return;
+    }
+    // Clean-up runs even when the workflow itself is being cancelled.
+    await CancellationScope.nonCancellable(async () => {
+      const out = await cleanupActs.sessionCleanup({ ref: s.ref!, owner, deleteOnPlatform: input.deleteOnEnd, key: `${keyBase}/cleanup` });
+      const transcript = await cleanupActs.transcriptRef({ owner });
+      s.artifacts = [transcript, ...out.artifacts];
+    });
+    cleanupDone = true;
+  };
+
+  const finish = (): AgentSessionResult => ({
+    status: s.status,
+    platformStatus: s.platformStatus,
+    ref: s.ref,
+    result,
+    error,
+    transcriptTail: s.tail.slice(-20),
+    artifacts: s.artifacts,
+    counts: s.counts,
+  });
+
+  publish();
+  try {
+    if (!s.ref) {
+      const created = await acts.sessionCreate({ input, key: `${keyBase}/create` });
+      s.ref = created.ref;
+      s.platformStatus = created.platformStatus;
+      setStatus(created.status === 'starting' ? 'running' : created.status);
+    }
+    for (;;) {
+      if (cancelRequested) break;
+      if (TERMINAL_STATUSES.includes(s.status)) {
+        if (input.followUpWindowSeconds === 0) break;
+        // Stay open for follow-ups; no history is written while nobody acts.
+        const reopened = await condition(() => !TERMINAL_STATUSES.includes(s.status) || cancelRequested, input.followUpWindowSeconds * 1000);
+        if (!reopened || cancelRequested) break;
+        continue;
+      }
+      if (s.status === 'awaiting_input' || s.status === 'starting') {
+        await condition(() => (s.status !== 'awaiting_input' && s.status !== 'starting') || cancelRequested);
+        continue;
+      }
+      if (workflowInfo().continueAsNewSuggested) {
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof agentSession>(raw, s);
+      }
+      followScope = new CancellationScope();
+      try {
+        const batch = await followScope.run(() => followActs.sessionFollow({ ref: s.ref!, cursor: s.cursor, owner }));
+        if (!cancelRequested) applyBatch(batch);
+      } catch (err) {
+        if (cancelRequested && isCancellation(err)) break;
+        throw err;
+      } finally {
+        followScope = undefined;
+      }
+    }
+    if (cancelRequested) setStatus('cancelled');
+    await cleanup();
+    publish();
+    await condition(allHandlersFinished);
+    return finish();
+  } catch (err) {
+    if (isCancellation(err)) {
+      // handle.cancel(): cancel on the platform too, clean up, then end as Cancelled.
+      cancelRequested = true;
+      await CancellationScope.nonCancellable(async () => {
+        if (s.ref) await cleanupActs.sessionAct({ ref: s.ref, operation: { op: 'cancel' }, key: `${keyBase}/cancel` });
+        s.status = 'cancelled';
+        await cleanup();
+        publish();
+      });
+      throw err;
+    }
+    // A non-retryable platform failure (401, 422, …): clean up, then fail the workflow with the cause.
+    error = failureMessage(err);
+    s.status = 'failed';
+    await cleanup().catch(() => undefined);
+    publish();
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+      throw ApplicationFailure.create({ type: err.cause.type ?? 'ActivityFailure', message: err.cause.message, nonRetryable: true, details: err.cause.details as unknown[] });
+    }
+    throw err;
+  }
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,5 @@
+/**
+ * Every workflow the worker registers. Workflow code is bundled from this file.
+ */
+export { agentSession } from './agentSession/workflow.js';
+export { platformProbe } from './platformProbe.js';

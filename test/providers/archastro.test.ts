@@ -1,0 +1,413 @@
+/**
+ * ArchAstro provider, simulator and session adapter, against the in-process sandbox over real HTTP.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createArchAstroAdapter, decodeCursor } from '../../src/activities/sessions/archastro.js';
+import type { FollowResult, SessionAdapter, SessionRef } from '../../src/activities/sessions/contract.js';
+import { Credentials, parseEnv } from '../../src/config.js';
+import { ArchAstroClient, type ArchAstroSession } from '../../src/providers/archastro/client.js';
+import {
+  ConflictError,
+  NotFoundError,
+  ResponseValidationError,
+  ServerError,
+  UnauthorizedError,
+  UnprocessableError,
+} from '../../src/providers/errors.js';
+import { collect } from '../../src/providers/pagination.js';
+import { ProviderRegistry } from '../../src/providers/registry.js';
+import { SandboxControl } from '../../src/sandbox/control.js';
+import { KeyRing, startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
+import { agentSessionInput } from '../../src/workflows/agentSession/types.js';
+
+let sb: RunningSandbox;
+let control: SandboxControl;
+let client: ArchAstroClient;
+let adapter: SessionAdapter;
+
+const AGENT = 'agi_test';
+
+beforeAll(async () => {
+  sb = await startSandbox({ tickMs: 5 });
+  control = new SandboxControl(sb.origin);
+  const endpoint = { platform: 'archastro' as const, alias: 'default', baseUrl: sb.baseUrl('archastro'), secret: KeyRing.defaultKey('archastro') };
+  client = new ArchAstroClient(endpoint);
+  const raw = { ARCHASTRO_BASE_URL: endpoint.baseUrl, ARCHASTRO_API_KEY: endpoint.secret };
+  adapter = createArchAstroAdapter(new ProviderRegistry(new Credentials(parseEnv(raw), raw)));
+});
+
+afterAll(async () => {
+  await sb?.close();
+});
+
+beforeEach(async () => {
+  await control.reset();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `get` until `pred` holds (bounded). */
+async function waitFor(id: string, pred: (s: ArchAstroSession) => boolean, ms = 3_000): Promise<ArchAstroSession> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = await client.getSession(id);
+    if (pred(s)) return s;
+    if (Date.now() > end) throw new Error(`timed out waiting; last status ${s.status}`);
+    await sleep(10);
+  }
+}
+
+function input(task: string, extra: Record<string, unknown> = {}) {
+  return agentSessionInput.parse({ platform: 'archastro', task, archastro: { agentId: AGENT, ...extra } });
+}
+
+const budget = { maxEvents: 1000, maxMs: 2_000, pollMs: 5 };
+
+/** Follows like the session activity does: batch after batch until a boundary. */
+async function followUntil(ref: SessionRef, cursor: string | undefined, stop: (r: FollowResult) => boolean) {
+  const all: FollowResult[] = [];
+  for (let i = 0; i < 200; i++) {
+    const r = await adapter.follow(ref, cursor, budget, { progress: () => undefined });
+    all.push(r);
+    cursor = r.cursor;
+    if (stop(r)) return { last: r, batches: all, entries: all.flatMap((b) => b.entries) };
+  }
+  throw new Error('follow never reached the expected state');
+}
+
+describe('ArchAstroClient: agent sessions', () => {
+  it('creates, lists with filters, gets, updates metadata, and runs to completion', async () => {
+    const created = await client.createSession({ agent: AGENT, instructions: 'summarise the week', name: 'weekly', max_turns: 5, metadata: { a: 1 } });
+    expect(created.id).toMatch(/^ase_/);
+    expect(created.status).toBe('pending');
+    expect(created.max_turns).toBe(5);
+
+    const done = await waitFor(created.id, (s) => s.status === 'completed');
+    expect(done.result).toBe('done');
+    expect(done.trajectory?.filter((e) => e.type === 'message').map((e) => e.content)).toEqual(['step 1 of 3', 'step 2 of 3', 'step 3 of 3']);
+    expect(done.turns).toBe(1);
+
+    const other = await client.createSession({ agent: 'agi_other', instructions: 'script:long' });
+    expect((await client.listSessions({ agent: AGENT })).map((s) => s.id)).toEqual([created.id]);
+    expect((await client.listSessions({ status: ['completed'] })).map((s) => s.id)).toEqual([created.id]);
+    expect((await client.listSessions({ status: ['pending', 'running'] })).map((s) => s.id)).toEqual([other.id]);
+    expect((await client.listSessions({ limit: 1 })).map((s) => s.id)).toEqual([other.id]); // newest first
+
+    const updated = await client.updateSession(created.id, { metadata: { b: 2 } });
+    expect(updated.metadata).toEqual({ b: 2 }); // replaces, does not merge
+    expect((await client.updateSession(created.id, {})).metadata).toEqual({ b: 2 }); // omitted: unchanged
+    await client.cancelSession(other.id);
+  });
+
+  it('delete is refused (422) while active and works once terminal', async () => {
+    const s = await client.createSession({ agent: AGENT, instructions: 'script:long' });
+    await waitFor(s.id, (x) => x.status === 'running');
+    const err = await client.deleteSession(s.id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnprocessableError);
+    expect((err as UnprocessableError).code).toBe('session_active');
+    expect((err as UnprocessableError).requestId).toMatch(/^req_/);
+
+    await client.cancelSession(s.id);
+    await client.deleteSession(s.id);
+    await expect(client.getSession(s.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('cancel is idempotent: twice, and on a completed session, the session comes back unchanged', async () => {
+    const s = await client.createSession({ agent: AGENT, instructions: 'script:long' });
+    const first = await client.cancelSession(s.id);
+    expect(first.status).toBe('cancelled');
+    const second = await client.cancelSession(s.id);
+    expect(second.status).toBe('cancelled');
+    expect(second.trajectory?.filter((e) => e.type === 'cancelled')).toHaveLength(1);
+
+    const quick = await client.createSession({ agent: AGENT, instructions: 'quick' });
+    await waitFor(quick.id, (x) => x.status === 'completed');
+    expect((await client.cancelSession(quick.id)).status).toBe('completed');
+  });
+
+  it('a waiting session resumes on an inbox message and records it in inbox and trajectory', async () => {
+    const s = await client.createSession({ agent: AGENT, instructions: 'pick one script:ask' });
+    const waiting = await waitFor(s.id, (x) => x.status === 'waiting');
+    expect(waiting.trajectory?.at(-1)).toMatchObject({ type: 'question', role: 'assistant', content: 'Which option?' });
+
+    const after = await client.sendMessage(s.id, { content: 'option B', metadata: { via: 'test' } });
+    expect(after.inbox).toMatchObject([{ role: 'user', content: 'option B', metadata: { via: 'test' } }]);
+    expect(after.status).toBe('running');
+    expect(after.turns).toBe(2);
+    const done = await waitFor(s.id, (x) => x.status === 'completed');
+    expect(done.trajectory?.some((e) => e.role === 'user' && e.content === 'option B')).toBe(true);
+
+    await expect(client.sendMessage(s.id, { content: 'too late' })).rejects.toBeInstanceOf(UnprocessableError);
+  });
+
+  it('start_idle: waits without running until the first message, which runs the opening turn', async () => {
+    const s = await client.createSession({ agent: AGENT, instructions: 'be ready', start_idle: true });
+    expect(s.status).toBe('waiting');
+    await sleep(40);
+    const still = await client.getSession(s.id);
+    expect(still.status).toBe('waiting');
+    expect(still.trajectory).toEqual([]);
+    expect(still.turns).toBe(0);
+
+    await client.sendMessage(s.id, { content: 'go' });
+    const done = await waitFor(s.id, (x) => x.status === 'completed');
+    expect(done.turns).toBe(1);
+    expect(done.trajectory?.[0]).toMatchObject({ role: 'user', content: 'go' });
+  });
+
+  it('max_turns ends a session that would start one turn too many', async () => {
+    const s = await client.createSession({ agent: AGENT, instructions: 'script:ask', max_turns: 1 });
+    await waitFor(s.id, (x) => x.status === 'waiting');
+    await client.sendMessage(s.id, { content: 'answer' });
+    const ended = await waitFor(s.id, (x) => x.status === 'failed');
+    expect(ended.error).toMatch(/max_turns/);
+  });
+
+  it('validates create input the platform way (422 / 404)', async () => {
+    await expect(client.createSession({ agent: AGENT, instructions: '' })).rejects.toBeInstanceOf(UnprocessableError);
+    await expect(client.createSession({ agent: 'nope', instructions: 'x' })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(client.createSession({ agent: AGENT, instructions: 'x', max_turns: 0 })).rejects.toBeInstanceOf(UnprocessableError);
+  });
+});
+
+describe('ArchAstroClient: agent routines', () => {
+  it('lists (with filters), presets, gets, updates, pauses and activates', async () => {
+    const all = await client.listRoutines();
+    expect(all.map((r) => r.id).sort()).toEqual(['arn_sbx_digest', 'arn_sbx_draft', 'arn_sbx_invoke', 'arn_sbx_keyed']);
+    expect((await client.listRoutines({ agent: 'agi_digest' })).map((r) => r.id)).toEqual(['arn_sbx_digest']);
+    expect((await client.listRoutines({ eventType: 'schedule.tick' })).map((r) => r.id)).toEqual(['arn_sbx_digest']);
+    await expect(client.listRoutines({ agent: 'missing' })).rejects.toBeInstanceOf(NotFoundError);
+
+    const presets = await client.listPresets();
+    expect(presets.map((p) => p.name)).toContain('agent_chat');
+
+    const draft = await client.getRoutine('arn_sbx_draft');
+    expect(draft.status).toBe('paused');
+    // No workflow config yet: activation is refused.
+    await expect(client.activateRoutine(draft.id)).rejects.toBeInstanceOf(UnprocessableError);
+    const withConfig = await client.updateRoutine(draft.id, { config: 'cfg_123', description: 'graph v2' });
+    expect(withConfig.description).toBe('graph v2');
+    expect((await client.activateRoutine(draft.id)).status).toBe('active');
+    expect((await client.pauseRoutine(draft.id)).status).toBe('paused');
+
+    // Sub-hourly schedules are refused.
+    await expect(client.updateRoutine('arn_sbx_digest', { schedule: '*/5 * * * *' })).rejects.toBeInstanceOf(UnprocessableError);
+    await client.deleteRoutine('arn_sbx_digest');
+    await expect(client.getRoutine('arn_sbx_digest')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('invoke: the same idempotency_key returns the in-flight run, then 409 once it completed', async () => {
+    // Distinct transport Idempotency-Keys (random per call): the dedupe under test is the body's key.
+    const first = await client.invokeRoutine('arn_sbx_invoke', { message: 'hello script:long', idempotency_key: 'inv-1' });
+    expect(first.id).toMatch(/^arr_/);
+    const again = await client.invokeRoutine('arn_sbx_invoke', { message: 'hello script:long', idempotency_key: 'inv-1' });
+    expect(again.id).toBe(first.id);
+
+    const journal = await control.journal({ platform: 'archastro', route: '/api/v1/agent_routines/{routine}/invoke' });
+    expect(journal).toHaveLength(2);
+    expect(journal.every((e) => !e.replayed)).toBe(true);
+    // One side effect: one run, one session.
+    const { data } = await client.listRuns('arn_sbx_invoke');
+    expect(data.map((r) => r.id)).toEqual([first.id]);
+    const sessions = await client.listSessions({ routineRun: [first.id] });
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.id).toBe(first.agent_session);
+
+    // A completed run for a key → 409.
+    const quick = await client.invokeRoutine('sandbox-invoke', { message: 'quick', idempotency_key: 'inv-2' });
+    const deadline = Date.now() + 3_000;
+    while ((await client.getRun(quick.id)).status !== 'completed') {
+      if (Date.now() > deadline) throw new Error('run never completed');
+      await sleep(10);
+    }
+    const run = await client.getRun(quick.id);
+    expect(run.result).toBe('done');
+    expect(run.duration_ms).toBeGreaterThanOrEqual(0);
+    const conflict = await client.invokeRoutine('sandbox-invoke', { message: 'quick', idempotency_key: 'inv-2' }).catch((e: unknown) => e);
+    expect(conflict).toBeInstanceOf(ConflictError);
+    expect((conflict as ConflictError).code).toBe('idempotency_conflict');
+
+    // Routine-created sessions are "system" sessions.
+    expect((await client.listSessions({ excludeSystem: true })).length).toBe(0);
+    await client.cancelSession(first.agent_session!);
+  });
+
+  it('invoke is refused on a paused routine, and per_key routines need a session_key and reuse the session', async () => {
+    await client.pauseRoutine('arn_sbx_invoke');
+    await expect(client.invokeRoutine('arn_sbx_invoke', { message: 'x' })).rejects.toBeInstanceOf(UnprocessableError);
+
+    await expect(client.invokeRoutine('arn_sbx_keyed', { message: 'x' })).rejects.toBeInstanceOf(UnprocessableError);
+    const a = await client.invokeRoutine('arn_sbx_keyed', { message: 'first script:ask', session_key: 'conv-1' });
+    await waitFor(a.agent_session!, (s) => s.status === 'waiting');
+    expect((await client.getRun(a.id)).status).toBe('completed'); // the turn ended with a question
+    const b = await client.invokeRoutine('arn_sbx_keyed', { message: 'second', session_key: 'conv-1' });
+    expect(b.agent_session).toBe(a.agent_session);
+    await waitFor(a.agent_session!, (s) => s.status === 'completed');
+    expect((await client.getRun(b.id)).status).toBe('completed');
+  });
+
+  it('runs are cursor-paginated newest first; before_cursor walks every page, after_cursor goes back', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) ids.push((await client.invokeRoutine('arn_sbx_invoke', { message: `n${i} script:long` })).id);
+    const newestFirst = [...ids].reverse();
+
+    const p1 = await client.listRuns('arn_sbx_invoke', { limit: 3 });
+    expect(p1.data.map((r) => r.id)).toEqual(newestFirst.slice(0, 3));
+    expect(p1.before_cursor).toBeTruthy();
+    const p2 = await client.listRuns('arn_sbx_invoke', { limit: 3, beforeCursor: p1.before_cursor! });
+    expect(p2.data.map((r) => r.id)).toEqual(newestFirst.slice(3, 6));
+    const p3 = await client.listRuns('arn_sbx_invoke', { limit: 3, beforeCursor: p2.before_cursor! });
+    expect(p3.data.map((r) => r.id)).toEqual(newestFirst.slice(6));
+    expect(p3.before_cursor ?? undefined).toBeUndefined();
+    const back = await client.listRuns('arn_sbx_invoke', { limit: 3, afterCursor: p3.after_cursor! });
+    expect(back.data.map((r) => r.id)).toEqual(newestFirst.slice(3, 6));
+
+    // The iterator follows before_cursor across all pages (3 requests for 7 runs at 3 a page).
+    await control.clearJournal();
+    const walked = await collect(client.iterateRuns('arn_sbx_invoke', { limit: 3 }));
+    expect(walked.map((r) => r.id)).toEqual(newestFirst);
+    expect(await control.journal({ route: '/api/v1/agent_routines/{routine}/runs' })).toHaveLength(3);
+
+    expect((await client.listRuns('arn_sbx_invoke', { status: 'completed' })).data).toEqual([]);
+    await expect(client.listRuns('arn_sbx_invoke', { limit: 101 })).rejects.toBeInstanceOf(UnprocessableError);
+    await expect(client.listRuns('arn_sbx_invoke', { beforeCursor: 'garbage' })).rejects.toBeInstanceOf(UnprocessableError);
+  });
+});
+
+describe('ArchAstroClient: errors through the one factory', () => {
+  it('maps auth, faults, error envelopes and bad bodies onto the taxonomy', async () => {
+    const bad = new ArchAstroClient({ platform: 'archastro', alias: 'ops', baseUrl: sb.baseUrl('archastro'), secret: 'wrong' });
+    const unauth = await bad.listSessions().catch((e: unknown) => e);
+    expect(unauth).toBeInstanceOf(UnauthorizedError);
+    expect((unauth as UnauthorizedError).code).toBe('unauthorized');
+    expect((unauth as UnauthorizedError).message).toContain('credential alias "ops"');
+    expect((unauth as UnauthorizedError).message).not.toContain('wrong');
+
+    const missing = await client.getSession('ase_missing').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect((missing as NotFoundError).detail).toContain('ase_missing');
+
+    await control.fault({ platform: 'archastro', route: '/api/v1/agent_sessions/{session}', status: 503, retryAfter: '7', times: 1 });
+    const server = await client.getSession('ase_x').catch((e: unknown) => e);
+    expect(server).toBeInstanceOf(ServerError);
+    expect((server as ServerError).retryAfterSeconds).toBe(7);
+    expect((server as ServerError).retryable).toBe(true);
+
+    await control.fault({ platform: 'archastro', route: '/api/v1/agent_sessions', method: 'GET', malformed: true, times: 1 });
+    await expect(client.listSessions()).rejects.toBeInstanceOf(ResponseValidationError);
+    await expect(client.ping()).resolves.toBeUndefined();
+  });
+});
+
+describe('ArchAstro session adapter', () => {
+  it('create → follow until completed, with the transcript, then cleanup deletes it', async () => {
+    const created = await adapter.create(input('write the report'), { idempotencyKey: 'wf-1/create' });
+    expect(created.ref).toMatchObject({ platform: 'archastro', alias: 'default' });
+    expect(created.status).toBe('starting');
+    const s = await client.getSession(created.ref.sessionId);
+    expect(s.metadata).toEqual({ switchboard_key: 'wf-1/create' });
+    expect(s.instructions).toBe('write the report');
+
+    const { last, entries } = await followUntil(created.ref, undefined, (r) => r.status === 'completed');
+    expect(last.result).toBe('done');
+    expect(entries.map((e) => e.text)).toEqual(['step 1 of 3', 'step 2 of 3', 'step 3 of 3', 'done']);
+    expect(entries.every((e) => e.role === 'agent')).toBe(true);
+    expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
+    expect(decodeCursor(last.cursor)).toEqual({ status: 'completed', seen: 4 });
+
+    // Following again from the final cursor yields nothing new (waits out the budget).
+    const again = await adapter.follow(created.ref, last.cursor, { ...budget, maxMs: 30 }, { progress: () => undefined });
+    expect(again.entries).toEqual([]);
+    expect(again.status).toBe('completed');
+
+    await adapter.cleanup(created.ref, { deleteOnPlatform: true }, { idempotencyKey: 'wf-1/cleanup' });
+    await expect(client.getSession(created.ref.sessionId)).rejects.toBeInstanceOf(NotFoundError);
+    // A retried clean-up after the delete is fine.
+    await expect(adapter.cleanup(created.ref, { deleteOnPlatform: true }, {})).resolves.toEqual({});
+  });
+
+  it('create is exactly-once per key: a retry finds the tagged session, even past the replay cache', async () => {
+    const a = await adapter.create(input('once'), { idempotencyKey: 'wf-2/create' });
+    // Same key, fresh transport key path: the lookup by `switchboard_key` answers.
+    const b = await adapter.create(input('once'), { idempotencyKey: 'wf-2/create' });
+    expect(b.ref.sessionId).toBe(a.ref.sessionId);
+    expect((await control.journal({ route: '/api/v1/agent_sessions', method: 'POST' })).length).toBe(1);
+    expect(await client.listSessions({ agent: AGENT })).toHaveLength(1);
+  });
+
+  it('a lost create answer (fault after the side effect) is recovered on retry without a duplicate', async () => {
+    await control.fault({ platform: 'archastro', route: '/api/v1/agent_sessions', method: 'POST', status: 502, phase: 'after', times: 1 });
+    await expect(adapter.create(input('lost answer'), { idempotencyKey: 'wf-3/create' })).rejects.toBeInstanceOf(ServerError);
+    const retry = await adapter.create(input('lost answer'), { idempotencyKey: 'wf-3/create' });
+    const all = await client.listSessions({ agent: AGENT });
+    expect(all.map((s) => s.id)).toEqual([retry.ref.sessionId]);
+  });
+
+  it('waiting → awaiting_input with a stable request id → sendMessage → resumes → completed', async () => {
+    const { ref } = await adapter.create(input('decide script:ask'), { idempotencyKey: 'wf-4/create' });
+    const first = await followUntil(ref, undefined, (r) => r.status === 'awaiting_input');
+    expect(first.last.platformStatus).toBe('waiting');
+    expect(first.last.pendingInput).toMatchObject({ requestId: 'waiting-1', prompt: 'Which option?' });
+    expect(first.entries.at(-1)).toMatchObject({ kind: 'question', role: 'agent', text: 'Which option?' });
+
+    // Polling again while waiting gives the same request id and nothing new.
+    const idle = await adapter.follow(ref, first.last.cursor, { ...budget, maxMs: 30 }, { progress: () => undefined });
+    expect(idle.entries).toEqual([]);
+    expect(idle.pendingInput?.requestId).toBe('waiting-1');
+
+    await adapter.sendMessage!(ref, 'the second one', { idempotencyKey: 'wf-4/msg-1' });
+    await adapter.sendMessage!(ref, 'the second one', { idempotencyKey: 'wf-4/msg-1' }); // retried: replayed
+    const rest = await followUntil(ref, first.last.cursor, (r) => r.status === 'completed');
+    expect(rest.entries[0]).toMatchObject({ role: 'user', text: 'the second one' });
+    expect(rest.entries.filter((e) => e.role === 'user')).toHaveLength(1);
+    expect(rest.last.pendingInput).toBeUndefined();
+    expect((await client.getSession(ref.sessionId)).inbox).toHaveLength(1);
+  });
+
+  it('start_idle: awaiting input from the start (waiting-0), the first message runs it', async () => {
+    const created = await adapter.create(input('idle until told', { startIdle: true }), { idempotencyKey: 'wf-5/create' });
+    expect(created.status).toBe('awaiting_input');
+    const first = await adapter.follow(created.ref, undefined, budget, { progress: () => undefined });
+    expect(first.pendingInput?.requestId).toBe('waiting-0');
+    await adapter.sendMessage!(created.ref, 'start now', { idempotencyKey: 'wf-5/msg' });
+    const { last } = await followUntil(created.ref, first.cursor, (r) => r.status === 'completed');
+    expect(last.result).toBe('done');
+  });
+
+  it('cancel mid-run: follow reports cancelled, cancel again is fine, cleanup without delete keeps it', async () => {
+    const { ref } = await adapter.create(input('forever script:long'), { idempotencyKey: 'wf-6/create' });
+    const running = await followUntil(ref, undefined, (r) => r.status === 'running');
+    await adapter.cancel(ref, { idempotencyKey: 'wf-6/cancel' });
+    await adapter.cancel(ref, { idempotencyKey: 'wf-6/cancel-2' });
+    const { last } = await followUntil(ref, running.last.cursor, (r) => r.status === 'cancelled');
+    expect(last.platformStatus).toBe('cancelled');
+    await adapter.cleanup(ref, { deleteOnPlatform: false }, {});
+    expect((await client.getSession(ref.sessionId)).status).toBe('cancelled');
+  });
+
+  it('cleanup does not delete a session that is still active (delete would be a 422)', async () => {
+    const { ref } = await adapter.create(input('script:long'), { idempotencyKey: 'wf-7/create' });
+    await adapter.cleanup(ref, { deleteOnPlatform: true }, {});
+    expect((await client.getSession(ref.sessionId)).status).not.toBe('cancelled');
+    expect(await control.journal({ method: 'DELETE' })).toHaveLength(0);
+    await adapter.cancel(ref, {});
+  });
+
+  it('a failing agent surfaces as failed with its error; maxEvents batches the transcript', async () => {
+    const { ref } = await adapter.create(input('script:fail'), { idempotencyKey: 'wf-8/create' });
+    const { last } = await followUntil(ref, undefined, (r) => r.status === 'failed');
+    expect(last.error).toBe('agent crashed');
+
+    const chatty = await adapter.create(input('script:chatty'), { idempotencyKey: 'wf-9/create' });
+    await waitFor(chatty.ref.sessionId, (s) => s.status === 'completed', 5_000);
+    const small = { ...budget, maxEvents: 40 };
+    const r1 = await adapter.follow(chatty.ref, undefined, small, { progress: () => undefined });
+    expect(r1.entries).toHaveLength(40);
+    expect(r1.status).toBe('running'); // the boundary comes with the last entries
+    const r2 = await adapter.follow(chatty.ref, r1.cursor, small, { progress: () => undefined });
+    const r3 = await adapter.follow(chatty.ref, r2.cursor, small, { progress: () => undefined });
+    expect(r3.entries).toHaveLength(21); // 100 progress + 1 result
+    expect(r3.status).toBe('completed');
+    expect(r3.result).toBe('finished after 100 events');
+  });
+});

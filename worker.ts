@@ -1,0 +1,65 @@
+/**
+ * Process entry of a Switchboard worker: config → Temporal connection → Runtime (logs, metrics) →
+ * Worker on task queue `switchboard`; SIGINT/SIGTERM drain it gracefully.
+ *
+ * `npm start` (src/main.ts) wraps this with the embedded dev server and sandbox; in production
+ * (docker-compose.yml) this file runs alone against a real cluster.
+ */
+import { fileURLToPath } from 'node:url';
+import { ConfigError, Credentials, parseEnv, type Env } from './src/config.js';
+import { LocalArtifactStore } from './src/artifacts/store.js';
+import { ProviderRegistry } from './src/providers/registry.js';
+import { connectWorker, temporalTarget } from './src/worker/connect.js';
+import { createSwitchboardWorker } from './src/worker/create.js';
+import { installRuntime } from './src/worker/runtime.js';
+import { join } from 'node:path';
+
+export interface RunWorkerOptions {
+  env: Env;
+  /** Called once the worker polls. */
+  onReady?: (info: { address: string; namespace: string; taskQueue: string }) => void;
+}
+
+/** Runs a worker until SIGINT/SIGTERM, then shuts it down gracefully. */
+export async function runWorker({ env, onReady }: RunWorkerOptions): Promise<void> {
+  installRuntime({ logLevel: env.SWITCHBOARD_LOG_LEVEL, metricsPort: env.SWITCHBOARD_METRICS_PORT });
+  const target = temporalTarget(env);
+  const connection = await connectWorker(target);
+  const worker = await createSwitchboardWorker({
+    connection,
+    namespace: target.namespace,
+    taskQueue: env.SWITCHBOARD_TASK_QUEUE,
+    providers: new ProviderRegistry(new Credentials(env)),
+    artifacts: new LocalArtifactStore(env.SWITCHBOARD_ARTIFACT_DIR ?? join(env.SWITCHBOARD_DATA_DIR, 'artifacts')),
+    notifyWebhook: env.SWITCHBOARD_NOTIFY_WEBHOOK,
+  });
+  const stop = () => worker.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const running = worker.run();
+  onReady?.({ address: target.address, namespace: target.namespace, taskQueue: env.SWITCHBOARD_TASK_QUEUE });
+  try {
+    await running;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await connection.close();
+  }
+}
+
+/** Prints one line for a startup failure and exits non-zero. */
+export function exitWithStartupError(err: unknown): never {
+  const line = err instanceof ConfigError ? `switchboard: configuration error: ${err.message}` : `switchboard: ${err instanceof Error ? err.message : String(err)}`;
+  process.stderr.write(line + '\n');
+  process.exit(err instanceof ConfigError ? 2 : 1);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  (async () => {
+    const env = parseEnv();
+    await runWorker({
+      env,
+      onReady: (i) => process.stderr.write(`switchboard worker polling ${i.taskQueue} on ${i.address} (${i.namespace})\n`),
+    });
+  })().catch(exitWithStartupError);
+}
