@@ -326,9 +326,9 @@ describe('ArchAstro session adapter', () => {
     await expect(adapter.cleanup(created.ref, { deleteOnPlatform: true }, {})).resolves.toEqual({});
   });
 
-  it('create is exactly-once per key: a retry finds the tagged session, even past the replay cache', async () => {
+  it('create is exactly-once per key: a retry finds the tagged session and sends no second POST', async () => {
     const a = await adapter.create(input('once'), { idempotencyKey: 'wf-2/create' });
-    // Same key, fresh transport key path: the lookup by `switchboard_key` answers.
+    // Same key: the lookup by `switchboard_key` answers before any POST.
     const b = await adapter.create(input('once'), { idempotencyKey: 'wf-2/create' });
     expect(b.ref.sessionId).toBe(a.ref.sessionId);
     expect((await control.journal({ route: '/api/v1/agent_sessions', method: 'POST' })).length).toBe(1);
