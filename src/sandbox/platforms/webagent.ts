@@ -212,6 +212,9 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
     switch (e.type) {
       case 'progress':
         pushEvent(t, 'task.progress', { message: e.text });
+        // A progress step is the agent's ReAct boundary: it peeks the chat queue. Deliver after the
+        // run has advanced past this step, so a following `await_message` sees the message.
+        if (t.held.length > 0) queueMicrotask(() => deliverHeld(t));
         break;
       case 'input_request': {
         const id = String(e.data?.request_id);
@@ -301,7 +304,7 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
   }
 
   function deliverHeld(t: WaTask): void {
-    while (t.held.length > 0 && t.run.status === 'running') t.run.message(t.held.shift()!);
+    while (t.held.length > 0 && t.run.status === 'running' && tasks.get(t.id) === t) t.run.message(t.held.shift()!);
   }
 
   /**
@@ -623,8 +626,9 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
         const content = str(req.body.content);
         if (!content) throw new HttpError(422, 'validation_error', 'content is required');
         if (t.run.terminal) throw new HttpError(409, 'conflict', `task ${t.id} is ${taskStatus(t)}; start a follow-up task instead`);
-        // Messages go to the chat queue, not to a pending question: hold them while the agent waits for input.
-        const held = t.run.status === 'awaiting_input';
+        // Messages go to the chat queue, not to a pending question: hold them while the agent waits
+        // for input, and while the task is still queued (the agent reads the queue at its next step).
+        const held = t.run.status === 'awaiting_input' || t.events.length === 0;
         if (held) t.held.push(content);
         else t.run.message(content);
         return { status: 201, body: { id: newId('msg'), task_id: t.id, content, status: held ? 'queued' : 'delivered', created_at: now() } };
