@@ -5,10 +5,13 @@
  * transport failures are retryable, with `nextRetryDelay` taken from `Retry-After`.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { ConfigError } from '../config.js';
 import { ProviderError } from '../providers/errors.js';
 
 /** Converts any error thrown by a provider call into what an activity should throw. */
 export function toApplicationFailure(err: unknown): unknown {
+  // A missing base URL or project id will not appear by retrying: fail at once, naming the variable.
+  if (err instanceof ConfigError) return ApplicationFailure.create({ type: 'ConfigError', message: err.message, nonRetryable: true });
   if (!(err instanceof ProviderError)) return err;
   const details = [
     {

@@ -12,7 +12,7 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import { parseEnv } from '../config.js';
 import { connectClient, temporalTarget } from '../worker/connect.js';
@@ -77,6 +77,13 @@ function validate<T>(schema: { safeParse(v: unknown): { success: true; data: T }
   return r.data;
 }
 
+/** The innermost failure message (an update's ActivityFailure wraps the platform's answer). */
+function rootMessage(err: Error): string {
+  let e: Error = err;
+  while (e.cause instanceof Error) e = e.cause;
+  return e.message;
+}
+
 /** Wraps Temporal errors in {@link SwitchboardClientError}s with the reason a person needs. */
 async function explain<T>(workflowId: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -84,11 +91,7 @@ async function explain<T>(workflowId: string, fn: () => Promise<T>): Promise<T> 
   } catch (err) {
     if (err instanceof SwitchboardClientError) throw err;
     if (err instanceof WorkflowNotFoundError) throw new SwitchboardClientError('not_found', `no workflow with id ${workflowId}`);
-    if (err instanceof WorkflowUpdateFailedError) {
-      const cause = err.cause;
-      const msg = cause instanceof ApplicationFailure ? cause.message : (cause?.message ?? err.message);
-      throw new SwitchboardClientError('rejected', msg);
-    }
+    if (err instanceof WorkflowUpdateFailedError) throw new SwitchboardClientError('rejected', rootMessage(err));
     const msg = err instanceof Error ? err.message : String(err);
     if (/not found|NOT_FOUND/i.test(msg)) throw new SwitchboardClientError('not_found', `no workflow with id ${workflowId}`);
     if (/already completed|workflow execution already completed/i.test(msg)) throw new SwitchboardClientError('rejected', `workflow ${workflowId} has already ended`);

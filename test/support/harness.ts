@@ -16,6 +16,7 @@ import { SandboxControl } from '../../src/sandbox/control.js';
 import { KeyRing } from '../../src/sandbox/server.js';
 import { SwitchboardClient } from '../../src/client/index.js';
 import { createSwitchboardWorker } from '../../src/worker/create.js';
+import { installRuntime } from '../../src/worker/runtime.js';
 
 /** The environment a worker in tests sees: every platform on the sandbox with its default key. */
 export function sandboxEnv(origin = inject('sandboxOrigin')): NodeJS.ProcessEnv {
@@ -42,6 +43,8 @@ export interface Harness {
 }
 
 let seq = 0;
+// Quiet worker logs in tests: warnings and errors only.
+installRuntime({ logLevel: 'WARN' });
 
 export async function createHarness(opts: { extraEnv?: NodeJS.ProcessEnv; name?: string } = {}): Promise<Harness> {
   const address = inject('temporalAddress');

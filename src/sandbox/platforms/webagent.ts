@@ -23,7 +23,6 @@ import type { SandboxContext } from '../server.js';
 import { DEEP_RESEARCH_ROUTES as DR, SESSION_ROUTES as S, TRACK_ROUTES as T, WEB_SEARCH_ROUTES as WS } from '../../providers/webagent/routes.js';
 
 type TaskStatus = 'queued' | 'running' | 'awaiting_input' | 'completed' | 'failed' | 'cancelled';
-const TERMINAL_TASK: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 const TERMINAL_EVENT: ReadonlySet<string> = new Set(['task.completed', 'task.failed', 'task.cancelled']);
 
 interface WaEvent {

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { archAstroOptions } from './options/archastro.js';
-import { mixOptions } from './options/mix.js';
+import { mixCallback, mixOptions } from './options/mix.js';
 import { webAgentOptions } from './options/webagent.js';
 import { wyseMateOptions } from './options/wysemate.js';
 
@@ -80,7 +80,8 @@ export const answerInputArgs = z
   .strict();
 export const followUpArgs = z.object({ task: z.string().trim().min(1, 'task must not be empty').max(100_000) }).strict();
 export const renameArgs = z.object({ name: z.string().trim().min(1, 'name must not be empty').max(200) }).strict();
-export const setCallbacksArgs = z.object({ callbacks: z.array(z.record(z.unknown())) }).strict();
+/** Only Mix has callbacks, so its callback schema is the payload schema (an empty list clears them). */
+export const setCallbacksArgs = z.object({ callbacks: z.array(mixCallback) }).strict();
 export const rewindArgs = z.object({ messageId: z.string().min(1, 'messageId is required'), cleanMedia: z.boolean().default(false) }).strict();
 export const cancelArgs = z.object({ reason: z.string().max(500).optional() }).strict();
 

@@ -8,6 +8,51 @@ function byteLength(s: string): number {
   return new TextEncoder().encode(s).length;
 }
 
+const SEED_KEYS: Record<string, string> = {
+  tool_name: 'toolName',
+  message_content: 'messageContent',
+  bash_command: 'bashCommand',
+  bash_timeout: 'bashTimeout',
+  sub_agent_prompt: 'subAgentPrompt',
+  sub_agent_type: 'subAgentType',
+  exclude_from_context: 'excludeFromContext',
+  include_full_history: 'includeFullHistory',
+};
+
+/**
+ * One tool-completion callback, written as on the wire (`toolName`, `messageContent`, …) or as in
+ * the seed (`tool_name`, `message_content`, …); output is the wire form. Per-type required fields
+ * follow the public Mix SDK. Used at creation and by the `setCallbacks` update validator, so a
+ * bad callback is refused before anything reaches the platform.
+ */
+export const mixCallback = z.preprocess(
+  (raw) =>
+    raw && typeof raw === 'object' && !Array.isArray(raw)
+      ? Object.fromEntries(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [SEED_KEYS[k] ?? k, v]))
+      : raw,
+  z
+    .object({
+      toolName: z.string().trim().min(1, 'toolName is required'),
+      type: z.enum(['bash_script', 'sub_agent', 'send_message']),
+      name: z.string().optional(),
+      messageContent: z.string().optional(),
+      bashCommand: z.string().optional(),
+      bashTimeout: z.number().int().positive().optional(),
+      subAgentPrompt: z.string().optional(),
+      subAgentType: z.string().optional(),
+      excludeFromContext: z.boolean().optional(),
+      includeFullHistory: z.boolean().optional(),
+    })
+    .strict()
+    .superRefine((cb, ctx) => {
+      const need = (field: keyof typeof cb, why: string) => !cb[field] && ctx.addIssue({ code: 'custom', path: [field], message: why });
+      if (cb.type === 'send_message') need('messageContent', 'messageContent is required for send_message');
+      if (cb.type === 'send_message' && cb.excludeFromContext) ctx.addIssue({ code: 'custom', path: ['excludeFromContext'], message: 'excludeFromContext is not allowed for send_message' });
+      if (cb.type === 'bash_script') need('bashCommand', 'bashCommand is required for bash_script');
+      if (cb.type === 'sub_agent') need('subAgentPrompt', 'subAgentPrompt is required for sub_agent');
+    }),
+);
+
 /**
  * Mix session options, with the seed's checks enforced before anything reaches the platform:
  * `cdp_url` required for remote-cdp-websocket and ws:// or wss://; `custom_system_prompt` ≤ 50 KB in
@@ -28,7 +73,7 @@ export const mixOptions = z
      * Tool-completion callbacks set at creation, written as on the wire (`toolName`, `type`,
      * `messageContent`, …) or as in the seed (`tool_name`, `message_content`, …).
      */
-    callbacks: z.array(z.record(z.unknown())).optional(),
+    callbacks: z.array(mixCallback).optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
