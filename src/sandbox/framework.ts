@@ -87,8 +87,10 @@ export interface FaultRule {
   rate?: number;
   /** Affect only the next N matching requests. */
   times?: number;
-  /** Delay before answering. */
+  /** Delay before answering (with `phase: 'after'`: after the handler ran, before the answer). */
   latencyMs?: number;
+  /** Event streams only: cut the connection this long after the stream opened. */
+  cutStreamAfterMs?: number;
   /** Destroy the socket instead of answering. */
   reset?: boolean;
   /** Answer 200 with a body that is not JSON. */
@@ -226,7 +228,7 @@ export class SandboxCore {
     const journalBase = { platform: sim.platform, method, path: p, route: routeName, idempotencyKey: idemKey };
 
     const fault = this.pickFault(sim.platform, method, routeName, p);
-    if (fault?.latencyMs) await sleep(fault.latencyMs);
+    if (fault?.latencyMs && fault.phase !== 'after') await sleep(fault.latencyMs);
     const applyFault = (f: FaultRule): boolean => {
       if (f.reset) {
         this.record({ ...journalBase, status: 0, fault: 'reset' });
@@ -318,6 +320,10 @@ export class SandboxCore {
         ...out.headers,
       });
       out.stream(res, req);
+      if (fault?.cutStreamAfterMs !== undefined) {
+        const t = setTimeout(() => req.socket.destroy(), fault.cutStreamAfterMs);
+        res.once('close', () => clearTimeout(t));
+      }
       return true;
     }
     if (idemId && out.status < 500) {
@@ -325,6 +331,7 @@ export class SandboxCore {
       this.idem.set(idemId, { status: out.status, body: out.body, headers: out.headers });
     }
     this.record({ ...journalBase, status: out.status, body, ...(fault?.phase === 'after' ? { fault: 'after' } : {}) });
+    if (fault?.phase === 'after' && fault.latencyMs) await sleep(fault.latencyMs);
     if (fault && fault.phase === 'after' && applyFault(fault)) return true;
     send(out.status, out.body, out.headers);
     return true;

@@ -293,13 +293,21 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
     cancelUpdate,
     async (args) => {
       parseOrThrow(cancelArgs, args);
+      // In a follow-up window the task has already ended: cancelling just closes the window.
+      const live = !TERMINAL_STATUSES.includes(s.status);
       cancelRequested = true;
-      if (s.ref) await act({ op: 'cancel', reason: (args as { reason?: string }).reason });
+      if (s.ref && live) await act({ op: 'cancel', reason: (args as { reason?: string }).reason });
       followScope?.cancel();
       await condition(() => TERMINAL_STATUSES.includes(s.status) && cleanupDone);
       return outcome();
     },
-    { validator: (args) => (requireLive('cancel'), void parseOrThrow(cancelArgs, args)) },
+    {
+      validator: (args) => {
+        parseOrThrow(cancelArgs, args);
+        if (cancelRequested) throw new Error('cancel rejected: the session is already being cancelled');
+        if (TERMINAL_STATUSES.includes(s.status) && input.followUpWindowSeconds === 0) throw new Error(`cancel rejected: the session is ${s.status}`);
+      },
+    },
   );
 
   // ---- main loop ----
@@ -378,7 +386,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
         followScope = undefined;
       }
     }
-    if (cancelRequested) setStatus('cancelled');
+    if (cancelRequested && !TERMINAL_STATUSES.includes(s.status)) setStatus('cancelled');
     await cleanup();
     publish();
     await condition(allHandlersFinished);
