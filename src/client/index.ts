@@ -215,12 +215,17 @@ export class SwitchboardClient {
    */
   async follow(workflowId: string, onEntry: (e: TranscriptEntry) => void, { intervalMs = 500 } = {}): Promise<AgentSessionState> {
     const seen = new Set<string>();
-    for (;;) {
+    const poll = async () => {
       const [st, tail] = await Promise.all([this.state(workflowId), this.transcriptTail(workflowId, 50)]);
       for (const e of tail) if (!seen.has(e.id)) (seen.add(e.id), onEntry(e));
+      return st;
+    };
+    for (;;) {
+      const st = await poll();
       if (['completed', 'failed', 'cancelled'].includes(st.status) && st.cleanupDone) return st;
-      const desc = await this.temporal.workflow.getHandle(workflowId).describe();
-      if (desc.status.name !== 'RUNNING') return st;
+      const desc = await explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).describe());
+      // Closed between the two calls: queries still answer on a closed workflow, read the end state.
+      if (desc.status.name !== 'RUNNING') return poll();
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }

@@ -1,0 +1,82 @@
+/**
+ * Records workflow histories as replay fixtures (test/fixtures/histories). Run after changing a
+ * workflow on purpose, commit the new files beside the old ones: old histories must keep
+ * replaying (that is what `patched()` is for).
+ */
+import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { createHarness, eventually, type Harness } from '../support/harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness({ name: 'record' });
+});
+afterAll(async () => h?.close());
+
+async function save(name: string, workflowId: string): Promise<void> {
+  // The CLI's JSON is the standard history format (what the Web UI downloads, what replay reads).
+  const json = execFileSync(inject('temporalCliPath'), ['workflow', 'show', '--address', inject('temporalAddress'), '--workflow-id', workflowId, '--output', 'json']);
+  writeFileSync(`test/fixtures/histories/${name}.json`, json);
+}
+
+it('records agentSession histories for every platform', async () => {
+  const cases = {
+    'agentSession-webagent-completed': { platform: 'webagent', task: 'fixture script:default' },
+    'agentSession-archastro-completed': { platform: 'archastro', task: 'fixture script:default', archastro: { agentId: 'agi_fixture' } },
+    'agentSession-wysemate-completed': { platform: 'wysemate', task: 'fixture script:default', wysemate: { teamId: 'team_01' } },
+    'agentSession-mix-completed': { platform: 'mix', task: 'fixture script:default' },
+  } as const;
+  for (const [name, input] of Object.entries(cases)) {
+    const { workflowId } = await h.sb.startSession(input);
+    expect((await h.sb.result(workflowId)).status).toBe('completed');
+    await save(name, workflowId);
+  }
+});
+
+it('records steered sessions: input answered, message, cancel, follow-up', async () => {
+  const ask = await h.sb.startSession({ platform: 'webagent', task: 'fixture script:ask' });
+  const st = await eventually(async () => {
+    const s = await h.sb.state(ask.workflowId);
+    return s.pendingInput ? s : undefined;
+  });
+  await h.sb.answerInput(ask.workflowId, st.pendingInput!.requestId, 'B');
+  await h.sb.result(ask.workflowId);
+  await save('agentSession-webagent-answered', ask.workflowId);
+
+  const msg = await h.sb.startSession({ platform: 'archastro', task: 'fixture script:wait-message', archastro: { agentId: 'agi_fixture' } });
+  await eventually(async () => (await h.sb.state(msg.workflowId)).status === 'running');
+  await h.sb.sendMessage(msg.workflowId, 'go on');
+  await h.sb.result(msg.workflowId);
+  await save('agentSession-archastro-message', msg.workflowId);
+
+  const cancel = await h.sb.startSession({ platform: 'wysemate', task: 'fixture script:long', wysemate: { teamId: 'team_01' } });
+  await eventually(async () => (await h.sb.state(cancel.workflowId)).status === 'running');
+  await h.sb.rename(cancel.workflowId, 'renamed');
+  await h.sb.cancel(cancel.workflowId);
+  await save('agentSession-wysemate-cancelled', cancel.workflowId);
+
+  const mix = await h.sb.startSession({ platform: 'mix', task: 'fixture script:long' });
+  await eventually(async () => (await h.sb.state(mix.workflowId)).status === 'running');
+  await h.sb.setCallbacks(mix.workflowId, []);
+  await h.client.workflow.getHandle(mix.workflowId).cancel();
+  await h.client.workflow.getHandle(mix.workflowId).result().catch(() => undefined);
+  await save('agentSession-mix-workflow-cancelled', mix.workflowId);
+
+  const fu = await h.sb.startSession({ platform: 'webagent', task: 'fixture script:default', followUpWindowSeconds: 60 });
+  await eventually(async () => (await h.sb.state(fu.workflowId)).status === 'completed');
+  const out = await h.sb.followUp(fu.workflowId, 'second script:default');
+  await eventually(async () => {
+    const s = await h.sb.state(fu.workflowId);
+    return s.status === 'completed' && s.ref?.taskId === out.taskId;
+  });
+  await h.sb.cancel(fu.workflowId);
+  await save('agentSession-webagent-followup', fu.workflowId);
+});
+
+it('records platformProbe', async () => {
+  await h.control.fault({ platform: 'mix', route: '/api/sessions', method: 'GET', status: 503, retryAfter: '1', times: 1 });
+  const id = `probe-fixture-${Date.now()}`;
+  await h.client.workflow.execute('platformProbe', { taskQueue: h.taskQueue, workflowId: id, args: [{ platform: 'mix' }] });
+  await save('platformProbe-retried', id);
+});

@@ -1,0 +1,111 @@
+/**
+ * Crashes and platform faults: a worker SIGKILLed right after the create call reached the
+ * platform leaves exactly one platform session; 30% 503s with Retry-After plus 5% connection
+ * resets on every route still let every session complete; a bad credential fails at once.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, beforeEach, expect, inject, it } from 'vitest';
+import { SwitchboardClient } from '../../src/client/index.js';
+import type { AgentSessionInputRaw } from '../../src/workflows/agentSession/types.js';
+import { createHarness, eventually, type Harness, sandboxEnv } from '../support/harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness({ name: 'resilience' });
+});
+afterAll(async () => h?.close());
+beforeEach(async () => h.control.reset());
+
+/** A real `worker.ts` process, as production runs it. */
+function spawnWorker(taskQueue: string): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
+    env: {
+      ...process.env,
+      ...sandboxEnv(),
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      SWITCHBOARD_TASK_QUEUE: taskQueue,
+      SWITCHBOARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sb-crash-')),
+      SWITCHBOARD_LOG_LEVEL: 'WARN',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+async function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise((r) => child.once('exit', r));
+}
+
+it('SIGKILL right after the create call reached the platform → exactly one platform session, and the workflow completes', async () => {
+  const taskQueue = `crash-${Date.now()}`;
+  const sb = new SwitchboardClient({ connection: h.client.connection, taskQueue });
+  const createRoute = '/v1/projects/{project_id}/sessions';
+  // The platform creates the session, then its answer is held back long enough for us to kill the worker.
+  await h.control.fault({ platform: 'webagent', method: 'POST', route: createRoute, phase: 'after', latencyMs: 4_000, times: 1 });
+  const first = spawnWorker(taskQueue);
+  let second: ChildProcess | undefined;
+  try {
+    const { workflowId } = await sb.startSession({ platform: 'webagent', task: 'Survive a crash script:default' });
+    await eventually(async () => (await h.control.journal({ platform: 'webagent', method: 'POST', route: createRoute })).length > 0, { timeoutMs: 30_000 });
+    first.kill('SIGKILL');
+    await exited(first);
+    second = spawnWorker(taskQueue);
+    const result = await sb.result(workflowId);
+    expect(result.status).toBe('completed');
+    const creates = await h.control.journal({ platform: 'webagent', method: 'POST', route: createRoute });
+    expect(creates.length).toBeGreaterThanOrEqual(2); // the lost answer, then the retry
+    expect(creates.filter((r) => !r.replayed && r.status < 300)).toHaveLength(1);
+    expect(new Set(creates.map((r) => r.idempotencyKey)).size).toBe(1);
+  } finally {
+    first.kill('SIGKILL');
+    second?.kill('SIGTERM');
+    if (second) await exited(second);
+  }
+}, 90_000);
+
+it('30% 503 with Retry-After and 5% connection resets on every route → every session still completes', async () => {
+  await h.control.fault({ status: 503, retryAfter: '1', rate: 0.3 });
+  await h.control.fault({ reset: true, rate: 0.05 / 0.7 }); // 5% of all calls: the rule sees the 70% the first let through
+  const inputs: AgentSessionInputRaw[] = [
+    { platform: 'webagent', task: 'faulty script:default' },
+    { platform: 'archastro', task: 'faulty script:default', archastro: { agentId: 'agi_faults' } },
+    { platform: 'wysemate', task: 'faulty script:default', wysemate: { teamId: 'team_01' } },
+    { platform: 'mix', task: 'faulty script:default' },
+  ];
+  const started = await Promise.all(inputs.map((i) => h.sb.startSession(i)));
+  const results = await Promise.all(started.map((s) => h.sb.result(s.workflowId)));
+  expect(results.map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+  const journal = await h.control.journal();
+  const faulted = journal.filter((r) => r.fault);
+  expect(faulted.some((r) => r.fault === 'status 503')).toBe(true);
+  // Exactly one session per platform despite retried creates.
+  for (const [platform, route] of [
+    ['webagent', '/v1/projects/{project_id}/sessions'],
+    ['archastro', '/api/v1/agent_sessions'],
+    ['wysemate', '/session/create'],
+    ['mix', '/api/sessions'],
+  ] as const) {
+    const ok = journal.filter((r) => r.platform === platform && r.method === 'POST' && r.route === route && r.status < 300 && !r.fault && !r.replayed);
+    expect(ok, platform).toHaveLength(1);
+  }
+}, 120_000);
+
+it('a 401 fails the workflow at once, non-retryable, naming the platform and the alias', async () => {
+  const { workflowId } = await h.sb.startSession({ platform: 'archastro', task: 'no key', credentialAlias: 'nokey', archastro: { agentId: 'agi_x' } });
+  const err = await h.sb.result(workflowId).catch((e: unknown) => e);
+  expect((err as Error).message).toBeTruthy();
+  const failure = await h.client.workflow.getHandle(workflowId).result().catch((e: unknown) => e);
+  expect(failure).toBeInstanceOf(WorkflowFailedError);
+  const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+  expect(cause.type).toBe('UnauthorizedError');
+  expect(cause.nonRetryable).toBe(true);
+  expect(cause.message).toMatch(/ArchAstro .* 401 .*credential alias "nokey"/);
+  const calls = await h.control.journal({ platform: 'archastro' });
+  expect(calls.filter((r) => r.status === 401)).toHaveLength(calls.length);
+  expect(calls.length).toBeLessThanOrEqual(2); // one look-up (and no retries)
+});
