@@ -7,8 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { type Connection, WorkflowFailedError } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, expect, inject, it } from 'vitest';
 import { SwitchboardClient } from '../../src/client/index.js';
 import type { AgentSessionInputRaw } from '../../src/workflows/agentSession/types.js';
@@ -43,7 +43,7 @@ async function exited(child: ChildProcess): Promise<void> {
 
 it('SIGKILL right after the create call reached the platform → exactly one platform session, and the workflow completes', async () => {
   const taskQueue = `crash-${Date.now()}`;
-  const sb = new SwitchboardClient({ connection: h.client.connection, taskQueue });
+  const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
   const createRoute = '/v1/projects/{project_id}/sessions';
   // The platform creates the session, then its answer is held back long enough for us to kill the worker.
   await h.control.fault({ platform: 'webagent', method: 'POST', route: createRoute, phase: 'after', latencyMs: 4_000, times: 1 });

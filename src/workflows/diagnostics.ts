@@ -1,0 +1,24 @@
+/**
+ * `updateFloor`: a bare workflow whose update handler calls one activity — the same
+ * `sessionAct` the agentSession workflow uses. It measures the floor for update-to-platform
+ * latency on a given cluster (`npm run bench:sessions` reports agentSession beside it).
+ */
+import { condition, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { createSessionActivities } from '../activities/sessions/activities.js';
+import type { SessionRef } from './agentSession/types.js';
+
+const { sessionAct } = proxyActivities<ReturnType<typeof createSessionActivities>>({ startToCloseTimeout: '20 s' });
+
+export const floorSendUpdate = defineUpdate<void, [string]>('floorSend');
+export const floorDoneUpdate = defineUpdate<void>('floorDone');
+
+export async function updateFloor(ref: SessionRef): Promise<number> {
+  let sent = 0;
+  let done = false;
+  setHandler(floorSendUpdate, async (text: string) => {
+    await sessionAct({ ref, operation: { op: 'sendMessage', text }, key: `floor/${++sent}/${text}` });
+  });
+  setHandler(floorDoneUpdate, () => void (done = true));
+  await condition(() => done);
+  return sent;
+}
