@@ -202,6 +202,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     args.push('--db-filename', resolve(opts.dbFile));
   }
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  // Eager activity dispatch: an activity scheduled by a workflow task goes straight back to the
+  // worker that completed it, saving a round trip (steering latency). Off by default on the server.
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   if (opts.httpPort) args.push('--http-port', String(opts.httpPort));
   if (opts.metricsPort) args.push('--metrics-port', String(opts.metricsPort));
 

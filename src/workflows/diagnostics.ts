@@ -1,13 +1,14 @@
 /**
  * `updateFloor`: a bare workflow whose update handler calls one activity — the same
- * `sessionAct` the agentSession workflow uses. It measures the floor for update-to-platform
+ * `sessionAct` (as a local activity) the agentSession workflow uses for steering. It measures the floor for update-to-platform
  * latency on a given cluster (`npm run bench:sessions` reports agentSession beside it).
  */
-import { condition, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineUpdate, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { createSessionActivities } from '../activities/sessions/activities.js';
 import type { SessionRef } from './agentSession/types.js';
 
-const { sessionAct } = proxyActivities<ReturnType<typeof createSessionActivities>>({ startToCloseTimeout: '20 s' });
+// The same call path agentSession uses for steering: a local activity.
+const { sessionAct } = proxyLocalActivities<ReturnType<typeof createSessionActivities>>({ startToCloseTimeout: '15 s' });
 
 export const floorSendUpdate = defineUpdate<void, [string]>('floorSend');
 export const floorDoneUpdate = defineUpdate<void>('floorDone');

@@ -181,14 +181,10 @@ export function createSessionActivities(deps: SessionActivityDeps) {
       const out = await mapFailures(() =>
         adapters[args.ref.platform].cleanup(args.ref, { deleteOnPlatform: args.deleteOnPlatform }, callOptions(args.key)),
       );
-      const artifacts = [];
+      // The transcript reference comes back with clean-up, saving the workflow a round trip.
+      const artifacts = [await deps.artifacts.appendLines(args.owner, 'transcript.jsonl', [])];
       if (out.exportedTranscript !== undefined) artifacts.push(await deps.artifacts.put(args.owner, 'export.json', out.exportedTranscript));
       return { artifacts };
-    },
-
-    /** Reference to the transcript artifact (the file may not exist yet when nothing was said). */
-    async transcriptRef(args: { owner: string }) {
-      return deps.artifacts.appendLines(args.owner, 'transcript.jsonl', []);
     },
   };
 }

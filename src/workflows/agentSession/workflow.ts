@@ -15,6 +15,7 @@ import {
   continueAsNew,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -64,6 +65,13 @@ const retry = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterva
 
 /** Short platform calls: a crashed worker is noticed within the start-to-close timeout. */
 const acts = proxyActivities<Acts>({ startToCloseTimeout: '20 s', retry });
+/**
+ * Steering calls (message, answer, cancel, …) run as local activities: a person is waiting on the
+ * update, and a local activity skips the activity-task round trip through the server. They are
+ * still retried (locally, then with timers) and keep their idempotency key, so a worker crash
+ * mid-call re-runs them safely on the next worker.
+ */
+const steer = proxyLocalActivities<Acts>({ startToCloseTimeout: '15 s', retry });
 /** Following progress: long, heartbeated, resumable from the heartbeated cursor. */
 const followActs = proxyActivities<Acts>({ startToCloseTimeout: '5 m', heartbeatTimeout: '10 s', retry });
 /** Clean-up must finish even on a cancelled workflow; bounded so a dead platform cannot pin it. */
@@ -173,7 +181,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
   const act = async (operation: SessionOperation) => {
     await condition(() => s.ref !== undefined);
     const key = `${keyBase}/op/${++s.opSeq}`;
-    return acts.sessionAct({ ref: s.ref!, operation, key });
+    return steer.sessionAct({ ref: s.ref!, operation, key });
   };
   const outcome = (extra: Partial<UpdateOutcome> = {}): UpdateOutcome => ({ accepted: true, status: s.status, ...extra });
 
@@ -333,8 +341,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
     // Clean-up runs even when the workflow itself is being cancelled.
     await CancellationScope.nonCancellable(async () => {
       const out = await cleanupActs.sessionCleanup({ ref: s.ref!, owner, deleteOnPlatform: input.deleteOnEnd, key: `${keyBase}/cleanup` });
-      const transcript = await cleanupActs.transcriptRef({ owner });
-      s.artifacts = [transcript, ...out.artifacts];
+      s.artifacts = out.artifacts;
     });
     cleanupDone = true;
   };
