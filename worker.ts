@@ -32,6 +32,7 @@ export async function runWorker({ env, onReady }: RunWorkerOptions): Promise<voi
     providers: new ProviderRegistry(new Credentials(env)),
     artifacts: new LocalArtifactStore(env.SWITCHBOARD_ARTIFACT_DIR ?? join(env.SWITCHBOARD_DATA_DIR, 'artifacts')),
     notifyWebhook: env.SWITCHBOARD_NOTIFY_WEBHOOK,
+    notifySecret: env.SWITCHBOARD_NOTIFY_SECRET,
   });
   const stop = () => worker.shutdown();
   process.once('SIGINT', stop);

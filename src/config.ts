@@ -62,6 +62,7 @@ const envSchema = z.object({
   SWITCHBOARD_SANDBOX_PORT: port.default(7380),
   SWITCHBOARD_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   SWITCHBOARD_NOTIFY_WEBHOOK: url.optional(),
+  SWITCHBOARD_NOTIFY_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a Standard Webhooks secret (whsec_<base64>)').optional(),
   WEBAGENT_BASE_URL: url.optional(),
   WEBAGENT_API_KEY: z.string().min(1).optional(),
   WEBAGENT_PROJECT_ID: z.string().min(1).optional(),

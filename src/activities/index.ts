@@ -4,7 +4,9 @@
  */
 import type { ArtifactStore } from '../artifacts/store.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import { createNotifyActivities } from './notify.js';
 import { createProbeActivities } from './probe.js';
+import { createResearchActivities } from './research.js';
 import { createSessionActivities } from './sessions/activities.js';
 
 export interface ActivityDeps {
@@ -12,12 +14,16 @@ export interface ActivityDeps {
   artifacts: ArtifactStore;
   /** Where reminders and escalations are posted, when configured. */
   notifyWebhook?: string;
+  /** Standard Webhooks secret (`whsec_…`) that signs notifications. */
+  notifySecret?: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createSessionActivities(deps),
     ...createProbeActivities(deps),
+    ...createNotifyActivities(deps),
+    ...createResearchActivities(deps),
   };
 }
 

@@ -5,6 +5,7 @@ import { request } from 'undici';
 import type { Platform } from '../providers/errors.js';
 import type { ScriptStep } from './agent.js';
 import type { FaultRule, JournalEntry } from './framework.js';
+import type { WebhookDelivery } from './server.js';
 
 export interface JournalFilter {
   platform?: Platform;
@@ -55,6 +56,11 @@ export class SandboxControl {
 
   addKey(platform: Platform, key: string, identity = 'default'): Promise<unknown> {
     return this.call('POST', 'keys', { platform, key, identity });
+  }
+
+  /** Notifications received by the sandbox's webhook receiver (`${origin}/_control/webhooks`). */
+  async webhooks(): Promise<WebhookDelivery[]> {
+    return (await this.call<{ deliveries: WebhookDelivery[] }>('GET', 'webhooks')).deliveries;
   }
 
   health(): Promise<{ ok: boolean; platforms: Platform[] }> {

@@ -1,7 +1,7 @@
 /**
  * The sandbox HTTP server: the five platform simulators plus the control API, on 127.0.0.1.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PLATFORMS, type Platform } from '../providers/errors.js';
 import { ScriptBook, type ScriptStep } from './agent.js';
@@ -33,6 +33,13 @@ export class KeyRing {
     this.keys.clear();
     for (const p of PLATFORMS) this.add(p, KeyRing.defaultKey(p), 'default');
   }
+}
+
+/** One notification received at `POST /_control/webhooks`. */
+export interface WebhookDelivery {
+  at: number;
+  headers: Record<string, string>;
+  body: unknown;
 }
 
 /** Shared state handed to every platform simulator. */
@@ -77,7 +84,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       void (async () => {
         try {
-          if (url.pathname.startsWith('/_control/')) return control(url, req.method ?? 'GET', raw, res);
+          if (url.pathname.startsWith('/_control/')) return control(url, req.method ?? 'GET', raw, res, req);
           if (!(await core.handle(req, res, url, raw))) {
             res.writeHead(404, { 'content-type': 'application/json' });
             res.end(JSON.stringify({ error: `unknown platform prefix in ${url.pathname}` }));
@@ -91,7 +98,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
   });
   server.keepAliveTimeout = 5_000;
 
-  function control(url: URL, method: string, raw: string, res: ServerResponse): void {
+  const webhooks: WebhookDelivery[] = [];
+  function control(url: URL, method: string, raw: string, res: ServerResponse, req: IncomingMessage): void {
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
@@ -106,6 +114,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     if (what === 'health') return json(200, { ok: true, platforms: core.platforms() });
     if (what === 'reset' && method === 'POST') {
       core.reset();
+      webhooks.length = 0;
       ctx.keys.reset();
       ctx.scripts.reset();
       return json(200, { ok: true });
@@ -139,6 +148,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       ctx.keys.add(body.platform as Platform, String(body.key), String(body.identity ?? 'default'));
       return json(200, { ok: true });
     }
+    // A webhook receiver for tests: notifications (reminders, escalations) land here.
+    if (what === 'webhooks' && method === 'POST') {
+      webhooks.push({ at: Date.now(), headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), body });
+      return json(200, { ok: true });
+    }
+    if (what === 'webhooks' && method === 'GET') return json(200, { deliveries: webhooks });
     if (what === 'config' && method === 'GET') {
       return json(200, {
         platforms: Object.fromEntries(core.platforms().map((p) => [p, { baseUrl: `${origin}/${p}`, key: KeyRing.defaultKey(p) }])),

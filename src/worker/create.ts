@@ -28,7 +28,7 @@ export async function createSwitchboardWorker(opts: SwitchboardWorkerOptions): P
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
-    activities: createActivities({ providers: opts.providers, artifacts: opts.artifacts, notifyWebhook: opts.notifyWebhook }),
+    activities: createActivities(opts),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowsPath() }),
     shutdownGraceTime: '10 s',
     ...opts.tuning,

@@ -4,3 +4,4 @@
 export { agentSession } from './agentSession/workflow.js';
 export { platformProbe } from './platformProbe.js';
 export { updateFloor } from './diagnostics.js';
+export { deepResearch } from './deepResearch.js';

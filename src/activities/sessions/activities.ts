@@ -2,6 +2,7 @@
  * Generic session activities: the `agentSession` workflow calls only these; they dispatch to the
  * platform's {@link SessionAdapter} and turn provider errors into Temporal failures.
  */
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ArtifactStore } from '../../artifacts/store.js';
@@ -9,7 +10,7 @@ import type { CallOptions } from '../../providers/http.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { mapFailures } from '../failures.js';
 import { createArchAstroAdapter } from './archastro.js';
-import type { AgentSessionInput, CreatedSession, FollowCursor, SessionAdapter, SessionPlatform, SessionRef, TranscriptEntry } from './contract.js';
+import type { AgentSessionInput, CreatedSession, PendingInput, FollowCursor, SessionAdapter, SessionPlatform, SessionRef, TranscriptEntry } from './contract.js';
 import { createMixAdapter } from './mix.js';
 import { createWebAgentAdapter } from './webagent.js';
 import { createWyseMateAdapter } from './wysemate.js';
@@ -42,7 +43,7 @@ export interface FollowBatch {
   cursor: FollowCursor;
   status: CreatedSession['status'];
   platformStatus: string;
-  pendingInput?: { requestId: string; prompt: string; since: string };
+  pendingInput?: PendingInput;
   /** The newest entries of this batch (bounded by `limits.tail`). */
   tail: TranscriptEntry[];
   newEntries: number;
@@ -119,6 +120,10 @@ export function createSessionActivities(deps: SessionActivityDeps) {
           const done =
             BOUNDARY.has(batch.status) || platformEvents >= limits.maxEvents || Date.now() - started >= limits.maxMs;
           if (done) {
+            if (batch.pendingInput) {
+              const shown = JSON.stringify(batch.pendingInput.data ?? batch.pendingInput.prompt);
+              batch.pendingInput.digest = createHash('sha256').update(shown).digest('hex');
+            }
             return {
               cursor,
               status: batch.status,

@@ -71,7 +71,9 @@ export function toTranscriptEntry(taskId: string, ev: WebAgentEvent): Transcript
 function pendingFromEvent(ev: WebAgentEvent): PendingInput | undefined {
   const id = ev.data.request_id ?? ev.data.input_request_id;
   if (typeof id !== 'string') return undefined;
-  return { requestId: id, prompt: text(ev.data.prompt) || 'input requested', since: ev.createdAt ?? new Date().toISOString() };
+  // DeepResearch outline requests carry the outline itself: keep it, a person must see it.
+  const data = ev.data.outline !== undefined ? { kind: ev.data.kind, outline: ev.data.outline } : undefined;
+  return { requestId: id, prompt: text(ev.data.prompt) || 'input requested', since: ev.createdAt ?? new Date().toISOString(), data };
 }
 
 /** Runs `fn`, treating "already gone / already terminal" (404, 409) as done. */

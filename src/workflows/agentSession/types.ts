@@ -61,6 +61,10 @@ export interface PendingInput {
   requestId: string;
   prompt: string;
   since: string;
+  /** What the platform attached to the request (e.g. a research outline). */
+  data?: unknown;
+  /** sha256 of `data` (or the prompt): the digest of what a person is shown. */
+  digest?: string;
 }
 
 export interface TranscriptEntry {
