@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config.js';
 import { SESSION_PLATFORMS, SESSION_STATUSES, type AgentSessionInputRaw, type TranscriptEntry } from '../workflows/agentSession/types.js';
-import { type ClientErrorCode, SwitchboardClient, SwitchboardClientError } from './index.js';
+import { type ClientErrorCode, parseDuration, parseExpiry, SwitchboardClient, SwitchboardClientError } from './index.js';
 
 const EXIT: Record<ClientErrorCode, number> = { failed: 1, invalid_input: 2, not_found: 3, rejected: 4, already_exists: 5 };
 
@@ -165,6 +165,113 @@ export function buildCli(): Command {
         const human = rows.length
           ? rows.map((r) => `${r.workflowId}  ${r.provider ?? '-'}  ${r.status ?? '-'}${r.awaitingHuman ? '  (awaiting human)' : ''}  ${r.workflowStatus}  ${r.startTime}`).join('\n')
           : 'no sessions';
+        print(out(), human, rows);
+      }),
+    );
+
+  // ---------------- approvals ----------------
+  const research = program.command('research').description('deep research with an outline approval gate (Web Agent)');
+  research
+    .command('start')
+    .description('start a deep-research run; its outline waits for approval')
+    .requiredOption('--topic <text>', 'what to research')
+    .addOption(new Option('--depth <depth>').choices(['light', 'standard', 'deep']).default('standard'))
+    .option('--approver <name...>', 'who may decide on the outline', ['me'])
+    .option('--deadline <duration>', 'time to decide (e.g. 30m, 24h)', '24h')
+    .option('--on-expiry <policy>', 'reject | approve | escalate:<who>[,<who>][@24h] | wait[:1h]', 'reject')
+    .option('--no-approval', 'skip the outline gate')
+    .option('--alias <alias>', 'credential alias', 'default')
+    .option('--id <workflowId>', 'workflow id (your business key)')
+    .action((o) =>
+      withClient(async (c) => {
+        const started = await c.startResearch(
+          {
+            topic: o.topic,
+            depth: o.depth,
+            approvers: o.approver,
+            deadlineSeconds: parseDuration(o.deadline),
+            onExpiry: parseExpiry(o.onExpiry),
+            requireOutlineApproval: o.approval !== false,
+            credentialAlias: o.alias,
+          },
+          { workflowId: o.id },
+        );
+        print(out(), `started ${started.workflowId}`, started);
+      }),
+    );
+  research
+    .command('outline <workflowId>')
+    .description('show the outline waiting for approval')
+    .action((id: string) =>
+      withClient(async (c) => {
+        const g = await c.gate(id);
+        if (g.kind && g.kind !== 'research_outline') throw new SwitchboardClientError('rejected', `workflow ${id} waits on a ${g.kind} gate, not a research outline`);
+        const human = g.open
+          ? [`${id}: outline ${g.requestId} waiting for ${g.approvers?.join(' or ')} until ${g.deadline}`, JSON.stringify(g.shown, null, 2), `digest ${g.digest}`].join('\n')
+          : `${id}: no outline is waiting${g.decided.length ? ` (last: ${g.decided.at(-1)!.decision} by ${g.decided.at(-1)!.decider})` : ''}`;
+        print(out(), human, g);
+      }),
+    );
+  research
+    .command('show <workflowId>')
+    .description('research status, rounds and decisions')
+    .action((id: string) =>
+      withClient(async (c) => {
+        const [st, audit] = await Promise.all([c.researchState(id), c.audit(id)]);
+        print(out(), [`${id}: ${st.status}, ${st.rounds} outline round(s), task ${st.taskId ?? '-'}`, ...audit.map((a) => `  ${a.at} ${a.decision} by ${a.decider}${a.comment ? `: ${a.comment}` : ''}`)].join('\n'), { ...st, audit });
+      }),
+    );
+
+  program
+    .command('approve <workflowId>')
+    .description('approve what the workflow waits for (outline, join, relationship)')
+    .requiredOption('--as <name>', 'who is deciding (must be an approver)')
+    .option('--edits <file>', 'JSON list of outline edits (approve with edits)')
+    .option('--comment <text>')
+    .option('--request <id>', 'the request being decided (default: the open one)')
+    .action((id: string, o) =>
+      withClient(async (c) => {
+        const edits = o.edits ? (jsonArg(o.edits.startsWith('@') || o.edits.startsWith('[') ? o.edits : `@${o.edits}`) as (string | Record<string, unknown>)[]) : undefined;
+        const outcome = await c.decide(id, { decider: o.as, decision: edits ? 'approve_with_edits' : 'approve', edits, comment: o.comment, requestId: o.request });
+        print(out(), `${outcome.decision} by ${outcome.decider} at ${outcome.at}${outcome.effect?.detail ? ` — ${outcome.effect.detail}` : ''}`, outcome);
+      }),
+    );
+  program
+    .command('reject <workflowId>')
+    .description('reject what the workflow waits for')
+    .requiredOption('--as <name>', 'who is deciding (must be an approver)')
+    .requiredOption('--reason <text>', 'why')
+    .option('--comment <text>')
+    .option('--request <id>', 'the request being decided (default: the open one)')
+    .action((id: string, o) =>
+      withClient(async (c) => {
+        const outcome = await c.decide(id, { decider: o.as, decision: 'reject', reason: o.reason, comment: o.comment, requestId: o.request });
+        print(out(), `${outcome.decision} by ${outcome.decider} at ${outcome.at}${outcome.effect?.detail ? ` — ${outcome.effect.detail}` : ''}`, outcome);
+      }),
+    );
+
+  program
+    .command('joins')
+    .description('Mycel join requests')
+    .command('list')
+    .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
+    .action((o) =>
+      withClient(async (c) => {
+        const rows = await c.listWorkflows('joinRequest', { limit: o.limit });
+        print(out(), rows.length ? rows.map((r) => `${r.workflowId}  ${r.switchboardStatus ?? '-'}${r.awaitingHuman ? '  (awaiting human)' : ''}  ${r.status}`).join('\n') : 'no join requests', rows);
+      }),
+    );
+
+  program
+    .command('inbox')
+    .description('everything waiting on a person, across all kinds')
+    .option('--limit <n>', 'at most n rows', (v) => Number(v), 1000)
+    .action((o) =>
+      withClient(async (c) => {
+        const rows = await c.inbox({ limit: o.limit });
+        const human = rows.length
+          ? rows.map((r) => `${r.workflowId}  ${r.kind ?? '-'}  "${r.subject ?? ''}"  since ${r.waitingSince ?? '-'}  deadline ${r.deadline ?? '-'}  approvers ${r.approvers.join(',') || '-'}`).join('\n')
+          : 'nothing is waiting on a person';
         print(out(), human, rows);
       }),
     );

@@ -36,7 +36,10 @@ import {
 } from '../workflows/agentSession/types.js';
 import { formatZodError } from '../workflows/validation.js';
 import type { agentSession } from '../workflows/agentSession/workflow.js';
-import { AwaitingHuman, SwitchboardProvider, SwitchboardStatus } from '../workflows/searchAttributes.js';
+import { AwaitingHuman, GateDeadline, GateKind, SwitchboardProvider, SwitchboardStatus } from '../workflows/searchAttributes.js';
+import { decideUpdate, gateQuery, auditQuery } from '../workflows/gate/gate.js';
+import { type AuditEntry, type DecisionInput, decisionInput, type ExpiryPolicyInput, type GateMemo, type GateOutcome, type GateView } from '../workflows/gate/types.js';
+import { type DeepResearchInput, type DeepResearchState, deepResearchInput, researchStateQuery } from '../workflows/deepResearch.js';
 
 /** Why a client call failed; the CLI maps each to an exit code. */
 export type ClientErrorCode = 'invalid_input' | 'not_found' | 'rejected' | 'already_exists' | 'failed';
@@ -50,6 +53,39 @@ export class SwitchboardClientError extends Error {
     super(message);
     this.name = 'SwitchboardClientError';
   }
+}
+
+/** One row of `switchboard inbox`. */
+export interface InboxItem {
+  workflowId: string;
+  workflowType: string;
+  kind?: string;
+  subject?: string;
+  waitingSince?: string;
+  deadline?: string;
+  approvers: string[];
+  requestId?: string;
+}
+
+/** Parses `90s`, `30m`, `24h`, `7d` (or plain seconds) into seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+)\s*(s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new SwitchboardClientError('invalid_input', `not a duration: "${text}" (use e.g. 90s, 30m, 24h, 7d)`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[(m[2] ?? 's') as 's'];
+}
+
+/** Parses `reject`, `approve`, `escalate:alice,bob[@24h]` or `wait[:1h]` into an expiry policy. */
+export function parseExpiry(text: string): ExpiryPolicyInput {
+  const [policy, arg] = [text.split(':')[0], text.split(':').slice(1).join(':')];
+  if (policy === 'reject' || policy === 'approve') return { policy };
+  if (policy === 'wait') return arg ? { policy, remindEverySeconds: parseDuration(arg) } : { policy };
+  if (policy === 'escalate') {
+    const [who, after] = arg.split('@');
+    const to = (who ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (to.length === 0) throw new SwitchboardClientError('invalid_input', 'escalate needs someone to escalate to: escalate:<name>[,<name>][@24h]');
+    return after ? { policy, to, extendSeconds: parseDuration(after) } : { policy, to };
+  }
+  throw new SwitchboardClientError('invalid_input', `unknown expiry policy "${text}" (reject, approve, escalate:<who>, wait[:<every>])`);
 }
 
 /** One row of `session list`. */
@@ -228,6 +264,108 @@ export class SwitchboardClient {
       if (desc.status.name !== 'RUNNING') return poll();
       await new Promise((r) => setTimeout(r, intervalMs));
     }
+  }
+
+  // ---------------- approvals ----------------
+
+  /** Starts a deep-research run whose outline waits for approval. */
+  async startResearch(input: DeepResearchInput, opts: { workflowId?: string } = {}): Promise<{ workflowId: string; runId: string }> {
+    const parsed = validate(deepResearchInput, input, 'invalid research input');
+    const workflowId = opts.workflowId ?? `research-${randomUUID().slice(0, 8)}`;
+    try {
+      const h = await this.temporal.workflow.start('deepResearch', {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [input],
+        staticSummary: `Deep research: ${parsed.topic.slice(0, 80)}`,
+        staticDetails: `depth ${parsed.depth}; approvers ${parsed.approvers.join(', ')}; on expiry ${parsed.onExpiry.policy}`,
+        typedSearchAttributes: [
+          { key: SwitchboardProvider, value: 'webagent' },
+          { key: SwitchboardStatus, value: 'starting' },
+          { key: AwaitingHuman, value: false },
+        ],
+      });
+      return { workflowId, runId: h.firstExecutionRunId };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SwitchboardClientError('already_exists', `a workflow with id ${workflowId} is already running`);
+      throw err;
+    }
+  }
+
+  researchState(workflowId: string): Promise<DeepResearchState> {
+    return explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).query(researchStateQuery));
+  }
+
+  /** The workflow's approval gate: what is open (and shown), or what was decided. */
+  async gate(workflowId: string): Promise<GateView> {
+    try {
+      return await explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).query(gateQuery));
+    } catch (err) {
+      if (err instanceof SwitchboardClientError && /query|handler/i.test(err.message) && err.code !== 'not_found') {
+        throw new SwitchboardClientError('rejected', `workflow ${workflowId} has no approval gate`);
+      }
+      throw err;
+    }
+  }
+
+  audit(workflowId: string): Promise<AuditEntry[]> {
+    return explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).query(auditQuery));
+  }
+
+  /**
+   * Sends a decision to the open gate (or repeats one: the first outcome is returned). Without
+   * `requestId`, the open request is used; `expectKind` refuses a gate of another kind.
+   */
+  async decide(
+    workflowId: string,
+    d: Omit<DecisionInput, 'requestId'> & { requestId?: string },
+    opts: { expectKind?: GateView['kind'] } = {},
+  ): Promise<GateOutcome> {
+    validate(decisionInput, { ...d, requestId: d.requestId ?? 'pending' }, 'invalid decision');
+    const view = await this.gate(workflowId);
+    if (opts.expectKind && view.kind && view.kind !== opts.expectKind) {
+      throw new SwitchboardClientError('rejected', `workflow ${workflowId} waits on a ${view.kind} gate, not ${opts.expectKind}`);
+    }
+    const requestId = d.requestId ?? view.requestId ?? view.decided.at(-1)?.requestId;
+    if (!requestId) throw new SwitchboardClientError('rejected', `workflow ${workflowId} has no open gate and no decision to repeat`);
+    const payload = validate(decisionInput, { ...d, requestId }, 'invalid decision');
+    return explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [payload] }));
+  }
+
+  /** Everything waiting on a person, across workflow types: one visibility query. */
+  async inbox({ limit = 1000 }: { limit?: number } = {}): Promise<InboxItem[]> {
+    const out: InboxItem[] = [];
+    for await (const wf of this.temporal.workflow.list({ query: 'AwaitingHuman = true AND ExecutionStatus = "Running"' })) {
+      const gate = (wf.memo as { gate?: GateMemo } | undefined)?.gate;
+      out.push({
+        workflowId: wf.workflowId,
+        workflowType: wf.type,
+        kind: gate?.kind ?? wf.typedSearchAttributes.get(GateKind),
+        subject: gate?.subject,
+        waitingSince: gate?.since,
+        deadline: gate?.deadline ?? wf.typedSearchAttributes.get(GateDeadline)?.toISOString(),
+        approvers: gate?.approvers ?? [],
+        requestId: gate?.requestId,
+      });
+      if (out.length >= limit) break;
+    }
+    return out.sort((a, b) => (a.deadline ?? '').localeCompare(b.deadline ?? ''));
+  }
+
+  /** Join-request workflows (open first). */
+  async listWorkflows(type: string, { limit = 100 }: { limit?: number } = {}): Promise<{ workflowId: string; status: string; switchboardStatus?: string; awaitingHuman?: boolean; startTime: string }[]> {
+    const out = [];
+    for await (const wf of this.temporal.workflow.list({ query: `WorkflowType = '${type.replace(/'/g, '')}'` })) {
+      out.push({
+        workflowId: wf.workflowId,
+        status: wf.status.name,
+        switchboardStatus: wf.typedSearchAttributes.get(SwitchboardStatus),
+        awaitingHuman: wf.typedSearchAttributes.get(AwaitingHuman),
+        startTime: wf.startTime.toISOString(),
+      });
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   /** Lists sessions through a visibility query (no scanning). */

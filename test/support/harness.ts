@@ -62,7 +62,16 @@ export async function createHarness(opts: { extraEnv?: NodeJS.ProcessEnv; name?:
   let worker!: Worker;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
-    worker = await createSwitchboardWorker({ connection: nativeConnection, namespace: 'default', taskQueue, providers, artifacts, workflowBundle: { code } });
+    worker = await createSwitchboardWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      providers,
+      artifacts,
+      notifyWebhook: env.SWITCHBOARD_NOTIFY_WEBHOOK,
+      notifySecret: env.SWITCHBOARD_NOTIFY_SECRET,
+      workflowBundle: { code },
+    });
     running = worker.run();
   };
   const stopWorker = async () => {
