@@ -15,6 +15,7 @@ import {
   defineQuery,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -32,6 +33,8 @@ import { formatZodError } from './validation.js';
 type Acts = ReturnType<typeof createResearchActivities> & ReturnType<typeof createSessionActivities>;
 const retry = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s' };
 const acts = proxyActivities<Acts>({ startToCloseTimeout: '30 s', retry });
+/** Acting on a decision is a steering call: a local activity, as in agentSession (see there). */
+const steer = proxyLocalActivities<Acts>({ startToCloseTimeout: '15 s', retry });
 const follow = proxyActivities<Acts>({ startToCloseTimeout: '5 m', heartbeatTimeout: '10 s', retry });
 
 export const deepResearchInput = z
@@ -127,14 +130,14 @@ export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearch
           allowed: ['approve', 'approve_with_edits', 'reject'],
         });
         if (outcome.decision === 'reject') {
-          await acts.researchCancel({ alias: input.credentialAlias, taskId: run.taskId, reason: `outline_rejected: ${outcome.reason ?? ''}`, key: `${keyBase}/cancel/${req.requestId}` });
+          await steer.researchCancel({ alias: input.credentialAlias, taskId: run.taskId, reason: `outline_rejected: ${outcome.reason ?? ''}`, key: `${keyBase}/cancel/${req.requestId}` });
           gate.applied(req.requestId, { ok: true, detail: 'task cancelled on the platform' });
           setStatus('rejected');
           break;
         }
         const response = outcome.decision === 'approve' ? ('approve' as const) : { action: 'approve_with_edits' as const, edits: outcome.edits ?? [] };
         // One key per request: a retry (or a new worker after a crash) replays, never re-sends.
-        await acts.researchAnswer({ alias: input.credentialAlias, taskId: run.taskId, requestId: req.requestId, response, key: `${keyBase}/intervene/${req.requestId}` });
+        await steer.researchAnswer({ alias: input.credentialAlias, taskId: run.taskId, requestId: req.requestId, response, key: `${keyBase}/intervene/${req.requestId}` });
         gate.applied(req.requestId, { ok: true, detail: `intervene sent (${outcome.decision})` });
         setStatus('researching');
         continue;

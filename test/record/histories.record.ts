@@ -80,3 +80,30 @@ it('records platformProbe', async () => {
   await h.client.workflow.execute('platformProbe', { taskQueue: h.taskQueue, workflowId: id, args: [{ platform: 'mix' }] });
   await save('platformProbe-retried', id);
 });
+
+it('records deepResearch: two rounds with edits, a rejection, an escalation', async () => {
+  const waitGate = async (id: string, not?: string) =>
+    eventually(async () => {
+      const g = await h.sb.gate(id);
+      return g.open && g.requestId !== not ? g : undefined;
+    });
+  const a = await h.sb.startResearch({ topic: 'fixture rounds:2', approvers: ['alice'] });
+  const g1 = await waitGate(a.workflowId);
+  await h.sb.decide(a.workflowId, { decider: 'alice', decision: 'approve_with_edits', edits: ['More on costs'] });
+  await waitGate(a.workflowId, g1.requestId);
+  await h.sb.decide(a.workflowId, { decider: 'alice', decision: 'approve' });
+  await h.client.workflow.getHandle(a.workflowId).result();
+  await save('deepResearch-two-rounds', a.workflowId);
+
+  const r = await h.sb.startResearch({ topic: 'fixture reject', approvers: ['alice'] });
+  await waitGate(r.workflowId);
+  await h.sb.decide(r.workflowId, { decider: 'alice', decision: 'reject', reason: 'no' });
+  await h.client.workflow.getHandle(r.workflowId).result();
+  await save('deepResearch-rejected', r.workflowId);
+
+  const e = await h.sb.startResearch({ topic: 'fixture escalate', approvers: ['alice'], deadlineSeconds: 1, onExpiry: { policy: 'escalate', to: ['bob'] } });
+  await eventually(async () => (await h.sb.gate(e.workflowId)).escalated);
+  await h.sb.decide(e.workflowId, { decider: 'bob', decision: 'approve' });
+  await h.client.workflow.getHandle(e.workflowId).result();
+  await save('deepResearch-escalated', e.workflowId);
+});

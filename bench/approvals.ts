@@ -1,0 +1,122 @@
+/**
+ * `npm run bench:approvals`: 1,000 research-outline gates open at once on a local dev server with
+ * a real `worker.ts` process. Writes bench/results/approvals.json.
+ *
+ * Measures: worker RSS with every gate open; history events per gate per hour while nobody
+ * decides (measured over an idle window, scaled to an hour); decision → platform (`intervene`)
+ * latency over 200 decisions (p50/p99 at the sandbox's clock) beside the `updateFloor` floor in
+ * the same run; and how long `switchboard inbox` takes with 1,000 open gates (library call and
+ * the CLI end to end).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { bounded, messageContent, percentile, platformLatency, pool, round, startBenchEnv, startFloor, sum, writeResults } from './support.js';
+
+const GATES = Number(process.env.BENCH_GATES ?? 1000);
+const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 200);
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
+const PHASE_MS = 10 * 60_000;
+const run = promisify(execFile);
+
+async function main(): Promise<void> {
+  const env = await startBenchEnv({ taskQueue: 'bench-approvals' });
+  try {
+    // ---- open GATES gates ----
+    const t0 = Date.now();
+    const ids = await pool(
+      Array.from({ length: GATES }, (_, i) => i),
+      50,
+      async (i) => (await env.sb.startResearch({ topic: `bench topic ${i}`, approvers: ['alice'], deadlineSeconds: 86_400 }, { workflowId: `gate-${i}` })).workflowId,
+    );
+    await bounded(
+      (async () => {
+        for (;;) {
+          const open = await env.sb.inbox({ limit: GATES + 10 });
+          if (open.length >= GATES) return;
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
+      })(),
+      PHASE_MS,
+      'opening gates',
+    );
+    const openSeconds = (Date.now() - t0) / 1000;
+
+    // ---- idle: nobody decides ----
+    const historyOf = async () => pool(ids, 50, async (id) => (await env.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0);
+    const before = await historyOf();
+    env.resetPeak();
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const after = await historyOf();
+    const idleRss = env.peakRssMb();
+    const added = sum(after) - sum(before);
+
+    // ---- inbox with GATES open gates ----
+    const inboxMs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = Date.now();
+      const rows = await env.sb.inbox({ limit: GATES + 10 });
+      inboxMs.push(Date.now() - t);
+      if (rows.length < GATES) throw new Error(`inbox listed ${rows.length} of ${GATES}`);
+    }
+    const cliStart = Date.now();
+    const cli = await run(process.execPath, ['bin/switchboard.mjs', '--json', 'inbox'], { env: { ...process.env, TEMPORAL_ADDRESS: env.address }, maxBuffer: 64 * 1024 * 1024 });
+    const cliMs = Date.now() - cliStart;
+    const cliRows = (JSON.parse(cli.stdout) as unknown[]).length;
+
+    // ---- decision → platform latency vs the floor ----
+    const K = 10;
+    const floor = await startFloor(env, K);
+    const gates = await pool(ids.slice(0, DECISIONS), 20, async (id) => ({ id, requestId: (await env.sb.gate(id)).requestId! }));
+    const f1 = await platformLatency(env.control, DECISIONS / 2, K, floor.send, 'floor-a', messageContent);
+    const decisionLat = await platformLatency(
+      env.control,
+      DECISIONS,
+      K,
+      async (i, marker) => {
+        const g = gates[i]!;
+        await env.sb.decide(g.id, { decider: 'alice', decision: 'approve', requestId: g.requestId, comment: marker });
+      },
+      'decision',
+      // The intervene body carries the request id; map it back to the marker the decision used.
+      (body) => {
+        const rid = (body as { request_id?: string } | undefined)?.request_id;
+        const i = rid ? gates.findIndex((g) => g.requestId === rid) : -1;
+        return i >= 0 ? `decision-${i}` : undefined;
+      },
+    );
+    const f2 = await platformLatency(env.control, DECISIONS / 2, K, floor.send, 'floor-b', messageContent);
+    const floorLat = [...f1, ...f2];
+    await floor.close();
+
+    writeResults('approvals', {
+      command: 'npm run bench:approvals',
+      at: new Date().toISOString(),
+      machine: env.machine,
+      gates: { open: GATES, secondsToOpenAll: round(openSeconds, 1) },
+      idle: {
+        windowSeconds: IDLE_SECONDS,
+        historyEventsAdded: added,
+        historyEventsPerGatePerHour: round((added / GATES) * (3600 / IDLE_SECONDS), 3),
+        historyEventsPerGateWhenOpened: { median: percentile(before, 50), max: Math.max(...before) },
+      },
+      workerRssMb: { peakWhileIdleWithAllGatesOpen: round(idleRss, 0), now: round(env.rssMb(), 0) },
+      inbox: { rows: GATES, libraryMs: { median: percentile(inboxMs, 50), max: Math.max(...inboxMs) }, cliEndToEndMs: cliMs, cliRows },
+      decisionToPlatformMs: {
+        decisions: decisionLat.length,
+        decide: { p50: percentile(decisionLat, 50), p99: percentile(decisionLat, 99) },
+        floor: { updates: floorLat.length, p50: percentile(floorLat, 50), p99: percentile(floorLat, 99) },
+        p50RatioToFloor: round(percentile(decisionLat, 50) / percentile(floorLat, 50), 2),
+      },
+    });
+  } finally {
+    await env.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
