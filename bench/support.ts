@@ -23,6 +23,8 @@ export const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 
 export interface BenchEnv {
   address: string;
+  /** Web UI, when started with `ui: true`. */
+  uiUrl?: string;
   sandbox: RunningSandbox;
   control: SandboxControl;
   client: Client;
@@ -44,9 +46,9 @@ function procStatus(pid: number, field: string): number {
   return kb / 1024;
 }
 
-export async function startBenchEnv(opts: { taskQueue: string; tickMs?: number; workerEnv?: NodeJS.ProcessEnv }): Promise<BenchEnv> {
+export async function startBenchEnv(opts: { taskQueue: string; tickMs?: number; workerEnv?: NodeJS.ProcessEnv; ui?: boolean }): Promise<BenchEnv> {
   const cli = await findTemporalCli({ log: console.log });
-  const server = await startDevServer({ cliPath: cli, port: await freePort(), httpPort: await freePort(), metricsPort: await freePort(), uiPort: 0 });
+  const server = await startDevServer({ cliPath: cli, port: await freePort(), httpPort: await freePort(), metricsPort: await freePort(), uiPort: opts.ui ? await freePort() : 0 });
   const sandbox = await startSandbox({ tickMs: opts.tickMs ?? 5 });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -65,6 +67,7 @@ export async function startBenchEnv(opts: { taskQueue: string; tickMs?: number; 
   const connection = await Connection.connect({ address: server.address });
   return {
     address: server.address,
+    uiUrl: server.uiUrl,
     sandbox,
     control: new SandboxControl(sandbox.origin),
     client: new Client({ connection }),

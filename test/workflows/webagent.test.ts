@@ -34,10 +34,15 @@ it('input request → answerInput → the task continues and completes', async (
   const desc = await h.client.workflow.getHandle(workflowId).describe();
   expect(desc.typedSearchAttributes.getAll().find((p) => p.key.name === 'AwaitingHuman')?.value).toBe(true);
 
+  const listed = (await h.sb.inbox()).find((i) => i.workflowId === workflowId);
+  expect(listed).toMatchObject({ kind: 'session_input', requestId: waiting.pendingInput!.requestId });
+  expect(listed!.subject).toContain('Which option?');
+
   const outcome = await h.sb.answerInput(workflowId, waiting.pendingInput!.requestId, { choice: 'B' });
   expect(outcome).toMatchObject({ accepted: true, status: 'running' });
   const result = await h.sb.result(workflowId);
   expect(result.status).toBe('completed');
+  expect((await h.sb.inbox()).find((i) => i.workflowId === workflowId)).toBeUndefined();
   const intervenes = await h.control.journal({ platform: 'webagent', route: `${TASK}/intervene` });
   expect(intervenes.filter((r) => r.status === 200)).toHaveLength(1);
   expect(intervenes[0]!.body).toMatchObject({ input_request_id: waiting.pendingInput!.requestId, response: { choice: 'B' } });

@@ -13,16 +13,19 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createSessionActivities, FollowBatch, SessionOperation } from '../../activities/sessions/activities.js';
-import { AwaitingHuman, SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
+import { AwaitingHuman, GateKind, SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
+import type { GateMemo } from '../gate/types.js';
 import {
   answerInputUpdate,
   artifactsQuery,
@@ -118,12 +121,27 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
   let error: string | undefined;
   let followScope: CancellationScope | undefined;
 
+  let inboxMemo = false;
   const publish = () => {
     upsertSearchAttributes([
       { key: SwitchboardProvider, value: input.platform },
       { key: SwitchboardStatus, value: s.status },
       { key: AwaitingHuman, value: s.status === 'awaiting_input' },
     ]);
+    // Added after the first release: histories recorded before it carry no such commands.
+    if (patched('session-input-inbox-memo')) {
+      const waiting = s.status === 'awaiting_input' && s.pendingInput !== undefined;
+      if (waiting || inboxMemo) {
+        // An input request is not a full gate (the platform owns its lifetime: no approver list,
+        // no expiry), but it is listed in `switchboard inbox` the same way.
+        upsertSearchAttributes([{ key: GateKind, value: waiting ? 'session_input' : null }]);
+        const memo: GateMemo | undefined = waiting
+          ? { kind: 'session_input', subject: `${s.title}: ${s.pendingInput!.prompt}`, approvers: [], since: s.pendingInput!.since, deadline: '', requestId: s.pendingInput!.requestId }
+          : undefined;
+        upsertMemo({ gate: memo });
+        inboxMemo = waiting;
+      }
+    }
     setCurrentDetails(describe());
   };
   const describe = (): string => {

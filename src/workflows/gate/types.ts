@@ -5,7 +5,7 @@
 import { z } from 'zod';
 
 /** What a gate is about: shown as `GateKind` in the Web UI and `switchboard inbox`. */
-export const GATE_KINDS = ['research_outline', 'mycel_join', 'mycel_relationship'] as const;
+export const GATE_KINDS = ['research_outline', 'mycel_join', 'mycel_relationship', 'session_input'] as const;
 export type GateKind = (typeof GATE_KINDS)[number];
 
 export const DECISIONS = ['approve', 'approve_with_edits', 'reject'] as const;
