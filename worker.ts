@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, Credentials, parseEnv, type Env } from './src/config.js';
 import { LocalArtifactStore } from './src/artifacts/store.js';
 import { ProviderRegistry } from './src/providers/registry.js';
+import type { NativeConnection } from '@temporalio/worker';
 import { connectWorker, temporalTarget } from './src/worker/connect.js';
 import { createSwitchboardWorker } from './src/worker/create.js';
 import { installRuntime } from './src/worker/runtime.js';
@@ -16,15 +17,17 @@ import { join } from 'node:path';
 
 export interface RunWorkerOptions {
   env: Env;
+  /** An already-open connection (npm start connects before starting the sandbox). */
+  connection?: NativeConnection;
   /** Called once the worker polls. */
   onReady?: (info: { address: string; namespace: string; taskQueue: string }) => void;
 }
 
 /** Runs a worker until SIGINT/SIGTERM, then shuts it down gracefully. */
-export async function runWorker({ env, onReady }: RunWorkerOptions): Promise<void> {
+export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Promise<void> {
   installRuntime({ logLevel: env.SWITCHBOARD_LOG_LEVEL, metricsPort: env.SWITCHBOARD_METRICS_PORT });
   const target = temporalTarget(env);
-  const connection = await connectWorker(target);
+  const connection = opts.connection ?? (await connectWorker(target));
   const worker = await createSwitchboardWorker({
     connection,
     namespace: target.namespace,

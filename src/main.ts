@@ -10,7 +10,8 @@ import { parseEnv, PLATFORM_ENV } from './config.js';
 import { type DevServer, findTemporalCli, portInUse, startDevServer } from './devserver/index.js';
 import { PLATFORMS } from './providers/errors.js';
 import { KeyRing, type RunningSandbox, startSandbox } from './sandbox/server.js';
-import { temporalTarget } from './worker/connect.js';
+import { connectWorker, temporalTarget } from './worker/connect.js';
+import { installRuntime } from './worker/runtime.js';
 
 const say = (line: string) => process.stderr.write(line + '\n');
 
@@ -38,6 +39,10 @@ async function main(): Promise<void> {
       }
     }
 
+    // Connect before starting anything else, so a wrong TEMPORAL_ADDRESS fails with one clear line.
+    installRuntime({ logLevel: env.SWITCHBOARD_LOG_LEVEL, metricsPort: env.SWITCHBOARD_METRICS_PORT });
+    const connection = await connectWorker(target);
+
     const unconfigured = PLATFORMS.filter((p) => !process.env[PLATFORM_ENV[p].baseUrl]);
     if (unconfigured.length > 0) {
       sandbox = await startSandbox({ port: env.SWITCHBOARD_SANDBOX_PORT, tickMs: 200 });
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
 
     await runWorker({
       env,
+      connection,
       onReady: (i) => {
         say(`Worker polling task queue "${i.taskQueue}" on ${i.address}, namespace ${i.namespace}`);
         if (uiUrl) say(`\nTemporal Web UI: ${uiUrl}/namespaces/${i.namespace}/workflows`);
