@@ -45,7 +45,7 @@ async function main(): Promise<void> {
 
     const unconfigured = PLATFORMS.filter((p) => !process.env[PLATFORM_ENV[p].baseUrl]);
     if (unconfigured.length > 0) {
-      sandbox = await startSandbox({ port: env.SWITCHBOARD_SANDBOX_PORT, tickMs: 200 });
+      sandbox = await startSandbox({ port: env.SWITCHBOARD_SANDBOX_PORT, tickMs: 200, stateFile: join(env.SWITCHBOARD_DATA_DIR, 'sandbox.json') });
       for (const p of unconfigured) {
         process.env[PLATFORM_ENV[p].baseUrl] = sandbox.baseUrl(p);
         const keyVar = p === 'mycel' ? `${PLATFORM_ENV[p].key}_DEFAULT` : PLATFORM_ENV[p].key;

@@ -41,6 +41,22 @@ export const BUILTIN_SCRIPTS: Record<string, ScriptStep[]> = {
 
 const TERMINAL: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
 
+/** A run's state as JSON (see {@link ScriptedRun.toJSON}); listeners and timers are not part of it. */
+export interface ScriptedRunState {
+  steps: ScriptStep[];
+  status: RunStatus;
+  events: RunEvent[];
+  pendingInput?: { id: string; prompt: string };
+  result?: string;
+  error?: string;
+  messages: string[];
+  pc: number;
+  remainingEmits: number;
+  inputSeq: number;
+  /** Wall-clock ms of the next scheduled tick; absent when none is (parked or terminal). */
+  nextTickAt?: number;
+}
+
 /** A running scripted agent. Time advances by `tickMs` per step. */
 export class ScriptedRun {
   status: RunStatus = 'running';
@@ -52,6 +68,7 @@ export class ScriptedRun {
   private pc = 0;
   private remainingEmits = -1;
   private timer?: NodeJS.Timeout;
+  private nextTickAt?: number;
   private inputSeq = 0;
   private readonly listeners = new Set<(e: RunEvent) => void>();
 
@@ -60,6 +77,46 @@ export class ScriptedRun {
     private readonly opts: { tickMs: number; idPrefix?: string; onChange?: (run: ScriptedRun) => void },
   ) {
     this.schedule(opts.tickMs);
+  }
+
+  /** The run's state as plain JSON, for {@link ScriptedRun.restore}. */
+  toJSON(): ScriptedRunState {
+    return {
+      steps: this.steps,
+      status: this.status,
+      events: this.events,
+      pendingInput: this.pendingInput,
+      result: this.result,
+      error: this.error,
+      messages: this.messages,
+      pc: this.pc,
+      remainingEmits: this.remainingEmits,
+      inputSeq: this.inputSeq,
+      nextTickAt: this.nextTickAt,
+    };
+  }
+
+  /**
+   * Resumes a run from {@link ScriptedRun.toJSON} output at the step it was on: a running run
+   * ticks on (its pending tick fires when it was due, at once if overdue), a run awaiting input or
+   * a message keeps waiting (same request id), a terminal run stays terminal. Events and their seq
+   * are kept. Subscribe right after: the first tick fires asynchronously.
+   */
+  static restore(steps: ScriptStep[], state: ScriptedRunState, opts: { tickMs: number; idPrefix?: string; onChange?: (run: ScriptedRun) => void }): ScriptedRun {
+    const run = new ScriptedRun(steps, opts);
+    clearTimeout(run.timer);
+    run.nextTickAt = undefined;
+    run.status = state.status;
+    run.events.push(...state.events.map((e) => ({ ...e })));
+    run.pendingInput = state.pendingInput ? { ...state.pendingInput } : undefined;
+    run.result = state.result;
+    run.error = state.error;
+    run.messages.push(...state.messages);
+    run.pc = state.pc;
+    run.remainingEmits = state.remainingEmits;
+    run.inputSeq = state.inputSeq;
+    if (run.status === 'running' && state.nextTickAt !== undefined) run.schedule(Math.max(0, state.nextTickAt - Date.now()));
+    return run;
   }
 
   get terminal(): boolean {
@@ -100,6 +157,7 @@ export class ScriptedRun {
   cancel(): boolean {
     if (this.terminal) return false;
     clearTimeout(this.timer);
+    this.nextTickAt = undefined;
     this.status = 'cancelled';
     this.pendingInput = undefined;
     this.emit('cancelled', 'cancelled');
@@ -109,11 +167,13 @@ export class ScriptedRun {
   /** Stops timers without changing state (sandbox reset). */
   dispose(): void {
     clearTimeout(this.timer);
+    this.nextTickAt = undefined;
     this.listeners.clear();
   }
 
   private schedule(ms: number): void {
     clearTimeout(this.timer);
+    this.nextTickAt = Date.now() + ms;
     this.timer = setTimeout(() => this.tick(), ms);
     this.timer.unref?.();
   }
@@ -126,6 +186,7 @@ export class ScriptedRun {
   }
 
   private tick(): void {
+    this.nextTickAt = undefined;
     if (this.terminal || this.status === 'awaiting_input') return;
     const step = this.steps[this.pc];
     if (!step) {
@@ -182,6 +243,16 @@ export class ScriptBook {
 
   set(name: string, steps: ScriptStep[]): void {
     this.scripts.set(name, steps);
+  }
+
+  /** Scripts registered on top of (or over) the built-ins, for persistence. */
+  snapshot(): [string, ScriptStep[]][] {
+    return [...this.scripts].filter(([name, steps]) => BUILTIN_SCRIPTS[name] !== steps);
+  }
+
+  restore(data: [string, ScriptStep[]][]): void {
+    this.reset();
+    for (const [name, steps] of data) this.scripts.set(name, steps);
   }
 
   reset(): void {

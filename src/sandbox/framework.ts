@@ -60,6 +60,17 @@ export interface PlatformSim {
   routes: Route[];
   /** Drops all state (between tests). */
   reset?(): void;
+  /** The platform's state as JSON-serialisable data (no timers, sockets or listeners). */
+  snapshot?(): unknown;
+  /** Replaces the platform's state with a {@link snapshot}, resuming scripted runs where they were. */
+  restore?(data: unknown): void;
+}
+
+/** A remembered answer to an idempotent request. */
+export interface IdempotentAnswer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
 }
 
 export interface Route {
@@ -142,7 +153,7 @@ export class SandboxCore {
   readonly journal: JournalEntry[] = [];
   private seq = 0;
   private faults: FaultRule[] = [];
-  private readonly idem = new Map<string, { status: number; body: unknown; headers?: Record<string, string> }>();
+  private readonly idem = new Map<string, IdempotentAnswer>();
   private readonly sims = new Map<Platform, { sim: PlatformSim; routes: CompiledRoute[] }>();
   /** Journal is capped; tests clear it between cases. */
   journalMax = 200_000;
@@ -163,6 +174,21 @@ export class SandboxCore {
 
   clearFaults(): void {
     this.faults = [];
+  }
+
+  /** The idempotency cache, oldest first, for persistence. */
+  snapshotIdempotency(): [string, IdempotentAnswer][] {
+    return [...this.idem];
+  }
+
+  restoreIdempotency(entries: [string, IdempotentAnswer][]): void {
+    this.idem.clear();
+    for (const [k, v] of entries.slice(-IDEMPOTENCY_CACHE_MAX)) this.idem.set(k, v);
+  }
+
+  /** The simulators that can persist their state. */
+  persistentSims(): PlatformSim[] {
+    return [...this.sims.values()].map((e) => e.sim).filter((sim) => sim.snapshot && sim.restore);
   }
 
   reset(): void {

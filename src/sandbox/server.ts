@@ -1,11 +1,13 @@
 /**
  * The sandbox HTTP server: the five platform simulators plus the control API, on 127.0.0.1.
  */
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import { PLATFORMS, type Platform } from '../providers/errors.js';
 import { ScriptBook, type ScriptStep } from './agent.js';
-import { type FaultRule, SandboxCore } from './framework.js';
+import { type FaultRule, type IdempotentAnswer, SandboxCore } from './framework.js';
 import { createPlatformSims } from './platforms/index.js';
 
 /** Which credential each platform accepts, and whose it is. */
@@ -33,6 +35,24 @@ export class KeyRing {
     this.keys.clear();
     for (const p of PLATFORMS) this.add(p, KeyRing.defaultKey(p), 'default');
   }
+
+  /** Keys added on top of the defaults, as `[platform, key, identity]`, for persistence. */
+  snapshot(): [string, string, string][] {
+    const out: [string, string, string][] = [];
+    for (const [pk, identity] of this.keys) {
+      const i = pk.indexOf(' ');
+      const platform = pk.slice(0, i);
+      const key = pk.slice(i + 1);
+      if (key === KeyRing.defaultKey(platform as Platform) && identity === 'default') continue;
+      out.push([platform, key, identity]);
+    }
+    return out;
+  }
+
+  restore(data: [string, string, string][]): void {
+    this.reset();
+    for (const [platform, key, identity] of data) this.add(platform as Platform, key, identity);
+  }
 }
 
 /** One notification received at `POST /_control/webhooks`. */
@@ -55,7 +75,26 @@ export interface SandboxOptions {
   port?: number;
   /** @default 20 */
   tickMs?: number;
+  /**
+   * Keep platform state in this JSON file: restored at start (a missing file starts empty, an
+   * unreadable one too, with a warning), saved atomically on `close()` and every ~2 s while it
+   * changes. Without it the sandbox is in-memory only. The journal and fault rules are not kept.
+   */
+  stateFile?: string;
 }
+
+/** Layout of the state file. */
+interface SandboxStateFile {
+  version: 1;
+  savedAt: string;
+  keys: [string, string, string][];
+  scripts: [string, ScriptStep[]][];
+  idempotency: [string, IdempotentAnswer][];
+  platforms: Record<string, unknown>;
+}
+
+const STATE_VERSION = 1;
+const SAVE_EVERY_MS = 2_000;
 
 export interface RunningSandbox {
   server: Server;
@@ -75,6 +114,70 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
   const core = new SandboxCore();
   const sims = createPlatformSims(ctx);
   for (const sim of sims) core.register(sim);
+
+  const stateFile = opts.stateFile;
+  /** Everything but the header, as JSON: compared with the last save to skip unchanged writes. */
+  const snapshotBody = (): string => {
+    const body: Omit<SandboxStateFile, 'version' | 'savedAt'> = {
+      keys: ctx.keys.snapshot(),
+      scripts: ctx.scripts.snapshot(),
+      idempotency: core.snapshotIdempotency(),
+      platforms: Object.fromEntries(core.persistentSims().map((sim) => [sim.platform, sim.snapshot!()])),
+    };
+    return JSON.stringify(body);
+  };
+  let lastSaved: string | undefined;
+  let closed = false;
+  const save = (): void => {
+    if (!stateFile || closed) return;
+    const body = snapshotBody();
+    if (body === lastSaved) return;
+    const header = JSON.stringify({ version: STATE_VERSION, savedAt: new Date().toISOString() });
+    mkdirSync(dirname(stateFile), { recursive: true });
+    const tmp = `${stateFile}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, `${header.slice(0, -1)},${body.slice(1)}`);
+      renameSync(tmp, stateFile);
+      lastSaved = body;
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+  };
+  if (stateFile) {
+    let raw: string | undefined;
+    try {
+      raw = readFileSync(stateFile, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') process.stderr.write(`sandbox: cannot read ${stateFile} (${String(err)}); starting empty\n`);
+    }
+    if (raw !== undefined) {
+      try {
+        const state = JSON.parse(raw) as SandboxStateFile;
+        if (state?.version !== STATE_VERSION) throw new Error(`unsupported state version ${String(state?.version)}`);
+        ctx.keys.restore(state.keys ?? []);
+        ctx.scripts.restore(state.scripts ?? []);
+        core.restoreIdempotency(state.idempotency ?? []);
+        for (const sim of core.persistentSims()) if (state.platforms?.[sim.platform] !== undefined) sim.restore!(state.platforms[sim.platform]);
+        lastSaved = snapshotBody();
+      } catch (err) {
+        core.reset();
+        ctx.keys.reset();
+        ctx.scripts.reset();
+        process.stderr.write(`sandbox: state file ${stateFile} is unreadable (${err instanceof Error ? err.message : String(err)}); starting empty\n`);
+      }
+    }
+  }
+  const saveTimer = stateFile
+    ? setInterval(() => {
+        try {
+          save();
+        } catch (err) {
+          process.stderr.write(`sandbox: could not save ${stateFile}: ${String(err)}\n`);
+        }
+      }, SAVE_EVERY_MS)
+    : undefined;
+  saveTimer?.unref();
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -163,7 +266,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => {
+      // Not started: stop the save timer and any restored runs; the state file stays as it was.
+      clearInterval(saveTimer);
+      closed = true;
+      core.reset();
+      reject(err);
+    });
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
@@ -177,6 +286,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     baseUrl: (p) => `${origin}/${p}`,
     close: () =>
       new Promise<void>((resolve) => {
+        clearInterval(saveTimer);
+        try {
+          save();
+        } catch (err) {
+          process.stderr.write(`sandbox: could not save ${stateFile}: ${String(err)}\n`);
+        }
+        closed = true;
         core.reset();
         server.closeAllConnections();
         server.close(() => resolve());

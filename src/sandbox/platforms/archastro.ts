@@ -11,7 +11,7 @@
  * or `cancelled`. A `start_idle` session sits in `waiting` with no agent run until its first
  * message. Routines are pre-seeded (the seed has no create call): see {@link seedRoutines}.
  */
-import { ScriptedRun, type RunEvent } from '../agent.js';
+import { ScriptedRun, type RunEvent, type ScriptedRunState } from '../agent.js';
 import { bearer, HttpError, intParam, newId, type PlatformSim, type Route, type SandboxRequest, type SandboxResponse } from '../framework.js';
 import type { SandboxContext } from '../server.js';
 
@@ -114,6 +114,16 @@ interface SimRun {
   created_at: string;
   started_at: string | null;
   completed_at: string | null;
+}
+
+/** The simulator's state as JSON: sessions carry their run's state, not the run or its timers. */
+interface AaSnapshot {
+  sessions: (Omit<SimSession, 'run' | 'pickup'> & { run?: ScriptedRunState })[];
+  routines: SimRoutine[];
+  runs: SimRun[];
+  runsByKey: [string, string][];
+  sessionsByKey: [string, string][];
+  seq: number;
 }
 
 const PRESETS = [
@@ -311,7 +321,11 @@ export function createArchAstroSim(ctx: SandboxContext): PlatformSim {
     s.turns = 1;
     setStatus(s, initial);
     run.subscribe((e) => onRunEvent(s, run, e));
-    // The platform "picks the session up" after a tick even if the script's first step emits nothing.
+    schedulePickup(s);
+  }
+
+  /** The platform "picks the session up" after a tick even if the script's first step emits nothing. */
+  function schedulePickup(s: SimSession): void {
     s.pickup = setTimeout(() => {
       if (s.status === 'pending') setStatus(s, 'running');
     }, ctx.tickMs);
@@ -790,18 +804,50 @@ export function createArchAstroSim(ctx: SandboxContext): PlatformSim {
     },
     errorBody: (_status, code, detail, requestId) => ({ error: { code, message: detail, request_id: requestId } }),
     routes,
-    reset() {
-      for (const s of sessions.values()) {
-        clearTimeout(s.pickup);
-        s.run?.dispose();
-      }
-      sessions.clear();
+    reset,
+    snapshot(): AaSnapshot {
+      return {
+        sessions: [...sessions.values()].map(({ run, pickup: _p, ...s }) => ({ ...s, run: run?.toJSON() })),
+        routines: [...routines.values()],
+        runs: [...runs.values()],
+        runsByKey: [...runsByKey],
+        sessionsByKey: [...sessionsByKey],
+        seq,
+      };
+    },
+    restore(data: unknown) {
+      const snap = structuredClone(data) as AaSnapshot;
+      reset();
       routines.clear();
-      runs.clear();
-      runsByKey.clear();
-      sessionsByKey.clear();
-      seq = 0;
-      seedRoutines();
+      for (const r of snap.routines) routines.set(r.id, r);
+      for (const r of snap.runs) runs.set(r.id, r);
+      for (const [k, v] of snap.runsByKey) runsByKey.set(k, v);
+      for (const [k, v] of snap.sessionsByKey) sessionsByKey.set(k, v);
+      seq = snap.seq;
+      for (const { run: state, ...rest } of snap.sessions) {
+        const s: SimSession = rest;
+        if (state) {
+          const run = ScriptedRun.restore(state.steps, state, { tickMs: ctx.tickMs, idPrefix: 'q' });
+          s.run = run;
+          run.subscribe((e) => onRunEvent(s, run, e));
+          if (s.status === 'pending') schedulePickup(s);
+        }
+        sessions.set(s.id, s);
+      }
     },
   };
+
+  function reset(): void {
+    for (const s of sessions.values()) {
+      clearTimeout(s.pickup);
+      s.run?.dispose();
+    }
+    sessions.clear();
+    routines.clear();
+    runs.clear();
+    runsByKey.clear();
+    sessionsByKey.clear();
+    seq = 0;
+    seedRoutines();
+  }
 }

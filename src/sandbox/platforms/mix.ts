@@ -11,7 +11,7 @@
  * session's callbacks run: `send_message` appends its user message, `sub_agent` spawns a subagent
  * session once per callback (listed only with `includeSubagents=true`).
  */
-import { ScriptedRun, type RunEvent } from '../agent.js';
+import { ScriptedRun, type RunEvent, type ScriptedRunState } from '../agent.js';
 import { bearer, HttpError, newId, type PlatformSim, type SandboxRequest, type SandboxResponse } from '../framework.js';
 import type { SandboxContext } from '../server.js';
 
@@ -62,6 +62,9 @@ interface SimSession {
   /** Callback indexes whose sub-agent was already spawned (once each, so state stays bounded). */
   spawned: Set<number>;
 }
+
+/** A session as JSON: its run's state, whether the transcript still follows the run, spawned as a list. */
+type MixSessionState = Omit<SimSession, 'run' | 'unsubscribe' | 'spawned'> & { run?: ScriptedRunState; subscribed: boolean; spawned: number[] };
 
 function bad(code: string, detail: string): HttpError {
   return new HttpError(400, code, detail);
@@ -214,6 +217,11 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
 
   const ok = (body: unknown, status = 200): SandboxResponse => ({ status, body });
 
+  function reset(): void {
+    for (const s of sessions.values()) stopRun(s);
+    sessions.clear();
+  }
+
   function create(req: SandboxRequest): SandboxResponse {
     const b = (req.body ?? {}) as Record<string, unknown>;
     // The seed's checks, in the same order as the client's.
@@ -268,9 +276,30 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
     },
     // assumption (routes.ts): ErrorResponse = {error: {code: <status>, type: <code>, message}}
     errorBody: (status, code, detail, requestId) => ({ error: { code: status, type: code, message: detail }, request_id: requestId }),
-    reset() {
-      for (const s of sessions.values()) stopRun(s);
-      sessions.clear();
+    reset,
+    snapshot(): { sessions: MixSessionState[] } {
+      return {
+        sessions: [...sessions.values()].map(({ run, unsubscribe, spawned, ...s }) => ({
+          ...s,
+          run: run?.toJSON(),
+          subscribed: unsubscribe !== undefined,
+          spawned: [...spawned],
+        })),
+      };
+    },
+    restore(data: unknown) {
+      const snap = structuredClone(data) as { sessions: MixSessionState[] };
+      reset();
+      for (const { run: state, subscribed, spawned, ...rest } of snap.sessions) {
+        const s: SimSession = { ...rest, spawned: new Set(spawned) };
+        if (state) {
+          const run = ScriptedRun.restore(state.steps, state, { tickMs: ctx.tickMs, idPrefix: 'q' });
+          s.run = run;
+          if (subscribed) s.unsubscribe = run.subscribe((e) => onEvent(s, e));
+          else run.dispose(); // it had been stopped (rewind): keep it still
+        }
+        sessions.set(s.id, s);
+      }
     },
     routes: [
       {

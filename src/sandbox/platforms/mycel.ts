@@ -123,6 +123,19 @@ interface Inbox {
   listeners: Set<(f: Frame) => void>;
 }
 
+/** The simulator's state as JSON: Maps as entry lists, inboxes without their listeners. */
+interface MycelSnapshot {
+  users: User[];
+  tokens: [string, string][];
+  chats: (Omit<Chat, 'members'> & { members: Member[] })[];
+  joinRequests: JoinRequest[];
+  relationships: Relationship[];
+  inboxes: [string, { seq: number; frames: Frame[] }][];
+  threads: Record<string, unknown>[];
+  pendingOtp: [string, { password: string; invite_code: string }][];
+  tempTokens: [string, string][];
+}
+
 const now = () => new Date().toISOString();
 
 function str(body: Record<string, unknown>, name: string, { required = true } = {}): string | undefined {
@@ -801,10 +814,38 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
     // FastAPI's `{detail}`, plus a machine code and the request id (what a custom handler adds).
     errorBody: (_status, code, detail, requestId) => ({ detail, code, request_id: requestId }),
     routes,
-    reset() {
-      for (const res of openStreams) res.end();
-      openStreams.clear();
-      seed();
+    reset,
+    snapshot(): MycelSnapshot {
+      return {
+        users: [...users.values()],
+        tokens: [...tokens],
+        chats: [...chats.values()].map((c) => ({ ...c, members: [...c.members.values()] })),
+        joinRequests: [...joinRequests.values()],
+        relationships: [...relationships.values()],
+        inboxes: [...inboxes].map(([id, { seq, frames }]) => [id, { seq, frames }]),
+        threads: [...threads.values()],
+        pendingOtp: [...pendingOtp],
+        tempTokens: [...tempTokens],
+      };
+    },
+    restore(data: unknown) {
+      const snap = structuredClone(data) as MycelSnapshot;
+      reset();
+      users = new Map(snap.users.map((u) => [u.id, u]));
+      tokens = new Map(snap.tokens);
+      chats = new Map(snap.chats.map((c) => [c.id, { ...c, members: new Map(c.members.map((m) => [m.user_id, m])) }]));
+      joinRequests = new Map(snap.joinRequests.map((j) => [j.id, j]));
+      relationships = new Map(snap.relationships.map((r) => [r.id, r]));
+      inboxes = new Map(snap.inboxes.map(([id, { seq, frames }]) => [id, { seq, frames, listeners: new Set() }]));
+      threads = new Map(snap.threads.map((t) => [String(t.thread_id), t]));
+      pendingOtp = new Map(snap.pendingOtp);
+      tempTokens = new Map(snap.tempTokens);
     },
   };
+
+  function reset(): void {
+    for (const res of openStreams) res.end();
+    openStreams.clear();
+    seed();
+  }
 }

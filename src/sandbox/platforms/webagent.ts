@@ -17,7 +17,7 @@
  * callback URL containing `fail` makes deliveries dead.
  */
 import type { ServerResponse } from 'node:http';
-import { type RunEvent, ScriptedRun, type ScriptStep } from '../agent.js';
+import { type RunEvent, ScriptedRun, type ScriptedRunState, type ScriptStep } from '../agent.js';
 import { bearer, HttpError, intParam, newId, type PlatformSim, type Route, type SandboxRequest, type SandboxResponse } from '../framework.js';
 import type { SandboxContext } from '../server.js';
 import { DEEP_RESEARCH_ROUTES as DR, SESSION_ROUTES as S, TRACK_ROUTES as T, WEB_SEARCH_ROUTES as WS } from '../../providers/webagent/routes.js';
@@ -102,6 +102,17 @@ interface Monitor {
   deliveries: { id: string; snapshot_id: string; status: 'delivered' | 'dead'; attempts: number; last_error: string | null; payload: unknown; created_at: string }[];
   created_at: string;
   updated_at: string;
+}
+
+/** A task as JSON: the run as its state, the issued map as entries, no listeners. */
+type WaTaskState = Omit<WaTask, 'run' | 'listeners' | 'issued'> & { run: ScriptedRunState; issued: [string, 'pending' | 'answered' | 'void'][] };
+
+/** The simulator's state as JSON (sessions name their tasks by id). */
+interface WaSnapshot {
+  sessions: (Omit<WaSession, 'tasks'> & { tasks: string[] })[];
+  tasks: WaTaskState[];
+  searches: WsTask[];
+  monitors: (Omit<Monitor, 'answeredRequests'> & { answeredRequests: string[] })[];
 }
 
 const now = () => new Date().toISOString();
@@ -948,15 +959,51 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
     // The seed's envelope: `{code, detail, extra}` (request id beside it).
     errorBody: (_status, code, detail, requestId) => ({ code, detail, extra: extraFor(code), request_id: requestId }),
     routes,
-    reset() {
-      for (const close of [...openStreams]) close();
-      for (const t of tasks.values()) t.run.dispose();
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      sessions.clear();
-      tasks.clear();
-      searches.clear();
-      monitors.clear();
+    reset,
+    snapshot(): WaSnapshot {
+      return {
+        sessions: [...sessions.values()].map((s) => ({ ...s, tasks: s.tasks.map((t) => t.id) })),
+        tasks: [...tasks.values()].map(({ run, listeners: _l, issued, ...t }) => ({ ...t, run: run.toJSON(), issued: [...issued] })),
+        searches: [...searches.values()],
+        monitors: [...monitors.values()].map((m) => ({ ...m, answeredRequests: [...m.answeredRequests] })),
+      };
+    },
+    restore(data: unknown) {
+      const snap = structuredClone(data) as WaSnapshot;
+      reset();
+      const byId = new Map<string, WaTask>();
+      for (const st of snap.tasks) {
+        const t: WaTask = {
+          ...st,
+          run: ScriptedRun.restore(st.run.steps, st.run, { tickMs: ctx.tickMs, idPrefix: 'ir' }),
+          listeners: new Set(),
+          issued: new Map(st.issued),
+        };
+        t.run.subscribe((e) => onRunEvent(t, e));
+        byId.set(t.id, t);
+      }
+      for (const ss of snap.sessions) {
+        const s: WaSession = { ...ss, tasks: ss.tasks.map((id) => byId.get(id)).filter((t): t is WaTask => t !== undefined) };
+        sessions.set(s.id, s);
+      }
+      for (const t of byId.values()) tasks.set(t.id, t);
+      for (const w of snap.searches) {
+        searches.set(w.task_id, w);
+        // The completion timer did not survive: a search still running finishes shortly after the restart.
+        if (w.status === 'running') later(ctx.tickMs * 2, () => completeSearch(w));
+      }
+      for (const m of snap.monitors) monitors.set(m.id, { ...m, answeredRequests: new Set(m.answeredRequests) });
     },
   };
+
+  function reset(): void {
+    for (const close of [...openStreams]) close();
+    for (const t of tasks.values()) t.run.dispose();
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    sessions.clear();
+    tasks.clear();
+    searches.clear();
+    monitors.clear();
+  }
 }

@@ -11,7 +11,7 @@
  *   `browser/release` — so clean-up has real work to do.
  * - `session/stop` stops a running session (status `stopped`); on an ended session it is a no-op.
  */
-import { type RunEvent, ScriptedRun } from '../agent.js';
+import { type RunEvent, ScriptedRun, type ScriptedRunState } from '../agent.js';
 import { headerOf, HttpError, intParam, newId, pageOf, type PlatformSim, type Route, type SandboxRequest, type SandboxResponse } from '../framework.js';
 import type { SandboxContext } from '../server.js';
 
@@ -62,6 +62,12 @@ interface SimSession {
   createdMs: number;
   updatedMs: number;
   endedMs?: number;
+}
+
+/** The simulator's state as JSON (the catalogue is fixed and not part of it). */
+interface WmSnapshot {
+  sessions: (Omit<SimSession, 'run'> & { run: ScriptedRunState })[];
+  browsers: SimBrowser[];
 }
 
 const ISO = (ms: number) => new Date(ms).toISOString();
@@ -460,10 +466,28 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
     // `{code, msg}` as the SDK's error handler reads it (assumption: the seed shows no error body).
     errorBody: (_status, code, detail, requestId) => ({ code, msg: detail, request_id: requestId }),
     routes,
-    reset() {
-      for (const s of sessions.values()) s.run.dispose();
-      sessions.clear();
-      browsers.clear();
+    reset,
+    snapshot(): WmSnapshot {
+      return {
+        sessions: [...sessions.values()].map((s) => ({ ...s, run: s.run.toJSON() })),
+        browsers: [...browsers.values()],
+      };
+    },
+    restore(data: unknown) {
+      const snap = structuredClone(data) as WmSnapshot;
+      reset();
+      for (const b of snap.browsers) browsers.set(b.browser_id, b);
+      for (const ss of snap.sessions) {
+        const s: SimSession = { ...ss, run: ScriptedRun.restore(ss.run.steps, ss.run, { tickMs: ctx.tickMs, idPrefix: 'q' }) };
+        s.run.subscribe((e) => onEvent(s, e));
+        sessions.set(s.session_id, s);
+      }
     },
   };
+
+  function reset(): void {
+    for (const s of sessions.values()) s.run.dispose();
+    sessions.clear();
+    browsers.clear();
+  }
 }
