@@ -208,7 +208,7 @@ describe('sandbox persistence', () => {
       (x) => x.status === 'completed',
     );
     expect(done.turns).toBe(2);
-    expect(done.inbox?.map((m) => m.content)).toEqual(['go ahead']);
+    expect((done.inbox ?? []).map((m) => m.content)).toEqual(['go ahead']);
     // The session counter continued: a new session sorts before the restored one.
     const newer = await aa.createSession({ agent: 'agi_test', instructions: 'script:default' });
     expect((await aa.listSessions()).map((x) => x.id)).toEqual([newer.id, s.id]);

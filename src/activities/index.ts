@@ -4,6 +4,7 @@
  */
 import type { ArtifactStore } from '../artifacts/store.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import { createMycelActivities } from './mycel.js';
 import { createNotifyActivities } from './notify.js';
 import { createProbeActivities } from './probe.js';
 import { createResearchActivities } from './research.js';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createProbeActivities(deps),
     ...createNotifyActivities(deps),
     ...createResearchActivities(deps),
+    ...createMycelActivities(deps),
   };
 }
 

@@ -250,9 +250,21 @@ export function buildCli(): Command {
       }),
     );
 
-  program
-    .command('joins')
-    .description('Mycel join requests')
+  const joins = program.command('joins').description('Mycel join and relationship requests');
+  joins
+    .command('watch')
+    .description("follow an identity's notifications and open an approval for each request")
+    .requiredOption('--as <alias>', 'the Mycel identity (token alias) whose requests to watch')
+    .option('--approver <alias...>', 'owner aliases who decide (default: the watched alias)')
+    .option('--deadline <duration>', 'time to decide each request', '24h')
+    .option('--on-expiry <policy>', 'reject | approve | escalate:<who>[@24h] | wait[:1h]', 'reject')
+    .action((o) =>
+      withClient(async (c) => {
+        const started = await c.startMycelInbox({ alias: o.as, approvers: o.approver, deadlineSeconds: parseDuration(o.deadline), onExpiry: parseExpiry(o.onExpiry) });
+        print(out(), `watching ${o.as}: ${started.workflowId}`, started);
+      }),
+    );
+  joins
     .command('list')
     .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
     .action((o) =>

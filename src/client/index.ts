@@ -39,6 +39,7 @@ import type { agentSession } from '../workflows/agentSession/workflow.js';
 import { AwaitingHuman, GateDeadline, GateKind, SwitchboardProvider, SwitchboardStatus } from '../workflows/searchAttributes.js';
 import { decideUpdate, gateQuery, auditQuery } from '../workflows/gate/gate.js';
 import { type AuditEntry, type DecisionInput, decisionInput, type ExpiryPolicyInput, type GateMemo, type GateOutcome, type GateView } from '../workflows/gate/types.js';
+import { type MycelInboxInput, mycelInboxInput } from '../workflows/mycel/types.js';
 import { type DeepResearchInput, type DeepResearchState, deepResearchInput, researchStateQuery } from '../workflows/deepResearch.js';
 
 /** Why a client call failed; the CLI maps each to an exit code. */
@@ -350,6 +351,29 @@ export class SwitchboardClient {
       if (out.length >= limit) break;
     }
     return out.sort((a, b) => (a.deadline ?? '').localeCompare(b.deadline ?? ''));
+  }
+
+  /**
+   * Starts (or finds) the Mycel inbox of an identity: it follows the identity's notifications and
+   * starts one approval workflow per join or relationship request. One per alias: the workflow id
+   * is `mycel-inbox-<alias>`, so a second start reports `already_exists`.
+   */
+  async startMycelInbox(input: MycelInboxInput): Promise<{ workflowId: string; runId: string }> {
+    const parsed = validate(mycelInboxInput, input, 'invalid inbox input');
+    const workflowId = `mycel-inbox-${parsed.alias}`;
+    try {
+      const h = await this.temporal.workflow.start('mycelInbox', {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [input],
+        staticSummary: `Mycel inbox of ${parsed.alias}`,
+        typedSearchAttributes: [{ key: SwitchboardProvider, value: 'mycel' }],
+      });
+      return { workflowId, runId: h.firstExecutionRunId };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SwitchboardClientError('already_exists', `the inbox of ${parsed.alias} is already running (${workflowId})`);
+      throw err;
+    }
   }
 
   /** Join-request workflows (open first). */

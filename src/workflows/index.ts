@@ -5,3 +5,6 @@ export { agentSession } from './agentSession/workflow.js';
 export { platformProbe } from './platformProbe.js';
 export { updateFloor } from './diagnostics.js';
 export { deepResearch } from './deepResearch.js';
+export { joinRequest } from './mycel/joinRequest.js';
+export { relationshipRequest } from './mycel/relationshipRequest.js';
+export { mycelInbox } from './mycel/mycelInbox.js';

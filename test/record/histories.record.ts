@@ -10,7 +10,7 @@ import { createHarness, eventually, type Harness } from '../support/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await createHarness({ name: 'record' });
+  h = await createHarness({ name: 'record', extraEnv: { MYCEL_TOKEN_OWNER: 'sb_mycel_owner', MYCEL_TOKEN_VISITOR: 'sb_mycel_visitor', MYCEL_TOKEN_AGENT_B: 'sb_mycel_agent-b' } });
 });
 afterAll(async () => h?.close());
 
@@ -106,4 +106,41 @@ it('records deepResearch: two rounds with edits, a rejection, an escalation', as
   await h.sb.decide(e.workflowId, { decider: 'bob', decision: 'approve' });
   await h.client.workflow.getHandle(e.workflowId).result();
   await save('deepResearch-escalated', e.workflowId);
+});
+
+it('records Mycel: a join approved with a post, a relationship approved, an inbox that started a join', async () => {
+  const waitGate = async (id: string) =>
+    eventually(async () => {
+      const g = await h.sb.gate(id);
+      return g.open ? g : undefined;
+    });
+  const owner = h.providers.client('mycel', 'owner');
+  const chat = (await owner.chats.create(['m_demo_agent'], 'Fixture lobby')).id;
+  const join = 'fixture-join';
+  await h.client.workflow.start('joinRequest', {
+    workflowId: join,
+    taskQueue: h.taskQueue,
+    args: [{ chatId: chat, visitorAlias: 'visitor', message: 'let me in', approvers: ['owner'], postMessage: { alias: 'owner', text: 'welcome' } }],
+  });
+  await waitGate(join);
+  await h.sb.decide(join, { decider: 'owner', decision: 'approve' });
+  await h.client.workflow.getHandle(join).result();
+  await save('joinRequest-approved-posted', join);
+
+  const rel = 'fixture-relationship';
+  await h.client.workflow.start('relationshipRequest', { workflowId: rel, taskQueue: h.taskQueue, args: [{ requesterAlias: 'agent-b', targetUserId: 'owner', approvers: ['owner'] }] });
+  await waitGate(rel);
+  await h.sb.decide(rel, { decider: 'owner', decision: 'approve' });
+  await h.client.workflow.getHandle(rel).result();
+  await save('relationshipRequest-approved', rel);
+
+  const chat2 = (await owner.chats.create(['m_demo_agent'], 'Fixture lobby 2')).id;
+  const request = await h.providers.client('mycel', 'visitor').chats.requestJoin(chat2, 'hello');
+  const inbox = 'fixture-inbox';
+  await h.client.workflow.start('mycelInbox', { workflowId: inbox, taskQueue: h.taskQueue, args: [{ alias: 'owner', approvers: ['owner'], maxLoops: 2, pollMaxMs: 500 }] });
+  await eventually(async () => (await h.client.workflow.getHandle(`mycel-join-${chat2}-${request.id}`).describe().catch(() => undefined)) !== undefined);
+  await new Promise((r) => setTimeout(r, 1_500));
+  await h.client.workflow.getHandle(inbox).terminate('fixture recorded');
+  await save('mycelInbox-started-join', inbox);
+  await h.client.workflow.getHandle(`mycel-join-${chat2}-${request.id}`).terminate('fixture recorded');
 });

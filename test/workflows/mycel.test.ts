@@ -1,0 +1,403 @@
+/**
+ * Mycel approvals on a real dev server against the sandbox: join requests approved, rejected,
+ * decided by someone who may not, decided twice, decided differently after the fact; a worker
+ * SIGKILLed between the decision and `approve_join`; a stale chat on the post after approval;
+ * relationship requests; and the per-identity inbox that turns notifications into exactly one
+ * approval workflow per request, even across a worker outage and continue-as-new.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { MYCEL_DEMO_AGENT } from '../../src/sandbox/platforms/mycel.js';
+import { decideUpdate, gateQuery } from '../../src/workflows/gate/gate.js';
+import type { DecisionInput, GateOutcome, GateView } from '../../src/workflows/gate/types.js';
+import { inboxStateQuery } from '../../src/workflows/mycel/mycelInbox.js';
+import type {
+  JoinRequestInput,
+  JoinRequestResult,
+  MycelInboxInput,
+  RelationshipRequestInput,
+  RelationshipRequestResult,
+} from '../../src/workflows/mycel/types.js';
+import { createHarness, eventually, type Harness, sandboxEnv } from '../support/harness.js';
+
+const MYCEL_ENV = { MYCEL_TOKEN_OWNER: 'sb_mycel_owner', MYCEL_TOKEN_VISITOR: 'sb_mycel_visitor', MYCEL_TOKEN_AGENT_B: 'sb_mycel_agent-b' };
+/** The owner's managed agent, as a test-only identity (its key is registered per test). */
+const DEMO_TOKEN = 'sb_mycel_demo';
+const APPROVE = '/api/chats/{chat_id}/join-requests/{request_id}/approve';
+const REJECT = '/api/chats/{chat_id}/join-requests/{request_id}/reject';
+const UNREAD = '/api/chats/{chat_id}/messages/unread';
+const MESSAGES = '/api/chats/{chat_id}/messages';
+const REL_APPROVE = '/api/relationships/{relationship_id}/approve';
+const STREAM = '/api/runtime/inbox/stream';
+const DRAIN = '/api/runtime/inbox/drain';
+
+let h: Harness;
+/** Workflows a test leaves running (inboxes, abandoned children): terminated after each test. */
+const leftovers: string[] = [];
+
+beforeAll(async () => {
+  h = await createHarness({ name: 'mycel', extraEnv: { ...MYCEL_ENV, MYCEL_TOKEN_DEMO: DEMO_TOKEN } });
+});
+afterAll(async () => h?.close());
+beforeEach(async () => h.control.reset());
+afterEach(async () => {
+  for (const id of leftovers.splice(0)) await h.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+});
+
+const mycel = (alias: 'owner' | 'visitor' | 'agent-b' | 'demo') => h.providers.client('mycel', alias);
+
+/** A group chat owned by `owner` (with the owner's managed agent, which needs no relationship). */
+async function newGroup(): Promise<string> {
+  return (await mycel('owner').chats.create([MYCEL_DEMO_AGENT], 'Lobby')).id;
+}
+
+async function startJoin(input: JoinRequestInput, taskQueue = h.taskQueue): Promise<string> {
+  const workflowId = `mycel-join-test-${randomUUID()}`;
+  await h.client.workflow.start('joinRequest', { workflowId, taskQueue, args: [input] });
+  return workflowId;
+}
+
+async function openGate(workflowId: string): Promise<GateView> {
+  return eventually(
+    async () => {
+      const g = await h.client.workflow.getHandle(workflowId).query(gateQuery);
+      return g.open ? g : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+}
+
+const decide = (workflowId: string, d: DecisionInput): Promise<GateOutcome> => h.client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [d] });
+
+/** The message a rejected update carries (the validator's words). */
+async function rejectionOf(p: Promise<unknown>): Promise<string> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, 'the update should have been rejected').toBeInstanceOf(Error);
+  const e = err as Error & { cause?: Error };
+  return `${e.message} ${e.cause?.message ?? ''}`;
+}
+
+async function historyLength(workflowId: string): Promise<number> {
+  return (await h.client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
+}
+
+const joinResult = (id: string) => h.client.workflow.getHandle(id).result() as Promise<JoinRequestResult>;
+
+async function isMember(chatId: string, userId: string): Promise<boolean> {
+  return (await mycel('owner').chats.get(chatId)).members?.some((m) => m.user_id === userId) ?? false;
+}
+
+describe('joinRequest', () => {
+  it('approved by an owner → approve_join once with the owner token, the visitor is a member, decision audited', async () => {
+    const chatId = await newGroup();
+    const workflowId = await startJoin({ chatId, visitorAlias: 'visitor', message: 'please add me', approvers: ['owner'] });
+    const gate = await openGate(workflowId);
+    expect(gate.kind).toBe('mycel_join');
+    expect(gate.allowed).toEqual(['approve', 'reject']);
+    expect(gate.shown).toEqual({ chatId, requestId: gate.requestId, requester: 'visitor', message: 'please add me' });
+    const desc = await h.client.workflow.getHandle(workflowId).describe();
+    const attrs = Object.fromEntries(desc.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]));
+    expect(attrs).toMatchObject({ SwitchboardProvider: 'mycel', SwitchboardStatus: 'awaiting_approval', AwaitingHuman: true, GateKind: 'mycel_join' });
+    expect(await isMember(chatId, 'visitor')).toBe(false);
+
+    const outcome = await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve', comment: 'welcome', digest: gate.digest });
+    expect(outcome).toMatchObject({ decision: 'approve', decider: 'owner', auto: false, effect: { ok: true } });
+    const res = await joinResult(workflowId);
+    expect(res).toMatchObject({ status: 'approved', requestId: gate.requestId, requester: 'visitor', decider: 'owner', actingAlias: 'owner' });
+    expect(res.audit).toEqual([expect.objectContaining({ requestId: gate.requestId, kind: 'mycel_join', decider: 'owner', decision: 'approve', comment: 'welcome', digest: gate.digest })]);
+    expect(await isMember(chatId, 'visitor')).toBe(true);
+    const approves = await h.control.journal({ platform: 'mycel', method: 'POST', route: APPROVE });
+    expect(approves).toHaveLength(1);
+    expect(approves[0]).toMatchObject({ status: 200, idempotencyKey: expect.stringContaining(workflowId) });
+    const row = (await mycel('owner').chats.listJoinRequests(chatId)).find((r) => r.id === gate.requestId);
+    expect(row).toMatchObject({ state: 'approved', decided_by: 'owner' });
+  });
+
+  it('rejected → no call to approve (or reject) on the platform; the rejection and its reason are recorded', async () => {
+    const chatId = await newGroup();
+    const workflowId = await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] });
+    const gate = await openGate(workflowId);
+    const outcome = await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'reject', reason: 'not this week' });
+    expect(outcome).toMatchObject({ decision: 'reject', reason: 'not this week', effect: { ok: true } });
+    const res = await joinResult(workflowId);
+    expect(res.status).toBe('rejected');
+    expect(res.decisions).toEqual([expect.objectContaining({ decision: 'reject', decider: 'owner', reason: 'not this week' })]);
+    expect(await h.control.journal({ platform: 'mycel', route: APPROVE })).toHaveLength(0);
+    expect(await h.control.journal({ platform: 'mycel', route: REJECT })).toHaveLength(0);
+    expect(await isMember(chatId, 'visitor')).toBe(false);
+    const row = (await mycel('owner').chats.listJoinRequests(chatId)).find((r) => r.id === gate.requestId);
+    expect(row?.state).toBe('pending');
+  });
+
+  it('an unauthorised decider is rejected by the validator, with no history event and no platform call', async () => {
+    const chatId = await newGroup();
+    const workflowId = await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] });
+    const gate = await openGate(workflowId);
+    const before = await historyLength(workflowId);
+    const msg = await rejectionOf(decide(workflowId, { requestId: gate.requestId!, decider: 'visitor', decision: 'approve' }));
+    expect(msg).toContain('visitor is not an approver of this mycel_join gate');
+    // A decision the gate does not allow is refused the same way.
+    const edits = await rejectionOf(decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve_with_edits', edits: ['x'] }));
+    expect(edits).toContain('approve_with_edits is not allowed here');
+    expect(await historyLength(workflowId)).toBe(before);
+    expect(await h.control.journal({ platform: 'mycel', route: APPROVE })).toHaveLength(0);
+    expect((await h.client.workflow.getHandle(workflowId).query(gateQuery)).open).toBe(true);
+    await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' });
+    expect((await joinResult(workflowId)).status).toBe('approved');
+  });
+
+  it('the same approve twice returns the first outcome, with one platform call', async () => {
+    const chatId = await newGroup();
+    const workflowId = await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] });
+    const gate = await openGate(workflowId);
+    // Hold approve_join for a moment so the workflow is still running when the repeat arrives.
+    await h.control.fault({ platform: 'mycel', method: 'POST', route: APPROVE, latencyMs: 2_000, times: 1 });
+    const d: DecisionInput = { requestId: gate.requestId!, decider: 'owner', decision: 'approve' };
+    const first = decide(workflowId, d);
+    await eventually(async () => (await h.client.workflow.getHandle(workflowId).query(gateQuery)).decided.length === 1);
+    const second = await decide(workflowId, d);
+    expect(second).toEqual(await first);
+    expect(second.effect?.ok).toBe(true);
+    expect((await joinResult(workflowId)).decisions).toHaveLength(1);
+    expect(await h.control.journal({ platform: 'mycel', method: 'POST', route: APPROVE })).toHaveLength(1);
+  });
+
+  it('a different decision after the gate closed is rejected, naming the decision that stands', async () => {
+    const chatId = await newGroup();
+    const workflowId = await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] });
+    const gate = await openGate(workflowId);
+    await h.control.fault({ platform: 'mycel', method: 'POST', route: APPROVE, latencyMs: 2_000, times: 1 });
+    const first = decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' });
+    await eventually(async () => (await h.client.workflow.getHandle(workflowId).query(gateQuery)).decided.length === 1);
+    const msg = await rejectionOf(decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'reject', reason: 'changed my mind' }));
+    expect(msg).toMatch(new RegExp(`request ${gate.requestId} is already decided: approve by owner at .* stands`));
+    expect((await first).decision).toBe('approve');
+    const res = await joinResult(workflowId);
+    // The refused update left no trace in history: only the approval was ever accepted.
+    const events = (await h.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(1);
+    expect(res.status).toBe('approved');
+    expect(res.audit).toHaveLength(1);
+    expect(await isMember(chatId, 'visitor')).toBe(true);
+  });
+
+  it('a stale chat on the post after approval is read again and sent, once', async () => {
+    // The owner's managed agent speaks first, so the owner has an unread message before the post.
+    await h.control.addKey('mycel', DEMO_TOKEN, MYCEL_DEMO_AGENT);
+    const chatId = await newGroup();
+    await mycel('demo').messages.send(chatId, 'hello from the agent', { enforceCaughtUp: false });
+
+    const workflowId = await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'], postMessage: { alias: 'owner', text: 'Welcome, visitor!' } });
+    const gate = await openGate(workflowId);
+    // The owner's read is answered late; meanwhile the new member speaks, so the send finds the chat moved on.
+    await h.control.fault({ platform: 'mycel', method: 'GET', route: UNREAD, phase: 'after', latencyMs: 2_000, times: 1 });
+    await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' });
+    await eventually(async () => (await h.control.journal({ platform: 'mycel', method: 'GET', route: UNREAD })).length > 0);
+    await mycel('visitor').messages.send(chatId, 'hi all', { enforceCaughtUp: false });
+
+    const res = await joinResult(workflowId);
+    expect(res.status).toBe('approved');
+    expect(res.posted).toMatchObject({ ok: true, tries: 2 });
+    const sends = (await h.control.journal({ platform: 'mycel', method: 'POST', route: MESSAGES })).filter((r) => r.idempotencyKey?.includes(workflowId));
+    expect(sends.map((r) => r.status)).toEqual([409, 200]);
+    const history = await mycel('owner').messages.list(chatId);
+    expect(history.map((m) => m.content)).toEqual(['hello from the agent', 'hi all', 'Welcome, visitor!']);
+  });
+
+  it('input without a request id or a visitor alias fails at once as InvalidInput', async () => {
+    const workflowId = await startJoin({ chatId: 'chat_x', approvers: ['owner'] });
+    const err = await h.client.workflow.getHandle(workflowId).result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('InvalidInput');
+    expect(cause.nonRetryable).toBe(true);
+    expect(cause.message).toContain('visitorAlias is required');
+  });
+});
+
+/** A real `worker.ts` process, as production runs it, with the Mycel aliases in its environment. */
+function spawnWorker(taskQueue: string): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
+    env: {
+      ...process.env,
+      ...sandboxEnv(),
+      ...MYCEL_ENV,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      SWITCHBOARD_TASK_QUEUE: taskQueue,
+      SWITCHBOARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sb-mycel-crash-')),
+      SWITCHBOARD_LOG_LEVEL: 'WARN',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+async function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise((r) => child.once('exit', r));
+}
+
+it('SIGKILL between the decision and approve_join → exactly one approval reaches the platform', async () => {
+  const taskQueue = `mycel-crash-${Date.now()}`;
+  const chatId = await newGroup();
+  const jr = await mycel('visitor').chats.requestJoin(chatId, 'crash test');
+  // approve_join runs on the platform, then its answer is held back long enough to kill the worker.
+  await h.control.fault({ platform: 'mycel', method: 'POST', route: APPROVE, phase: 'after', latencyMs: 4_000, times: 1 });
+  const first = spawnWorker(taskQueue);
+  let second: ChildProcess | undefined;
+  try {
+    const workflowId = await startJoin({ chatId, requestId: jr.id, approvers: ['owner'] }, taskQueue);
+    const gate = await openGate(workflowId);
+    expect(gate.shown).toEqual({ chatId, requestId: jr.id, requester: 'visitor', message: 'crash test' });
+    const decided = decide(workflowId, { requestId: jr.id, decider: 'owner', decision: 'approve' });
+    await eventually(async () => (await h.control.journal({ platform: 'mycel', method: 'POST', route: APPROVE })).length > 0, { timeoutMs: 30_000 });
+    first.kill('SIGKILL');
+    await exited(first);
+    second = spawnWorker(taskQueue);
+    const outcome = await decided;
+    expect(outcome).toMatchObject({ decision: 'approve', decider: 'owner', effect: { ok: true } });
+    expect((await joinResult(workflowId)).status).toBe('approved');
+    const approves = await h.control.journal({ platform: 'mycel', method: 'POST', route: APPROVE });
+    expect(approves.length).toBeGreaterThanOrEqual(2); // the lost answer, then the retry
+    expect(approves.filter((r) => !r.replayed)).toHaveLength(1);
+    expect(new Set(approves.map((r) => r.idempotencyKey)).size).toBe(1);
+    expect(await isMember(chatId, 'visitor')).toBe(true);
+  } finally {
+    first.kill('SIGKILL');
+    second?.kill('SIGTERM');
+    if (second) await exited(second);
+  }
+}, 120_000);
+
+describe('relationshipRequest', () => {
+  it('requested by agent-b, approved by the target with its own token → visit', async () => {
+    const workflowId = `mycel-rel-test-${randomUUID()}`;
+    const input: RelationshipRequestInput = { requesterAlias: 'agent-b', targetUserId: 'owner', approvers: ['owner'] };
+    await h.client.workflow.start('relationshipRequest', { workflowId, taskQueue: h.taskQueue, args: [input] });
+    const gate = await openGate(workflowId);
+    expect(gate.kind).toBe('mycel_relationship');
+    expect(gate.shown).toEqual({ relationshipId: gate.requestId, requester: 'agent-b', target: 'owner' });
+    const refused = await rejectionOf(decide(workflowId, { requestId: gate.requestId!, decider: 'agent-b', decision: 'approve' }));
+    expect(refused).toContain('agent-b is not an approver');
+    const outcome = await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' });
+    expect(outcome.effect?.ok).toBe(true);
+    const res = (await h.client.workflow.getHandle(workflowId).result()) as RelationshipRequestResult;
+    expect(res).toMatchObject({ status: 'approved', platformState: 'visit', decider: 'owner', actingAlias: 'owner' });
+    const rel = (await mycel('owner').relationships.list()).find((r) => r.id === gate.requestId);
+    expect(rel).toMatchObject({ other_user_id: 'agent-b', state: 'visit' });
+    expect(await h.control.journal({ platform: 'mycel', method: 'POST', route: REL_APPROVE })).toHaveLength(1);
+  });
+});
+
+describe('mycelInbox', () => {
+  it('requests made while no worker runs are picked up once the worker starts, exactly once, across continue-as-new and a second inbox', async () => {
+    const inboxId = `mycel-inbox-owner-${randomUUID()}`;
+    const replayId = `mycel-inbox-replay-${randomUUID()}`;
+    await h.stopWorker();
+    let chatId: string;
+    let requestId: string;
+    let relationshipId: string;
+    let firstRun: string;
+    try {
+      chatId = await newGroup();
+      requestId = (await mycel('visitor').chats.requestJoin(chatId, 'let me in')).id;
+      relationshipId = (await mycel('agent-b').relationships.request('owner')).id;
+      const input: MycelInboxInput = { alias: 'owner', approvers: ['owner'], maxLoops: 2, pollMaxMs: 500 };
+      firstRun = (await h.client.workflow.start('mycelInbox', { workflowId: inboxId, taskQueue: h.taskQueue, args: [input] })).firstExecutionRunId;
+      leftovers.push(inboxId);
+    } finally {
+      await h.startWorker();
+    }
+    const joinId = `mycel-join-${chatId}-${requestId}`;
+    const relId = `mycel-rel-${relationshipId}`;
+    leftovers.push(joinId, relId);
+
+    const gate = await openGate(joinId);
+    expect(gate).toMatchObject({ kind: 'mycel_join', requestId, approvers: ['owner'] });
+    expect(gate.shown).toEqual({ chatId, requestId, requester: 'visitor', message: 'let me in' });
+    const relGate = await openGate(relId);
+    expect(relGate.shown).toEqual({ relationshipId, requester: 'agent-b', target: 'owner' });
+    const childRun = (await h.client.workflow.getHandle(joinId).describe()).runId;
+
+    // The inbox continued as new (twice) and carried its cursor and counts; nothing was started again.
+    const inbox = h.client.workflow.getHandle(inboxId);
+    const st = await eventually(
+      async () => {
+        const s = await inbox.query(inboxStateQuery);
+        return s.generation >= 2 ? s : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(st).toMatchObject({ alias: 'owner', me: 'owner', started: { join: 1, relationship: 1 }, alreadyStarted: { join: 0, relationship: 0 } });
+    expect(st.sinceSeq).toBeGreaterThanOrEqual(2);
+    expect(st.recent).toEqual([joinId, relId]);
+    expect((await inbox.describe()).runId).not.toBe(firstRun);
+
+    // A second inbox reading the same notifications from the start finds both children already there.
+    await h.client.workflow.start('mycelInbox', { workflowId: replayId, taskQueue: h.taskQueue, args: [{ alias: 'owner', approvers: ['owner'], maxLoops: 1, pollMaxMs: 500, sinceSeq: 0 }] });
+    leftovers.push(replayId);
+    const replay = await eventually(async () => {
+      const s = await h.client.workflow.getHandle(replayId).query(inboxStateQuery);
+      return s.alreadyStarted.join === 1 && s.alreadyStarted.relationship === 1 ? s : undefined;
+    });
+    expect(replay.started).toEqual({ join: 0, relationship: 0 });
+    expect((await h.client.workflow.getHandle(joinId).describe()).runId).toBe(childRun);
+
+    // And the child it started is a working gate.
+    await decide(joinId, { requestId, decider: 'owner', decision: 'approve' });
+    expect((await joinResult(joinId)).status).toBe('approved');
+    expect(await isMember(chatId, 'visitor')).toBe(true);
+    expect(await h.control.journal({ platform: 'mycel', method: 'POST', route: APPROVE })).toHaveLength(1);
+  }, 90_000);
+
+  it('a notification stream cut mid-read resumes from the heartbeat: each request still gets exactly one child', async () => {
+    const chatId = await newGroup();
+    const requestId = (await mycel('visitor').chats.requestJoin(chatId, 'cut me')).id;
+    const relationshipId = (await mycel('agent-b').relationships.request('owner')).id;
+    await h.control.fault({ platform: 'mycel', method: 'GET', route: STREAM, cutStreamAfterMs: 150, times: 2 });
+    const inboxId = `mycel-inbox-cut-${randomUUID()}`;
+    await h.client.workflow.start('mycelInbox', { workflowId: inboxId, taskQueue: h.taskQueue, args: [{ alias: 'owner', approvers: ['owner'], pollMaxMs: 2_000 }] });
+    leftovers.push(inboxId, `mycel-join-${chatId}-${requestId}`, `mycel-rel-${relationshipId}`);
+    const st = await eventually(async () => {
+      const s = await h.client.workflow.getHandle(inboxId).query(inboxStateQuery);
+      return s.started.join + s.started.relationship === 2 && s.sinceSeq >= 2 ? s : undefined;
+    });
+    expect(st.started).toEqual({ join: 1, relationship: 1 });
+    expect(st.alreadyStarted).toEqual({ join: 0, relationship: 0 });
+    expect((await h.control.journal({ platform: 'mycel', route: STREAM })).length).toBeGreaterThanOrEqual(2);
+    // The cut failed a read, and its retry (resuming from the heartbeat) is what delivered.
+    const history = await h.client.workflow.getHandle(inboxId).fetchHistory();
+    const attempts = (history.events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0);
+    expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
+    expect((await openGate(`mycel-join-${chatId}-${requestId}`)).requestId).toBe(requestId);
+  });
+
+  it('without a stream route the inbox falls back to drain()', async () => {
+    // drain() is destructive, so this inbox reads an identity no other test's reader touches:
+    // the visitor, owning a group that agent-b asks to join.
+    await h.control.fault({ platform: 'mycel', method: 'GET', route: STREAM, status: 404 });
+    const chatId = (await mycel('visitor').chats.create([MYCEL_DEMO_AGENT], 'Visitor lounge')).id;
+    const inboxId = `mycel-inbox-drain-${randomUUID()}`;
+    await h.client.workflow.start('mycelInbox', { workflowId: inboxId, taskQueue: h.taskQueue, args: [{ alias: 'visitor', pollMaxMs: 2_000 }] });
+    leftovers.push(inboxId);
+    // A request made while the inbox is already polling.
+    await eventually(async () => (await h.control.journal({ platform: 'mycel', route: DRAIN })).length > 0);
+    const requestId = (await mycel('agent-b').chats.requestJoin(chatId, 'drained')).id;
+    const joinId = `mycel-join-${chatId}-${requestId}`;
+    leftovers.push(joinId);
+    const gate = await openGate(joinId);
+    expect(gate).toMatchObject({ approvers: ['visitor'] }); // defaults to the inbox's own alias
+    expect(gate.shown).toEqual({ chatId, requestId, requester: 'agent-b', message: 'drained' });
+    const st = await h.client.workflow.getHandle(inboxId).query(inboxStateQuery);
+    expect(st.started.join).toBe(1);
+    expect((await h.control.journal({ platform: 'mycel', route: STREAM })).every((r) => r.status === 404)).toBe(true);
+  });
+});
