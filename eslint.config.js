@@ -19,9 +19,15 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process'], message: 'Workflows must not import Node built-ins (non-deterministic).' },
+            {
+              group: ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process'],
+              message: 'Workflows must not import Node built-ins (non-deterministic).',
+            },
             { group: ['undici', 'undici/*'], message: 'Workflows must not do I/O: call an activity.' },
-            { group: ['**/providers/**', '**/sandbox/**', '**/artifacts/**', '**/worker/**'], message: 'Workflows must not import provider or worker code: call an activity.' },
+            {
+              group: ['**/providers/**', '**/sandbox/**', '**/artifacts/**', '**/worker/**'],
+              message: 'Workflows must not import provider or worker code: call an activity.',
+            },
             { group: ['**/activities/**'], message: 'Workflows import activities as types only.', allowTypeImports: true },
           ],
         },

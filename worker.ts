@@ -53,7 +53,8 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
 
 /** Prints one line for a startup failure and exits non-zero. */
 export function exitWithStartupError(err: unknown): never {
-  const line = err instanceof ConfigError ? `switchboard: configuration error: ${err.message}` : `switchboard: ${err instanceof Error ? err.message : String(err)}`;
+  const line =
+    err instanceof ConfigError ? `switchboard: configuration error: ${err.message}` : `switchboard: ${err instanceof Error ? err.message : String(err)}`;
   process.stderr.write(line + '\n');
   process.exit(err instanceof ConfigError ? 2 : 1);
 }

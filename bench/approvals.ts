@@ -26,7 +26,8 @@ async function main(): Promise<void> {
     const ids = await pool(
       Array.from({ length: GATES }, (_, i) => i),
       50,
-      async (i) => (await env.sb.startResearch({ topic: `bench topic ${i}`, approvers: ['alice'], deadlineSeconds: 86_400 }, { workflowId: `gate-${i}` })).workflowId,
+      async (i) =>
+        (await env.sb.startResearch({ topic: `bench topic ${i}`, approvers: ['alice'], deadlineSeconds: 86_400 }, { workflowId: `gate-${i}` })).workflowId,
     );
     await bounded(
       (async () => {
@@ -59,7 +60,10 @@ async function main(): Promise<void> {
       if (rows.length < GATES) throw new Error(`inbox listed ${rows.length} of ${GATES}`);
     }
     const cliStart = Date.now();
-    const cli = await run(process.execPath, ['bin/switchboard.mjs', '--json', 'inbox'], { env: { ...process.env, TEMPORAL_ADDRESS: env.address }, maxBuffer: 64 * 1024 * 1024 });
+    const cli = await run(process.execPath, ['bin/switchboard.mjs', '--json', 'inbox'], {
+      env: { ...process.env, TEMPORAL_ADDRESS: env.address },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const cliMs = Date.now() - cliStart;
     const cliRows = (JSON.parse(cli.stdout) as unknown[]).length;
 

@@ -18,7 +18,10 @@ const PHASE_MS = 10 * 60_000;
 async function main(): Promise<void> {
   const env = await startBenchEnv({ taskQueue: 'bench-sessions' });
   try {
-    await env.control.script('bench', [{ type: 'emit', count: EVENTS_PER_SESSION }, { type: 'finish', result: 'bench done' }]);
+    await env.control.script('bench', [
+      { type: 'emit', count: EVENTS_PER_SESSION },
+      { type: 'finish', result: 'bench done' },
+    ]);
     // Warm up (the worker bundles workflow code at start-up), note that peak, then reset the
     // high-water mark so the load figure is the worker under load.
     const warm = await env.sb.startSession({ platform: 'webagent', task: 'warm-up script:default' }, { workflowId: 'bench-warmup' });

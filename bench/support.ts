@@ -48,7 +48,13 @@ function procStatus(pid: number, field: string): number {
 
 export async function startBenchEnv(opts: { taskQueue: string; tickMs?: number; workerEnv?: NodeJS.ProcessEnv; ui?: boolean }): Promise<BenchEnv> {
   const cli = await findTemporalCli({ log: console.log });
-  const server = await startDevServer({ cliPath: cli, port: await freePort(), httpPort: await freePort(), metricsPort: await freePort(), uiPort: opts.ui ? await freePort() : 0 });
+  const server = await startDevServer({
+    cliPath: cli,
+    port: await freePort(),
+    httpPort: await freePort(),
+    metricsPort: await freePort(),
+    uiPort: opts.ui ? await freePort() : 0,
+  });
   const sandbox = await startSandbox({ tickMs: opts.tickMs ?? 5 });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -167,7 +173,9 @@ export interface Floor {
 export async function startFloor(env: BenchEnv, k: number): Promise<Floor> {
   const { floorDoneUpdate, floorSendUpdate } = await import('../src/workflows/diagnostics.js');
   const sessions = await Promise.all(
-    Array.from({ length: k }, (_, i) => env.sb.startSession({ platform: 'webagent', task: `floor ${i} script:long` }, { workflowId: `floor-session-${i}-${Date.now()}` })),
+    Array.from({ length: k }, (_, i) =>
+      env.sb.startSession({ platform: 'webagent', task: `floor ${i} script:long` }, { workflowId: `floor-session-${i}-${Date.now()}` }),
+    ),
   );
   const refs = await Promise.all(
     sessions.map(async (s) => {
@@ -178,7 +186,9 @@ export async function startFloor(env: BenchEnv, k: number): Promise<Floor> {
       }
     }),
   );
-  const floors = await Promise.all(refs.map((ref, i) => env.client.workflow.start('updateFloor', { taskQueue: env.taskQueue, workflowId: `floor-${i}-${Date.now()}`, args: [ref] })));
+  const floors = await Promise.all(
+    refs.map((ref, i) => env.client.workflow.start('updateFloor', { taskQueue: env.taskQueue, workflowId: `floor-${i}-${Date.now()}`, args: [ref] })),
+  );
   return {
     sessions: sessions.map((s) => s.workflowId),
     send: (i, text) => floors[i % k]!.executeUpdate(floorSendUpdate, { args: [text] }),

@@ -17,10 +17,28 @@ async function main(): Promise<void> {
   if (!executablePath) throw new Error('Chromium not found: apt-get install chromium (or set CHROMIUM_PATH)');
   const env = await startBenchEnv({ taskQueue: 'switchboard', ui: true, tickMs: 20 });
   try {
-    await env.sb.startResearch({ topic: 'Open-source vector DB landscape 2026', depth: 'deep', approvers: ['alice', 'bob'], deadlineSeconds: 86_400, onExpiry: { policy: 'escalate', to: ['carol'] } }, { workflowId: 'research-vector-dbs' });
-    await env.sb.startResearch({ topic: 'EU AI Act obligations for agent platforms', approvers: ['legal'], deadlineSeconds: 4 * 3600 }, { workflowId: 'research-ai-act' });
-    await env.sb.startSession({ platform: 'webagent', task: 'Book the cheapest refundable flight script:ask', title: 'Flight booking (needs a choice)' }, { workflowId: 'session-flight-booking' });
-    await env.sb.startSession({ platform: 'archastro', task: 'Nightly digest script:long', archastro: { agentId: 'agi_digest' } }, { workflowId: 'session-nightly-digest' });
+    await env.sb.startResearch(
+      {
+        topic: 'Open-source vector DB landscape 2026',
+        depth: 'deep',
+        approvers: ['alice', 'bob'],
+        deadlineSeconds: 86_400,
+        onExpiry: { policy: 'escalate', to: ['carol'] },
+      },
+      { workflowId: 'research-vector-dbs' },
+    );
+    await env.sb.startResearch(
+      { topic: 'EU AI Act obligations for agent platforms', approvers: ['legal'], deadlineSeconds: 4 * 3600 },
+      { workflowId: 'research-ai-act' },
+    );
+    await env.sb.startSession(
+      { platform: 'webagent', task: 'Book the cheapest refundable flight script:ask', title: 'Flight booking (needs a choice)' },
+      { workflowId: 'session-flight-booking' },
+    );
+    await env.sb.startSession(
+      { platform: 'archastro', task: 'Nightly digest script:long', archastro: { agentId: 'agi_digest' } },
+      { workflowId: 'session-nightly-digest' },
+    );
     for (let i = 0; i < 100; i++) {
       if ((await env.sb.inbox()).length >= 3) break;
       await new Promise((r) => setTimeout(r, 200));

@@ -39,9 +39,7 @@ const hostPort = z
   .string()
   .trim()
   .regex(/^[^\s:/]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/, 'must be host:port (for example localhost:7233)');
-const bool = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no', '']).transform((v) => v === '1' || v === 'true' || v === 'yes');
 
 /** Every variable Switchboard reads (besides per-alias credentials), with its rule. */
 const envSchema = z.object({
@@ -62,7 +60,10 @@ const envSchema = z.object({
   SWITCHBOARD_SANDBOX_PORT: port.default(7380),
   SWITCHBOARD_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   SWITCHBOARD_NOTIFY_WEBHOOK: url.optional(),
-  SWITCHBOARD_NOTIFY_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a Standard Webhooks secret (whsec_<base64>)').optional(),
+  SWITCHBOARD_NOTIFY_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a Standard Webhooks secret (whsec_<base64>)')
+    .optional(),
   WEBAGENT_BASE_URL: url.optional(),
   WEBAGENT_API_KEY: z.string().min(1).optional(),
   WEBAGENT_PROJECT_ID: z.string().min(1).optional(),
@@ -105,9 +106,7 @@ export function parseEnv(raw: NodeJS.ProcessEnv = process.env): Env {
 }
 
 /** An alias is a short name, never a secret: letters, digits, `-`, `_`. */
-export const aliasSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'credential alias must be 1-63 letters, digits, - or _');
+export const aliasSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'credential alias must be 1-63 letters, digits, - or _');
 
 function aliasSuffix(alias: string): string {
   return alias.toUpperCase().replace(/-/g, '_');

@@ -11,7 +11,9 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
 it('has fixtures for every workflow type', () => {
   const types = new Set(files.map((f) => f.split('-')[0]));
-  expect([...types].sort()).toEqual(expect.arrayContaining(['agentSession', 'deepResearch', 'joinRequest', 'mycelInbox', 'platformProbe', 'relationshipRequest']));
+  expect([...types].sort()).toEqual(
+    expect.arrayContaining(['agentSession', 'deepResearch', 'joinRequest', 'mycelInbox', 'platformProbe', 'relationshipRequest']),
+  );
   for (const platform of ['webagent', 'archastro', 'wysemate', 'mix']) expect(files.some((f) => f.includes(`agentSession-${platform}`))).toBe(true);
 });
 

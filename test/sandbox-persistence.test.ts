@@ -51,7 +51,8 @@ const archastro = (s: RunningSandbox) =>
 const wysemate = (s: RunningSandbox) =>
   new WyseMateClient({ platform: 'wysemate', alias: 'default', baseUrl: s.baseUrl('wysemate'), secret: KeyRing.defaultKey('wysemate') });
 const mix = (s: RunningSandbox) => new MixClient({ platform: 'mix', alias: 'default', baseUrl: s.baseUrl('mix'), secret: KeyRing.defaultKey('mix') });
-const mycel = (s: RunningSandbox, secret: string) => new MycelClient({ platform: 'mycel', alias: 'test', baseUrl: s.baseUrl('mycel'), secret, timeoutMs: 5_000 });
+const mycel = (s: RunningSandbox, secret: string) =>
+  new MycelClient({ platform: 'mycel', alias: 'test', baseUrl: s.baseUrl('mycel'), secret, timeoutMs: 5_000 });
 
 async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5_000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -114,14 +115,7 @@ describe('sandbox persistence', () => {
     const ids = rest.map((e) => Number(e.id));
     expect(ids[0]).toBe(Number(resumeFrom) + 1);
     expect(ids).toEqual(ids.map((_, i) => ids[0]! + i)); // dense, no duplicates, nothing skipped
-    expect(rest.map((e) => e.type)).toEqual([
-      'task.progress',
-      'task.input_request',
-      'task.input_answered',
-      'task.progress',
-      'task.progress',
-      'task.completed',
-    ]);
+    expect(rest.map((e) => e.type)).toEqual(['task.progress', 'task.input_request', 'task.input_answered', 'task.progress', 'task.progress', 'task.completed']);
     expect(rest[0]).toEqual(before[2]); // the replayed part is the same event as before the restart
     expect((await wa.sessions.getTask(session.id, taskId)).status).toBe('completed');
     // Answering again is a conflict, as it would have been without the restart.
@@ -176,7 +170,10 @@ describe('sandbox persistence', () => {
     const s = await start();
     const ctl = new SandboxControl(s.origin);
     await ctl.addKey('webagent', 'sb_custom_key', 'tenant-2');
-    await ctl.script('two-steps', [{ type: 'emit', count: 2 }, { type: 'finish', result: 'custom' }]);
+    await ctl.script('two-steps', [
+      { type: 'emit', count: 2 },
+      { type: 'finish', result: 'custom' },
+    ]);
     const s2 = await restart();
     const wa = webagent(s2, 'sb_custom_key');
     const session = await wa.sessions.create({ instructions: 'script:two-steps' });

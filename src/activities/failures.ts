@@ -29,8 +29,7 @@ export function toApplicationFailure(err: unknown): unknown {
     message: err.message,
     nonRetryable: !err.retryable,
     details,
-    nextRetryDelay:
-      err.retryable && err.retryAfterSeconds !== undefined ? `${Math.round(err.retryAfterSeconds * 1000)} ms` : undefined,
+    nextRetryDelay: err.retryable && err.retryAfterSeconds !== undefined ? `${Math.round(err.retryAfterSeconds * 1000)} ms` : undefined,
     cause: err,
   });
 }

@@ -95,7 +95,11 @@ export function createMycelActivities(deps: { providers: ProviderRegistry }) {
         const rows = await mycel(args.alias).chats.listJoinRequests(args.chatId, call());
         const r = rows.find((j) => j.id === args.requestId);
         if (!r) {
-          throw ApplicationFailure.create({ type: 'NotFoundError', message: `join request ${args.requestId} is not in chat ${args.chatId}`, nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: 'NotFoundError',
+            message: `join request ${args.requestId} is not in chat ${args.chatId}`,
+            nonRetryable: true,
+          });
         }
         return { requestId: r.id, requester: r.requester_user_id, message: r.message ?? undefined, state: r.state };
       });

@@ -34,7 +34,14 @@ export function createNotifyActivities(deps: { notifyWebhook?: string; notifySec
         headers['webhook-timestamp'] = String(Math.floor(at.getTime() / 1000));
         headers['webhook-signature'] = signer.sign(id, at, body);
       }
-      const res = await request(deps.notifyWebhook, { method: 'POST', headers, body, signal: ctx.cancellationSignal, headersTimeout: 10_000, bodyTimeout: 10_000 });
+      const res = await request(deps.notifyWebhook, {
+        method: 'POST',
+        headers,
+        body,
+        signal: ctx.cancellationSignal,
+        headersTimeout: 10_000,
+        bodyTimeout: 10_000,
+      });
       await res.body.dump();
       if (res.statusCode >= 500 || res.statusCode === 429) throw new Error(`webhook answered ${res.statusCode}`);
       if (res.statusCode >= 300) throw ApplicationFailure.nonRetryable(`webhook answered ${res.statusCode}`, 'WebhookRejected');

@@ -29,7 +29,10 @@ export function createResearchActivities(deps: { providers: ProviderRegistry; ar
   return {
     async researchStart(args: { alias: string; topic: string; depth: 'light' | 'standard' | 'deep'; requireOutlineApproval: boolean; key: string }) {
       return mapFailures(async () => {
-        const t = await wa(args.alias).deepResearch.run({ topic: args.topic, depth: args.depth, requireOutlineApproval: args.requireOutlineApproval }, call(args.key));
+        const t = await wa(args.alias).deepResearch.run(
+          { topic: args.topic, depth: args.depth, requireOutlineApproval: args.requireOutlineApproval },
+          call(args.key),
+        );
         return { taskId: t.task_id, sessionId: t.session_id, status: t.status };
       });
     },
@@ -56,7 +59,8 @@ export function createResearchActivities(deps: { providers: ProviderRegistry; ar
         const contents: Record<string, string> = {};
         for (const name of RESEARCH_ARTIFACTS) {
           const meta = listed.find((a) => a.name === name);
-          const bad = (detail: string) => new ResponseValidationError({ platform: 'webagent', alias: args.alias, code: 'artifact_invalid', detail: `${name}: ${detail}` });
+          const bad = (detail: string) =>
+            new ResponseValidationError({ platform: 'webagent', alias: args.alias, code: 'artifact_invalid', detail: `${name}: ${detail}` });
           if (!meta) throw bad('missing from the artifact set');
           const got = await client.deepResearch.getArtifact(args.taskId, meta.id, call());
           const content = got.content;

@@ -120,7 +120,9 @@ export function buildCli(): Command {
   session
     .command('callbacks <workflowId> <json>')
     .description('replace the session callbacks (Mix); [] clears them')
-    .action((id: string, json: string) => withClient(async (c) => print(out(), 'callbacks set', await c.setCallbacks(id, jsonArg(json) as Record<string, unknown>[]))));
+    .action((id: string, json: string) =>
+      withClient(async (c) => print(out(), 'callbacks set', await c.setCallbacks(id, jsonArg(json) as Record<string, unknown>[]))),
+    );
 
   session
     .command('rewind <workflowId> <messageId>')
@@ -163,7 +165,12 @@ export function buildCli(): Command {
       withClient(async (c) => {
         const rows = await c.listSessions({ provider: o.provider, status: o.status, awaiting: o.awaiting ? true : undefined, limit: o.limit });
         const human = rows.length
-          ? rows.map((r) => `${r.workflowId}  ${r.provider ?? '-'}  ${r.status ?? '-'}${r.awaitingHuman ? '  (awaiting human)' : ''}  ${r.workflowStatus}  ${r.startTime}`).join('\n')
+          ? rows
+              .map(
+                (r) =>
+                  `${r.workflowId}  ${r.provider ?? '-'}  ${r.status ?? '-'}${r.awaitingHuman ? '  (awaiting human)' : ''}  ${r.workflowStatus}  ${r.startTime}`,
+              )
+              .join('\n')
           : 'no sessions';
         print(out(), human, rows);
       }),
@@ -205,9 +212,14 @@ export function buildCli(): Command {
     .action((id: string) =>
       withClient(async (c) => {
         const g = await c.gate(id);
-        if (g.kind && g.kind !== 'research_outline') throw new SwitchboardClientError('rejected', `workflow ${id} waits on a ${g.kind} gate, not a research outline`);
+        if (g.kind && g.kind !== 'research_outline')
+          throw new SwitchboardClientError('rejected', `workflow ${id} waits on a ${g.kind} gate, not a research outline`);
         const human = g.open
-          ? [`${id}: outline ${g.requestId} waiting for ${g.approvers?.join(' or ')} until ${g.deadline}`, JSON.stringify(g.shown, null, 2), `digest ${g.digest}`].join('\n')
+          ? [
+              `${id}: outline ${g.requestId} waiting for ${g.approvers?.join(' or ')} until ${g.deadline}`,
+              JSON.stringify(g.shown, null, 2),
+              `digest ${g.digest}`,
+            ].join('\n')
           : `${id}: no outline is waiting${g.decided.length ? ` (last: ${g.decided.at(-1)!.decision} by ${g.decided.at(-1)!.decider})` : ''}`;
         print(out(), human, g);
       }),
@@ -218,7 +230,14 @@ export function buildCli(): Command {
     .action((id: string) =>
       withClient(async (c) => {
         const [st, audit] = await Promise.all([c.researchState(id), c.audit(id)]);
-        print(out(), [`${id}: ${st.status}, ${st.rounds} outline round(s), task ${st.taskId ?? '-'}`, ...audit.map((a) => `  ${a.at} ${a.decision} by ${a.decider}${a.comment ? `: ${a.comment}` : ''}`)].join('\n'), { ...st, audit });
+        print(
+          out(),
+          [
+            `${id}: ${st.status}, ${st.rounds} outline round(s), task ${st.taskId ?? '-'}`,
+            ...audit.map((a) => `  ${a.at} ${a.decision} by ${a.decider}${a.comment ? `: ${a.comment}` : ''}`),
+          ].join('\n'),
+          { ...st, audit },
+        );
       }),
     );
 
@@ -231,8 +250,16 @@ export function buildCli(): Command {
     .option('--request <id>', 'the request being decided (default: the open one)')
     .action((id: string, o) =>
       withClient(async (c) => {
-        const edits = o.edits ? (jsonArg(o.edits.startsWith('@') || o.edits.startsWith('[') ? o.edits : `@${o.edits}`) as (string | Record<string, unknown>)[]) : undefined;
-        const outcome = await c.decide(id, { decider: o.as, decision: edits ? 'approve_with_edits' : 'approve', edits, comment: o.comment, requestId: o.request });
+        const edits = o.edits
+          ? (jsonArg(o.edits.startsWith('@') || o.edits.startsWith('[') ? o.edits : `@${o.edits}`) as (string | Record<string, unknown>)[])
+          : undefined;
+        const outcome = await c.decide(id, {
+          decider: o.as,
+          decision: edits ? 'approve_with_edits' : 'approve',
+          edits,
+          comment: o.comment,
+          requestId: o.request,
+        });
         print(out(), `${outcome.decision} by ${outcome.decider} at ${outcome.at}${outcome.effect?.detail ? ` — ${outcome.effect.detail}` : ''}`, outcome);
       }),
     );
@@ -260,7 +287,12 @@ export function buildCli(): Command {
     .option('--on-expiry <policy>', 'reject | approve | escalate:<who>[@24h] | wait[:1h]', 'reject')
     .action((o) =>
       withClient(async (c) => {
-        const started = await c.startMycelInbox({ alias: o.as, approvers: o.approver, deadlineSeconds: parseDuration(o.deadline), onExpiry: parseExpiry(o.onExpiry) });
+        const started = await c.startMycelInbox({
+          alias: o.as,
+          approvers: o.approver,
+          deadlineSeconds: parseDuration(o.deadline),
+          onExpiry: parseExpiry(o.onExpiry),
+        });
         print(out(), `watching ${o.as}: ${started.workflowId}`, started);
       }),
     );
@@ -270,7 +302,13 @@ export function buildCli(): Command {
     .action((o) =>
       withClient(async (c) => {
         const rows = await c.listWorkflows('joinRequest', { limit: o.limit });
-        print(out(), rows.length ? rows.map((r) => `${r.workflowId}  ${r.switchboardStatus ?? '-'}${r.awaitingHuman ? '  (awaiting human)' : ''}  ${r.status}`).join('\n') : 'no join requests', rows);
+        print(
+          out(),
+          rows.length
+            ? rows.map((r) => `${r.workflowId}  ${r.switchboardStatus ?? '-'}${r.awaitingHuman ? '  (awaiting human)' : ''}  ${r.status}`).join('\n')
+            : 'no join requests',
+          rows,
+        );
       }),
     );
 
@@ -282,7 +320,12 @@ export function buildCli(): Command {
       withClient(async (c) => {
         const rows = await c.inbox({ limit: o.limit });
         const human = rows.length
-          ? rows.map((r) => `${r.workflowId}  ${r.kind ?? '-'}  "${r.subject ?? ''}"  since ${r.waitingSince ?? '-'}  deadline ${r.deadline ?? '-'}  approvers ${r.approvers.join(',') || '-'}`).join('\n')
+          ? rows
+              .map(
+                (r) =>
+                  `${r.workflowId}  ${r.kind ?? '-'}  "${r.subject ?? ''}"  since ${r.waitingSince ?? '-'}  deadline ${r.deadline ?? '-'}  approvers ${r.approvers.join(',') || '-'}`,
+              )
+              .join('\n')
           : 'nothing is waiting on a person';
         print(out(), human, rows);
       }),

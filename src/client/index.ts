@@ -38,7 +38,15 @@ import { formatZodError } from '../workflows/validation.js';
 import type { agentSession } from '../workflows/agentSession/workflow.js';
 import { AwaitingHuman, GateDeadline, GateKind, SwitchboardProvider, SwitchboardStatus } from '../workflows/searchAttributes.js';
 import { decideUpdate, gateQuery, auditQuery } from '../workflows/gate/gate.js';
-import { type AuditEntry, type DecisionInput, decisionInput, type ExpiryPolicyInput, type GateMemo, type GateOutcome, type GateView } from '../workflows/gate/types.js';
+import {
+  type AuditEntry,
+  type DecisionInput,
+  decisionInput,
+  type ExpiryPolicyInput,
+  type GateMemo,
+  type GateOutcome,
+  type GateView,
+} from '../workflows/gate/types.js';
 import { type MycelInboxInput, mycelInboxInput } from '../workflows/mycel/types.js';
 import { type DeepResearchInput, type DeepResearchState, deepResearchInput, researchStateQuery } from '../workflows/deepResearch.js';
 
@@ -82,7 +90,10 @@ export function parseExpiry(text: string): ExpiryPolicyInput {
   if (policy === 'wait') return arg ? { policy, remindEverySeconds: parseDuration(arg) } : { policy };
   if (policy === 'escalate') {
     const [who, after] = arg.split('@');
-    const to = (who ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const to = (who ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (to.length === 0) throw new SwitchboardClientError('invalid_input', 'escalate needs someone to escalate to: escalate:<name>[,<name>][@24h]');
     return after ? { policy, to, extendSeconds: parseDuration(after) } : { policy, to };
   }
@@ -131,7 +142,8 @@ async function explain<T>(workflowId: string, fn: () => Promise<T>): Promise<T> 
     if (err instanceof WorkflowUpdateFailedError) throw new SwitchboardClientError('rejected', rootMessage(err));
     const msg = err instanceof Error ? err.message : String(err);
     if (/not found|NOT_FOUND/i.test(msg)) throw new SwitchboardClientError('not_found', `no workflow with id ${workflowId}`);
-    if (/already completed|workflow execution already completed/i.test(msg)) throw new SwitchboardClientError('rejected', `workflow ${workflowId} has already ended`);
+    if (/already completed|workflow execution already completed/i.test(msg))
+      throw new SwitchboardClientError('rejected', `workflow ${workflowId} has already ended`);
     throw new SwitchboardClientError('failed', msg);
   }
 }
@@ -191,7 +203,8 @@ export class SwitchboardClient {
       });
       return { workflowId, runId: h.firstExecutionRunId };
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SwitchboardClientError('already_exists', `a workflow with id ${workflowId} is already running`);
+      if (err instanceof WorkflowExecutionAlreadyStartedError)
+        throw new SwitchboardClientError('already_exists', `a workflow with id ${workflowId} is already running`);
       throw err;
     }
   }
@@ -288,7 +301,8 @@ export class SwitchboardClient {
       });
       return { workflowId, runId: h.firstExecutionRunId };
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SwitchboardClientError('already_exists', `a workflow with id ${workflowId} is already running`);
+      if (err instanceof WorkflowExecutionAlreadyStartedError)
+        throw new SwitchboardClientError('already_exists', `a workflow with id ${workflowId} is already running`);
       throw err;
     }
   }
@@ -371,13 +385,17 @@ export class SwitchboardClient {
       });
       return { workflowId, runId: h.firstExecutionRunId };
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SwitchboardClientError('already_exists', `the inbox of ${parsed.alias} is already running (${workflowId})`);
+      if (err instanceof WorkflowExecutionAlreadyStartedError)
+        throw new SwitchboardClientError('already_exists', `the inbox of ${parsed.alias} is already running (${workflowId})`);
       throw err;
     }
   }
 
   /** Join-request workflows (open first). */
-  async listWorkflows(type: string, { limit = 100 }: { limit?: number } = {}): Promise<{ workflowId: string; status: string; switchboardStatus?: string; awaitingHuman?: boolean; startTime: string }[]> {
+  async listWorkflows(
+    type: string,
+    { limit = 100 }: { limit?: number } = {},
+  ): Promise<{ workflowId: string; status: string; switchboardStatus?: string; awaitingHuman?: boolean; startTime: string }[]> {
     const out = [];
     for await (const wf of this.temporal.workflow.list({ query: `WorkflowType = '${type.replace(/'/g, '')}'` })) {
       out.push({

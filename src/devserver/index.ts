@@ -108,7 +108,11 @@ export async function findTemporalCli(opts: FindCliOptions = {}): Promise<string
       if (await works(cached)) return cached;
       attempts.push(`go install into ${cacheDir}: finished but produced no working binary`);
     } catch (err) {
-      const msg = String((err as { stderr?: string }).stderr ?? err).trim().split('\n').slice(-3).join(' | ');
+      const msg = String((err as { stderr?: string }).stderr ?? err)
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join(' | ');
       attempts.push(`go install github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}: failed (${msg})`);
     }
   } else attempts.push('go install: Go is not on PATH');

@@ -6,14 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { z } from 'zod';
-import {
-  ConnectionError,
-  errorFromResponse,
-  type Platform,
-  type ProviderErrorContext,
-  ResponseValidationError,
-  TimeoutError,
-} from './errors.js';
+import { ConnectionError, errorFromResponse, type Platform, type ProviderErrorContext, ResponseValidationError, TimeoutError } from './errors.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

@@ -31,12 +31,18 @@ export interface RunEvent {
 }
 
 export const BUILTIN_SCRIPTS: Record<string, ScriptStep[]> = {
-  default: [{ type: 'emit', count: 3 }, { type: 'finish', result: 'done' }],
+  default: [
+    { type: 'emit', count: 3 },
+    { type: 'finish', result: 'done' },
+  ],
   ask: [{ type: 'emit', count: 2 }, { type: 'ask', prompt: 'Which option?' }, { type: 'emit', count: 2 }, { type: 'finish' }],
   chatty: [{ type: 'emit', count: 100 }, { type: 'finish' }],
   'wait-message': [{ type: 'emit', count: 1 }, { type: 'await_message' }, { type: 'emit', count: 1 }, { type: 'finish' }],
   long: [{ type: 'emit', count: 1 }, { type: 'wait', ms: 600_000 }, { type: 'finish' }],
-  fail: [{ type: 'emit', count: 1 }, { type: 'fail', error: 'agent crashed' }],
+  fail: [
+    { type: 'emit', count: 1 },
+    { type: 'fail', error: 'agent crashed' },
+  ],
 };
 
 const TERMINAL: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled']);
@@ -102,7 +108,11 @@ export class ScriptedRun {
    * a message keeps waiting (same request id), a terminal run stays terminal. Events and their seq
    * are kept. Subscribe right after: the first tick fires asynchronously.
    */
-  static restore(steps: ScriptStep[], state: ScriptedRunState, opts: { tickMs: number; idPrefix?: string; onChange?: (run: ScriptedRun) => void }): ScriptedRun {
+  static restore(
+    steps: ScriptStep[],
+    state: ScriptedRunState,
+    opts: { tickMs: number; idPrefix?: string; onChange?: (run: ScriptedRun) => void },
+  ): ScriptedRun {
     const run = new ScriptedRun(steps, opts);
     clearTimeout(run.timer);
     run.nextTickAt = undefined;

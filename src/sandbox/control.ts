@@ -42,7 +42,11 @@ export class SandboxControl {
   }
 
   async journal(filter: JournalFilter = {}): Promise<JournalEntry[]> {
-    const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)] as [string, string]));
+    const q = new URLSearchParams(
+      Object.entries(filter)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)] as [string, string]),
+    );
     return (await this.call<{ entries: JournalEntry[] }>('GET', `journal?${q}`)).entries;
   }
 

@@ -15,7 +15,9 @@ export interface SwitchboardWorkerOptions extends ActivityDeps {
   /** Pre-bundled workflow code (tests bundle once); otherwise bundled from src/workflows. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra worker options (tuning for benchmarks). */
-  tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows' | 'shutdownGraceTime'>>;
+  tuning?: Partial<
+    Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows' | 'shutdownGraceTime'>
+  >;
 }
 
 /** Path of the workflows entry module, for bundling. */

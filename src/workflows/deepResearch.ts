@@ -130,14 +130,25 @@ export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearch
           allowed: ['approve', 'approve_with_edits', 'reject'],
         });
         if (outcome.decision === 'reject') {
-          await steer.researchCancel({ alias: input.credentialAlias, taskId: run.taskId, reason: `outline_rejected: ${outcome.reason ?? ''}`, key: `${keyBase}/cancel/${req.requestId}` });
+          await steer.researchCancel({
+            alias: input.credentialAlias,
+            taskId: run.taskId,
+            reason: `outline_rejected: ${outcome.reason ?? ''}`,
+            key: `${keyBase}/cancel/${req.requestId}`,
+          });
           gate.applied(req.requestId, { ok: true, detail: 'task cancelled on the platform' });
           setStatus('rejected');
           break;
         }
         const response = outcome.decision === 'approve' ? ('approve' as const) : { action: 'approve_with_edits' as const, edits: outcome.edits ?? [] };
         // One key per request: a retry (or a new worker after a crash) replays, never re-sends.
-        await steer.researchAnswer({ alias: input.credentialAlias, taskId: run.taskId, requestId: req.requestId, response, key: `${keyBase}/intervene/${req.requestId}` });
+        await steer.researchAnswer({
+          alias: input.credentialAlias,
+          taskId: run.taskId,
+          requestId: req.requestId,
+          response,
+          key: `${keyBase}/intervene/${req.requestId}`,
+        });
         gate.applied(req.requestId, { ok: true, detail: `intervene sent (${outcome.decision})` });
         setStatus('researching');
         continue;
@@ -160,7 +171,8 @@ export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearch
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(async () => {
-        if (st.taskId) await acts.researchCancel({ alias: input.credentialAlias, taskId: st.taskId, reason: 'workflow_cancelled', key: `${keyBase}/cancel/workflow` });
+        if (st.taskId)
+          await acts.researchCancel({ alias: input.credentialAlias, taskId: st.taskId, reason: 'workflow_cancelled', key: `${keyBase}/cancel/workflow` });
         setStatus('cancelled');
       });
     } else setStatus('failed');

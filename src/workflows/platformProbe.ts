@@ -16,7 +16,10 @@ const { probePlatform } = proxyActivities<ReturnType<typeof createProbeActivitie
 export const platformProbeInput = z
   .object({
     platform: z.enum(['webagent', 'archastro', 'wysemate', 'mix', 'mycel']),
-    credentialAlias: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/).default('default'),
+    credentialAlias: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/)
+      .default('default'),
   })
   .strict();
 

@@ -6,14 +6,7 @@ import { createArchAstroAdapter, decodeCursor } from '../../src/activities/sessi
 import type { FollowResult, SessionAdapter, SessionRef } from '../../src/activities/sessions/contract.js';
 import { Credentials, parseEnv } from '../../src/config.js';
 import { ArchAstroClient, type ArchAstroSession } from '../../src/providers/archastro/client.js';
-import {
-  ConflictError,
-  NotFoundError,
-  ResponseValidationError,
-  ServerError,
-  UnauthorizedError,
-  UnprocessableError,
-} from '../../src/providers/errors.js';
+import { ConflictError, NotFoundError, ResponseValidationError, ServerError, UnauthorizedError, UnprocessableError } from '../../src/providers/errors.js';
 import { collect } from '../../src/providers/pagination.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import { SandboxControl } from '../../src/sandbox/control.js';

@@ -63,7 +63,11 @@ async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 3_00
   }
 }
 
-const settled = (id: string) => waitFor(() => client.get(id), (s) => s.status !== 'processing');
+const settled = (id: string) =>
+  waitFor(
+    () => client.get(id),
+    (s) => s.status !== 'processing',
+  );
 
 // Every seed error example plus the seed's other stated checks: client params and the raw body.
 const INVALID: { code: string; params: CreateSessionParams; body: Record<string, unknown> }[] = [
@@ -162,12 +166,23 @@ describe('create checks', () => {
     for (const b of sent) expect(b).not.toHaveProperty('customSystemPrompt');
 
     // Sent anyway (raw), the simulator accepts it: no size check applies in default mode.
-    const s = await raw.request({ method: 'POST', path: '/api/sessions', body: { ...base, promptMode: 'default', customSystemPrompt: big }, schema: sessionDataSchema });
+    const s = await raw.request({
+      method: 'POST',
+      path: '/api/sessions',
+      body: { ...base, promptMode: 'default', customSystemPrompt: big },
+      schema: sessionDataSchema,
+    });
     expect(s.id).toMatch(/^sess_/);
   });
 
   it("accepts the seed example's empty subagent_type and an explicit main session type", async () => {
-    const s = await client.create({ ...base, sessionType: 'main', subagentType: '', browserMode: 'remote-cdp-websocket', cdpUrl: 'wss://connect.browserbase.com/v1/sessions/abc123' });
+    const s = await client.create({
+      ...base,
+      sessionType: 'main',
+      subagentType: '',
+      browserMode: 'remote-cdp-websocket',
+      cdpUrl: 'wss://connect.browserbase.com/v1/sessions/abc123',
+    });
     expect(s.sessionType).toBe('main');
     const [entry] = await control.journal({ platform: 'mix', method: 'POST' });
     expect(entry!.body).not.toHaveProperty('subagentType');
@@ -231,7 +246,12 @@ describe('callbacks', () => {
 
     // Server-side check, bypassing the client.
     const err = await caught(
-      raw.request({ method: 'PATCH', path: `/api/sessions/${s.id}/callbacks`, body: { callbacks: [{ type: 'bash_script', toolName: '*' }] }, schema: sessionDataSchema }),
+      raw.request({
+        method: 'PATCH',
+        path: `/api/sessions/${s.id}/callbacks`,
+        body: { callbacks: [{ type: 'bash_script', toolName: '*' }] },
+        schema: sessionDataSchema,
+      }),
     );
     expect([err.status, err.code]).toEqual([400, 'invalid_callback']);
     expect((await caught(client.updateSessionCallbacks('sess_missing', []))).status).toBe(404);
@@ -288,7 +308,10 @@ describe('export, rewind, cancel', () => {
 
   it('cancels processing; a second cancel is a harmless no-op', async () => {
     const s = await client.create({ ...base, title: 'cancel me script:long' });
-    await waitFor(() => client.get(s.id), (x) => (x.assistantMessageCount ?? 0) >= 1);
+    await waitFor(
+      () => client.get(s.id),
+      (x) => (x.assistantMessageCount ?? 0) >= 1,
+    );
     expect((await client.get(s.id)).status).toBe('processing');
 
     expect(await client.cancelProcessing(s.id)).toMatchObject({ cancelled: true });
@@ -315,7 +338,7 @@ describe('Mix session adapter', () => {
   }
 
   it('creates with the task, follows to completed, exports and deletes on clean-up', async () => {
-    const created = await adapter.create(input('Summarise today\'s AI news\nwith sources'), { idempotencyKey: 'wf-1/create' });
+    const created = await adapter.create(input("Summarise today's AI news\nwith sources"), { idempotencyKey: 'wf-1/create' });
     expect(created.status).toBe('running');
     expect(created.ref).toMatchObject({ platform: 'mix', alias: 'default' });
     const session = await client.get(created.ref.sessionId);
@@ -323,7 +346,7 @@ describe('Mix session adapter', () => {
     expect(session.firstUserMessage).toBe("Summarise today's AI news\nwith sources");
 
     // Same key again (an activity retry): the same session, not a second one.
-    const again = await adapter.create(input('Summarise today\'s AI news\nwith sources'), { idempotencyKey: 'wf-1/create' });
+    const again = await adapter.create(input("Summarise today's AI news\nwith sources"), { idempotencyKey: 'wf-1/create' });
     expect(again.ref.sessionId).toBe(created.ref.sessionId);
     expect(await client.list()).toHaveLength(1);
 

@@ -39,11 +39,7 @@ afterAll(async () => {
  * Reads `n` notify frames from a stream, then stops (closing the connection). Gives up after
  * `timeoutMs` by aborting the request: a generator parked on a silent socket cannot be `return()`ed.
  */
-async function take(
-  open: (signal: AbortSignal) => AsyncGenerator<MycelInboxFrame>,
-  n: number,
-  timeoutMs = 3_000,
-): Promise<MycelNotifyFrame[]> {
+async function take(open: (signal: AbortSignal) => AsyncGenerator<MycelInboxFrame>, n: number, timeoutMs = 3_000): Promise<MycelNotifyFrame[]> {
   const out: MycelNotifyFrame[] = [];
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(new Error('take: timed out')), timeoutMs);
@@ -76,7 +72,9 @@ describe('mycel identities', () => {
   });
 
   it('401 with an unknown token names the platform and the alias, never the token', async () => {
-    const err = await client('sb_mycel_nope', 'ops-bot').me.whoami().catch((e: unknown) => e);
+    const err = await client('sb_mycel_nope', 'ops-bot')
+      .me.whoami()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnauthorizedError);
     const e = err as UnauthorizedError;
     expect(e.status).toBe(401);

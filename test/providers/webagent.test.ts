@@ -249,7 +249,10 @@ describe('WebAgentClient: list pagination', () => {
 
 describe('WebAgentClient: SSE events', () => {
   it('resumes after a cut with Last-Event-ID: every event exactly once, in order', async () => {
-    await ctl.script('twenty', [{ type: 'emit', count: 20 }, { type: 'finish', result: 'twenty done' }]);
+    await ctl.script('twenty', [
+      { type: 'emit', count: 20 },
+      { type: 'finish', result: 'twenty done' },
+    ]);
     const s = await wa.sessions.create({ instructions: 'script:twenty' });
     const t = s.tasks[0];
 
@@ -434,7 +437,9 @@ describe('DeepResearch', () => {
       requestId: String(gate.data.request_id),
       response: { action: 'approve_with_edits', edits: ['Pricing', { op: 'remove', title: 'Outlook' }] },
     });
-    await expect(wa.deepResearch.intervene(task.task_id, { requestId: String(gate.data.request_id), response: 'approve' })).rejects.toBeInstanceOf(ConflictError);
+    await expect(wa.deepResearch.intervene(task.task_id, { requestId: String(gate.data.request_id), response: 'approve' })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
 
     const rest = await drain(wa.events.stream(task.session_id, task.task_id, { lastEventId: gate.id }));
     expect(rest.at(-1)?.type).toBe('task.completed');
@@ -457,7 +462,10 @@ describe('DeepResearch', () => {
     const task = await wa.deepResearch.run({ topic: 'Edge inference chips rounds:2', depth: 'light' });
     const g1 = (await untilInput(task.session_id, task.task_id)).at(-1)!;
     expect(g1.data).toMatchObject({ round: 1, rounds: 2, outline: { title: 'Edge inference chips' } });
-    await wa.deepResearch.intervene(task.task_id, { requestId: String(g1.data.request_id), response: { action: 'approve_with_edits', edits: ['Power budgets'] } });
+    await wa.deepResearch.intervene(task.task_id, {
+      requestId: String(g1.data.request_id),
+      response: { action: 'approve_with_edits', edits: ['Power budgets'] },
+    });
     const g2 = (await untilInput(task.session_id, task.task_id, g1.id)).at(-1)!;
     expect(g2.type).toBe('task.input_request');
     expect(g2.data.round).toBe(2);

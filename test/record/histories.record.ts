@@ -10,13 +10,25 @@ import { createHarness, eventually, type Harness } from '../support/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await createHarness({ name: 'record', extraEnv: { MYCEL_TOKEN_OWNER: 'sb_mycel_owner', MYCEL_TOKEN_VISITOR: 'sb_mycel_visitor', MYCEL_TOKEN_AGENT_B: 'sb_mycel_agent-b' } });
+  h = await createHarness({
+    name: 'record',
+    extraEnv: { MYCEL_TOKEN_OWNER: 'sb_mycel_owner', MYCEL_TOKEN_VISITOR: 'sb_mycel_visitor', MYCEL_TOKEN_AGENT_B: 'sb_mycel_agent-b' },
+  });
 });
 afterAll(async () => h?.close());
 
 async function save(name: string, workflowId: string): Promise<void> {
   // The CLI's JSON is the standard history format (what the Web UI downloads, what replay reads).
-  const json = execFileSync(inject('temporalCliPath'), ['workflow', 'show', '--address', inject('temporalAddress'), '--workflow-id', workflowId, '--output', 'json']);
+  const json = execFileSync(inject('temporalCliPath'), [
+    'workflow',
+    'show',
+    '--address',
+    inject('temporalAddress'),
+    '--workflow-id',
+    workflowId,
+    '--output',
+    'json',
+  ]);
   writeFileSync(`test/fixtures/histories/${name}.json`, json);
 }
 
@@ -60,7 +72,10 @@ it('records steered sessions: input answered, message, cancel, follow-up', async
   await eventually(async () => (await h.sb.state(mix.workflowId)).status === 'running');
   await h.sb.setCallbacks(mix.workflowId, []);
   await h.client.workflow.getHandle(mix.workflowId).cancel();
-  await h.client.workflow.getHandle(mix.workflowId).result().catch(() => undefined);
+  await h.client.workflow
+    .getHandle(mix.workflowId)
+    .result()
+    .catch(() => undefined);
   await save('agentSession-mix-workflow-cancelled', mix.workflowId);
 
   const fu = await h.sb.startSession({ platform: 'webagent', task: 'fixture script:default', followUpWindowSeconds: 60 });
@@ -128,7 +143,11 @@ it('records Mycel: a join approved with a post, a relationship approved, an inbo
   await save('joinRequest-approved-posted', join);
 
   const rel = 'fixture-relationship';
-  await h.client.workflow.start('relationshipRequest', { workflowId: rel, taskQueue: h.taskQueue, args: [{ requesterAlias: 'agent-b', targetUserId: 'owner', approvers: ['owner'] }] });
+  await h.client.workflow.start('relationshipRequest', {
+    workflowId: rel,
+    taskQueue: h.taskQueue,
+    args: [{ requesterAlias: 'agent-b', targetUserId: 'owner', approvers: ['owner'] }],
+  });
   await waitGate(rel);
   await h.sb.decide(rel, { decider: 'owner', decision: 'approve' });
   await h.client.workflow.getHandle(rel).result();
@@ -137,8 +156,18 @@ it('records Mycel: a join approved with a post, a relationship approved, an inbo
   const chat2 = (await owner.chats.create(['m_demo_agent'], 'Fixture lobby 2')).id;
   const request = await h.providers.client('mycel', 'visitor').chats.requestJoin(chat2, 'hello');
   const inbox = 'fixture-inbox';
-  await h.client.workflow.start('mycelInbox', { workflowId: inbox, taskQueue: h.taskQueue, args: [{ alias: 'owner', approvers: ['owner'], maxLoops: 2, pollMaxMs: 500 }] });
-  await eventually(async () => (await h.client.workflow.getHandle(`mycel-join-${chat2}-${request.id}`).describe().catch(() => undefined)) !== undefined);
+  await h.client.workflow.start('mycelInbox', {
+    workflowId: inbox,
+    taskQueue: h.taskQueue,
+    args: [{ alias: 'owner', approvers: ['owner'], maxLoops: 2, pollMaxMs: 500 }],
+  });
+  await eventually(
+    async () =>
+      (await h.client.workflow
+        .getHandle(`mycel-join-${chat2}-${request.id}`)
+        .describe()
+        .catch(() => undefined)) !== undefined,
+  );
   await new Promise((r) => setTimeout(r, 1_500));
   await h.client.workflow.getHandle(inbox).terminate('fixture recorded');
   await save('mycelInbox-started-join', inbox);

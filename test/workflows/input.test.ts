@@ -27,9 +27,21 @@ const BAD: [string, unknown, RegExp][] = [
   ['a key where an alias belongs', { platform: 'webagent', task: 'x', credentialAlias: 'sk live 123' }, /credentialAlias/],
   ['ArchAstro without an agent', { platform: 'archastro', task: 'x', archastro: {} }, /agentId/],
   ['Mix remote CDP without cdpUrl', { platform: 'mix', task: 'x', mix: { browserMode: 'remote-cdp-websocket' } }, /cdpUrl is required/],
-  ['Mix cdpUrl not ws(s)://', { platform: 'mix', task: 'x', mix: { browserMode: 'remote-cdp-websocket', cdpUrl: 'http://127.0.0.1:9222' } }, /ws:\/\/ or wss:\/\//],
-  ['Mix append prompt over 51,200 bytes', { platform: 'mix', task: 'x', mix: { promptMode: 'append', customSystemPrompt: 'a'.repeat(51_201) } }, /append mode allows 51200/],
-  ['Mix replace prompt over 102,400 bytes', { platform: 'mix', task: 'x', mix: { promptMode: 'replace', customSystemPrompt: 'é'.repeat(51_201) } }, /replace mode allows 102400/],
+  [
+    'Mix cdpUrl not ws(s)://',
+    { platform: 'mix', task: 'x', mix: { browserMode: 'remote-cdp-websocket', cdpUrl: 'http://127.0.0.1:9222' } },
+    /ws:\/\/ or wss:\/\//,
+  ],
+  [
+    'Mix append prompt over 51,200 bytes',
+    { platform: 'mix', task: 'x', mix: { promptMode: 'append', customSystemPrompt: 'a'.repeat(51_201) } },
+    /append mode allows 51200/,
+  ],
+  [
+    'Mix replace prompt over 102,400 bytes',
+    { platform: 'mix', task: 'x', mix: { promptMode: 'replace', customSystemPrompt: 'é'.repeat(51_201) } },
+    /replace mode allows 102400/,
+  ],
   ['Mix subagent session', { platform: 'mix', task: 'x', mix: { sessionType: 'subagent' } }, /only 'main' sessions/],
   ['Mix subagent_type set', { platform: 'mix', task: 'x', mix: { subagentType: 'explorer' } }, /subagent_type must not be set/],
   ['Mix bad callback', { platform: 'mix', task: 'x', mix: { callbacks: [{ toolName: 'bash', type: 'bash_script' }] } }, /bashCommand is required/],
@@ -42,7 +54,10 @@ describe('the client refuses bad input before any workflow starts', () => {
     expect(err).toBeInstanceOf(SwitchboardClientError);
     expect((err as SwitchboardClientError).code).toBe('invalid_input');
     expect((err as Error).message).toMatch(message);
-    const described = await h.client.workflow.getHandle(workflowId).describe().catch((e: unknown) => e);
+    const described = await h.client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .catch((e: unknown) => e);
     expect(described).toBeInstanceOf(WorkflowNotFoundError);
   });
 });
@@ -51,10 +66,25 @@ describe('the workflow refuses bad input when started raw with the Temporal CLI'
   it.each(BAD)('%s', async (_name, input, message) => {
     const workflowId = `raw-bad-${Math.random().toString(36).slice(2)}`;
     await run(inject('temporalCliPath'), [
-      'workflow', 'start', '--address', inject('temporalAddress'), '--namespace', 'default',
-      '--type', 'agentSession', '--task-queue', h.taskQueue, '--workflow-id', workflowId, '--input', JSON.stringify(input),
+      'workflow',
+      'start',
+      '--address',
+      inject('temporalAddress'),
+      '--namespace',
+      'default',
+      '--type',
+      'agentSession',
+      '--task-queue',
+      h.taskQueue,
+      '--workflow-id',
+      workflowId,
+      '--input',
+      JSON.stringify(input),
     ]);
-    const err = await h.client.workflow.getHandle(workflowId).result().catch((e: unknown) => e);
+    const err = await h.client.workflow
+      .getHandle(workflowId)
+      .result()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
     expect(cause.type).toBe('InvalidInput');

@@ -47,7 +47,11 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 beforeEach(async () => h.control.reset());
 afterEach(async () => {
-  for (const id of leftovers.splice(0)) await h.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+  for (const id of leftovers.splice(0))
+    await h.client.workflow
+      .getHandle(id)
+      .terminate('test over')
+      .catch(() => undefined);
 });
 
 const mycel = (alias: 'owner' | 'visitor' | 'agent-b' | 'demo') => h.providers.client('mycel', alias);
@@ -73,7 +77,8 @@ async function openGate(workflowId: string): Promise<GateView> {
   );
 }
 
-const decide = (workflowId: string, d: DecisionInput): Promise<GateOutcome> => h.client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [d] });
+const decide = (workflowId: string, d: DecisionInput): Promise<GateOutcome> =>
+  h.client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [d] });
 
 /** The message a rejected update carries (the validator's words). */
 async function rejectionOf(p: Promise<unknown>): Promise<string> {
@@ -113,7 +118,16 @@ describe('joinRequest', () => {
     expect(outcome).toMatchObject({ decision: 'approve', decider: 'owner', auto: false, effect: { ok: true } });
     const res = await joinResult(workflowId);
     expect(res).toMatchObject({ status: 'approved', requestId: gate.requestId, requester: 'visitor', decider: 'owner', actingAlias: 'owner' });
-    expect(res.audit).toEqual([expect.objectContaining({ requestId: gate.requestId, kind: 'mycel_join', decider: 'owner', decision: 'approve', comment: 'welcome', digest: gate.digest })]);
+    expect(res.audit).toEqual([
+      expect.objectContaining({
+        requestId: gate.requestId,
+        kind: 'mycel_join',
+        decider: 'owner',
+        decision: 'approve',
+        comment: 'welcome',
+        digest: gate.digest,
+      }),
+    ]);
     expect(await isMember(chatId, 'visitor')).toBe(true);
     const approves = await h.control.journal({ platform: 'mycel', method: 'POST', route: APPROVE });
     expect(approves).toHaveLength(1);
@@ -215,7 +229,10 @@ describe('joinRequest', () => {
 
   it('input without a request id or a visitor alias fails at once as InvalidInput', async () => {
     const workflowId = await startJoin({ chatId: 'chat_x', approvers: ['owner'] });
-    const err = await h.client.workflow.getHandle(workflowId).result().catch((e: unknown) => e);
+    const err = await h.client.workflow
+      .getHandle(workflowId)
+      .result()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
     expect(cause.type).toBe('InvalidInput');
@@ -342,7 +359,11 @@ describe('mycelInbox', () => {
     expect((await inbox.describe()).runId).not.toBe(firstRun);
 
     // A second inbox reading the same notifications from the start finds both children already there.
-    await h.client.workflow.start('mycelInbox', { workflowId: replayId, taskQueue: h.taskQueue, args: [{ alias: 'owner', approvers: ['owner'], maxLoops: 1, pollMaxMs: 500, sinceSeq: 0 }] });
+    await h.client.workflow.start('mycelInbox', {
+      workflowId: replayId,
+      taskQueue: h.taskQueue,
+      args: [{ alias: 'owner', approvers: ['owner'], maxLoops: 1, pollMaxMs: 500, sinceSeq: 0 }],
+    });
     leftovers.push(replayId);
     const replay = await eventually(async () => {
       const s = await h.client.workflow.getHandle(replayId).query(inboxStateQuery);
@@ -364,7 +385,11 @@ describe('mycelInbox', () => {
     const relationshipId = (await mycel('agent-b').relationships.request('owner')).id;
     await h.control.fault({ platform: 'mycel', method: 'GET', route: STREAM, cutStreamAfterMs: 150, times: 2 });
     const inboxId = `mycel-inbox-cut-${randomUUID()}`;
-    await h.client.workflow.start('mycelInbox', { workflowId: inboxId, taskQueue: h.taskQueue, args: [{ alias: 'owner', approvers: ['owner'], pollMaxMs: 2_000 }] });
+    await h.client.workflow.start('mycelInbox', {
+      workflowId: inboxId,
+      taskQueue: h.taskQueue,
+      args: [{ alias: 'owner', approvers: ['owner'], pollMaxMs: 2_000 }],
+    });
     leftovers.push(inboxId, `mycel-join-${chatId}-${requestId}`, `mycel-rel-${relationshipId}`);
     const st = await eventually(async () => {
       const s = await h.client.workflow.getHandle(inboxId).query(inboxStateQuery);

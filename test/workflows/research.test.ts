@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { type Connection } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { SwitchboardClient, SwitchboardClientError } from '../../src/client/index.js';
+import { SwitchboardClient, type SwitchboardClientError } from '../../src/client/index.js';
 import type { DeepResearchInput, DeepResearchResult } from '../../src/workflows/deepResearch.js';
 import { createHarness, eventually, type Harness, sandboxEnv } from '../support/harness.js';
 
@@ -151,7 +151,9 @@ describe('decisions', () => {
     expect(b).toEqual(a);
     const again = await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve', requestId: gate.requestId });
     expect(again).toEqual(a);
-    const other = await h.sb.decide(workflowId, { decider: 'alice', decision: 'reject', reason: 'changed my mind', requestId: gate.requestId }).catch((e: unknown) => e);
+    const other = await h.sb
+      .decide(workflowId, { decider: 'alice', decision: 'reject', reason: 'changed my mind', requestId: gate.requestId })
+      .catch((e: unknown) => e);
     expect((other as Error).message).toMatch(/already decided: approve by alice/);
     await result(workflowId);
     expect(await h.control.journal({ platform: 'webagent', route: INTERVENE })).toHaveLength(1);
@@ -163,7 +165,7 @@ describe('deadlines and expiry policies', () => {
     (await h.control.webhooks()).map((d) => {
       // Every notification is signed (Standard Webhooks) with the configured secret.
       new Webhook(SECRET).verify(JSON.stringify(d.body), d.headers);
-      return (d.body as { type: string; data: { approvers: string[] } });
+      return d.body as { type: string; data: { approvers: string[] } };
     });
 
   it('reject on expiry', async () => {
@@ -226,7 +228,14 @@ describe('edges', () => {
     const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
     const spawnWorker = (): ChildProcess =>
       spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
-        env: { ...process.env, ...sandboxEnv(), TEMPORAL_ADDRESS: inject('temporalAddress'), SWITCHBOARD_TASK_QUEUE: taskQueue, SWITCHBOARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sb-dr-')), SWITCHBOARD_LOG_LEVEL: 'WARN' },
+        env: {
+          ...process.env,
+          ...sandboxEnv(),
+          TEMPORAL_ADDRESS: inject('temporalAddress'),
+          SWITCHBOARD_TASK_QUEUE: taskQueue,
+          SWITCHBOARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sb-dr-')),
+          SWITCHBOARD_LOG_LEVEL: 'WARN',
+        },
         stdio: 'ignore',
       });
     const first = spawnWorker();
@@ -252,11 +261,25 @@ describe('edges', () => {
 
   it('the CLI starts research, shows the outline, approves and lists the inbox', async () => {
     const cli = (...args: string[]) =>
-      run(process.execPath, ['bin/switchboard.mjs', ...args], { env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), SWITCHBOARD_TASK_QUEUE: h.taskQueue } }).then(
+      run(process.execPath, ['bin/switchboard.mjs', ...args], {
+        env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), SWITCHBOARD_TASK_QUEUE: h.taskQueue },
+      }).then(
         (r) => ({ code: 0, ...r }),
         (e: { code: number; stdout: string; stderr: string }) => e,
       );
-    const started = await cli('--json', 'research', 'start', '--topic', 'CLI research', '--approver', 'carol', '--deadline', '1h', '--on-expiry', 'escalate:dave@2h');
+    const started = await cli(
+      '--json',
+      'research',
+      'start',
+      '--topic',
+      'CLI research',
+      '--approver',
+      'carol',
+      '--deadline',
+      '1h',
+      '--on-expiry',
+      'escalate:dave@2h',
+    );
     expect(started.code).toBe(0);
     const { workflowId } = JSON.parse(started.stdout);
     await eventually(async () => (await h.sb.gate(workflowId)).open);

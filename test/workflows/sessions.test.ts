@@ -48,7 +48,11 @@ const CASES: Record<SessionPlatform, PlatformCase> = {
   },
   mix: {
     input: (task) => ({ platform: 'mix', task }),
-    steer: { run: (id) => h.sb.setCallbacks(id, [{ tool_name: 'bash', type: 'bash_script', bash_command: 'echo hi' }]), method: 'PATCH', route: '/api/sessions/{id}/callbacks' },
+    steer: {
+      run: (id) => h.sb.setCallbacks(id, [{ tool_name: 'bash', type: 'bash_script', bash_command: 'echo hi' }]),
+      method: 'PATCH',
+      route: '/api/sessions/{id}/callbacks',
+    },
     cancelRoute: { method: 'POST', route: '/api/sessions/{id}/cancel' },
     cleanupRoutes: [{ method: 'GET', route: '/api/sessions/{id}/export' }],
   },
@@ -78,7 +82,9 @@ describe.each(Object.keys(CASES) as SessionPlatform[])('%s', (platform) => {
     const entries = await transcriptOf(transcript!.uri);
     expect(entries.length).toBe(result.counts.transcriptEntries);
     // Exactly one platform session was created.
-    const creates = (await h.control.journal({ platform, method: 'POST' })).filter((r) => r.status < 300 && !r.replayed && /create|sessions$|agent_sessions$/.test(r.route));
+    const creates = (await h.control.journal({ platform, method: 'POST' })).filter(
+      (r) => r.status < 300 && !r.replayed && /create|sessions$|agent_sessions$/.test(r.route),
+    );
     expect(creates).toHaveLength(1);
   });
 

@@ -77,7 +77,10 @@ it('operations the platform lacks are rejected with a message that says so', asy
 });
 
 it('an SSE connection cut mid-stream loses and duplicates no event', async () => {
-  await h.control.script('chatty-300', [{ type: 'emit', count: 300 }, { type: 'finish', result: 'all done' }]);
+  await h.control.script('chatty-300', [
+    { type: 'emit', count: 300 },
+    { type: 'finish', result: 'all done' },
+  ]);
   await h.control.fault({ platform: 'webagent', route: `${TASK}/events`, cutStreamAfterMs: 250, times: 2 });
   const { workflowId } = await h.sb.startSession({ platform: 'webagent', task: 'Stream a lot script:chatty-300' });
   const result = await h.sb.result(workflowId);
@@ -85,7 +88,10 @@ it('an SSE connection cut mid-stream loses and duplicates no event', async () =>
   const streams = await h.control.journal({ platform: 'webagent', route: `${TASK}/events` });
   expect(streams.length).toBeGreaterThanOrEqual(3); // two cut connections, then the one that finished
   const raw = await readFile(new URL(result.artifacts.find((a) => a.name === 'transcript.jsonl')!.uri), 'utf8');
-  const lines = raw.trim().split('\n').map((l) => JSON.parse(l) as TranscriptEntry);
+  const lines = raw
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as TranscriptEntry);
   const entries = dedupeLines<TranscriptEntry>(raw);
   expect(lines.length).toBe(entries.length); // not even an at-least-once duplicate on disk
   const progress = entries.filter((e) => e.kind === 'progress');

@@ -10,7 +10,16 @@ import type { CallOptions } from '../../providers/http.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { mapFailures } from '../failures.js';
 import { createArchAstroAdapter } from './archastro.js';
-import type { AgentSessionInput, CreatedSession, PendingInput, FollowCursor, SessionAdapter, SessionPlatform, SessionRef, TranscriptEntry } from './contract.js';
+import type {
+  AgentSessionInput,
+  CreatedSession,
+  PendingInput,
+  FollowCursor,
+  SessionAdapter,
+  SessionPlatform,
+  SessionRef,
+  TranscriptEntry,
+} from './contract.js';
 import { createMixAdapter } from './mix.js';
 import { createWebAgentAdapter } from './webagent.js';
 import { createWyseMateAdapter } from './wysemate.js';
@@ -117,8 +126,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
           platformEvents += batch.platformEvents;
           tail.push(...batch.entries);
           if (tail.length > limits.tail) tail.splice(0, tail.length - limits.tail);
-          const done =
-            BOUNDARY.has(batch.status) || platformEvents >= limits.maxEvents || Date.now() - started >= limits.maxMs;
+          const done = BOUNDARY.has(batch.status) || platformEvents >= limits.maxEvents || Date.now() - started >= limits.maxMs;
           if (done) {
             if (batch.pendingInput) {
               const shown = JSON.stringify(batch.pendingInput.data ?? batch.pendingInput.prompt);
@@ -183,9 +191,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
 
     /** Clean-up on every ending; stores an exported transcript when the platform gives one. */
     async sessionCleanup(args: { ref: SessionRef; owner: string; deleteOnPlatform: boolean; key: string }) {
-      const out = await mapFailures(() =>
-        adapters[args.ref.platform].cleanup(args.ref, { deleteOnPlatform: args.deleteOnPlatform }, callOptions(args.key)),
-      );
+      const out = await mapFailures(() => adapters[args.ref.platform].cleanup(args.ref, { deleteOnPlatform: args.deleteOnPlatform }, callOptions(args.key)));
       // The transcript reference comes back with clean-up, saving the workflow a round trip.
       const artifacts = [await deps.artifacts.appendLines(args.owner, 'transcript.jsonl', [])];
       if (out.exportedTranscript !== undefined) artifacts.push(await deps.artifacts.put(args.owner, 'export.json', out.exportedTranscript));

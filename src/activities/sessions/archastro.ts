@@ -104,8 +104,7 @@ export function pendingInputOf(s: ArchAstroSession): PendingInput {
       break;
     }
   }
-  const prompt =
-    question?.content ?? (turn === 0 ? 'The session is idle: send a message to start its first turn.' : 'The agent is waiting for a message.');
+  const prompt = question?.content ?? (turn === 0 ? 'The session is idle: send a message to start its first turn.' : 'The agent is waiting for a message.');
   return { requestId: `waiting-${turn}`, prompt, since: question?.created_at ?? s.updated_at ?? s.created_at ?? new Date(0).toISOString() };
 }
 

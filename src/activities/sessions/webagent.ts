@@ -98,7 +98,12 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
     const status = mapTaskStatus(task.status);
     if (status === 'awaiting_input' && task.pending_input_request) {
       const p = task.pending_input_request;
-      return { ...base, status, platformStatus: task.status, pendingInput: { requestId: p.id, prompt: p.prompt ?? 'input requested', since: task.updated_at ?? new Date().toISOString() } };
+      return {
+        ...base,
+        status,
+        platformStatus: task.status,
+        pendingInput: { requestId: p.id, prompt: p.prompt ?? 'input requested', since: task.updated_at ?? new Date().toISOString() },
+      };
     }
     if (TERMINAL_TASK_STATUSES.has(task.status)) {
       return { ...base, status, platformStatus: task.status, result: task.result ?? undefined, error: task.error ?? undefined };
@@ -113,10 +118,7 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
       if (input.platform !== 'webagent') throw new Error(`Web Agent adapter got a ${input.platform} input`);
       // The Idempotency-Key (stable across activity retries) makes the platform answer a retry
       // with the session the first attempt created.
-      const session = await client({ alias: input.credentialAlias }).sessions.create(
-        { instructions: input.task, metadata: input.webagent.metadata },
-        call,
-      );
+      const session = await client({ alias: input.credentialAlias }).sessions.create({ instructions: input.task, metadata: input.webagent.metadata }, call);
       const task = session.tasks[0];
       return {
         ref: { platform: 'webagent', alias: input.credentialAlias, sessionId: session.id, taskId: task.id },
@@ -141,10 +143,13 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
       hooks.signal?.addEventListener('abort', onAbort, { once: true });
       if (hooks.signal?.aborted) onAbort();
       let outOfTime = false;
-      const timer = setTimeout(() => {
-        outOfTime = true;
-        ac.abort(new Error('follow budget elapsed'));
-      }, Math.max(0, budget.maxMs));
+      const timer = setTimeout(
+        () => {
+          outOfTime = true;
+          ac.abort(new Error('follow budget elapsed'));
+        },
+        Math.max(0, budget.maxMs),
+      );
 
       try {
         for await (const ev of client(ref).events.stream(ref.sessionId, taskId, { lastEventId: cursor, signal: ac.signal })) {

@@ -280,11 +280,7 @@ export class ArchAstroClient {
   }
 
   /** Every run of a routine, newest to oldest, following `before_cursor` page by page. */
-  iterateRuns(
-    routineId: string,
-    params: Omit<ListRunsParams, 'beforeCursor' | 'afterCursor'> = {},
-    call: CallOptions = {},
-  ): AsyncGenerator<ArchAstroRun> {
+  iterateRuns(routineId: string, params: Omit<ListRunsParams, 'beforeCursor' | 'afterCursor'> = {}, call: CallOptions = {}): AsyncGenerator<ArchAstroRun> {
     return paginate(beforeCursorPages((beforeCursor) => this.listRuns(routineId, { ...params, beforeCursor }, call)));
   }
 

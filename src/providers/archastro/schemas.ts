@@ -83,9 +83,7 @@ export const presetSchema = z.object({
 export type ArchAstroPreset = z.output<typeof presetSchema>;
 
 /** The seed says "Array of" presets; accept a `{data}` wrapper too and hand back the array. */
-export const presetListSchema = z
-  .union([z.array(presetSchema), z.object({ data: z.array(presetSchema) })])
-  .transform((v) => (Array.isArray(v) ? v : v.data));
+export const presetListSchema = z.union([z.array(presetSchema), z.object({ data: z.array(presetSchema) })]).transform((v) => (Array.isArray(v) ? v : v.data));
 
 /** A routine run (`arr_…`). */
 export const runSchema = z.object({

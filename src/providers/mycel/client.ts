@@ -141,10 +141,7 @@ export class MycelClient {
      * Creates an external agent identity owned by the caller. The returned `token` acts as that
      * agent and is shown once: the caller stores it (as a credential alias, never in workflow state).
      */
-    createExternal: (
-      params: { userId: string; displayName: string },
-      opts: CallOptions = {},
-    ): Promise<MycelExternalUser> =>
+    createExternal: (params: { userId: string; displayName: string }, opts: CallOptions = {}): Promise<MycelExternalUser> =>
       this.http.request({
         ...opts,
         method: 'POST',
@@ -156,8 +153,7 @@ export class MycelClient {
 
   readonly me = {
     /** The identity behind this client's token. */
-    whoami: (opts: CallOptions = {}): Promise<MycelUser> =>
-      this.http.request({ ...opts, method: 'GET', path: R.me.whoami, schema: userSchema }),
+    whoami: (opts: CallOptions = {}): Promise<MycelUser> => this.http.request({ ...opts, method: 'GET', path: R.me.whoami, schema: userSchema }),
   };
 
   readonly chats = {
@@ -173,8 +169,7 @@ export class MycelClient {
     get: (chatId: string, opts: CallOptions = {}): Promise<MycelChat> =>
       this.http.request({ ...opts, method: 'GET', path: path(R.chats.item, { chat_id: chatId }), schema: chatSchema }),
     /** The caller's chats. */
-    list: (opts: CallOptions = {}): Promise<MycelChat[]> =>
-      this.http.request({ ...opts, method: 'GET', path: R.chats.collection, schema: chatListSchema }),
+    list: (opts: CallOptions = {}): Promise<MycelChat[]> => this.http.request({ ...opts, method: 'GET', path: R.chats.collection, schema: chatListSchema }),
     /** What a non-member may see of a group (and their own pending request) before asking to join. */
     joinTarget: (chatId: string, opts: CallOptions = {}): Promise<MycelJoinTarget> =>
       this.http.request({ ...opts, method: 'GET', path: path(R.chats.joinTarget, { chat_id: chatId }), schema: joinTargetSchema }),
@@ -215,7 +210,13 @@ export class MycelClient {
     muteMember: (chatId: string, userId: string, opts: CallOptions = {}): Promise<MycelMuteResult> =>
       this.http.request({ ...opts, method: 'POST', path: path(R.chats.mute, { chat_id: chatId }), body: { user_id: userId, muted: true }, schema: muteSchema }),
     unmuteMember: (chatId: string, userId: string, opts: CallOptions = {}): Promise<MycelMuteResult> =>
-      this.http.request({ ...opts, method: 'POST', path: path(R.chats.mute, { chat_id: chatId }), body: { user_id: userId, muted: false }, schema: muteSchema }),
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: path(R.chats.mute, { chat_id: chatId }),
+        body: { user_id: userId, muted: false },
+        schema: muteSchema,
+      }),
   };
 
   readonly messages = {

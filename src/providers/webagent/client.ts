@@ -99,10 +99,7 @@ export interface DeepResearchRunParams {
 }
 
 /** Answer to the outline gate. */
-export type OutlineDecision =
-  | 'approve'
-  | { action: 'approve_with_edits'; edits: unknown[] }
-  | { action: 'reject'; reason?: string };
+export type OutlineDecision = 'approve' | { action: 'approve_with_edits'; edits: unknown[] } | { action: 'reject'; reason?: string };
 
 export interface WebSearchParams {
   queries: string[];
@@ -150,14 +147,27 @@ export class SessionsResource extends Resource {
     const first = session.tasks[0];
     // Everything downstream needs the first task id; a session without one is not what the seed promises.
     if (!first) {
-      throw new ResponseValidationError({ platform: 'webagent', alias: this.http.alias, method: 'POST', path: p, code: 'schema_mismatch', detail: 'session has no tasks[0]' });
+      throw new ResponseValidationError({
+        platform: 'webagent',
+        alias: this.http.alias,
+        method: 'POST',
+        path: p,
+        code: 'schema_mismatch',
+        detail: 'session has no tasks[0]',
+      });
     }
     return session as Session & { tasks: [Task, ...Task[]] };
   }
 
   /** Starts a new task in the same session; the previous task must be terminal (else 409). */
   createTask(sessionId: string, req: CreateTaskRequest, opts: CallOptions = {}): Promise<Task> {
-    return this.http.request({ method: 'POST', path: path(SESSION_ROUTES.tasks, { project_id: this.pid, session_id: sessionId }), body: req, schema: taskSchema, ...opts });
+    return this.http.request({
+      method: 'POST',
+      path: path(SESSION_ROUTES.tasks, { project_id: this.pid, session_id: sessionId }),
+      body: req,
+      schema: taskSchema,
+      ...opts,
+    });
   }
 
   /** One page of sessions. */
@@ -182,7 +192,12 @@ export class SessionsResource extends Resource {
   }
 
   get(sessionId: string, opts: CallOptions = {}): Promise<Session> {
-    return this.http.request({ method: 'GET', path: path(SESSION_ROUTES.session, { project_id: this.pid, session_id: sessionId }), schema: sessionSchema, ...opts });
+    return this.http.request({
+      method: 'GET',
+      path: path(SESSION_ROUTES.session, { project_id: this.pid, session_id: sessionId }),
+      schema: sessionSchema,
+      ...opts,
+    });
   }
 
   getTask(sessionId: string, taskId: string, opts: CallOptions = {}): Promise<Task> {
@@ -364,7 +379,12 @@ export class WebSearchResource extends Resource {
   }
 
   get(taskId: string, opts: CallOptions = {}): Promise<WebSearchEnvelope> {
-    return this.http.request({ method: 'GET', path: path(WEB_SEARCH_ROUTES.task, { project_id: this.pid, task_id: taskId }), schema: webSearchEnvelopeSchema, ...opts });
+    return this.http.request({
+      method: 'GET',
+      path: path(WEB_SEARCH_ROUTES.task, { project_id: this.pid, task_id: taskId }),
+      schema: webSearchEnvelopeSchema,
+      ...opts,
+    });
   }
 
   /** Re-runs within the same task with extra guidance. */
@@ -425,7 +445,11 @@ export class TrackResource extends Resource {
 
   /** Changes the goal, schedule, channel or trigger DSL. */
   refine(monitorId: string, params: RefineMonitorParams, opts: CallOptions = {}): Promise<Monitor> {
-    return this.patch(monitorId, { intent: params.intent, schedule: params.schedule, notify_channel: params.notifyChannel, trigger_dsl: params.triggerDsl }, opts);
+    return this.patch(
+      monitorId,
+      { intent: params.intent, schedule: params.schedule, notify_channel: params.notifyChannel, trigger_dsl: params.triggerDsl },
+      opts,
+    );
   }
 
   private patch(monitorId: string, body: Record<string, unknown>, opts: CallOptions): Promise<Monitor> {
@@ -450,7 +474,12 @@ export class TrackResource extends Resource {
   }
 
   getSnapshot(monitorId: string, snapshotId: string, opts: CallOptions = {}): Promise<Snapshot> {
-    return this.http.request({ method: 'GET', path: this.monitorPath(TRACK_ROUTES.snapshot, monitorId, { snapshot_id: snapshotId }), schema: snapshotSchema, ...opts });
+    return this.http.request({
+      method: 'GET',
+      path: this.monitorPath(TRACK_ROUTES.snapshot, monitorId, { snapshot_id: snapshotId }),
+      schema: snapshotSchema,
+      ...opts,
+    });
   }
 
   /** The webhook outbox for this monitor. */
@@ -498,7 +527,13 @@ export class TrackResource extends Resource {
 
   /** Pushes free-text guidance into the alignment queue. */
   message(monitorId: string, params: { content: string }, opts: CallOptions = {}): Promise<Ack> {
-    return this.http.request({ method: 'POST', path: this.monitorPath(TRACK_ROUTES.messages, monitorId), body: { content: params.content }, schema: ackSchema, ...opts });
+    return this.http.request({
+      method: 'POST',
+      path: this.monitorPath(TRACK_ROUTES.messages, monitorId),
+      body: { content: params.content },
+      schema: ackSchema,
+      ...opts,
+    });
   }
 }
 

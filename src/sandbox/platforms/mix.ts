@@ -83,8 +83,10 @@ function validateCallbacks(raw: unknown, required: boolean): SimCallback[] {
     const c = cb as SimCallback;
     if (!isNonBlank(c.toolName)) throw bad('invalid_callback', `callbacks[${i}].toolName is required`);
     if (!CALLBACK_TYPES.includes(c.type)) throw bad('invalid_callback', `callbacks[${i}].type must be one of ${CALLBACK_TYPES.join(', ')}`);
-    if (c.type === 'send_message' && !isNonBlank(c.messageContent)) throw bad('invalid_callback', `callbacks[${i}].messageContent is required for send_message`);
-    if (c.type === 'send_message' && c.excludeFromContext === true) throw bad('invalid_callback', `callbacks[${i}].excludeFromContext is not allowed for send_message`);
+    if (c.type === 'send_message' && !isNonBlank(c.messageContent))
+      throw bad('invalid_callback', `callbacks[${i}].messageContent is required for send_message`);
+    if (c.type === 'send_message' && c.excludeFromContext === true)
+      throw bad('invalid_callback', `callbacks[${i}].excludeFromContext is not allowed for send_message`);
     if (c.type === 'bash_script' && !isNonBlank(c.bashCommand)) throw bad('invalid_callback', `callbacks[${i}].bashCommand is required for bash_script`);
     if (c.type === 'sub_agent' && !isNonBlank(c.subAgentPrompt)) throw bad('invalid_callback', `callbacks[${i}].subAgentPrompt is required for sub_agent`);
     return { ...c };
@@ -171,10 +173,7 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
     }
   }
 
-  function newSession(
-    owner: string,
-    init: Pick<SimSession, 'title' | 'browserMode' | 'promptMode' | 'sessionType'> & Partial<SimSession>,
-  ): SimSession {
+  function newSession(owner: string, init: Pick<SimSession, 'title' | 'browserMode' | 'promptMode' | 'sessionType'> & Partial<SimSession>): SimSession {
     const at = now();
     const s: SimSession = {
       id: newId('sess'),

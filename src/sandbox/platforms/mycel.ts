@@ -507,9 +507,7 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
       handler: (req) => {
         const chat = chatOr404(req.params.chat_id!);
         groupOr400(chat);
-        const pending = [...joinRequests.values()].find(
-          (j) => j.chat_id === chat.id && j.requester_user_id === req.identity && j.state === 'pending',
-        );
+        const pending = [...joinRequests.values()].find((j) => j.chat_id === chat.id && j.requester_user_id === req.identity && j.state === 'pending');
         return {
           status: 200,
           body: {
@@ -530,9 +528,7 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
         const chat = chatOr404(req.params.chat_id!);
         groupOr400(chat);
         if (chat.members.has(req.identity)) throw new HttpError(409, 'already_member', 'Already a member of this chat');
-        const existing = [...joinRequests.values()].find(
-          (j) => j.chat_id === chat.id && j.requester_user_id === req.identity && j.state === 'pending',
-        );
+        const existing = [...joinRequests.values()].find((j) => j.chat_id === chat.id && j.requester_user_id === req.identity && j.state === 'pending');
         if (existing) return { status: 200, body: existing };
         const jr: JoinRequest = {
           id: newId('jr'),
@@ -691,9 +687,7 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
       pattern: '/api/relationships',
       handler: (req) => ({
         status: 200,
-        body: [...relationships.values()]
-          .filter((r) => r.user_low === req.identity || r.user_high === req.identity)
-          .map((r) => relView(r, req.identity)),
+        body: [...relationships.values()].filter((r) => r.user_low === req.identity || r.user_high === req.identity).map((r) => relView(r, req.identity)),
       }),
     },
     {

@@ -99,7 +99,15 @@ interface Monitor {
   clarifications: unknown[];
   guidance: string[];
   snapshots: { id: string; monitor_id: string; created_at: string; notified: boolean; data: Record<string, unknown> }[];
-  deliveries: { id: string; snapshot_id: string; status: 'delivered' | 'dead'; attempts: number; last_error: string | null; payload: unknown; created_at: string }[];
+  deliveries: {
+    id: string;
+    snapshot_id: string;
+    status: 'delivered' | 'dead';
+    attempts: number;
+    last_error: string | null;
+    payload: unknown;
+    created_at: string;
+  }[];
   created_at: string;
   updated_at: string;
 }
@@ -302,7 +310,8 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
   function getSession(req: SandboxRequest): WaSession {
     const s = sessions.get(req.params.session_id!);
     // DeepResearch sessions are pidless: any project of the tenant may read them.
-    if (!s || (s.pid !== undefined && s.pid !== req.params.project_id)) throw new HttpError(404, 'session_not_found', `session ${req.params.session_id} not found`);
+    if (!s || (s.pid !== undefined && s.pid !== req.params.project_id))
+      throw new HttpError(404, 'session_not_found', `session ${req.params.session_id} not found`);
     return s;
   }
 
@@ -393,7 +402,10 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
       ...(dr.edits.length ? ['## Reviewer edits', '', ...dr.edits.map((e) => `- ${typeof e === 'string' ? e : JSON.stringify(e)}`), ''] : []),
     ].join('\n');
     const citations = sections.map((s, i) => ({ id: i + 1, title: `Source on ${s}`, url: `https://example.org/sources/${i + 1}` }));
-    const confidence = { overall: dr.depth === 'deep' ? 0.86 : dr.depth === 'standard' ? 0.78 : 0.65, sections: Object.fromEntries(sections.map((s) => [s, 0.8])) };
+    const confidence = {
+      overall: dr.depth === 'deep' ? 0.86 : dr.depth === 'standard' ? 0.78 : 0.65,
+      sections: Object.fromEntries(sections.map((s) => [s, 0.8])),
+    };
     dr.artifacts = [
       { id: newId('art'), name: 'final.md', content_type: 'text/markdown', content: final, created_at: at },
       { id: newId('art'), name: 'citations.json', content_type: 'application/json', content: JSON.stringify(citations, null, 2), created_at: at },
@@ -512,7 +524,8 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
     if (!partial || b.intent !== undefined) if (!str(b.intent)) throw new HttpError(422, 'validation_error', 'intent is required');
     if (!partial || b.schedule !== undefined) {
       const s = b.schedule as Record<string, unknown> | undefined;
-      if (!s || typeof s !== 'object' || !['cron', 'interval', 'event'].includes(String(s.kind))) throw new HttpError(422, 'validation_error', 'schedule.kind must be cron, interval or event');
+      if (!s || typeof s !== 'object' || !['cron', 'interval', 'event'].includes(String(s.kind)))
+        throw new HttpError(422, 'validation_error', 'schedule.kind must be cron, interval or event');
     }
     if (!partial || b.notify_channel !== undefined) {
       const c = b.notify_channel as Record<string, unknown> | undefined;

@@ -32,7 +32,12 @@ const common = {
    * Seconds to stay open after the task ends so a `followUp` can start the next task in the same
    * session (Web Agent). 0 ends the workflow as soon as the task ends. @default 0
    */
-  followUpWindowSeconds: z.number().int().min(0).max(30 * 86_400).default(0),
+  followUpWindowSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .default(0),
 };
 
 /** Input of the `agentSession` workflow, one shape per platform. */

@@ -136,7 +136,14 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
         // no expiry), but it is listed in `switchboard inbox` the same way.
         upsertSearchAttributes([{ key: GateKind, value: waiting ? 'session_input' : null }]);
         const memo: GateMemo | undefined = waiting
-          ? { kind: 'session_input', subject: `${s.title}: ${s.pendingInput!.prompt}`, approvers: [], since: s.pendingInput!.since, deadline: '', requestId: s.pendingInput!.requestId }
+          ? {
+              kind: 'session_input',
+              subject: `${s.title}: ${s.pendingInput!.prompt}`,
+              approvers: [],
+              since: s.pendingInput!.since,
+              deadline: '',
+              requestId: s.pendingInput!.requestId,
+            }
           : undefined;
         upsertMemo({ gate: memo });
         inboxMemo = waiting;
@@ -189,7 +196,8 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
     }
   };
   const requireLive = (op: string) => {
-    if (TERMINAL_STATUSES.includes(s.status) || cancelRequested) throw new Error(`${op} rejected: the session is ${cancelRequested ? 'being cancelled' : s.status}`);
+    if (TERMINAL_STATUSES.includes(s.status) || cancelRequested)
+      throw new Error(`${op} rejected: the session is ${cancelRequested ? 'being cancelled' : s.status}`);
   };
   const parseOrThrow = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: any } }, v: unknown): T => {
     const r = schema.safeParse(v);
@@ -434,7 +442,12 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
     await cleanup().catch(() => undefined);
     publish();
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-      throw ApplicationFailure.create({ type: err.cause.type ?? 'ActivityFailure', message: err.cause.message, nonRetryable: true, details: err.cause.details as unknown[] });
+      throw ApplicationFailure.create({
+        type: err.cause.type ?? 'ActivityFailure',
+        message: err.cause.message,
+        nonRetryable: true,
+        details: err.cause.details as unknown[],
+      });
     }
     throw err;
   }

@@ -137,7 +137,8 @@ export class ApprovalGate {
     if (this.pending) throw new Error(`request ${d.requestId} is being decided (${this.pending.decision} by ${this.pending.decider})`);
     if (!g.approvers.includes(d.decider)) throw new Error(`${d.decider} is not an approver of this ${g.kind} gate (approvers: ${g.approvers.join(', ')})`);
     if (!g.allowed.includes(d.decision)) throw new Error(`${d.decision} is not allowed here (allowed: ${g.allowed.join(', ')})`);
-    if (d.digest !== undefined && d.digest !== g.digest) throw new Error(`what you were shown (digest ${d.digest.slice(0, 12)}…) is not what is open now (${g.digest.slice(0, 12)}…); look again`);
+    if (d.digest !== undefined && d.digest !== g.digest)
+      throw new Error(`what you were shown (digest ${d.digest.slice(0, 12)}…) is not what is open now (${g.digest.slice(0, 12)}…); look again`);
   }
 
   private async onDecide(raw: DecisionInput): Promise<GateOutcome> {
@@ -180,14 +181,30 @@ export class ApprovalGate {
         g.approvers = p.to;
         g.deadline = new Date(g.deadline.getTime() + p.extendSeconds * 1000);
         this.publish(g);
-        await notifyPeople({ event: 'escalation', workflowId: workflowInfo().workflowId, kind: g.kind, subject: g.subject, approvers: g.approvers, deadline: g.deadline.toISOString(), requestId: g.requestId });
+        await notifyPeople({
+          event: 'escalation',
+          workflowId: workflowInfo().workflowId,
+          kind: g.kind,
+          subject: g.subject,
+          approvers: g.approvers,
+          deadline: g.deadline.toISOString(),
+          requestId: g.requestId,
+        });
         continue;
       }
       if (p.policy === 'wait') {
         g.remindersSent += 1;
         g.deadline = new Date(g.deadline.getTime() + p.remindEverySeconds * 1000);
         this.publish(g);
-        await notifyPeople({ event: 'reminder', workflowId: workflowInfo().workflowId, kind: g.kind, subject: g.subject, approvers: g.approvers, deadline: g.deadline.toISOString(), requestId: g.requestId });
+        await notifyPeople({
+          event: 'reminder',
+          workflowId: workflowInfo().workflowId,
+          kind: g.kind,
+          subject: g.subject,
+          approvers: g.approvers,
+          deadline: g.deadline.toISOString(),
+          requestId: g.requestId,
+        });
         continue;
       }
       // reject, approve, or an escalation that expired too (it falls back to reject).
@@ -197,7 +214,10 @@ export class ApprovalGate {
         decision,
         decider: EXPIRY_DECIDER,
         at: new Date().toISOString(),
-        reason: decision === 'reject' ? `no decision by ${g.deadline.toISOString()} (${p.policy === 'escalate' ? 'escalation expired' : 'expiry policy reject'})` : undefined,
+        reason:
+          decision === 'reject'
+            ? `no decision by ${g.deadline.toISOString()} (${p.policy === 'escalate' ? 'escalation expired' : 'expiry policy reject'})`
+            : undefined,
         auto: true,
       };
       break;
@@ -239,7 +259,14 @@ export class ApprovalGate {
       { key: GateKindKey, value: g.kind },
       { key: GateDeadline, value: g.deadline },
     ]);
-    const memo: GateMemo = { kind: g.kind, subject: g.subject, approvers: g.approvers, since: g.since.toISOString(), deadline: g.deadline.toISOString(), requestId: g.requestId };
+    const memo: GateMemo = {
+      kind: g.kind,
+      subject: g.subject,
+      approvers: g.approvers,
+      since: g.since.toISOString(),
+      deadline: g.deadline.toISOString(),
+      requestId: g.requestId,
+    };
     upsertMemo({ gate: memo });
     setCurrentDetails(
       `**Waiting for ${g.approvers.join(' or ')}** to decide on ${g.kind.replace(/_/g, ' ')} \`${g.requestId}\`: ${g.subject}\n\n` +

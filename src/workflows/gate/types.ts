@@ -53,14 +53,24 @@ export const expiryPolicy = z.discriminatedUnion('policy', [
       /** Who decides after the first deadline (they replace the first approvers). */
       to: z.array(deciderName).min(1),
       /** The new deadline, counted from the first one. @default 86400 */
-      extendSeconds: z.number().int().positive().max(90 * 86_400).default(86_400),
+      extendSeconds: z
+        .number()
+        .int()
+        .positive()
+        .max(90 * 86_400)
+        .default(86_400),
     })
     .strict(),
   z
     .object({
       policy: z.literal('wait'),
       /** A reminder goes out at the deadline and then this often. @default 3600 */
-      remindEverySeconds: z.number().int().positive().max(30 * 86_400).default(3_600),
+      remindEverySeconds: z
+        .number()
+        .int()
+        .positive()
+        .max(30 * 86_400)
+        .default(3_600),
     })
     .strict(),
 ]);
@@ -72,7 +82,12 @@ export const gateSettings = {
   /** Names allowed to decide. */
   approvers: z.array(deciderName).min(1, 'at least one approver is required').max(50),
   /** Seconds until the expiry policy applies. @default 86400 (24 h) */
-  deadlineSeconds: z.number().int().positive().max(90 * 86_400).default(86_400),
+  deadlineSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(90 * 86_400)
+    .default(86_400),
   onExpiry: expiryPolicy.default({ policy: 'reject' }),
 };
 

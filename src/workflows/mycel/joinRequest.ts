@@ -59,7 +59,9 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
       { key: SwitchboardStatus, value: status },
     ]);
     if (status !== 'awaiting_approval') {
-      setCurrentDetails(`Mycel join request \`${st.requestId ?? '(new)'}\` by ${st.requester ?? 'a visitor'} for chat \`${st.chatId}\`: ${status}${st.error ? ` (${st.error})` : ''}`);
+      setCurrentDetails(
+        `Mycel join request \`${st.requestId ?? '(new)'}\` by ${st.requester ?? 'a visitor'} for chat \`${st.chatId}\`: ${status}${st.error ? ` (${st.error})` : ''}`,
+      );
     }
   };
 
@@ -121,7 +123,12 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
       if (approved && input.postMessage) {
         setStatus('posting');
         try {
-          const p = await acts.mycelSendCaughtUp({ alias: input.postMessage.alias, chatId: st.chatId, text: input.postMessage.text, key: `${keyBase}/post/${requestId}` });
+          const p = await acts.mycelSendCaughtUp({
+            alias: input.postMessage.alias,
+            chatId: st.chatId,
+            text: input.postMessage.text,
+            key: `${keyBase}/post/${requestId}`,
+          });
           st.posted = { ok: true, messageId: p.messageId, tries: p.tries };
         } catch (err) {
           // The join stands either way; the post's failure is reported, not fatal.

@@ -126,7 +126,7 @@ export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
   publish();
   st.me ??= (await acts.mycelWhoami({ alias: input.alias })).id;
   publish();
-  for (; st.loops < input.maxLoops; ) {
+  for (; st.loops < input.maxLoops;) {
     const batch = await reader.mycelReadNotifications({
       alias: input.alias,
       sinceSeq: st.sinceSeq,

@@ -60,14 +60,20 @@ export async function relationshipRequest(raw: RelationshipRequestInput): Promis
       { key: SwitchboardStatus, value: status },
     ]);
     if (status !== 'awaiting_approval') {
-      setCurrentDetails(`Mycel relationship \`${st.relationshipId ?? '(new)'}\` ${st.requester ?? '?'} → ${st.targetUserId ?? '?'}: ${status}${st.error ? ` (${st.error})` : ''}`);
+      setCurrentDetails(
+        `Mycel relationship \`${st.relationshipId ?? '(new)'}\` ${st.requester ?? '?'} → ${st.targetUserId ?? '?'}: ${status}${st.error ? ` (${st.error})` : ''}`,
+      );
     }
   };
 
   try {
     setStatus('requesting');
     if (!st.relationshipId) {
-      const r = await acts.mycelRequestRelationship({ alias: input.requesterAlias!, targetUserId: input.targetUserId!, key: `${keyBase}/request-relationship` });
+      const r = await acts.mycelRequestRelationship({
+        alias: input.requesterAlias!,
+        targetUserId: input.targetUserId!,
+        key: `${keyBase}/request-relationship`,
+      });
       st.relationshipId = r.relationshipId;
     }
     if (st.requester === undefined && input.requesterAlias) {

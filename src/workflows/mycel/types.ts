@@ -9,9 +9,7 @@ import { z } from 'zod';
 import { type AuditEntry, type ExpiryPolicy, gateSettings, type GateOutcome } from '../gate/types.js';
 
 /** A credential alias (same rule as `aliasSchema` in src/config.ts): a name, never a token. */
-export const mycelAlias = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'must be a credential alias (letters, digits, - or _), never a token');
+export const mycelAlias = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'must be a credential alias (letters, digits, - or _), never a token');
 
 const ALIAS_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
@@ -24,7 +22,8 @@ const platformId = z.string().trim().min(1).max(200);
  */
 function decidersAreAliases(v: { approvers?: string[]; onExpiry?: ExpiryPolicy }, ctx: z.RefinementCtx): void {
   (v.approvers ?? []).forEach((a, i) => {
-    if (!ALIAS_RE.test(a)) ctx.addIssue({ code: 'custom', path: ['approvers', i], message: `approver ${a} must be a Mycel credential alias (letters, digits, - or _)` });
+    if (!ALIAS_RE.test(a))
+      ctx.addIssue({ code: 'custom', path: ['approvers', i], message: `approver ${a} must be a Mycel credential alias (letters, digits, - or _)` });
   });
   if (v.onExpiry?.policy === 'escalate') {
     v.onExpiry.to.forEach((a, i) => {
@@ -54,13 +53,20 @@ export const joinRequestInput = z
     /** Owner alias used to look the request up when `requester`/`message` are not given. @default approvers[0] */
     ownerAlias: mycelAlias.optional(),
     /** After an approval, post this into the chat as `alias` (read first, `enforce_caught_up`). */
-    postMessage: z.object({ alias: mycelAlias, text: z.string().trim().min(1).max(10_000) }).strict().optional(),
+    postMessage: z
+      .object({ alias: mycelAlias, text: z.string().trim().min(1).max(10_000) })
+      .strict()
+      .optional(),
     ...gateSettings,
   })
   .strict()
   .superRefine((v, ctx) => {
     if (!v.requestId && !v.visitorAlias) {
-      ctx.addIssue({ code: 'custom', path: ['visitorAlias'], message: 'visitorAlias is required when requestId is absent (the workflow asks to join as the visitor)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['visitorAlias'],
+        message: 'visitorAlias is required when requestId is absent (the workflow asks to join as the visitor)',
+      });
     }
     decidersAreAliases(v, ctx);
   });

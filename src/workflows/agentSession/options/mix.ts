@@ -47,7 +47,8 @@ export const mixCallback = z.preprocess(
     .superRefine((cb, ctx) => {
       const need = (field: keyof typeof cb, why: string) => !cb[field] && ctx.addIssue({ code: 'custom', path: [field], message: why });
       if (cb.type === 'send_message') need('messageContent', 'messageContent is required for send_message');
-      if (cb.type === 'send_message' && cb.excludeFromContext) ctx.addIssue({ code: 'custom', path: ['excludeFromContext'], message: 'excludeFromContext is not allowed for send_message' });
+      if (cb.type === 'send_message' && cb.excludeFromContext)
+        ctx.addIssue({ code: 'custom', path: ['excludeFromContext'], message: 'excludeFromContext is not allowed for send_message' });
       if (cb.type === 'bash_script') need('bashCommand', 'bashCommand is required for bash_script');
       if (cb.type === 'sub_agent') need('subAgentPrompt', 'subAgentPrompt is required for sub_agent');
     }),
@@ -80,8 +81,7 @@ export const mixOptions = z
     if (o.browserMode === 'remote-cdp-websocket' && !o.cdpUrl)
       ctx.addIssue({ code: 'custom', path: ['cdpUrl'], message: 'cdpUrl is required when browserMode is remote-cdp-websocket' });
     // The seed states the scheme rule without a condition, and the platform checks any cdpUrl sent.
-    if (o.cdpUrl && !/^wss?:\/\//.test(o.cdpUrl))
-      ctx.addIssue({ code: 'custom', path: ['cdpUrl'], message: 'cdpUrl must start with ws:// or wss://' });
+    if (o.cdpUrl && !/^wss?:\/\//.test(o.cdpUrl)) ctx.addIssue({ code: 'custom', path: ['cdpUrl'], message: 'cdpUrl must start with ws:// or wss://' });
     if (o.customSystemPrompt !== undefined) {
       const size = byteLength(o.customSystemPrompt);
       if (o.promptMode === 'append' && size > APPEND_MAX)
