@@ -148,6 +148,8 @@ export interface DevServerOptions {
   namespace?: string;
   /** @default 'warn' */
   logLevel?: string;
+  /** Extra dynamic config (`key=value`), e.g. a low `limit.historyCount.suggestContinueAsNew` in tests. */
+  dynamicConfig?: Record<string, string | number | boolean>;
   /** Ports of the server's HTTP API and metrics (set them when two servers share a machine). */
   httpPort?: number;
   metricsPort?: number;
@@ -209,6 +211,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   // Eager activity dispatch: an activity scheduled by a workflow task goes straight back to the
   // worker that completed it, saving a round trip (steering latency). Off by default on the server.
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
+  for (const [k, v] of Object.entries(opts.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
   if (opts.httpPort) args.push('--http-port', String(opts.httpPort));
   if (opts.metricsPort) args.push('--metrics-port', String(opts.metricsPort));
 

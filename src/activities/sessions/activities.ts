@@ -98,7 +98,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
      */
     async sessionFollow(args: FollowArgs): Promise<FollowBatch> {
       const ctx = Context.current();
-      const limits = { ...DEFAULT_FOLLOW_LIMITS, ...args.limits };
+      const limits = { ...DEFAULT_FOLLOW_LIMITS, ...Object.fromEntries(Object.entries(args.limits ?? {}).filter(([, v]) => v !== undefined)) };
       const adapter = adapters[args.ref.platform];
       const resumed = ctx.info.heartbeatDetails as { cursor: FollowCursor } | undefined;
       let cursor = resumed ? resumed.cursor : args.cursor;

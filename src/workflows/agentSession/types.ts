@@ -38,6 +38,14 @@ const common = {
     .min(0)
     .max(30 * 86_400)
     .default(0),
+  /**
+   * How much one follow batch may read before it reports back (tuning: bigger batches, fewer
+   * history events; smaller, fresher state). @default 1000 events / 60 s
+   */
+  followBatch: z
+    .object({ maxEvents: z.number().int().min(1).max(10_000).optional(), maxSeconds: z.number().int().min(1).max(240).optional() })
+    .strict()
+    .optional(),
 };
 
 /** Input of the `agentSession` workflow, one shape per platform. */

@@ -1,0 +1,96 @@
+/**
+ * Long sessions continue-as-new when the server suggests it, losing no transcript entry, pending
+ * message or update. A dedicated dev server suggests continue-as-new after a few dozen events so
+ * the test sees several runs.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { dedupeLines, LocalArtifactStore } from '../../src/artifacts/store.js';
+import { SwitchboardClient } from '../../src/client/index.js';
+import { Credentials, parseEnv } from '../../src/config.js';
+import { type DevServer, findTemporalCli, freePort, startDevServer } from '../../src/devserver/index.js';
+import { ProviderRegistry } from '../../src/providers/registry.js';
+import { SandboxControl } from '../../src/sandbox/control.js';
+import { createSwitchboardWorker } from '../../src/worker/create.js';
+import type { TranscriptEntry } from '../../src/workflows/agentSession/types.js';
+import { eventually, sandboxEnv } from '../support/harness.js';
+
+let server: DevServer;
+let worker: Worker;
+let running: Promise<void>;
+let connection: Connection;
+let native: NativeConnection;
+let sb: SwitchboardClient;
+let client: Client;
+const control = new SandboxControl(inject('sandboxOrigin'));
+const taskQueue = 'can-test';
+
+beforeAll(async () => {
+  server = await startDevServer({
+    cliPath: await findTemporalCli({ build: false }),
+    port: await freePort(),
+    httpPort: await freePort(),
+    metricsPort: await freePort(),
+    uiPort: 0,
+    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 30 },
+  });
+  native = await NativeConnection.connect({ address: server.address });
+  connection = await Connection.connect({ address: server.address });
+  client = new Client({ connection });
+  sb = new SwitchboardClient({ connection, taskQueue });
+  const raw = sandboxEnv();
+  worker = await createSwitchboardWorker({
+    connection: native,
+    namespace: 'default',
+    taskQueue,
+    providers: new ProviderRegistry(new Credentials(parseEnv(raw), raw)),
+    artifacts: new LocalArtifactStore(mkdtempSync(join(tmpdir(), 'sb-can-'))),
+    workflowBundle: { code: readFileSync(inject('workflowBundlePath'), 'utf8') },
+  });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await connection?.close();
+  await native?.close();
+  await server?.stop();
+});
+
+it('continues as new across many batches and loses no entry, message or update', async () => {
+  await control.script('can-long', [{ type: 'emit', count: 60 }, { type: 'await_message' }, { type: 'emit', count: 60 }, { type: 'finish', result: 'long done' }]);
+  const { workflowId, runId } = await sb.startSession({ platform: 'webagent', task: 'A long one script:can-long', followBatch: { maxEvents: 10 } });
+  // Wait until the session sits at `await_message` in a later run than the first.
+  await eventually(
+    async () => {
+      const st = await sb.state(workflowId);
+      const desc = await client.workflow.getHandle(workflowId).describe();
+      return st.counts.platformEvents >= 61 && desc.runId !== runId;
+    },
+    { timeoutMs: 30_000 },
+  );
+  const sent = await sb.sendMessage(workflowId, 'keep going');
+  expect(sent.accepted).toBe(true);
+  const result = await sb.result(workflowId);
+  expect(result.status).toBe('completed');
+  expect(result.result).toBe('long done');
+
+  // Several runs in the chain, each ended by continue-as-new.
+  const first = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  expect(first.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+  // Exactly one platform session and one message, across all runs.
+  const journal = await control.journal({ platform: 'webagent', method: 'POST' });
+  expect(journal.filter((r) => r.route === '/v1/projects/{project_id}/sessions' && !r.replayed)).toHaveLength(1);
+  expect(journal.filter((r) => r.route.endsWith('/messages') && !r.replayed)).toHaveLength(1);
+  // Every progress event exactly once in the transcript, and the counts agree.
+  const transcript = result.artifacts.find((a) => a.name === 'transcript.jsonl')!;
+  const entries = dedupeLines<TranscriptEntry>(readFileSync(new URL(transcript.uri), 'utf8'));
+  expect(entries.filter((e) => e.kind === 'progress')).toHaveLength(120);
+  expect(result.counts.transcriptEntries).toBe(entries.length);
+  expect(result.counts.messagesSent).toBe(1);
+}, 60_000);
