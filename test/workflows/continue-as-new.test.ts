@@ -63,14 +63,19 @@ afterAll(async () => {
 });
 
 it('continues as new across many batches and loses no entry, message or update', async () => {
-  await control.script('can-long', [{ type: 'emit', count: 60 }, { type: 'await_message' }, { type: 'emit', count: 60 }, { type: 'finish', result: 'long done' }]);
+  await control.script('can-long', [
+    { type: 'emit', count: 60 },
+    { type: 'await_message' },
+    { type: 'emit', count: 60 },
+    { type: 'finish', result: 'long done' },
+  ]);
   const { workflowId, runId } = await sb.startSession({ platform: 'webagent', task: 'A long one script:can-long', followBatch: { maxEvents: 10 } });
   // Wait until the session sits at `await_message` in a later run than the first.
   await eventually(
     async () => {
       const st = await sb.state(workflowId);
       const desc = await client.workflow.getHandle(workflowId).describe();
-      return st.counts.platformEvents >= 61 && desc.runId !== runId;
+      return st.counts.platformEvents >= 60 && desc.runId !== runId;
     },
     { timeoutMs: 30_000 },
   );

@@ -290,6 +290,11 @@ describe('edges', () => {
     const wrong = await cli('approve', workflowId, '--as', 'dave');
     expect(wrong.code).toBe(4);
     expect(wrong.stderr).toContain('dave is not an approver');
+    const missing = await cli('approve', 'no-such-workflow', '--as', 'carol');
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('no workflow with id no-such-workflow');
+    const noReason = await cli('reject', workflowId, '--as', 'carol');
+    expect(noReason.code).toBe(2);
     const badExpiry = await cli('research', 'start', '--topic', 'x y z', '--on-expiry', 'escalate:');
     expect(badExpiry.code).toBe(2);
     const ok = await cli('approve', workflowId, '--as', 'carol', '--comment', 'ship it');
