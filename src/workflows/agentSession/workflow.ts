@@ -410,7 +410,9 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
       }
       followScope = new CancellationScope();
       try {
-        const limits = input.followBatch ? { maxEvents: input.followBatch.maxEvents, maxMs: input.followBatch.maxSeconds && input.followBatch.maxSeconds * 1000 } : undefined;
+        const limits = input.followBatch
+          ? { maxEvents: input.followBatch.maxEvents, maxMs: input.followBatch.maxSeconds && input.followBatch.maxSeconds * 1000 }
+          : undefined;
         const batch = await followScope.run(() => followActs.sessionFollow({ ref: s.ref!, cursor: s.cursor, owner, limits }));
         if (!cancelRequested) applyBatch(batch);
       } catch (err) {
