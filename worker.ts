@@ -36,6 +36,9 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
     artifacts: new LocalArtifactStore(env.SWITCHBOARD_ARTIFACT_DIR ?? join(env.SWITCHBOARD_DATA_DIR, 'artifacts')),
     notifyWebhook: env.SWITCHBOARD_NOTIFY_WEBHOOK,
     notifySecret: env.SWITCHBOARD_NOTIFY_SECRET,
+    // A pre-built bundle (npm run build:workflows) keeps webpack out of the worker process.
+    workflowBundle: env.SWITCHBOARD_WORKFLOW_BUNDLE ? { codePath: env.SWITCHBOARD_WORKFLOW_BUNDLE } : undefined,
+    tuning: env.SWITCHBOARD_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: env.SWITCHBOARD_MAX_CACHED_WORKFLOWS } : undefined,
   });
   const stop = () => worker.shutdown();
   process.once('SIGINT', stop);

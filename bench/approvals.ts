@@ -70,7 +70,8 @@ async function main(): Promise<void> {
     // ---- decision → platform latency vs the floor ----
     const K = 10;
     const floor = await startFloor(env, K);
-    const gates = await pool(ids.slice(0, DECISIONS), 20, async (id) => ({ id, requestId: (await env.sb.gate(id)).requestId! }));
+    const pick = process.env.BENCH_DECIDE_FROM === 'end' ? ids.slice(-DECISIONS) : ids.slice(0, DECISIONS);
+    const gates = await pool(pick, 20, async (id) => ({ id, requestId: (await env.sb.gate(id)).requestId! }));
     const f1 = await platformLatency(env.control, DECISIONS / 2, K, floor.send, 'floor-a', messageContent);
     const decisionLat = await platformLatency(
       env.control,
@@ -92,11 +93,12 @@ async function main(): Promise<void> {
     const floorLat = [...f1, ...f2];
     await floor.close();
 
-    writeResults('approvals', {
+    writeResults(process.env.BENCH_RESULT_NAME ?? 'approvals', {
       command: 'npm run bench:approvals',
       at: new Date().toISOString(),
       machine: env.machine,
       gates: { open: GATES, secondsToOpenAll: round(openSeconds, 1) },
+      worker: { maxCachedWorkflows: process.env.SWITCHBOARD_MAX_CACHED_WORKFLOWS ?? 'SDK default (from heap size)' },
       idle: {
         windowSeconds: IDLE_SECONDS,
         historyEventsAdded: added,

@@ -7,6 +7,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleOptions } from '../src/worker/create.js';
 import { SwitchboardClient } from '../src/client/index.js';
 import { PLATFORM_ENV } from '../src/config.js';
 import { findTemporalCli, freePort, startDevServer } from '../src/devserver/index.js';
@@ -20,6 +22,8 @@ export const percentile = (xs: number[], p: number): number => {
 };
 export const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 export const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
 
 export interface BenchEnv {
   address: string;
@@ -69,6 +73,11 @@ export async function startBenchEnv(opts: { taskQueue: string; tickMs?: number; 
     env[PLATFORM_ENV[p].baseUrl] = sandbox.baseUrl(p);
     env[p === 'mycel' ? 'MYCEL_TOKEN_DEFAULT' : PLATFORM_ENV[p].key] = KeyRing.defaultKey(p);
   }
+  // Production shape: the workflow bundle is built once, outside the worker process.
+  const bundle = join(mkdtempSync(join(tmpdir(), 'sb-bundle-')), 'workflow-bundle.js');
+  const { code } = await bundleWorkflowCode({ ...bundleOptions(), logger: quietLogger });
+  writeFileSync(bundle, code);
+  env.SWITCHBOARD_WORKFLOW_BUNDLE = bundle;
   const worker = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const connection = await Connection.connect({ address: server.address });
   return {

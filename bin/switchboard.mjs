@@ -4,4 +4,5 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { runCli } = await import('../src/client/cli.ts');
-process.exit(await runCli(process.argv.slice(2)));
+// exitCode, not exit(): a large --json answer on a pipe must be flushed before the process ends.
+process.exitCode = await runCli(process.argv.slice(2));

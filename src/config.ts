@@ -58,6 +58,8 @@ const envSchema = z.object({
   SWITCHBOARD_TEMPORAL_PORT: port.default(7233),
   SWITCHBOARD_UI_PORT: port.default(8233),
   SWITCHBOARD_SANDBOX_PORT: port.default(7380),
+  SWITCHBOARD_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  SWITCHBOARD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
   SWITCHBOARD_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   SWITCHBOARD_NOTIFY_WEBHOOK: url.optional(),
   SWITCHBOARD_NOTIFY_SECRET: z

@@ -357,5 +357,5 @@ export async function runCli(argv: string[]): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.env.SWITCHBOARD_CLI_MAIN === '1') {
-  void runCli(process.argv.slice(2)).then((code) => process.exit(code));
+  void runCli(process.argv.slice(2)).then((code) => (process.exitCode = code));
 }

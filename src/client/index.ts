@@ -337,11 +337,13 @@ export class SwitchboardClient {
     opts: { expectKind?: GateView['kind'] } = {},
   ): Promise<GateOutcome> {
     validate(decisionInput, { ...d, requestId: d.requestId ?? 'pending' }, 'invalid decision');
-    const view = await this.gate(workflowId);
-    if (opts.expectKind && view.kind && view.kind !== opts.expectKind) {
+    // With a request id and no kind to check, go straight to the update (one round trip): the
+    // validator refuses anything stale or wrong.
+    const view = d.requestId && !opts.expectKind ? undefined : await this.gate(workflowId);
+    if (opts.expectKind && view?.kind && view.kind !== opts.expectKind) {
       throw new SwitchboardClientError('rejected', `workflow ${workflowId} waits on a ${view.kind} gate, not ${opts.expectKind}`);
     }
-    const requestId = d.requestId ?? view.requestId ?? view.decided.at(-1)?.requestId;
+    const requestId = d.requestId ?? view?.requestId ?? view?.decided.at(-1)?.requestId;
     if (!requestId) throw new SwitchboardClientError('rejected', `workflow ${workflowId} has no open gate and no decision to repeat`);
     const payload = validate(decisionInput, { ...d, requestId }, 'invalid decision');
     return explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [payload] }));

@@ -8,7 +8,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { findTemporalCli, freePort, startDevServer } from '../../src/devserver/index.js';
 import { startSandbox } from '../../src/sandbox/server.js';
-import { workflowsPath } from '../../src/worker/create.js';
+import { bundleOptions } from '../../src/worker/create.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,7 +27,7 @@ export default async function setup(project: TestProject) {
   const dir = resolve('.switchboard/test');
   mkdirSync(dir, { recursive: true });
   const bundle = await bundleWorkflowCode({
-    workflowsPath: workflowsPath(),
+    ...bundleOptions(),
     logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,
   });
   const bundlePath = join(dir, 'workflow-bundle.js');

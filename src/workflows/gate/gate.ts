@@ -134,7 +134,11 @@ export class ApprovalGate {
     const g = this.open;
     if (!g) throw new Error('no gate is open on this workflow');
     if (d.requestId !== g.requestId) throw new Error(`request ${d.requestId} is stale or unknown; the open request is ${g.requestId}`);
-    if (this.pending) throw new Error(`request ${d.requestId} is being decided (${this.pending.decision} by ${this.pending.decider})`);
+    if (this.pending) {
+      // The same decision arriving while the first is being applied waits for the same outcome.
+      if (this.pending.requestId === d.requestId && sameDecision(this.pending, d)) return;
+      throw new Error(`request ${d.requestId} is already decided: ${this.pending.decision} by ${this.pending.decider} stands`);
+    }
     if (!g.approvers.includes(d.decider)) throw new Error(`${d.decider} is not an approver of this ${g.kind} gate (approvers: ${g.approvers.join(', ')})`);
     if (!g.allowed.includes(d.decision)) throw new Error(`${d.decision} is not allowed here (allowed: ${g.allowed.join(', ')})`);
     if (d.digest !== undefined && d.digest !== g.digest)
@@ -143,7 +147,7 @@ export class ApprovalGate {
 
   private async onDecide(raw: DecisionInput): Promise<GateOutcome> {
     const d = decisionInput.parse(raw);
-    const stands = this.decided.get(d.requestId);
+    const stands = this.decided.get(d.requestId) ?? (this.pending?.requestId === d.requestId ? this.pending : undefined);
     if (!stands) {
       this.pending = {
         requestId: d.requestId,
