@@ -5,6 +5,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY tsconfig.json worker.ts ./
 COPY src ./src
-ENV NODE_ENV=production
+COPY scripts ./scripts
+# Bundle the workflow code at build time: the worker then starts without webpack, faster and smaller.
+RUN npx tsx scripts/build-workflows.ts dist/workflow-bundle.js
+ENV NODE_ENV=production \
+    SWITCHBOARD_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 USER node
 CMD ["node", "--import", "tsx", "worker.ts"]
