@@ -99,6 +99,7 @@ async function main(): Promise<void> {
       machine: env.machine,
       gates: { open: GATES, secondsToOpenAll: round(openSeconds, 1) },
       worker: { maxCachedWorkflows: process.env.SWITCHBOARD_MAX_CACHED_WORKFLOWS ?? 'SDK default (from heap size)' },
+      serverDynamicConfig: process.env.BENCH_SERVER_CONFIG ? JSON.parse(process.env.BENCH_SERVER_CONFIG) : 'dev-server defaults',
       idle: {
         windowSeconds: IDLE_SECONDS,
         historyEventsAdded: added,

@@ -58,6 +58,8 @@ export async function startBenchEnv(opts: { taskQueue: string; tickMs?: number; 
     httpPort: await freePort(),
     metricsPort: await freePort(),
     uiPort: opts.ui ? await freePort() : 0,
+    // BENCH_SERVER_CONFIG='{"history.cacheMaxSize":4096}': dev-server dynamic config for a run.
+    dynamicConfig: process.env.BENCH_SERVER_CONFIG ? (JSON.parse(process.env.BENCH_SERVER_CONFIG) as Record<string, number>) : undefined,
   });
   const sandbox = await startSandbox({ tickMs: opts.tickMs ?? 5 });
   const env: NodeJS.ProcessEnv = {
