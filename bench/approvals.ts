@@ -90,6 +90,11 @@ async function main(): Promise<void> {
       },
     );
     const f2 = await platformLatency(env.control, DECISIONS / 2, K, floor.send, 'floor-b', messageContent);
+    if (process.env.SWITCHBOARD_METRICS_PORT) {
+      // Worker-side evidence (cache size, evictions, replays) for the run, when metrics are on.
+      const res = await fetch(`http://127.0.0.1:${process.env.SWITCHBOARD_METRICS_PORT}/metrics`);
+      (await import('node:fs')).writeFileSync(`bench/results/${process.env.BENCH_RESULT_NAME ?? 'approvals'}-worker-metrics.txt`, await res.text());
+    }
     const floorLat = [...f1, ...f2];
     await floor.close();
 
