@@ -184,31 +184,13 @@ export class ApprovalGate {
         g.escalated = true;
         g.approvers = p.to;
         g.deadline = new Date(g.deadline.getTime() + p.extendSeconds * 1000);
-        this.publish(g);
-        await notifyPeople({
-          event: 'escalation',
-          workflowId: workflowInfo().workflowId,
-          kind: g.kind,
-          subject: g.subject,
-          approvers: g.approvers,
-          deadline: g.deadline.toISOString(),
-          requestId: g.requestId,
-        });
+        await this.extend(g, 'escalation');
         continue;
       }
       if (p.policy === 'wait') {
         g.remindersSent += 1;
         g.deadline = new Date(g.deadline.getTime() + p.remindEverySeconds * 1000);
-        this.publish(g);
-        await notifyPeople({
-          event: 'reminder',
-          workflowId: workflowInfo().workflowId,
-          kind: g.kind,
-          subject: g.subject,
-          approvers: g.approvers,
-          deadline: g.deadline.toISOString(),
-          requestId: g.requestId,
-        });
+        await this.extend(g, 'reminder');
         continue;
       }
       // reject, approve, or an escalation that expired too (it falls back to reject).
@@ -243,6 +225,20 @@ export class ApprovalGate {
     this.open = undefined;
     this.publishClosed(g, outcome);
     return outcome;
+  }
+
+  /** Publishes a gate whose deadline or approvers just changed, and tells the people on it. */
+  private async extend(g: OpenGate, event: 'escalation' | 'reminder'): Promise<void> {
+    this.publish(g);
+    await notifyPeople({
+      event,
+      workflowId: workflowInfo().workflowId,
+      kind: g.kind,
+      subject: g.subject,
+      approvers: g.approvers,
+      deadline: g.deadline.toISOString(),
+      requestId: g.requestId,
+    });
   }
 
   /** Records what acting on a decision did; releases the decider's pending update. */
