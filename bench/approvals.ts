@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { bounded, messageContent, percentile, platformLatency, pool, round, startBenchEnv, startFloor, sum, writeResults } from './support.js';
+import { bounded, runMain, messageContent, percentile, platformLatency, pool, round, startBenchEnv, startFloor, sum, writeResults } from './support.js';
 
 const GATES = Number(process.env.BENCH_GATES ?? 1000);
 const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 200);
@@ -125,10 +125,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

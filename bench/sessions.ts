@@ -8,7 +8,7 @@
  * a bare workflow whose update handler calls the same activity, measured in the same run.
  */
 import type { AgentSessionInputRaw, SessionPlatform } from '../src/workflows/agentSession/types.js';
-import { bounded, messageContent, percentile, platformLatency, round, startBenchEnv, startFloor, sum, writeResults } from './support.js';
+import { bounded, runMain, messageContent, percentile, platformLatency, round, startBenchEnv, startFloor, sum, writeResults } from './support.js';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200);
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 200);
@@ -104,10 +104,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

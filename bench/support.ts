@@ -212,3 +212,14 @@ export async function startFloor(env: BenchEnv, k: number): Promise<Floor> {
 
 /** Journal body → the `content` of a Web Agent message. */
 export const messageContent = (body: unknown): string | undefined => (body as { content?: string } | undefined)?.content;
+
+/** Runs a script's main function and exits 0, or prints the error and exits 1. */
+export function runMain(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import { startBenchEnv } from '../bench/support.js';
+import { runMain, startBenchEnv } from '../bench/support.js';
 
 const OUT = process.env.SCREENSHOT_PATH ?? 'docs/awaiting-human.png';
 
@@ -56,10 +56,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);
