@@ -32,6 +32,27 @@ export default tseslint.config(
           ],
         },
       ],
+      // The worker preloads workflow modules: one module scope per V8 context, shared by every
+      // workflow in it, and exports deep-frozen by the SDK (see src/worker/create.ts).
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: ':matches(Program, ExportNamedDeclaration) > VariableDeclaration[kind!="const"]',
+          message: 'Module scope is shared by every workflow in a V8 context: no `let`/`var` here; keep state in the workflow function.',
+        },
+        {
+          selector: ':matches(Program, ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > NewExpression',
+          message: 'Module scope is shared by every workflow in a V8 context: no module-level Map/Set/objects built with `new`.',
+        },
+        {
+          selector: 'PropertyDefinition[static=true]',
+          message: 'Static fields are shared by every workflow in a V8 context.',
+        },
+        {
+          selector: 'ExportNamedDeclaration > VariableDeclaration > VariableDeclarator[init.callee.name!="lazy"] MemberExpression[object.name="z"]',
+          message: 'Export zod schemas through `lazy(() => …)` (src/workflows/lazy.ts): preloaded exports are deep-frozen and zod schemas mutate themselves.',
+        },
+      ],
     },
   },
 );

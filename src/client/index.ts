@@ -186,7 +186,7 @@ export class SwitchboardClient {
    * one is generated when omitted. Invalid input is refused before anything starts.
    */
   async startSession(input: AgentSessionInputRaw, opts: { workflowId?: string } = {}): Promise<{ workflowId: string; runId: string }> {
-    const parsed = validate(agentSessionInput, input, 'invalid session input');
+    const parsed = validate(agentSessionInput(), input, 'invalid session input');
     const workflowId = opts.workflowId ?? `session-${parsed.platform}-${randomUUID().slice(0, 8)}`;
     try {
       const h = await this.temporal.workflow.start('agentSession', {
@@ -215,34 +215,34 @@ export class SwitchboardClient {
 
   /** Sends a human message to the running agent. */
   sendMessage(workflowId: string, text: string): Promise<UpdateOutcome> {
-    return this.update(workflowId, defs.sendMessageUpdate, validate(sendMessageArgs, { text }, 'invalid message'));
+    return this.update(workflowId, defs.sendMessageUpdate, validate(sendMessageArgs(), { text }, 'invalid message'));
   }
 
   /** Answers the pending input request (Web Agent `intervene`). */
   answerInput(workflowId: string, requestId: string, response: unknown): Promise<UpdateOutcome> {
-    return this.update(workflowId, defs.answerInputUpdate, validate(answerInputArgs, { requestId, response }, 'invalid answer'));
+    return this.update(workflowId, defs.answerInputUpdate, validate(answerInputArgs(), { requestId, response }, 'invalid answer'));
   }
 
   /** Starts a follow-up task in the same session once the current task has ended. */
   followUp(workflowId: string, task: string): Promise<UpdateOutcome> {
-    return this.update(workflowId, defs.followUpUpdate, validate(followUpArgs, { task }, 'invalid follow-up'));
+    return this.update(workflowId, defs.followUpUpdate, validate(followUpArgs(), { task }, 'invalid follow-up'));
   }
 
   rename(workflowId: string, name: string): Promise<UpdateOutcome> {
-    return this.update(workflowId, defs.renameUpdate, validate(renameArgs, { name }, 'invalid name'));
+    return this.update(workflowId, defs.renameUpdate, validate(renameArgs(), { name }, 'invalid name'));
   }
 
   setCallbacks(workflowId: string, callbacks: Record<string, unknown>[]): Promise<UpdateOutcome> {
-    return this.update(workflowId, defs.setCallbacksUpdate, validate(setCallbacksArgs, { callbacks }, 'invalid callbacks'));
+    return this.update(workflowId, defs.setCallbacksUpdate, validate(setCallbacksArgs(), { callbacks }, 'invalid callbacks'));
   }
 
   rewind(workflowId: string, messageId: string, cleanMedia = false): Promise<UpdateOutcome> {
-    return this.update(workflowId, defs.rewindUpdate, validate(rewindArgs, { messageId, cleanMedia }, 'invalid rewind'));
+    return this.update(workflowId, defs.rewindUpdate, validate(rewindArgs(), { messageId, cleanMedia }, 'invalid rewind'));
   }
 
   /** Cancels the session on the platform and ends the workflow with status `cancelled`. */
   cancel(workflowId: string, reason?: string): Promise<UpdateOutcome> {
-    return this.update(workflowId, defs.cancelUpdate, validate(cancelArgs, { reason }, 'invalid cancel'));
+    return this.update(workflowId, defs.cancelUpdate, validate(cancelArgs(), { reason }, 'invalid cancel'));
   }
 
   /** Current state (status, platform ids, pending input, counts). */
@@ -284,7 +284,7 @@ export class SwitchboardClient {
 
   /** Starts a deep-research run whose outline waits for approval. */
   async startResearch(input: DeepResearchInput, opts: { workflowId?: string } = {}): Promise<{ workflowId: string; runId: string }> {
-    const parsed = validate(deepResearchInput, input, 'invalid research input');
+    const parsed = validate(deepResearchInput(), input, 'invalid research input');
     const workflowId = opts.workflowId ?? `research-${randomUUID().slice(0, 8)}`;
     try {
       const h = await this.temporal.workflow.start('deepResearch', {
@@ -336,7 +336,7 @@ export class SwitchboardClient {
     d: Omit<DecisionInput, 'requestId'> & { requestId?: string },
     opts: { expectKind?: GateView['kind'] } = {},
   ): Promise<GateOutcome> {
-    validate(decisionInput, { ...d, requestId: d.requestId ?? 'pending' }, 'invalid decision');
+    validate(decisionInput(), { ...d, requestId: d.requestId ?? 'pending' }, 'invalid decision');
     // With a request id and no kind to check, go straight to the update (one round trip): the
     // validator refuses anything stale or wrong.
     const view = d.requestId && !opts.expectKind ? undefined : await this.gate(workflowId);
@@ -345,7 +345,7 @@ export class SwitchboardClient {
     }
     const requestId = d.requestId ?? view?.requestId ?? view?.decided.at(-1)?.requestId;
     if (!requestId) throw new SwitchboardClientError('rejected', `workflow ${workflowId} has no open gate and no decision to repeat`);
-    const payload = validate(decisionInput, { ...d, requestId }, 'invalid decision');
+    const payload = validate(decisionInput(), { ...d, requestId }, 'invalid decision');
     return explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [payload] }));
   }
 
@@ -375,7 +375,7 @@ export class SwitchboardClient {
    * is `mycel-inbox-<alias>`, so a second start reports `already_exists`.
    */
   async startMycelInbox(input: MycelInboxInput): Promise<{ workflowId: string; runId: string }> {
-    const parsed = validate(mycelInboxInput, input, 'invalid inbox input');
+    const parsed = validate(mycelInboxInput(), input, 'invalid inbox input');
     const workflowId = `mycel-inbox-${parsed.alias}`;
     try {
       const h = await this.temporal.workflow.start('mycelInbox', {

@@ -29,6 +29,7 @@ import { ApprovalGate } from './gate/gate.js';
 import { type AuditEntry, gateSettings, type GateOutcome } from './gate/types.js';
 import { SwitchboardProvider, SwitchboardStatus } from './searchAttributes.js';
 import { formatZodError } from './validation.js';
+import { lazy } from './lazy.js';
 
 type Acts = ReturnType<typeof createResearchActivities> & ReturnType<typeof createSessionActivities>;
 const retry = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s' };
@@ -37,19 +38,21 @@ const acts = proxyActivities<Acts>({ startToCloseTimeout: '30 s', retry });
 const steer = proxyLocalActivities<Acts>({ startToCloseTimeout: '15 s', retry });
 const follow = proxyActivities<Acts>({ startToCloseTimeout: '5 m', heartbeatTimeout: '10 s', retry });
 
-export const deepResearchInput = z
-  .object({
-    topic: z.string().trim().min(3, 'topic must be at least 3 characters').max(2_000),
-    depth: z.enum(['light', 'standard', 'deep']).default('standard'),
-    requireOutlineApproval: z.boolean().default(true),
-    credentialAlias: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'credentialAlias must be an alias, never a key')
-      .default('default'),
-    ...gateSettings,
-  })
-  .strict();
-export type DeepResearchInput = z.input<typeof deepResearchInput>;
+export const deepResearchInput = lazy(() =>
+  z
+    .object({
+      topic: z.string().trim().min(3, 'topic must be at least 3 characters').max(2_000),
+      depth: z.enum(['light', 'standard', 'deep']).default('standard'),
+      requireOutlineApproval: z.boolean().default(true),
+      credentialAlias: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'credentialAlias must be an alias, never a key')
+        .default('default'),
+      ...gateSettings(),
+    })
+    .strict(),
+);
+export type DeepResearchInput = z.input<ReturnType<typeof deepResearchInput>>;
 
 export const RESEARCH_STATUSES = ['starting', 'researching', 'awaiting_approval', 'completed', 'rejected', 'failed', 'cancelled'] as const;
 export type ResearchStatus = (typeof RESEARCH_STATUSES)[number];
@@ -74,7 +77,7 @@ export interface DeepResearchResult extends DeepResearchState {
 export const researchStateQuery = defineQuery<DeepResearchState>('researchState');
 
 export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearchResult> {
-  const parsed = deepResearchInput.safeParse(raw);
+  const parsed = deepResearchInput().safeParse(raw);
   if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: formatZodError(parsed.error), nonRetryable: true });
   const input = parsed.data;
   const info = workflowInfo();

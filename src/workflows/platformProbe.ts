@@ -7,24 +7,27 @@ import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { createProbeActivities } from '../activities/probe.js';
 import { formatZodError } from './validation.js';
+import { lazy } from './lazy.js';
 
 const { probePlatform } = proxyActivities<ReturnType<typeof createProbeActivities>>({
   startToCloseTimeout: '20 s',
   retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s', maximumAttempts: 20 },
 });
 
-export const platformProbeInput = z
-  .object({
-    platform: z.enum(['webagent', 'archastro', 'wysemate', 'mix', 'mycel']),
-    credentialAlias: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/)
-      .default('default'),
-  })
-  .strict();
+export const platformProbeInput = lazy(() =>
+  z
+    .object({
+      platform: z.enum(['webagent', 'archastro', 'wysemate', 'mix', 'mycel']),
+      credentialAlias: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/)
+        .default('default'),
+    })
+    .strict(),
+);
 
-export async function platformProbe(raw: z.input<typeof platformProbeInput>) {
-  const parsed = platformProbeInput.safeParse(raw);
+export async function platformProbe(raw: z.input<ReturnType<typeof platformProbeInput>>) {
+  const parsed = platformProbeInput().safeParse(raw);
   if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: formatZodError(parsed.error), nonRetryable: true });
   return probePlatform({ platform: parsed.data.platform, alias: parsed.data.credentialAlias });
 }

@@ -51,7 +51,7 @@ async function waitFor(id: string, pred: (s: ArchAstroSession) => boolean, ms = 
 }
 
 function input(task: string, extra: Record<string, unknown> = {}) {
-  return agentSessionInput.parse({ platform: 'archastro', task, archastro: { agentId: AGENT, ...extra } });
+  return agentSessionInput().parse({ platform: 'archastro', task, archastro: { agentId: AGENT, ...extra } });
 }
 
 const budget = { maxEvents: 1000, maxMs: 2_000, pollMs: 5 };

@@ -323,7 +323,7 @@ describe('export, rewind, cancel', () => {
 });
 
 describe('Mix session adapter', () => {
-  const input = (task: string, mix: Record<string, unknown> = {}) => agentSessionInput.parse({ platform: 'mix', task, mix });
+  const input = (task: string, mix: Record<string, unknown> = {}) => agentSessionInput().parse({ platform: 'mix', task, mix });
 
   async function followToEnd(ref: SessionRef, cursors: string[]): Promise<{ last: FollowResult; all: FollowResult[] }> {
     const all: FollowResult[] = [];

@@ -81,7 +81,7 @@ async function followToBoundary(ref: SessionRef, cursor?: string, budget: Follow
 }
 
 function input(task: string) {
-  return agentSessionInput.parse({ platform: 'webagent', task });
+  return agentSessionInput().parse({ platform: 'webagent', task });
 }
 
 describe('WebAgentClient: sessions, tasks, messages', () => {

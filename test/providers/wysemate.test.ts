@@ -221,7 +221,7 @@ describe('Wyse Mate client: errors through the one factory', () => {
 });
 
 describe('Wyse Mate session adapter', () => {
-  const input = (task: string, teamId = 'team_01') => agentSessionInput.parse({ platform: 'wysemate', task, wysemate: { teamId } });
+  const input = (task: string, teamId = 'team_01') => agentSessionInput().parse({ platform: 'wysemate', task, wysemate: { teamId } });
 
   async function followToEnd(ref: SessionRef, maxEvents = 1000) {
     let cursor: FollowCursor;

@@ -7,6 +7,7 @@ import { archAstroOptions } from './options/archastro.js';
 import { mixCallback, mixOptions } from './options/mix.js';
 import { webAgentOptions } from './options/webagent.js';
 import { wyseMateOptions } from './options/wysemate.js';
+import { lazy } from '../lazy.js';
 
 export const SESSION_PLATFORMS = ['webagent', 'archastro', 'wysemate', 'mix'] as const;
 export type SessionPlatform = (typeof SESSION_PLATFORMS)[number];
@@ -49,15 +50,17 @@ const common = {
 };
 
 /** Input of the `agentSession` workflow, one shape per platform. */
-export const agentSessionInput = z.discriminatedUnion('platform', [
-  z.object({ platform: z.literal('webagent'), ...common, webagent: webAgentOptions.default({}) }).strict(),
-  z.object({ platform: z.literal('archastro'), ...common, archastro: archAstroOptions }).strict(),
-  z.object({ platform: z.literal('wysemate'), ...common, wysemate: wyseMateOptions }).strict(),
-  z.object({ platform: z.literal('mix'), ...common, mix: mixOptions.default({}) }).strict(),
-]);
+export const agentSessionInput = lazy(() =>
+  z.discriminatedUnion('platform', [
+    z.object({ platform: z.literal('webagent'), ...common, webagent: webAgentOptions().default({}) }).strict(),
+    z.object({ platform: z.literal('archastro'), ...common, archastro: archAstroOptions() }).strict(),
+    z.object({ platform: z.literal('wysemate'), ...common, wysemate: wyseMateOptions() }).strict(),
+    z.object({ platform: z.literal('mix'), ...common, mix: mixOptions().default({}) }).strict(),
+  ]),
+);
 
-export type AgentSessionInputRaw = z.input<typeof agentSessionInput>;
-export type AgentSessionInput = z.output<typeof agentSessionInput>;
+export type AgentSessionInputRaw = z.input<ReturnType<typeof agentSessionInput>>;
+export type AgentSessionInput = z.output<ReturnType<typeof agentSessionInput>>;
 
 /** Identifies a session on its platform. Carries ids only, never secrets. */
 export interface SessionRef {
@@ -91,24 +94,24 @@ export interface TranscriptEntry {
 
 // ---- update payloads (validated in the update validators and again in the client) ----
 
-export const sendMessageArgs = z.object({ text: z.string().trim().min(1, 'text must not be empty').max(50_000) }).strict();
-export const answerInputArgs = z
-  .object({ requestId: z.string().min(1, 'requestId is required'), response: z.unknown().refine((v) => v !== undefined, 'response is required') })
-  .strict();
-export const followUpArgs = z.object({ task: z.string().trim().min(1, 'task must not be empty').max(100_000) }).strict();
-export const renameArgs = z.object({ name: z.string().trim().min(1, 'name must not be empty').max(200) }).strict();
+export const sendMessageArgs = lazy(() => z.object({ text: z.string().trim().min(1, 'text must not be empty').max(50_000) }).strict());
+export const answerInputArgs = lazy(() =>
+  z.object({ requestId: z.string().min(1, 'requestId is required'), response: z.unknown().refine((v) => v !== undefined, 'response is required') }).strict(),
+);
+export const followUpArgs = lazy(() => z.object({ task: z.string().trim().min(1, 'task must not be empty').max(100_000) }).strict());
+export const renameArgs = lazy(() => z.object({ name: z.string().trim().min(1, 'name must not be empty').max(200) }).strict());
 /** Only Mix has callbacks, so its callback schema is the payload schema (an empty list clears them). */
-export const setCallbacksArgs = z.object({ callbacks: z.array(mixCallback) }).strict();
-export const rewindArgs = z.object({ messageId: z.string().min(1, 'messageId is required'), cleanMedia: z.boolean().default(false) }).strict();
-export const cancelArgs = z.object({ reason: z.string().max(500).optional() }).strict();
+export const setCallbacksArgs = lazy(() => z.object({ callbacks: z.array(mixCallback()) }).strict());
+export const rewindArgs = lazy(() => z.object({ messageId: z.string().min(1, 'messageId is required'), cleanMedia: z.boolean().default(false) }).strict());
+export const cancelArgs = lazy(() => z.object({ reason: z.string().max(500).optional() }).strict());
 
-export type SendMessageArgs = z.input<typeof sendMessageArgs>;
-export type AnswerInputArgs = z.input<typeof answerInputArgs>;
-export type FollowUpArgs = z.input<typeof followUpArgs>;
-export type RenameArgs = z.input<typeof renameArgs>;
-export type SetCallbacksArgs = z.input<typeof setCallbacksArgs>;
-export type RewindArgs = z.input<typeof rewindArgs>;
-export type CancelArgs = z.input<typeof cancelArgs>;
+export type SendMessageArgs = z.input<ReturnType<typeof sendMessageArgs>>;
+export type AnswerInputArgs = z.input<ReturnType<typeof answerInputArgs>>;
+export type FollowUpArgs = z.input<ReturnType<typeof followUpArgs>>;
+export type RenameArgs = z.input<ReturnType<typeof renameArgs>>;
+export type SetCallbacksArgs = z.input<ReturnType<typeof setCallbacksArgs>>;
+export type RewindArgs = z.input<ReturnType<typeof rewindArgs>>;
+export type CancelArgs = z.input<ReturnType<typeof cancelArgs>>;
 
 /** Which steering operations each platform has; the rest are rejected by the validator. */
 export const SUPPORTED_OPERATIONS: Record<SessionPlatform, readonly string[]> = {

@@ -98,7 +98,7 @@ export interface CarriedSession {
 }
 
 export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedSession): Promise<AgentSessionResult> {
-  const parsed = agentSessionInput.safeParse(raw);
+  const parsed = agentSessionInput().safeParse(raw);
   if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: formatZodError(parsed.error), nonRetryable: true });
   const input = parsed.data;
   const info = workflowInfo();
@@ -214,7 +214,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
   setHandler(
     sendMessageUpdate,
     async (args) => {
-      const { text } = parseOrThrow(sendMessageArgs, args);
+      const { text } = parseOrThrow(sendMessageArgs(), args);
       await act({ op: 'sendMessage', text });
       s.counts.messagesSent += 1;
       if (MESSAGE_RESUMES_WAITING[input.platform] && s.status === 'awaiting_input') {
@@ -227,7 +227,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
       validator: (args) => {
         requireSupported('sendMessage');
         requireLive('sendMessage');
-        parseOrThrow(sendMessageArgs, args);
+        parseOrThrow(sendMessageArgs(), args);
       },
     },
   );
@@ -235,7 +235,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
   setHandler(
     answerInputUpdate,
     async (args) => {
-      const { requestId, response } = parseOrThrow(answerInputArgs, args);
+      const { requestId, response } = parseOrThrow(answerInputArgs(), args);
       const pending = s.pendingInput;
       // Claim the request first so a concurrent duplicate answer is rejected by the validator.
       s.pendingInput = undefined;
@@ -252,7 +252,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
       validator: (args) => {
         requireSupported('answerInput');
         requireLive('answerInput');
-        const { requestId } = parseOrThrow(answerInputArgs, args);
+        const { requestId } = parseOrThrow(answerInputArgs(), args);
         if (!s.pendingInput) throw new Error(`answerInput rejected: no input request is pending (status ${s.status})`);
         if (s.pendingInput.requestId !== requestId) {
           throw new Error(`answerInput rejected: input request ${requestId} is stale or unknown; the pending one is ${s.pendingInput.requestId}`);
@@ -264,7 +264,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
   setHandler(
     followUpUpdate,
     async (args) => {
-      const { task } = parseOrThrow(followUpArgs, args);
+      const { task } = parseOrThrow(followUpArgs(), args);
       s.status = 'starting'; // claims the session: a second follow-up is rejected until this one lands
       try {
         const { ref } = await act({ op: 'followUp', task });
@@ -284,7 +284,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
     {
       validator: (args) => {
         requireSupported('followUp');
-        parseOrThrow(followUpArgs, args);
+        parseOrThrow(followUpArgs(), args);
         if (cancelRequested || s.status === 'cancelled') throw new Error('followUp rejected: the session was cancelled');
         if (!TERMINAL_STATUSES.includes(s.status)) throw new Error(`followUp rejected: the current task is ${s.status}; a follow-up needs a terminal task`);
       },
@@ -294,39 +294,39 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
   setHandler(
     renameUpdate,
     async (args) => {
-      const { name } = parseOrThrow(renameArgs, args);
+      const { name } = parseOrThrow(renameArgs(), args);
       await act({ op: 'rename', name });
       s.title = name;
       publish();
       return outcome();
     },
-    { validator: (args) => (requireSupported('rename'), requireLive('rename'), void parseOrThrow(renameArgs, args)) },
+    { validator: (args) => (requireSupported('rename'), requireLive('rename'), void parseOrThrow(renameArgs(), args)) },
   );
 
   setHandler(
     setCallbacksUpdate,
     async (args) => {
-      const { callbacks } = parseOrThrow(setCallbacksArgs, args);
+      const { callbacks } = parseOrThrow(setCallbacksArgs(), args);
       await act({ op: 'setCallbacks', callbacks });
       return outcome();
     },
-    { validator: (args) => (requireSupported('setCallbacks'), requireLive('setCallbacks'), void parseOrThrow(setCallbacksArgs, args)) },
+    { validator: (args) => (requireSupported('setCallbacks'), requireLive('setCallbacks'), void parseOrThrow(setCallbacksArgs(), args)) },
   );
 
   setHandler(
     rewindUpdate,
     async (args) => {
-      const { messageId, cleanMedia } = parseOrThrow(rewindArgs, args);
+      const { messageId, cleanMedia } = parseOrThrow(rewindArgs(), args);
       await act({ op: 'rewind', messageId, cleanMedia });
       return outcome();
     },
-    { validator: (args) => (requireSupported('rewind'), requireLive('rewind'), void parseOrThrow(rewindArgs, args)) },
+    { validator: (args) => (requireSupported('rewind'), requireLive('rewind'), void parseOrThrow(rewindArgs(), args)) },
   );
 
   setHandler(
     cancelUpdate,
     async (args) => {
-      parseOrThrow(cancelArgs, args);
+      parseOrThrow(cancelArgs(), args);
       // In a follow-up window the task has already ended: cancelling just closes the window.
       const live = !TERMINAL_STATUSES.includes(s.status);
       cancelRequested = true;
@@ -337,7 +337,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
     },
     {
       validator: (args) => {
-        parseOrThrow(cancelArgs, args);
+        parseOrThrow(cancelArgs(), args);
         if (cancelRequested) throw new Error('cancel rejected: the session is already being cancelled');
         if (TERMINAL_STATUSES.includes(s.status) && input.followUpWindowSeconds === 0) throw new Error(`cancel rejected: the session is ${s.status}`);
       },

@@ -123,7 +123,7 @@ export class ApprovalGate {
 
   /** Synchronous checks: throwing here rejects the update with nothing written to history. */
   private validate(raw: DecisionInput): void {
-    const parsed = decisionInput.safeParse(raw);
+    const parsed = decisionInput().safeParse(raw);
     if (!parsed.success) throw new Error(`invalid decision: ${formatZodError(parsed.error)}`);
     const d = parsed.data;
     const stands = this.decided.get(d.requestId);
@@ -146,7 +146,7 @@ export class ApprovalGate {
   }
 
   private async onDecide(raw: DecisionInput): Promise<GateOutcome> {
-    const d = decisionInput.parse(raw);
+    const d = decisionInput().parse(raw);
     const stands = this.decided.get(d.requestId) ?? (this.pending?.requestId === d.requestId ? this.pending : undefined);
     if (!stands) {
       this.pending = {

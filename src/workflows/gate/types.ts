@@ -3,6 +3,7 @@
  * library and the CLI. Workflow-safe: zod only.
  */
 import { z } from 'zod';
+import { lazy } from '../lazy.js';
 
 /** What a gate is about: shown as `GateKind` in the Web UI and `switchboard inbox`. */
 export const GATE_KINDS = ['research_outline', 'mycel_join', 'mycel_relationship', 'session_input'] as const;
@@ -12,75 +13,81 @@ export const DECISIONS = ['approve', 'approve_with_edits', 'reject'] as const;
 export type DecisionValue = (typeof DECISIONS)[number];
 
 /** A person (or an app acting for one): the name approvers are listed by. */
-export const deciderName = z
-  .string()
-  .trim()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/, 'decider must be a name (letters, digits, . _ @ -)');
+export const deciderName = lazy(() =>
+  z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/, 'decider must be a name (letters, digits, . _ @ -)'),
+);
 
 /** One edit to an outline: free text (a section to add) or a structured change. */
-export const outlineEdit = z.union([z.string().trim().min(1).max(2_000), z.record(z.unknown())]);
+export const outlineEdit = lazy(() => z.union([z.string().trim().min(1).max(2_000), z.record(z.unknown())]));
 
 /** A decision as it arrives in the `decide` update. */
-export const decisionInput = z
-  .object({
-    /** The open request this decision answers (see the `gate` query). */
-    requestId: z.string().min(1, 'requestId is required'),
-    decider: deciderName,
-    decision: z.enum(DECISIONS),
-    edits: z.array(outlineEdit).max(100).optional(),
-    reason: z.string().trim().min(1).max(2_000).optional(),
-    comment: z.string().max(2_000).optional(),
-    /** Digest of what the decider was shown; when given it must match the open gate's. */
-    digest: z.string().optional(),
-  })
-  .strict()
-  .superRefine((d, ctx) => {
-    if (d.decision === 'approve_with_edits' && !d.edits?.length)
-      ctx.addIssue({ code: 'custom', path: ['edits'], message: 'approve_with_edits needs a non-empty edits list' });
-    if (d.decision !== 'approve_with_edits' && d.edits?.length)
-      ctx.addIssue({ code: 'custom', path: ['edits'], message: `edits only go with approve_with_edits, not ${d.decision}` });
-    if (d.decision === 'reject' && !d.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'reject needs a reason' });
-  });
-export type DecisionInput = z.input<typeof decisionInput>;
+export const decisionInput = lazy(() =>
+  z
+    .object({
+      /** The open request this decision answers (see the `gate` query). */
+      requestId: z.string().min(1, 'requestId is required'),
+      decider: deciderName(),
+      decision: z.enum(DECISIONS),
+      edits: z.array(outlineEdit()).max(100).optional(),
+      reason: z.string().trim().min(1).max(2_000).optional(),
+      comment: z.string().max(2_000).optional(),
+      /** Digest of what the decider was shown; when given it must match the open gate's. */
+      digest: z.string().optional(),
+    })
+    .strict()
+    .superRefine((d, ctx) => {
+      if (d.decision === 'approve_with_edits' && !d.edits?.length)
+        ctx.addIssue({ code: 'custom', path: ['edits'], message: 'approve_with_edits needs a non-empty edits list' });
+      if (d.decision !== 'approve_with_edits' && d.edits?.length)
+        ctx.addIssue({ code: 'custom', path: ['edits'], message: `edits only go with approve_with_edits, not ${d.decision}` });
+      if (d.decision === 'reject' && !d.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'reject needs a reason' });
+    }),
+);
+export type DecisionInput = z.input<ReturnType<typeof decisionInput>>;
 
 /** What happens when nobody decides before the deadline. */
-export const expiryPolicy = z.discriminatedUnion('policy', [
-  z.object({ policy: z.literal('reject') }).strict(),
-  z.object({ policy: z.literal('approve') }).strict(),
-  z
-    .object({
-      policy: z.literal('escalate'),
-      /** Who decides after the first deadline (they replace the first approvers). */
-      to: z.array(deciderName).min(1),
-      /** The new deadline, counted from the first one. @default 86400 */
-      extendSeconds: z
-        .number()
-        .int()
-        .positive()
-        .max(90 * 86_400)
-        .default(86_400),
-    })
-    .strict(),
-  z
-    .object({
-      policy: z.literal('wait'),
-      /** A reminder goes out at the deadline and then this often. @default 3600 */
-      remindEverySeconds: z
-        .number()
-        .int()
-        .positive()
-        .max(30 * 86_400)
-        .default(3_600),
-    })
-    .strict(),
-]);
-export type ExpiryPolicy = z.output<typeof expiryPolicy>;
-export type ExpiryPolicyInput = z.input<typeof expiryPolicy>;
+export const expiryPolicy = lazy(() =>
+  z.discriminatedUnion('policy', [
+    z.object({ policy: z.literal('reject') }).strict(),
+    z.object({ policy: z.literal('approve') }).strict(),
+    z
+      .object({
+        policy: z.literal('escalate'),
+        /** Who decides after the first deadline (they replace the first approvers). */
+        to: z.array(deciderName()).min(1),
+        /** The new deadline, counted from the first one. @default 86400 */
+        extendSeconds: z
+          .number()
+          .int()
+          .positive()
+          .max(90 * 86_400)
+          .default(86_400),
+      })
+      .strict(),
+    z
+      .object({
+        policy: z.literal('wait'),
+        /** A reminder goes out at the deadline and then this often. @default 3600 */
+        remindEverySeconds: z
+          .number()
+          .int()
+          .positive()
+          .max(30 * 86_400)
+          .default(3_600),
+      })
+      .strict(),
+  ]),
+);
+export type ExpiryPolicy = z.output<ReturnType<typeof expiryPolicy>>;
+export type ExpiryPolicyInput = z.input<ReturnType<typeof expiryPolicy>>;
 
 /** Common gate settings every approval workflow takes. */
-export const gateSettings = {
+export const gateSettings = lazy(() => ({
   /** Names allowed to decide. */
-  approvers: z.array(deciderName).min(1, 'at least one approver is required').max(50),
+  approvers: z.array(deciderName()).min(1, 'at least one approver is required').max(50),
   /** Seconds until the expiry policy applies. @default 86400 (24 h) */
   deadlineSeconds: z
     .number()
@@ -88,8 +95,8 @@ export const gateSettings = {
     .positive()
     .max(90 * 86_400)
     .default(86_400),
-  onExpiry: expiryPolicy.default({ policy: 'reject' }),
-};
+  onExpiry: expiryPolicy().default({ policy: 'reject' }),
+}));
 
 /** The decision that stands, as returned to the decider. */
 export interface GateOutcome {

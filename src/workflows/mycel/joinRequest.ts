@@ -43,7 +43,7 @@ export function platformFailure(err: unknown): string | undefined {
 }
 
 export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestResult> {
-  const parsed = joinRequestInput.safeParse(raw);
+  const parsed = joinRequestInput().safeParse(raw);
   if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: formatZodError(parsed.error), nonRetryable: true });
   const input = parsed.data;
   const info = workflowInfo();

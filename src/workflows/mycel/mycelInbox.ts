@@ -51,7 +51,7 @@ const MAX_FRAMES_PER_READ = 100;
 export const inboxStateQuery = defineQuery<MycelInboxState>('mycelInboxState');
 
 export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
-  const parsed = mycelInboxInput.safeParse(raw);
+  const parsed = mycelInboxInput().safeParse(raw);
   if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: formatZodError(parsed.error), nonRetryable: true });
   const input = parsed.data;
   const carry = input.carry;

@@ -39,7 +39,7 @@ const lookup = proxyActivities<Acts>({ startToCloseTimeout: '10 s', retry: { ...
 export const relationshipStateQuery = defineQuery<RelationshipRequestState>('mycelRelationshipState');
 
 export async function relationshipRequest(raw: RelationshipRequestInput): Promise<RelationshipRequestResult> {
-  const parsed = relationshipRequestInput.safeParse(raw);
+  const parsed = relationshipRequestInput().safeParse(raw);
   if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: formatZodError(parsed.error), nonRetryable: true });
   const input = parsed.data;
   const info = workflowInfo();

@@ -7,9 +7,12 @@
  */
 import { z } from 'zod';
 import { type AuditEntry, type ExpiryPolicy, gateSettings, type GateOutcome } from '../gate/types.js';
+import { lazy } from '../lazy.js';
 
 /** A credential alias (same rule as `aliasSchema` in src/config.ts): a name, never a token. */
-export const mycelAlias = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'must be a credential alias (letters, digits, - or _), never a token');
+export const mycelAlias = lazy(() =>
+  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'must be a credential alias (letters, digits, - or _), never a token'),
+);
 
 const ALIAS_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
@@ -38,39 +41,41 @@ export const RELATIONSHIP_REQUEST_EVENT = 'relationship.request';
 
 // ---- joinRequest ------------------------------------------------------------------------------
 
-export const joinRequestInput = z
-  .object({
-    /** The group chat to join. */
-    chatId: platformId,
-    /** The platform's join request id. Absent: the workflow first asks to join as `visitorAlias`. */
-    requestId: platformId.optional(),
-    /** Visitor side: the alias that asks to join (required when `requestId` is absent). */
-    visitorAlias: mycelAlias.optional(),
-    /** The visitor's note to the owner (sent with the request; shown to the deciders). */
-    message: z.string().max(2_000).optional(),
-    /** User id of the requester, when known (the inbox passes the notification's sender). */
-    requester: platformId.optional(),
-    /** Owner alias used to look the request up when `requester`/`message` are not given. @default approvers[0] */
-    ownerAlias: mycelAlias.optional(),
-    /** After an approval, post this into the chat as `alias` (read first, `enforce_caught_up`). */
-    postMessage: z
-      .object({ alias: mycelAlias, text: z.string().trim().min(1).max(10_000) })
-      .strict()
-      .optional(),
-    ...gateSettings,
-  })
-  .strict()
-  .superRefine((v, ctx) => {
-    if (!v.requestId && !v.visitorAlias) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['visitorAlias'],
-        message: 'visitorAlias is required when requestId is absent (the workflow asks to join as the visitor)',
-      });
-    }
-    decidersAreAliases(v, ctx);
-  });
-export type JoinRequestInput = z.input<typeof joinRequestInput>;
+export const joinRequestInput = lazy(() =>
+  z
+    .object({
+      /** The group chat to join. */
+      chatId: platformId,
+      /** The platform's join request id. Absent: the workflow first asks to join as `visitorAlias`. */
+      requestId: platformId.optional(),
+      /** Visitor side: the alias that asks to join (required when `requestId` is absent). */
+      visitorAlias: mycelAlias().optional(),
+      /** The visitor's note to the owner (sent with the request; shown to the deciders). */
+      message: z.string().max(2_000).optional(),
+      /** User id of the requester, when known (the inbox passes the notification's sender). */
+      requester: platformId.optional(),
+      /** Owner alias used to look the request up when `requester`/`message` are not given. @default approvers[0] */
+      ownerAlias: mycelAlias().optional(),
+      /** After an approval, post this into the chat as `alias` (read first, `enforce_caught_up`). */
+      postMessage: z
+        .object({ alias: mycelAlias(), text: z.string().trim().min(1).max(10_000) })
+        .strict()
+        .optional(),
+      ...gateSettings(),
+    })
+    .strict()
+    .superRefine((v, ctx) => {
+      if (!v.requestId && !v.visitorAlias) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['visitorAlias'],
+          message: 'visitorAlias is required when requestId is absent (the workflow asks to join as the visitor)',
+        });
+      }
+      decidersAreAliases(v, ctx);
+    }),
+);
+export type JoinRequestInput = z.input<ReturnType<typeof joinRequestInput>>;
 
 export const JOIN_STATUSES = ['requesting', 'awaiting_approval', 'approving', 'posting', 'approved', 'rejected', 'failed', 'cancelled'] as const;
 export type JoinStatus = (typeof JOIN_STATUSES)[number];
@@ -98,27 +103,29 @@ export interface JoinRequestResult extends JoinRequestState {
 
 // ---- relationshipRequest ----------------------------------------------------------------------
 
-export const relationshipRequestInput = z
-  .object({
-    /** The platform's relationship id. Absent: the workflow first requests as `requesterAlias`. */
-    relationshipId: platformId.optional(),
-    /** Requester side: the alias that asks (required when `relationshipId` is absent). */
-    requesterAlias: mycelAlias.optional(),
-    /** The user asked (required when `relationshipId` is absent; shown to deciders otherwise). */
-    targetUserId: platformId.optional(),
-    /** User id of the requester, when known (the inbox passes the notification's sender). */
-    requester: platformId.optional(),
-    ...gateSettings,
-  })
-  .strict()
-  .superRefine((v, ctx) => {
-    if (!v.relationshipId) {
-      if (!v.requesterAlias) ctx.addIssue({ code: 'custom', path: ['requesterAlias'], message: 'requesterAlias is required when relationshipId is absent' });
-      if (!v.targetUserId) ctx.addIssue({ code: 'custom', path: ['targetUserId'], message: 'targetUserId is required when relationshipId is absent' });
-    }
-    decidersAreAliases(v, ctx);
-  });
-export type RelationshipRequestInput = z.input<typeof relationshipRequestInput>;
+export const relationshipRequestInput = lazy(() =>
+  z
+    .object({
+      /** The platform's relationship id. Absent: the workflow first requests as `requesterAlias`. */
+      relationshipId: platformId.optional(),
+      /** Requester side: the alias that asks (required when `relationshipId` is absent). */
+      requesterAlias: mycelAlias().optional(),
+      /** The user asked (required when `relationshipId` is absent; shown to deciders otherwise). */
+      targetUserId: platformId.optional(),
+      /** User id of the requester, when known (the inbox passes the notification's sender). */
+      requester: platformId.optional(),
+      ...gateSettings(),
+    })
+    .strict()
+    .superRefine((v, ctx) => {
+      if (!v.relationshipId) {
+        if (!v.requesterAlias) ctx.addIssue({ code: 'custom', path: ['requesterAlias'], message: 'requesterAlias is required when relationshipId is absent' });
+        if (!v.targetUserId) ctx.addIssue({ code: 'custom', path: ['targetUserId'], message: 'targetUserId is required when relationshipId is absent' });
+      }
+      decidersAreAliases(v, ctx);
+    }),
+);
+export type RelationshipRequestInput = z.input<ReturnType<typeof relationshipRequestInput>>;
 
 export const RELATIONSHIP_STATUSES = ['requesting', 'awaiting_approval', 'approving', 'approved', 'rejected', 'failed', 'cancelled'] as const;
 export type RelationshipStatus = (typeof RELATIONSHIP_STATUSES)[number];
@@ -144,38 +151,40 @@ export interface RelationshipRequestResult extends RelationshipRequestState {
 
 const counts = z.object({ join: z.number().int().min(0), relationship: z.number().int().min(0) }).strict();
 
-export const mycelInboxInput = z
-  .object({
-    /** The identity whose notifications are read (one inbox per identity). */
-    alias: mycelAlias,
-    /** Aliases acting for this identity; the default approvers. @default [alias] */
-    ownerAliases: z.array(mycelAlias).min(1).max(50).optional(),
-    /** Who decides the requests this inbox finds. @default ownerAliases */
-    approvers: gateSettings.approvers.optional(),
-    deadlineSeconds: gateSettings.deadlineSeconds,
-    onExpiry: gateSettings.onExpiry,
-    /** Notifications with a greater `seq` are read. Durable: carried over continue-as-new. @default 0 */
-    sinceSeq: z.number().int().min(0).default(0),
-    /** Reads per run before continuing as new. @default 100 */
-    maxLoops: z.number().int().min(1).max(10_000).default(100),
-    /** How long one read may wait for notifications. @default 30000 */
-    pollMaxMs: z.number().int().min(100).max(300_000).default(30_000),
-    /** Set by the workflow itself when it continues as new. */
-    carry: z
-      .object({
-        me: z.string().optional(),
-        generation: z.number().int().min(0),
-        started: counts,
-        alreadyStarted: counts,
-        gaps: z.number().int().min(0),
-        recent: z.array(z.string()).max(20),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict()
-  .superRefine(decidersAreAliases);
-export type MycelInboxInput = z.input<typeof mycelInboxInput>;
+export const mycelInboxInput = lazy(() =>
+  z
+    .object({
+      /** The identity whose notifications are read (one inbox per identity). */
+      alias: mycelAlias(),
+      /** Aliases acting for this identity; the default approvers. @default [alias] */
+      ownerAliases: z.array(mycelAlias()).min(1).max(50).optional(),
+      /** Who decides the requests this inbox finds. @default ownerAliases */
+      approvers: gateSettings().approvers.optional(),
+      deadlineSeconds: gateSettings().deadlineSeconds,
+      onExpiry: gateSettings().onExpiry,
+      /** Notifications with a greater `seq` are read. Durable: carried over continue-as-new. @default 0 */
+      sinceSeq: z.number().int().min(0).default(0),
+      /** Reads per run before continuing as new. @default 100 */
+      maxLoops: z.number().int().min(1).max(10_000).default(100),
+      /** How long one read may wait for notifications. @default 30000 */
+      pollMaxMs: z.number().int().min(100).max(300_000).default(30_000),
+      /** Set by the workflow itself when it continues as new. */
+      carry: z
+        .object({
+          me: z.string().optional(),
+          generation: z.number().int().min(0),
+          started: counts,
+          alreadyStarted: counts,
+          gaps: z.number().int().min(0),
+          recent: z.array(z.string()).max(20),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict()
+    .superRefine(decidersAreAliases),
+);
+export type MycelInboxInput = z.input<ReturnType<typeof mycelInboxInput>>;
 
 export interface MycelInboxState {
   alias: string;

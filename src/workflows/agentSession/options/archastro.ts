@@ -1,25 +1,28 @@
 import { z } from 'zod';
+import { lazy } from '../../lazy.js';
 
 /** ArchAstro agent-session options (create input beyond the task, which becomes `instructions`). */
-export const archAstroOptions = z
-  .object({
-    /** The agent that runs the session (`agi_…`, an agent the app owns). */
-    agentId: z.string().min(1),
-    /** Turns before the platform terminates the session. @default 100 (platform) */
-    maxTurns: z.number().int().positive().optional(),
-    /** Tokens across all turns. @default 20000 (platform) */
-    maxTokens: z.number().int().positive().optional(),
-    /** Tool invocations per turn. @default 25 (platform) */
-    maxRunsPerTurn: z.number().int().positive().optional(),
-    /** Create the session idle (`waiting`); it runs its first turn on the first inbox message. */
-    startIdle: z.boolean().optional(),
-    /** Attached to the session as-is; `switchboard_key` is reserved for exactly-once create. */
-    metadata: z.record(z.unknown()).optional(),
-    /** Team (`tea_…`) for access control and attribution. */
-    team: z.string().min(1).optional(),
-    /** Thread (`thr_…`) to link the session to. */
-    thread: z.string().min(1).optional(),
-    /** User id the session is attributed to. */
-    user: z.string().min(1).optional(),
-  })
-  .strict();
+export const archAstroOptions = lazy(() =>
+  z
+    .object({
+      /** The agent that runs the session (`agi_…`, an agent the app owns). */
+      agentId: z.string().min(1),
+      /** Turns before the platform terminates the session. @default 100 (platform) */
+      maxTurns: z.number().int().positive().optional(),
+      /** Tokens across all turns. @default 20000 (platform) */
+      maxTokens: z.number().int().positive().optional(),
+      /** Tool invocations per turn. @default 25 (platform) */
+      maxRunsPerTurn: z.number().int().positive().optional(),
+      /** Create the session idle (`waiting`); it runs its first turn on the first inbox message. */
+      startIdle: z.boolean().optional(),
+      /** Attached to the session as-is; `switchboard_key` is reserved for exactly-once create. */
+      metadata: z.record(z.unknown()).optional(),
+      /** Team (`tea_…`) for access control and attribution. */
+      team: z.string().min(1).optional(),
+      /** Thread (`thr_…`) to link the session to. */
+      thread: z.string().min(1).optional(),
+      /** User id the session is attributed to. */
+      user: z.string().min(1).optional(),
+    })
+    .strict(),
+);
