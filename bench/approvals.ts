@@ -16,10 +16,18 @@ const GATES = Number(process.env.BENCH_GATES ?? 1000);
 const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 200);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const PHASE_MS = 10 * 60_000;
+/**
+ * How long each research runs after its outline is approved (the sandbox's `takes:` directive).
+ * Real DeepResearch runs take hours; 0 makes every approved run finish at once, so the measured
+ * decisions then share the worker with the follow/collect work of the runs approved before them.
+ */
+const RESEARCH_TAKES_S = Number(process.env.BENCH_RESEARCH_TAKES_S ?? 600);
 const run = promisify(execFile);
 
 async function main(): Promise<void> {
-  const env = await startBenchEnv({ taskQueue: 'bench-approvals' });
+  // Approved research keeps its event stream open for RESEARCH_TAKES_S; like a real stream, an idle one
+  // sends a keep-alive every 15 s (the sandbox's default at tickMs 5 would be ten a second).
+  const env = await startBenchEnv({ taskQueue: 'bench-approvals', heartbeatMs: 15_000 });
   try {
     // ---- open GATES gates ----
     const t0 = Date.now();
@@ -27,7 +35,7 @@ async function main(): Promise<void> {
       Array.from({ length: GATES }, (_, i) => i),
       50,
       async (i) =>
-        (await env.sb.startResearch({ topic: `bench topic ${i}`, approvers: ['alice'], deadlineSeconds: 86_400 }, { workflowId: `gate-${i}` })).workflowId,
+        (await env.sb.startResearch({ topic: `bench topic ${i}${RESEARCH_TAKES_S ? ` takes:${RESEARCH_TAKES_S}s` : ''}`, approvers: ['alice'], deadlineSeconds: 86_400 }, { workflowId: `gate-${i}` })).workflowId,
     );
     await bounded(
       (async () => {
@@ -68,43 +76,59 @@ async function main(): Promise<void> {
     const cliRows = (JSON.parse(cli.stdout) as unknown[]).length;
 
     // ---- decision → platform latency vs the floor ----
-    const K = 10;
+    // Two measurements, DECISIONS decisions each, on different gates:
+    //  - side by side: floor updates and decisions in flight at the same time (K/2 each), so both
+    //    see the same server, worker and background load: the path's own cost. The target is
+    //    judged on this one.
+    //  - in turn: floor, decisions, floor (K in flight). Each approved research then resumes
+    //    following its event stream while the next decisions are measured, so this one also
+    //    carries that follow-on work, which the floor phases do not have.
+    const K = Number(process.env.BENCH_CONCURRENCY ?? 10);
     const floor = await startFloor(env, K);
-    const pick = process.env.BENCH_DECIDE_FROM === 'end' ? ids.slice(-DECISIONS) : ids.slice(0, DECISIONS);
+    const pick = process.env.BENCH_DECIDE_FROM === 'end' ? ids.slice(-2 * DECISIONS) : ids.slice(0, 2 * DECISIONS);
     const gates = await pool(pick, 20, async (id) => ({ id, requestId: (await env.sb.gate(id)).requestId! }));
-    const f1 = await platformLatency(env.control, DECISIONS / 2, K, floor.send, 'floor-a', messageContent);
-    const decisionLat = await platformLatency(
-      env.control,
-      DECISIONS,
-      K,
-      async (i, marker) => {
-        const g = gates[i]!;
+    const decideOn = (offset: number, label: string) => ({
+      send: async (i: number, marker: string) => {
+        const g = gates[offset + i]!;
         await env.sb.decide(g.id, { decider: 'alice', decision: 'approve', requestId: g.requestId, comment: marker });
       },
-      'decision',
       // The intervene body carries the request id; map it back to the marker the decision used.
-      (body) => {
+      textOf: (body: unknown) => {
         const rid = (body as { request_id?: string } | undefined)?.request_id;
         const i = rid ? gates.findIndex((g) => g.requestId === rid) : -1;
-        return i >= 0 ? `decision-${i}` : undefined;
+        return i >= offset && i < offset + DECISIONS ? `${label}-${i - offset}` : undefined;
       },
-    );
+    });
+    const together = decideOn(0, 'together');
+    const [floorTogether, decisionTogether] = await Promise.all([
+      platformLatency(env.control, DECISIONS, K / 2, floor.send, 'floor-together', messageContent),
+      platformLatency(env.control, DECISIONS, K / 2, together.send, 'together', together.textOf),
+    ]);
+    const inTurn = decideOn(DECISIONS, 'turn');
+    const f1 = await platformLatency(env.control, DECISIONS / 2, K, floor.send, 'floor-a', messageContent);
+    const decisionInTurn = await platformLatency(env.control, DECISIONS, K, inTurn.send, 'turn', inTurn.textOf);
     const f2 = await platformLatency(env.control, DECISIONS / 2, K, floor.send, 'floor-b', messageContent);
     if (process.env.SWITCHBOARD_METRICS_PORT) {
       // Worker-side evidence (cache size, evictions, replays) for the run, when metrics are on.
       const res = await fetch(`http://127.0.0.1:${process.env.SWITCHBOARD_METRICS_PORT}/metrics`);
       (await import('node:fs')).writeFileSync(`bench/results/${process.env.BENCH_RESULT_NAME ?? 'approvals'}-worker-metrics.txt`, await res.text());
     }
-    const floorLat = [...f1, ...f2];
+    const floorInTurn = [...f1, ...f2];
     await floor.close();
+    const stats = (decide: number[], fl: number[], inFlight: number) => ({
+      inFlight,
+      decide: { n: decide.length, p50: percentile(decide, 50), p99: percentile(decide, 99) },
+      floor: { n: fl.length, p50: percentile(fl, 50), p99: percentile(fl, 99) },
+      p50RatioToFloor: round(percentile(decide, 50) / percentile(fl, 50), 2),
+    });
 
     writeResults(process.env.BENCH_RESULT_NAME ?? 'approvals', {
       command: 'npm run bench:approvals',
       at: new Date().toISOString(),
       machine: env.machine,
-      gates: { open: GATES, secondsToOpenAll: round(openSeconds, 1) },
+      gates: { open: GATES, secondsToOpenAll: round(openSeconds, 1), researchTakesSecondsAfterApproval: RESEARCH_TAKES_S },
       worker: { maxCachedWorkflows: process.env.SWITCHBOARD_MAX_CACHED_WORKFLOWS ?? 'SDK default (from heap size)' },
-      serverDynamicConfig: process.env.BENCH_SERVER_CONFIG ? JSON.parse(process.env.BENCH_SERVER_CONFIG) : 'dev-server defaults',
+      serverDynamicConfig: process.env.BENCH_SERVER_CONFIG ? JSON.parse(process.env.BENCH_SERVER_CONFIG) : 'src/devserver defaults',
       idle: {
         windowSeconds: IDLE_SECONDS,
         historyEventsAdded: added,
@@ -114,10 +138,8 @@ async function main(): Promise<void> {
       workerRssMb: { peakWhileIdleWithAllGatesOpen: round(idleRss, 0), now: round(env.rssMb(), 0) },
       inbox: { rows: GATES, libraryMs: { median: percentile(inboxMs, 50), max: Math.max(...inboxMs) }, cliEndToEndMs: cliMs, cliRows },
       decisionToPlatformMs: {
-        decisions: decisionLat.length,
-        decide: { p50: percentile(decisionLat, 50), p99: percentile(decisionLat, 99) },
-        floor: { updates: floorLat.length, p50: percentile(floorLat, 50), p99: percentile(floorLat, 99) },
-        p50RatioToFloor: round(percentile(decisionLat, 50) / percentile(floorLat, 50), 2),
+        sideBySide: stats(decisionTogether, floorTogether, K),
+        inTurn: stats(decisionInTurn, floorInTurn, K),
       },
     });
   } finally {

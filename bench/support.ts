@@ -50,7 +50,13 @@ function procStatus(pid: number, field: string): number {
   return kb / 1024;
 }
 
-export async function startBenchEnv(opts: { taskQueue: string; tickMs?: number; workerEnv?: NodeJS.ProcessEnv; ui?: boolean }): Promise<BenchEnv> {
+export async function startBenchEnv(opts: {
+  taskQueue: string;
+  tickMs?: number;
+  heartbeatMs?: number;
+  workerEnv?: NodeJS.ProcessEnv;
+  ui?: boolean;
+}): Promise<BenchEnv> {
   const cli = await findTemporalCli({ log: console.log });
   const server = await startDevServer({
     cliPath: cli,
@@ -61,7 +67,7 @@ export async function startBenchEnv(opts: { taskQueue: string; tickMs?: number; 
     // BENCH_SERVER_CONFIG='{"history.cacheMaxSize":4096}': dev-server dynamic config for a run.
     dynamicConfig: process.env.BENCH_SERVER_CONFIG ? (JSON.parse(process.env.BENCH_SERVER_CONFIG) as Record<string, number>) : undefined,
   });
-  const sandbox = await startSandbox({ tickMs: opts.tickMs ?? 5 });
+  const sandbox = await startSandbox({ tickMs: opts.tickMs ?? 5, heartbeatMs: opts.heartbeatMs });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: server.address,
@@ -80,7 +86,17 @@ export async function startBenchEnv(opts: { taskQueue: string; tickMs?: number; 
   const { code } = await bundleWorkflowCode({ ...bundleOptions(), logger: quietLogger });
   writeFileSync(bundle, code);
   env.SWITCHBOARD_WORKFLOW_BUNDLE = bundle;
-  const worker = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof': extra node flags for the worker.
+  const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  const worker = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'worker.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  let closing = false;
+  worker.once('exit', (code, signal) => {
+    // A worker that dies mid-run would leave every phase waiting for its bound: stop now instead.
+    if (!closing) {
+      console.error(`bench: the worker exited (${signal ?? code}) before the benchmark finished`);
+      process.exit(1);
+    }
+  });
   const connection = await Connection.connect({ address: server.address });
   return {
     address: server.address,
@@ -96,6 +112,7 @@ export async function startBenchEnv(opts: { taskQueue: string; tickMs?: number; 
     resetPeak: () => writeFileSync(`/proc/${worker.pid}/clear_refs`, '5'),
     machine: { cpus: cpus().length, node: process.version },
     async close() {
+      closing = true;
       worker.kill('SIGTERM');
       if (worker.exitCode === null) await new Promise((r) => worker.once('exit', r));
       await connection.close();

@@ -211,6 +211,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   // Eager activity dispatch: an activity scheduled by a workflow task goes straight back to the
   // worker that completed it, saving a round trip (steering latency). Off by default on the server.
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
+  // The dev server runs one history shard, whose mutable-state cache holds 512 workflows by default.
+  // Gates wait for days, so a busy inbox holds more than that open; a decision on an evicted one
+  // first reloads it from SQLite (measured: +30–40% on decision latency with 1,000 open gates).
+  args.push('--dynamic-config-value', 'history.cacheMaxSize=8192');
   for (const [k, v] of Object.entries(opts.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
   if (opts.httpPort) args.push('--http-port', String(opts.httpPort));
   if (opts.metricsPort) args.push('--metrics-port', String(opts.metricsPort));

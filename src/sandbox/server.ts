@@ -68,6 +68,8 @@ export interface SandboxContext {
   scripts: ScriptBook;
   /** Milliseconds per scripted agent step. */
   tickMs: number;
+  /** How often an idle event stream sends a heartbeat; unset: 20 ticks, between 20 ms and 1 s. */
+  heartbeatMs?: number;
 }
 
 export interface SandboxOptions {
@@ -75,6 +77,8 @@ export interface SandboxOptions {
   port?: number;
   /** @default 20 */
   tickMs?: number;
+  /** Idle SSE heartbeat interval. @default 20 ticks, between 20 ms and 1 s */
+  heartbeatMs?: number;
   /**
    * Keep platform state in this JSON file: restored at start (a missing file starts empty, an
    * unreadable one too, with a warning), saved atomically on `close()` and every ~2 s while it
@@ -110,7 +114,7 @@ export interface RunningSandbox {
 
 /** Starts the sandbox on 127.0.0.1. */
 export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSandbox> {
-  const ctx: SandboxContext = { keys: new KeyRing(), scripts: new ScriptBook(), tickMs: opts.tickMs ?? 20 };
+  const ctx: SandboxContext = { keys: new KeyRing(), scripts: new ScriptBook(), tickMs: opts.tickMs ?? 20, heartbeatMs: opts.heartbeatMs };
   const core = new SandboxCore();
   const sims = createPlatformSims(ctx);
   for (const sim of sims) core.register(sim);

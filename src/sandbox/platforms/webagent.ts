@@ -9,6 +9,8 @@
  *
  * DeepResearch builds its own script: progress, an outline gate (`task.input_request` with
  * `kind: 'outline'`; a topic containing `rounds:2` asks twice), more progress, then three artifacts.
+ * A topic containing `takes:600s` spends that long researching after the last approval, as a real
+ * run (hours) does; without it the research finishes a few ticks after the outline is approved.
  * Web Search and Track are small, state-only simulations.
  *
  * Triggers for error paths without fault injection: instructions or a topic containing
@@ -161,7 +163,7 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
   const monitors = new Map<string, Monitor>();
   const openStreams = new Set<() => void>();
   const timers = new Set<NodeJS.Timeout>();
-  const heartbeatMs = () => Math.min(1000, Math.max(20, ctx.tickMs * 20));
+  const heartbeatMs = () => ctx.heartbeatMs ?? Math.min(1000, Math.max(20, ctx.tickMs * 20));
 
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -693,7 +695,8 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
         checkSafety(topic);
         const requireApproval = req.body.require_outline_approval !== false;
         const rounds = Math.min(5, Math.max(1, Number(/rounds:(\d+)/.exec(topic)?.[1] ?? 1)));
-        const title = topic.replace(/\s*rounds:\d+\s*/g, ' ').trim() || topic;
+        const takesMs = Number(/takes:(\d+)s/.exec(topic)?.[1] ?? 0) * 1000;
+        const title = topic.replace(/\s*(rounds|takes):\d+s?\s*/g, ' ').trim() || topic;
         const sections = depth === 'deep' ? [...DEFAULT_SECTIONS, 'Methodology'] : depth === 'light' ? DEFAULT_SECTIONS.slice(0, 2) : [...DEFAULT_SECTIONS];
         const dr: DrState = { topic, depth, requireApproval, rounds, outline: { title, sections }, edits: [], decisions: [], artifacts: [] };
         const steps: ScriptStep[] = [{ type: 'emit', count: 1, text: 'collecting sources' }];
@@ -703,6 +706,7 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
             steps.push({ type: 'emit', count: 1, text: `outline round ${r} accepted` });
           }
         }
+        if (takesMs > 0) steps.push({ type: 'wait', ms: takesMs });
         steps.push({ type: 'emit', count: { light: 1, standard: 2, deep: 3 }[depth as DrState['depth']], text: 'researching' });
         steps.push({ type: 'finish', result: `report ready: ${title}` });
         const s = newSession(undefined, { product: 'deep_research' });
