@@ -38,7 +38,10 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
     notifySecret: env.SWITCHBOARD_NOTIFY_SECRET,
     // A pre-built bundle (npm run build:workflows) keeps webpack out of the worker process.
     workflowBundle: env.SWITCHBOARD_WORKFLOW_BUNDLE ? { codePath: env.SWITCHBOARD_WORKFLOW_BUNDLE } : undefined,
-    tuning: env.SWITCHBOARD_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: env.SWITCHBOARD_MAX_CACHED_WORKFLOWS } : undefined,
+    tuning: {
+      maxConcurrentActivityTaskExecutions: env.SWITCHBOARD_MAX_CONCURRENT_ACTIVITIES,
+      ...(env.SWITCHBOARD_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: env.SWITCHBOARD_MAX_CACHED_WORKFLOWS } : {}),
+    },
   });
   const stop = () => worker.shutdown();
   process.once('SIGINT', stop);

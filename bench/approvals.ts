@@ -35,7 +35,12 @@ async function main(): Promise<void> {
       Array.from({ length: GATES }, (_, i) => i),
       50,
       async (i) =>
-        (await env.sb.startResearch({ topic: `bench topic ${i}${RESEARCH_TAKES_S ? ` takes:${RESEARCH_TAKES_S}s` : ''}`, approvers: ['alice'], deadlineSeconds: 86_400 }, { workflowId: `gate-${i}` })).workflowId,
+        (
+          await env.sb.startResearch(
+            { topic: `bench topic ${i}${RESEARCH_TAKES_S ? ` takes:${RESEARCH_TAKES_S}s` : ''}`, approvers: ['alice'], deadlineSeconds: 86_400 },
+            { workflowId: `gate-${i}` },
+          )
+        ).workflowId,
     );
     await bounded(
       (async () => {
@@ -85,8 +90,12 @@ async function main(): Promise<void> {
     //    carries that follow-on work, which the floor phases do not have.
     const K = Number(process.env.BENCH_CONCURRENCY ?? 10);
     const floor = await startFloor(env, K);
-    const pick = process.env.BENCH_DECIDE_FROM === 'end' ? ids.slice(-2 * DECISIONS) : ids.slice(0, 2 * DECISIONS);
-    const gates = await pool(pick, 20, async (id) => ({ id, requestId: (await env.sb.gate(id)).requestId! }));
+    // People decide on gates in no particular order: a fixed-seed shuffle, so runs compare.
+    const pick = shuffled(ids, 42).slice(0, 2 * DECISIONS);
+    // Request ids come from the inbox (visibility), as for a person deciding from `switchboard inbox`:
+    // no query touches the gates first, so a gate the worker evicted from its cache is decided cold.
+    const openRequest = new Map((await env.sb.inbox({ limit: GATES + 10 })).map((row) => [row.workflowId, row.requestId!]));
+    const gates = pick.map((id) => ({ id, requestId: openRequest.get(id)! }));
     const decideOn = (offset: number, label: string) => ({
       send: async (i: number, marker: string) => {
         const g = gates[offset + i]!;
@@ -145,6 +154,18 @@ async function main(): Promise<void> {
   } finally {
     await env.close();
   }
+}
+
+/** A deterministic Fisher–Yates shuffle (LCG-seeded). */
+function shuffled<T>(xs: T[], seed: number): T[] {
+  const out = [...xs];
+  let x = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    x = (x * 1_103_515_245 + 12_345) % 2 ** 31;
+    const j = x % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 runMain(main);

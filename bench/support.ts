@@ -2,7 +2,9 @@
  * Shared set-up for the benchmarks: a local dev server, the sandbox, and a real `worker.ts`
  * process (so RSS is the worker's own), all on 127.0.0.1 and torn down at the end.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +25,8 @@ export const percentile = (xs: number[], p: number): number => {
 export const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 export const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 
+const run = promisify(execFile);
+const require = createRequire(import.meta.url);
 const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } as never;
 
 export interface BenchEnv {
@@ -81,14 +85,16 @@ export async function startBenchEnv(opts: {
     env[PLATFORM_ENV[p].baseUrl] = sandbox.baseUrl(p);
     env[p === 'mycel' ? 'MYCEL_TOKEN_DEFAULT' : PLATFORM_ENV[p].key] = KeyRing.defaultKey(p);
   }
-  // Production shape: the workflow bundle is built once, outside the worker process.
+  // Production shape: the compiled worker started by bin/switchboard-worker (as in the Docker
+  // image), with the workflow bundle built once, outside the worker process.
+  await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
   const bundle = join(mkdtempSync(join(tmpdir(), 'sb-bundle-')), 'workflow-bundle.js');
   const { code } = await bundleWorkflowCode({ ...bundleOptions(), logger: quietLogger });
   writeFileSync(bundle, code);
   env.SWITCHBOARD_WORKFLOW_BUNDLE = bundle;
-  // BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof': extra node flags for the worker.
-  const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-  const worker = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'worker.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // BENCH_WORKER_NODE_FLAGS='--max-semi-space-size=16 --cpu-prof': node flags instead of the script's.
+  if (process.env.BENCH_WORKER_NODE_FLAGS) env.NODE_FLAGS = process.env.BENCH_WORKER_NODE_FLAGS;
+  const worker = spawn('bin/switchboard-worker', [], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   let closing = false;
   worker.once('exit', (code, signal) => {
     // A worker that dies mid-run would leave every phase waiting for its bound: stop now instead.

@@ -60,6 +60,12 @@ const envSchema = z.object({
   SWITCHBOARD_SANDBOX_PORT: port.default(7380),
   SWITCHBOARD_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   SWITCHBOARD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+  /**
+   * Activities running at once. Following a session or a research run holds one for as long as
+   * the platform streams (hours for deep research), and they are I/O-bound, so the SDK's default
+   * of 100 would leave the 101st approved research waiting for a slot.
+   */
+  SWITCHBOARD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(2000),
   SWITCHBOARD_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   SWITCHBOARD_NOTIFY_WEBHOOK: url.optional(),
   SWITCHBOARD_NOTIFY_SECRET: z
