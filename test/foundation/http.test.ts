@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import { z } from 'zod';
 import { toApplicationFailure } from '../../src/activities/failures.js';
 import { PROVIDER_ERROR_CLASSES, ProviderError, parseRetryAfter } from '../../src/providers/errors.js';
+import { Agent } from 'undici';
 import { HttpClient } from '../../src/providers/http.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
 import { KeyRing } from '../../src/sandbox/server.js';
@@ -127,6 +128,27 @@ describe('bodies and transport', () => {
     const err = await failureOf(list());
     expect(err.name).toBe('TimeoutError');
     expect(err.retryable).toBe(true);
+  });
+
+  it('an open event stream never holds up a request: streams have their own connections', async () => {
+    // A one-connection pool for requests: if the stream shared it, the request would wait for it.
+    const pool = new Agent({ connections: 1 });
+    const client = new HttpClient({
+      platform: 'mix',
+      baseUrl: `${origin}/mix`,
+      authHeaders: { authorization: `Bearer ${KeyRing.defaultKey('mix')}` },
+      dispatcher: pool,
+    });
+    await control.fault({ platform: 'mix', route, latencyMs: 3_000, times: 1 });
+    const stream = client.openStream({ method: 'GET', path: route });
+    await new Promise((r) => setTimeout(r, 200)); // the stream's request reaches the sandbox first
+    const t = Date.now();
+    await client.request({ method: 'GET', path: route, schema: z.array(z.unknown()) });
+    expect(Date.now() - t).toBeLessThan(1_500);
+    const res = await stream;
+    res.body.on('error', () => {}); // destroying an open stream aborts it, as intended
+    res.body.destroy();
+    await pool.close();
   });
 
   it('a wrong key is a 401 naming the platform and alias, never the key', async () => {
