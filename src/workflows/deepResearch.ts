@@ -8,7 +8,6 @@
  * confidence.json. `reject` cancels the task on the platform and ends as `rejected`.
  */
 import {
-  ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
@@ -28,7 +27,7 @@ import type { ArtifactRef, SessionRef } from './agentSession/types.js';
 import { ApprovalGate } from './gate/gate.js';
 import { type AuditEntry, gateSettings, type GateOutcome } from './gate/types.js';
 import { SwitchboardProvider, SwitchboardStatus } from './searchAttributes.js';
-import { formatZodError } from './validation.js';
+import { parseWorkflowInput } from './validation.js';
 import { lazy } from './lazy.js';
 
 type Acts = ReturnType<typeof createResearchActivities> & ReturnType<typeof createSessionActivities>;
@@ -77,9 +76,7 @@ export interface DeepResearchResult extends DeepResearchState {
 export const researchStateQuery = defineQuery<DeepResearchState>('researchState');
 
 export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearchResult> {
-  const parsed = deepResearchInput().safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: formatZodError(parsed.error), nonRetryable: true });
-  const input = parsed.data;
+  const input = parseWorkflowInput(deepResearchInput(), raw);
   const info = workflowInfo();
   const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;
   const gate = new ApprovalGate();

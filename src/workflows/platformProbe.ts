@@ -3,10 +3,10 @@
  * (5xx, 429, resets) are retried by Temporal with the platform's `Retry-After`; a bad credential
  * fails at once.
  */
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { createProbeActivities } from '../activities/probe.js';
-import { formatZodError } from './validation.js';
+import { parseWorkflowInput } from './validation.js';
 import { lazy } from './lazy.js';
 
 const { probePlatform } = proxyActivities<ReturnType<typeof createProbeActivities>>({
@@ -27,7 +27,6 @@ export const platformProbeInput = lazy(() =>
 );
 
 export async function platformProbe(raw: z.input<ReturnType<typeof platformProbeInput>>) {
-  const parsed = platformProbeInput().safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: formatZodError(parsed.error), nonRetryable: true });
-  return probePlatform({ platform: parsed.data.platform, alias: parsed.data.credentialAlias });
+  const input = parseWorkflowInput(platformProbeInput(), raw);
+  return probePlatform({ platform: input.platform, alias: input.credentialAlias });
 }

@@ -60,7 +60,7 @@ import {
   TERMINAL_STATUSES,
   type TranscriptEntry,
 } from './types.js';
-import { formatZodError } from '../validation.js';
+import { formatZodError, parseWorkflowInput } from '../validation.js';
 
 type Acts = ReturnType<typeof createSessionActivities>;
 
@@ -98,9 +98,7 @@ export interface CarriedSession {
 }
 
 export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedSession): Promise<AgentSessionResult> {
-  const parsed = agentSessionInput().safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: formatZodError(parsed.error), nonRetryable: true });
-  const input = parsed.data;
+  const input = parseWorkflowInput(agentSessionInput(), raw);
   const info = workflowInfo();
   // Stable across retries, worker crashes and continue-as-new, unique per workflow run chain.
   const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;

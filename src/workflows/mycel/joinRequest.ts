@@ -22,7 +22,7 @@ import {
 import type { createMycelActivities } from '../../activities/mycel.js';
 import { ApprovalGate } from '../gate/gate.js';
 import { SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
-import { formatZodError } from '../validation.js';
+import { parseWorkflowInput } from '../validation.js';
 import { joinRequestInput, type JoinRequestInput, type JoinRequestResult, type JoinRequestState, type JoinStatus } from './types.js';
 
 type Acts = ReturnType<typeof createMycelActivities>;
@@ -43,9 +43,7 @@ export function platformFailure(err: unknown): string | undefined {
 }
 
 export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestResult> {
-  const parsed = joinRequestInput().safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: formatZodError(parsed.error), nonRetryable: true });
-  const input = parsed.data;
+  const input = parseWorkflowInput(joinRequestInput(), raw);
   const info = workflowInfo();
   const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;
   const gate = new ApprovalGate();

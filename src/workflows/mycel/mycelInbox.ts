@@ -11,7 +11,6 @@
  */
 import {
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   continueAsNew,
   defineQuery,
@@ -28,7 +27,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createMycelActivities, MycelFrame } from '../../activities/mycel.js';
 import { SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
-import { formatZodError } from '../validation.js';
+import { parseWorkflowInput } from '../validation.js';
 import { joinRequest } from './joinRequest.js';
 import { relationshipRequest } from './relationshipRequest.js';
 import {
@@ -51,9 +50,7 @@ const MAX_FRAMES_PER_READ = 100;
 export const inboxStateQuery = defineQuery<MycelInboxState>('mycelInboxState');
 
 export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
-  const parsed = mycelInboxInput().safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: formatZodError(parsed.error), nonRetryable: true });
-  const input = parsed.data;
+  const input = parseWorkflowInput(mycelInboxInput(), raw);
   const carry = input.carry;
   const st: MycelInboxState = {
     alias: input.alias,

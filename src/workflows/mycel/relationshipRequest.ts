@@ -8,7 +8,6 @@
  */
 import {
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   defineQuery,
   isCancellation,
@@ -21,7 +20,7 @@ import {
 import type { createMycelActivities } from '../../activities/mycel.js';
 import { ApprovalGate } from '../gate/gate.js';
 import { SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
-import { formatZodError } from '../validation.js';
+import { parseWorkflowInput } from '../validation.js';
 import { platformFailure } from './joinRequest.js';
 import {
   relationshipRequestInput,
@@ -39,9 +38,7 @@ const lookup = proxyActivities<Acts>({ startToCloseTimeout: '10 s', retry: { ...
 export const relationshipStateQuery = defineQuery<RelationshipRequestState>('mycelRelationshipState');
 
 export async function relationshipRequest(raw: RelationshipRequestInput): Promise<RelationshipRequestResult> {
-  const parsed = relationshipRequestInput().safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: formatZodError(parsed.error), nonRetryable: true });
-  const input = parsed.data;
+  const input = parseWorkflowInput(relationshipRequestInput(), raw);
   const info = workflowInfo();
   const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;
   const gate = new ApprovalGate();
