@@ -136,7 +136,11 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       machine: env.machine,
       gates: { open: GATES, secondsToOpenAll: round(openSeconds, 1), researchTakesSecondsAfterApproval: RESEARCH_TAKES_S },
-      worker: { maxCachedWorkflows: process.env.SWITCHBOARD_MAX_CACHED_WORKFLOWS ?? 'SDK default (from heap size)' },
+      worker: {
+        process: 'bin/switchboard-worker',
+        ...env.workerProcess(),
+        maxCachedWorkflows: process.env.SWITCHBOARD_MAX_CACHED_WORKFLOWS ?? 'SDK default (from heap size)',
+      },
       serverDynamicConfig: process.env.BENCH_SERVER_CONFIG ? JSON.parse(process.env.BENCH_SERVER_CONFIG) : 'src/devserver defaults',
       idle: {
         windowSeconds: IDLE_SECONDS,

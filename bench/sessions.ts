@@ -71,6 +71,7 @@ async function main(): Promise<void> {
       command: 'npm run bench:sessions',
       at: new Date().toISOString(),
       machine: env.machine,
+      worker: { process: 'bin/switchboard-worker', ...env.workerProcess() },
       sessions: {
         count: SESSIONS,
         completed,

@@ -45,6 +45,8 @@ export interface BenchEnv {
   rssMb(): number;
   /** Resets the worker's high-water mark (Linux clear_refs 5). */
   resetPeak(): void;
+  /** How the worker process actually ran (node flags, glibc malloc settings), for the results file. */
+  workerProcess(): { nodeFlags: string[]; malloc: Record<string, string> };
   machine: { cpus: number; node: string };
   close(): Promise<void>;
 }
@@ -116,6 +118,14 @@ export async function startBenchEnv(opts: {
     peakRssMb: () => procStatus(worker.pid!, 'VmHWM'),
     rssMb: () => procStatus(worker.pid!, 'VmRSS'),
     resetPeak: () => writeFileSync(`/proc/${worker.pid}/clear_refs`, '5'),
+    workerProcess: () => {
+      const argv = readFileSync(`/proc/${worker.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const environ = readFileSync(`/proc/${worker.pid}/environ`, 'utf8').split('\0');
+      return {
+        nodeFlags: argv.slice(1).filter((a) => a.startsWith('--')),
+        malloc: Object.fromEntries(environ.filter((e) => e.startsWith('MALLOC_')).map((e) => e.split('=', 2) as [string, string])),
+      };
+    },
     machine: { cpus: cpus().length, node: process.version },
     async close() {
       closing = true;
