@@ -131,27 +131,61 @@ it('records Mycel: a join approved with a post, a relationship approved, an inbo
     });
   const owner = h.providers.client('mycel', 'owner');
   const chat = (await owner.chats.create(['m_demo_agent'], 'Fixture lobby')).id;
-  const join = 'fixture-join';
+  // The requester sides hand their request to one approval workflow (mycel-join-…, mycel-rel-…).
+  // joinRequest-approved-posted.json and relationshipRequest-approved.json are the histories of
+  // the requester-side runs from before that hand-off (they held the gate themselves): kept, so
+  // runs started before it keep replaying.
+  const approvalOf = async (id: string, query: 'mycelJoinState' | 'mycelRelationshipState') =>
+    eventually(async () => (await h.client.workflow.getHandle(id).query<{ gateWorkflowId?: string }>(query)).gateWorkflowId);
+  const join = 'fixture-join-visitor';
   await h.client.workflow.start('joinRequest', {
     workflowId: join,
     taskQueue: h.taskQueue,
     args: [{ chatId: chat, visitorAlias: 'visitor', message: 'let me in', approvers: ['owner'], postMessage: { alias: 'owner', text: 'welcome' } }],
   });
-  await waitGate(join);
-  await h.sb.decide(join, { decider: 'owner', decision: 'approve' });
+  const joinApproval = await approvalOf(join, 'mycelJoinState');
+  await waitGate(joinApproval);
+  await h.sb.decide(joinApproval, { decider: 'owner', decision: 'approve' });
   await h.client.workflow.getHandle(join).result();
-  await save('joinRequest-approved-posted', join);
+  await save('joinRequest-visitor-handed-off', join);
+  await save('joinRequest-owner-approved-posted', joinApproval);
 
-  const rel = 'fixture-relationship';
+  const rel = 'fixture-relationship-requester';
   await h.client.workflow.start('relationshipRequest', {
     workflowId: rel,
     taskQueue: h.taskQueue,
     args: [{ requesterAlias: 'agent-b', targetUserId: 'owner', approvers: ['owner'] }],
   });
-  await waitGate(rel);
-  await h.sb.decide(rel, { decider: 'owner', decision: 'approve' });
+  const relApproval = await approvalOf(rel, 'mycelRelationshipState');
+  await waitGate(relApproval);
+  await h.sb.decide(relApproval, { decider: 'owner', decision: 'approve' });
   await h.client.workflow.getHandle(rel).result();
-  await save('relationshipRequest-approved', rel);
+  await save('relationshipRequest-requester-handed-off', rel);
+  await save('relationshipRequest-target-approved', relApproval);
+
+  // The owner's inbox starts the approval first; the visitor side asks it for the outcome.
+  const chat3 = (await owner.chats.create(['m_demo_agent'], 'Fixture lobby 3')).id;
+  const watchInbox = 'fixture-inbox-first';
+  await h.client.workflow.start('mycelInbox', {
+    workflowId: watchInbox,
+    taskQueue: h.taskQueue,
+    args: [{ alias: 'owner', approvers: ['owner'], pollMaxMs: 500 }],
+  });
+  await eventually(async () => ((await h.client.workflow.getHandle(watchInbox).query<{ me?: string }>('mycelInboxState')).me ? true : undefined));
+  await h.control.fault({ platform: 'mycel', method: 'POST', route: '/api/chats/{chat_id}/join-requests', phase: 'after', latencyMs: 2_000, times: 1 });
+  const watcher = 'fixture-join-visitor-watching';
+  await h.client.workflow.start('joinRequest', {
+    workflowId: watcher,
+    taskQueue: h.taskQueue,
+    args: [{ chatId: chat3, visitorAlias: 'visitor', approvers: ['owner'] }],
+  });
+  const watched = await approvalOf(watcher, 'mycelJoinState');
+  await waitGate(watched);
+  await h.sb.decide(watched, { decider: 'owner', decision: 'reject', reason: 'not today' });
+  await h.client.workflow.getHandle(watcher).result();
+  await h.client.workflow.getHandle(watchInbox).terminate('fixture recorded');
+  await save('joinRequest-visitor-watched-rejected', watcher);
+  await save('joinRequest-owner-told-watcher', watched);
 
   const chat2 = (await owner.chats.create(['m_demo_agent'], 'Fixture lobby 2')).id;
   const request = await h.providers.client('mycel', 'visitor').chats.requestJoin(chat2, 'hello');

@@ -16,6 +16,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import { MYCEL_DEMO_AGENT } from '../../src/sandbox/platforms/mycel.js';
 import { decideUpdate, gateQuery } from '../../src/workflows/gate/gate.js';
 import type { DecisionInput, GateOutcome, GateView } from '../../src/workflows/gate/types.js';
+import { joinStateQuery } from '../../src/workflows/mycel/joinRequest.js';
+import { relationshipStateQuery } from '../../src/workflows/mycel/relationshipRequest.js';
 import { inboxStateQuery } from '../../src/workflows/mycel/mycelInbox.js';
 import type {
   JoinRequestInput,
@@ -34,6 +36,7 @@ const REJECT = '/api/chats/{chat_id}/join-requests/{request_id}/reject';
 const UNREAD = '/api/chats/{chat_id}/messages/unread';
 const MESSAGES = '/api/chats/{chat_id}/messages';
 const REL_APPROVE = '/api/relationships/{relationship_id}/approve';
+const REQUEST_JOIN = '/api/chats/{chat_id}/join-requests';
 const STREAM = '/api/runtime/inbox/stream';
 const DRAIN = '/api/runtime/inbox/drain';
 
@@ -65,6 +68,16 @@ async function startJoin(input: JoinRequestInput, taskQueue = h.taskQueue): Prom
   const workflowId = `mycel-join-test-${randomUUID()}`;
   await h.client.workflow.start('joinRequest', { workflowId, taskQueue, args: [input] });
   return workflowId;
+}
+
+/**
+ * Visitor side: the request's one approval workflow (`mycel-join-<chat>-<request>`), which the
+ * visitor's workflow hands its request to once it has asked.
+ */
+async function approvalOf(visitorWorkflowId: string): Promise<string> {
+  const id = await eventually(async () => (await h.client.workflow.getHandle(visitorWorkflowId).query(joinStateQuery)).gateWorkflowId, { timeoutMs: 60_000 });
+  leftovers.push(id);
+  return id;
 }
 
 async function openGate(workflowId: string): Promise<GateView> {
@@ -104,8 +117,10 @@ async function isMember(chatId: string, userId: string): Promise<boolean> {
 describe('joinRequest', () => {
   it('approved by an owner → approve_join once with the owner token, the visitor is a member, decision audited', async () => {
     const chatId = await newGroup();
-    const workflowId = await startJoin({ chatId, visitorAlias: 'visitor', message: 'please add me', approvers: ['owner'] });
+    const visitorId = await startJoin({ chatId, visitorAlias: 'visitor', message: 'please add me', approvers: ['owner'] });
+    const workflowId = await approvalOf(visitorId);
     const gate = await openGate(workflowId);
+    expect(workflowId).toBe(`mycel-join-${chatId}-${gate.requestId}`);
     expect(gate.kind).toBe('mycel_join');
     expect(gate.allowed).toEqual(['approve', 'reject']);
     expect(gate.shown).toEqual({ chatId, requestId: gate.requestId, requester: 'visitor', message: 'please add me' });
@@ -118,6 +133,8 @@ describe('joinRequest', () => {
     expect(outcome).toMatchObject({ decision: 'approve', decider: 'owner', auto: false, effect: { ok: true } });
     const res = await joinResult(workflowId);
     expect(res).toMatchObject({ status: 'approved', requestId: gate.requestId, requester: 'visitor', decider: 'owner', actingAlias: 'owner' });
+    // The visitor's workflow returns the approval's outcome.
+    expect(await joinResult(visitorId)).toEqual({ ...res, gateWorkflowId: workflowId });
     expect(res.audit).toEqual([
       expect.objectContaining({
         requestId: gate.requestId,
@@ -138,7 +155,7 @@ describe('joinRequest', () => {
 
   it('rejected → no call to approve (or reject) on the platform; the rejection and its reason are recorded', async () => {
     const chatId = await newGroup();
-    const workflowId = await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] });
+    const workflowId = await approvalOf(await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] }));
     const gate = await openGate(workflowId);
     const outcome = await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'reject', reason: 'not this week' });
     expect(outcome).toMatchObject({ decision: 'reject', reason: 'not this week', effect: { ok: true } });
@@ -154,7 +171,7 @@ describe('joinRequest', () => {
 
   it('an unauthorised decider is rejected by the validator, with no history event and no platform call', async () => {
     const chatId = await newGroup();
-    const workflowId = await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] });
+    const workflowId = await approvalOf(await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] }));
     const gate = await openGate(workflowId);
     const before = await historyLength(workflowId);
     const msg = await rejectionOf(decide(workflowId, { requestId: gate.requestId!, decider: 'visitor', decision: 'approve' }));
@@ -171,7 +188,7 @@ describe('joinRequest', () => {
 
   it('the same approve twice returns the first outcome, with one platform call', async () => {
     const chatId = await newGroup();
-    const workflowId = await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] });
+    const workflowId = await approvalOf(await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] }));
     const gate = await openGate(workflowId);
     // Hold approve_join for a moment so the workflow is still running when the repeat arrives.
     await h.control.fault({ platform: 'mycel', method: 'POST', route: APPROVE, latencyMs: 2_000, times: 1 });
@@ -187,7 +204,7 @@ describe('joinRequest', () => {
 
   it('a different decision after the gate closed is rejected, naming the decision that stands', async () => {
     const chatId = await newGroup();
-    const workflowId = await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] });
+    const workflowId = await approvalOf(await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] }));
     const gate = await openGate(workflowId);
     await h.control.fault({ platform: 'mycel', method: 'POST', route: APPROVE, latencyMs: 2_000, times: 1 });
     const first = decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' });
@@ -210,7 +227,7 @@ describe('joinRequest', () => {
     const chatId = await newGroup();
     await mycel('demo').messages.send(chatId, 'hello from the agent', { enforceCaughtUp: false });
 
-    const workflowId = await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'], postMessage: { alias: 'owner', text: 'Welcome, visitor!' } });
+    const workflowId = await approvalOf(await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'], postMessage: { alias: 'owner', text: 'Welcome, visitor!' } }));
     const gate = await openGate(workflowId);
     // The owner's read is answered late; meanwhile the new member speaks, so the send finds the chat moved on.
     await h.control.fault({ platform: 'mycel', method: 'GET', route: UNREAD, phase: 'after', latencyMs: 2_000, times: 1 });
@@ -225,6 +242,42 @@ describe('joinRequest', () => {
     expect(sends.map((r) => r.status)).toEqual([409, 200]);
     const history = await mycel('owner').messages.list(chatId);
     expect(history.map((m) => m.content)).toEqual(['hello from the agent', 'hi all', 'Welcome, visitor!']);
+  });
+
+  it("visitor side and the owner's inbox see the same request → one approval workflow, and the visitor hears its outcome", async () => {
+    const chatId = await newGroup();
+    const inboxId = `mycel-inbox-handoff-${randomUUID()}`;
+    await h.client.workflow.start('mycelInbox', { workflowId: inboxId, taskQueue: h.taskQueue, args: [{ alias: 'owner', approvers: ['owner'], pollMaxMs: 500 }] });
+    leftovers.push(inboxId);
+    await eventually(async () => ((await h.client.workflow.getHandle(inboxId).query(inboxStateQuery)).me ? true : undefined));
+    // The platform records the request (and notifies the owner) but answers the visitor 2 s late,
+    // so the owner's inbox starts the approval first and the visitor side finds it already there.
+    await h.control.fault({ platform: 'mycel', method: 'POST', route: REQUEST_JOIN, phase: 'after', latencyMs: 2_000, times: 1 });
+    const visitorId = await startJoin({ chatId, visitorAlias: 'visitor', message: 'both sides', approvers: ['owner'] });
+    const workflowId = await approvalOf(visitorId);
+    const gate = await openGate(workflowId);
+    expect((await h.client.workflow.getHandle(workflowId).describe()).parentExecution?.workflowId).toBe(inboxId);
+    const inbox = await eventually(async () => {
+      const st = await h.client.workflow.getHandle(inboxId).query(inboxStateQuery);
+      return st.started.join === 1 ? st : undefined;
+    });
+    expect(inbox.recent).toEqual([workflowId]);
+
+    // A decision sent to the visitor's workflow is refused, naming where to decide; nothing is written.
+    const before = await historyLength(visitorId);
+    const msg = await rejectionOf(decide(visitorId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' }));
+    expect(msg).toContain(`the owners decide on ${workflowId}`);
+    expect(await historyLength(visitorId)).toBe(before);
+
+    await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve', comment: 'one gate' });
+    const res = await joinResult(visitorId);
+    expect(res).toMatchObject({ status: 'approved', requestId: gate.requestId, gateWorkflowId: workflowId, decider: 'owner' });
+    expect(res.audit).toEqual([expect.objectContaining({ decision: 'approve', comment: 'one gate' })]);
+    expect(await h.control.journal({ platform: 'mycel', method: 'POST', route: APPROVE })).toHaveLength(1);
+    // Only one workflow ever held a gate for this request.
+    const gates = await h.client.workflow.count(`WorkflowType = 'joinRequest' AND GateKind = 'mycel_join' AND WorkflowId = '${workflowId}'`);
+    expect(gates.count).toBe(1);
+    expect(await isMember(chatId, 'visitor')).toBe(true);
   });
 
   it('input without a request id or a visitor alias fails at once as InvalidInput', async () => {
@@ -296,10 +349,14 @@ it('SIGKILL between the decision and approve_join → exactly one approval reach
 
 describe('relationshipRequest', () => {
   it('requested by agent-b, approved by the target with its own token → visit', async () => {
-    const workflowId = `mycel-rel-test-${randomUUID()}`;
+    const requesterId = `mycel-rel-test-${randomUUID()}`;
     const input: RelationshipRequestInput = { requesterAlias: 'agent-b', targetUserId: 'owner', approvers: ['owner'] };
-    await h.client.workflow.start('relationshipRequest', { workflowId, taskQueue: h.taskQueue, args: [input] });
+    await h.client.workflow.start('relationshipRequest', { workflowId: requesterId, taskQueue: h.taskQueue, args: [input] });
+    // The requester's workflow hands the request to its one approval workflow, `mycel-rel-<id>`.
+    const workflowId = await eventually(async () => (await h.client.workflow.getHandle(requesterId).query(relationshipStateQuery)).gateWorkflowId);
+    leftovers.push(workflowId);
     const gate = await openGate(workflowId);
+    expect(workflowId).toBe(`mycel-rel-${gate.requestId}`);
     expect(gate.kind).toBe('mycel_relationship');
     expect(gate.shown).toEqual({ relationshipId: gate.requestId, requester: 'agent-b', target: 'owner' });
     const refused = await rejectionOf(decide(workflowId, { requestId: gate.requestId!, decider: 'agent-b', decision: 'approve' }));
@@ -308,6 +365,7 @@ describe('relationshipRequest', () => {
     expect(outcome.effect?.ok).toBe(true);
     const res = (await h.client.workflow.getHandle(workflowId).result()) as RelationshipRequestResult;
     expect(res).toMatchObject({ status: 'approved', platformState: 'visit', decider: 'owner', actingAlias: 'owner' });
+    expect(await h.client.workflow.getHandle(requesterId).result()).toEqual({ ...res, gateWorkflowId: workflowId });
     const rel = (await mycel('owner').relationships.list()).find((r) => r.id === gate.requestId);
     expect(rel).toMatchObject({ other_user_id: 'agent-b', state: 'visit' });
     expect(await h.control.journal({ platform: 'mycel', method: 'POST', route: REL_APPROVE })).toHaveLength(1);

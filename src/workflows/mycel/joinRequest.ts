@@ -1,29 +1,39 @@
 /**
  * `joinRequest`: a Mycel group join request held at the approval gate until an owner decides.
  *
- * (visitor side, optional) request to join as `visitorAlias` → gate `mycel_join` (approvers are
- * owner aliases) → approve: `approve_join` with the deciding owner's own token, exactly once
- * (stable idempotency key) → optionally post into the chat, caught up. Reject leaves the platform
+ * Owner side (`requestId` given; what `mycelInbox` starts): gate `mycel_join` (approvers are owner
+ * aliases) → approve: `approve_join` with the deciding owner's own token, exactly once (stable
+ * idempotency key) → optionally post into the chat, caught up. Reject leaves the platform
  * untouched and is recorded in the audit.
+ *
+ * Visitor side (`visitorAlias`, no `requestId`): request to join → hand the request to the owner
+ * side under its deterministic id (see handoff.ts: one gate per request even when the owner's inbox
+ * sees it too) → wait for that workflow's outcome and return it.
  */
 import {
   ActivityFailure,
   allHandlersFinished,
-  ApplicationFailure,
+  CancellationScope,
   condition,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
-  setCurrentDetails,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createMycelActivities } from '../../activities/mycel.js';
 import { ApprovalGate } from '../gate/gate.js';
-import { SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
+import { HANDOFF_PATCH, handOff, OutcomeWatchers, publishMycelStatus, refuseDecisions } from './handoff.js';
 import { parseWorkflowInput } from '../validation.js';
-import { joinRequestInput, type JoinRequestInput, type JoinRequestResult, type JoinRequestState, type JoinStatus } from './types.js';
+import {
+  joinRequestInput,
+  type JoinRequestInput,
+  type JoinRequestResult,
+  type JoinRequestState,
+  type JoinStatus,
+  joinWorkflowId,
+} from './types.js';
 
 type Acts = ReturnType<typeof createMycelActivities>;
 const retry = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s' };
@@ -46,22 +56,14 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
   const input = parseWorkflowInput(joinRequestInput(), raw);
   const info = workflowInfo();
   const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;
-  const gate = new ApprovalGate();
   const st: JoinRequestState = { status: 'requesting', chatId: input.chatId, requestId: input.requestId, requester: input.requester, message: input.message };
   setHandler(joinStateQuery, () => st);
+  // Visitor-side runs from before the hand-off held the gate themselves (and replay that way).
+  if (!input.requestId && patched(HANDOFF_PATCH)) return visitorSide(input, st, keyBase);
+  const gate = new ApprovalGate();
+  const watchers = new OutcomeWatchers();
 
-  const setStatus = (status: JoinStatus) => {
-    st.status = status;
-    upsertSearchAttributes([
-      { key: SwitchboardProvider, value: 'mycel' },
-      { key: SwitchboardStatus, value: status },
-    ]);
-    if (status !== 'awaiting_approval') {
-      setCurrentDetails(
-        `Mycel join request \`${st.requestId ?? '(new)'}\` by ${st.requester ?? 'a visitor'} for chat \`${st.chatId}\`: ${status}${st.error ? ` (${st.error})` : ''}`,
-      );
-    }
-  };
+  const setStatus = (status: JoinStatus) => publishJoinStatus(st, status);
 
   try {
     setStatus('requesting');
@@ -137,10 +139,51 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
       }
       if (approved) setStatus('approved');
     }
+    const result: JoinRequestResult = { ...st, decisions: gate.snapshot().decided, audit: gate.audit };
+    await watchers.tell(result);
     await condition(allHandlersFinished);
-    return { ...st, decisions: gate.snapshot().decided, audit: gate.audit };
+    return result;
   } catch (err) {
     setStatus(isCancellation(err) ? 'cancelled' : 'failed');
+    // A requester workflow waiting on this one hears how it ended, even when it was cancelled.
+    await CancellationScope.nonCancellable(() => watchers.tell({ ...st, decisions: gate.snapshot().decided, audit: gate.audit }));
+    throw err;
+  }
+}
+
+function publishJoinStatus(st: JoinRequestState, status: JoinStatus): void {
+  publishMycelStatus(
+    st,
+    status,
+    status !== 'awaiting_approval'
+      ? `Mycel join request \`${st.requestId ?? '(new)'}\` by ${st.requester ?? 'a visitor'} for chat \`${st.chatId}\`: ${status}${st.error ? ` (${st.error})` : ''}`
+      : st.gateWorkflowId && `Asked to join chat \`${st.chatId}\` (request \`${st.requestId}\`); the owners decide on \`${st.gateWorkflowId}\`.`,
+  );
+}
+
+/** The visitor side: ask, then hand the request to its one approval workflow and wait for it. */
+async function visitorSide(input: ReturnType<ReturnType<typeof joinRequestInput>['parse']>, st: JoinRequestState, keyBase: string): Promise<JoinRequestResult> {
+  refuseDecisions(st, 'the owners');
+  try {
+    publishJoinStatus(st, 'requesting');
+    const r = await acts.mycelRequestJoin({ alias: input.visitorAlias!, chatId: input.chatId, message: input.message, key: `${keyBase}/request-join` });
+    st.requestId = r.requestId;
+    st.requester = r.requester;
+    st.message = r.message ?? st.message;
+    const owner: JoinRequestInput = {
+      chatId: input.chatId,
+      requestId: r.requestId,
+      requester: st.requester,
+      message: st.message,
+      ownerAlias: input.ownerAlias,
+      postMessage: input.postMessage,
+      approvers: input.approvers,
+      deadlineSeconds: input.deadlineSeconds,
+      onExpiry: input.onExpiry,
+    };
+    return await handOff(st, joinRequest, joinWorkflowId(input.chatId, r.requestId), owner, (s) => publishJoinStatus(st, s));
+  } catch (err) {
+    publishJoinStatus(st, isCancellation(err) ? 'cancelled' : 'failed');
     throw err;
   }
 }

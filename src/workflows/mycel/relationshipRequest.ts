@@ -2,24 +2,28 @@
  * `relationshipRequest`: a Mycel relationship request held at the approval gate until someone on
  * the target's side decides.
  *
- * (requester side, optional) request as `requesterAlias` → gate `mycel_relationship` (approvers
- * are the target's aliases) → approve: `relationships.approve` with the decider's own token,
- * exactly once (stable idempotency key). Reject leaves the platform untouched and is recorded.
+ * Target side (`relationshipId` given; what `mycelInbox` starts): gate `mycel_relationship`
+ * (approvers are the target's aliases) → approve: `relationships.approve` with the decider's own
+ * token, exactly once (stable idempotency key). Reject leaves the platform untouched and is recorded.
+ *
+ * Requester side (`requesterAlias`, no `relationshipId`): request → hand the request to the target
+ * side under its deterministic id (see handoff.ts: one gate per request even when the target's
+ * inbox sees it too) → wait for that workflow's outcome and return it.
  */
 import {
   allHandlersFinished,
+  CancellationScope,
   condition,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
-  setCurrentDetails,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createMycelActivities } from '../../activities/mycel.js';
 import { ApprovalGate } from '../gate/gate.js';
-import { SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
+import { HANDOFF_PATCH, handOff, OutcomeWatchers, publishMycelStatus, refuseDecisions } from './handoff.js';
 import { parseWorkflowInput } from '../validation.js';
 import { platformFailure } from './joinRequest.js';
 import {
@@ -28,6 +32,7 @@ import {
   type RelationshipRequestResult,
   type RelationshipRequestState,
   type RelationshipStatus,
+  relationshipWorkflowId,
 } from './types.js';
 
 type Acts = ReturnType<typeof createMycelActivities>;
@@ -41,7 +46,6 @@ export async function relationshipRequest(raw: RelationshipRequestInput): Promis
   const input = parseWorkflowInput(relationshipRequestInput(), raw);
   const info = workflowInfo();
   const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;
-  const gate = new ApprovalGate();
   const st: RelationshipRequestState = {
     status: 'requesting',
     relationshipId: input.relationshipId,
@@ -49,19 +53,11 @@ export async function relationshipRequest(raw: RelationshipRequestInput): Promis
     targetUserId: input.targetUserId,
   };
   setHandler(relationshipStateQuery, () => st);
-
-  const setStatus = (status: RelationshipStatus) => {
-    st.status = status;
-    upsertSearchAttributes([
-      { key: SwitchboardProvider, value: 'mycel' },
-      { key: SwitchboardStatus, value: status },
-    ]);
-    if (status !== 'awaiting_approval') {
-      setCurrentDetails(
-        `Mycel relationship \`${st.relationshipId ?? '(new)'}\` ${st.requester ?? '?'} → ${st.targetUserId ?? '?'}: ${status}${st.error ? ` (${st.error})` : ''}`,
-      );
-    }
-  };
+  // Requester-side runs from before the hand-off held the gate themselves (and replay that way).
+  if (!input.relationshipId && patched(HANDOFF_PATCH)) return requesterSide(input, st, keyBase);
+  const gate = new ApprovalGate();
+  const watchers = new OutcomeWatchers();
+  const setStatus = (status: RelationshipStatus) => publishRelationshipStatus(st, status);
 
   try {
     setStatus('requesting');
@@ -116,10 +112,58 @@ export async function relationshipRequest(raw: RelationshipRequestInput): Promis
         setStatus('failed');
       }
     }
+    const result: RelationshipRequestResult = { ...st, decisions: gate.snapshot().decided, audit: gate.audit };
+    await watchers.tell(result);
     await condition(allHandlersFinished);
-    return { ...st, decisions: gate.snapshot().decided, audit: gate.audit };
+    return result;
   } catch (err) {
     setStatus(isCancellation(err) ? 'cancelled' : 'failed');
+    // A requester workflow waiting on this one hears how it ended, even when it was cancelled.
+    await CancellationScope.nonCancellable(() => watchers.tell({ ...st, decisions: gate.snapshot().decided, audit: gate.audit }));
+    throw err;
+  }
+}
+
+function publishRelationshipStatus(st: RelationshipRequestState, status: RelationshipStatus): void {
+  publishMycelStatus(
+    st,
+    status,
+    status !== 'awaiting_approval'
+      ? `Mycel relationship \`${st.relationshipId ?? '(new)'}\` ${st.requester ?? '?'} → ${st.targetUserId ?? '?'}: ${status}${st.error ? ` (${st.error})` : ''}`
+      : st.gateWorkflowId && `Asked ${st.targetUserId ?? '?'} for a relationship (\`${st.relationshipId}\`); they decide on \`${st.gateWorkflowId}\`.`,
+  );
+}
+
+/** The requester side: ask, then hand the request to its one approval workflow and wait for it. */
+async function requesterSide(
+  input: ReturnType<ReturnType<typeof relationshipRequestInput>['parse']>,
+  st: RelationshipRequestState,
+  keyBase: string,
+): Promise<RelationshipRequestResult> {
+  refuseDecisions(st, 'the target’s approvers');
+  try {
+    publishRelationshipStatus(st, 'requesting');
+    const r = await acts.mycelRequestRelationship({ alias: input.requesterAlias!, targetUserId: input.targetUserId!, key: `${keyBase}/request-relationship` });
+    st.relationshipId = r.relationshipId;
+    if (st.requester === undefined) {
+      try {
+        st.requester = (await lookup.mycelWhoami({ alias: input.requesterAlias! })).id;
+      } catch (err) {
+        if (platformFailure(err) === undefined) throw err;
+      }
+    }
+    const target: RelationshipRequestInput = {
+      relationshipId: r.relationshipId,
+      requester: st.requester,
+      targetUserId: st.targetUserId,
+      approvers: input.approvers,
+      deadlineSeconds: input.deadlineSeconds,
+      onExpiry: input.onExpiry,
+    };
+    const id = relationshipWorkflowId(r.relationshipId);
+    return await handOff(st, relationshipRequest, id, target, (s) => publishRelationshipStatus(st, s));
+  } catch (err) {
+    publishRelationshipStatus(st, isCancellation(err) ? 'cancelled' : 'failed');
     throw err;
   }
 }

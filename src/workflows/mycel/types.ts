@@ -77,7 +77,8 @@ export const joinRequestInput = lazy(() =>
 );
 export type JoinRequestInput = z.input<ReturnType<typeof joinRequestInput>>;
 
-export const JOIN_STATUSES = ['requesting', 'awaiting_approval', 'approving', 'posting', 'approved', 'rejected', 'failed', 'cancelled'] as const;
+/** `handed_off`: the visitor side found its request's approval workflow already ended (see its result). */
+export const JOIN_STATUSES = ['requesting', 'awaiting_approval', 'approving', 'posting', 'approved', 'rejected', 'failed', 'cancelled', 'handed_off'] as const;
 export type JoinStatus = (typeof JOIN_STATUSES)[number];
 
 export interface JoinRequestState {
@@ -94,6 +95,8 @@ export interface JoinRequestState {
   posted?: { ok: boolean; messageId?: string; tries?: number; error?: string };
   /** Why acting on the decision failed (status `failed`). */
   error?: string;
+  /** Visitor side: the approval workflow that holds this request's gate (`mycel-join-<chat>-<request>`). */
+  gateWorkflowId?: string;
 }
 
 export interface JoinRequestResult extends JoinRequestState {
@@ -127,7 +130,8 @@ export const relationshipRequestInput = lazy(() =>
 );
 export type RelationshipRequestInput = z.input<ReturnType<typeof relationshipRequestInput>>;
 
-export const RELATIONSHIP_STATUSES = ['requesting', 'awaiting_approval', 'approving', 'approved', 'rejected', 'failed', 'cancelled'] as const;
+/** `handed_off`: the requester side found the approval workflow already ended (see its result). */
+export const RELATIONSHIP_STATUSES = ['requesting', 'awaiting_approval', 'approving', 'approved', 'rejected', 'failed', 'cancelled', 'handed_off'] as const;
 export type RelationshipStatus = (typeof RELATIONSHIP_STATUSES)[number];
 
 export interface RelationshipRequestState {
@@ -140,6 +144,8 @@ export interface RelationshipRequestState {
   /** Relationship state on the platform after approval (`visit`). */
   platformState?: string;
   error?: string;
+  /** Requester side: the approval workflow that holds this request's gate (`mycel-rel-<relationship>`). */
+  gateWorkflowId?: string;
 }
 
 export interface RelationshipRequestResult extends RelationshipRequestState {

@@ -1,0 +1,168 @@
+/**
+ * One approval workflow per Mycel request, whoever sees the request first.
+ *
+ * A request can be noticed twice: by the requester's own workflow (`joinRequest` with
+ * `visitorAlias`, `relationshipRequest` with `requesterAlias`), right after it asked, and by the
+ * owner's `mycelInbox`, from the notification the request caused. Both start the approval under
+ * the same deterministic id (`mycel-join-<chat>-<request>`, `mycel-rel-<relationship>`) with
+ * REJECT_DUPLICATE, so the server lets exactly one of them in and exactly one gate opens.
+ *
+ * The requester side then waits for that workflow's outcome: as its child when it won the race, or,
+ * when the inbox won, by asking the approval workflow (signal {@link watchOutcomeSignal}) to send
+ * its result back ({@link outcomeSignal}) when it ends.
+ */
+import {
+  condition,
+  defineSignal,
+  getExternalWorkflowHandle,
+  log,
+  ParentClosePolicy,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  WorkflowIdReusePolicy,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { decideUpdate } from '../gate/gate.js';
+import type { AuditEntry, GateOutcome } from '../gate/types.js';
+import { SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
+
+/** Asks an approval workflow to signal its result to `workflowId` when it ends. */
+export const watchOutcomeSignal = defineSignal<[{ workflowId: string }]>('mycelWatchOutcome');
+/** An approval workflow's result, sent to each workflow that asked with {@link watchOutcomeSignal}. */
+export const outcomeSignal = defineSignal<[unknown]>('mycelOutcome');
+
+/** Replay guard: requester-side runs started before the hand-off opened their own gate. */
+export const HANDOFF_PATCH = 'mycel-requester-hands-off-gate';
+
+/**
+ * In an approval workflow: remembers who asked for the outcome, and tells them once it is known.
+ * A watcher that asks after the end is answered at once (the run waits for its handlers).
+ */
+export class OutcomeWatchers {
+  private readonly watchers = new Set<string>();
+  private final?: unknown;
+
+  constructor() {
+    setHandler(watchOutcomeSignal, async ({ workflowId }) => {
+      if (this.final === undefined) this.watchers.add(workflowId);
+      else await this.send(workflowId, this.final);
+    });
+  }
+
+  /** Sends `result` to every watcher (a watcher that is gone is logged and skipped). */
+  async tell(result: unknown): Promise<void> {
+    this.final = result;
+    for (const id of this.watchers) await this.send(id, result);
+    this.watchers.clear();
+  }
+
+  private async send(workflowId: string, result: unknown): Promise<void> {
+    try {
+      await getExternalWorkflowHandle(workflowId).signal(outcomeSignal, result);
+    } catch (err) {
+      log.warn('could not tell a waiting requester workflow the outcome', { workflowId, error: String(err) });
+    }
+  }
+}
+
+/** What {@link awaitApproval} learned. */
+export type HandOffResult<R> =
+  /** The approval workflow's result (it ran as this workflow's child, or told us). */
+  | { kind: 'result'; result: R }
+  /** The approval workflow had already ended before we could ask; its own result holds the decision. */
+  | { kind: 'ended' };
+
+/**
+ * Requester side: starts the approval workflow under its deterministic id (or finds the one the
+ * owner's inbox started) and waits for its result. Abandoned on close, like the inbox's children:
+ * the owners can still decide when the requester's workflow is gone.
+ */
+export async function awaitApproval<A, R>(workflow: (input: A) => Promise<R>, workflowId: string, input: A): Promise<HandOffResult<R>> {
+  let told: { result: R } | undefined;
+  setHandler(outcomeSignal, (result) => {
+    told = { result: result as R };
+  });
+  try {
+    const child = await startChild(workflow, {
+      workflowId,
+      args: [input],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+    return { kind: 'result', result: await child.result() };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  try {
+    await getExternalWorkflowHandle(workflowId).signal(watchOutcomeSignal, { workflowId: workflowInfo().workflowId });
+  } catch {
+    // Not running any more (decided, or an earlier run of the same request): nothing will be sent.
+    return { kind: 'ended' };
+  }
+  await condition(() => told !== undefined);
+  return { kind: 'result', result: told!.result };
+}
+
+/** What the requester side and its approval workflow share (join and relationship alike). */
+interface ApprovalState {
+  status: string;
+  error?: string;
+  gateWorkflowId?: string;
+}
+
+/**
+ * Requester side: a decision sent to this workflow is refused by the validator (nothing is written
+ * to history), naming the workflow where `deciders` decide once it is known.
+ */
+export function refuseDecisions(st: ApprovalState, deciders: string): void {
+  setHandler(decideUpdate, (_d) => Promise.reject(new Error('unreachable')), {
+    validator: (_d) => {
+      throw new Error(
+        st.gateWorkflowId
+          ? `this workflow made the request; ${deciders} decide on ${st.gateWorkflowId}`
+          : `this workflow is still making the request; ${deciders} decide on its approval workflow once it is started`,
+      );
+    },
+  });
+}
+
+/**
+ * The requester side's wait, once it has asked on the platform: hands the request to `workflowId` and returns that workflow's result
+ * as its own (with `gateWorkflowId`), or `handed_off` when the approval had already ended.
+ */
+export async function handOff<A, R extends ApprovalState & { decisions: GateOutcome[]; audit: AuditEntry[] }>(
+  st: Omit<R, 'decisions' | 'audit'>,
+  workflow: (input: A) => Promise<R>,
+  workflowId: string,
+  input: A,
+  publish: (status: R['status']) => void,
+): Promise<R> {
+  st.gateWorkflowId = workflowId;
+  publish('awaiting_approval');
+  const got = await awaitApproval(workflow, workflowId, input);
+  if (got.kind === 'ended') {
+    st.error = `the approval workflow ${workflowId} had already ended; its result holds the decision`;
+    publish('handed_off');
+    return { ...st, decisions: [], audit: [] } as unknown as R;
+  }
+  const { decisions, audit, ...outcome } = got.result;
+  Object.assign(st, outcome, { gateWorkflowId: workflowId });
+  publish(outcome.status);
+  return { ...st, decisions, audit } as unknown as R;
+}
+
+/**
+ * Publishes a Mycel approval workflow's status (search attributes, and the Web UI's current
+ * details when `details` has something to say).
+ */
+export function publishMycelStatus<S extends ApprovalState>(st: S, status: S['status'], details: string | undefined): void {
+  st.status = status;
+  upsertSearchAttributes([
+    { key: SwitchboardProvider, value: 'mycel' },
+    { key: SwitchboardStatus, value: status },
+  ]);
+  if (details) setCurrentDetails(details);
+}
