@@ -47,6 +47,8 @@ import {
   type GateOutcome,
   type GateView,
 } from '../workflows/gate/types.js';
+import { joinStateQuery } from '../workflows/mycel/joinRequest.js';
+import { relationshipStateQuery } from '../workflows/mycel/relationshipRequest.js';
 import { type MycelInboxInput, mycelInboxInput } from '../workflows/mycel/types.js';
 import { type DeepResearchInput, type DeepResearchState, deepResearchInput, researchStateQuery } from '../workflows/deepResearch.js';
 
@@ -317,10 +319,24 @@ export class SwitchboardClient {
       return await explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).query(gateQuery));
     } catch (err) {
       if (err instanceof SwitchboardClientError && /query|handler/i.test(err.message) && err.code !== 'not_found') {
-        throw new SwitchboardClientError('rejected', `workflow ${workflowId} has no approval gate`);
+        const elsewhere = await this.approvalWorkflowOf(workflowId);
+        throw new SwitchboardClientError(
+          'rejected',
+          elsewhere
+            ? `workflow ${workflowId} made the request; its approval gate is workflow ${elsewhere} (decide there)`
+            : `workflow ${workflowId} has no approval gate`,
+        );
       }
       throw err;
     }
+  }
+
+  /** A Mycel requester-side workflow's approval workflow (where its gate is), if it has one. */
+  private async approvalWorkflowOf(workflowId: string): Promise<string | undefined> {
+    const handle = this.temporal.workflow.getHandle(workflowId);
+    const join = await handle.query(joinStateQuery).catch(() => undefined);
+    const rel = join ? undefined : await handle.query(relationshipStateQuery).catch(() => undefined);
+    return join?.gateWorkflowId ?? rel?.gateWorkflowId;
   }
 
   audit(workflowId: string): Promise<AuditEntry[]> {

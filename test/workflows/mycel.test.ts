@@ -227,7 +227,9 @@ describe('joinRequest', () => {
     const chatId = await newGroup();
     await mycel('demo').messages.send(chatId, 'hello from the agent', { enforceCaughtUp: false });
 
-    const workflowId = await approvalOf(await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'], postMessage: { alias: 'owner', text: 'Welcome, visitor!' } }));
+    const workflowId = await approvalOf(
+      await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'], postMessage: { alias: 'owner', text: 'Welcome, visitor!' } }),
+    );
     const gate = await openGate(workflowId);
     // The owner's read is answered late; meanwhile the new member speaks, so the send finds the chat moved on.
     await h.control.fault({ platform: 'mycel', method: 'GET', route: UNREAD, phase: 'after', latencyMs: 2_000, times: 1 });
@@ -247,7 +249,11 @@ describe('joinRequest', () => {
   it("visitor side and the owner's inbox see the same request → one approval workflow, and the visitor hears its outcome", async () => {
     const chatId = await newGroup();
     const inboxId = `mycel-inbox-handoff-${randomUUID()}`;
-    await h.client.workflow.start('mycelInbox', { workflowId: inboxId, taskQueue: h.taskQueue, args: [{ alias: 'owner', approvers: ['owner'], pollMaxMs: 500 }] });
+    await h.client.workflow.start('mycelInbox', {
+      workflowId: inboxId,
+      taskQueue: h.taskQueue,
+      args: [{ alias: 'owner', approvers: ['owner'], pollMaxMs: 500 }],
+    });
     leftovers.push(inboxId);
     await eventually(async () => ((await h.client.workflow.getHandle(inboxId).query(inboxStateQuery)).me ? true : undefined));
     // The platform records the request (and notifies the owner) but answers the visitor 2 s late,
@@ -267,6 +273,8 @@ describe('joinRequest', () => {
     const before = await historyLength(visitorId);
     const msg = await rejectionOf(decide(visitorId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' }));
     expect(msg).toContain(`the owners decide on ${workflowId}`);
+    // The client library (and so the CLI) names it too, before sending anything.
+    await expect(h.sb.decide(visitorId, { decider: 'owner', decision: 'approve' })).rejects.toThrow(`its approval gate is workflow ${workflowId}`);
     expect(await historyLength(visitorId)).toBe(before);
 
     await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve', comment: 'one gate' });

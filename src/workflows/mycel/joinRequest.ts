@@ -26,14 +26,7 @@ import type { createMycelActivities } from '../../activities/mycel.js';
 import { ApprovalGate } from '../gate/gate.js';
 import { HANDOFF_PATCH, handOff, OutcomeWatchers, publishMycelStatus, refuseDecisions } from './handoff.js';
 import { parseWorkflowInput } from '../validation.js';
-import {
-  joinRequestInput,
-  type JoinRequestInput,
-  type JoinRequestResult,
-  type JoinRequestState,
-  type JoinStatus,
-  joinWorkflowId,
-} from './types.js';
+import { joinRequestInput, type JoinRequestInput, type JoinRequestResult, type JoinRequestState, type JoinStatus, joinWorkflowId } from './types.js';
 
 type Acts = ReturnType<typeof createMycelActivities>;
 const retry = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s' };
