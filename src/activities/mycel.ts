@@ -14,6 +14,9 @@ import { isChatNotCaughtUp, type MycelNotification } from '../providers/mycel/cl
 import type { ProviderRegistry } from '../providers/registry.js';
 import { mapFailures, toApplicationFailure } from './failures.js';
 
+/** See `mycelApprovalOutcome`. */
+export type ApprovalOutcome = { running: true } | { running: false; result: unknown } | { running: false; status: 'failed' | 'cancelled'; error: string };
+
 /** Tries of {@link createMycelActivities}' `mycelSendCaughtUp` before it gives up. */
 export const MAX_CAUGHT_UP_TRIES = 3;
 
@@ -127,6 +130,23 @@ export function createMycelActivities(deps: { providers: ProviderRegistry }) {
         const r = await mycel(args.alias).relationships.approve(args.relationshipId, call(args.key));
         return { state: r.state, other: r.other_user_id };
       });
+    },
+
+    /**
+     * How an approval workflow stands, read from Temporal (the worker's own client): still running,
+     * or ended — with its result when it completed. The requester side asks when the approval's own
+     * answer (a signal) cannot come: it had already ended, or it was terminated or timed out.
+     */
+    async mycelApprovalOutcome(args: { workflowId: string }): Promise<ApprovalOutcome> {
+      const handle = Context.current().client.workflow.getHandle(args.workflowId);
+      const status = (await handle.describe()).status.name;
+      if (status === 'RUNNING') return { running: true };
+      if (status === 'COMPLETED') return { running: false, result: await handle.result() };
+      return {
+        running: false,
+        status: status === 'CANCELLED' ? 'cancelled' : 'failed',
+        error: `the approval workflow ${args.workflowId} ended ${status.toLowerCase()}`,
+      };
     },
 
     async mycelWhoami(args: { alias: string }) {

@@ -319,24 +319,28 @@ export class SwitchboardClient {
       return await explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).query(gateQuery));
     } catch (err) {
       if (err instanceof SwitchboardClientError && /query|handler/i.test(err.message) && err.code !== 'not_found') {
-        const elsewhere = await this.approvalWorkflowOf(workflowId);
-        throw new SwitchboardClientError(
-          'rejected',
-          elsewhere
-            ? `workflow ${workflowId} made the request; its approval gate is workflow ${elsewhere} (decide there)`
-            : `workflow ${workflowId} has no approval gate`,
-        );
+        throw new SwitchboardClientError('rejected', await this.noGateHere(workflowId));
       }
       throw err;
     }
   }
 
-  /** A Mycel requester-side workflow's approval workflow (where its gate is), if it has one. */
-  private async approvalWorkflowOf(workflowId: string): Promise<string | undefined> {
+  /**
+   * Why a workflow has no gate to decide on. A Mycel requester side hands its request to an
+   * approval workflow: name it (or say it is not started yet).
+   */
+  private async noGateHere(workflowId: string): Promise<string> {
     const handle = this.temporal.workflow.getHandle(workflowId);
-    const join = await handle.query(joinStateQuery).catch(() => undefined);
-    const rel = join ? undefined : await handle.query(relationshipStateQuery).catch(() => undefined);
-    return join?.gateWorkflowId ?? rel?.gateWorkflowId;
+    const type = (await explain(workflowId, () => handle.describe())).type;
+    const st =
+      type === 'joinRequest'
+        ? await explain(workflowId, () => handle.query(joinStateQuery))
+        : type === 'relationshipRequest'
+          ? await explain(workflowId, () => handle.query(relationshipStateQuery))
+          : undefined;
+    if (st?.gateWorkflowId) return `workflow ${workflowId} made the request; its approval gate is workflow ${st.gateWorkflowId} (decide there)`;
+    if (st?.status === 'requesting') return `workflow ${workflowId} is still making the request; its approval workflow is not started yet (try again)`;
+    return `workflow ${workflowId} has no approval gate`;
   }
 
   audit(workflowId: string): Promise<AuditEntry[]> {

@@ -80,6 +80,19 @@ async function approvalOf(visitorWorkflowId: string): Promise<string> {
   return id;
 }
 
+/** A running inbox for `owner` (deciders: owner), once it knows who it is. */
+async function startOwnerInbox(name: string): Promise<string> {
+  const inboxId = `mycel-inbox-${name}-${randomUUID()}`;
+  await h.client.workflow.start('mycelInbox', {
+    workflowId: inboxId,
+    taskQueue: h.taskQueue,
+    args: [{ alias: 'owner', approvers: ['owner'], pollMaxMs: 500 }],
+  });
+  leftovers.push(inboxId);
+  await eventually(async () => ((await h.client.workflow.getHandle(inboxId).query(inboxStateQuery)).me ? true : undefined));
+  return inboxId;
+}
+
 async function openGate(workflowId: string): Promise<GateView> {
   return eventually(
     async () => {
@@ -248,18 +261,17 @@ describe('joinRequest', () => {
 
   it("visitor side and the owner's inbox see the same request → one approval workflow, and the visitor hears its outcome", async () => {
     const chatId = await newGroup();
-    const inboxId = `mycel-inbox-handoff-${randomUUID()}`;
-    await h.client.workflow.start('mycelInbox', {
-      workflowId: inboxId,
-      taskQueue: h.taskQueue,
-      args: [{ alias: 'owner', approvers: ['owner'], pollMaxMs: 500 }],
-    });
-    leftovers.push(inboxId);
-    await eventually(async () => ((await h.client.workflow.getHandle(inboxId).query(inboxStateQuery)).me ? true : undefined));
+    const inboxId = await startOwnerInbox('handoff');
     // The platform records the request (and notifies the owner) but answers the visitor 2 s late,
     // so the owner's inbox starts the approval first and the visitor side finds it already there.
     await h.control.fault({ platform: 'mycel', method: 'POST', route: REQUEST_JOIN, phase: 'after', latencyMs: 2_000, times: 1 });
-    const visitorId = await startJoin({ chatId, visitorAlias: 'visitor', message: 'both sides', approvers: ['owner'] });
+    const visitorId = await startJoin({
+      chatId,
+      visitorAlias: 'visitor',
+      message: 'both sides',
+      approvers: ['owner'],
+      postMessage: { alias: 'owner', text: 'Welcome in!' },
+    });
     const workflowId = await approvalOf(visitorId);
     const gate = await openGate(workflowId);
     expect((await h.client.workflow.getHandle(workflowId).describe()).parentExecution?.workflowId).toBe(inboxId);
@@ -281,14 +293,45 @@ describe('joinRequest', () => {
     const res = await joinResult(visitorId);
     expect(res).toMatchObject({ status: 'approved', requestId: gate.requestId, gateWorkflowId: workflowId, decider: 'owner' });
     expect(res.audit).toEqual([expect.objectContaining({ decision: 'approve', comment: 'one gate' })]);
+    // The inbox's approval had no post to make, so the visitor's workflow made it, once.
+    expect(res.posted).toMatchObject({ ok: true });
+    expect((await mycel('owner').messages.list(chatId)).filter((m) => m.content === 'Welcome in!')).toHaveLength(1);
     expect(await h.control.journal({ platform: 'mycel', method: 'POST', route: APPROVE })).toHaveLength(1);
     // Only the approval workflow held a gate: the visitor's never waited on a person itself.
-    const visitorHistory = (await h.client.workflow.getHandle(visitorId).fetchHistory()).events ?? [];
-    expect(visitorHistory.filter((e) => e.timerStartedEventAttributes)).toHaveLength(0);
     const visitorAttrs = (await h.client.workflow.getHandle(visitorId).describe()).typedSearchAttributes.getAll().map((p) => p.key.name);
     expect(visitorAttrs).not.toContain('AwaitingHuman');
     expect(await isMember(chatId, 'visitor')).toBe(true);
   });
+
+  it('an approval that ended before the visitor side could ask: decided → its result is read from Temporal; terminated → failed, saying so', async () => {
+    const inboxId = await startOwnerInbox('ended');
+    /** The inbox opens the gate while the visitor's request_join answer is held back; `act` ends it then. */
+    const endedEarly = async (act: (approvalId: string, requestId: string) => Promise<void>) => {
+      const chatId = await newGroup();
+      await h.control.fault({ platform: 'mycel', method: 'POST', route: REQUEST_JOIN, phase: 'after', latencyMs: 3_000, times: 1 });
+      const visitorId = await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] });
+      const requestId = await eventually(async () => (await mycel('owner').chats.listJoinRequests(chatId)).at(0)?.id);
+      const approvalId = `mycel-join-${chatId}-${requestId}`;
+      leftovers.push(approvalId);
+      await openGate(approvalId);
+      await act(approvalId, requestId);
+      expect((await h.client.workflow.getHandle(visitorId).query(joinStateQuery)).gateWorkflowId, 'ended before the visitor knew').toBeUndefined();
+      return { visitorId, approvalId, res: await joinResult(visitorId) };
+    };
+
+    const decided = await endedEarly(async (id, requestId) => {
+      await decide(id, { requestId, decider: 'owner', decision: 'reject', reason: 'quick no' });
+      await joinResult(id);
+    });
+    expect(decided.res).toMatchObject({ status: 'rejected', gateWorkflowId: decided.approvalId, decider: 'owner' });
+    expect(decided.res.decisions).toEqual([expect.objectContaining({ decision: 'reject', reason: 'quick no' })]);
+
+    const terminated = await endedEarly(async (id) => {
+      await h.client.workflow.getHandle(id).terminate('operator stopped it');
+    });
+    expect(terminated.res).toMatchObject({ status: 'failed', gateWorkflowId: terminated.approvalId });
+    expect(terminated.res.error).toContain('ended terminated');
+  }, 60_000);
 
   it('input without a request id or a visitor alias fails at once as InvalidInput', async () => {
     const workflowId = await startJoin({ chatId: 'chat_x', approvers: ['owner'] });

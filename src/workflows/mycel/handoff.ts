@@ -9,14 +9,21 @@
  *
  * The requester side then waits for that workflow's outcome: as its child when it won the race, or,
  * when the inbox won, by asking the approval workflow (signal {@link watchOutcomeSignal}) to send
- * its result back ({@link outcomeSignal}) when it ends.
+ * its result back ({@link outcomeSignal}) when it ends, and reading it from Temporal (an activity)
+ * when no answer can come: the approval had already ended, or was terminated.
+ *
+ * When the inbox wins, the approval runs with the inbox's settings (its approvers, deadline and
+ * expiry policy); the requester's own are used when it wins.
  */
 import {
+  ChildWorkflowCancellationType,
+  type ChildWorkflowHandle,
   condition,
   defineSignal,
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  proxyActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -24,7 +31,8 @@ import {
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { CancelledFailure, ChildWorkflowFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { createMycelActivities } from '../../activities/mycel.js';
 import { decideUpdate } from '../gate/gate.js';
 import type { AuditEntry, GateOutcome } from '../gate/types.js';
 import { SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
@@ -70,40 +78,74 @@ export class OutcomeWatchers {
 
 /** What {@link awaitApproval} learned. */
 export type HandOffResult<R> =
-  /** The approval workflow's result (it ran as this workflow's child, or told us). */
+  /** The approval workflow's result (it ran as this workflow's child, told us, or was read). */
   | { kind: 'result'; result: R }
-  /** The approval workflow had already ended before we could ask; its own result holds the decision. */
-  | { kind: 'ended' };
+  /** The approval workflow ended without a result (failed, cancelled, terminated, timed out). */
+  | { kind: 'ended'; status: 'failed' | 'cancelled'; error: string };
+
+/**
+ * How often a requester that lost the race checks on the approval it waits for: one that was
+ * terminated (or timed out) cannot send its outcome.
+ */
+const CHECK_EVERY = '1 hour';
+
+const acts = proxyActivities<ReturnType<typeof createMycelActivities>>({
+  startToCloseTimeout: '30 s',
+  retry: { initialInterval: '1 s', backoffCoefficient: 2, maximumInterval: '1 m' },
+});
+
+/** The outcome signal carries a result; anything else is ignored rather than trusted. */
+function looksLikeResult(x: unknown): boolean {
+  const r = x as { status?: unknown; decisions?: unknown; audit?: unknown } | null;
+  return typeof r === 'object' && r !== null && typeof r.status === 'string' && Array.isArray(r.decisions) && Array.isArray(r.audit);
+}
 
 /**
  * Requester side: starts the approval workflow under its deterministic id (or finds the one the
- * owner's inbox started) and waits for its result. Abandoned on close, like the inbox's children:
- * the owners can still decide when the requester's workflow is gone.
+ * owner's inbox started) and waits for its result. Abandoned on close and on cancellation, like
+ * the inbox's children: the owners can still decide when the requester's workflow is gone.
  */
 export async function awaitApproval<A, R>(workflow: (input: A) => Promise<R>, workflowId: string, input: A): Promise<HandOffResult<R>> {
   let told: { result: R } | undefined;
   setHandler(outcomeSignal, (result) => {
-    told = { result: result as R };
+    if (looksLikeResult(result)) told = { result: result as R };
+    else log.warn('ignored an approval outcome that is not a result', { workflowId });
   });
+  let child: ChildWorkflowHandle<(input: A) => Promise<R>> | undefined;
   try {
-    const child = await startChild(workflow, {
+    child = await startChild(workflow, {
       workflowId,
       args: [input],
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      cancellationType: ChildWorkflowCancellationType.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });
-    return { kind: 'result', result: await child.result() };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
-  try {
-    await getExternalWorkflowHandle(workflowId).signal(watchOutcomeSignal, { workflowId: workflowInfo().workflowId });
-  } catch {
-    // Not running any more (decided, or an earlier run of the same request): nothing will be sent.
-    return { kind: 'ended' };
+  if (child) {
+    try {
+      return { kind: 'result', result: await child.result() };
+    } catch (err) {
+      if (!(err instanceof ChildWorkflowFailure)) throw err; // this workflow itself was cancelled
+      return { kind: 'ended', status: err.cause instanceof CancelledFailure ? 'cancelled' : 'failed', error: err.cause?.message ?? err.message };
+    }
   }
-  await condition(() => told !== undefined);
-  return { kind: 'result', result: told!.result };
+  // The owner's inbox started it: ask it for the outcome. A refused signal means it has ended.
+  const watching = await getExternalWorkflowHandle(workflowId)
+    .signal(watchOutcomeSignal, { workflowId: workflowInfo().workflowId })
+    .then(
+      () => true,
+      () => false,
+    );
+  for (let first = true; ; first = false) {
+    if ((watching || !first) && (await condition(() => told !== undefined, CHECK_EVERY))) return { kind: 'result', result: told!.result };
+    const o = await acts.mycelApprovalOutcome({ workflowId });
+    if (told) return { kind: 'result', result: told.result };
+    if (o.running) continue;
+    if ('result' in o) return { kind: 'result', result: o.result as R };
+    return { kind: 'ended', status: o.status, error: o.error };
+  }
 }
 
 /** What the requester side and its approval workflow share (join and relationship alike). */
@@ -144,8 +186,8 @@ export async function handOff<A, R extends ApprovalState & { decisions: GateOutc
   publish('awaiting_approval');
   const got = await awaitApproval(workflow, workflowId, input);
   if (got.kind === 'ended') {
-    st.error = `the approval workflow ${workflowId} had already ended; its result holds the decision`;
-    publish('handed_off');
+    st.error = got.error;
+    publish(got.status);
     return { ...st, decisions: [], audit: [] } as unknown as R;
   }
   const { decisions, audit, ...outcome } = got.result;

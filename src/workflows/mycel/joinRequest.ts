@@ -115,20 +115,7 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
       }
       if (approved && input.postMessage) {
         setStatus('posting');
-        try {
-          const p = await acts.mycelSendCaughtUp({
-            alias: input.postMessage.alias,
-            chatId: st.chatId,
-            text: input.postMessage.text,
-            key: `${keyBase}/post/${requestId}`,
-          });
-          st.posted = { ok: true, messageId: p.messageId, tries: p.tries };
-        } catch (err) {
-          // The join stands either way; the post's failure is reported, not fatal.
-          const failed = platformFailure(err);
-          if (failed === undefined) throw err;
-          st.posted = { ok: false, error: failed };
-        }
+        st.posted = await postInto(st.chatId, input.postMessage, `${keyBase}/post/${requestId}`);
       }
       if (approved) setStatus('approved');
     }
@@ -141,6 +128,18 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
     // A requester workflow waiting on this one hears how it ended, even when it was cancelled.
     await CancellationScope.nonCancellable(() => watchers.tell({ ...st, decisions: gate.snapshot().decided, audit: gate.audit }));
     throw err;
+  }
+}
+
+/** Posts into the chat after an approval, caught up. The join stands either way: a failed post is reported, not fatal. */
+async function postInto(chatId: string, post: { alias: string; text: string }, key: string): Promise<JoinRequestState['posted']> {
+  try {
+    const p = await acts.mycelSendCaughtUp({ alias: post.alias, chatId, text: post.text, key });
+    return { ok: true, messageId: p.messageId, tries: p.tries };
+  } catch (err) {
+    const failed = platformFailure(err);
+    if (failed === undefined) throw err;
+    return { ok: false, error: failed };
   }
 }
 
@@ -174,7 +173,13 @@ async function visitorSide(input: ReturnType<ReturnType<typeof joinRequestInput>
       deadlineSeconds: input.deadlineSeconds,
       onExpiry: input.onExpiry,
     };
-    return await handOff(st, joinRequest, joinWorkflowId(input.chatId, r.requestId), owner, (s) => publishJoinStatus(st, s));
+    const res = await handOff(st, joinRequest, joinWorkflowId(input.chatId, r.requestId), owner, (s) => publishJoinStatus(st, s));
+    if (res.status !== 'approved' || !input.postMessage || res.posted) return res;
+    // The owner's inbox started the approval (with its own settings, so without this post).
+    publishJoinStatus(st, 'posting');
+    st.posted = await postInto(st.chatId, input.postMessage, `${keyBase}/post/${r.requestId}`);
+    publishJoinStatus(st, 'approved');
+    return { ...st, decisions: res.decisions, audit: res.audit };
   } catch (err) {
     publishJoinStatus(st, isCancellation(err) ? 'cancelled' : 'failed');
     throw err;

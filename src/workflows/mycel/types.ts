@@ -77,8 +77,7 @@ export const joinRequestInput = lazy(() =>
 );
 export type JoinRequestInput = z.input<ReturnType<typeof joinRequestInput>>;
 
-/** `handed_off`: the visitor side found its request's approval workflow already ended (see its result). */
-export const JOIN_STATUSES = ['requesting', 'awaiting_approval', 'approving', 'posting', 'approved', 'rejected', 'failed', 'cancelled', 'handed_off'] as const;
+export const JOIN_STATUSES = ['requesting', 'awaiting_approval', 'approving', 'posting', 'approved', 'rejected', 'failed', 'cancelled'] as const;
 export type JoinStatus = (typeof JOIN_STATUSES)[number];
 
 export interface JoinRequestState {
@@ -130,8 +129,7 @@ export const relationshipRequestInput = lazy(() =>
 );
 export type RelationshipRequestInput = z.input<ReturnType<typeof relationshipRequestInput>>;
 
-/** `handed_off`: the requester side found the approval workflow already ended (see its result). */
-export const RELATIONSHIP_STATUSES = ['requesting', 'awaiting_approval', 'approving', 'approved', 'rejected', 'failed', 'cancelled', 'handed_off'] as const;
+export const RELATIONSHIP_STATUSES = ['requesting', 'awaiting_approval', 'approving', 'approved', 'rejected', 'failed', 'cancelled'] as const;
 export type RelationshipStatus = (typeof RELATIONSHIP_STATUSES)[number];
 
 export interface RelationshipRequestState {
