@@ -23,6 +23,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -44,6 +45,8 @@ export const outcomeSignal = defineSignal<[unknown]>('mycelOutcome');
 
 /** Replay guard: requester-side runs started before the hand-off opened their own gate. */
 export const HANDOFF_PATCH = 'mycel-requester-hands-off-gate';
+/** Replay guard: approval workflows that ran before answering {@link watchOutcomeSignal}. */
+export const WATCHERS_PATCH = 'mycel-approval-tells-watchers';
 
 /**
  * In an approval workflow: remembers who asked for the outcome, and tells them once it is known.
@@ -68,6 +71,9 @@ export class OutcomeWatchers {
   }
 
   private async send(workflowId: string, result: unknown): Promise<void> {
+    // An approval that received the watch signal while running older code did not answer it then,
+    // so its replay must not either (that requester reads the outcome with its hourly check).
+    if (!patched(WATCHERS_PATCH)) return;
     try {
       await getExternalWorkflowHandle(workflowId).signal(outcomeSignal, result);
     } catch (err) {
