@@ -282,6 +282,11 @@ describe('joinRequest', () => {
     expect(inbox.recent).toEqual([workflowId]);
 
     // A decision sent to the visitor's workflow is refused, naming where to decide; nothing is written.
+    // (Measured once the visitor's workflow has asked the approval for its outcome and is waiting.)
+    await eventually(async () => {
+      const events = (await h.client.workflow.getHandle(visitorId).fetchHistory()).events ?? [];
+      return events.some((e) => e.externalWorkflowExecutionSignaledEventAttributes) && events.some((e) => e.timerStartedEventAttributes) ? true : undefined;
+    });
     const before = await historyLength(visitorId);
     const msg = await rejectionOf(decide(visitorId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' }));
     expect(msg).toContain(`the owners decide on ${workflowId}`);
