@@ -313,7 +313,7 @@ describe('joinRequest', () => {
     /** The inbox opens the gate while the visitor's request_join answer is held back; `act` ends it then. */
     const endedEarly = async (act: (approvalId: string, requestId: string) => Promise<void>) => {
       const chatId = await newGroup();
-      await h.control.fault({ platform: 'mycel', method: 'POST', route: REQUEST_JOIN, phase: 'after', latencyMs: 3_000, times: 1 });
+      await h.control.fault({ platform: 'mycel', method: 'POST', route: REQUEST_JOIN, phase: 'after', latencyMs: 6_000, times: 1 });
       const visitorId = await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] });
       const requestId = await eventually(async () => (await mycel('owner').chats.listJoinRequests(chatId)).at(0)?.id);
       const approvalId = `mycel-join-${chatId}-${requestId}`;
