@@ -107,6 +107,34 @@ function looksLikeResult(x: unknown): boolean {
 }
 
 /**
+ * Starts the approval of one platform request under its deterministic id, once ever
+ * (REJECT_DUPLICATE): the one start both the owner's inbox and the requester side use, so exactly
+ * one of them gets through. Undefined when it already exists (the other side started it, or an
+ * earlier read of the same request did). Abandoned when the starter closes: the approval outlives
+ * it; with `abandonOnCancel`, also when the starter is cancelled.
+ */
+export async function startApprovalOnce<A, R>(
+  workflow: (input: A) => Promise<R>,
+  workflowId: string,
+  input: A,
+  opts: { abandonOnCancel?: boolean } = {},
+): Promise<ChildWorkflowHandle<(input: A) => Promise<R>> | undefined> {
+  try {
+    return await startChild(workflow, {
+      workflowId,
+      args: [input],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      // Only when asked: the SDK's default (cancel the child with the starter) is what it had.
+      ...(opts.abandonOnCancel ? { cancellationType: ChildWorkflowCancellationType.ABANDON } : {}),
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
+    throw err;
+  }
+}
+
+/**
  * Requester side: starts the approval workflow under its deterministic id (or finds the one the
  * owner's inbox started) and waits for its result. Abandoned on close and on cancellation, like
  * the inbox's children: the owners can still decide when the requester's workflow is gone.
@@ -117,18 +145,7 @@ export async function awaitApproval<A, R>(workflow: (input: A) => Promise<R>, wo
     if (looksLikeResult(result)) told = { result: result as R };
     else log.warn('ignored an approval outcome that is not a result', { workflowId });
   });
-  let child: ChildWorkflowHandle<(input: A) => Promise<R>> | undefined;
-  try {
-    child = await startChild(workflow, {
-      workflowId,
-      args: [input],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      cancellationType: ChildWorkflowCancellationType.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
+  const child = await startApprovalOnce(workflow, workflowId, input, { abandonOnCancel: true });
   if (child) {
     try {
       return { kind: 'result', result: await child.result() };
@@ -178,8 +195,9 @@ export function refuseDecisions(st: ApprovalState, deciders: string): void {
 }
 
 /**
- * The requester side's wait, once it has asked on the platform: hands the request to `workflowId` and returns that workflow's result
- * as its own (with `gateWorkflowId`), or `handed_off` when the approval had already ended.
+ * The requester side's wait, once it has asked on the platform: hands the request to `workflowId`
+ * and returns that workflow's result as its own (with `gateWorkflowId`), or ends failed/cancelled
+ * with the reason when the approval ended without one.
  */
 export async function handOff<A, R extends ApprovalState & { decisions: GateOutcome[]; audit: AuditEntry[] }>(
   st: Omit<R, 'decisions' | 'audit'>,

@@ -15,19 +15,16 @@ import {
   continueAsNew,
   defineQuery,
   log,
-  ParentClosePolicy,
   proxyActivities,
   setCurrentDetails,
   setHandler,
-  startChild,
   upsertSearchAttributes,
-  WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createMycelActivities, MycelFrame } from '../../activities/mycel.js';
 import { SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
 import { parseWorkflowInput } from '../validation.js';
+import { startApprovalOnce } from './handoff.js';
 import { joinRequest } from './joinRequest.js';
 import { relationshipRequest } from './relationshipRequest.js';
 import {
@@ -80,17 +77,15 @@ export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
     );
   };
 
-  /** Starts the child once, ever: an existing id means this request is already being handled. */
-  const startOnce = async (kind: 'join' | 'relationship', workflowId: string, start: () => Promise<unknown>) => {
-    try {
-      await start();
-      st.started[kind] += 1;
-      st.recent.push(workflowId);
-      if (st.recent.length > 20) st.recent.splice(0, st.recent.length - 20);
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  /** Counts a child start: an existing id means this request is already being handled. */
+  const count = (kind: 'join' | 'relationship', workflowId: string, started: unknown) => {
+    if (!started) {
       st.alreadyStarted[kind] += 1;
+      return;
     }
+    st.started[kind] += 1;
+    st.recent.push(workflowId);
+    if (st.recent.length > 20) st.recent.splice(0, st.recent.length - 20);
   };
 
   const handle = async (f: MycelFrame) => {
@@ -98,24 +93,18 @@ export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
       const chatId = f.chatId;
       const requestId = f.requestId;
       const workflowId = joinWorkflowId(chatId, requestId);
-      await startOnce('join', workflowId, () =>
-        startChild(joinRequest, {
-          workflowId,
-          args: [{ chatId, requestId, requester: f.senderId ?? undefined, ownerAlias: input.alias, ...gate }],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        }),
+      count(
+        'join',
+        workflowId,
+        await startApprovalOnce(joinRequest, workflowId, { chatId, requestId, requester: f.senderId ?? undefined, ownerAlias: input.alias, ...gate }),
       );
     } else if (f.eventType === RELATIONSHIP_REQUEST_EVENT && f.relationshipId) {
       const relationshipId = f.relationshipId;
       const workflowId = relationshipWorkflowId(relationshipId);
-      await startOnce('relationship', workflowId, () =>
-        startChild(relationshipRequest, {
-          workflowId,
-          args: [{ relationshipId, requester: f.senderId ?? undefined, targetUserId: st.me, ...gate }],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        }),
+      count(
+        'relationship',
+        workflowId,
+        await startApprovalOnce(relationshipRequest, workflowId, { relationshipId, requester: f.senderId ?? undefined, targetUserId: st.me, ...gate }),
       );
     }
   };
