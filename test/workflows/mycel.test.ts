@@ -495,6 +495,25 @@ describe('mycelInbox', () => {
     expect(await h.control.journal({ platform: 'mycel', method: 'POST', route: APPROVE })).toHaveLength(1);
   }, 90_000);
 
+  it('cancelling an inbox leaves the approvals it started open for the owners', async () => {
+    const inboxId = await startOwnerInbox('cancelled');
+    const chatId = await newGroup();
+    const requestId = (await mycel('visitor').chats.requestJoin(chatId, 'still here?')).id;
+    const joinId = `mycel-join-${chatId}-${requestId}`;
+    leftovers.push(joinId);
+    await openGate(joinId);
+    await h.client.workflow.getHandle(inboxId).cancel();
+    await h.client.workflow
+      .getHandle(inboxId)
+      .result()
+      .catch(() => undefined);
+    expect((await h.client.workflow.getHandle(inboxId).describe()).status.name).toBe('CANCELLED');
+    expect((await h.client.workflow.getHandle(joinId).describe()).status.name).toBe('RUNNING');
+    expect((await h.client.workflow.getHandle(joinId).query(gateQuery)).open).toBe(true);
+    const events = (await h.client.workflow.getHandle(joinId).fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowExecutionCancelRequestedEventAttributes)).toHaveLength(0);
+  });
+
   it('a notification stream cut mid-read resumes from the heartbeat: each request still gets exactly one child', async () => {
     const chatId = await newGroup();
     const requestId = (await mycel('visitor').chats.requestJoin(chatId, 'cut me')).id;
