@@ -11,7 +11,7 @@ import { LocalArtifactStore } from './src/artifacts/store.js';
 import { ProviderRegistry } from './src/providers/registry.js';
 import type { NativeConnection } from '@temporalio/worker';
 import { connectWorker, temporalTarget } from './src/worker/connect.js';
-import { createSwitchboardWorker } from './src/worker/create.js';
+import { createDiagnosticsWorker, createSwitchboardWorker } from './src/worker/create.js';
 import { installRuntime } from './src/worker/runtime.js';
 import { join } from 'node:path';
 
@@ -28,7 +28,7 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
   installRuntime({ logLevel: env.SWITCHBOARD_LOG_LEVEL, metricsPort: env.SWITCHBOARD_METRICS_PORT });
   const target = temporalTarget(env);
   const connection = opts.connection ?? (await connectWorker(target));
-  const worker = await createSwitchboardWorker({
+  const deps = {
     connection,
     namespace: target.namespace,
     taskQueue: env.SWITCHBOARD_TASK_QUEUE,
@@ -42,11 +42,19 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
       maxConcurrentActivityTaskExecutions: env.SWITCHBOARD_MAX_CONCURRENT_ACTIVITIES,
       ...(env.SWITCHBOARD_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: env.SWITCHBOARD_MAX_CACHED_WORKFLOWS } : {}),
     },
-  });
-  const stop = () => worker.shutdown();
+  };
+  const worker = await createSwitchboardWorker(deps);
+  // Benchmarks only: the diagnostic workflows on their own task queue, never on the production one.
+  const diagnostics = env.SWITCHBOARD_DIAGNOSTICS_BUNDLE
+    ? await createDiagnosticsWorker({ ...deps, workflowBundle: { codePath: env.SWITCHBOARD_DIAGNOSTICS_BUNDLE } })
+    : undefined;
+  const stop = () => {
+    worker.shutdown();
+    diagnostics?.shutdown();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const running = worker.run();
+  const running = Promise.all([worker.run(), diagnostics?.run()]);
   onReady?.({ address: target.address, namespace: target.namespace, taskQueue: env.SWITCHBOARD_TASK_QUEUE });
   try {
     await running;

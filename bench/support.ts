@@ -5,12 +5,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { bundleOptions } from '../src/worker/create.js';
+import { bundleOptions, diagnosticsBundleOptions, diagnosticsTaskQueue } from '../src/worker/create.js';
 import { SwitchboardClient } from '../src/client/index.js';
 import { PLATFORM_ENV } from '../src/config.js';
 import { findTemporalCli, freePort, startDevServer } from '../src/devserver/index.js';
@@ -90,10 +90,17 @@ export async function startBenchEnv(opts: {
   // Production shape: the compiled worker started by bin/switchboard-worker (as in the Docker
   // image), with the workflow bundle built once, outside the worker process.
   await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
+  // Not TypeScript (see its header): copied beside the compiled worker, as `npm run build` does.
+  mkdirSync('dist/src/contracts', { recursive: true });
+  copyFileSync('src/contracts/payload-converter.cjs', 'dist/src/contracts/payload-converter.cjs');
   const bundle = join(mkdtempSync(join(tmpdir(), 'sb-bundle-')), 'workflow-bundle.js');
   const { code } = await bundleWorkflowCode({ ...bundleOptions(), logger: quietLogger });
   writeFileSync(bundle, code);
   env.SWITCHBOARD_WORKFLOW_BUNDLE = bundle;
+  // The floor workflow (updateFloor) runs in the worker's diagnostics worker, on its own task queue.
+  const diagnosticsBundle = join(dirname(bundle), 'diagnostics-bundle.js');
+  writeFileSync(diagnosticsBundle, (await bundleWorkflowCode({ ...diagnosticsBundleOptions(), logger: quietLogger })).code);
+  env.SWITCHBOARD_DIAGNOSTICS_BUNDLE = diagnosticsBundle;
   // BENCH_WORKER_NODE_FLAGS='--max-semi-space-size=16 --cpu-prof': node flags instead of the script's.
   if (process.env.BENCH_WORKER_NODE_FLAGS) env.NODE_FLAGS = process.env.BENCH_WORKER_NODE_FLAGS;
   const worker = spawn('bin/switchboard-worker', [], { env, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -231,7 +238,9 @@ export async function startFloor(env: BenchEnv, k: number): Promise<Floor> {
     }),
   );
   const floors = await Promise.all(
-    refs.map((ref, i) => env.client.workflow.start('updateFloor', { taskQueue: env.taskQueue, workflowId: `floor-${i}-${Date.now()}`, args: [ref] })),
+    refs.map((ref, i) =>
+      env.client.workflow.start('updateFloor', { taskQueue: diagnosticsTaskQueue(env.taskQueue), workflowId: `floor-${i}-${Date.now()}`, args: [ref] }),
+    ),
   );
   return {
     sessions: sessions.map((s) => s.workflowId),

@@ -59,6 +59,12 @@ const envSchema = z.object({
   SWITCHBOARD_UI_PORT: port.default(8233),
   SWITCHBOARD_SANDBOX_PORT: port.default(7380),
   SWITCHBOARD_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  /**
+   * Benchmarks only: a bundle of the diagnostic workflows (src/workflows/diagnostics.ts). When set,
+   * the process also runs a diagnostics worker on `<task queue>-diagnostics`; the production
+   * worker never registers them.
+   */
+  SWITCHBOARD_DIAGNOSTICS_BUNDLE: z.string().min(1).optional(),
   SWITCHBOARD_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
   /**
    * Activities running at once. Following a session or a research run holds one for as long as

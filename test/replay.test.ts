@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
+import { payloadConverterPath } from '../src/worker/create.js';
 import { expect, inject, it } from 'vitest';
 
 const dir = 'test/fixtures/histories';
@@ -21,5 +22,9 @@ it.each(files)('%s replays deterministically', async (file) => {
   // The worker converts the CLI/Web UI JSON format itself.
   const history: unknown = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8'));
   const code = readFileSync(inject('workflowBundlePath'), 'utf8');
-  await Worker.runReplayHistory({ workflowBundle: { code } }, history, file.replace(/\.json$/, ''));
+  await Worker.runReplayHistory(
+    { workflowBundle: { code }, dataConverter: { payloadConverterPath: payloadConverterPath() } },
+    history,
+    file.replace(/\.json$/, ''),
+  );
 });

@@ -137,11 +137,21 @@ export function createMycelActivities(deps: { providers: ProviderRegistry }) {
      * or ended — with its result when it completed. The requester side asks when the approval's own
      * answer (a signal) cannot come: it had already ended, or it was terminated or timed out.
      */
-    async mycelApprovalOutcome(args: { workflowId: string }): Promise<ApprovalOutcome> {
-      const handle = Context.current().client.workflow.getHandle(args.workflowId);
-      const status = (await handle.describe()).status.name;
+    async mycelApprovalOutcome(args: { workflowId: string; workflowType?: string }): Promise<ApprovalOutcome> {
+      const ctx = Context.current();
+      const described = await ctx.client.workflow.getHandle(args.workflowId).describe();
+      // Only the approval workflow itself is a source: a workflow of another type (or on another
+      // task queue) that an outsider started under the same id is not.
+      if ((args.workflowType && described.type !== args.workflowType) || described.taskQueue !== ctx.info.taskQueue) {
+        return {
+          running: false,
+          status: 'failed',
+          error: `workflow ${args.workflowId} is a ${described.type} on task queue ${described.taskQueue}, not this request's approval workflow`,
+        };
+      }
+      const status = described.status.name;
       if (status === 'RUNNING') return { running: true };
-      if (status === 'COMPLETED') return { running: false, result: await handle.result() };
+      if (status === 'COMPLETED') return { running: false, result: await ctx.client.workflow.getHandle(args.workflowId, described.runId).result() };
       return {
         running: false,
         status: status === 'CANCELLED' ? 'cancelled' : 'failed',

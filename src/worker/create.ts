@@ -26,6 +26,15 @@ export function workflowsPath(): string {
 }
 
 /**
+ * Path of the payload converter (src/contracts/payload-converter.cjs): undecodable payloads become
+ * a value every schema refuses instead of a failing workflow task. The worker and the workflow
+ * bundle must both use it (`npm run build` copies it into dist/ beside the compiled code).
+ */
+export function payloadConverterPath(): string {
+  return require.resolve('../contracts/payload-converter.cjs');
+}
+
+/**
  * Modules evaluated once per reusable V8 context instead of once per workflow: zod, the SDK's
  * workflow API and the whole workflow graph (through its entry module). Without this every cached
  * workflow, and every replay, evaluates its own copy of each module it imports (≈0.3 MB of heap
@@ -41,7 +50,35 @@ export function preloadModules(): string[] {
 
 /** The one set of bundler options: tests, scripts and the worker bundle the same way. */
 export function bundleOptions() {
-  return { workflowsPath: workflowsPath(), preloadModules: preloadModules() };
+  return { workflowsPath: workflowsPath(), preloadModules: preloadModules(), payloadConverterPath: payloadConverterPath() };
+}
+
+/** Task queue of the diagnostics worker that serves a Switchboard task queue's benchmarks. */
+export const diagnosticsTaskQueue = (taskQueue: string) => `${taskQueue}-diagnostics`;
+
+/** Bundler options of the diagnostic workflows (benchmarks only; never in the production bundle). */
+export function diagnosticsBundleOptions() {
+  return {
+    workflowsPath: require.resolve(import.meta.url.endsWith('.ts') ? '../workflows/diagnostics.ts' : '../workflows/diagnostics.js'),
+    payloadConverterPath: payloadConverterPath(),
+  };
+}
+
+/**
+ * A worker for the benchmark and diagnostic workflows (`updateFloor`) on its own task queue
+ * ({@link diagnosticsTaskQueue}), with the same activities: they measure the production call
+ * path, but must never be startable on the production task queue.
+ */
+export async function createDiagnosticsWorker(opts: SwitchboardWorkerOptions & { workflowBundle: WorkerOptions['workflowBundle'] }): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: diagnosticsTaskQueue(opts.taskQueue),
+    activities: createActivities(opts),
+    dataConverter: { payloadConverterPath: payloadConverterPath() },
+    workflowBundle: opts.workflowBundle,
+    shutdownGraceTime: '10 s',
+  });
 }
 
 export async function createSwitchboardWorker(opts: SwitchboardWorkerOptions): Promise<Worker> {
@@ -50,6 +87,7 @@ export async function createSwitchboardWorker(opts: SwitchboardWorkerOptions): P
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createActivities(opts),
+    dataConverter: { payloadConverterPath: payloadConverterPath() },
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: workflowsPath(), bundlerOptions: { preloadModules: preloadModules() } }),

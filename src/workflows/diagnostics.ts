@@ -2,6 +2,9 @@
  * `updateFloor`: a bare workflow whose update handler calls one activity — the same
  * `sessionAct` (as a local activity) the agentSession workflow uses for steering. It measures the floor for update-to-platform
  * latency on a given cluster (`npm run bench:sessions` reports agentSession beside it).
+ *
+ * Not in the production bundle (src/workflows/index.ts): it runs only in the diagnostics worker on
+ * its own task queue (`createDiagnosticsWorker`), since it posts into whatever session it is given.
  */
 import { condition, defineUpdate, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { createSessionActivities } from '../activities/sessions/activities.js';

@@ -95,14 +95,43 @@ export interface TranscriptEntry {
 // ---- update payloads (validated in the update validators and again in the client) ----
 
 export const sendMessageArgs = lazy(() => z.object({ text: z.string().trim().min(1, 'text must not be empty').max(50_000) }).strict());
+/** Largest answer to an input request, as JSON (it goes into history and to the platform). */
+export const MAX_ANSWER_BYTES = 64 * 1024;
 export const answerInputArgs = lazy(() =>
-  z.object({ requestId: z.string().min(1, 'requestId is required'), response: z.unknown().refine((v) => v !== undefined, 'response is required') }).strict(),
+  z
+    .object({
+      requestId: z.string().min(1, 'requestId is required').max(200),
+      response: z
+        .unknown()
+        .refine((v) => v !== undefined, 'response is required')
+        .refine((v) => jsonBytes(v) <= MAX_ANSWER_BYTES, `response must be at most ${MAX_ANSWER_BYTES} bytes as JSON`),
+    })
+    .strict(),
 );
+
+/** UTF-8 size of a value's JSON (workflow-safe: no Buffer). Unserializable values count as too big. */
+function jsonBytes(v: unknown): number {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+  if (text === undefined) return 0;
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? (i++, 4) : 3;
+  }
+  return bytes;
+}
 export const followUpArgs = lazy(() => z.object({ task: z.string().trim().min(1, 'task must not be empty').max(100_000) }).strict());
 export const renameArgs = lazy(() => z.object({ name: z.string().trim().min(1, 'name must not be empty').max(200) }).strict());
 /** Only Mix has callbacks, so its callback schema is the payload schema (an empty list clears them). */
 export const setCallbacksArgs = lazy(() => z.object({ callbacks: z.array(mixCallback()) }).strict());
-export const rewindArgs = lazy(() => z.object({ messageId: z.string().min(1, 'messageId is required'), cleanMedia: z.boolean().default(false) }).strict());
+export const rewindArgs = lazy(() =>
+  z.object({ messageId: z.string().min(1, 'messageId is required').max(200), cleanMedia: z.boolean().default(false) }).strict(),
+);
 export const cancelArgs = lazy(() => z.object({ reason: z.string().max(500).optional() }).strict());
 
 export type SendMessageArgs = z.input<ReturnType<typeof sendMessageArgs>>;
@@ -131,6 +160,33 @@ export const MESSAGE_RESUMES_WAITING: Record<SessionPlatform, boolean> = {
   wysemate: false,
   mix: false,
 };
+
+/** The continue-as-new carry of `agentSession` (`CarriedSession` in workflow.ts), checked on arrival. */
+export const carriedSession = lazy(() => {
+  const id = z.string().min(1).max(1_000);
+  const entry = z.object({ id: z.string(), role: z.enum(['agent', 'user', 'system']), kind: z.string(), text: z.string(), at: z.string().optional() });
+  const count = z.number().int().min(0);
+  return z.object({
+    ref: z
+      .object({
+        platform: z.enum(SESSION_PLATFORMS),
+        alias: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/),
+        sessionId: id,
+        taskId: id.optional(),
+        extra: z.record(z.string()).optional(),
+      })
+      .optional(),
+    cursor: z.string().max(10_000).optional(),
+    status: z.enum(SESSION_STATUSES),
+    platformStatus: z.string().max(200),
+    pendingInput: z.object({ requestId: id, prompt: z.string(), since: z.string(), data: z.unknown().optional(), digest: z.string().optional() }).optional(),
+    counts: z.object({ platformEvents: count, transcriptEntries: count, messagesSent: count, followUps: count, tasks: count }),
+    tail: z.array(entry).max(1_000),
+    opSeq: count,
+    artifacts: z.array(z.object({ name: z.string(), uri: z.string(), bytes: count.optional(), sha256: z.string().optional() })).max(100),
+    title: z.string().max(1_000),
+  });
+});
 
 /** What the `state` query returns. */
 export interface AgentSessionState {

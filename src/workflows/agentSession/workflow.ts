@@ -46,6 +46,7 @@ import {
   type ArtifactRef,
   agentSessionInput,
   answerInputArgs,
+  carriedSession,
   cancelArgs,
   followUpArgs,
   MESSAGE_RESUMES_WAITING,
@@ -60,7 +61,8 @@ import {
   TERMINAL_STATUSES,
   type TranscriptEntry,
 } from './types.js';
-import { formatZodError, parseWorkflowInput } from '../validation.js';
+import { parseMessage, parseWorkflowInput, singleArg } from '../validation.js';
+import type { z } from 'zod';
 
 type Acts = ReturnType<typeof createSessionActivities>;
 
@@ -97,12 +99,18 @@ export interface CarriedSession {
   title: string;
 }
 
-export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedSession): Promise<AgentSessionResult> {
+export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: CarriedSession): Promise<AgentSessionResult> {
   const input = parseWorkflowInput(agentSessionInput(), raw);
   const info = workflowInfo();
+  const carried = parseCarry(carriedRaw, info.continuedFromExecutionRunId);
+  if (carried?.ref && carried.ref.platform !== input.platform) {
+    throw ApplicationFailure.create({ type: 'InvalidInput', message: 'the carried session is on another platform', nonRetryable: true });
+  }
   // Stable across retries, worker crashes and continue-as-new, unique per workflow run chain.
   const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;
-  const owner = info.workflowId;
+  // Artifacts are keyed by workflow id and run chain, so a later run reusing this id keeps its own
+  // transcript. Runs recorded before that keep the bare id: their transcript stays one file.
+  const owner = patched('artifacts-keyed-by-run-chain') ? { workflowId: info.workflowId, chain: info.firstExecutionRunId } : info.workflowId;
 
   const s: CarriedSession = carried ?? {
     status: 'starting',
@@ -197,11 +205,15 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
     if (TERMINAL_STATUSES.includes(s.status) || cancelRequested)
       throw new Error(`${op} rejected: the session is ${cancelRequested ? 'being cancelled' : s.status}`);
   };
-  const parseOrThrow = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: any } }, v: unknown): T => {
-    const r = schema.safeParse(v);
-    if (!r.success) throw new Error(formatZodError(r.error));
-    return r.data;
-  };
+  const parseOrThrow = <S extends z.ZodTypeAny>(schema: S, v: unknown): z.output<S> => parseMessage(schema, v, 'update');
+  /** The validator of a steering update that needs a supported operation and a live session. */
+  const liveOp =
+    (op: string, schema: z.ZodTypeAny) =>
+    (...all: unknown[]): void => {
+      requireSupported(op);
+      requireLive(op);
+      parseOrThrow(schema, singleArg(all, op));
+    };
   const act = async (operation: SessionOperation) => {
     await condition(() => s.ref !== undefined);
     const key = `${keyBase}/op/${++s.opSeq}`;
@@ -221,13 +233,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
       }
       return outcome();
     },
-    {
-      validator: (args) => {
-        requireSupported('sendMessage');
-        requireLive('sendMessage');
-        parseOrThrow(sendMessageArgs(), args);
-      },
-    },
+    { validator: liveOp('sendMessage', sendMessageArgs()) },
   );
 
   setHandler(
@@ -247,7 +253,8 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
       return outcome();
     },
     {
-      validator: (args) => {
+      validator: (...all: unknown[]) => {
+        const args = singleArg(all, 'this update');
         requireSupported('answerInput');
         requireLive('answerInput');
         const { requestId } = parseOrThrow(answerInputArgs(), args);
@@ -280,7 +287,8 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
       }
     },
     {
-      validator: (args) => {
+      validator: (...all: unknown[]) => {
+        const args = singleArg(all, 'this update');
         requireSupported('followUp');
         parseOrThrow(followUpArgs(), args);
         if (cancelRequested || s.status === 'cancelled') throw new Error('followUp rejected: the session was cancelled');
@@ -298,7 +306,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
       publish();
       return outcome();
     },
-    { validator: (args) => (requireSupported('rename'), requireLive('rename'), void parseOrThrow(renameArgs(), args)) },
+    { validator: liveOp('rename', renameArgs()) },
   );
 
   setHandler(
@@ -308,7 +316,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
       await act({ op: 'setCallbacks', callbacks });
       return outcome();
     },
-    { validator: (args) => (requireSupported('setCallbacks'), requireLive('setCallbacks'), void parseOrThrow(setCallbacksArgs(), args)) },
+    { validator: liveOp('setCallbacks', setCallbacksArgs()) },
   );
 
   setHandler(
@@ -318,7 +326,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
       await act({ op: 'rewind', messageId, cleanMedia });
       return outcome();
     },
-    { validator: (args) => (requireSupported('rewind'), requireLive('rewind'), void parseOrThrow(rewindArgs(), args)) },
+    { validator: liveOp('rewind', rewindArgs()) },
   );
 
   setHandler(
@@ -334,7 +342,8 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
       return outcome();
     },
     {
-      validator: (args) => {
+      validator: (...all: unknown[]) => {
+        const args = singleArg(all, 'this update');
         parseOrThrow(cancelArgs(), args);
         if (cancelRequested) throw new Error('cancel rejected: the session is already being cancelled');
         if (TERMINAL_STATUSES.includes(s.status) && input.followUpWindowSeconds === 0) throw new Error(`cancel rejected: the session is ${s.status}`);
@@ -452,6 +461,23 @@ export async function agentSession(raw: AgentSessionInputRaw, carried?: CarriedS
     }
     throw err;
   }
+}
+
+/**
+ * The continue-as-new carry, accepted only in a run that continued a previous one (a starter can
+ * pass a second argument too: a crafted `ref` would steer or stop another workflow's session) and
+ * only in the shape this workflow writes.
+ */
+function parseCarry(raw: unknown, continuedFrom: string | undefined): CarriedSession | undefined {
+  if (raw === undefined) return undefined;
+  if (continuedFrom === undefined) {
+    throw ApplicationFailure.create({
+      type: 'InvalidInput',
+      message: 'agentSession takes one argument; the second (continue-as-new state) is only accepted from a continued run',
+      nonRetryable: true,
+    });
+  }
+  return parseWorkflowInput(carriedSession(), raw) as CarriedSession;
 }
 
 function failureMessage(err: unknown): string {

@@ -36,7 +36,10 @@ import { CancelledFailure, ChildWorkflowFailure, WorkflowExecutionAlreadyStarted
 import type { createMycelActivities } from '../../activities/mycel.js';
 import { decideUpdate } from '../gate/gate.js';
 import type { AuditEntry, GateOutcome } from '../gate/types.js';
+import { z } from 'zod';
+import { lazy } from '../lazy.js';
 import { SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
+import { parseMessage, singleArg } from '../validation.js';
 
 /** Asks an approval workflow to signal its result to `workflowId` when it ends. */
 export const watchOutcomeSignal = defineSignal<[{ workflowId: string }]>('mycelWatchOutcome');
@@ -47,6 +50,15 @@ export const outcomeSignal = defineSignal<[unknown]>('mycelOutcome');
 export const HANDOFF_PATCH = 'mycel-requester-hands-off-gate';
 /** Replay guard: approval workflows that ran before answering {@link watchOutcomeSignal}. */
 export const WATCHERS_PATCH = 'mycel-approval-tells-watchers';
+/**
+ * Replay guard: requester sides that took the outcome from the {@link outcomeSignal} payload. Now
+ * the signal only wakes them and the outcome is read from its source (the approval workflow's
+ * own result, through an activity): anyone who can reach the namespace can send that signal.
+ */
+export const OUTCOME_FROM_SOURCE_PATCH = 'mycel-outcome-read-from-source';
+
+/** The watch signal's one argument: the id of the workflow to tell. */
+const watchArgs = lazy(() => z.object({ workflowId: z.string().min(1).max(1_000) }).strict());
 
 /**
  * In an approval workflow: remembers who asked for the outcome, and tells them once it is known.
@@ -57,9 +69,19 @@ export class OutcomeWatchers {
   private final?: unknown;
 
   constructor() {
-    setHandler(watchOutcomeSignal, async ({ workflowId }) => {
-      if (this.final === undefined) this.watchers.add(workflowId);
-      else await this.send(workflowId, this.final);
+    setHandler(watchOutcomeSignal, async (...all: unknown[]) => {
+      let workflowId: string;
+      try {
+        ({ workflowId } = parseMessage(watchArgs(), singleArg(all, 'mycelWatchOutcome'), 'mycelWatchOutcome signal'));
+      } catch (err) {
+        log.warn('dropped a signal that is not valid', { signal: 'mycelWatchOutcome', reason: String(err) });
+        return;
+      }
+      // Bounded: a flood of watch signals must not grow this workflow without limit.
+      if (this.final === undefined) {
+        if (this.watchers.size < MAX_WATCHERS) this.watchers.add(workflowId);
+        else log.warn('dropped a watcher: too many', { workflowId });
+      } else await this.send(workflowId, this.final);
     });
   }
 
@@ -94,6 +116,9 @@ export type HandOffResult<R> =
  * terminated (or timed out) cannot send its outcome.
  */
 const CHECK_EVERY = '1 hour';
+
+/** Most requester workflows one approval tells its outcome (one per side, normally). */
+const MAX_WATCHERS = 20;
 
 const acts = proxyActivities<ReturnType<typeof createMycelActivities>>({
   startToCloseTimeout: '30 s',
@@ -141,8 +166,13 @@ export async function startApprovalOnce<A, R>(
  */
 export async function awaitApproval<A, R>(workflow: (input: A) => Promise<R>, workflowId: string, input: A): Promise<HandOffResult<R>> {
   let told: { result: R } | undefined;
+  let woken = false;
+  const fromSource = patched(OUTCOME_FROM_SOURCE_PATCH);
   setHandler(outcomeSignal, (result) => {
-    if (looksLikeResult(result)) told = { result: result as R };
+    // The signal is a wake-up, never the outcome: what it announces is read from the approval
+    // workflow itself below. (Runs from before the patch took the payload; they replay that way.)
+    if (fromSource) woken = true;
+    else if (looksLikeResult(result)) told = { result: result as R };
     else log.warn('ignored an approval outcome that is not a result', { workflowId });
   });
   const child = await startApprovalOnce(workflow, workflowId, input, { abandonOnCancel: true });
@@ -161,6 +191,16 @@ export async function awaitApproval<A, R>(workflow: (input: A) => Promise<R>, wo
       () => true,
       () => false,
     );
+  if (fromSource) {
+    for (let first = true; ; first = false) {
+      if (watching || !first) await condition(() => woken, CHECK_EVERY);
+      woken = false;
+      const o = await acts.mycelApprovalOutcome({ workflowId, workflowType: workflow.name });
+      if (o.running) continue;
+      if ('result' in o) return { kind: 'result', result: o.result as R };
+      return { kind: 'ended', status: o.status, error: o.error };
+    }
+  }
   for (let first = true; ; first = false) {
     if ((watching || !first) && (await condition(() => told !== undefined, CHECK_EVERY))) return { kind: 'result', result: told!.result };
     const o = await acts.mycelApprovalOutcome({ workflowId });

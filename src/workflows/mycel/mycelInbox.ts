@@ -10,6 +10,7 @@
  * abandoned on close: they outlive this run and its continue-as-new.
  */
 import {
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -48,6 +49,11 @@ export const inboxStateQuery = defineQuery<MycelInboxState>('mycelInboxState');
 
 export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
   const input = parseWorkflowInput(mycelInboxInput(), raw);
+  // The carry is this workflow's own continue-as-new state: a starter may not hand one in (it
+  // would set the counters and the identity the inbox thinks it reads for).
+  if (input.carry !== undefined && workflowInfo().continuedFromExecutionRunId === undefined) {
+    throw ApplicationFailure.create({ type: 'InvalidInput', message: 'carry is only accepted from a continued run of this inbox', nonRetryable: true });
+  }
   const carry = input.carry;
   const st: MycelInboxState = {
     alias: input.alias,
