@@ -4,7 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
-import type { ArtifactRef, ArtifactStore } from '../artifacts/store.js';
+import type { ArtifactOwner, ArtifactRef, ArtifactStore } from '../artifacts/store.js';
 import { ResponseValidationError } from '../providers/errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { OutlineDecision } from '../providers/webagent/client.js';
@@ -51,7 +51,7 @@ export function createResearchActivities(deps: { providers: ProviderRegistry; ar
     },
 
     /** Pulls final.md, citations.json and confidence.json, validates the JSON ones, stores all three. */
-    async researchCollect(args: { alias: string; taskId: string; owner: string }): Promise<{ artifacts: ArtifactRef[]; summary: ResearchSummary }> {
+    async researchCollect(args: { alias: string; taskId: string; owner: ArtifactOwner }): Promise<{ artifacts: ArtifactRef[]; summary: ResearchSummary }> {
       return mapFailures(async () => {
         const client = wa(args.alias);
         const listed = await client.deepResearch.listArtifacts(args.taskId, call());

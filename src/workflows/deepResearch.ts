@@ -13,6 +13,7 @@ import {
   condition,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -25,7 +26,7 @@ import type { createResearchActivities, ResearchSummary } from '../activities/re
 import type { createSessionActivities } from '../activities/sessions/activities.js';
 import type { ArtifactRef, SessionRef } from './agentSession/types.js';
 import { ApprovalGate } from './gate/gate.js';
-import { type AuditEntry, gateSettings, type GateOutcome } from './gate/types.js';
+import { type AuditEntry, gateSettings, type GateOutcome, quorumFits } from './gate/types.js';
 import { SwitchboardProvider, SwitchboardStatus } from './searchAttributes.js';
 import { parseWorkflowInput } from './validation.js';
 import { lazy } from './lazy.js';
@@ -49,7 +50,8 @@ export const deepResearchInput = lazy(() =>
         .default('default'),
       ...gateSettings(),
     })
-    .strict(),
+    .strict()
+    .superRefine(quorumFits),
 );
 export type DeepResearchInput = z.input<ReturnType<typeof deepResearchInput>>;
 
@@ -79,6 +81,9 @@ export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearch
   const input = parseWorkflowInput(deepResearchInput(), raw);
   const info = workflowInfo();
   const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;
+  // Artifacts are keyed by workflow id and run chain, so a later run reusing this id keeps its own
+  // files. Runs recorded before that keep the bare id.
+  const owner = patched('artifacts-keyed-by-run-chain') ? { workflowId: info.workflowId, chain: info.firstExecutionRunId } : info.workflowId;
   const gate = new ApprovalGate();
   const st: DeepResearchState = { status: 'starting', topic: input.topic, rounds: 0, platformEvents: 0 };
   let artifacts: ArtifactRef[] = [];
@@ -111,7 +116,7 @@ export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearch
     setStatus('researching');
     let cursor: string | undefined;
     for (;;) {
-      const batch = await follow.sessionFollow({ ref, cursor, owner: info.workflowId });
+      const batch = await follow.sessionFollow({ ref, cursor, owner });
       cursor = batch.cursor;
       st.platformEvents += batch.platformEvents;
       if (batch.status === 'awaiting_input' && batch.pendingInput) {
@@ -125,6 +130,8 @@ export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearch
           approvers: input.approvers,
           deadlineSeconds: input.deadlineSeconds,
           onExpiry: input.onExpiry,
+      quorum: input.quorum,
+      separateDuties: input.separateDuties,
           digest: req.digest ?? '',
           shown: req.data ?? req.prompt,
           allowed: ['approve', 'approve_with_edits', 'reject'],
@@ -154,7 +161,7 @@ export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearch
         continue;
       }
       if (batch.status === 'completed') {
-        const collected = await acts.researchCollect({ alias: input.credentialAlias, taskId: run.taskId, owner: info.workflowId });
+        const collected = await acts.researchCollect({ alias: input.credentialAlias, taskId: run.taskId, owner });
         artifacts = collected.artifacts;
         summary = collected.summary;
         setStatus('completed');

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ArtifactStore } from '../../artifacts/store.js';
+import type { ArtifactOwner, ArtifactStore } from '../../artifacts/store.js';
 import type { CallOptions } from '../../providers/http.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { mapFailures } from '../failures.js';
@@ -43,8 +43,8 @@ export const DEFAULT_FOLLOW_LIMITS: FollowLimits = { maxEvents: 1000, maxMs: 60_
 export interface FollowArgs {
   ref: SessionRef;
   cursor: FollowCursor;
-  /** Artifact owner (the workflow id). */
-  owner: string;
+  /** Artifact owner: the workflow id and its run chain (a bare workflow id from runs recorded before chains). */
+  owner: ArtifactOwner;
   limits?: Partial<FollowLimits>;
 }
 
@@ -190,7 +190,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
     },
 
     /** Clean-up on every ending; stores an exported transcript when the platform gives one. */
-    async sessionCleanup(args: { ref: SessionRef; owner: string; deleteOnPlatform: boolean; key: string }) {
+    async sessionCleanup(args: { ref: SessionRef; owner: ArtifactOwner; deleteOnPlatform: boolean; key: string }) {
       const out = await mapFailures(() => adapters[args.ref.platform].cleanup(args.ref, { deleteOnPlatform: args.deleteOnPlatform }, callOptions(args.key)));
       // The transcript reference comes back with clean-up, saving the workflow a round trip.
       const artifacts = [await deps.artifacts.appendLines(args.owner, 'transcript.jsonl', [])];
