@@ -12,6 +12,7 @@ import { ProviderRegistry } from './src/providers/registry.js';
 import type { NativeConnection } from '@temporalio/worker';
 import { connectWorker, temporalTarget } from './src/worker/connect.js';
 import { createDiagnosticsWorker, createSwitchboardWorker } from './src/worker/create.js';
+import { registerSecrets } from './src/worker/logs.js';
 import { installRuntime } from './src/worker/runtime.js';
 import { join } from 'node:path';
 
@@ -25,6 +26,9 @@ export interface RunWorkerOptions {
 
 /** Runs a worker until SIGINT/SIGTERM, then shuts it down gracefully. */
 export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Promise<void> {
+  const credentials = new Credentials(env);
+  // Before anything logs: no line may print a key, token or webhook secret this process holds.
+  registerSecrets(credentials.secretValues());
   installRuntime({ logLevel: env.SWITCHBOARD_LOG_LEVEL, metricsPort: env.SWITCHBOARD_METRICS_PORT });
   const target = temporalTarget(env);
   const connection = opts.connection ?? (await connectWorker(target));
@@ -32,7 +36,7 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
     connection,
     namespace: target.namespace,
     taskQueue: env.SWITCHBOARD_TASK_QUEUE,
-    providers: new ProviderRegistry(new Credentials(env)),
+    providers: new ProviderRegistry(credentials),
     artifacts: new LocalArtifactStore(env.SWITCHBOARD_ARTIFACT_DIR ?? join(env.SWITCHBOARD_DATA_DIR, 'artifacts')),
     notifyWebhook: env.SWITCHBOARD_NOTIFY_WEBHOOK,
     notifySecret: env.SWITCHBOARD_NOTIFY_SECRET,

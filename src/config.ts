@@ -214,6 +214,22 @@ export class Credentials {
     return undefined;
   }
 
+  /**
+   * Every secret value this process can see: each platform's keys and tokens under any alias,
+   * `TEMPORAL_API_KEY`, the webhook signing secret (whole and without `whsec_`), and `mate.yaml`'s
+   * key. The worker registers them so no log line prints one.
+   */
+  secretValues(): string[] {
+    const prefixes = Object.values(PLATFORM_ENV).map((p) => p.key);
+    const fromEnv = Object.entries(this.raw)
+      .filter(([name]) => prefixes.some((p) => name === p || name.startsWith(`${p}_`)))
+      .map(([, v]) => v);
+    const webhook = this.env.SWITCHBOARD_NOTIFY_SECRET;
+    return [...fromEnv, this.env.TEMPORAL_API_KEY, webhook, webhook?.replace(/^whsec_/, ''), this.mate?.api_key].filter(
+      (v): v is string => typeof v === 'string' && v.length > 0,
+    );
+  }
+
   /** Everything needed to build a client; throws {@link ConfigError} when the platform is not configured. */
   endpoint(platform: Platform, alias = 'default'): PlatformEndpoint {
     const baseUrl = this.baseUrl(platform);
