@@ -15,6 +15,7 @@ import { createDiagnosticsWorker, createSwitchboardWorker } from './src/worker/c
 import { registerSecrets } from './src/worker/logs.js';
 import { installRuntime } from './src/worker/runtime.js';
 import { join } from 'node:path';
+import { trustedKeysDir } from './src/identity/keys.js';
 
 export interface RunWorkerOptions {
   env: Env;
@@ -40,6 +41,8 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
     artifacts: new LocalArtifactStore(env.SWITCHBOARD_ARTIFACT_DIR ?? join(env.SWITCHBOARD_DATA_DIR, 'artifacts')),
     notifyWebhook: env.SWITCHBOARD_NOTIFY_WEBHOOK,
     notifySecret: env.SWITCHBOARD_NOTIFY_SECRET,
+    decisionProof: env.SWITCHBOARD_DECISION_PROOF,
+    trustedKeysDir: trustedKeysDir(env),
     // A pre-built bundle (npm run build:workflows) keeps webpack out of the worker process.
     workflowBundle: env.SWITCHBOARD_WORKFLOW_BUNDLE ? { codePath: env.SWITCHBOARD_WORKFLOW_BUNDLE } : undefined,
     tuning: {

@@ -60,6 +60,16 @@ const envSchema = z.object({
   SWITCHBOARD_SANDBOX_PORT: port.default(7380),
   SWITCHBOARD_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   /**
+   * `required`: every decision must carry an Ed25519 proof from a trusted approver key (unproven
+   * ones are refused and audited). `optional` (development default): typed names are accepted and
+   * audited as `unverified`; a proof that is present must still hold.
+   */
+  SWITCHBOARD_DECISION_PROOF: z.enum(['required', 'optional']).default('optional'),
+  /** Keys directory shared by the CLI and a local worker (`private/`, `trusted/`). @default <data dir>/keys */
+  SWITCHBOARD_KEYS_DIR: z.string().min(1).optional(),
+  /** Public keys the worker trusts (`<name>.pub.pem`). @default <keys dir>/trusted */
+  SWITCHBOARD_TRUSTED_KEYS_DIR: z.string().min(1).optional(),
+  /**
    * Benchmarks only: a bundle of the diagnostic workflows (src/workflows/diagnostics.ts). When set,
    * the process also runs a diagnostics worker on `<task queue>-diagnostics`; the production
    * worker never registers them.

@@ -4,13 +4,14 @@
  */
 import type { ArtifactStore } from '../artifacts/store.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import { createDecisionActivities, type DecisionDeps } from './decisions.js';
 import { createMycelActivities } from './mycel.js';
 import { createNotifyActivities } from './notify.js';
 import { createProbeActivities } from './probe.js';
 import { createResearchActivities } from './research.js';
 import { createSessionActivities } from './sessions/activities.js';
 
-export interface ActivityDeps {
+export interface ActivityDeps extends DecisionDeps {
   providers: ProviderRegistry;
   artifacts: ArtifactStore;
   /** Where reminders and escalations are posted, when configured. */
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createNotifyActivities(deps),
     ...createResearchActivities(deps),
     ...createMycelActivities(deps),
+    ...createDecisionActivities(deps),
   };
 }
 

@@ -3,9 +3,12 @@
  * machine-readable output. Exit codes: 0 ok, 1 failed, 2 invalid input, 3 not found, 4 rejected,
  * 5 already exists.
  */
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config.js';
+import { createKey, keysDir, listKeys, loadPrivateKey } from '../identity/keys.js';
+import type { AuditEntry, GateOutcome } from '../workflows/gate/types.js';
 import { SESSION_PLATFORMS, SESSION_STATUSES, type AgentSessionInputRaw, type TranscriptEntry } from '../workflows/agentSession/types.js';
 import { type ClientErrorCode, parseDuration, parseExpiry, SwitchboardClient, SwitchboardClientError } from './index.js';
 
@@ -40,6 +43,29 @@ async function withClient<T>(fn: (c: SwitchboardClient) => Promise<T>): Promise<
   } finally {
     await c.close();
   }
+}
+
+/** The decider's private key for signing: used when it is on this machine, unless `--no-sign`. */
+function signingKey(decider: string, sign: boolean): KeyObject | undefined {
+  if (!sign) return undefined;
+  try {
+    return loadPrivateKey(keysDir(), decider);
+  } catch (err) {
+    throw new SwitchboardClientError('invalid_input', err instanceof Error ? err.message : String(err));
+  }
+}
+
+function describeOutcome(o: GateOutcome): string {
+  const who = `${o.decider}${o.identity ? ` (${o.identity})` : ''}`;
+  if (o.vote) return `${o.decision} by ${who} recorded: ${o.vote.have} of ${o.vote.need} approvals; the gate stays open`;
+  return `${o.decision} by ${who} at ${o.at}${o.deciders ? ` (approvals: ${o.deciders.join(', ')})` : ''}${o.effect?.detail ? ` — ${o.effect.detail}` : ''}`;
+}
+
+function auditLine(a: AuditEntry): string {
+  const who = `${a.decider}${a.identity ? ` (${a.identity})` : ''}`;
+  if (a.outcome === 'refused') return `${a.at} REFUSED ${a.decision} claimed by ${a.decider} via ${a.via ?? 'update'}: ${a.refusedReason ?? ''}`;
+  const what = a.outcome === 'vote' ? `vote ${a.decision}` : a.decision;
+  return `${a.at} ${what} by ${who}${a.deciders ? ` (approvals: ${a.deciders.join(', ')})` : ''}${a.comment ? `: ${a.comment}` : ''}${a.reason ? ` — ${a.reason}` : ''}`;
 }
 
 export function buildCli(): Command {
@@ -187,6 +213,8 @@ export function buildCli(): Command {
     .option('--deadline <duration>', 'time to decide (e.g. 30m, 24h)', '24h')
     .option('--on-expiry <policy>', 'reject | approve | escalate:<who>[,<who>][@24h] | wait[:1h]', 'reject')
     .option('--no-approval', 'skip the outline gate')
+    .option('--quorum <n>', 'distinct approvals needed (N of the approvers); one reject decides', (v) => Number(v), 1)
+    .option('--separate-duties', 'whoever proposes edits cannot approve them')
     .option('--alias <alias>', 'credential alias', 'default')
     .option('--id <workflowId>', 'workflow id (your business key)')
     .action((o) =>
@@ -198,6 +226,8 @@ export function buildCli(): Command {
             approvers: o.approver,
             deadlineSeconds: parseDuration(o.deadline),
             onExpiry: parseExpiry(o.onExpiry),
+            quorum: o.quorum,
+            separateDuties: Boolean(o.separateDuties),
             requireOutlineApproval: o.approval !== false,
             credentialAlias: o.alias,
           },
@@ -230,14 +260,10 @@ export function buildCli(): Command {
     .action((id: string) =>
       withClient(async (c) => {
         const [st, audit] = await Promise.all([c.researchState(id), c.audit(id)]);
-        print(
-          out(),
-          [
-            `${id}: ${st.status}, ${st.rounds} outline round(s), task ${st.taskId ?? '-'}`,
-            ...audit.map((a) => `  ${a.at} ${a.decision} by ${a.decider}${a.comment ? `: ${a.comment}` : ''}`),
-          ].join('\n'),
-          { ...st, audit },
-        );
+        print(out(), [`${id}: ${st.status}, ${st.rounds} outline round(s), task ${st.taskId ?? '-'}`, ...audit.map((a) => `  ${auditLine(a)}`)].join('\n'), {
+          ...st,
+          audit,
+        });
       }),
     );
 
@@ -248,19 +274,24 @@ export function buildCli(): Command {
     .option('--edits <file>', 'JSON list of outline edits (approve with edits)')
     .option('--comment <text>')
     .option('--request <id>', 'the request being decided (default: the open one)')
+    .option('--no-sign', "do not sign with the decider's key, even when one is on this machine")
     .action((id: string, o) =>
       withClient(async (c) => {
         const edits = o.edits
           ? (jsonArg(o.edits.startsWith('@') || o.edits.startsWith('[') ? o.edits : `@${o.edits}`) as (string | Record<string, unknown>)[])
           : undefined;
-        const outcome = await c.decide(id, {
-          decider: o.as,
-          decision: edits ? 'approve_with_edits' : 'approve',
-          edits,
-          comment: o.comment,
-          requestId: o.request,
-        });
-        print(out(), `${outcome.decision} by ${outcome.decider} at ${outcome.at}${outcome.effect?.detail ? ` — ${outcome.effect.detail}` : ''}`, outcome);
+        const outcome = await c.decide(
+          id,
+          {
+            decider: o.as,
+            decision: edits ? 'approve_with_edits' : 'approve',
+            edits,
+            comment: o.comment,
+            requestId: o.request,
+          },
+          { signWith: signingKey(o.as, o.sign) },
+        );
+        print(out(), describeOutcome(outcome), outcome);
       }),
     );
   program
@@ -270,12 +301,50 @@ export function buildCli(): Command {
     .requiredOption('--reason <text>', 'why')
     .option('--comment <text>')
     .option('--request <id>', 'the request being decided (default: the open one)')
+    .option('--no-sign', "do not sign with the decider's key, even when one is on this machine")
     .action((id: string, o) =>
       withClient(async (c) => {
-        const outcome = await c.decide(id, { decider: o.as, decision: 'reject', reason: o.reason, comment: o.comment, requestId: o.request });
-        print(out(), `${outcome.decision} by ${outcome.decider} at ${outcome.at}${outcome.effect?.detail ? ` — ${outcome.effect.detail}` : ''}`, outcome);
+        const outcome = await c.decide(
+          id,
+          { decider: o.as, decision: 'reject', reason: o.reason, comment: o.comment, requestId: o.request },
+          { signWith: signingKey(o.as, o.sign) },
+        );
+        print(out(), describeOutcome(outcome), outcome);
       }),
     );
+
+  program
+    .command('audit <workflowId>')
+    .description("every decision, vote and refused attempt on a workflow's gate")
+    .action((id: string) =>
+      withClient(async (c) => {
+        const audit = await c.audit(id);
+        print(out(), audit.length ? audit.map(auditLine).join('\n') : `${id}: nothing decided or attempted yet`, audit);
+      }),
+    );
+
+  const keys = program.command('keys').description('decider keys (Ed25519): prove who decides');
+  keys
+    .command('create')
+    .description('create a key pair: the private key stays here, the public key goes to the trusted directory')
+    .requiredOption('--as <name>', 'the approver name the key proves')
+    .action((o) => {
+      const k = createKey(keysDir(), o.as);
+      print(out(), `created key ${k.keyId} for ${k.name} in ${keysDir()} (private/${k.name}.pem; trusted/${k.name}.pub.pem)`, k);
+    });
+  keys
+    .command('list')
+    .description('keys on this machine: who can sign here, who a worker reading this directory trusts')
+    .action(() => {
+      const rows = listKeys(keysDir());
+      print(
+        out(),
+        rows.length
+          ? rows.map((k) => `${k.name}  ${k.keyId}  ${k.canSign ? 'can sign here' : '-'}  ${k.trusted ? 'trusted' : 'not trusted'}`).join('\n')
+          : `no keys in ${keysDir()}`,
+        rows,
+      );
+    });
 
   const joins = program.command('joins').description('Mycel join and relationship requests');
   joins
@@ -285,6 +354,8 @@ export function buildCli(): Command {
     .option('--approver <alias...>', 'owner aliases who decide (default: the watched alias)')
     .option('--deadline <duration>', 'time to decide each request', '24h')
     .option('--on-expiry <policy>', 'reject | approve | escalate:<who>[@24h] | wait[:1h]', 'reject')
+    .option('--quorum <n>', 'distinct approvals needed for each request; one reject decides', (v) => Number(v), 1)
+    .option('--separate-duties', 'whoever proposes edits cannot approve them')
     .action((o) =>
       withClient(async (c) => {
         const started = await c.startMycelInbox({
@@ -292,6 +363,8 @@ export function buildCli(): Command {
           approvers: o.approver,
           deadlineSeconds: parseDuration(o.deadline),
           onExpiry: parseExpiry(o.onExpiry),
+          quorum: o.quorum,
+          separateDuties: Boolean(o.separateDuties),
         });
         print(out(), `watching ${o.as}: ${started.workflowId}`, started);
       }),

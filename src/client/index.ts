@@ -3,7 +3,7 @@
  * them. Every input is validated here with the same zod schemas the workflow's validators use,
  * so bad input fails before a workflow starts or an update is sent.
  */
-import { randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
 import {
   Client,
   type Connection,
@@ -15,6 +15,7 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import { parseEnv } from '../config.js';
+import { signDecision } from '../identity/keys.js';
 import { connectClient, temporalTarget } from '../worker/connect.js';
 import type { UpdateOutcome } from '../workflows/agentSession/definitions.js';
 import * as defs from '../workflows/agentSession/definitions.js';
@@ -354,19 +355,41 @@ export class SwitchboardClient {
   async decide(
     workflowId: string,
     d: Omit<DecisionInput, 'requestId'> & { requestId?: string },
-    opts: { expectKind?: GateView['kind'] } = {},
+    opts: {
+      expectKind?: GateView['kind'];
+      /**
+       * The decider's private key (see `src/identity/keys.ts`): the decision is signed over the
+       * workflow, request, decision and the digest of what is open, so the worker can prove who
+       * decided. Needed where the worker requires proof (`SWITCHBOARD_DECISION_PROOF=required`).
+       */
+      signWith?: KeyObject;
+    } = {},
   ): Promise<GateOutcome> {
     validate(decisionInput(), { ...d, requestId: d.requestId ?? 'pending' }, 'invalid decision');
-    // With a request id and no kind to check, go straight to the update (one round trip): the
-    // validator refuses anything stale or wrong.
-    const view = d.requestId && !opts.expectKind ? undefined : await this.gate(workflowId);
+    // With a request id and no kind to check (and nothing to sign), go straight to the update (one
+    // round trip): the validator refuses anything stale or wrong.
+    const view = d.requestId && !opts.expectKind && !opts.signWith ? undefined : await this.gate(workflowId);
     if (opts.expectKind && view?.kind && view.kind !== opts.expectKind) {
       throw new SwitchboardClientError('rejected', `workflow ${workflowId} waits on a ${view.kind} gate, not ${opts.expectKind}`);
     }
     const requestId = d.requestId ?? view?.requestId ?? view?.decided.at(-1)?.requestId;
     if (!requestId) throw new SwitchboardClientError('rejected', `workflow ${workflowId} has no open gate and no decision to repeat`);
-    const payload = validate(decisionInput(), { ...d, requestId }, 'invalid decision');
-    return explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [payload] }));
+    let payload = validate(decisionInput(), { ...d, requestId }, 'invalid decision');
+    if (opts.signWith && view?.open && view.digest && view.requestId === requestId) {
+      // Sign what the workflow will check: the parsed (trimmed) fields and the digest now open.
+      const proof = signDecision(opts.signWith, {
+        workflowId,
+        requestId,
+        decider: payload.decider,
+        decision: payload.decision,
+        digest: view.digest,
+        edits: payload.edits,
+        reason: payload.reason,
+      });
+      payload = { ...payload, digest: view.digest, proof };
+    }
+    const signed = payload;
+    return explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [signed] }));
   }
 
   /** Everything waiting on a person, across workflow types: one visibility query. */

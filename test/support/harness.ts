@@ -16,6 +16,7 @@ import { SandboxControl } from '../../src/sandbox/control.js';
 import { KeyRing } from '../../src/sandbox/server.js';
 import { SwitchboardClient } from '../../src/client/index.js';
 import { createSwitchboardWorker } from '../../src/worker/create.js';
+import { trustedKeysDir } from '../../src/identity/keys.js';
 import { installRuntime } from '../../src/worker/runtime.js';
 
 /** The environment a worker in tests sees: every platform on the sandbox with its default key. */
@@ -70,6 +71,8 @@ export async function createHarness(opts: { extraEnv?: NodeJS.ProcessEnv; name?:
       artifacts,
       notifyWebhook: env.SWITCHBOARD_NOTIFY_WEBHOOK,
       notifySecret: env.SWITCHBOARD_NOTIFY_SECRET,
+      decisionProof: env.SWITCHBOARD_DECISION_PROOF,
+      trustedKeysDir: trustedKeysDir(rawEnv),
       workflowBundle: { code },
     });
     running = worker.run();

@@ -11,23 +11,39 @@
  * - While open: `AwaitingHuman`, `GateKind`, `GateDeadline`, a memo for the inbox and current
  *   details, so the Web UI and `switchboard inbox` list it without polling.
  * - Each decision is audited (who, when, what, comment, digest of what was shown).
+ * - Who decided is checked before a decision counts (`verifyDecision`, a local activity with key
+ *   material that never enters history): a signed decision is `verified`; where the deployment
+ *   requires proof, an unproven one is refused and the refused attempt is audited; elsewhere a
+ *   typed name is accepted and marked `unverified`.
+ * - A quorum (N of the M approvers, distinct) and separation of duties (whoever proposes edits
+ *   cannot approve them) are gate options; one reject decides.
+ * - The same decision can arrive as the `decide` signal (the Temporal CLI, the Web UI's "Send
+ *   Signal"): it goes through the same checks; since a signal cannot answer, a refused one is
+ *   recorded in the audit and leaves the gate as it was.
  */
 import {
+  ApplicationFailure,
   condition,
   defineQuery,
+  defineSignal,
   defineUpdate,
+  log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { createDecisionActivities, VerifyDecisionResult } from '../../activities/decisions.js';
 import type { createNotifyActivities } from '../../activities/notify.js';
 import { AwaitingHuman, GateDeadline, GateKind as GateKindKey } from '../searchAttributes.js';
-import { formatZodError } from '../validation.js';
+import { parseMessage, singleArg } from '../validation.js';
 import {
   type AuditEntry,
+  type DeciderIdentity,
   type DecisionInput,
   type DecisionValue,
   decisionInput,
@@ -40,12 +56,25 @@ import {
 
 /** The one decision update every gated workflow answers. */
 export const decideUpdate = defineUpdate<GateOutcome, [DecisionInput]>('decide');
+/** The same decision as a signal: same checks; a refused one is audited (a signal cannot answer). */
+export const decideSignal = defineSignal<[DecisionInput]>('decide');
 export const gateQuery = defineQuery<GateView>('gate');
 export const auditQuery = defineQuery<AuditEntry[]>('audit');
+
+/**
+ * Replay guard: decisions that arrived before deciders were checked (no `verifyDecision` call).
+ * Runs recorded before it replay as they ran.
+ */
+export const PROOF_PATCH = 'gate-checks-decider';
 
 const { notifyPeople } = proxyActivities<ReturnType<typeof createNotifyActivities>>({
   startToCloseTimeout: '30 s',
   retry: { initialInterval: '1 s', maximumInterval: '1 m', maximumAttempts: 10 },
+});
+/** Local: a person is waiting on the update, and the check reads only local files. */
+const { verifyDecision } = proxyLocalActivities<ReturnType<typeof createDecisionActivities>>({
+  startToCloseTimeout: '10 s',
+  retry: { initialInterval: '200 ms', maximumAttempts: 3 },
 });
 
 /** What a workflow asks the gate to hold. */
@@ -60,6 +89,18 @@ export interface GateRequest {
   digest: string;
   shown?: unknown;
   allowed: DecisionValue[];
+  /** Distinct approvals needed (capped at the approver count). @default 1 */
+  quorum?: number;
+  /** The proposer of edits cannot approve them. @default false */
+  separateDuties?: boolean;
+}
+
+interface Vote {
+  decider: string;
+  decision: DecisionValue;
+  identity: DeciderIdentity;
+  at: string;
+  comment?: string;
 }
 
 interface OpenGate extends GateRequest {
@@ -67,18 +108,39 @@ interface OpenGate extends GateRequest {
   deadline: Date;
   escalated: boolean;
   remindersSent: number;
+  /** Digest of `shown` alone; `digest` also covers a proposal's edits once there is one. */
+  baseDigest: string;
+  /** Approvals of what stands now (the original, or the current proposal). */
+  votes: Vote[];
+  proposal?: { by: string; edits: unknown[]; at: string };
 }
 
 /** Name used for decisions taken by the expiry policy. */
 export const EXPIRY_DECIDER = 'switchboard:expiry';
 
+/** Refused attempts kept in the audit: a flood of bad signals must not grow a workflow without limit. */
+const MAX_REFUSED = 50;
+
 function sameDecision(a: GateOutcome, d: { decision: DecisionValue; edits?: unknown[]; reason?: string }): boolean {
   return a.decision === d.decision && JSON.stringify(a.edits ?? []) === JSON.stringify(d.edits ?? []) && (a.reason ?? '') === (d.reason ?? '');
 }
 
+/** A short, deterministic digest of a proposal (FNV-1a; workflow code has no crypto). */
+function proposalDigest(base: string, edits: unknown[]): string {
+  let h = 0x811c9dc5;
+  const text = JSON.stringify(edits);
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `${base}+edits:${h.toString(16).padStart(8, '0')}`;
+}
+
+type Decision = ReturnType<ReturnType<typeof decisionInput>['parse']>;
+
 /**
- * Create one per workflow run (it installs the update and query handlers). Decided outcomes and
- * the audit carry over continue-as-new through {@link ApprovalGate.snapshot}.
+ * Create one per workflow run (it installs the update, signal and query handlers). Decided
+ * outcomes and the audit carry over continue-as-new through {@link ApprovalGate.snapshot}.
  */
 export class ApprovalGate {
   private open?: OpenGate;
@@ -95,7 +157,8 @@ export class ApprovalGate {
     this.audit.push(...(snapshot?.audit ?? []));
     setHandler(gateQuery, () => this.view());
     setHandler(auditQuery, () => this.audit);
-    setHandler(decideUpdate, (d) => this.onDecide(d), { validator: (d) => this.validate(d) });
+    setHandler(decideUpdate, (d) => this.onDecide(d, 'update'), { validator: (...all: unknown[]) => void this.validate(singleArg(all, 'decide')) });
+    setHandler(decideSignal, (...all: unknown[]) => this.onDecideSignal(all));
   }
 
   snapshot(): { decided: GateOutcome[]; audit: AuditEntry[] } {
@@ -117,18 +180,26 @@ export class ApprovalGate {
       allowed: g?.allowed,
       escalated: g?.escalated,
       remindersSent: g?.remindersSent,
+      quorum: g && { need: this.need(g), votes: g.votes.map(({ decider, decision, identity, at }) => ({ decider, decision, identity, at })) },
+      proposal: g?.proposal,
+      separateDuties: g?.separateDuties,
       decided: [...this.decided.values()],
     };
   }
 
-  /** Synchronous checks: throwing here rejects the update with nothing written to history. */
-  private validate(raw: DecisionInput): void {
-    const parsed = decisionInput().safeParse(raw);
-    if (!parsed.success) throw new Error(`invalid decision: ${formatZodError(parsed.error)}`);
-    const d = parsed.data;
+  private need(g: OpenGate): number {
+    return Math.max(1, Math.min(g.quorum ?? 1, g.approvers.length));
+  }
+
+  /**
+   * Synchronous checks: throwing here rejects the update with nothing written to history.
+   * Returns the decision when it is new, or undefined when it repeats one that stands.
+   */
+  private validate(raw: unknown): Decision | undefined {
+    const d = parseMessage(decisionInput(), raw, 'decision');
     const stands = this.decided.get(d.requestId);
     if (stands) {
-      if (sameDecision(stands, d)) return; // idempotent: the handler returns the first outcome
+      if (sameDecision(stands, d)) return undefined; // idempotent: the handler returns the first outcome
       throw new Error(`request ${d.requestId} is already decided: ${stands.decision} by ${stands.decider} at ${stands.at} stands`);
     }
     const g = this.open;
@@ -136,33 +207,175 @@ export class ApprovalGate {
     if (d.requestId !== g.requestId) throw new Error(`request ${d.requestId} is stale or unknown; the open request is ${g.requestId}`);
     if (this.pending) {
       // The same decision arriving while the first is being applied waits for the same outcome.
-      if (this.pending.requestId === d.requestId && sameDecision(this.pending, d)) return;
+      if (this.pending.requestId === d.requestId && sameDecision(this.pending, d)) return undefined;
       throw new Error(`request ${d.requestId} is already decided: ${this.pending.decision} by ${this.pending.decider} stands`);
     }
     if (!g.approvers.includes(d.decider)) throw new Error(`${d.decider} is not an approver of this ${g.kind} gate (approvers: ${g.approvers.join(', ')})`);
     if (!g.allowed.includes(d.decision)) throw new Error(`${d.decision} is not allowed here (allowed: ${g.allowed.join(', ')})`);
     if (d.digest !== undefined && d.digest !== g.digest)
       throw new Error(`what you were shown (digest ${d.digest.slice(0, 12)}…) is not what is open now (${g.digest.slice(0, 12)}…); look again`);
+    const voted = g.votes.find((v) => v.decider === d.decider);
+    if (voted) {
+      if (voted.decision === d.decision && d.decision === 'approve') return undefined; // the same vote again
+      throw new Error(`${d.decider} already voted ${voted.decision} on request ${d.requestId}`);
+    }
+    if (g.separateDuties && d.decision === 'approve' && g.proposal?.by === d.decider)
+      throw new Error(`separation of duties: ${d.decider} proposed these edits and cannot approve them`);
+    return d;
   }
 
-  private async onDecide(raw: DecisionInput): Promise<GateOutcome> {
-    const d = decisionInput().parse(raw);
-    const stands = this.decided.get(d.requestId) ?? (this.pending?.requestId === d.requestId ? this.pending : undefined);
-    if (!stands) {
-      this.pending = {
-        requestId: d.requestId,
-        decision: d.decision,
-        decider: d.decider,
-        at: new Date().toISOString(),
-        edits: d.edits,
-        reason: d.reason,
-        comment: d.comment,
-        auto: false,
-      };
+  private async onDecide(raw: DecisionInput, via: 'update' | 'signal'): Promise<GateOutcome> {
+    let d = this.validate(raw);
+    if (d && patched(PROOF_PATCH)) {
+      const g = this.open!;
+      let checked: VerifyDecisionResult;
+      try {
+        checked = await verifyDecision({
+          requestId: d.requestId,
+          decider: d.decider,
+          decision: d.decision,
+          digest: g.digest,
+          edits: d.edits,
+          reason: d.reason,
+          proof: d.proof,
+        });
+      } catch (err) {
+        checked = { ok: false, reason: `the decider could not be checked: ${err instanceof Error ? err.message : String(err)}` };
+      }
+      if (!checked.ok) throw this.refuse(raw, checked.reason, via);
+      // The gate may have moved while the check ran (another decision, a deadline): check again.
+      try {
+        d = this.validate(raw);
+      } catch (err) {
+        throw this.refuse(raw, err instanceof Error ? err.message : String(err), via);
+      }
+      if (d) return this.cast(d, checked.identity);
+    } else if (d) {
+      return this.cast(d, 'unverified');
     }
+    return this.standing(decisionInput().parse(raw));
+  }
+
+  /** The outcome a repeated decision gets: the one that stands, or the vote already cast. */
+  private async standing(d: Decision): Promise<GateOutcome> {
+    const g = this.open;
+    const vote = g?.requestId === d.requestId && !this.pending ? g.votes.find((v) => v.decider === d.decider) : undefined;
+    if (g && vote) return this.voteOutcome(g, d, vote);
+    await condition(() => this.appliedIds.has(d.requestId));
+    return this.decided.get(d.requestId)!;
+  }
+
+  private voteOutcome(g: OpenGate, d: Decision, v: Vote): GateOutcome {
+    return {
+      requestId: g.requestId,
+      decision: v.decision,
+      decider: d.decider,
+      at: v.at,
+      auto: false,
+      identity: v.identity,
+      vote: { have: g.votes.length, need: this.need(g) },
+    };
+  }
+
+  /** Counts a checked decision; closes the gate when it decides. */
+  private async cast(d: Decision, identity: DeciderIdentity): Promise<GateOutcome> {
+    const g = this.open!;
+    const at = new Date().toISOString();
+    const vote: Vote = { decider: d.decider, decision: d.decision, identity, at, comment: d.comment };
+    let decision: DecisionValue | undefined;
+    let edits: unknown[] | undefined;
+    if (d.decision === 'reject') decision = 'reject';
+    else {
+      if (d.decision === 'approve_with_edits') {
+        // A new proposal: what is approved from now on is the outline with these edits.
+        g.proposal = { by: d.decider, edits: d.edits ?? [], at };
+        g.digest = proposalDigest(g.baseDigest, g.proposal.edits);
+        g.votes = g.separateDuties ? [] : [vote];
+      } else g.votes.push(vote);
+      if (g.votes.length >= this.need(g)) {
+        decision = g.proposal ? 'approve_with_edits' : 'approve';
+        edits = g.proposal?.edits;
+      }
+    }
+    if (!decision) {
+      this.audit.push({ ...this.auditBase(g, d, at), outcome: 'vote', identity });
+      this.publish(g);
+      return this.voteOutcome(g, d, vote);
+    }
+    this.pending = {
+      requestId: d.requestId,
+      decision,
+      decider: d.decider,
+      at,
+      edits: decision === 'reject' ? undefined : edits,
+      reason: d.reason,
+      comment: d.comment,
+      auto: false,
+      identity,
+      ...(this.need(g) > 1 || g.separateDuties ? { deciders: this.deciders(g, d) } : {}),
+    };
     // Answer once the workflow has acted on the decision, so the caller learns the effect.
     await condition(() => this.appliedIds.has(d.requestId));
     return this.decided.get(d.requestId)!;
+  }
+
+  private deciders(g: OpenGate, d: Decision): string[] {
+    return d.decision === 'reject' ? [d.decider] : g.votes.map((v) => v.decider);
+  }
+
+  private auditBase(g: OpenGate, d: { decider: string; decision: DecisionValue; comment?: string; reason?: string }, at: string) {
+    return {
+      requestId: g.requestId,
+      kind: g.kind,
+      decider: d.decider,
+      at,
+      decision: d.decision,
+      comment: d.comment,
+      reason: d.reason,
+      digest: g.digest,
+      auto: false,
+    };
+  }
+
+  /** Records a refused attempt (claimed identity, reason) and returns the failure for the caller. */
+  private refuse(raw: unknown, reason: string, via: 'update' | 'signal'): ApplicationFailure {
+    const claimed = raw as { requestId?: unknown; decider?: unknown; decision?: unknown } | null;
+    const str = (v: unknown, fallback: string) => (typeof v === 'string' ? v.slice(0, 200) : fallback);
+    const decision = (['approve', 'approve_with_edits', 'reject'] as const).find((x) => x === claimed?.decision) ?? 'reject';
+    this.audit.push({
+      requestId: str(claimed?.requestId, this.open?.requestId ?? '(unknown)'),
+      kind: this.open?.kind ?? 'research_outline',
+      decider: str(claimed?.decider, '(unknown)'),
+      at: new Date().toISOString(),
+      decision,
+      digest: this.open?.digest ?? '',
+      auto: false,
+      outcome: 'refused',
+      refusedReason: reason.slice(0, 500),
+      via,
+    });
+    const refused = this.audit.filter((e) => e.outcome === 'refused');
+    if (refused.length > MAX_REFUSED) this.audit.splice(this.audit.indexOf(refused[0]!), 1);
+    return ApplicationFailure.create({ type: 'DecisionRefused', message: reason, nonRetryable: true });
+  }
+
+  /** The `decide` signal: the update's checks; what is refused is audited, never thrown (a throwing signal handler would fail the workflow task). */
+  private async onDecideSignal(all: unknown[]): Promise<void> {
+    let raw: unknown;
+    try {
+      raw = singleArg(all, 'decide');
+      this.validate(raw);
+    } catch (err) {
+      this.refuse(raw ?? null, err instanceof Error ? err.message : String(err), 'signal');
+      log.warn('refused a decide signal', { workflowId: workflowInfo().workflowId, reason: err instanceof Error ? err.message : String(err) });
+      return;
+    }
+    try {
+      await this.onDecide(raw as DecisionInput, 'signal');
+    } catch (err) {
+      // Already audited by refuse(); nobody waits on a signal.
+      log.warn('refused a decide signal', { workflowId: workflowInfo().workflowId, reason: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /**
@@ -173,7 +386,15 @@ export class ApprovalGate {
     const already = this.decided.get(req.requestId);
     if (already) return already; // continue-as-new or a replayed request: never ask twice
     const now = new Date();
-    const g: OpenGate = { ...req, since: now, deadline: new Date(now.getTime() + req.deadlineSeconds * 1000), escalated: false, remindersSent: 0 };
+    const g: OpenGate = {
+      ...req,
+      since: now,
+      deadline: new Date(now.getTime() + req.deadlineSeconds * 1000),
+      escalated: false,
+      remindersSent: 0,
+      baseDigest: req.digest,
+      votes: [],
+    };
     this.open = g;
     this.publish(g);
     for (;;) {
@@ -183,6 +404,8 @@ export class ApprovalGate {
       if (p.policy === 'escalate' && !g.escalated) {
         g.escalated = true;
         g.approvers = p.to;
+        // Only the new approvers' votes count from now on.
+        g.votes = g.votes.filter((v) => p.to.includes(v.decider));
         g.deadline = new Date(g.deadline.getTime() + p.extendSeconds * 1000);
         await this.extend(g, 'escalation');
         continue;
@@ -221,6 +444,8 @@ export class ApprovalGate {
       reason: outcome.reason,
       digest: g.digest,
       auto: outcome.auto,
+      ...(outcome.identity ? { outcome: 'decided' as const, identity: outcome.identity } : {}),
+      ...(outcome.deciders ? { deciders: outcome.deciders } : {}),
     });
     this.open = undefined;
     this.publishClosed(g, outcome);
@@ -268,8 +493,10 @@ export class ApprovalGate {
       requestId: g.requestId,
     };
     upsertMemo({ gate: memo });
+    const need = this.need(g);
+    const who = need > 1 ? `${need} of ${g.approvers.join(', ')} (${g.votes.length} so far)` : g.approvers.join(' or ');
     setCurrentDetails(
-      `**Waiting for ${g.approvers.join(' or ')}** to decide on ${g.kind.replace(/_/g, ' ')} \`${g.requestId}\`: ${g.subject}\n\n` +
+      `**Waiting for ${who}** to decide on ${g.kind.replace(/_/g, ' ')} \`${g.requestId}\`: ${g.subject}\n\n` +
         `Deadline ${g.deadline.toISOString()}, then ${g.onExpiry.policy}${g.escalated ? ' (escalated)' : ''}. ` +
         `Decide with \`switchboard approve ${workflowInfo().workflowId} --as <name>\` or \`switchboard reject …\`.`,
     );

@@ -23,19 +23,41 @@ export const deciderName = lazy(() =>
 /** One edit to an outline: free text (a section to add) or a structured change. */
 export const outlineEdit = lazy(() => z.union([z.string().trim().min(1).max(2_000), z.record(z.unknown())]));
 
-/** A decision as it arrives in the `decide` update. */
+/**
+ * Proof of who decided: an Ed25519 signature over {@link decisionStatement} (src/contracts/decisions.ts)
+ * by the decider's private key, which never leaves their machine. The worker checks it against the
+ * decider's registered public key (`switchboard keys create`); nothing secret enters history.
+ */
+export const decisionProof = lazy(() =>
+  z
+    .object({
+      alg: z.literal('ed25519'),
+      /** When the signature stops being accepted (ISO 8601); at most a day ahead. */
+      expiresAt: z.string().datetime({ offset: true }),
+      /** Base64 signature (64 bytes). */
+      signature: z.string().min(1).max(200),
+      /** Fingerprint of the signing key (for the audit; the worker looks the key up by decider). */
+      keyId: z.string().max(100).optional(),
+    })
+    .strict(),
+);
+export type DecisionProof = z.output<ReturnType<typeof decisionProof>>;
+
+/** A decision as it arrives in the `decide` update (or the `decide` signal). */
 export const decisionInput = lazy(() =>
   z
     .object({
       /** The open request this decision answers (see the `gate` query). */
-      requestId: z.string().min(1, 'requestId is required'),
+      requestId: z.string().min(1, 'requestId is required').max(500),
       decider: deciderName(),
       decision: z.enum(DECISIONS),
       edits: z.array(outlineEdit()).max(100).optional(),
       reason: z.string().trim().min(1).max(2_000).optional(),
       comment: z.string().max(2_000).optional(),
       /** Digest of what the decider was shown; when given it must match the open gate's. */
-      digest: z.string().optional(),
+      digest: z.string().max(200).optional(),
+      /** Proof of who decided (required when the deployment requires signed decisions). */
+      proof: decisionProof().optional(),
     })
     .strict()
     .superRefine((d, ctx) => {
@@ -96,7 +118,24 @@ export const gateSettings = lazy(() => ({
     .max(90 * 86_400)
     .default(86_400),
   onExpiry: expiryPolicy().default({ policy: 'reject' }),
+  /** How many distinct approvers must approve (N of the M approvers); one reject decides. @default 1 */
+  quorum: z.number().int().min(1).max(50).default(1),
+  /** Separation of duties: whoever proposes edits (approve with edits) cannot approve them. @default false */
+  separateDuties: z.boolean().default(false),
 }));
+
+/** A zod refinement for inputs with gate settings: a quorum no larger than the approver list. */
+export function quorumFits(v: { approvers?: string[]; quorum?: number }, ctx: z.RefinementCtx): void {
+  if (v.approvers && v.quorum !== undefined && v.quorum > v.approvers.length)
+    ctx.addIssue({ code: 'custom', path: ['quorum'], message: `quorum ${v.quorum} is more than the ${v.approvers.length} approver(s)` });
+}
+
+/**
+ * Whether the decider was proven: `verified` (a signature the worker checked against the decider's
+ * registered key) or `unverified` (a typed name, accepted where the deployment does not require
+ * proof).
+ */
+export type DeciderIdentity = 'verified' | 'unverified';
 
 /** The decision that stands, as returned to the decider. */
 export interface GateOutcome {
@@ -109,6 +148,12 @@ export interface GateOutcome {
   comment?: string;
   /** Made by the expiry policy, not a person. */
   auto: boolean;
+  /** Whether `decider` was proven (absent on decisions recorded before proofs existed). */
+  identity?: DeciderIdentity;
+  /** With a quorum: everyone whose approval counted (`decider` cast the last one). */
+  deciders?: string[];
+  /** A vote that did not decide yet: the gate stays open until `have` reaches `need`. */
+  vote?: { have: number; need: number };
   /** What acting on the decision did on the platform (filled once it has run). */
   effect?: { ok: boolean; detail?: string };
 }
@@ -124,6 +169,14 @@ export interface AuditEntry {
   reason?: string;
   digest: string;
   auto: boolean;
+  /** `decided` (the decision that stands), `vote` (one vote toward a quorum) or `refused` (an attempt that was not accepted). Absent: decided. */
+  outcome?: 'decided' | 'vote' | 'refused';
+  identity?: DeciderIdentity;
+  deciders?: string[];
+  /** Why an attempt was refused (the claimed identity is `decider`). */
+  refusedReason?: string;
+  /** How the attempt arrived. */
+  via?: 'update' | 'signal';
 }
 
 /** The open gate, as the `gate` query shows it. */
@@ -141,6 +194,11 @@ export interface GateView {
   allowed?: DecisionValue[];
   escalated?: boolean;
   remindersSent?: number;
+  /** Approvals needed and cast so far (for the current proposal, when edits were proposed). */
+  quorum?: { need: number; votes: { decider: string; decision: DecisionValue; identity: DeciderIdentity; at: string }[] };
+  /** Edits proposed by an approver, waiting for the quorum (the digest then covers them too). */
+  proposal?: { by: string; edits: unknown[]; at: string };
+  separateDuties?: boolean;
   /** Every decision taken so far (latest last). */
   decided: GateOutcome[];
 }

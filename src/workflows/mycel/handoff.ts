@@ -34,7 +34,7 @@ import {
 } from '@temporalio/workflow';
 import { CancelledFailure, ChildWorkflowFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createMycelActivities } from '../../activities/mycel.js';
-import { decideUpdate } from '../gate/gate.js';
+import { decideSignal, decideUpdate } from '../gate/gate.js';
 import type { AuditEntry, GateOutcome } from '../gate/types.js';
 import { z } from 'zod';
 import { lazy } from '../lazy.js';
@@ -223,6 +223,8 @@ interface ApprovalState {
  * to history), naming the workflow where `deciders` decide once it is known.
  */
 export function refuseDecisions(st: ApprovalState, deciders: string): void {
+  // A decision sent as a signal has nobody to answer: log it and drop it.
+  setHandler(decideSignal, () => log.warn('dropped a decide signal sent to the requester side', { gateWorkflowId: st.gateWorkflowId ?? null }));
   setHandler(decideUpdate, (_d) => Promise.reject(new Error('unreachable')), {
     validator: (_d) => {
       throw new Error(

@@ -86,6 +86,8 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
       approvers: input.approvers,
       deadlineSeconds: input.deadlineSeconds,
       onExpiry: input.onExpiry,
+      quorum: input.quorum,
+      separateDuties: input.separateDuties,
       // Key order is fixed above, so the same request always has the same digest.
       digest: JSON.stringify(shown),
       shown,
@@ -172,6 +174,8 @@ async function visitorSide(input: ReturnType<ReturnType<typeof joinRequestInput>
       approvers: input.approvers,
       deadlineSeconds: input.deadlineSeconds,
       onExpiry: input.onExpiry,
+      quorum: input.quorum,
+      separateDuties: input.separateDuties,
     };
     const res = await handOff(st, joinRequest, joinWorkflowId(input.chatId, r.requestId), owner, (s) => publishJoinStatus(st, s));
     if (res.status !== 'approved' || !input.postMessage || res.posted) return res;

@@ -68,7 +68,7 @@ export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
   };
   setHandler(inboxStateQuery, () => st);
   const approvers = input.approvers ?? input.ownerAliases ?? [input.alias];
-  const gate = { approvers, deadlineSeconds: input.deadlineSeconds, onExpiry: input.onExpiry };
+  const gate = { approvers, deadlineSeconds: input.deadlineSeconds, onExpiry: input.onExpiry, quorum: input.quorum, separateDuties: input.separateDuties };
   // The read waits up to pollMaxMs for news; give it room, and notice a dead worker within 10 s.
   const reader = proxyActivities<Acts>({ startToCloseTimeout: input.pollMaxMs + 60_000, heartbeatTimeout: '10 s', retry });
 

@@ -87,6 +87,8 @@ export async function relationshipRequest(raw: RelationshipRequestInput): Promis
       approvers: input.approvers,
       deadlineSeconds: input.deadlineSeconds,
       onExpiry: input.onExpiry,
+      quorum: input.quorum,
+      separateDuties: input.separateDuties,
       digest: JSON.stringify(shown),
       shown,
       allowed: ['approve', 'reject'],
@@ -159,6 +161,8 @@ async function requesterSide(
       approvers: input.approvers,
       deadlineSeconds: input.deadlineSeconds,
       onExpiry: input.onExpiry,
+      quorum: input.quorum,
+      separateDuties: input.separateDuties,
     };
     const id = relationshipWorkflowId(r.relationshipId);
     return await handOff(st, relationshipRequest, id, target, (s) => publishRelationshipStatus(st, s));

@@ -6,7 +6,7 @@
  * (`MYCEL_TOKEN_<ALIAS>` in the worker's environment), so the platform records who approved.
  */
 import { z } from 'zod';
-import { type AuditEntry, type ExpiryPolicy, gateSettings, type GateOutcome } from '../gate/types.js';
+import { type AuditEntry, type ExpiryPolicy, gateSettings, type GateOutcome, quorumFits } from '../gate/types.js';
 import { lazy } from '../lazy.js';
 
 /** A credential alias (same rule as `aliasSchema` in src/config.ts): a name, never a token. */
@@ -23,7 +23,8 @@ const platformId = z.string().trim().min(1).max(200);
  * Every name that may decide must also be a credential alias, since the workflow acts on the
  * platform with that alias's token (approvers, and escalation targets who replace them).
  */
-function decidersAreAliases(v: { approvers?: string[]; onExpiry?: ExpiryPolicy }, ctx: z.RefinementCtx): void {
+function decidersAreAliases(v: { approvers?: string[]; onExpiry?: ExpiryPolicy; quorum?: number }, ctx: z.RefinementCtx): void {
+  quorumFits(v, ctx);
   (v.approvers ?? []).forEach((a, i) => {
     if (!ALIAS_RE.test(a))
       ctx.addIssue({ code: 'custom', path: ['approvers', i], message: `approver ${a} must be a Mycel credential alias (letters, digits, - or _)` });
@@ -166,6 +167,8 @@ export const mycelInboxInput = lazy(() =>
       approvers: gateSettings().approvers.optional(),
       deadlineSeconds: gateSettings().deadlineSeconds,
       onExpiry: gateSettings().onExpiry,
+      quorum: gateSettings().quorum,
+      separateDuties: gateSettings().separateDuties,
       /** Notifications with a greater `seq` are read. Durable: carried over continue-as-new. @default 0 */
       sinceSeq: z.number().int().min(0).default(0),
       /** Reads per run before continuing as new. @default 100 */
