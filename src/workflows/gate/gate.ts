@@ -367,14 +367,14 @@ export class ApprovalGate {
       this.validate(raw);
     } catch (err) {
       this.refuse(raw ?? null, err instanceof Error ? err.message : String(err), 'signal');
-      log.warn('refused a decide signal', { workflowId: workflowInfo().workflowId, reason: err instanceof Error ? err.message : String(err) });
+      log.info('refused a decide signal', { workflowId: workflowInfo().workflowId, reason: err instanceof Error ? err.message : String(err) });
       return;
     }
     try {
       await this.onDecide(raw as DecisionInput, 'signal');
     } catch (err) {
       // Already audited by refuse(); nobody waits on a signal.
-      log.warn('refused a decide signal', { workflowId: workflowInfo().workflowId, reason: err instanceof Error ? err.message : String(err) });
+      log.info('refused a decide signal', { workflowId: workflowInfo().workflowId, reason: err instanceof Error ? err.message : String(err) });
     }
   }
 
