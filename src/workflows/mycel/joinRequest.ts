@@ -10,21 +10,10 @@
  * side under its deterministic id (see handoff.ts: one gate per request even when the owner's inbox
  * sees it too) → wait for that workflow's outcome and return it.
  */
-import {
-  ActivityFailure,
-  allHandlersFinished,
-  CancellationScope,
-  condition,
-  defineQuery,
-  isCancellation,
-  patched,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { defineQuery, isCancellation, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createMycelActivities } from '../../activities/mycel.js';
-import { ApprovalGate } from '../gate/gate.js';
-import { HANDOFF_PATCH, handOff, OutcomeWatchers, publishMycelStatus, refuseDecisions } from './handoff.js';
+import { gateOptions, platformFailure, runMycelApproval } from './approval.js';
+import { HANDOFF_PATCH, handOff, publishMycelStatus, refuseDecisions } from './handoff.js';
 import { parseWorkflowInput } from '../validation.js';
 import { joinRequestInput, type JoinRequestInput, type JoinRequestResult, type JoinRequestState, type JoinStatus, joinWorkflowId } from './types.js';
 
@@ -36,15 +25,6 @@ const lookup = proxyActivities<Acts>({ startToCloseTimeout: '10 s', retry: { ...
 
 export const joinStateQuery = defineQuery<JoinRequestState>('mycelJoinState');
 
-/**
- * The platform's answer when an activity failed for good (its ApplicationFailure's message), or
- * undefined for anything that must propagate: cancellation, or a non-activity error.
- */
-export function platformFailure(err: unknown): string | undefined {
-  if (!(err instanceof ActivityFailure) || isCancellation(err)) return undefined;
-  return err.cause?.message ?? err.message;
-}
-
 export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestResult> {
   const input = parseWorkflowInput(joinRequestInput(), raw);
   const info = workflowInfo();
@@ -53,84 +33,46 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
   setHandler(joinStateQuery, () => st);
   // Visitor-side runs from before the hand-off held the gate themselves (and replay that way).
   if (!input.requestId && patched(HANDOFF_PATCH)) return visitorSide(input, st, keyBase);
-  const gate = new ApprovalGate();
-  const watchers = new OutcomeWatchers();
-
-  const setStatus = (status: JoinStatus) => publishJoinStatus(st, status);
-
-  try {
-    setStatus('requesting');
-    if (!st.requestId) {
-      const r = await acts.mycelRequestJoin({ alias: input.visitorAlias!, chatId: input.chatId, message: input.message, key: `${keyBase}/request-join` });
-      st.requestId = r.requestId;
-      st.requester = r.requester;
-      st.message = r.message ?? st.message;
-    } else if (st.requester === undefined || st.message === undefined) {
-      try {
-        const r = await lookup.mycelGetJoinRequest({ alias: input.ownerAlias ?? input.approvers[0]!, chatId: input.chatId, requestId: st.requestId });
-        st.requester ??= r.requester;
-        st.message ??= r.message;
-      } catch (err) {
-        // The deciders still see the chat and request ids; the platform is the judge on approve.
-        if (platformFailure(err) === undefined) throw err;
+  return runMycelApproval<JoinStatus, JoinRequestState>({
+    st,
+    setStatus: (status) => publishJoinStatus(st, status),
+    settings: gateOptions(input),
+    prepare: async () => {
+      if (!st.requestId) {
+        const r = await acts.mycelRequestJoin({ alias: input.visitorAlias!, chatId: input.chatId, message: input.message, key: `${keyBase}/request-join` });
+        st.requestId = r.requestId;
+        st.requester = r.requester;
+        st.message = r.message ?? st.message;
+      } else if (st.requester === undefined || st.message === undefined) {
+        try {
+          const r = await lookup.mycelGetJoinRequest({ alias: input.ownerAlias ?? input.approvers[0]!, chatId: input.chatId, requestId: st.requestId });
+          st.requester ??= r.requester;
+          st.message ??= r.message;
+        } catch (err) {
+          // The deciders still see the chat and request ids; the platform is the judge on approve.
+          if (platformFailure(err) === undefined) throw err;
+        }
       }
-    }
-    const requestId = st.requestId;
-
-    setStatus('awaiting_approval');
-    const shown = { chatId: st.chatId, requestId, requester: st.requester ?? null, message: st.message ?? null };
-    const outcome = await gate.wait({
-      requestId,
-      kind: 'mycel_join',
-      subject: `${st.requester ?? 'Someone'} asks to join chat ${st.chatId}${st.message ? `: "${st.message.slice(0, 120)}"` : ''}`,
-      approvers: input.approvers,
-      deadlineSeconds: input.deadlineSeconds,
-      onExpiry: input.onExpiry,
-      quorum: input.quorum,
-      separateDuties: input.separateDuties,
-      // Key order is fixed above, so the same request always has the same digest.
-      digest: JSON.stringify(shown),
-      shown,
-      allowed: ['approve', 'reject'],
-    });
-    st.decider = outcome.decider;
-
-    if (outcome.decision === 'reject') {
-      gate.applied(requestId, { ok: true, detail: 'rejected: the join request was left untouched on the platform' });
-      setStatus('rejected');
-    } else {
-      // A person approves with their own token; an expiry approval acts as the first approver.
-      st.actingAlias = outcome.auto ? input.approvers[0]! : outcome.decider;
-      setStatus('approving');
-      let approved = false;
-      try {
-        // One key per request: a retry (or a new worker after a crash) replays, never re-approves.
-        const r = await acts.mycelApproveJoin({ alias: st.actingAlias, chatId: st.chatId, requestId, key: `${keyBase}/approve-join/${requestId}` });
-        gate.applied(requestId, { ok: true, detail: `approved on Mycel as ${st.actingAlias}: ${r.requester} is a member (${r.state})` });
-        approved = true;
-      } catch (err) {
-        const failed = platformFailure(err);
-        if (failed === undefined) throw err;
-        st.error = failed;
-        gate.applied(requestId, { ok: false, detail: st.error });
-        setStatus('failed');
-      }
-      if (approved && input.postMessage) {
-        setStatus('posting');
-        st.posted = await postInto(st.chatId, input.postMessage, `${keyBase}/post/${requestId}`);
-      }
-      if (approved) setStatus('approved');
-    }
-    const result: JoinRequestResult = { ...st, decisions: gate.snapshot().decided, audit: gate.audit };
-    await watchers.tell(result);
-    await condition(allHandlersFinished);
-    return result;
-  } catch (err) {
-    setStatus(isCancellation(err) ? 'cancelled' : 'failed');
-    // A requester workflow waiting on this one hears how it ended, even when it was cancelled.
-    await CancellationScope.nonCancellable(() => watchers.tell({ ...st, decisions: gate.snapshot().decided, audit: gate.audit }));
-    throw err;
-  }
+      const requestId = st.requestId;
+      return {
+        requestId,
+        kind: 'mycel_join',
+        subject: `${st.requester ?? 'Someone'} asks to join chat ${st.chatId}${st.message ? `: "${st.message.slice(0, 120)}"` : ''}`,
+        shown: { chatId: st.chatId, requestId, requester: st.requester ?? null, message: st.message ?? null },
+      };
+    },
+    rejectedDetail: 'rejected: the join request was left untouched on the platform',
+    approve: async (alias, requestId) => {
+      // One key per request: a retry (or a new worker after a crash) replays, never re-approves.
+      const r = await acts.mycelApproveJoin({ alias, chatId: st.chatId, requestId, key: `${keyBase}/approve-join/${requestId}` });
+      return `approved on Mycel as ${alias}: ${r.requester} is a member (${r.state})`;
+    },
+    afterApproved: async (requestId) => {
+      if (!input.postMessage) return;
+      publishJoinStatus(st, 'posting');
+      st.posted = await postInto(st.chatId, input.postMessage, `${keyBase}/post/${requestId}`);
+    },
+  });
 }
 
 /** Posts into the chat after an approval, caught up. The join stands either way: a failed post is reported, not fatal. */

@@ -10,22 +10,11 @@
  * side under its deterministic id (see handoff.ts: one gate per request even when the target's
  * inbox sees it too) → wait for that workflow's outcome and return it.
  */
-import {
-  allHandlersFinished,
-  CancellationScope,
-  condition,
-  defineQuery,
-  isCancellation,
-  patched,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { defineQuery, isCancellation, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createMycelActivities } from '../../activities/mycel.js';
-import { ApprovalGate } from '../gate/gate.js';
-import { HANDOFF_PATCH, handOff, OutcomeWatchers, publishMycelStatus, refuseDecisions } from './handoff.js';
+import { gateOptions, platformFailure, runMycelApproval } from './approval.js';
+import { HANDOFF_PATCH, handOff, publishMycelStatus, refuseDecisions } from './handoff.js';
 import { parseWorkflowInput } from '../validation.js';
-import { platformFailure } from './joinRequest.js';
 import {
   relationshipRequestInput,
   type RelationshipRequestInput,
@@ -55,75 +44,41 @@ export async function relationshipRequest(raw: RelationshipRequestInput): Promis
   setHandler(relationshipStateQuery, () => st);
   // Requester-side runs from before the hand-off held the gate themselves (and replay that way).
   if (!input.relationshipId && patched(HANDOFF_PATCH)) return requesterSide(input, st, keyBase);
-  const gate = new ApprovalGate();
-  const watchers = new OutcomeWatchers();
-  const setStatus = (status: RelationshipStatus) => publishRelationshipStatus(st, status);
-
-  try {
-    setStatus('requesting');
-    if (!st.relationshipId) {
-      const r = await acts.mycelRequestRelationship({
-        alias: input.requesterAlias!,
-        targetUserId: input.targetUserId!,
-        key: `${keyBase}/request-relationship`,
-      });
-      st.relationshipId = r.relationshipId;
-    }
-    if (st.requester === undefined && input.requesterAlias) {
-      try {
-        st.requester = (await lookup.mycelWhoami({ alias: input.requesterAlias })).id;
-      } catch (err) {
-        if (platformFailure(err) === undefined) throw err;
+  return runMycelApproval<RelationshipStatus, RelationshipRequestState>({
+    st,
+    setStatus: (status) => publishRelationshipStatus(st, status),
+    settings: gateOptions(input),
+    prepare: async () => {
+      if (!st.relationshipId) {
+        const r = await acts.mycelRequestRelationship({
+          alias: input.requesterAlias!,
+          targetUserId: input.targetUserId!,
+          key: `${keyBase}/request-relationship`,
+        });
+        st.relationshipId = r.relationshipId;
       }
-    }
-    const relationshipId = st.relationshipId;
-
-    setStatus('awaiting_approval');
-    const shown = { relationshipId, requester: st.requester ?? null, target: st.targetUserId ?? null };
-    const outcome = await gate.wait({
-      requestId: relationshipId,
-      kind: 'mycel_relationship',
-      subject: `${st.requester ?? 'Someone'} asks ${st.targetUserId ?? 'you'} for a relationship`,
-      approvers: input.approvers,
-      deadlineSeconds: input.deadlineSeconds,
-      onExpiry: input.onExpiry,
-      quorum: input.quorum,
-      separateDuties: input.separateDuties,
-      digest: JSON.stringify(shown),
-      shown,
-      allowed: ['approve', 'reject'],
-    });
-    st.decider = outcome.decider;
-
-    if (outcome.decision === 'reject') {
-      gate.applied(relationshipId, { ok: true, detail: 'rejected: the relationship request was left untouched on the platform' });
-      setStatus('rejected');
-    } else {
-      st.actingAlias = outcome.auto ? input.approvers[0]! : outcome.decider;
-      setStatus('approving');
-      try {
-        const r = await acts.mycelApproveRelationship({ alias: st.actingAlias, relationshipId, key: `${keyBase}/approve-relationship/${relationshipId}` });
-        st.platformState = r.state;
-        gate.applied(relationshipId, { ok: true, detail: `approved on Mycel as ${st.actingAlias}: relationship with ${r.other} is ${r.state}` });
-        setStatus('approved');
-      } catch (err) {
-        const failed = platformFailure(err);
-        if (failed === undefined) throw err;
-        st.error = failed;
-        gate.applied(relationshipId, { ok: false, detail: failed });
-        setStatus('failed');
+      if (st.requester === undefined && input.requesterAlias) {
+        try {
+          st.requester = (await lookup.mycelWhoami({ alias: input.requesterAlias })).id;
+        } catch (err) {
+          if (platformFailure(err) === undefined) throw err;
+        }
       }
-    }
-    const result: RelationshipRequestResult = { ...st, decisions: gate.snapshot().decided, audit: gate.audit };
-    await watchers.tell(result);
-    await condition(allHandlersFinished);
-    return result;
-  } catch (err) {
-    setStatus(isCancellation(err) ? 'cancelled' : 'failed');
-    // A requester workflow waiting on this one hears how it ended, even when it was cancelled.
-    await CancellationScope.nonCancellable(() => watchers.tell({ ...st, decisions: gate.snapshot().decided, audit: gate.audit }));
-    throw err;
-  }
+      const relationshipId = st.relationshipId;
+      return {
+        requestId: relationshipId,
+        kind: 'mycel_relationship',
+        subject: `${st.requester ?? 'Someone'} asks ${st.targetUserId ?? 'you'} for a relationship`,
+        shown: { relationshipId, requester: st.requester ?? null, target: st.targetUserId ?? null },
+      };
+    },
+    rejectedDetail: 'rejected: the relationship request was left untouched on the platform',
+    approve: async (alias, relationshipId) => {
+      const r = await acts.mycelApproveRelationship({ alias, relationshipId, key: `${keyBase}/approve-relationship/${relationshipId}` });
+      st.platformState = r.state;
+      return `approved on Mycel as ${alias}: relationship with ${r.other} is ${r.state}`;
+    },
+  });
 }
 
 function publishRelationshipStatus(st: RelationshipRequestState, status: RelationshipStatus): void {

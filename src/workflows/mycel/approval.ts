@@ -1,0 +1,119 @@
+/**
+ * The one skeleton of a Mycel approval workflow (the owner side of `joinRequest`, the target side
+ * of `relationshipRequest`): find or make the request → hold it at the gate → act on the platform
+ * with the deciding person's own token, exactly once → tell any requester-side workflow waiting on
+ * this one. The two workflows differ only in what they ask, show and call; the states, the gate,
+ * the outcome for watchers and the failure handling are here, once.
+ *
+ * The order of commands is the one both workflows had before they shared it, so their recorded
+ * histories replay unchanged.
+ */
+import { ActivityFailure, allHandlersFinished, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import { ApprovalGate } from '../gate/gate.js';
+import type { AuditEntry, ExpiryPolicy, GateKind, GateOutcome } from '../gate/types.js';
+import { OutcomeWatchers } from './handoff.js';
+
+/**
+ * The platform's answer when an activity failed for good (its ApplicationFailure's message), or
+ * undefined for anything that must propagate: cancellation, or a non-activity error.
+ */
+export function platformFailure(err: unknown): string | undefined {
+  if (!(err instanceof ActivityFailure) || isCancellation(err)) return undefined;
+  return err.cause?.message ?? err.message;
+}
+
+/** The statuses every Mycel approval goes through (each workflow may add its own). */
+type BaseStatus = 'requesting' | 'awaiting_approval' | 'approving' | 'approved' | 'rejected' | 'failed' | 'cancelled';
+
+/** State both approval workflows keep (and return, with the decisions and the audit). */
+export interface MycelApprovalState<S extends string> {
+  status: S;
+  decider?: string;
+  actingAlias?: string;
+  error?: string;
+}
+
+/** What one approval workflow plugs into {@link runMycelApproval}. */
+export interface MycelApprovalSpec<S extends string, St extends MycelApprovalState<S>> {
+  st: St;
+  setStatus(status: S | BaseStatus): void;
+  /** The deciders and the gate's options (from the workflow's input). */
+  settings: { approvers: string[]; deadlineSeconds: number; onExpiry: ExpiryPolicy; quorum?: number; separateDuties?: boolean };
+  /** Makes or finds the request on the platform; says what the deciders are shown. */
+  prepare(): Promise<{ requestId: string; kind: GateKind; subject: string; shown: Record<string, unknown> }>;
+  /** What a reject leaves on the platform (recorded as the decision's effect). */
+  rejectedDetail: string;
+  /** Approves on the platform as `alias`, exactly once (a stable key); returns the effect to record. */
+  approve(alias: string, requestId: string): Promise<string>;
+  /** After a successful approval, before the status says `approved` (e.g. post into the chat). */
+  afterApproved?(requestId: string): Promise<void>;
+}
+
+/** The gate options out of a workflow's input (and nothing else of it). */
+export function gateOptions(
+  input: MycelApprovalSpec<string, MycelApprovalState<string>>['settings'],
+): MycelApprovalSpec<string, MycelApprovalState<string>>['settings'] {
+  const { approvers, deadlineSeconds, onExpiry, quorum, separateDuties } = input;
+  return { approvers, deadlineSeconds, onExpiry, quorum, separateDuties };
+}
+
+/** Runs one approval; returns the state with every decision and the audit. */
+export async function runMycelApproval<S extends string, St extends MycelApprovalState<S>>(
+  spec: MycelApprovalSpec<S, St>,
+): Promise<St & { decisions: GateOutcome[]; audit: AuditEntry[] }> {
+  const { st, setStatus } = spec;
+  const gate = new ApprovalGate();
+  const watchers = new OutcomeWatchers();
+  const result = () => ({ ...st, decisions: gate.snapshot().decided, audit: gate.audit });
+  try {
+    setStatus('requesting');
+    const { requestId, kind, subject, shown } = await spec.prepare();
+
+    setStatus('awaiting_approval');
+    const outcome = await gate.wait({
+      requestId,
+      kind,
+      subject,
+      ...spec.settings,
+      // Key order is fixed by `prepare`, so the same request always has the same digest.
+      digest: JSON.stringify(shown),
+      shown,
+      allowed: ['approve', 'reject'],
+    });
+    st.decider = outcome.decider;
+
+    if (outcome.decision === 'reject') {
+      gate.applied(requestId, { ok: true, detail: spec.rejectedDetail });
+      setStatus('rejected');
+    } else {
+      // A person approves with their own token (checked by the gate before it counted); an
+      // expiry approval acts as the first approver.
+      st.actingAlias = outcome.auto ? spec.settings.approvers[0]! : outcome.decider;
+      setStatus('approving');
+      let approved = false;
+      try {
+        gate.applied(requestId, { ok: true, detail: await spec.approve(st.actingAlias, requestId) });
+        approved = true;
+      } catch (err) {
+        const failed = platformFailure(err);
+        if (failed === undefined) throw err;
+        st.error = failed;
+        gate.applied(requestId, { ok: false, detail: failed });
+        setStatus('failed');
+      }
+      if (approved) {
+        await spec.afterApproved?.(requestId);
+        setStatus('approved');
+      }
+    }
+    const done = result();
+    await watchers.tell(done);
+    await condition(allHandlersFinished);
+    return done;
+  } catch (err) {
+    setStatus(isCancellation(err) ? 'cancelled' : 'failed');
+    // A requester workflow waiting on this one hears how it ended, even when it was cancelled.
+    await CancellationScope.nonCancellable(() => watchers.tell(result()));
+    throw err;
+  }
+}
