@@ -89,6 +89,21 @@ it('records steered sessions: input answered, message, cancel, follow-up', async
   await save('agentSession-webagent-followup', fu.workflowId);
 });
 
+it('records sessions whose retried create found them already ended (followed from the start)', async () => {
+  const cases = [
+    ['archastro', { platform: 'archastro', task: 'fixture script:default', archastro: { agentId: 'agi_fixture' } }, '/api/v1/agent_sessions'],
+    ['wysemate', { platform: 'wysemate', task: 'fixture script:default', wysemate: { teamId: 'team_01' } }, '/session/create'],
+  ] as const;
+  for (const [platform, input, route] of cases) {
+    await h.control.reset();
+    // Created, then the answer is lost; the retry finds the session already completed.
+    await h.control.fault({ platform, method: 'POST', route, phase: 'after', status: 503, latencyMs: 300, times: 1 });
+    const { workflowId } = await h.sb.startSession(input);
+    expect((await h.sb.result(workflowId)).result).toBeTruthy();
+    await save(`agentSession-${platform}-ended-at-create`, workflowId);
+  }
+});
+
 it('records platformProbe', async () => {
   await h.control.fault({ platform: 'mix', route: '/api/sessions', method: 'GET', status: 503, retryAfter: '1', times: 1 });
   const id = `probe-fixture-${Date.now()}`;

@@ -396,7 +396,11 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
       const created = await acts.sessionCreate({ input, key: `${keyBase}/create` });
       s.ref = created.ref;
       s.platformStatus = created.platformStatus;
-      setStatus(created.status === 'starting' ? 'running' : created.status);
+      // A retried create can find the session already ended (the first attempt created it, then
+      // its answer was lost to a crash): follow it from the start all the same, so its transcript
+      // and result are collected; the follow reports the ending. Runs recorded before this did not.
+      const endedAtCreate = TERMINAL_STATUSES.includes(created.status) && patched('follow-session-ended-at-create');
+      setStatus(created.status === 'starting' || endedAtCreate ? 'running' : created.status);
     }
     for (;;) {
       if (cancelRequested) break;
