@@ -13,7 +13,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/workflows/**/*.ts'],
+    // Workflow code and the contracts it shares with activities and clients: deterministic, no I/O.
+    files: ['src/workflows/**/*.ts', 'src/contracts/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -50,8 +51,19 @@ export default tseslint.config(
         },
         {
           selector: 'ExportNamedDeclaration > VariableDeclaration > VariableDeclarator[init.callee.name!="lazy"] MemberExpression[object.name="z"]',
-          message: 'Export zod schemas through `lazy(() => …)` (src/workflows/lazy.ts): preloaded exports are deep-frozen and zod schemas mutate themselves.',
+          message: 'Export zod schemas through `lazy(() => …)` (src/contracts/lazy.ts): preloaded exports are deep-frozen and zod schemas mutate themselves.',
         },
+      ],
+    },
+  },
+  {
+    // Data flows down: activities, providers, stores and the sandbox share contracts through
+    // src/contracts, never by importing workflow code.
+    files: ['src/activities/**/*.ts', 'src/providers/**/*.ts', 'src/artifacts/**/*.ts', 'src/identity/**/*.ts', 'src/sandbox/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/workflows/**'], message: 'Import shared types from src/contracts, not from src/workflows.' }] },
       ],
     },
   },

@@ -7,7 +7,7 @@
  * `sendMessage` update → platform latency (p50/p99 at the sandbox's clock) beside `updateFloor`,
  * a bare workflow whose update handler calls the same activity, measured in the same run.
  */
-import type { AgentSessionInputRaw, SessionPlatform } from '../src/workflows/agentSession/types.js';
+import type { AgentSessionInputRaw, SessionPlatform } from '../src/contracts/sessions.js';
 import { bounded, runMain, messageContent, percentile, platformLatency, round, startBenchEnv, startFloor, sum, writeResults } from './support.js';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200);

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Platform } from './providers/errors.js';
+import { credentialAlias } from './contracts/aliases.js';
 
 /** A configuration problem, reported as one line naming the variable. */
 export class ConfigError extends Error {
@@ -130,7 +131,7 @@ export function parseEnv(raw: NodeJS.ProcessEnv = process.env): Env {
 }
 
 /** An alias is a short name, never a secret: letters, digits, `-`, `_`. */
-export const aliasSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'credential alias must be 1-63 letters, digits, - or _');
+export const aliasSchema = credentialAlias('credential alias must be 1-63 letters, digits, - or _');
 
 function aliasSuffix(alias: string): string {
   return alias.toUpperCase().replace(/-/g, '_');

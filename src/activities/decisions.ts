@@ -4,7 +4,7 @@
  * and recorded in the gate's audit (see src/workflows/gate/gate.ts).
  */
 import { Context } from '@temporalio/activity';
-import type { DeciderIdentity, DecisionProof } from '../workflows/gate/types.js';
+import type { DeciderIdentity, DecisionProof } from '../contracts/gates.js';
 import { checkProof, fingerprint, loadTrustedKey } from '../identity/keys.js';
 
 /** How a deployment treats decisions without proof. */

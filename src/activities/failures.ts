@@ -7,11 +7,12 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError } from '../config.js';
 import { ProviderError } from '../providers/errors.js';
+import { FailureType } from '../contracts/failures.js';
 
 /** Converts any error thrown by a provider call into what an activity should throw. */
 export function toApplicationFailure(err: unknown): unknown {
   // A missing base URL or project id will not appear by retrying: fail at once, naming the variable.
-  if (err instanceof ConfigError) return ApplicationFailure.create({ type: 'ConfigError', message: err.message, nonRetryable: true });
+  if (err instanceof ConfigError) return ApplicationFailure.create({ type: FailureType.ConfigError, message: err.message, nonRetryable: true });
   if (!(err instanceof ProviderError)) return err;
   const details = [
     {

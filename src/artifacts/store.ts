@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ArtifactRef } from '../workflows/agentSession/types.js';
+import type { ArtifactRef } from '../contracts/sessions.js';
 
 export type { ArtifactRef };
 

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from '../config.js';
 import { createKey, keysDir, listKeys, loadPrivateKey } from '../identity/keys.js';
-import type { AuditEntry, GateOutcome } from '../workflows/gate/types.js';
-import { SESSION_PLATFORMS, SESSION_STATUSES, type AgentSessionInputRaw, type TranscriptEntry } from '../workflows/agentSession/types.js';
+import type { AuditEntry, GateOutcome } from '../contracts/gates.js';
+import { SESSION_PLATFORMS, SESSION_STATUSES, type AgentSessionInputRaw, type TranscriptEntry } from '../contracts/sessions.js';
 import { type ClientErrorCode, parseDuration, parseExpiry, SwitchboardClient, SwitchboardClientError } from './index.js';
 
 const EXIT: Record<ClientErrorCode, number> = { failed: 1, invalid_input: 2, not_found: 3, rejected: 4, already_exists: 5 };

@@ -34,10 +34,10 @@ import {
   sendMessageArgs,
   setCallbacksArgs,
   type TranscriptEntry,
-} from '../workflows/agentSession/types.js';
+} from '../contracts/sessions.js';
 import { formatZodError } from '../workflows/validation.js';
 import type { agentSession } from '../workflows/agentSession/workflow.js';
-import { AwaitingHuman, GateDeadline, GateKind, SwitchboardProvider, SwitchboardStatus } from '../workflows/searchAttributes.js';
+import { AwaitingHuman, GateDeadline, GateKind, SwitchboardProvider, SwitchboardStatus } from '../contracts/searchAttributes.js';
 import { decideUpdate, gateQuery, auditQuery } from '../workflows/gate/gate.js';
 import {
   type AuditEntry,
@@ -47,7 +47,7 @@ import {
   type GateMemo,
   type GateOutcome,
   type GateView,
-} from '../workflows/gate/types.js';
+} from '../contracts/gates.js';
 import { joinStateQuery } from '../workflows/mycel/joinRequest.js';
 import { relationshipStateQuery } from '../workflows/mycel/relationshipRequest.js';
 import { type MycelInboxInput, mycelInboxInput } from '../workflows/mycel/types.js';

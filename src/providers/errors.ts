@@ -7,8 +7,8 @@
  */
 
 /** The five platforms Switchboard orchestrates. */
-export const PLATFORMS = ['webagent', 'archastro', 'wysemate', 'mix', 'mycel'] as const;
-export type Platform = (typeof PLATFORMS)[number];
+export { PLATFORMS, type Platform } from '../contracts/platforms.js';
+import type { Platform } from '../contracts/platforms.js';
 
 /** Human-readable platform names used in error messages. */
 export const PLATFORM_NAMES: Record<Platform, string> = {

@@ -42,7 +42,7 @@ export function payloadConverterPath(): string {
  *
  * The SDK deep-freezes what preloaded modules export and shares their module scope between
  * workflows, so workflow modules keep no mutable state at module scope (an ESLint rule) and export
- * zod schemas only through `lazy` (src/workflows/lazy.ts), out of the freeze's reach.
+ * zod schemas only through `lazy` (src/contracts/lazy.ts), out of the freeze's reach.
  */
 export function preloadModules(): string[] {
   return ['zod', '@temporalio/workflow', workflowsPath()];

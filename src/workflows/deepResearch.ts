@@ -24,12 +24,13 @@ import {
 import { z } from 'zod';
 import type { createResearchActivities, ResearchSummary } from '../activities/research.js';
 import type { createSessionActivities } from '../activities/sessions/activities.js';
-import type { ArtifactRef, SessionRef } from './agentSession/types.js';
+import type { ArtifactRef, SessionRef } from '../contracts/sessions.js';
 import { ApprovalGate } from './gate/gate.js';
-import { type AuditEntry, gateSettings, type GateOutcome, quorumFits } from './gate/types.js';
-import { SwitchboardProvider, SwitchboardStatus } from './searchAttributes.js';
+import { type AuditEntry, gateSettings, type GateOutcome, quorumFits } from '../contracts/gates.js';
+import { SwitchboardProvider, SwitchboardStatus } from '../contracts/searchAttributes.js';
 import { parseWorkflowInput } from './validation.js';
-import { lazy } from './lazy.js';
+import { lazy } from '../contracts/lazy.js';
+import { credentialAlias } from '../contracts/aliases.js';
 
 type Acts = ReturnType<typeof createResearchActivities> & ReturnType<typeof createSessionActivities>;
 const retry = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s' };
@@ -44,10 +45,7 @@ export const deepResearchInput = lazy(() =>
       topic: z.string().trim().min(3, 'topic must be at least 3 characters').max(2_000),
       depth: z.enum(['light', 'standard', 'deep']).default('standard'),
       requireOutlineApproval: z.boolean().default(true),
-      credentialAlias: z
-        .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'credentialAlias must be an alias, never a key')
-        .default('default'),
+      credentialAlias: credentialAlias('credentialAlias must be an alias, never a key').default('default'),
       ...gateSettings(),
     })
     .strict()

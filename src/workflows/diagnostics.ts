@@ -8,7 +8,7 @@
  */
 import { condition, defineUpdate, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { createSessionActivities } from '../activities/sessions/activities.js';
-import type { SessionRef } from './agentSession/types.js';
+import type { SessionRef } from '../contracts/sessions.js';
 
 // The same call path agentSession uses for steering: a local activity.
 const { sessionAct } = proxyLocalActivities<ReturnType<typeof createSessionActivities>>({ startToCloseTimeout: '15 s' });

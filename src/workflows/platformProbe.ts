@@ -7,7 +7,9 @@ import { proxyActivities } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { createProbeActivities } from '../activities/probe.js';
 import { parseWorkflowInput } from './validation.js';
-import { lazy } from './lazy.js';
+import { lazy } from '../contracts/lazy.js';
+import { credentialAlias } from '../contracts/aliases.js';
+import { PLATFORMS } from '../contracts/platforms.js';
 
 const { probePlatform } = proxyActivities<ReturnType<typeof createProbeActivities>>({
   startToCloseTimeout: '20 s',
@@ -17,11 +19,8 @@ const { probePlatform } = proxyActivities<ReturnType<typeof createProbeActivitie
 export const platformProbeInput = lazy(() =>
   z
     .object({
-      platform: z.enum(['webagent', 'archastro', 'wysemate', 'mix', 'mycel']),
-      credentialAlias: z
-        .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/)
-        .default('default'),
+      platform: z.enum(PLATFORMS),
+      credentialAlias: credentialAlias().default('default'),
     })
     .strict(),
 );

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { isUndecodable, undecodableReason } from '../contracts/payload-converter.cjs';
+import { FailureType } from '../contracts/failures.js';
 
 /**
  * Turns a zod error into one readable line: `path: message; path: message`. Workflow-safe.
@@ -18,9 +19,9 @@ export function formatZodError(error: { issues: { path: (string | number)[]; mes
  * An undecodable start argument (see src/contracts/payloads.ts) fails the same way.
  */
 export function parseWorkflowInput<S extends z.ZodTypeAny>(schema: S, raw: unknown): z.output<S> {
-  if (isUndecodable(raw)) throw ApplicationFailure.create({ type: 'InvalidInput', message: undecodableReason(raw), nonRetryable: true });
+  if (isUndecodable(raw)) throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: undecodableReason(raw), nonRetryable: true });
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.create({ type: 'InvalidInput', message: formatZodError(parsed.error), nonRetryable: true });
+  if (!parsed.success) throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: formatZodError(parsed.error), nonRetryable: true });
   return parsed.data;
 }
 

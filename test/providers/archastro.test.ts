@@ -11,7 +11,7 @@ import { collect } from '../../src/providers/pagination.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
 import { KeyRing, startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
-import { agentSessionInput } from '../../src/workflows/agentSession/types.js';
+import { agentSessionInput } from '../../src/contracts/sessions.js';
 
 let sb: RunningSandbox;
 let control: SandboxControl;

@@ -12,7 +12,7 @@ import { type CreateSessionParams, exportSessionSchema, sessionDataSchema } from
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
 import { type RunningSandbox, KeyRing, startSandbox } from '../../src/sandbox/server.js';
-import { agentSessionInput } from '../../src/workflows/agentSession/types.js';
+import { agentSessionInput } from '../../src/contracts/sessions.js';
 
 let sb: RunningSandbox;
 let control: SandboxControl;

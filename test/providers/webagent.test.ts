@@ -20,7 +20,7 @@ import { ProviderRegistry } from '../../src/providers/registry.js';
 import { type WebAgentClient, type WebAgentEvent } from '../../src/providers/webagent/client.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
 import { KeyRing, type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
-import { agentSessionInput, type SessionRef, type TranscriptEntry } from '../../src/workflows/agentSession/types.js';
+import { agentSessionInput, type SessionRef, type TranscriptEntry } from '../../src/contracts/sessions.js';
 
 const PROJECT = 'proj_test_0001';
 

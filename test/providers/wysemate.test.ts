@@ -11,7 +11,7 @@ import { ProviderRegistry } from '../../src/providers/registry.js';
 import { WyseMateClient } from '../../src/providers/wysemate/client.js';
 import { ROUTES } from '../../src/providers/wysemate/routes.js';
 import { KeyRing, type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
-import { agentSessionInput } from '../../src/workflows/agentSession/types.js';
+import { agentSessionInput } from '../../src/contracts/sessions.js';
 
 let sb: RunningSandbox;
 let client: WyseMateClient;

@@ -8,7 +8,7 @@ import { relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { dedupeLines } from '../../src/artifacts/store.js';
-import type { AgentSessionResult, TranscriptEntry } from '../../src/workflows/agentSession/types.js';
+import type { AgentSessionResult, TranscriptEntry } from '../../src/contracts/sessions.js';
 import { createHarness, type Harness } from '../support/harness.js';
 
 let h: Harness;

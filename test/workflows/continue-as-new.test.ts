@@ -16,7 +16,7 @@ import { type DevServer, findTemporalCli, freePort, startDevServer } from '../..
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
 import { createSwitchboardWorker } from '../../src/worker/create.js';
-import type { TranscriptEntry } from '../../src/workflows/agentSession/types.js';
+import type { TranscriptEntry } from '../../src/contracts/sessions.js';
 import { eventually, sandboxEnv } from '../support/harness.js';
 
 let server: DevServer;

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dedupeLines } from '../../src/artifacts/store.js';
-import type { AgentSessionInputRaw, TranscriptEntry } from '../../src/workflows/agentSession/types.js';
+import type { AgentSessionInputRaw, TranscriptEntry } from '../../src/contracts/sessions.js';
 import { createHarness, type Harness } from '../support/harness.js';
 
 let h: Harness;

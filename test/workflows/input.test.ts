@@ -9,7 +9,7 @@ import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { SwitchboardClientError } from '../../src/client/index.js';
-import type { AgentSessionInputRaw } from '../../src/workflows/agentSession/types.js';
+import type { AgentSessionInputRaw } from '../../src/contracts/sessions.js';
 import { createHarness, type Harness } from '../support/harness.js';
 
 const run = promisify(execFile);

@@ -15,7 +15,7 @@ import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { MYCEL_DEMO_AGENT } from '../../src/sandbox/platforms/mycel.js';
 import { decideUpdate, gateQuery } from '../../src/workflows/gate/gate.js';
-import type { DecisionInput, GateOutcome, GateView } from '../../src/workflows/gate/types.js';
+import type { DecisionInput, GateOutcome, GateView } from '../../src/contracts/gates.js';
 import { joinStateQuery } from '../../src/workflows/mycel/joinRequest.js';
 import { relationshipStateQuery } from '../../src/workflows/mycel/relationshipRequest.js';
 import { inboxStateQuery } from '../../src/workflows/mycel/mycelInbox.js';

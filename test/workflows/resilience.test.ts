@@ -11,7 +11,7 @@ import { type Connection, WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, expect, inject, it } from 'vitest';
 import { SwitchboardClient } from '../../src/client/index.js';
-import type { AgentSessionInputRaw } from '../../src/workflows/agentSession/types.js';
+import type { AgentSessionInputRaw } from '../../src/contracts/sessions.js';
 import { createHarness, eventually, type Harness, sandboxEnv } from '../support/harness.js';
 
 let h: Harness;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dedupeLines } from '../../src/artifacts/store.js';
 import { readFile } from 'node:fs/promises';
-import type { AgentSessionInputRaw, SessionPlatform, TranscriptEntry } from '../../src/workflows/agentSession/types.js';
+import type { AgentSessionInputRaw, SessionPlatform, TranscriptEntry } from '../../src/contracts/sessions.js';
 import { createHarness, eventually, type Harness } from '../support/harness.js';
 
 let h: Harness;

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { dedupeLines } from '../../src/artifacts/store.js';
 import { SwitchboardClientError } from '../../src/client/index.js';
-import type { TranscriptEntry } from '../../src/workflows/agentSession/types.js';
+import type { TranscriptEntry } from '../../src/contracts/sessions.js';
 import { createHarness, eventually, type Harness } from '../support/harness.js';
 
 let h: Harness;

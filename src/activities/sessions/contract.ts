@@ -8,7 +8,7 @@
  */
 import type { CallOptions } from '../../providers/http.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
-import type { AgentSessionInput, PendingInput, SessionPlatform, SessionRef, SessionStatus, TranscriptEntry } from '../../workflows/agentSession/types.js';
+import type { AgentSessionInput, PendingInput, SessionPlatform, SessionRef, SessionStatus, TranscriptEntry } from '../../contracts/sessions.js';
 
 export type { AgentSessionInput, PendingInput, SessionPlatform, SessionRef, SessionStatus, TranscriptEntry };
 

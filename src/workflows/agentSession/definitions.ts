@@ -13,7 +13,7 @@ import type {
   SendMessageArgs,
   SetCallbacksArgs,
   TranscriptEntry,
-} from './types.js';
+} from '../../contracts/sessions.js';
 
 /** Outcome every steering update returns. */
 export interface UpdateOutcome {

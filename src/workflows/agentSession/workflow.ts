@@ -24,8 +24,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createSessionActivities, FollowBatch, SessionOperation } from '../../activities/sessions/activities.js';
-import { AwaitingHuman, GateKind, SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
-import type { GateMemo } from '../gate/types.js';
+import { AwaitingHuman, GateKind, SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
+import type { GateMemo } from '../../contracts/gates.js';
 import {
   answerInputUpdate,
   artifactsQuery,
@@ -60,9 +60,10 @@ import {
   SUPPORTED_OPERATIONS,
   TERMINAL_STATUSES,
   type TranscriptEntry,
-} from './types.js';
+} from '../../contracts/sessions.js';
 import { parseMessage, parseWorkflowInput, singleArg } from '../validation.js';
 import type { z } from 'zod';
+import { FailureType } from '../../contracts/failures.js';
 
 type Acts = ReturnType<typeof createSessionActivities>;
 
@@ -104,7 +105,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
   const info = workflowInfo();
   const carried = parseCarry(carriedRaw, info.continuedFromExecutionRunId);
   if (carried?.ref && carried.ref.platform !== input.platform) {
-    throw ApplicationFailure.create({ type: 'InvalidInput', message: 'the carried session is on another platform', nonRetryable: true });
+    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: 'the carried session is on another platform', nonRetryable: true });
   }
   // Stable across retries, worker crashes and continue-as-new, unique per workflow run chain.
   const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;
@@ -476,7 +477,7 @@ function parseCarry(raw: unknown, continuedFrom: string | undefined): CarriedSes
   if (raw === undefined) return undefined;
   if (continuedFrom === undefined) {
     throw ApplicationFailure.create({
-      type: 'InvalidInput',
+      type: FailureType.InvalidInput,
       message: 'agentSession takes one argument; the second (continue-as-new state) is only accepted from a continued run',
       nonRetryable: true,
     });

@@ -39,7 +39,7 @@ import {
 } from '@temporalio/workflow';
 import type { createDecisionActivities, VerifyDecisionResult } from '../../activities/decisions.js';
 import type { createNotifyActivities } from '../../activities/notify.js';
-import { AwaitingHuman, GateDeadline, GateKind as GateKindKey } from '../searchAttributes.js';
+import { AwaitingHuman, GateDeadline, GateKind as GateKindKey } from '../../contracts/searchAttributes.js';
 import { parseMessage, singleArg } from '../validation.js';
 import {
   type AuditEntry,
@@ -52,7 +52,8 @@ import {
   type GateMemo,
   type GateOutcome,
   type GateView,
-} from './types.js';
+} from '../../contracts/gates.js';
+import { FailureType } from '../../contracts/failures.js';
 
 /** The one decision update every gated workflow answers. */
 export const decideUpdate = defineUpdate<GateOutcome, [DecisionInput]>('decide');
@@ -356,7 +357,7 @@ export class ApprovalGate {
     });
     const refused = this.audit.filter((e) => e.outcome === 'refused');
     if (refused.length > MAX_REFUSED) this.audit.splice(this.audit.indexOf(refused[0]!), 1);
-    return ApplicationFailure.create({ type: 'DecisionRefused', message: reason, nonRetryable: true });
+    return ApplicationFailure.create({ type: FailureType.DecisionRefused, message: reason, nonRetryable: true });
   }
 
   /** The `decide` signal: the update's checks; what is refused is audited, never thrown (a throwing signal handler would fail the workflow task). */

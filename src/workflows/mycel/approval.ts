@@ -10,7 +10,7 @@
  */
 import { ActivityFailure, allHandlersFinished, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import { ApprovalGate } from '../gate/gate.js';
-import type { AuditEntry, ExpiryPolicy, GateKind, GateOutcome } from '../gate/types.js';
+import type { AuditEntry, ExpiryPolicy, GateKind, GateOutcome } from '../../contracts/gates.js';
 import { OutcomeWatchers } from './handoff.js';
 
 /**

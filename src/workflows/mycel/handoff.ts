@@ -35,10 +35,10 @@ import {
 import { CancelledFailure, ChildWorkflowFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createMycelActivities } from '../../activities/mycel.js';
 import { decideSignal, decideUpdate } from '../gate/gate.js';
-import type { AuditEntry, GateOutcome } from '../gate/types.js';
+import type { AuditEntry, GateOutcome } from '../../contracts/gates.js';
 import { z } from 'zod';
-import { lazy } from '../lazy.js';
-import { SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
+import { lazy } from '../../contracts/lazy.js';
+import { SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
 import { parseMessage, singleArg } from '../validation.js';
 
 /** Asks an approval workflow to signal its result to `workflowId` when it ends. */

@@ -23,7 +23,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createMycelActivities, MycelFrame } from '../../activities/mycel.js';
-import { SwitchboardProvider, SwitchboardStatus } from '../searchAttributes.js';
+import { SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
 import { parseWorkflowInput } from '../validation.js';
 import { startApprovalOnce } from './handoff.js';
 import { joinRequest } from './joinRequest.js';
@@ -37,6 +37,7 @@ import {
   RELATIONSHIP_REQUEST_EVENT,
   relationshipWorkflowId,
 } from './types.js';
+import { FailureType } from '../../contracts/failures.js';
 
 type Acts = ReturnType<typeof createMycelActivities>;
 const retry = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s' };
@@ -52,7 +53,11 @@ export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
   // The carry is this workflow's own continue-as-new state: a starter may not hand one in (it
   // would set the counters and the identity the inbox thinks it reads for).
   if (input.carry !== undefined && workflowInfo().continuedFromExecutionRunId === undefined) {
-    throw ApplicationFailure.create({ type: 'InvalidInput', message: 'carry is only accepted from a continued run of this inbox', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidInput,
+      message: 'carry is only accepted from a continued run of this inbox',
+      nonRetryable: true,
+    });
   }
   const carry = input.carry;
   const st: MycelInboxState = {

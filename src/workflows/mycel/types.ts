@@ -6,15 +6,12 @@
  * (`MYCEL_TOKEN_<ALIAS>` in the worker's environment), so the platform records who approved.
  */
 import { z } from 'zod';
-import { type AuditEntry, type ExpiryPolicy, gateSettings, type GateOutcome, quorumFits } from '../gate/types.js';
-import { lazy } from '../lazy.js';
+import { type AuditEntry, type ExpiryPolicy, gateSettings, type GateOutcome, quorumFits } from '../../contracts/gates.js';
+import { credentialAlias, isAlias } from '../../contracts/aliases.js';
+import { lazy } from '../../contracts/lazy.js';
 
 /** A credential alias (same rule as `aliasSchema` in src/config.ts): a name, never a token. */
-export const mycelAlias = lazy(() =>
-  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'must be a credential alias (letters, digits, - or _), never a token'),
-);
-
-const ALIAS_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+export const mycelAlias = lazy(() => credentialAlias('must be a credential alias (letters, digits, - or _), never a token'));
 
 /** A platform id (chat, join request, relationship, user). */
 const platformId = z.string().trim().min(1).max(200);
@@ -26,12 +23,12 @@ const platformId = z.string().trim().min(1).max(200);
 function decidersAreAliases(v: { approvers?: string[]; onExpiry?: ExpiryPolicy; quorum?: number }, ctx: z.RefinementCtx): void {
   quorumFits(v, ctx);
   (v.approvers ?? []).forEach((a, i) => {
-    if (!ALIAS_RE.test(a))
+    if (!isAlias(a))
       ctx.addIssue({ code: 'custom', path: ['approvers', i], message: `approver ${a} must be a Mycel credential alias (letters, digits, - or _)` });
   });
   if (v.onExpiry?.policy === 'escalate') {
     v.onExpiry.to.forEach((a, i) => {
-      if (!ALIAS_RE.test(a)) ctx.addIssue({ code: 'custom', path: ['onExpiry', 'to', i], message: `escalation target ${a} must be a Mycel credential alias` });
+      if (!isAlias(a)) ctx.addIssue({ code: 'custom', path: ['onExpiry', 'to', i], message: `escalation target ${a} must be a Mycel credential alias` });
     });
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { lazy } from '../../lazy.js';
+import { lazy } from '../lazy.js';
 
 const APPEND_MAX = 51_200;
 const REPLACE_MAX = 102_400;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { lazy } from '../../lazy.js';
+import { lazy } from '../lazy.js';
 
 /**
  * Wyse Mate session options (the task itself is the common `task` field; `title` becomes the

@@ -3,11 +3,12 @@
  * Workflow-safe: zod only.
  */
 import { z } from 'zod';
-import { archAstroOptions } from './options/archastro.js';
-import { mixCallback, mixOptions } from './options/mix.js';
-import { webAgentOptions } from './options/webagent.js';
-import { wyseMateOptions } from './options/wysemate.js';
-import { lazy } from '../lazy.js';
+import { archAstroOptions } from './session-options/archastro.js';
+import { mixCallback, mixOptions } from './session-options/mix.js';
+import { webAgentOptions } from './session-options/webagent.js';
+import { wyseMateOptions } from './session-options/wysemate.js';
+import { credentialAlias } from './aliases.js';
+import { lazy } from './lazy.js';
 
 export const SESSION_PLATFORMS = ['webagent', 'archastro', 'wysemate', 'mix'] as const;
 export type SessionPlatform = (typeof SESSION_PLATFORMS)[number];
@@ -16,10 +17,7 @@ export const SESSION_STATUSES = ['starting', 'running', 'awaiting_input', 'compl
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly SessionStatus[] = ['completed', 'failed', 'cancelled'];
 
-const alias = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'credentialAlias must be 1-63 letters, digits, - or _ (an alias, never a key)')
-  .default('default');
+const alias = credentialAlias('credentialAlias must be 1-63 letters, digits, - or _ (an alias, never a key)').default('default');
 
 const common = {
   credentialAlias: alias,
@@ -170,7 +168,7 @@ export const carriedSession = lazy(() => {
     ref: z
       .object({
         platform: z.enum(SESSION_PLATFORMS),
-        alias: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/),
+        alias: credentialAlias(),
         sessionId: id,
         taskId: id.optional(),
         extra: z.record(z.string()).optional(),

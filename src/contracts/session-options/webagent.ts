@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { lazy } from '../../lazy.js';
+import { lazy } from '../lazy.js';
 
 /** Web Agent DoAnything options (CreateSessionRequest fields beyond `instructions`). */
 export const webAgentOptions = lazy(() =>

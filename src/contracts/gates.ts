@@ -3,7 +3,7 @@
  * library and the CLI. Workflow-safe: zod only.
  */
 import { z } from 'zod';
-import { lazy } from '../lazy.js';
+import { lazy } from './lazy.js';
 
 /** What a gate is about: shown as `GateKind` in the Web UI and `switchboard inbox`. */
 export const GATE_KINDS = ['research_outline', 'mycel_join', 'mycel_relationship', 'session_input'] as const;

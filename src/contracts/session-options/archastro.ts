@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { lazy } from '../../lazy.js';
+import { lazy } from '../lazy.js';
 
 /** ArchAstro agent-session options (create input beyond the task, which becomes `instructions`). */
 export const archAstroOptions = lazy(() =>
