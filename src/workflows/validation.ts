@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { isUndecodable, undecodableReason } from '../contracts/payload-converter.cjs';
 import { FailureType } from '../contracts/failures.js';
@@ -43,4 +43,33 @@ export function parseMessage<S extends z.ZodTypeAny>(schema: S, raw: unknown, wh
 export function singleArg(args: unknown[], what: string): unknown {
   if (args.length !== 1) throw new Error(`${what} takes exactly one argument, got ${args.length}`);
   return args[0];
+}
+
+/**
+ * Refuses continue-as-new state handed in by a starter. Such state is accepted only in a run this
+ * workflow continued itself: the server also links cron runs and retries to the run before them
+ * (`continuedFromExecutionRunId`), with the first run's arguments, so those are refused too — and
+ * the workflows that carry state refuse to run on a cron schedule at all
+ * ({@link refuseCronSchedule}): a Temporal Schedule starts fresh runs instead.
+ */
+export function requireOwnContinuation(what: string): void {
+  const info = workflowInfo();
+  if (info.continuedFromExecutionRunId === undefined || info.cronSchedule || info.attempt > 1) {
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidInput,
+      message: `${what} is only accepted from a run this workflow continued as new itself`,
+      nonRetryable: true,
+    });
+  }
+}
+
+/** Fails a workflow started with a cron schedule (see {@link requireOwnContinuation}). */
+export function refuseCronSchedule(workflowType: string): void {
+  if (workflowInfo().cronSchedule) {
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidInput,
+      message: `${workflowType} does not run on a cron schedule (its continue-as-new state would pass between runs); start it from a Temporal Schedule instead`,
+      nonRetryable: true,
+    });
+  }
 }

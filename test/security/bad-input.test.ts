@@ -358,7 +358,7 @@ describe('continue-as-new state comes only from a continued run', () => {
   });
   /** With a carried ref, this run would end at once and clean up (stop + delete) the carried session. */
   const hijack: AgentSessionInputRaw = { platform: 'webagent', task: 'Take over script:default', deleteOnEnd: true };
-  const SECOND_ARG = /only accepted from a continued run|takes one argument/;
+  const SECOND_ARG = /only accepted from a run this workflow continued as new itself|does not run on a cron schedule/;
 
   it("agentSession with a second argument fails at once, three ways, and the other workflow's session hears nothing", async () => {
     const since = await lastJournalSeq();
@@ -472,7 +472,7 @@ describe('continue-as-new state comes only from a continued run', () => {
       pollMaxMs: 100,
       carry: { me: 'usr_forged', generation: 41, started: { join: 0, relationship: 0 }, alreadyStarted: { join: 0, relationship: 0 }, gaps: 0, recent: [] },
     };
-    expectEveryRunRefused(await cronRuns('mycelInbox', [input]), /carry is only accepted from a continued run/);
+    expectEveryRunRefused(await cronRuns('mycelInbox', [input]), /does not run on a cron schedule|carry is only accepted from a run this workflow continued/);
   });
 
   it('mycelInbox refuses a carry on a fresh start, three ways', async () => {
@@ -493,7 +493,7 @@ describe('continue-as-new state comes only from a continued run', () => {
     const raw = await rawStart(h, 'mycelInbox', [json(input)]);
     const cli = uniqueId('inbox-carry-cli');
     await cliOrThrow('workflow', 'start', '--type', 'mycelInbox', '--task-queue', h.taskQueue, '--workflow-id', cli, '--input', JSON.stringify(input));
-    for (const id of [sdk, raw, cli]) await expectInvalidInput(h, id, /carry is only accepted from a continued run/);
+    for (const id of [sdk, raw, cli]) await expectInvalidInput(h, id, /carry is only accepted from a run this workflow continued as new itself/);
   });
 
   it('updateFloor is not a workflow of the production task queue: started there with another session’s ref, it delivers nothing', async () => {

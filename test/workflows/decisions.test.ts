@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SwitchboardClientError } from '../../src/client/index.js';
 import { createKey, loadPrivateKey, signDecision } from '../../src/identity/keys.js';
+import { MYCEL_DEMO_AGENT } from '../../src/sandbox/platforms/mycel.js';
 import type { DeepResearchInput, DeepResearchResult } from '../../src/workflows/deepResearch.js';
 import { createHarness, eventually, type Harness } from '../support/harness.js';
 
@@ -131,6 +132,43 @@ describe('signed decisions required (SWITCHBOARD_DECISION_PROOF=required)', () =
         identity: 'verified',
       });
     }
+  });
+});
+
+describe("Mycel with proofs required: the decider's token is used only once the decision proved them", () => {
+  let h: Harness;
+  const keysDir = mkdtempSync(join(tmpdir(), 'sb-keys-'));
+  const APPROVE = '/api/chats/{chat_id}/join-requests/{request_id}/approve';
+  beforeAll(async () => {
+    h = await createHarness({
+      name: 'signed-mycel',
+      extraEnv: {
+        SWITCHBOARD_DECISION_PROOF: 'required',
+        SWITCHBOARD_KEYS_DIR: keysDir,
+        MYCEL_TOKEN_OWNER: 'sb_mycel_owner',
+        MYCEL_TOKEN_VISITOR: 'sb_mycel_visitor',
+      },
+    });
+  });
+  afterAll(async () => h?.close());
+
+  it('a typed owner decision never reaches approve_join; the signed one approves once, as the owner', async () => {
+    const owner = h.providers.client('mycel', 'owner');
+    const chatId = (await owner.chats.create([MYCEL_DEMO_AGENT], 'Signed lobby')).id;
+    const jr = await h.providers.client('mycel', 'visitor').chats.requestJoin(chatId, 'signed please');
+    const workflowId = `mycel-join-signed-${Date.now()}`;
+    await h.client.workflow.start('joinRequest', { workflowId, taskQueue: h.taskQueue, args: [{ chatId, requestId: jr.id, approvers: ['owner'] }] });
+    await eventually(async () => (await h.sb.gate(workflowId)).open);
+    const typed = (await h.sb.decide(workflowId, { decider: 'owner', decision: 'approve' }).catch((e: unknown) => e)) as SwitchboardClientError;
+    expect(typed.message).toContain('not signed');
+    expect(await h.control.journal({ platform: 'mycel', route: APPROVE })).toEqual([]);
+
+    createKey(keysDir, 'owner');
+    const ok = await h.sb.decide(workflowId, { decider: 'owner', decision: 'approve' }, { signWith: loadPrivateKey(keysDir, 'owner')! });
+    expect(ok).toMatchObject({ decision: 'approve', decider: 'owner', identity: 'verified', effect: { ok: true } });
+    const approvals = await h.control.journal({ platform: 'mycel', route: APPROVE });
+    expect(approvals.filter((r) => r.status < 300 && !r.replayed)).toHaveLength(1);
+    expect(await h.client.workflow.getHandle(workflowId).result()).toMatchObject({ status: 'approved', actingAlias: 'owner' });
   });
 });
 

@@ -61,7 +61,7 @@ import {
   TERMINAL_STATUSES,
   type TranscriptEntry,
 } from '../../contracts/sessions.js';
-import { parseMessage, parseWorkflowInput, singleArg } from '../validation.js';
+import { parseMessage, parseWorkflowInput, refuseCronSchedule, requireOwnContinuation, singleArg } from '../validation.js';
 import type { z } from 'zod';
 import { FailureType } from '../../contracts/failures.js';
 
@@ -80,8 +80,13 @@ const acts = proxyActivities<Acts>({ startToCloseTimeout: '20 s', retry });
 const steer = proxyLocalActivities<Acts>({ startToCloseTimeout: '15 s', retry });
 /** Following progress: long, heartbeated, resumable from the heartbeated cursor. */
 const followActs = proxyActivities<Acts>({ startToCloseTimeout: '5 m', heartbeatTimeout: '10 s', retry });
-/** Clean-up must finish even on a cancelled workflow; bounded so a dead platform cannot pin it. */
-const cleanupActs = proxyActivities<Acts>({ startToCloseTimeout: '30 s', retry: { ...retry, maximumAttempts: 10 } });
+/**
+ * Clean-up must finish even on a cancelled workflow; bounded in time (not attempts) so a dead
+ * platform cannot pin it. A clean-up makes several calls (Wyse Mate: info, browsers, release), so
+ * on a flaky platform (a third of calls failing) one attempt often fails: ten attempts ran out in
+ * ≈1 of 10 chaos runs, five minutes of retries do not.
+ */
+const cleanupActs = proxyActivities<Acts>({ startToCloseTimeout: '30 s', scheduleToCloseTimeout: '5 m', retry: { ...retry, maximumInterval: '5 s' } });
 
 /** Transcript entries kept in workflow state (the full transcript is in the artifact store). */
 const TAIL = 50;
@@ -103,7 +108,8 @@ export interface CarriedSession {
 export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: CarriedSession): Promise<AgentSessionResult> {
   const input = parseWorkflowInput(agentSessionInput(), raw);
   const info = workflowInfo();
-  const carried = parseCarry(carriedRaw, info.continuedFromExecutionRunId);
+  refuseCronSchedule('agentSession');
+  const carried = parseCarry(carriedRaw);
   if (carried?.ref && carried.ref.platform !== input.platform) {
     throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: 'the carried session is on another platform', nonRetryable: true });
   }
@@ -473,15 +479,9 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
  * pass a second argument too: a crafted `ref` would steer or stop another workflow's session) and
  * only in the shape this workflow writes.
  */
-function parseCarry(raw: unknown, continuedFrom: string | undefined): CarriedSession | undefined {
+function parseCarry(raw: unknown): CarriedSession | undefined {
   if (raw === undefined) return undefined;
-  if (continuedFrom === undefined) {
-    throw ApplicationFailure.create({
-      type: FailureType.InvalidInput,
-      message: 'agentSession takes one argument; the second (continue-as-new state) is only accepted from a continued run',
-      nonRetryable: true,
-    });
-  }
+  requireOwnContinuation("agentSession's second argument (continue-as-new state)");
   return parseWorkflowInput(carriedSession(), raw) as CarriedSession;
 }
 

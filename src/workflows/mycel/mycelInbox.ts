@@ -10,7 +10,6 @@
  * abandoned on close: they outlive this run and its continue-as-new.
  */
 import {
-  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -24,7 +23,7 @@ import {
 } from '@temporalio/workflow';
 import type { createMycelActivities, MycelFrame } from '../../activities/mycel.js';
 import { SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
-import { parseWorkflowInput } from '../validation.js';
+import { parseWorkflowInput, refuseCronSchedule, requireOwnContinuation } from '../validation.js';
 import { startApprovalOnce } from './handoff.js';
 import { joinRequest } from './joinRequest.js';
 import { relationshipRequest } from './relationshipRequest.js';
@@ -37,7 +36,6 @@ import {
   RELATIONSHIP_REQUEST_EVENT,
   relationshipWorkflowId,
 } from './types.js';
-import { FailureType } from '../../contracts/failures.js';
 
 type Acts = ReturnType<typeof createMycelActivities>;
 const retry = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s' };
@@ -52,13 +50,8 @@ export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
   const input = parseWorkflowInput(mycelInboxInput(), raw);
   // The carry is this workflow's own continue-as-new state: a starter may not hand one in (it
   // would set the counters and the identity the inbox thinks it reads for).
-  if (input.carry !== undefined && workflowInfo().continuedFromExecutionRunId === undefined) {
-    throw ApplicationFailure.create({
-      type: FailureType.InvalidInput,
-      message: 'carry is only accepted from a continued run of this inbox',
-      nonRetryable: true,
-    });
-  }
+  refuseCronSchedule('mycelInbox');
+  if (input.carry !== undefined) requireOwnContinuation('carry');
   const carry = input.carry;
   const st: MycelInboxState = {
     alias: input.alias,
