@@ -3,9 +3,13 @@
  * before the first connection is made, and only once per process.
  */
 import { DefaultLogger, type LogEntry, type LogLevel, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { formatLogLine } from './logs.js';
 
 let installed = false;
+/** Where log lines go: stderr, or a file ({@link installRuntime}'s `logFile`). */
+let sink = (line: string): void => void process.stderr.write(line);
 
 /**
  * One JSON line per log entry on stderr. Errors in `meta` are written out with their cause chain
@@ -15,12 +19,21 @@ let installed = false;
 export function jsonLine(entry: LogEntry): void {
   const { level, message, meta, timestampNanos } = entry;
   const ts = new Date(Number(timestampNanos / 1_000_000n)).toISOString();
-  process.stderr.write(formatLogLine({ ts, level, msg: message, meta }) + '\n');
+  sink(formatLogLine({ ts, level, msg: message, meta }) + '\n');
 }
 
-export function installRuntime(opts: { logLevel: LogLevel; metricsPort?: number }): void {
+/**
+ * Installs the runtime once per process. `logFile` appends the JSON lines to a file instead of
+ * stderr (the tests do, so their output is the summary, not pages of worker logs).
+ */
+export function installRuntime(opts: { logLevel: LogLevel; metricsPort?: number; logFile?: string }): void {
   if (installed) return;
   installed = true;
+  if (opts.logFile) {
+    const file = opts.logFile;
+    mkdirSync(dirname(file), { recursive: true });
+    sink = (line) => appendFileSync(file, line);
+  }
   Runtime.install({
     logger: new DefaultLogger(opts.logLevel, jsonLine),
     telemetryOptions: {

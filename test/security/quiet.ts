@@ -4,5 +4,6 @@
  * a warning on purpose, and its assertions read the histories, not the logs. Import it first.
  */
 import { installRuntime } from '../../src/worker/runtime.js';
+import { TEST_WORKER_LOG } from '../support/logfile.js';
 
-installRuntime({ logLevel: 'ERROR' });
+installRuntime({ logLevel: 'ERROR', logFile: TEST_WORKER_LOG });

@@ -18,6 +18,7 @@ import { SwitchboardClient } from '../../src/client/index.js';
 import { createSwitchboardWorker } from '../../src/worker/create.js';
 import { trustedKeysDir } from '../../src/identity/keys.js';
 import { installRuntime } from '../../src/worker/runtime.js';
+import { TEST_WORKER_LOG } from './logfile.js';
 
 /** The environment a worker in tests sees: every platform on the sandbox with its default key. */
 export function sandboxEnv(origin = inject('sandboxOrigin')): NodeJS.ProcessEnv {
@@ -44,8 +45,8 @@ export interface Harness {
 }
 
 let seq = 0;
-// Quiet worker logs in tests: warnings and errors only.
-installRuntime({ logLevel: 'WARN' });
+// Worker logs in tests: warnings and errors only, into a file (TEST_WORKER_LOG), not the console.
+installRuntime({ logLevel: 'WARN', logFile: TEST_WORKER_LOG });
 
 export async function createHarness(opts: { extraEnv?: NodeJS.ProcessEnv; name?: string } = {}): Promise<Harness> {
   const address = inject('temporalAddress');

@@ -2,7 +2,9 @@
  * A real worker's log line for a failing activity carries the error's message, type and cause
  * (before, every such line printed `"error":{}`), and no configured secret.
  */
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { TEST_WORKER_LOG } from '../support/logfile.js';
 import { KeyRing } from '../../src/sandbox/server.js';
 import { registerSecrets } from '../../src/worker/logs.js';
 import { createHarness, eventually, type Harness } from '../support/harness.js';
@@ -17,19 +19,16 @@ beforeEach(async () => h.control.reset());
 it('the "Activity failed" line of a 401 names the error, its type and message, and prints no secret', async () => {
   const secret = KeyRing.defaultKey('archastro');
   registerSecrets([secret]);
-  const lines: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    lines.push(String(chunk));
-    return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stderr.write;
-  try {
+  // The harness writes worker logs to TEST_WORKER_LOG: read what this test adds to it.
+  const from = existsSync(TEST_WORKER_LOG) ? statSync(TEST_WORKER_LOG).size : 0;
+  const added = () => (existsSync(TEST_WORKER_LOG) ? readFileSync(TEST_WORKER_LOG).subarray(from).toString('utf8') : '');
+  {
     const { workflowId } = await h.sb.startSession({ platform: 'archastro', task: 'no key', credentialAlias: 'nokey', archastro: { agentId: 'agi_x' } });
     await h.sb.result(workflowId).catch(() => undefined);
     const failed = await eventually(
       async () =>
-        lines
-          .flatMap((l) => l.split('\n'))
+        added()
+          .split('\n')
           .filter((l) => l.startsWith('{'))
           .map((l) => JSON.parse(l) as Record<string, any>)
           .find((l) => l.msg === 'Activity failed' && l.workflowId === workflowId),
@@ -40,8 +39,6 @@ it('the "Activity failed" line of a 401 names the error, its type and message, a
     expect(failed.error).toMatchObject({ name: 'ApplicationFailure', type: 'UnauthorizedError', nonRetryable: true });
     expect(failed.error.message).toMatch(/ArchAstro .* 401 .*credential alias "nokey"/);
     expect(failed.error.cause).toMatchObject({ name: 'UnauthorizedError', status: 401 });
-  } finally {
-    process.stderr.write = write;
   }
-  expect(lines.join('')).not.toContain(secret);
+  expect(added()).not.toContain(secret);
 });
