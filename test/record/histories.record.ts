@@ -222,3 +222,50 @@ it('records Mycel: a join approved with a post, a relationship approved, an inbo
   await save('mycelInbox-started-join', inbox);
   await h.client.workflow.getHandle(`mycel-join-${chat2}-${request.id}`).terminate('fixture recorded');
 });
+
+it('records gates that check who decides: a 2-of-3 quorum with a refused and a valid decide signal; an owner-approved join (shared approval skeleton)', async () => {
+  const waitGate = async (id: string) =>
+    eventually(async () => {
+      const g = await h.sb.gate(id);
+      return g.open ? g : undefined;
+    });
+  const temporal = (...args: string[]) => execFileSync(inject('temporalCliPath'), [...args, '--address', inject('temporalAddress'), '--namespace', 'default']);
+  const q = await h.sb.startResearch({ topic: 'fixture quorum', approvers: ['ann', 'ben', 'cat'], quorum: 2, separateDuties: true });
+  const g = await waitGate(q.workflowId);
+  await h.sb.decide(q.workflowId, { decider: 'ann', decision: 'approve_with_edits', edits: ['Add a risks section'] });
+  // Refused (ann proposed the edits) and audited; then ben approves by signal, cat by update.
+  temporal(
+    'workflow',
+    'signal',
+    '--workflow-id',
+    q.workflowId,
+    '--name',
+    'decide',
+    '--input',
+    JSON.stringify({ requestId: g.requestId, decider: 'ann', decision: 'approve' }),
+  );
+  temporal(
+    'workflow',
+    'signal',
+    '--workflow-id',
+    q.workflowId,
+    '--name',
+    'decide',
+    '--input',
+    JSON.stringify({ requestId: g.requestId, decider: 'ben', decision: 'approve' }),
+  );
+  await eventually(async () => ((await h.sb.gate(q.workflowId)).quorum?.votes.length === 1 ? true : undefined));
+  await h.sb.decide(q.workflowId, { decider: 'cat', decision: 'approve' });
+  await h.client.workflow.getHandle(q.workflowId).result();
+  await save('deepResearch-quorum-checked-signal', q.workflowId);
+
+  const owner = h.providers.client('mycel', 'owner');
+  const chat = (await owner.chats.create(['m_demo_agent'], 'Fixture checked lobby')).id;
+  const jr = await h.providers.client('mycel', 'visitor').chats.requestJoin(chat, 'checked');
+  const join = 'fixture-join-owner-checked';
+  await h.client.workflow.start('joinRequest', { workflowId: join, taskQueue: h.taskQueue, args: [{ chatId: chat, requestId: jr.id, approvers: ['owner'] }] });
+  await waitGate(join);
+  await h.sb.decide(join, { decider: 'owner', decision: 'approve' });
+  await h.client.workflow.getHandle(join).result();
+  await save('joinRequest-owner-approved-checked', join);
+});
