@@ -5,6 +5,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { DeciderIdentity, DecisionProof } from '../contracts/gates.js';
+import type { DecisionStatementFields } from '../contracts/decisions.js';
 import { checkProof, fingerprint, loadTrustedKey } from '../identity/keys.js';
 
 /** How a deployment treats decisions without proof. */
@@ -17,16 +18,8 @@ export interface DecisionDeps {
   trustedKeysDir?: string;
 }
 
-export interface VerifyDecisionArgs {
-  requestId: string;
-  decider: string;
-  decision: string;
-  /** The open gate's digest when the decision arrived. */
-  digest: string;
-  edits?: unknown[];
-  reason?: string;
-  proof?: DecisionProof;
-}
+/** What is checked: the statement's fields (the workflow id comes from the activity's context) and the proof. */
+export type VerifyDecisionArgs = Omit<DecisionStatementFields, 'workflowId' | 'expiresAt'> & { proof?: DecisionProof };
 
 export type VerifyDecisionResult = { ok: true; identity: DeciderIdentity; keyId?: string } | { ok: false; reason: string };
 
