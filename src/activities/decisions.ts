@@ -26,6 +26,11 @@ export type VerifyDecisionResult = { ok: true; identity: DeciderIdentity; keyId?
 export function createDecisionActivities(deps: DecisionDeps) {
   const mode = deps.decisionProof ?? 'optional';
   return {
+    /** How this deployment treats unproven decisions (workflows ask before spending a person's token without a person). */
+    async decisionProofMode(): Promise<{ mode: DecisionProofMode }> {
+      return { mode };
+    },
+
     async verifyDecision(args: VerifyDecisionArgs): Promise<VerifyDecisionResult> {
       // The workflow id comes from the activity's own context, not from what the workflow passed.
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
@@ -41,7 +46,16 @@ export function createDecisionActivities(deps: DecisionDeps) {
       if (!key) return { ok: false, reason: `no trusted key is registered for ${args.decider}` };
       const why = checkProof(
         key,
-        { workflowId, requestId: args.requestId, decider: args.decider, decision: args.decision, digest: args.digest, edits: args.edits, reason: args.reason },
+        {
+          workflowId,
+          chain: args.chain,
+          requestId: args.requestId,
+          decider: args.decider,
+          decision: args.decision,
+          digest: args.digest,
+          edits: args.edits,
+          reason: args.reason,
+        },
         args.proof,
       );
       return why ? { ok: false, reason: why } : { ok: true, identity: 'verified', keyId: fingerprint(key) };

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ArtifactRef } from '../contracts/sessions.js';
+import type { ArtifactOwner, ArtifactRef } from '../contracts/sessions.js';
 
 export type { ArtifactRef };
 
@@ -17,7 +17,7 @@ export type { ArtifactRef };
  * two chains, so neither appends to the other's transcript. A bare string is the workflow id alone,
  * as activities scheduled before run chains existed pass it.
  */
-export type ArtifactOwner = string | { workflowId: string; chain: string };
+export type { ArtifactOwner };
 
 export interface ArtifactStore {
   /** Writes (or overwrites) a whole artifact. */

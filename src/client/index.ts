@@ -375,10 +375,11 @@ export class SwitchboardClient {
     const requestId = d.requestId ?? view?.requestId ?? view?.decided.at(-1)?.requestId;
     if (!requestId) throw new SwitchboardClientError('rejected', `workflow ${workflowId} has no open gate and no decision to repeat`);
     let payload = validate(decisionInput(), { ...d, requestId }, 'invalid decision');
-    if (opts.signWith && view?.open && view.digest && view.requestId === requestId) {
+    if (opts.signWith && view?.open && view.digest && view.chain && view.requestId === requestId) {
       // Sign what the workflow will check: the parsed (trimmed) fields and the digest now open.
       const proof = signDecision(opts.signWith, {
         workflowId,
+        chain: view.chain,
         requestId,
         decider: payload.decider,
         decision: payload.decision,

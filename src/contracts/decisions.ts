@@ -2,7 +2,7 @@
  * What a decider signs, shared by the signer (the client library and CLI) and the checker (the
  * worker's `verifyDecision` activity). Workflow-safe: no Node built-ins.
  *
- * The statement binds everything that makes a decision: the workflow, the gate request, the
+ * The statement binds everything that makes a decision: the workflow and its run chain, the gate request, the
  * claimed decider, the decision with its edits and reason, the digest of what the decider was
  * shown, and an expiry. A signature for one of these cannot be replayed onto another workflow,
  * request, decision or version of what was shown, nor after it expires.
@@ -11,6 +11,8 @@
 /** The fields a decision proof covers. */
 export interface DecisionStatementFields {
   workflowId: string;
+  /** The run chain (the workflow's first run id): a later run under the same id is another workflow. */
+  chain: string;
   requestId: string;
   decider: string;
   decision: string;

@@ -55,7 +55,7 @@ export const decisionInput = lazy(() =>
       reason: z.string().trim().min(1).max(2_000).optional(),
       comment: z.string().max(2_000).optional(),
       /** Digest of what the decider was shown; when given it must match the open gate's. */
-      digest: z.string().max(200).optional(),
+      digest: z.string().max(20_000).optional(),
       /** Proof of who decided (required when the deployment requires signed decisions). */
       proof: decisionProof().optional(),
     })
@@ -199,6 +199,8 @@ export interface GateView {
   /** Edits proposed by an approver, waiting for the quorum (the digest then covers them too). */
   proposal?: { by: string; edits: unknown[]; at: string };
   separateDuties?: boolean;
+  /** The workflow's run chain (first run id): signed proofs name it, so they cannot be replayed on a later run with the same id. */
+  chain?: string;
   /** Every decision taken so far (latest last). */
   decided: GateOutcome[];
 }

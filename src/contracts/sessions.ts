@@ -183,6 +183,7 @@ export const carriedSession = lazy(() => {
     opSeq: count,
     artifacts: z.array(z.object({ name: z.string(), uri: z.string(), bytes: count.optional(), sha256: z.string().optional() })).max(100),
     title: z.string().max(1_000),
+    owner: z.union([z.string().max(2_000), z.object({ workflowId: z.string().max(2_000), chain: z.string().max(200) })]).optional(),
   });
 });
 
@@ -200,6 +201,9 @@ export interface AgentSessionState {
   artifacts: ArtifactRef[];
   cleanupDone: boolean;
 }
+
+/** Whose artifacts: a workflow id and its run chain (a bare id: chains from before that layout). */
+export type ArtifactOwner = string | { workflowId: string; chain: string };
 
 /** A pointer into the artifact store. */
 export interface ArtifactRef {

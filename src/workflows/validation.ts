@@ -37,6 +37,16 @@ export function parseMessage<S extends z.ZodTypeAny>(schema: S, raw: unknown, wh
 }
 
 /**
+ * Parses a message a validator already accepted, inside its handler: the data when it still
+ * parses, else the value as it arrived. Handlers run again on replay, and a payload accepted under
+ * older rules must not fail the workflow task because a limit was added since.
+ */
+export function parseAccepted<S extends z.ZodTypeAny>(schema: S, raw: unknown): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  return parsed.success ? parsed.data : (raw as z.output<S>);
+}
+
+/**
  * The one argument of an update or signal, or an `Error` when there is not exactly one: the SDK
  * passes every argument the sender gave, and extra ones must be refused, not silently ignored.
  */

@@ -97,7 +97,14 @@ describe('signed decisions required (SWITCHBOARD_DECISION_PROOF=required)', () =
     const a = await startGate(h, { approvers: ['alice'] });
     const b = await startGate(h, { approvers: ['alice'] });
     // A valid signature for workflow A replayed onto workflow B.
-    const proof = signDecision(key, { workflowId: a.workflowId, requestId: b.gate.requestId!, decider: 'alice', decision: 'approve', digest: b.gate.digest! });
+    const proof = signDecision(key, {
+      workflowId: a.workflowId,
+      chain: b.gate.chain!,
+      requestId: b.gate.requestId!,
+      decider: 'alice',
+      decision: 'approve',
+      digest: b.gate.digest!,
+    });
     const err = (await h.sb
       .decide(b.workflowId, { decider: 'alice', decision: 'approve', requestId: b.gate.requestId, proof })
       .catch((e: unknown) => e)) as SwitchboardClientError;
@@ -170,6 +177,23 @@ describe("Mycel with proofs required: the decider's token is used only once the 
     expect(approvals.filter((r) => r.status < 300 && !r.replayed)).toHaveLength(1);
     expect(await h.client.workflow.getHandle(workflowId).result()).toMatchObject({ status: 'approved', actingAlias: 'owner' });
   });
+
+  it('an approval by the expiry policy (start input, not a person) spends no token', async () => {
+    const owner = h.providers.client('mycel', 'owner');
+    const chatId = (await owner.chats.create([MYCEL_DEMO_AGENT], 'Expiry lobby')).id;
+    const jr = await h.providers.client('mycel', 'visitor').chats.requestJoin(chatId, 'let me in by expiry');
+    const workflowId = `mycel-join-expiry-${Date.now()}`;
+    await h.client.workflow.start('joinRequest', {
+      workflowId,
+      taskQueue: h.taskQueue,
+      args: [
+        { chatId, requestId: jr.id, approvers: ['owner'], deadlineSeconds: 1, onExpiry: { policy: 'approve' }, postMessage: { alias: 'owner', text: 'hi' } },
+      ],
+    });
+    const res = await h.client.workflow.getHandle(workflowId).result();
+    expect(res).toMatchObject({ status: 'failed', error: expect.stringContaining('require proof') });
+    expect((await h.control.journal({ platform: 'mycel', route: APPROVE })).filter((r) => r.path.includes(jr.id))).toEqual([]);
+  });
 });
 
 describe('quorum, separation of duties, decisions by signal (typed names: development default)', () => {
@@ -194,6 +218,41 @@ describe('quorum, separation of duties, decisions by signal (typed names: develo
     expect(res.status).toBe('completed');
     expect(await intervenes(h, res.taskId)).toBe(1);
     expect(res.audit.map((a) => `${a.outcome}:${a.decider}`)).toEqual(['vote:ann', 'decided:ben']);
+  });
+
+  it('repeats of a proposal count once; an identical proposal by another approver approves it; a proposal nobody else could approve is refused', async () => {
+    const { workflowId } = await startGate(h, { approvers: ['ann', 'ben', 'cat'], quorum: 2, separateDuties: true });
+    const edits = ['Add a section on key rotation'];
+    expect((await h.sb.decide(workflowId, { decider: 'ann', decision: 'approve_with_edits', edits })).vote).toEqual({ have: 0, need: 2 });
+    // A client retry of the same proposal is a repeat, not a new proposal that would reset votes.
+    await h.sb.decide(workflowId, { decider: 'ben', decision: 'approve' });
+    expect((await h.sb.decide(workflowId, { decider: 'ann', decision: 'approve_with_edits', edits })).vote).toEqual({ have: 1, need: 2 });
+    // Cat proposes exactly the same edits: that approves them.
+    const done = await h.sb.decide(workflowId, { decider: 'cat', decision: 'approve_with_edits', edits });
+    expect(done).toMatchObject({ decision: 'approve_with_edits', edits, deciders: ['ben', 'cat'] });
+    // Ben's approval counted toward the decision: repeating it returns the decision.
+    expect(await h.sb.decide(workflowId, { decider: 'ben', decision: 'approve' })).toMatchObject({ decision: 'approve_with_edits' });
+    expect((await result(h, workflowId)).status).toBe('completed');
+
+    const solo = await startGate(h, { approvers: ['ann'], separateDuties: true });
+    const err = (await h.sb
+      .decide(solo.workflowId, { decider: 'ann', decision: 'approve_with_edits', edits })
+      .catch((e: unknown) => e)) as SwitchboardClientError;
+    expect(err.message).toContain('nobody else could approve');
+    await h.sb.decide(solo.workflowId, { decider: 'ann', decision: 'reject', reason: 'done' });
+  });
+
+  it('an escalation whose new approvers already approved decides at once', async () => {
+    const { workflowId } = await startGate(h, {
+      approvers: ['ann', 'ben'],
+      quorum: 2,
+      deadlineSeconds: 2,
+      onExpiry: { policy: 'escalate', to: ['ann'], extendSeconds: 3600 },
+    });
+    await h.sb.decide(workflowId, { decider: 'ann', decision: 'approve' });
+    const res = await result(h, workflowId);
+    expect(res.status).toBe('completed');
+    expect(res.decisions).toEqual([expect.objectContaining({ decision: 'approve', decider: 'ann', auto: false, deciders: ['ann'] })]);
   });
 
   it('one reject decides a quorum gate', async () => {

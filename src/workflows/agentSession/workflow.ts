@@ -43,6 +43,7 @@ import {
   type AgentSessionInputRaw,
   type AgentSessionResult,
   type AgentSessionState,
+  type ArtifactOwner,
   type ArtifactRef,
   agentSessionInput,
   answerInputArgs,
@@ -61,7 +62,7 @@ import {
   TERMINAL_STATUSES,
   type TranscriptEntry,
 } from '../../contracts/sessions.js';
-import { parseMessage, parseWorkflowInput, refuseCronSchedule, requireOwnContinuation, singleArg } from '../validation.js';
+import { parseAccepted, parseMessage, parseWorkflowInput, refuseCronSchedule, requireOwnContinuation, singleArg } from '../validation.js';
 import type { z } from 'zod';
 import { FailureType } from '../../contracts/failures.js';
 
@@ -103,21 +104,34 @@ export interface CarriedSession {
   opSeq: number;
   artifacts: ArtifactRef[];
   title: string;
+  /** Where this chain's artifacts live (absent: a chain from before artifacts were keyed by run chain). */
+  owner?: ArtifactOwner;
 }
+
+/** Replay guard: runs from before starts were checked for cron schedules and foreign carries. */
+export const START_CHECKS_PATCH = 'agent-session-start-checks';
 
 export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: CarriedSession): Promise<AgentSessionResult> {
   const input = parseWorkflowInput(agentSessionInput(), raw);
   const info = workflowInfo();
-  refuseCronSchedule('agentSession');
-  const carried = parseCarry(carriedRaw);
-  if (carried?.ref && carried.ref.platform !== input.platform) {
+  // Runs recorded before these checks replay as they ran (they took any second argument).
+  const checked = patched(START_CHECKS_PATCH);
+  if (checked) refuseCronSchedule('agentSession');
+  const carried = checked ? parseCarry(carriedRaw) : carriedRaw;
+  if (checked && carried?.ref && carried.ref.platform !== input.platform) {
     throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: 'the carried session is on another platform', nonRetryable: true });
   }
   // Stable across retries, worker crashes and continue-as-new, unique per workflow run chain.
   const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;
   // Artifacts are keyed by workflow id and run chain, so a later run reusing this id keeps its own
   // transcript. Runs recorded before that keep the bare id: their transcript stays one file.
-  const owner = patched('artifacts-keyed-by-run-chain') ? { workflowId: info.workflowId, chain: info.firstExecutionRunId } : info.workflowId;
+  // A continued run keeps the layout its chain started with (a chain started before the change
+  // keeps its one transcript file).
+  const owner: ArtifactOwner = carried
+    ? (carried.owner ?? info.workflowId)
+    : patched('artifacts-keyed-by-run-chain')
+      ? { workflowId: info.workflowId, chain: info.firstExecutionRunId }
+      : info.workflowId;
 
   const s: CarriedSession = carried ?? {
     status: 'starting',
@@ -128,6 +142,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
     artifacts: [],
     title: input.title ?? input.task.slice(0, 80),
   };
+  s.owner = owner;
   let cancelRequested = false;
   let cleanupDone = false;
   let result: string | undefined;
@@ -212,6 +227,8 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
     if (TERMINAL_STATUSES.includes(s.status) || cancelRequested)
       throw new Error(`${op} rejected: the session is ${cancelRequested ? 'being cancelled' : s.status}`);
   };
+  // Validators parse strictly (a refusal writes nothing); handlers use parseAccepted: they run again
+  // on replay, where a payload accepted under older rules must not fail on a limit added since.
   const parseOrThrow = <S extends z.ZodTypeAny>(schema: S, v: unknown): z.output<S> => parseMessage(schema, v, 'update');
   /** The validator of a steering update that needs a supported operation and a live session. */
   const liveOp =
@@ -231,7 +248,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
   setHandler(
     sendMessageUpdate,
     async (args) => {
-      const { text } = parseOrThrow(sendMessageArgs(), args);
+      const { text } = parseAccepted(sendMessageArgs(), args);
       await act({ op: 'sendMessage', text });
       s.counts.messagesSent += 1;
       if (MESSAGE_RESUMES_WAITING[input.platform] && s.status === 'awaiting_input') {
@@ -246,7 +263,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
   setHandler(
     answerInputUpdate,
     async (args) => {
-      const { requestId, response } = parseOrThrow(answerInputArgs(), args);
+      const { requestId, response } = parseAccepted(answerInputArgs(), args);
       const pending = s.pendingInput;
       // Claim the request first so a concurrent duplicate answer is rejected by the validator.
       s.pendingInput = undefined;
@@ -276,7 +293,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
   setHandler(
     followUpUpdate,
     async (args) => {
-      const { task } = parseOrThrow(followUpArgs(), args);
+      const { task } = parseAccepted(followUpArgs(), args);
       s.status = 'starting'; // claims the session: a second follow-up is rejected until this one lands
       try {
         const { ref } = await act({ op: 'followUp', task });
@@ -307,7 +324,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
   setHandler(
     renameUpdate,
     async (args) => {
-      const { name } = parseOrThrow(renameArgs(), args);
+      const { name } = parseAccepted(renameArgs(), args);
       await act({ op: 'rename', name });
       s.title = name;
       publish();
@@ -319,7 +336,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
   setHandler(
     setCallbacksUpdate,
     async (args) => {
-      const { callbacks } = parseOrThrow(setCallbacksArgs(), args);
+      const { callbacks } = parseAccepted(setCallbacksArgs(), args);
       await act({ op: 'setCallbacks', callbacks });
       return outcome();
     },
@@ -329,7 +346,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
   setHandler(
     rewindUpdate,
     async (args) => {
-      const { messageId, cleanMedia } = parseOrThrow(rewindArgs(), args);
+      const { messageId, cleanMedia } = parseAccepted(rewindArgs(), args);
       await act({ op: 'rewind', messageId, cleanMedia });
       return outcome();
     },
@@ -339,7 +356,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
   setHandler(
     cancelUpdate,
     async (args) => {
-      parseOrThrow(cancelArgs(), args);
+      // The validator checked the arguments; nothing to parse again (a replay must not fail on it).
       // In a follow-up window the task has already ended: cancelling just closes the window.
       const live = !TERMINAL_STATUSES.includes(s.status);
       cancelRequested = true;

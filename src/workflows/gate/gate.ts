@@ -40,7 +40,9 @@ import {
 import type { createDecisionActivities, VerifyDecisionResult } from '../../activities/decisions.js';
 import type { createNotifyActivities } from '../../activities/notify.js';
 import { AwaitingHuman, GateDeadline, GateKind as GateKindKey } from '../../contracts/searchAttributes.js';
-import { parseMessage, singleArg } from '../validation.js';
+import { parseAccepted, parseMessage, singleArg } from '../validation.js';
+import { sha256 } from '@noble/hashes/sha256';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import {
   type AuditEntry,
   type DeciderIdentity,
@@ -67,6 +69,8 @@ export const auditQuery = defineQuery<AuditEntry[]>('audit');
  * Runs recorded before it replay as they ran.
  */
 export const PROOF_PATCH = 'gate-checks-decider';
+/** Replay guard: runs from before the `decide` signal had a handler. */
+export const DECIDE_SIGNAL_PATCH = 'gate-decide-signal';
 
 const { notifyPeople } = proxyActivities<ReturnType<typeof createNotifyActivities>>({
   startToCloseTimeout: '30 s',
@@ -126,16 +130,16 @@ function sameDecision(a: GateOutcome, d: { decision: DecisionValue; edits?: unkn
   return a.decision === d.decision && JSON.stringify(a.edits ?? []) === JSON.stringify(d.edits ?? []) && (a.reason ?? '') === (d.reason ?? '');
 }
 
-/** A short, deterministic digest of a proposal (FNV-1a; workflow code has no crypto). */
+/** The digest of what stands once edits are proposed: what was shown plus SHA-256 of the edits. */
 function proposalDigest(base: string, edits: unknown[]): string {
-  let h = 0x811c9dc5;
-  const text = JSON.stringify(edits);
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return `${base}+edits:${h.toString(16).padStart(8, '0')}`;
+  return `${base}+edits:sha256:${bytesToHex(sha256(utf8ToBytes(JSON.stringify(edits))))}`;
 }
+
+const sameEdits = (a: unknown[] | undefined, b: unknown[] | undefined) => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+
+/** A repeat of an approval that counted toward the decision that stands (quorum voters). */
+const countedIn = (o: GateOutcome, d: { decider: string; decision: DecisionValue }) =>
+  o.decision !== 'reject' && d.decision !== 'reject' && (o.deciders ?? [o.decider]).includes(d.decider);
 
 type Decision = ReturnType<ReturnType<typeof decisionInput>['parse']>;
 
@@ -184,6 +188,7 @@ export class ApprovalGate {
       quorum: g && { need: this.need(g), votes: g.votes.map(({ decider, decision, identity, at }) => ({ decider, decision, identity, at })) },
       proposal: g?.proposal,
       separateDuties: g?.separateDuties,
+      chain: g && workflowInfo().firstExecutionRunId,
       decided: [...this.decided.values()],
     };
   }
@@ -197,10 +202,14 @@ export class ApprovalGate {
    * Returns the decision when it is new, or undefined when it repeats one that stands.
    */
   private validate(raw: unknown): Decision | undefined {
-    const d = parseMessage(decisionInput(), raw, 'decision');
+    return this.check(parseMessage(decisionInput(), raw, 'decision'));
+  }
+
+  /** The gate's checks on a parsed decision (see {@link ApprovalGate.validate}). */
+  private check(d: Decision): Decision | undefined {
     const stands = this.decided.get(d.requestId);
     if (stands) {
-      if (sameDecision(stands, d)) return undefined; // idempotent: the handler returns the first outcome
+      if (sameDecision(stands, d) || countedIn(stands, d)) return undefined; // idempotent: the handler returns the first outcome
       throw new Error(`request ${d.requestId} is already decided: ${stands.decision} by ${stands.decider} at ${stands.at} stands`);
     }
     const g = this.open;
@@ -208,34 +217,51 @@ export class ApprovalGate {
     if (d.requestId !== g.requestId) throw new Error(`request ${d.requestId} is stale or unknown; the open request is ${g.requestId}`);
     if (this.pending) {
       // The same decision arriving while the first is being applied waits for the same outcome.
-      if (this.pending.requestId === d.requestId && sameDecision(this.pending, d)) return undefined;
+      if (this.pending.requestId === d.requestId && (sameDecision(this.pending, d) || countedIn(this.pending, d))) return undefined;
       throw new Error(`request ${d.requestId} is already decided: ${this.pending.decision} by ${this.pending.decider} stands`);
     }
     if (!g.approvers.includes(d.decider)) throw new Error(`${d.decider} is not an approver of this ${g.kind} gate (approvers: ${g.approvers.join(', ')})`);
     if (!g.allowed.includes(d.decision)) throw new Error(`${d.decision} is not allowed here (allowed: ${g.allowed.join(', ')})`);
     if (d.digest !== undefined && d.digest !== g.digest)
       throw new Error(`what you were shown (digest ${d.digest.slice(0, 12)}…) is not what is open now (${g.digest.slice(0, 12)}…); look again`);
+    // Proposing the edits that are already proposed is approving them (or, by their proposer, a repeat).
+    const reproposal = d.decision === 'approve_with_edits' && g.proposal !== undefined && sameEdits(g.proposal.edits, d.edits);
+    if (reproposal && g.proposal!.by === d.decider) return undefined;
     const voted = g.votes.find((v) => v.decider === d.decider);
     if (voted) {
-      if (voted.decision === d.decision && d.decision === 'approve') return undefined; // the same vote again
+      if (d.decision === 'approve' || reproposal) return undefined; // their approval already counts
       throw new Error(`${d.decider} already voted ${voted.decision} on request ${d.requestId}`);
     }
-    if (g.separateDuties && d.decision === 'approve' && g.proposal?.by === d.decider)
+    if (g.separateDuties && (d.decision === 'approve' || reproposal) && g.proposal?.by === d.decider)
       throw new Error(`separation of duties: ${d.decider} proposed these edits and cannot approve them`);
+    if (g.separateDuties && d.decision === 'approve_with_edits' && !reproposal && g.approvers.filter((a) => a !== d.decider).length < this.need(g))
+      throw new Error(`separation of duties: nobody else could approve edits proposed by ${d.decider} (${this.need(g)} approval(s) needed)`);
     return d;
   }
 
   private async onDecide(raw: DecisionInput, via: 'update' | 'signal'): Promise<GateOutcome> {
-    let d = this.validate(raw);
+    // Lenient here: the validator checked the payload against the rules in force when it arrived,
+    // and a replayed handler must not fail on limits added since.
+    const parsed = parseAccepted(decisionInput(), raw);
+    const recheck = () => {
+      try {
+        return this.check(parsed);
+      } catch (err) {
+        throw this.refuse(raw, err instanceof Error ? err.message : String(err), via);
+      }
+    };
+    let d = recheck();
     if (d && patched(PROOF_PATCH)) {
       const g = this.open!;
+      const digest = g.digest;
       let checked: VerifyDecisionResult;
       try {
         checked = await verifyDecision({
+          chain: workflowInfo().firstExecutionRunId,
           requestId: d.requestId,
           decider: d.decider,
           decision: d.decision,
-          digest: g.digest,
+          digest,
           edits: d.edits,
           reason: d.reason,
           proof: d.proof,
@@ -244,24 +270,27 @@ export class ApprovalGate {
         checked = { ok: false, reason: `the decider could not be checked: ${err instanceof Error ? err.message : String(err)}` };
       }
       if (!checked.ok) throw this.refuse(raw, checked.reason, via);
-      // The gate may have moved while the check ran (another decision, a deadline): check again.
-      try {
-        d = this.validate(raw);
-      } catch (err) {
-        throw this.refuse(raw, err instanceof Error ? err.message : String(err), via);
+      // The gate may have moved while the check ran (another decision, new edits, a deadline).
+      if (this.open !== g || g.digest !== digest) {
+        throw this.refuse(raw, 'what was open changed while the decision was checked; look again', via);
       }
+      d = recheck();
       if (d) return this.cast(d, checked.identity);
     } else if (d) {
       return this.cast(d, 'unverified');
     }
-    return this.standing(decisionInput().parse(raw));
+    return this.standing(parsed);
   }
 
   /** The outcome a repeated decision gets: the one that stands, or the vote already cast. */
   private async standing(d: Decision): Promise<GateOutcome> {
     const g = this.open;
-    const vote = g?.requestId === d.requestId && !this.pending ? g.votes.find((v) => v.decider === d.decider) : undefined;
-    if (g && vote) return this.voteOutcome(g, d, vote);
+    if (g?.requestId === d.requestId && !this.pending) {
+      const vote = g.votes.find((v) => v.decider === d.decider);
+      if (vote) return this.voteOutcome(g, d, vote);
+      if (g.proposal?.by === d.decider)
+        return this.voteOutcome(g, d, { decider: d.decider, decision: 'approve_with_edits', identity: 'unverified', at: g.proposal.at });
+    }
     await condition(() => this.appliedIds.has(d.requestId));
     return this.decided.get(d.requestId)!;
   }
@@ -287,12 +316,12 @@ export class ApprovalGate {
     let edits: unknown[] | undefined;
     if (d.decision === 'reject') decision = 'reject';
     else {
-      if (d.decision === 'approve_with_edits') {
+      if (d.decision === 'approve_with_edits' && !(g.proposal && sameEdits(g.proposal.edits, d.edits))) {
         // A new proposal: what is approved from now on is the outline with these edits.
         g.proposal = { by: d.decider, edits: d.edits ?? [], at };
         g.digest = proposalDigest(g.baseDigest, g.proposal.edits);
         g.votes = g.separateDuties ? [] : [vote];
-      } else g.votes.push(vote);
+      } else g.votes.push({ ...vote, decision: 'approve' }); // an approval of what stands now
       if (g.votes.length >= this.need(g)) {
         decision = g.proposal ? 'approve_with_edits' : 'approve';
         edits = g.proposal?.edits;
@@ -362,6 +391,8 @@ export class ApprovalGate {
 
   /** The `decide` signal: the update's checks; what is refused is audited, never thrown (a throwing signal handler would fail the workflow task). */
   private async onDecideSignal(all: unknown[]): Promise<void> {
+    // Runs from before this handler existed left such signals unhandled; they replay that way.
+    if (!patched(DECIDE_SIGNAL_PATCH)) return;
     let raw: unknown;
     try {
       raw = singleArg(all, 'decide');
@@ -409,6 +440,22 @@ export class ApprovalGate {
         g.votes = g.votes.filter((v) => p.to.includes(v.decider));
         g.deadline = new Date(g.deadline.getTime() + p.extendSeconds * 1000);
         await this.extend(g, 'escalation');
+        const last = g.votes.at(-1);
+        if (last && g.votes.length >= this.need(g)) {
+          // The approvals kept already meet the (smaller) quorum of the new approvers.
+          this.pending = {
+            requestId: g.requestId,
+            decision: g.proposal ? 'approve_with_edits' : 'approve',
+            decider: last.decider,
+            at: new Date().toISOString(),
+            edits: g.proposal?.edits,
+            comment: last.comment,
+            auto: false,
+            identity: last.identity,
+            deciders: g.votes.map((v) => v.decider),
+          };
+          break;
+        }
         continue;
       }
       if (p.policy === 'wait') {

@@ -8,7 +8,8 @@
  * The order of commands is the one both workflows had before they shared it, so their recorded
  * histories replay unchanged.
  */
-import { ActivityFailure, allHandlersFinished, CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, CancellationScope, condition, isCancellation, patched, proxyLocalActivities } from '@temporalio/workflow';
+import type { createDecisionActivities, DecisionProofMode } from '../../activities/decisions.js';
 import { ApprovalGate } from '../gate/gate.js';
 import type { AuditEntry, ExpiryPolicy, GateKind, GateOutcome } from '../../contracts/gates.js';
 import { OutcomeWatchers } from './handoff.js';
@@ -20,6 +21,23 @@ import { OutcomeWatchers } from './handoff.js';
 export function platformFailure(err: unknown): string | undefined {
   if (!(err instanceof ActivityFailure) || isCancellation(err)) return undefined;
   return err.cause?.message ?? err.message;
+}
+
+/**
+ * Replay guard: approvals from before they asked the deployment's proof mode (no local activity).
+ * Where decisions require proof, an approval nobody proved (the expiry policy's) does not spend an
+ * approver's token, and a post goes out only as the approver who decided.
+ */
+export const PROOF_MODE_PATCH = 'mycel-approval-asks-proof-mode';
+
+const { decisionProofMode } = proxyLocalActivities<ReturnType<typeof createDecisionActivities>>({
+  startToCloseTimeout: '10 s',
+  retry: { initialInterval: '200 ms', maximumInterval: '5 s' },
+});
+
+/** The deployment's proof mode, asked once per approval (behind {@link PROOF_MODE_PATCH}). */
+export async function proofMode(): Promise<DecisionProofMode> {
+  return patched(PROOF_MODE_PATCH) ? (await decisionProofMode()).mode : 'optional';
 }
 
 /** The statuses every Mycel approval goes through (each workflow may add its own). */
@@ -46,7 +64,7 @@ export interface MycelApprovalSpec<S extends string, St extends MycelApprovalSta
   /** Approves on the platform as `alias`, exactly once (a stable key); returns the effect to record. */
   approve(alias: string, requestId: string): Promise<string>;
   /** After a successful approval, before the status says `approved` (e.g. post into the chat). */
-  afterApproved?(requestId: string): Promise<void>;
+  afterApproved?(requestId: string, acting: { alias: string; mode: DecisionProofMode }): Promise<void>;
 }
 
 /** The gate options out of a workflow's input (and nothing else of it). */
@@ -86,6 +104,18 @@ export async function runMycelApproval<S extends string, St extends MycelApprova
       gate.applied(requestId, { ok: true, detail: spec.rejectedDetail });
       setStatus('rejected');
     } else {
+      const mode = await proofMode();
+      if (outcome.auto && mode === 'required') {
+        // Nobody proved they approve, and the expiry policy came with the start input, which is
+        // not authority: no approver's token is spent on it.
+        st.error = 'approved by the expiry policy, but decisions here require proof of who decides: nothing was done on Mycel';
+        gate.applied(requestId, { ok: false, detail: st.error });
+        setStatus('failed');
+        const ended = result();
+        await watchers.tell(ended);
+        await condition(allHandlersFinished);
+        return ended;
+      }
       // A person approves with their own token (checked by the gate before it counted); an
       // expiry approval acts as the first approver.
       st.actingAlias = outcome.auto ? spec.settings.approvers[0]! : outcome.decider;
@@ -102,7 +132,7 @@ export async function runMycelApproval<S extends string, St extends MycelApprova
         setStatus('failed');
       }
       if (approved) {
-        await spec.afterApproved?.(requestId);
+        await spec.afterApproved?.(requestId, { alias: st.actingAlias, mode });
         setStatus('approved');
       }
     }

@@ -57,6 +57,9 @@ export const WATCHERS_PATCH = 'mycel-approval-tells-watchers';
  */
 export const OUTCOME_FROM_SOURCE_PATCH = 'mycel-outcome-read-from-source';
 
+/** Replay guard: a run waiting on the old path reads a told outcome from its source before it counts. */
+export const RECHECK_TOLD_PATCH = 'mycel-told-outcome-rechecked';
+
 /** The watch signal's one argument: the id of the workflow to tell. */
 const watchArgs = lazy(() => z.object({ workflowId: z.string().min(1).max(1_000) }).strict());
 
@@ -201,10 +204,28 @@ export async function awaitApproval<A, R>(workflow: (input: A) => Promise<R>, wo
       return { kind: 'ended', status: o.status, error: o.error };
     }
   }
+  // Runs that started waiting before OUTCOME_FROM_SOURCE_PATCH took the payload as the outcome.
+  // Where such a run is live now, a told outcome is still read from its source before it counts
+  // (RECHECK_TOLD_PATCH); its recorded past replays as it ran.
+  const fromTold = async (): Promise<HandOffResult<R> | undefined> => {
+    if (!patched(RECHECK_TOLD_PATCH)) return { kind: 'result', result: told!.result };
+    told = undefined;
+    const o = await acts.mycelApprovalOutcome({ workflowId, workflowType: workflow.name });
+    if (o.running) return undefined;
+    return 'result' in o ? { kind: 'result', result: o.result as R } : { kind: 'ended', status: o.status, error: o.error };
+  };
   for (let first = true; ; first = false) {
-    if ((watching || !first) && (await condition(() => told !== undefined, CHECK_EVERY))) return { kind: 'result', result: told!.result };
+    if ((watching || !first) && (await condition(() => told !== undefined, CHECK_EVERY))) {
+      const r = await fromTold();
+      if (r) return r;
+      continue;
+    }
     const o = await acts.mycelApprovalOutcome({ workflowId });
-    if (told) return { kind: 'result', result: told.result };
+    if (told) {
+      const r = await fromTold();
+      if (r) return r;
+      continue;
+    }
     if (o.running) continue;
     if ('result' in o) return { kind: 'result', result: o.result as R };
     return { kind: 'ended', status: o.status, error: o.error };

@@ -12,7 +12,7 @@
  */
 import { defineQuery, isCancellation, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createMycelActivities } from '../../activities/mycel.js';
-import { gateOptions, platformFailure, runMycelApproval } from './approval.js';
+import { gateOptions, platformFailure, proofMode, runMycelApproval } from './approval.js';
 import { HANDOFF_PATCH, handOff, publishMycelStatus, refuseDecisions } from './handoff.js';
 import { parseWorkflowInput } from '../validation.js';
 import { joinRequestInput, type JoinRequestInput, type JoinRequestResult, type JoinRequestState, type JoinStatus, joinWorkflowId } from './types.js';
@@ -67,8 +67,12 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
       const r = await acts.mycelApproveJoin({ alias, chatId: st.chatId, requestId, key: `${keyBase}/approve-join/${requestId}` });
       return `approved on Mycel as ${alias}: ${r.requester} is a member (${r.state})`;
     },
-    afterApproved: async (requestId) => {
+    afterApproved: async (requestId, acting) => {
       if (!input.postMessage) return;
+      if (acting.mode === 'required' && input.postMessage.alias !== acting.alias) {
+        st.posted = { ok: false, error: `not posted: where decisions require proof, a post goes out only as the approver who decided (${acting.alias})` };
+        return;
+      }
       publishJoinStatus(st, 'posting');
       st.posted = await postInto(st.chatId, input.postMessage, `${keyBase}/post/${requestId}`);
     },
@@ -122,6 +126,11 @@ async function visitorSide(input: ReturnType<ReturnType<typeof joinRequestInput>
     const res = await handOff(st, joinRequest, joinWorkflowId(input.chatId, r.requestId), owner, (s) => publishJoinStatus(st, s));
     if (res.status !== 'approved' || !input.postMessage || res.posted) return res;
     // The owner's inbox started the approval (with its own settings, so without this post).
+    if ((await proofMode()) === 'required' && input.postMessage.alias !== input.visitorAlias) {
+      // The start input chose the alias; where decisions require proof, the visitor speaks only for itself.
+      st.posted = { ok: false, error: `not posted: where decisions require proof, the visitor side posts only as ${input.visitorAlias}` };
+      return { ...st, decisions: res.decisions, audit: res.audit };
+    }
     publishJoinStatus(st, 'posting');
     st.posted = await postInto(st.chatId, input.postMessage, `${keyBase}/post/${r.requestId}`);
     publishJoinStatus(st, 'approved');
