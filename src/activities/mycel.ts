@@ -137,9 +137,17 @@ export function createMycelActivities(deps: { providers: ProviderRegistry }) {
      * or ended — with its result when it completed. The requester side asks when the approval's own
      * answer (a signal) cannot come: it had already ended, or it was terminated or timed out.
      */
-    async mycelApprovalOutcome(args: { workflowId: string; workflowType?: string }): Promise<ApprovalOutcome> {
+    async mycelApprovalOutcome(args: { workflowId: string; workflowType?: string; waitMs?: number }): Promise<ApprovalOutcome> {
       const ctx = Context.current();
-      const described = await ctx.client.workflow.getHandle(args.workflowId).describe();
+      let described = await ctx.client.workflow.getHandle(args.workflowId).describe();
+      // Woken by the approval's own signal, which it sends just before it completes: give it a
+      // moment to finish rather than report `running` and wait for the hourly check.
+      const until = Date.now() + Math.min(args.waitMs ?? 0, 20_000);
+      while (described.status.name === 'RUNNING' && Date.now() < until) {
+        await ctx.sleep(250);
+        ctx.heartbeat();
+        described = await ctx.client.workflow.getHandle(args.workflowId).describe();
+      }
       // Only the approval workflow itself is a source: a workflow of another type (or on another
       // task queue) that an outsider started under the same id is not.
       if ((args.workflowType && described.type !== args.workflowType) || described.taskQueue !== ctx.info.taskQueue) {

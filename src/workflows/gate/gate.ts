@@ -270,8 +270,9 @@ export class ApprovalGate {
         checked = { ok: false, reason: `the decider could not be checked: ${err instanceof Error ? err.message : String(err)}` };
       }
       if (!checked.ok) throw this.refuse(raw, checked.reason, via);
-      // The gate may have moved while the check ran (another decision, new edits, a deadline).
-      if (this.open !== g || g.digest !== digest) {
+      // The gate may have moved while the check ran: new edits make the proof stale; a decision
+      // or a new request is judged by the checks again (a repeat then gets the outcome that stands).
+      if (this.open === g && g.digest !== digest) {
         throw this.refuse(raw, 'what was open changed while the decision was checked; look again', via);
       }
       d = recheck();

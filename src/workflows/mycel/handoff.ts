@@ -196,9 +196,9 @@ export async function awaitApproval<A, R>(workflow: (input: A) => Promise<R>, wo
     );
   if (fromSource) {
     for (let first = true; ; first = false) {
-      if (watching || !first) await condition(() => woken, CHECK_EVERY);
+      const wake = (watching || !first) && (await condition(() => woken, CHECK_EVERY));
       woken = false;
-      const o = await acts.mycelApprovalOutcome({ workflowId, workflowType: workflow.name });
+      const o = await acts.mycelApprovalOutcome({ workflowId, workflowType: workflow.name, waitMs: wake ? 10_000 : 0 });
       if (o.running) continue;
       if ('result' in o) return { kind: 'result', result: o.result as R };
       return { kind: 'ended', status: o.status, error: o.error };
