@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { lazy } from './lazy.js';
+import { jsonBytes, MAX_OBJECT_BYTES } from './limits.js';
 
 /** What a gate is about: shown as `GateKind` in the Web UI and `switchboard inbox`. */
 export const GATE_KINDS = ['research_outline', 'mycel_join', 'mycel_relationship', 'session_input'] as const;
@@ -21,7 +22,12 @@ export const deciderName = lazy(() =>
 );
 
 /** One edit to an outline: free text (a section to add) or a structured change. */
-export const outlineEdit = lazy(() => z.union([z.string().trim().min(1).max(2_000), z.record(z.unknown())]));
+export const outlineEdit = lazy(() =>
+  z.union([
+    z.string().trim().min(1).max(2_000),
+    z.record(z.unknown()).refine((v) => jsonBytes(v) <= MAX_OBJECT_BYTES, `a structured edit must be at most ${MAX_OBJECT_BYTES} bytes as JSON`),
+  ]),
+);
 
 /**
  * Proof of who decided: an Ed25519 signature over {@link decisionStatement} (src/contracts/decisions.ts)

@@ -8,6 +8,7 @@ import { mixCallback, mixOptions } from './session-options/mix.js';
 import { webAgentOptions } from './session-options/webagent.js';
 import { wyseMateOptions } from './session-options/wysemate.js';
 import { credentialAlias } from './aliases.js';
+import { jsonBytes } from './limits.js';
 import { lazy } from './lazy.js';
 
 export const SESSION_PLATFORMS = ['webagent', 'archastro', 'wysemate', 'mix'] as const;
@@ -107,26 +108,10 @@ export const answerInputArgs = lazy(() =>
     .strict(),
 );
 
-/** UTF-8 size of a value's JSON (workflow-safe: no Buffer). Unserializable values count as too big. */
-function jsonBytes(v: unknown): number {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(v);
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
-  if (text === undefined) return 0;
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? (i++, 4) : 3;
-  }
-  return bytes;
-}
 export const followUpArgs = lazy(() => z.object({ task: z.string().trim().min(1, 'task must not be empty').max(100_000) }).strict());
 export const renameArgs = lazy(() => z.object({ name: z.string().trim().min(1, 'name must not be empty').max(200) }).strict());
 /** Only Mix has callbacks, so its callback schema is the payload schema (an empty list clears them). */
-export const setCallbacksArgs = lazy(() => z.object({ callbacks: z.array(mixCallback()) }).strict());
+export const setCallbacksArgs = lazy(() => z.object({ callbacks: z.array(mixCallback()).max(50) }).strict());
 export const rewindArgs = lazy(() =>
   z.object({ messageId: z.string().min(1, 'messageId is required').max(200), cleanMedia: z.boolean().default(false) }).strict(),
 );

@@ -1,6 +1,7 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { isUndecodable, undecodableReason } from '../contracts/payload-converter.cjs';
+import { jsonBytes, MAX_MESSAGE_BYTES, MAX_START_INPUT_BYTES } from '../contracts/limits.js';
 import { FailureType } from '../contracts/failures.js';
 
 /**
@@ -16,13 +17,22 @@ export function formatZodError(error: { issues: { path: (string | number)[]; mes
 /**
  * Parses a workflow's input, or fails the workflow at once with a non-retryable `InvalidInput`
  * naming every bad field: retrying cannot fix bad input (e.g. a start from the Temporal CLI).
- * An undecodable start argument (see src/contracts/payloads.ts) fails the same way.
+ * An undecodable start argument (src/contracts/payload-converter.cjs) fails the same way, and so
+ * does one over `maxBytes` as JSON (src/contracts/limits.ts).
  */
-export function parseWorkflowInput<S extends z.ZodTypeAny>(schema: S, raw: unknown): z.output<S> {
-  if (isUndecodable(raw)) throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: undecodableReason(raw), nonRetryable: true });
+export function parseWorkflowInput<S extends z.ZodTypeAny>(schema: S, raw: unknown, maxBytes = MAX_START_INPUT_BYTES): z.output<S> {
+  const invalid = (message: string) => ApplicationFailure.create({ type: FailureType.InvalidInput, message, nonRetryable: true });
+  if (isUndecodable(raw)) throw invalid(undecodableReason(raw));
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: formatZodError(parsed.error), nonRetryable: true });
+  if (!parsed.success) throw invalid(formatZodError(parsed.error));
+  // After the fields' own bounds (their messages say more): the ceiling over the whole.
+  const bytes = jsonBytes(raw);
+  if (bytes > maxBytes) throw invalid(tooBig('input', bytes, maxBytes));
   return parsed.data;
+}
+
+function tooBig(what: string, bytes: number, max: number): string {
+  return Number.isFinite(bytes) ? `${what} is ${bytes} bytes as JSON; at most ${max}` : `${what} cannot be measured as JSON (at most ${max} bytes)`;
 }
 
 /**
@@ -33,6 +43,8 @@ export function parseMessage<S extends z.ZodTypeAny>(schema: S, raw: unknown, wh
   if (isUndecodable(raw)) throw new Error(`${what} refused: ${undecodableReason(raw)}`);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new Error(`invalid ${what}: ${formatZodError(parsed.error)}`);
+  const bytes = jsonBytes(raw);
+  if (bytes > MAX_MESSAGE_BYTES) throw new Error(`${what} refused: ${tooBig(what, bytes, MAX_MESSAGE_BYTES)}`);
   return parsed.data;
 }
 

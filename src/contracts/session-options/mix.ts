@@ -34,14 +34,14 @@ export const mixCallback = lazy(() =>
         : raw,
     z
       .object({
-        toolName: z.string().trim().min(1, 'toolName is required'),
+        toolName: z.string().trim().min(1, 'toolName is required').max(200),
         type: z.enum(['bash_script', 'sub_agent', 'send_message']),
-        name: z.string().optional(),
-        messageContent: z.string().optional(),
-        bashCommand: z.string().optional(),
+        name: z.string().max(200).optional(),
+        messageContent: z.string().max(50_000).optional(),
+        bashCommand: z.string().max(50_000).optional(),
         bashTimeout: z.number().int().positive().optional(),
-        subAgentPrompt: z.string().optional(),
-        subAgentType: z.string().optional(),
+        subAgentPrompt: z.string().max(50_000).optional(),
+        subAgentType: z.string().max(200).optional(),
         excludeFromContext: z.boolean().optional(),
         includeFullHistory: z.boolean().optional(),
       })
@@ -68,9 +68,9 @@ export const mixOptions = lazy(() =>
     .object({
       /** Seed: required by the platform; the Mix adapter sends `local-browser-service` when unset. */
       browserMode: z.enum(['electron-embedded-browser', 'local-browser-service', 'remote-cdp-websocket']).optional(),
-      cdpUrl: z.string().optional(),
+      cdpUrl: z.string().max(2_000).optional(),
       promptMode: z.enum(['default', 'append', 'replace']).default('default'),
-      customSystemPrompt: z.string().optional(),
+      customSystemPrompt: z.string().max(200_000).optional(),
       sessionType: z.literal('main', { errorMap: () => ({ message: "only 'main' sessions can be created through the API" }) }).default('main'),
       // The seed's own examples pass `subagent_type=""`: an empty string counts as unset.
       subagentType: z.literal('', { errorMap: () => ({ message: 'subagent_type must not be set for main sessions' }) }).optional(),
@@ -78,7 +78,7 @@ export const mixOptions = lazy(() =>
        * Tool-completion callbacks set at creation, written as on the wire (`toolName`, `type`,
        * `messageContent`, …) or as in the seed (`tool_name`, `message_content`, …).
        */
-      callbacks: z.array(mixCallback()).optional(),
+      callbacks: z.array(mixCallback()).max(50).optional(),
     })
     .strict()
     .superRefine((o, ctx) => {

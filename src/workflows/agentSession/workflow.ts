@@ -499,7 +499,8 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
 function parseCarry(raw: unknown): CarriedSession | undefined {
   if (raw === undefined) return undefined;
   requireOwnContinuation("agentSession's second argument (continue-as-new state)");
-  return parseWorkflowInput(carriedSession(), raw) as CarriedSession;
+  // Schema-checked, but not held to the start-input ceiling: it is this workflow's own state.
+  return parseWorkflowInput(carriedSession(), raw, Number.POSITIVE_INFINITY) as CarriedSession;
 }
 
 function failureMessage(err: unknown): string {
