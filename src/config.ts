@@ -88,7 +88,7 @@ const envSchema = z.object({
   SWITCHBOARD_NOTIFY_WEBHOOK: url.optional(),
   SWITCHBOARD_NOTIFY_SECRET: z
     .string()
-    .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a Standard Webhooks secret (whsec_<base64>)')
+    .regex(/^whsec_[A-Za-z0-9+/=]+(\s*,\s*whsec_[A-Za-z0-9+/=]+)*$/, 'must be Standard Webhooks secrets (whsec_<base64>), comma-separated')
     .optional(),
   /**
    * Targets the webhook outbox may reach although they resolve to loopback, private, link-local

@@ -1,6 +1,10 @@
 /**
  * Outgoing webhooks: the SSRF guard and one signed POST to an address fixed before connecting.
  * Pure (no Temporal): the outbox activity (src/activities/outbox.ts) calls it once per attempt.
+ * It does not go through `HttpClient` (http.ts): that client is bound to a platform, a base URL
+ * and its credentials, and serializes bodies itself, while a signature must cover the exact bytes
+ * sent and each request needs its own pinned connection. It shares the error module's
+ * `Retry-After` rule and, like the transport, never retries (the workflow owns the schedule).
  *
  * Why the address is pinned: a host that resolves to a public address when checked and to
  * 127.0.0.1 a moment later (DNS rebinding) would otherwise pass the check and reach loopback. The
@@ -11,6 +15,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { Agent, request } from 'undici';
 import { Webhook } from 'standardwebhooks';
+import { parseRetryAfter } from './errors.js';
 
 /**
  * Ranges no webhook may reach unless allow-listed: "this network", private, carrier-grade NAT
@@ -165,17 +170,9 @@ export async function postSigned(p: SignedPost): Promise<PostAnswer> {
     });
     // The receiver's body is not ours to keep; read a little and drop it.
     await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-    return { status: res.statusCode, retryAfterSeconds: retryAfter(res.headers['retry-after']) };
+    const ra = res.headers['retry-after'];
+    return { status: res.statusCode, retryAfterSeconds: parseRetryAfter(Array.isArray(ra) ? ra[0] : ra) };
   } finally {
     void agent.close().catch(() => undefined);
   }
-}
-
-/** `Retry-After` as seconds: delay-seconds or an HTTP date; undefined when absent or unreadable. */
-export function retryAfter(v: string | string[] | undefined, now = Date.now()): number | undefined {
-  const text = Array.isArray(v) ? v[0] : v;
-  if (!text) return undefined;
-  if (/^\d+$/.test(text.trim())) return Number(text.trim());
-  const t = Date.parse(text);
-  return Number.isNaN(t) ? undefined : Math.max(0, Math.ceil((t - now) / 1000));
 }

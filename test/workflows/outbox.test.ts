@@ -12,6 +12,7 @@ import type { SwitchboardClientError } from '../../src/client/index.js';
 import { type DeliveryView, type WebhookDeliveryInput } from '../../src/contracts/outbox.js';
 import { postSigned, resolveTarget, TargetPolicy, TargetRefused } from '../../src/providers/webhooks.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
+import { ConfigError, Credentials, parseEnv, WebhookEndpoints } from '../../src/config.js';
 import { createHarness, eventually, type Harness } from '../support/harness.js';
 
 const run = promisify(execFile);
@@ -285,5 +286,30 @@ describe('bad input', () => {
     expect((await result((await send('default')).workflowId)).status).toBe('skipped');
     expect((await h.control.webhooks()).filter((w) => w.inbox !== 'down')).toHaveLength(0);
     await h.client.workflow.getHandle(workflowId).terminate('test done');
+  });
+});
+
+describe('configuration', () => {
+  it('reads endpoints by alias, falls back to the notify variables, and names a bad variable', () => {
+    const raw = {
+      SWITCHBOARD_NOTIFY_WEBHOOK: 'https://hooks.example/notify',
+      SWITCHBOARD_NOTIFY_SECRET: `${OLD}, ${NEW}`,
+      SWITCHBOARD_WEBHOOK_OPS_TEAM_URL: 'https://hooks.example/ops',
+      SWITCHBOARD_WEBHOOK_OPS_TEAM_SECRET: SECRET,
+      SWITCHBOARD_WEBHOOK_ALLOW: '10.0.0.0/8, fd00::/8,internal.example',
+    };
+    const env = parseEnv(raw);
+    const eps = new WebhookEndpoints(env, raw);
+    expect(eps.get('default')).toMatchObject({ url: 'https://hooks.example/notify', secrets: [OLD, NEW] });
+    expect(eps.get('ops-team')).toMatchObject({ url: 'https://hooks.example/ops', secrets: [SECRET] });
+    expect(eps.get('nobody')).toBeUndefined();
+    expect(eps.allow).toEqual(['10.0.0.0/8', 'fd00::/8', 'internal.example']);
+    // Every signing secret is registered for redaction, whole and without its prefix.
+    const secrets = new Credentials(env, raw).secretValues();
+    for (const s of [OLD, NEW, SECRET]) expect(secrets).toEqual(expect.arrayContaining([s, s.replace(/^whsec_/, '')]));
+
+    expect(() => new WebhookEndpoints(env, { ...raw, SWITCHBOARD_WEBHOOK_X_URL: 'ftp://x' })).toThrow(ConfigError);
+    expect(() => new WebhookEndpoints(env, { ...raw, SWITCHBOARD_WEBHOOK_X_SECRET: 'plain' })).toThrow(/SWITCHBOARD_WEBHOOK_X_SECRET/);
+    expect(() => parseEnv({ SWITCHBOARD_WEBHOOK_ALLOW: '10.0.0.0/99' })).toThrow(/SWITCHBOARD_WEBHOOK_ALLOW/);
   });
 });
