@@ -288,17 +288,25 @@ export interface WebhookEndpoint {
   url: string;
   /** Standard Webhooks secrets (`whsec_…`); every one signs (rotation: receivers accept any). */
   secrets: string[];
+  /**
+   * Event types this endpoint accepts (`gate.reminder`, or a prefix `gate.*`), from
+   * `SWITCHBOARD_WEBHOOK_<ALIAS>_EVENTS`; undefined: any. Anyone who can start workflows can ask
+   * the outbox to sign a message, so a receiver that acts on some types only should say which.
+   */
+  events?: string[];
   /** The variable that holds the URL (shown in errors, never a secret). */
   variable: string;
 }
 
-const WEBHOOK_VAR = /^SWITCHBOARD_WEBHOOK_([A-Z0-9_]+)_(URL|SECRET)$/;
+const WEBHOOK_VAR = /^SWITCHBOARD_WEBHOOK_([A-Z0-9_]+)_(URL|SECRET|EVENTS)$/;
+const eventPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\.\*)?$|^\*$/;
 const whsec = /^whsec_[A-Za-z0-9+/=]+$/;
 
 /**
  * The webhook outbox's endpoints, from the worker's environment: alias `ops` is
  * `SWITCHBOARD_WEBHOOK_OPS_URL` with `SWITCHBOARD_WEBHOOK_OPS_SECRET` (several secrets
- * comma-separated while one is rotated out: each signs). Alias `default` is
+ * comma-separated while one is rotated out: each signs) and optionally
+ * `SWITCHBOARD_WEBHOOK_OPS_EVENTS` (the event types it accepts). Alias `default` is
  * `SWITCHBOARD_WEBHOOK_DEFAULT_URL`, else `SWITCHBOARD_NOTIFY_WEBHOOK` with
  * `SWITCHBOARD_NOTIFY_SECRET`. Every such variable is checked at start-up: a bad URL or secret
  * stops the worker with one line naming it ({@link ConfigError}).
@@ -318,6 +326,8 @@ export class WebhookEndpoints {
       if (m[2] === 'URL' && !url.safeParse(value).success) throw new ConfigError(name, `must be an absolute http:// or https:// URL (got "${value}")`);
       if (m[2] === 'SECRET' && !splitSecrets(value).every((s) => whsec.test(s)))
         throw new ConfigError(name, 'must be Standard Webhooks secrets (whsec_<base64>), comma-separated');
+      if (m[2] === 'EVENTS' && !splitSecrets(value).every((s) => eventPattern.test(s)))
+        throw new ConfigError(name, `must be event types or prefixes (gate.reminder, gate.*), comma-separated (got "${value}")`);
     }
   }
 
@@ -326,13 +336,16 @@ export class WebhookEndpoints {
     const suffix = aliasSuffix(alias);
     const variable = `SWITCHBOARD_WEBHOOK_${suffix}_URL`;
     const own = this.raw[variable];
-    if (own) return { alias, url: own.trim(), secrets: splitSecrets(this.raw[`SWITCHBOARD_WEBHOOK_${suffix}_SECRET`] ?? ''), variable };
+    const eventsVar = this.raw[`SWITCHBOARD_WEBHOOK_${suffix}_EVENTS`];
+    const events = eventsVar ? splitSecrets(eventsVar) : undefined;
+    if (own) return { alias, url: own.trim(), secrets: splitSecrets(this.raw[`SWITCHBOARD_WEBHOOK_${suffix}_SECRET`] ?? ''), variable, events };
     if (alias === 'default' && this.env.SWITCHBOARD_NOTIFY_WEBHOOK) {
       return {
         alias,
         url: this.env.SWITCHBOARD_NOTIFY_WEBHOOK,
         secrets: splitSecrets(this.env.SWITCHBOARD_NOTIFY_SECRET ?? ''),
         variable: 'SWITCHBOARD_NOTIFY_WEBHOOK',
+        events,
       };
     }
     return undefined;
@@ -358,4 +371,10 @@ function splitSecrets(v: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** True when `eventType` is one of `patterns` (`gate.reminder`, `gate.*`, `*`). */
+export function eventAllowed(patterns: readonly string[] | undefined, eventType: string): boolean {
+  if (!patterns) return true;
+  return patterns.some((p) => p === '*' || p === eventType || (p.endsWith('.*') && eventType.startsWith(p.slice(0, -1))));
 }

@@ -6,13 +6,13 @@
  * fixed schedule that must survive being replayed by a person, and 410 must stop more than this
  * one message.
  *
- * Before sending it checks, in order: the endpoint alias is configured; the endpoint is not
- * disabled (its marker workflow is not open); the target passes the SSRF guard. The URL and the
+ * Before sending it checks, in order: the endpoint alias is configured and accepts the event
+ * type; the endpoint is not disabled (its marker workflow is not open); the target passes the SSRF guard. The URL and the
  * secrets never leave the worker.
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { WebhookEndpoints } from '../config.js';
+import { eventAllowed, type WebhookEndpoints } from '../config.js';
 import { type AttemptOutcome, type DeliveryRequest, endpointMarkerId, MAX_RETRY_AFTER_SECONDS } from '../contracts/outbox.js';
 import { postSigned, resolveTarget, TargetPolicy, TargetRefused } from '../providers/webhooks.js';
 
@@ -39,6 +39,9 @@ export function createOutboxActivities(deps: OutboxDeps) {
           outcome: 'refused',
           reason: `endpoint ${r.endpoint} is not configured (${deps.webhooks?.variableFor(r.endpoint) ?? 'SWITCHBOARD_WEBHOOK_<ALIAS>_URL'})`,
         };
+      }
+      if (!eventAllowed(ep.events, r.eventType)) {
+        return { outcome: 'refused', reason: `endpoint ${r.endpoint} does not accept ${r.eventType} events (it accepts ${ep.events!.join(', ')})` };
       }
       const disabled = await markerOpen(ctx, endpointMarkerId(r.endpoint));
       if (disabled)

@@ -12,7 +12,7 @@ import type { SwitchboardClientError } from '../../src/client/index.js';
 import { type DeliveryView, type WebhookDeliveryInput } from '../../src/contracts/outbox.js';
 import { postSigned, resolveTarget, TargetPolicy, TargetRefused } from '../../src/providers/webhooks.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
-import { ConfigError, Credentials, parseEnv, WebhookEndpoints } from '../../src/config.js';
+import { ConfigError, Credentials, eventAllowed, parseEnv, WebhookEndpoints } from '../../src/config.js';
 import { createHarness, eventually, type Harness } from '../support/harness.js';
 
 const run = promisify(execFile);
@@ -25,6 +25,7 @@ const sandbox = new SandboxControl(inject('sandboxOrigin'));
 const endpoints = {
   ok: sandbox.webhookUrl('ok'),
   rotated: sandbox.webhookUrl('rotated'),
+  gates: sandbox.webhookUrl('gates'),
   busy: sandbox.webhookUrl('busy', { status: 503, retryAfter: 2, failFirst: 1 }),
   flaky: sandbox.webhookUrl('flaky', { status: 500, failFirst: 2 }),
   gone: sandbox.webhookUrl('gone', { status: 410 }),
@@ -41,6 +42,7 @@ beforeAll(async () => {
     extraEnv[`SWITCHBOARD_WEBHOOK_${alias.toUpperCase()}_URL`] = url;
     extraEnv[`SWITCHBOARD_WEBHOOK_${alias.toUpperCase()}_SECRET`] = alias === 'rotated' ? `${OLD},${NEW}` : SECRET;
   }
+  extraEnv.SWITCHBOARD_WEBHOOK_GATES_EVENTS = 'gate.*,monitor.alert';
   h = await createHarness({ name: 'outbox', extraEnv });
 });
 afterAll(async () => h?.close());
@@ -280,11 +282,18 @@ describe('bad input', () => {
       .catch((e: unknown) => e);
     expect(String((replayArgs as Error).cause ?? replayArgs)).toMatch(/invalid replay|not a dead letter/);
 
+    // An endpoint that accepts some event types only: the rest are refused, never signed.
+    const wrongType = await send('gates', { eventType: 'payment.captured' });
+    expect((await dead(wrongType.workflowId)).deadReason).toContain('does not accept payment.captured events');
+    expect((await result((await send('gates', { eventType: 'gate.reminder' })).workflowId)).status).toBe('delivered');
+    expect(await h.control.webhooks('gates')).toHaveLength(1);
+    await h.client.workflow.getHandle(wrongType.workflowId).terminate('test done');
+
     const { workflowId } = await send('nowhere');
     expect((await dead(workflowId)).deadReason).toContain('SWITCHBOARD_WEBHOOK_NOWHERE_URL');
     // No default endpoint here: a message to it is logged only.
     expect((await result((await send('default')).workflowId)).status).toBe('skipped');
-    expect((await h.control.webhooks()).filter((w) => w.inbox !== 'down')).toHaveLength(0);
+    expect((await h.control.webhooks()).filter((w) => w.inbox !== 'down' && w.inbox !== 'gates')).toHaveLength(0);
     await h.client.workflow.getHandle(workflowId).terminate('test done');
   });
 });
@@ -311,5 +320,9 @@ describe('configuration', () => {
     expect(() => new WebhookEndpoints(env, { ...raw, SWITCHBOARD_WEBHOOK_X_URL: 'ftp://x' })).toThrow(ConfigError);
     expect(() => new WebhookEndpoints(env, { ...raw, SWITCHBOARD_WEBHOOK_X_SECRET: 'plain' })).toThrow(/SWITCHBOARD_WEBHOOK_X_SECRET/);
     expect(() => parseEnv({ SWITCHBOARD_WEBHOOK_ALLOW: '10.0.0.0/99' })).toThrow(/SWITCHBOARD_WEBHOOK_ALLOW/);
+    expect(() => new WebhookEndpoints(env, { ...raw, SWITCHBOARD_WEBHOOK_OPS_TEAM_EVENTS: 'gate.*, bad type' })).toThrow(/SWITCHBOARD_WEBHOOK_OPS_TEAM_EVENTS/);
+    expect(eventAllowed(['gate.*'], 'gate.reminder')).toBe(true);
+    expect(eventAllowed(['gate.*'], 'gateway.x')).toBe(false);
+    expect(eventAllowed(undefined, 'anything')).toBe(true);
   });
 });
