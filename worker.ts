@@ -6,7 +6,7 @@
  * (docker-compose.yml) this file runs alone against a real cluster.
  */
 import { fileURLToPath } from 'node:url';
-import { ConfigError, Credentials, parseEnv, type Env } from './src/config.js';
+import { ConfigError, Credentials, parseEnv, type Env, WebhookEndpoints } from './src/config.js';
 import { LocalArtifactStore } from './src/artifacts/store.js';
 import { ProviderRegistry } from './src/providers/registry.js';
 import type { NativeConnection } from '@temporalio/worker';
@@ -28,6 +28,8 @@ export interface RunWorkerOptions {
 /** Runs a worker until SIGINT/SIGTERM, then shuts it down gracefully. */
 export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Promise<void> {
   const credentials = new Credentials(env);
+  // Checks every SWITCHBOARD_WEBHOOK_* variable now: a bad one stops start-up, naming it.
+  const webhooks = new WebhookEndpoints(env);
   // Before anything logs: no line may print a key, token or webhook secret this process holds.
   registerSecrets(credentials.secretValues());
   installRuntime({ logLevel: env.SWITCHBOARD_LOG_LEVEL, metricsPort: env.SWITCHBOARD_METRICS_PORT });
@@ -41,6 +43,7 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
     artifacts: new LocalArtifactStore(env.SWITCHBOARD_ARTIFACT_DIR ?? join(env.SWITCHBOARD_DATA_DIR, 'artifacts')),
     notifyWebhook: env.SWITCHBOARD_NOTIFY_WEBHOOK,
     notifySecret: env.SWITCHBOARD_NOTIFY_SECRET,
+    webhooks,
     decisionProof: env.SWITCHBOARD_DECISION_PROOF,
     trustedKeysDir: trustedKeysDir(env),
     // A pre-built bundle (npm run build:workflows) keeps webpack out of the worker process.

@@ -6,6 +6,7 @@
  * alias and activities resolve it through {@link Credentials}.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -87,7 +88,21 @@ const envSchema = z.object({
   SWITCHBOARD_NOTIFY_WEBHOOK: url.optional(),
   SWITCHBOARD_NOTIFY_SECRET: z
     .string()
-    .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be a Standard Webhooks secret (whsec_<base64>)')
+    .regex(/^whsec_[A-Za-z0-9+/=]+(\s*,\s*whsec_[A-Za-z0-9+/=]+)*$/, 'must be Standard Webhooks secrets (whsec_<base64>), comma-separated')
+    .optional(),
+  /**
+   * Targets the webhook outbox may reach although they resolve to loopback, private, link-local
+   * or metadata addresses: comma-separated CIDRs (`10.1.0.0/16`), addresses or host names.
+   */
+  SWITCHBOARD_WEBHOOK_ALLOW: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().refine(isAllowEntry, 'each entry must be a CIDR (10.0.0.0/8, fd00::/8), an IP address or a host name')))
     .optional(),
   WEBAGENT_BASE_URL: url.optional(),
   WEBAGENT_API_KEY: z.string().min(1).optional(),
@@ -132,6 +147,18 @@ export function parseEnv(raw: NodeJS.ProcessEnv = process.env): Env {
 
 /** An alias is a short name, never a secret: letters, digits, `-`, `_`. */
 export const aliasSchema = credentialAlias('credential alias must be 1-63 letters, digits, - or _');
+
+/** True for `10.0.0.0/8`, `fd00::/8`, `127.0.0.1`, `::1` or a host name. */
+function isAllowEntry(s: string): boolean {
+  const [addr, bits, extra] = s.split('/');
+  if (extra !== undefined || !addr) return false;
+  const family = isIP(addr);
+  if (bits !== undefined) {
+    const n = Number(bits);
+    return family !== 0 && /^\d{1,3}$/.test(bits) && n <= (family === 4 ? 32 : 128);
+  }
+  return family !== 0 || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/.test(addr);
+}
 
 function aliasSuffix(alias: string): string {
   return alias.toUpperCase().replace(/-/g, '_');
@@ -227,7 +254,7 @@ export class Credentials {
 
   /**
    * Every secret value this process can see: each platform's keys and tokens under any alias,
-   * `TEMPORAL_API_KEY`, the webhook signing secret (whole and without `whsec_`), and `mate.yaml`'s
+   * `TEMPORAL_API_KEY`, every webhook signing secret (whole and without `whsec_`), and `mate.yaml`'s
    * key. The worker registers them so no log line prints one.
    */
   secretValues(): string[] {
@@ -235,10 +262,8 @@ export class Credentials {
     const fromEnv = Object.entries(this.raw)
       .filter(([name]) => prefixes.some((p) => name === p || name.startsWith(`${p}_`)))
       .map(([, v]) => v);
-    const webhook = this.env.SWITCHBOARD_NOTIFY_SECRET;
-    return [...fromEnv, this.env.TEMPORAL_API_KEY, webhook, webhook?.replace(/^whsec_/, ''), this.mate?.api_key].filter(
-      (v): v is string => typeof v === 'string' && v.length > 0,
-    );
+    const webhooks = new WebhookEndpoints(this.env, this.raw).secretValues();
+    return [...fromEnv, this.env.TEMPORAL_API_KEY, ...webhooks, this.mate?.api_key].filter((v): v is string => typeof v === 'string' && v.length > 0);
   }
 
   /** Everything needed to build a client; throws {@link ConfigError} when the platform is not configured. */
@@ -255,4 +280,101 @@ export class Credentials {
       userAgent: platform === 'wysemate' ? this.mate?.user_agent : undefined,
     };
   }
+}
+
+/** One webhook endpoint as the worker resolves it: where to POST and the secrets that sign. */
+export interface WebhookEndpoint {
+  alias: string;
+  url: string;
+  /** Standard Webhooks secrets (`whsec_…`); every one signs (rotation: receivers accept any). */
+  secrets: string[];
+  /**
+   * Event types this endpoint accepts (`gate.reminder`, or a prefix `gate.*`), from
+   * `SWITCHBOARD_WEBHOOK_<ALIAS>_EVENTS`; undefined: any. Anyone who can start workflows can ask
+   * the outbox to sign a message, so a receiver that acts on some types only should say which.
+   */
+  events?: string[];
+  /** The variable that holds the URL (shown in errors, never a secret). */
+  variable: string;
+}
+
+const WEBHOOK_VAR = /^SWITCHBOARD_WEBHOOK_([A-Z0-9_]+)_(URL|SECRET|EVENTS)$/;
+const eventPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}(\.\*)?$|^\*$/;
+const whsec = /^whsec_[A-Za-z0-9+/=]+$/;
+
+/**
+ * The webhook outbox's endpoints, from the worker's environment: alias `ops` is
+ * `SWITCHBOARD_WEBHOOK_OPS_URL` with `SWITCHBOARD_WEBHOOK_OPS_SECRET` (several secrets
+ * comma-separated while one is rotated out: each signs) and optionally
+ * `SWITCHBOARD_WEBHOOK_OPS_EVENTS` (the event types it accepts). Alias `default` is
+ * `SWITCHBOARD_WEBHOOK_DEFAULT_URL`, else `SWITCHBOARD_NOTIFY_WEBHOOK` with
+ * `SWITCHBOARD_NOTIFY_SECRET`. Every such variable is checked at start-up: a bad URL or secret
+ * stops the worker with one line naming it ({@link ConfigError}).
+ */
+export class WebhookEndpoints {
+  /** CIDRs, addresses and host names the SSRF guard lets through (`SWITCHBOARD_WEBHOOK_ALLOW`). */
+  readonly allow: string[];
+
+  constructor(
+    private readonly env: Pick<Env, 'SWITCHBOARD_NOTIFY_WEBHOOK' | 'SWITCHBOARD_NOTIFY_SECRET' | 'SWITCHBOARD_WEBHOOK_ALLOW'>,
+    private readonly raw: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.allow = env.SWITCHBOARD_WEBHOOK_ALLOW ?? [];
+    for (const [name, value] of Object.entries(raw)) {
+      const m = WEBHOOK_VAR.exec(name);
+      if (!m || value === undefined || value === '') continue;
+      if (m[2] === 'URL' && !url.safeParse(value).success) throw new ConfigError(name, `must be an absolute http:// or https:// URL (got "${value}")`);
+      if (m[2] === 'SECRET' && !splitSecrets(value).every((s) => whsec.test(s)))
+        throw new ConfigError(name, 'must be Standard Webhooks secrets (whsec_<base64>), comma-separated');
+      if (m[2] === 'EVENTS' && !splitSecrets(value).every((s) => eventPattern.test(s)))
+        throw new ConfigError(name, `must be event types or prefixes (gate.reminder, gate.*), comma-separated (got "${value}")`);
+    }
+  }
+
+  /** The endpoint behind an alias, or undefined when the worker has none by that name. */
+  get(alias: string): WebhookEndpoint | undefined {
+    const suffix = aliasSuffix(alias);
+    const variable = `SWITCHBOARD_WEBHOOK_${suffix}_URL`;
+    const own = this.raw[variable];
+    const eventsVar = this.raw[`SWITCHBOARD_WEBHOOK_${suffix}_EVENTS`];
+    const events = eventsVar ? splitSecrets(eventsVar) : undefined;
+    if (own) return { alias, url: own.trim(), secrets: splitSecrets(this.raw[`SWITCHBOARD_WEBHOOK_${suffix}_SECRET`] ?? ''), variable, events };
+    if (alias === 'default' && this.env.SWITCHBOARD_NOTIFY_WEBHOOK) {
+      return {
+        alias,
+        url: this.env.SWITCHBOARD_NOTIFY_WEBHOOK,
+        secrets: splitSecrets(this.env.SWITCHBOARD_NOTIFY_SECRET ?? ''),
+        variable: 'SWITCHBOARD_NOTIFY_WEBHOOK',
+        events,
+      };
+    }
+    return undefined;
+  }
+
+  /** The variable an alias's URL would be read from (for "not configured" messages). */
+  variableFor(alias: string): string {
+    return `SWITCHBOARD_WEBHOOK_${aliasSuffix(alias)}_URL`;
+  }
+
+  /** Every signing secret, whole and without `whsec_`, so no log line prints one. */
+  secretValues(): string[] {
+    const all = Object.entries(this.raw)
+      .filter(([name]) => WEBHOOK_VAR.exec(name)?.[2] === 'SECRET')
+      .flatMap(([, v]) => splitSecrets(v ?? ''));
+    if (this.env.SWITCHBOARD_NOTIFY_SECRET) all.push(...splitSecrets(this.env.SWITCHBOARD_NOTIFY_SECRET));
+    return all.flatMap((s) => [s, s.replace(/^whsec_/, '')]);
+  }
+}
+
+function splitSecrets(v: string): string[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** True when `eventType` is one of `patterns` (`gate.reminder`, `gate.*`, `*`). */
+export function eventAllowed(patterns: readonly string[] | undefined, eventType: string): boolean {
+  if (!patterns) return true;
+  return patterns.some((p) => p === '*' || p === eventType || (p.endsWith('.*') && eventType.startsWith(p.slice(0, -1))));
 }

@@ -13,7 +13,16 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 it('has fixtures for every workflow type', () => {
   const types = new Set(files.map((f) => f.split('-')[0]));
   expect([...types].sort()).toEqual(
-    expect.arrayContaining(['agentSession', 'deepResearch', 'joinRequest', 'mycelInbox', 'platformProbe', 'relationshipRequest']),
+    expect.arrayContaining([
+      'agentSession',
+      'deepResearch',
+      'joinRequest',
+      'mycelInbox',
+      'platformProbe',
+      'relationshipRequest',
+      'webhookDelivery',
+      'webhookEndpoint',
+    ]),
   );
   for (const platform of ['webagent', 'archastro', 'wysemate', 'mix']) expect(files.some((f) => f.includes(`agentSession-${platform}`))).toBe(true);
 });
@@ -22,9 +31,12 @@ it.each(files)('%s replays deterministically', async (file) => {
   // The worker converts the CLI/Web UI JSON format itself.
   const history: unknown = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8'));
   const code = readFileSync(inject('workflowBundlePath'), 'utf8');
+  // Replay under the recorded workflow id (the started event carries it): a workflow that derives
+  // ids from its own (the gate's outbox message ids, an endpoint marker) must see the same one.
+  const started = (history as { events?: { workflowExecutionStartedEventAttributes?: { workflowId?: string } }[] }).events?.[0];
   await Worker.runReplayHistory(
     { workflowBundle: { code }, dataConverter: { payloadConverterPath: payloadConverterPath() } },
     history,
-    file.replace(/\.json$/, ''),
+    started?.workflowExecutionStartedEventAttributes?.workflowId ?? file.replace(/\.json$/, ''),
   );
 });

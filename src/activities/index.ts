@@ -7,16 +7,20 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import { createDecisionActivities, type DecisionDeps } from './decisions.js';
 import { createMycelActivities } from './mycel.js';
 import { createNotifyActivities } from './notify.js';
+import { createOutboxActivities, type OutboxDeps } from './outbox.js';
 import { createProbeActivities } from './probe.js';
 import { createResearchActivities } from './research.js';
 import { createSessionActivities } from './sessions/activities.js';
 
-export interface ActivityDeps extends DecisionDeps {
+export interface ActivityDeps extends DecisionDeps, OutboxDeps {
   providers: ProviderRegistry;
   artifacts: ArtifactStore;
-  /** Where reminders and escalations are posted, when configured. */
+  /**
+   * Where reminders and escalations were posted before the outbox (`notifyPeople`, kept for
+   * workflows recorded before `gate-notifications-via-outbox`); new ones go through `webhooks`.
+   */
   notifyWebhook?: string;
-  /** Standard Webhooks secret (`whsec_…`) that signs notifications. */
+  /** Standard Webhooks secret (`whsec_…`) that signs `notifyPeople` notifications. */
   notifySecret?: string;
 }
 
@@ -25,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSessionActivities(deps),
     ...createProbeActivities(deps),
     ...createNotifyActivities(deps),
+    ...createOutboxActivities(deps),
     ...createResearchActivities(deps),
     ...createMycelActivities(deps),
     ...createDecisionActivities(deps),

@@ -1,5 +1,7 @@
 /**
- * `notifyPeople`: reminders and escalations for open gates. Posts a Standard Webhooks-signed JSON
+ * `notifyPeople`: reminders and escalations for open gates recorded before
+ * `gate-notifications-via-outbox` (new ones go through the webhook outbox, src/activities/outbox.ts;
+ * this stays registered so those workflows keep running). Posts a Standard Webhooks-signed JSON
  * message to SWITCHBOARD_NOTIFY_WEBHOOK when configured (signed with SWITCHBOARD_NOTIFY_SECRET),
  * and logs it either way. The message id is stable per (workflow, request, event, deadline), so a
  * retried delivery can be de-duplicated by the receiver.
@@ -20,7 +22,12 @@ export interface Notification {
 }
 
 export function createNotifyActivities(deps: { notifyWebhook?: string; notifySecret?: string }) {
-  const signer = deps.notifySecret ? new Webhook(deps.notifySecret) : undefined;
+  // Several secrets (comma-separated, while one is rotated out): each signs.
+  const signers = (deps.notifySecret ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map((x) => new Webhook(x));
   return {
     async notifyPeople(n: Notification): Promise<{ delivered: boolean }> {
       const ctx = Context.current();
@@ -29,10 +36,10 @@ export function createNotifyActivities(deps: { notifyWebhook?: string; notifySec
       const id = `${n.workflowId}/${n.requestId}/${n.event}/${n.deadline}`;
       const body = JSON.stringify({ type: `gate.${n.event}`, timestamp: new Date().toISOString(), data: n });
       const headers: Record<string, string> = { 'content-type': 'application/json', 'webhook-id': id };
-      if (signer) {
+      if (signers.length) {
         const at = new Date();
         headers['webhook-timestamp'] = String(Math.floor(at.getTime() / 1000));
-        headers['webhook-signature'] = signer.sign(id, at, body);
+        headers['webhook-signature'] = signers.map((w) => w.sign(id, at, body)).join(' ');
       }
       const res = await request(deps.notifyWebhook, {
         method: 'POST',

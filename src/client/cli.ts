@@ -10,6 +10,7 @@ import { ConfigError } from '../config.js';
 import { createKey, keysDir, listKeys, loadPrivateKey } from '../identity/keys.js';
 import type { AuditEntry, GateOutcome } from '../contracts/gates.js';
 import { SESSION_PLATFORMS, SESSION_STATUSES, type AgentSessionInputRaw, type TranscriptEntry } from '../contracts/sessions.js';
+import { DELIVERY_STATUSES } from '../contracts/outbox.js';
 import { type ClientErrorCode, parseDuration, parseExpiry, SwitchboardClient, SwitchboardClientError } from './index.js';
 
 const EXIT: Record<ClientErrorCode, number> = { failed: 1, invalid_input: 2, not_found: 3, rejected: 4, already_exists: 5 };
@@ -382,6 +383,92 @@ export function buildCli(): Command {
             : 'no join requests',
           rows,
         );
+      }),
+    );
+
+  // ---------------- webhook outbox ----------------
+  const outbox = program.command('outbox').description('the webhook outbox: signed deliveries, dead letters, replay');
+  outbox
+    .command('list')
+    .description('deliveries, newest first (visibility query)')
+    .addOption(new Option('--status <status>', 'only deliveries in this state').choices([...DELIVERY_STATUSES]))
+    .option('--endpoint <alias>', 'only deliveries to this endpoint')
+    .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
+    .action((o) =>
+      withClient(async (c) => {
+        const rows = await c.outbox.list({ status: o.status, endpoint: o.endpoint, limit: o.limit });
+        const human = rows.length
+          ? rows
+              .map(
+                (r) =>
+                  `${r.workflowId}  ${r.status ?? '-'}  ${r.eventType ?? '-'}  attempts ${r.attempts ?? 0}${r.deadReason ? `  (${r.deadReason})` : r.lastError ? `  (last: ${r.lastError})` : ''}`,
+              )
+              .join('\n')
+          : o.status
+            ? `no ${o.status} deliveries`
+            : 'no deliveries';
+        print(out(), human, rows);
+      }),
+    );
+  outbox
+    .command('show <workflowId>')
+    .description('one delivery: status, attempts, why it is dead')
+    .action((id: string) =>
+      withClient(async (c) => {
+        const v = await c.outbox.show(id);
+        const human = [
+          `${id}: ${v.status} (${v.eventType} to ${v.endpoint}, message ${v.messageId})`,
+          v.deadReason ? `  ${v.status === 'dead' ? 'dead' : 'reason'}: ${v.deadReason}; replayable until ${v.retainUntil}` : '',
+          v.nextAttemptAt ? `  next attempt at ${v.nextAttemptAt}` : '',
+          ...v.attempts.map(
+            (a) =>
+              `  #${a.n} ${a.at} ${a.outcome}${'status' in a && a.status ? ` ${a.status}` : ''}${'reason' in a ? `: ${a.reason}` : ''}${a.replayBy ? ` (replay by ${a.replayBy})` : ''}`,
+          ),
+        ].filter(Boolean);
+        print(out(), human.join('\n'), v);
+      }),
+    );
+  outbox
+    .command('replay <workflowId...>')
+    .description('try dead letters again: one attempt each (or the whole schedule with --full)')
+    .option('--as <name>', 'who is replaying (recorded with the attempt)')
+    .option('--full', 'run the whole retry schedule again')
+    .action((ids: string[], o) =>
+      withClient(async (c) => {
+        const results = await c.outbox.replay(ids, { by: o.as ?? process.env.USER, fullSchedule: o.full ? true : undefined });
+        const human = results
+          .map((r) =>
+            r.ok
+              ? `${r.workflowId}: ${r.attempt.outcome}${'reason' in r.attempt ? ` (${r.attempt.reason})` : ''}`
+              : `${r.workflowId}: not replayed: ${r.message}`,
+          )
+          .join('\n');
+        print(out(), human, results);
+        const failed = results.find((r) => !r.ok);
+        if (failed && !failed.ok) process.exitCode = EXIT[failed.code];
+      }),
+    );
+  outbox
+    .command('enable <endpoint>')
+    .description('enable an endpoint a 410 Gone disabled')
+    .option('--as <name>', 'who is enabling it')
+    .action((endpoint: string, o) =>
+      withClient(async (c) => {
+        const r = await c.outbox.enable(endpoint, o.as ?? process.env.USER);
+        print(out(), `endpoint ${endpoint} enabled (disabled since ${r.disabledSince})`, r);
+      }),
+    );
+  outbox
+    .command('send')
+    .description('queue one signed message for an endpoint alias (the same message id is delivered once)')
+    .option('--endpoint <alias>', 'endpoint alias (SWITCHBOARD_WEBHOOK_<ALIAS>_URL)', 'default')
+    .requiredOption('--id <messageId>', 'message id (webhook-id)')
+    .requiredOption('--type <eventType>', 'event type, e.g. monitor.alert')
+    .requiredOption('--payload <json>', 'JSON payload or @file (at most 64 KB)')
+    .action((o) =>
+      withClient(async (c) => {
+        const r = await c.outbox.send({ endpoint: o.endpoint, messageId: o.id, eventType: o.type, payload: jsonArg(o.payload) });
+        print(out(), r.duplicate ? `already queued: ${r.workflowId}` : `queued ${r.workflowId}`, r);
       }),
     );
 

@@ -8,6 +8,7 @@ import {
   Client,
   type Connection,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type WorkflowHandle,
@@ -52,6 +53,20 @@ import { joinStateQuery } from '../workflows/mycel/joinRequest.js';
 import { relationshipStateQuery } from '../workflows/mycel/relationshipRequest.js';
 import { type MycelInboxInput, mycelInboxInput } from '../workflows/mycel/types.js';
 import { type DeepResearchInput, type DeepResearchState, deepResearchInput, researchStateQuery } from '../workflows/deepResearch.js';
+import {
+  type AttemptRecord,
+  DELIVERY_STATUSES,
+  type DeliveryMemo,
+  type DeliveryView,
+  deliveryWorkflowId,
+  endpointMarkerId,
+  type ReplayInput,
+  replayInput,
+  type WebhookDeliveryInput,
+  webhookDeliveryInput,
+} from '../contracts/outbox.js';
+import { credentialAlias } from '../contracts/aliases.js';
+import { deliveryQuery, enableUpdate, replayUpdate } from '../workflows/outbox/delivery.js';
 
 /** Why a client call failed; the CLI maps each to an exit code. */
 export type ClientErrorCode = 'invalid_input' | 'not_found' | 'rejected' | 'already_exists' | 'failed';
@@ -158,14 +173,158 @@ const listFilter = z.object({
   limit: z.number().int().positive().optional(),
 });
 
+/** One row of `switchboard outbox list`. */
+export interface OutboxItem extends Partial<DeliveryMemo> {
+  workflowId: string;
+  status?: string;
+  workflowStatus: string;
+  startTime: string;
+}
+
+/** What `replay` did for one delivery. */
+export type ReplayResult = { workflowId: string; ok: true; attempt: AttemptRecord } | { workflowId: string; ok: false; code: ClientErrorCode; message: string };
+
+const outboxFilter = z
+  .object({
+    status: z.enum(DELIVERY_STATUSES).optional(),
+    endpoint: credentialAlias().optional(),
+    limit: z.number().int().positive().optional(),
+  })
+  .strict();
+
+/**
+ * The webhook outbox (`client.outbox`): send a message through it, list deliveries (dead letters
+ * first of all), replay them, enable an endpoint a 410 disabled.
+ */
+export class OutboxClient {
+  constructor(
+    private readonly temporal: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  /**
+   * Queues one message for an endpoint alias. The workflow id is `outbox-<endpoint>-<messageId>`
+   * and the start refuses a duplicate: sending the same message id again returns
+   * `duplicate: true` and posts nothing more.
+   */
+  async send(input: WebhookDeliveryInput): Promise<{ workflowId: string; duplicate: boolean }> {
+    const parsed = validate(webhookDeliveryInput(), input, 'invalid webhook message');
+    const workflowId = deliveryWorkflowId(parsed.endpoint, parsed.messageId);
+    try {
+      await this.temporal.workflow.start('webhookDelivery', {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        staticSummary: `${parsed.eventType} to ${parsed.endpoint}`,
+        typedSearchAttributes: [{ key: SwitchboardStatus, value: 'delivering' }],
+      });
+      return { workflowId, duplicate: false };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, duplicate: true };
+      throw err;
+    }
+  }
+
+  /** Deliveries, newest first, through one visibility query (`--status dead`: the dead letters). */
+  async list(filter: { status?: string; endpoint?: string; limit?: number } = {}): Promise<OutboxItem[]> {
+    const f = validate(outboxFilter, filter, 'invalid filter');
+    const clauses = [`WorkflowType = 'webhookDelivery'`];
+    if (f.status) clauses.push(`SwitchboardStatus = '${f.status}'`);
+    const out: OutboxItem[] = [];
+    for await (const wf of this.temporal.workflow.list({ query: clauses.join(' AND ') })) {
+      const memo = (wf.memo as { outbox?: DeliveryMemo } | undefined)?.outbox;
+      // Filtered here, not in the query: prefix matching on ids is not in every visibility store.
+      if (f.endpoint && !wf.workflowId.startsWith(`outbox-${f.endpoint}-`)) continue;
+      out.push({
+        workflowId: wf.workflowId,
+        ...memo,
+        status: wf.typedSearchAttributes.get(SwitchboardStatus),
+        workflowStatus: wf.status.name,
+        startTime: wf.startTime.toISOString(),
+      });
+      if (out.length >= (f.limit ?? 100)) break;
+    }
+    return out;
+  }
+
+  /** One delivery: status, attempts, why it is dead, until when it can be replayed. */
+  show(workflowId: string): Promise<DeliveryView> {
+    return explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).query(deliveryQuery));
+  }
+
+  /**
+   * Replays dead letters: each tries once more (or the whole schedule again with `fullSchedule`)
+   * and answers with that attempt. One result per id; a refused or unknown id does not stop the rest.
+   */
+  async replay(workflowIds: string[], opts: ReplayInput = {}): Promise<ReplayResult[]> {
+    const args = validate(replayInput(), opts, 'invalid replay');
+    if (workflowIds.length === 0) throw new SwitchboardClientError('invalid_input', 'name at least one delivery to replay');
+    return Promise.all(
+      workflowIds.map(async (workflowId): Promise<ReplayResult> => {
+        try {
+          const attempt = await explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).executeUpdate(replayUpdate, { args: [args] }));
+          return { workflowId, ok: true, attempt };
+        } catch (err) {
+          const e = err instanceof SwitchboardClientError ? err : new SwitchboardClientError('failed', String(err));
+          if (e.code === 'not_found') {
+            // An update to a closed workflow is answered "not found": say what it ended as.
+            const ended = await this.temporal.workflow
+              .getHandle(workflowId)
+              .describe()
+              .catch(() => undefined);
+            if (ended) {
+              const status = ended.typedSearchAttributes.get(SwitchboardStatus) ?? ended.status.name.toLowerCase();
+              return {
+                workflowId,
+                ok: false,
+                code: 'rejected',
+                message: `delivery ${workflowId} has ended (${status}), not a dead letter; only dead letters are replayed`,
+              };
+            }
+          }
+          return { workflowId, ok: false, code: e.code, message: e.message };
+        }
+      }),
+    );
+  }
+
+  /** Enables an endpoint a 410 disabled; later deliveries to it are attempted again. */
+  async enable(endpoint: string, by?: string): Promise<{ endpoint: string; disabledSince: string }> {
+    validate(credentialAlias(), endpoint, 'invalid endpoint');
+    const id = endpointMarkerId(endpoint);
+    try {
+      const r = await explain(id, () => this.temporal.workflow.getHandle(id).executeUpdate(enableUpdate, { args: [by ? { by } : {}] }));
+      return { endpoint, disabledSince: r.disabledSince };
+    } catch (err) {
+      if (err instanceof SwitchboardClientError && (err.code === 'not_found' || /already ended|already completed/i.test(err.message)))
+        throw new SwitchboardClientError('rejected', `endpoint ${endpoint} is not disabled`);
+      throw err;
+    }
+  }
+
+  /** Endpoints disabled now (their markers are open). */
+  async disabled(): Promise<{ endpoint: string; since: string; reason?: string }[]> {
+    const out = [];
+    for await (const wf of this.temporal.workflow.list({ query: `WorkflowType = 'webhookEndpoint' AND ExecutionStatus = 'Running'` })) {
+      const memo = (wf.memo as { outboxEndpoint?: { endpoint: string; reason?: string } } | undefined)?.outboxEndpoint;
+      out.push({ endpoint: memo?.endpoint ?? wf.workflowId.replace(/^webhook-endpoint-/, ''), since: wf.startTime.toISOString(), reason: memo?.reason });
+    }
+    return out;
+  }
+}
+
 /** Client for Switchboard's agent sessions. */
 export class SwitchboardClient {
   readonly temporal: Client;
   readonly taskQueue: string;
+  /** The webhook outbox. */
+  readonly outbox: OutboxClient;
 
   constructor(opts: SwitchboardClientOptions) {
     this.temporal = new Client({ connection: opts.connection, namespace: opts.namespace ?? 'default' });
     this.taskQueue = opts.taskQueue ?? 'switchboard';
+    this.outbox = new OutboxClient(this.temporal, this.taskQueue);
   }
 
   /** Connects from the environment (TEMPORAL_ADDRESS etc., else the embedded dev server). */

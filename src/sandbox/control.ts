@@ -62,9 +62,21 @@ export class SandboxControl {
     return this.call('POST', 'keys', { platform, key, identity });
   }
 
-  /** Notifications received by the sandbox's webhook receiver (`${origin}/_control/webhooks`). */
-  async webhooks(): Promise<WebhookDelivery[]> {
-    return (await this.call<{ deliveries: WebhookDelivery[] }>('GET', 'webhooks')).deliveries;
+  /**
+   * Notifications received by the sandbox's webhook receiver (`${origin}/_control/webhooks`), all
+   * of them or one `inbox`'s (see {@link SandboxControl.webhookUrl}).
+   */
+  async webhooks(inbox?: string): Promise<WebhookDelivery[]> {
+    return (await this.call<{ deliveries: WebhookDelivery[] }>('GET', `webhooks${inbox ? `?inbox=${encodeURIComponent(inbox)}` : ''}`)).deliveries;
+  }
+
+  /** A receiver URL: its own `inbox`, answering `status` (with `Retry-After`), or failing only the first `failFirst` POSTs. */
+  webhookUrl(inbox: string, answer: { status?: number; retryAfter?: number; failFirst?: number } = {}): string {
+    const q = new URLSearchParams({ inbox });
+    if (answer.status !== undefined) q.set('status', String(answer.status));
+    if (answer.retryAfter !== undefined) q.set('retry_after', String(answer.retryAfter));
+    if (answer.failFirst !== undefined) q.set('fail_first', String(answer.failFirst));
+    return `${this.origin}/_control/webhooks?${q}`;
   }
 
   health(): Promise<{ ok: boolean; platforms: Platform[] }> {

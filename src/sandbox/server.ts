@@ -58,8 +58,12 @@ export class KeyRing {
 /** One notification received at `POST /_control/webhooks`. */
 export interface WebhookDelivery {
   at: number;
+  /** The `inbox` query parameter of the POST, when given. */
+  inbox?: string;
   headers: Record<string, string>;
   body: unknown;
+  /** The body exactly as received (what a signature covers). */
+  raw: string;
 }
 
 /** Shared state handed to every platform simulator. */
@@ -255,12 +259,28 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       ctx.keys.add(body.platform as Platform, String(body.key), String(body.identity ?? 'default'));
       return json(200, { ok: true });
     }
-    // A webhook receiver for tests: notifications (reminders, escalations) land here.
+    // A webhook receiver for tests: notifications (reminders, escalations, outbox deliveries) land
+    // here. The query chooses the answer: `inbox` names a receiver (kept apart), `status` (and
+    // `retry_after`) what it answers, `fail_first=N` answers `status` only to the first N POSTs
+    // of that inbox and 200 after.
     if (what === 'webhooks' && method === 'POST') {
-      webhooks.push({ at: Date.now(), headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), body });
-      return json(200, { ok: true });
+      const q = url.searchParams;
+      const inbox = q.get('inbox') ?? undefined;
+      const seen = webhooks.filter((w) => w.inbox === inbox).length;
+      webhooks.push({ at: Date.now(), inbox, headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), body, raw });
+      const failFirst = q.get('fail_first');
+      const status = Number(q.get('status') ?? 200);
+      const answer = failFirst !== null && seen >= Number(failFirst) ? 200 : status;
+      res.writeHead(answer, {
+        'content-type': 'application/json',
+        ...(q.get('retry_after') && answer !== 200 ? { 'retry-after': q.get('retry_after')! } : {}),
+      });
+      return void res.end(JSON.stringify({ ok: answer < 300 }));
     }
-    if (what === 'webhooks' && method === 'GET') return json(200, { deliveries: webhooks });
+    if (what === 'webhooks' && method === 'GET') {
+      const inbox = url.searchParams.get('inbox');
+      return json(200, { deliveries: inbox === null ? webhooks : webhooks.filter((w) => w.inbox === inbox) });
+    }
     if (what === 'config' && method === 'GET') {
       return json(200, {
         platforms: Object.fromEntries(core.platforms().map((p) => [p, { baseUrl: `${origin}/${p}`, key: KeyRing.defaultKey(p) }])),

@@ -14,3 +14,4 @@ export { joinRequest } from './mycel/joinRequest.js';
 export { mycelInbox } from './mycel/mycelInbox.js';
 export { relationshipRequest } from './mycel/relationshipRequest.js';
 export { platformProbe } from './platformProbe.js';
+export { webhookDelivery, webhookEndpoint } from './outbox/delivery.js';

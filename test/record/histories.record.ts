@@ -6,13 +6,28 @@
 import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { SandboxControl } from '../../src/sandbox/control.js';
 import { createHarness, eventually, type Harness } from '../support/harness.js';
+
+const fixtureSandbox = new SandboxControl(inject('sandboxOrigin'));
+const FIXTURE_WEBHOOK_SECRET = 'whsec_' + Buffer.from('switchboard-fixture-secret-0123456789').toString('base64');
 
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness({
     name: 'record',
-    extraEnv: { MYCEL_TOKEN_OWNER: 'sb_mycel_owner', MYCEL_TOKEN_VISITOR: 'sb_mycel_visitor', MYCEL_TOKEN_AGENT_B: 'sb_mycel_agent-b' },
+    extraEnv: {
+      MYCEL_TOKEN_OWNER: 'sb_mycel_owner',
+      MYCEL_TOKEN_VISITOR: 'sb_mycel_visitor',
+      MYCEL_TOKEN_AGENT_B: 'sb_mycel_agent-b',
+      // Webhook outbox endpoints on the sandbox's receiver (see test/workflows/outbox.test.ts).
+      SWITCHBOARD_NOTIFY_WEBHOOK: fixtureSandbox.webhookUrl('fixture-default'),
+      SWITCHBOARD_NOTIFY_SECRET: FIXTURE_WEBHOOK_SECRET,
+      SWITCHBOARD_WEBHOOK_FIXTURE_FLAKY_URL: fixtureSandbox.webhookUrl('fixture-flaky', { status: 503, retryAfter: 1, failFirst: 2 }),
+      SWITCHBOARD_WEBHOOK_FIXTURE_FLAKY_SECRET: FIXTURE_WEBHOOK_SECRET,
+      SWITCHBOARD_WEBHOOK_FIXTURE_GONE_URL: fixtureSandbox.webhookUrl('fixture-gone', { status: 410 }),
+      SWITCHBOARD_WEBHOOK_FIXTURE_GONE_SECRET: FIXTURE_WEBHOOK_SECRET,
+    },
   });
 });
 afterAll(async () => h?.close());
@@ -268,4 +283,32 @@ it('records gates that check who decides: a 2-of-3 quorum with a refused and a v
   await h.sb.decide(join, { decider: 'owner', decision: 'approve' });
   await h.client.workflow.getHandle(join).result();
   await save('joinRequest-owner-approved-checked', join);
+});
+
+it('records webhookDelivery: retried with Retry-After, dead, replayed and delivered; 410 disabling the endpoint; a gate escalation through the outbox', async () => {
+  const flaky = await h.sb.outbox.send({
+    endpoint: 'fixture_flaky',
+    messageId: 'fixture-flaky-1',
+    eventType: 'fixture.event',
+    payload: { n: 1 },
+    retrySchedule: [0, 0.5],
+  });
+  await eventually(async () => (await h.sb.outbox.show(flaky.workflowId)).status === 'dead');
+  const [replayed] = await h.sb.outbox.replay([flaky.workflowId], { by: 'fixture' });
+  expect(replayed).toMatchObject({ ok: true, attempt: { outcome: 'delivered' } });
+  expect((await h.client.workflow.getHandle(flaky.workflowId).result()).status).toBe('delivered');
+  await save('webhookDelivery-replayed-delivered', flaky.workflowId);
+
+  const gone = await h.sb.outbox.send({ endpoint: 'fixture_gone', messageId: 'fixture-gone-1', eventType: 'fixture.event', payload: {}, retentionSeconds: 3 });
+  expect((await h.client.workflow.getHandle(gone.workflowId).result()).status).toBe('expired');
+  await save('webhookDelivery-gone-expired', gone.workflowId);
+  await h.sb.outbox.enable('fixture_gone', 'fixture');
+  await h.client.workflow.getHandle('webhook-endpoint-fixture_gone').result();
+  await save('webhookEndpoint-enabled', 'webhook-endpoint-fixture_gone');
+
+  const e = await h.sb.startResearch({ topic: 'fixture escalate', approvers: ['alice'], deadlineSeconds: 1, onExpiry: { policy: 'escalate', to: ['bob'] } });
+  await eventually(async () => (await h.sb.gate(e.workflowId)).escalated);
+  await h.sb.decide(e.workflowId, { decider: 'bob', decision: 'approve' });
+  await h.client.workflow.getHandle(e.workflowId).result();
+  await save('deepResearch-escalated-via-outbox', e.workflowId);
 });

@@ -229,7 +229,16 @@ async function touching(ref: SessionRef, since: number) {
 
 // ---- starts ------------------------------------------------------------------------------------------
 
-const TYPES = ['agentSession', 'deepResearch', 'joinRequest', 'relationshipRequest', 'mycelInbox', 'platformProbe'] as const;
+const TYPES = [
+  'agentSession',
+  'deepResearch',
+  'joinRequest',
+  'relationshipRequest',
+  'mycelInbox',
+  'platformProbe',
+  'webhookDelivery',
+  'webhookEndpoint',
+] as const;
 
 describe.concurrent('a start with an undecodable input ends Failed/InvalidInput, with no failed workflow task', () => {
   const cases = TYPES.flatMap((type) => UNDECODABLE.map(([what, payload]) => [type, what, payload] as const));
@@ -276,6 +285,7 @@ describe.concurrent('a start with a malformed or hostile input ends Failed/Inval
   const session = { platform: 'webagent', task: 'x' };
   const topic = { topic: 'A fine topic', approvers: ['alice'] };
   const owner = { chatId: 'chat_1', requestId: 'jr_1', approvers: ['owner'] };
+  const hook = { endpoint: 'ops', messageId: 'm-1', eventType: 'test.event', payload: {} };
   const MALFORMED: [string, string, unknown, RegExp?][] = [
     ['agentSession', 'an empty object', {}],
     ['agentSession', 'null', null],
@@ -316,6 +326,12 @@ describe.concurrent('a start with a malformed or hostile input ends Failed/Inval
     ['platformProbe', 'a key where an alias belongs', { platform: 'webagent', credentialAlias: 'sk live' }],
     ['platformProbe', 'a URL to probe', { platform: 'webagent', url: 'http://169.254.169.254/latest/meta-data' }, /Unrecognized key/],
     ['platformProbe', 'a bare string', 'webagent'],
+    ['webhookDelivery', 'a URL where the endpoint alias belongs', { ...hook, endpoint: 'http://169.254.169.254/latest' }, /endpoint must be an alias/],
+    ['webhookDelivery', 'a signing secret in the input', { ...hook, secret: 'whsec_abc' }, /Unrecognized key/],
+    ['webhookDelivery', 'a payload over 64 KB', { ...hook, payload: 'x'.repeat(70_000) }, /at most 65536/],
+    ['webhookDelivery', 'a retry schedule past its bounds', { ...hook, retrySchedule: Array.from({ length: 50 }, () => 1e9) }, /retrySchedule/],
+    ['webhookDelivery', 'a message id with spaces', { ...hook, messageId: 'a b' }, /messageId/],
+    ['webhookEndpoint', 'a marker under another id', { endpoint: 'ops', reason: 'forged' }, /must run as webhook-endpoint-ops/],
   ];
   it.each(MALFORMED)('SDK: %s with %s', async (type, _what, input, message) => {
     const id = uniqueId(`bad-${type}`);

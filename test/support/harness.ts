@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { LocalArtifactStore } from '../../src/artifacts/store.js';
-import { Credentials, parseEnv, PLATFORM_ENV } from '../../src/config.js';
+import { Credentials, parseEnv, PLATFORM_ENV, WebhookEndpoints } from '../../src/config.js';
 import { PLATFORMS } from '../../src/providers/errors.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
@@ -22,7 +22,8 @@ import { TEST_WORKER_LOG } from './logfile.js';
 
 /** The environment a worker in tests sees: every platform on the sandbox with its default key. */
 export function sandboxEnv(origin = inject('sandboxOrigin')): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { WEBAGENT_PROJECT_ID: 'proj_test' };
+  // The sandbox (and its webhook receiver) listens on loopback, which the outbox refuses unless allowed.
+  const env: NodeJS.ProcessEnv = { WEBAGENT_PROJECT_ID: 'proj_test', SWITCHBOARD_WEBHOOK_ALLOW: '127.0.0.1' };
   for (const p of PLATFORMS) {
     env[PLATFORM_ENV[p].baseUrl] = `${origin}/${p}`;
     env[p === 'mycel' ? 'MYCEL_TOKEN_DEFAULT' : PLATFORM_ENV[p].key] = KeyRing.defaultKey(p);
@@ -72,6 +73,7 @@ export async function createHarness(opts: { extraEnv?: NodeJS.ProcessEnv; name?:
       artifacts,
       notifyWebhook: env.SWITCHBOARD_NOTIFY_WEBHOOK,
       notifySecret: env.SWITCHBOARD_NOTIFY_SECRET,
+      webhooks: new WebhookEndpoints(env, rawEnv),
       decisionProof: env.SWITCHBOARD_DECISION_PROOF,
       trustedKeysDir: trustedKeysDir(rawEnv),
       workflowBundle: { code },

@@ -194,6 +194,11 @@ describe('deadlines and expiry policies', () => {
     expect((await result(workflowId)).status).toBe('completed');
     const events = await webhookEvents();
     expect(events.map((e) => e.type)).toContain('gate.escalation');
+    // Sent through the webhook outbox: one durable delivery per message id.
+    const escalation = (await h.control.webhooks()).find((d) => (d.body as { type: string }).type === 'gate.escalation')!;
+    expect(escalation.headers['webhook-id']).toMatch(/^gate\.escalation\.[0-9a-f]{40}$/);
+    const delivery = await h.sb.outbox.show(`outbox-default-${escalation.headers['webhook-id']}`);
+    expect(delivery).toMatchObject({ status: 'delivered', eventType: 'gate.escalation', attemptCount: 1 });
     expect(events.find((e) => e.type === 'gate.escalation')!.data.approvers).toEqual(['bob']);
   });
 

@@ -28,14 +28,17 @@ import {
   defineSignal,
   defineUpdate,
   log,
+  ParentClosePolicy,
   patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  startChild,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
+  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { createDecisionActivities, VerifyDecisionResult } from '../../activities/decisions.js';
 import type { createNotifyActivities } from '../../activities/notify.js';
@@ -55,7 +58,9 @@ import {
   type GateOutcome,
   type GateView,
 } from '../../contracts/gates.js';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { FailureType } from '../../contracts/failures.js';
+import { deliveryWorkflowId, type WebhookDeliveryInput } from '../../contracts/outbox.js';
 
 /** The one decision update every gated workflow answers. */
 export const decideUpdate = defineUpdate<GateOutcome, [DecisionInput]>('decide');
@@ -71,6 +76,11 @@ export const auditQuery = defineQuery<AuditEntry[]>('audit');
 export const PROOF_PATCH = 'gate-checks-decider';
 /** Replay guard: runs from before the `decide` signal had a handler. */
 export const DECIDE_SIGNAL_PATCH = 'gate-decide-signal';
+/**
+ * Replay guard: reminders and escalations go through the webhook outbox (a `webhookDelivery`
+ * child) instead of the `notifyPeople` activity. Runs recorded before it replay as they ran.
+ */
+export const OUTBOX_PATCH = 'gate-notifications-via-outbox';
 
 const { notifyPeople } = proxyActivities<ReturnType<typeof createNotifyActivities>>({
   startToCloseTimeout: '30 s',
@@ -504,7 +514,7 @@ export class ApprovalGate {
   /** Publishes a gate whose deadline or approvers just changed, and tells the people on it. */
   private async extend(g: OpenGate, event: 'escalation' | 'reminder'): Promise<void> {
     this.publish(g);
-    await notifyPeople({
+    const notification = {
       event,
       workflowId: workflowInfo().workflowId,
       kind: g.kind,
@@ -512,7 +522,27 @@ export class ApprovalGate {
       approvers: g.approvers,
       deadline: g.deadline.toISOString(),
       requestId: g.requestId,
-    });
+    };
+    if (!patched(OUTBOX_PATCH)) {
+      await notifyPeople(notification);
+      return;
+    }
+    // One message per (workflow, request, event, deadline): the id is stable, so the outbox
+    // delivers it once, and receivers de-duplicate on `webhook-id`.
+    const messageId = `gate.${event}.${bytesToHex(sha256(utf8ToBytes(`${notification.workflowId}/${g.requestId}/${event}/${notification.deadline}`))).slice(0, 40)}`;
+    const input: WebhookDeliveryInput = { endpoint: 'default', messageId, eventType: `gate.${event}`, payload: notification };
+    try {
+      // The delivery outlives the gate (ABANDON): a slow receiver never holds the decision up.
+      await startChild('webhookDelivery', {
+        workflowId: deliveryWorkflowId('default', messageId),
+        args: [input],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        staticSummary: `gate.${event} for ${notification.workflowId}`,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
   }
 
   /** Records what acting on a decision did; releases the decider's pending update. */
