@@ -107,6 +107,19 @@ describe('lifecycle', () => {
     expect(desc.typedSearchAttributes.get({ name: 'SwitchboardStatus', type: 'KEYWORD' } as never)).toBe('cancelled');
   });
 
+  it('a create whose answer is lost after the platform made the monitor is retried into that same monitor', async () => {
+    await h.control.fault({ platform: 'webagent', method: 'POST', route: P, status: 503, phase: 'after', times: 1 });
+    const { workflowId, st } = await started();
+    const creates = await h.control.journal({ platform: 'webagent', route: P });
+    // One create ran on the platform (its answer replaced by the 503), then the retry looked it up.
+    expect(creates.filter((c) => c.method === 'POST' && c.status === 201)).toHaveLength(1);
+    expect(creates.some((c) => c.method === 'GET')).toBe(true);
+    const all = await h.providers.client('webagent', 'default').track.listAll();
+    expect(all.map((m) => m.id)).toEqual([st.monitorId]);
+    expect(all[0]!.notify_channel).toMatchObject({ switchboard_key: expect.stringContaining(workflowId) });
+    await h.sb.monitors.cancel(workflowId);
+  });
+
   it('the CLI steers it with the exit codes of the other commands', async () => {
     const { k } = await started();
     const paused = await cli('--json', 'monitor', 'pause', k, '--reason', 'cli');
