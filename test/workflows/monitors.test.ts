@@ -197,6 +197,25 @@ describe('alignment', () => {
   });
 });
 
+describe('endings', () => {
+  it('an unanswered clarification expires by its policy (reject): the monitor is cancelled, the audit says so', async () => {
+    const { workflowId } = await started({ intent: 'Watch the ambiguous phone listing price', deadlineSeconds: 1 }, 'pending_clarification');
+    const res = await result(workflowId);
+    expect(res.status).toBe('cancelled');
+    expect(res.audit).toEqual([expect.objectContaining({ decider: 'switchboard:expiry', decision: 'reject', auto: true })]);
+    expect(await h.control.journal({ platform: 'webagent', route: CANCEL })).toHaveLength(1);
+  });
+
+  it('cancelling the workflow cancels the platform monitor too', async () => {
+    const { k, workflowId, st } = await started();
+    await h.client.workflow.getHandle(workflowId).cancel();
+    await expect(result(workflowId)).rejects.toBeInstanceOf(WorkflowFailedError);
+    expect(await h.control.journal({ platform: 'webagent', route: CANCEL })).toHaveLength(1);
+    expect((await h.providers.client('webagent', 'default').track.get(st.monitorId!)).status).toBe('cancelled');
+    await expect(h.sb.monitors.pause(k)).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
 describe('bad inputs', () => {
   it.each([
     ['a bad cron expression', { schedule: { kind: 'cron', expression: 'every tuesday' } }, /cron expression/],
