@@ -22,6 +22,7 @@ it('has fixtures for every workflow type', () => {
       'relationshipRequest',
       'webhookDelivery',
       'webhookEndpoint',
+      'trackMonitor',
     ]),
   );
   for (const platform of ['webagent', 'archastro', 'wysemate', 'mix']) expect(files.some((f) => f.includes(`agentSession-${platform}`))).toBe(true);

@@ -5,6 +5,7 @@
 import type { ArtifactStore } from '../artifacts/store.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { createDecisionActivities, type DecisionDeps } from './decisions.js';
+import { createMonitorActivities } from './monitors.js';
 import { createMycelActivities } from './mycel.js';
 import { createNotifyActivities } from './notify.js';
 import { createOutboxActivities, type OutboxDeps } from './outbox.js';
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOutboxActivities(deps),
     ...createResearchActivities(deps),
     ...createMycelActivities(deps),
+    ...createMonitorActivities(deps),
     ...createDecisionActivities(deps),
   };
 }

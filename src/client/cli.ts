@@ -11,6 +11,7 @@ import { createKey, keysDir, listKeys, loadPrivateKey } from '../identity/keys.j
 import type { AuditEntry, GateOutcome } from '../contracts/gates.js';
 import { SESSION_PLATFORMS, SESSION_STATUSES, type AgentSessionInputRaw, type TranscriptEntry } from '../contracts/sessions.js';
 import { DELIVERY_STATUSES } from '../contracts/outbox.js';
+import { MONITOR_STATUSES, type TrackMonitorState } from '../contracts/monitors.js';
 import { type ClientErrorCode, parseDuration, parseExpiry, SwitchboardClient, SwitchboardClientError } from './index.js';
 
 const EXIT: Record<ClientErrorCode, number> = { failed: 1, invalid_input: 2, not_found: 3, rejected: 4, already_exists: 5 };
@@ -471,6 +472,98 @@ export function buildCli(): Command {
         print(out(), r.duplicate ? `already queued: ${r.workflowId}` : `queued ${r.workflowId}`, r);
       }),
     );
+
+  // ---------------- monitors ----------------
+  const monitor = program.command('monitor').description('Web Agent Track monitors: one durable workflow each (monitor-<key>)');
+  const describeMonitor = (key: string, m: TrackMonitorState) =>
+    `${key}: ${m.status}${m.pauseReason ? ` (${m.pauseReason})` : ''}, monitor ${m.monitorId ?? '-'}, last snapshot ${m.lastSnapshotId ?? '-'}` +
+    `${m.pendingRequest ? `, waiting: ${m.pendingRequest.prompt ?? m.pendingRequest.id}` : ''}`;
+  monitor
+    .command('create <key>')
+    .description('create a monitor; its workflow id is monitor-<key>')
+    .requiredOption('--intent <text>', 'what to watch for')
+    .requiredOption('--schedule <json>', 'e.g. {"kind":"interval","every_seconds":3600} or {"kind":"cron","expression":"0 * * * *"}')
+    .requiredOption('--callback <url>', 'where the platform sends notifications (callback_url)')
+    .option('--trigger <json>', 'trigger DSL, e.g. {"op":"lt","field":"price","value":999}')
+    .option('--poll <duration>', 'how often Switchboard reads the monitor (e.g. 60s, 5m)', '5m')
+    .option('--approver <name...>', 'who answers alignment questions', ['me'])
+    .option('--deadline <duration>', 'time to answer (e.g. 30m, 24h)', '24h')
+    .option('--on-expiry <policy>', 'reject | escalate:<who>[,<who>][@24h] | wait[:1h] (reject cancels the monitor)', 'reject')
+    .option('--alias <alias>', 'credential alias', 'default')
+    .action((key: string, o) =>
+      withClient(async (c) => {
+        const started = await c.monitors.create(key, {
+          intent: o.intent,
+          schedule: jsonArg(o.schedule) as never,
+          notifyChannel: { kind: 'callback_url', url: o.callback },
+          triggerDsl: o.trigger ? (jsonArg(o.trigger) as never) : undefined,
+          pollSeconds: parseDuration(o.poll),
+          approvers: o.approver,
+          deadlineSeconds: parseDuration(o.deadline),
+          onExpiry: parseExpiry(o.onExpiry),
+          credentialAlias: o.alias,
+        });
+        print(out(), `started ${started.workflowId}`, started);
+      }),
+    );
+  monitor
+    .command('show <key>')
+    .description('the monitor as Switchboard last saw it')
+    .action((key: string) =>
+      withClient(async (c) => {
+        const m = await c.monitors.show(key);
+        print(out(), describeMonitor(key, m), m);
+      }),
+    );
+  monitor
+    .command('list')
+    .description('monitors, through one visibility query')
+    .addOption(new Option('--status <status>').choices([...MONITOR_STATUSES]))
+    .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
+    .action((o) =>
+      withClient(async (c) => {
+        const rows = await c.monitors.list({ status: o.status, limit: o.limit });
+        const human = rows.length
+          ? rows
+              .map((r) => `${r.workflowId}  ${r.status ?? '-'}${r.awaitingHuman ? ' (waiting on a person)' : ''}  ${r.workflowStatus}  ${r.startTime}`)
+              .join('\n')
+          : 'no monitors';
+        print(out(), human, rows);
+      }),
+    );
+  const steered =
+    (verb: string, fn: (c: SwitchboardClient, key: string, o: Record<string, string | undefined>) => Promise<unknown>) =>
+    (key: string, o: Record<string, string>) =>
+      withClient(async (c) => {
+        const r = (await fn(c, key, o)) as { status: string; snapshotId?: string };
+        print(out(), `${key}: ${verb}, now ${r.status}${r.snapshotId ? ` (snapshot ${r.snapshotId})` : ''}`, r);
+      });
+  monitor
+    .command('pause <key>')
+    .option('--reason <text>')
+    .action(steered('paused', (c, k, o) => c.monitors.pause(k, { reason: o.reason })));
+  monitor.command('resume <key>').action(steered('resumed', (c, k) => c.monitors.resume(k)));
+  monitor
+    .command('refine <key>')
+    .requiredOption('--trigger <json>', 'the new trigger DSL, e.g. {"op":"lt","field":"price","value":950}')
+    .action(steered('refined', (c, k, o) => c.monitors.refine(k, { triggerDsl: jsonArg(o.trigger!) as never })));
+  monitor
+    .command('run-now <key>')
+    .description('fire one tick now')
+    .action(steered('ran', (c, k) => c.monitors.runNow(k)));
+  monitor
+    .command('message <key> <text>')
+    .description('free-text guidance into the alignment queue')
+    .action((key: string, text: string) =>
+      withClient(async (c) => {
+        const r = await c.monitors.message(key, text);
+        print(out(), `${key}: guidance queued`, r);
+      }),
+    );
+  monitor
+    .command('cancel <key>')
+    .option('--reason <text>')
+    .action(steered('cancelled', (c, k, o) => c.monitors.cancel(k, { reason: o.reason })));
 
   program
     .command('inbox')

@@ -67,6 +67,31 @@ import {
 } from '../contracts/outbox.js';
 import { credentialAlias } from '../contracts/aliases.js';
 import { deliveryQuery, enableUpdate, replayUpdate } from '../workflows/outbox/delivery.js';
+import {
+  type CancelMonitorArgs,
+  cancelMonitorArgs,
+  MONITOR_STATUSES,
+  monitorKey,
+  monitorMessageArgs,
+  type MonitorUpdateOutcome,
+  monitorWorkflowId,
+  type PauseMonitorArgs,
+  pauseMonitorArgs,
+  type RefineMonitorArgs,
+  refineMonitorArgs,
+  type TrackMonitorInput,
+  trackMonitorInput,
+  type TrackMonitorState,
+} from '../contracts/monitors.js';
+import {
+  cancelMonitorUpdate,
+  messageUpdate,
+  monitorStateQuery,
+  pauseUpdate,
+  refineUpdate,
+  resumeUpdate,
+  runNowUpdate,
+} from '../workflows/monitors/trackMonitor.js';
 
 /** Why a client call failed; the CLI maps each to an exit code. */
 export type ClientErrorCode = 'invalid_input' | 'not_found' | 'rejected' | 'already_exists' | 'failed';
@@ -314,17 +339,131 @@ export class OutboxClient {
   }
 }
 
+/** One row of `switchboard monitor list`. */
+export interface MonitorSummary {
+  workflowId: string;
+  status?: string;
+  awaitingHuman?: boolean;
+  workflowStatus: string;
+  startTime: string;
+}
+
+const monitorFilter = z.object({ status: z.enum(MONITOR_STATUSES).optional(), limit: z.number().int().positive().max(10_000).optional() }).strict();
+
+/**
+ * Web Agent Track monitors (`client.monitors`): one `trackMonitor` workflow per monitor, its id
+ * `monitor-<key>` (the business key). Every argument is checked with the workflow's own schemas.
+ */
+export class MonitorClient {
+  constructor(
+    private readonly temporal: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  /** Starts the monitor's workflow; a key already running is refused (`already_exists`). */
+  async create(key: string, input: TrackMonitorInput): Promise<{ workflowId: string; runId: string }> {
+    validate(monitorKey(), key, 'invalid monitor key');
+    const parsed = validate(trackMonitorInput(), input, 'invalid monitor');
+    const workflowId = monitorWorkflowId(key);
+    try {
+      const h = await this.temporal.workflow.start('trackMonitor', {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        staticSummary: `Track monitor: ${parsed.intent.slice(0, 80)}`,
+        staticDetails: `schedule ${parsed.schedule.kind}; approvers ${parsed.approvers.join(', ')}; polled every ${parsed.pollSeconds}s`,
+        typedSearchAttributes: [
+          { key: SwitchboardProvider, value: 'webagent' },
+          { key: SwitchboardStatus, value: 'creating' },
+          { key: AwaitingHuman, value: false },
+        ],
+      });
+      return { workflowId, runId: h.firstExecutionRunId };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError)
+        throw new SwitchboardClientError('already_exists', `monitor ${key} is already running (${workflowId})`);
+      throw err;
+    }
+  }
+
+  /** Accepts a key or a workflow id. */
+  private id(keyOrId: string): string {
+    return keyOrId.startsWith('monitor-') ? keyOrId : monitorWorkflowId(keyOrId);
+  }
+
+  private update<A>(keyOrId: string, def: UpdateDefinition<MonitorUpdateOutcome, [A]>, args: A): Promise<MonitorUpdateOutcome> {
+    const workflowId = this.id(keyOrId);
+    return explain(workflowId, async () => {
+      const r = await this.temporal.workflow.getHandle(workflowId).executeUpdate(def, { args: [args] });
+      if (!r.ok) throw new SwitchboardClientError('rejected', r.detail ?? 'refused by the platform');
+      return r;
+    });
+  }
+
+  show(keyOrId: string): Promise<TrackMonitorState> {
+    const workflowId = this.id(keyOrId);
+    return explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).query(monitorStateQuery));
+  }
+
+  pause(keyOrId: string, args: PauseMonitorArgs = {}): Promise<MonitorUpdateOutcome> {
+    return this.update(keyOrId, pauseUpdate, validate(pauseMonitorArgs(), args, 'invalid pause'));
+  }
+
+  resume(keyOrId: string): Promise<MonitorUpdateOutcome> {
+    return this.update(keyOrId, resumeUpdate, {});
+  }
+
+  refine(keyOrId: string, args: RefineMonitorArgs): Promise<MonitorUpdateOutcome> {
+    return this.update(keyOrId, refineUpdate, validate(refineMonitorArgs(), args, 'invalid refine'));
+  }
+
+  runNow(keyOrId: string): Promise<MonitorUpdateOutcome> {
+    return this.update(keyOrId, runNowUpdate, {});
+  }
+
+  message(keyOrId: string, content: string): Promise<MonitorUpdateOutcome> {
+    return this.update(keyOrId, messageUpdate, validate(monitorMessageArgs(), { content }, 'invalid message'));
+  }
+
+  cancel(keyOrId: string, args: CancelMonitorArgs = {}): Promise<MonitorUpdateOutcome> {
+    return this.update(keyOrId, cancelMonitorUpdate, validate(cancelMonitorArgs(), args, 'invalid cancel'));
+  }
+
+  /** Monitors through one visibility query (no scanning). */
+  async list(filter: { status?: string; limit?: number } = {}): Promise<MonitorSummary[]> {
+    const f = validate(monitorFilter, filter, 'invalid filter');
+    const clauses = [`WorkflowType = 'trackMonitor'`];
+    if (f.status) clauses.push(`SwitchboardStatus = '${f.status}'`);
+    const out: MonitorSummary[] = [];
+    for await (const wf of this.temporal.workflow.list({ query: clauses.join(' AND ') })) {
+      out.push({
+        workflowId: wf.workflowId,
+        status: wf.typedSearchAttributes.get(SwitchboardStatus),
+        awaitingHuman: wf.typedSearchAttributes.get(AwaitingHuman),
+        workflowStatus: wf.status.name,
+        startTime: wf.startTime.toISOString(),
+      });
+      if (out.length >= (f.limit ?? 100)) break;
+    }
+    return out;
+  }
+}
+
 /** Client for Switchboard's agent sessions. */
 export class SwitchboardClient {
   readonly temporal: Client;
   readonly taskQueue: string;
   /** The webhook outbox. */
   readonly outbox: OutboxClient;
+  /** Web Agent Track monitors. */
+  readonly monitors: MonitorClient;
 
   constructor(opts: SwitchboardClientOptions) {
     this.temporal = new Client({ connection: opts.connection, namespace: opts.namespace ?? 'default' });
     this.taskQueue = opts.taskQueue ?? 'switchboard';
     this.outbox = new OutboxClient(this.temporal, this.taskQueue);
+    this.monitors = new MonitorClient(this.temporal, this.taskQueue);
   }
 
   /** Connects from the environment (TEMPORAL_ADDRESS etc., else the embedded dev server). */

@@ -7,7 +7,7 @@ import { lazy } from './lazy.js';
 import { jsonBytes, MAX_OBJECT_BYTES } from './limits.js';
 
 /** What a gate is about: shown as `GateKind` in the Web UI and `switchboard inbox`. */
-export const GATE_KINDS = ['research_outline', 'mycel_join', 'mycel_relationship', 'session_input'] as const;
+export const GATE_KINDS = ['research_outline', 'mycel_join', 'mycel_relationship', 'session_input', 'monitor_clarification'] as const;
 export type GateKind = (typeof GATE_KINDS)[number];
 
 export const DECISIONS = ['approve', 'approve_with_edits', 'reject'] as const;

@@ -12,6 +12,7 @@ export { agentSession } from './agentSession/workflow.js';
 export { deepResearch } from './deepResearch.js';
 export { joinRequest } from './mycel/joinRequest.js';
 export { mycelInbox } from './mycel/mycelInbox.js';
+export { trackMonitor } from './monitors/trackMonitor.js';
 export { relationshipRequest } from './mycel/relationshipRequest.js';
 export { platformProbe } from './platformProbe.js';
 export { webhookDelivery, webhookEndpoint } from './outbox/delivery.js';

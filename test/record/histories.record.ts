@@ -312,3 +312,30 @@ it('records webhookDelivery: retried with Retry-After, dead, replayed and delive
   await h.client.workflow.getHandle(e.workflowId).result();
   await save('deepResearch-escalated-via-outbox', e.workflowId);
 });
+
+it('records trackMonitor: a clarification answered at the gate, pause, resume, refine, run-now, message, polls, cancel', async () => {
+  const key = `fixture-${Date.now()}`;
+  const { workflowId } = await h.sb.monitors.create(key, {
+    intent: 'fixture: watch the ambiguous phone listing price',
+    schedule: { kind: 'interval', every_seconds: 3600 },
+    notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/track' },
+    approvers: ['alice'],
+    pollSeconds: 1,
+  });
+  const g = await eventually(async () => {
+    const gate = await h.sb.gate(workflowId);
+    return gate.open ? gate : undefined;
+  });
+  await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve_with_edits', edits: ['SKU A'], digest: g.digest });
+  await eventually(async () => (await h.sb.monitors.show(key)).status === 'active');
+  await h.sb.monitors.pause(key, { reason: 'fixture' });
+  await h.sb.monitors.resume(key);
+  await h.sb.monitors.refine(key, { triggerDsl: { op: 'lt', field: 'price', value: 999 } });
+  await h.sb.monitors.runNow(key);
+  await h.sb.monitors.message(key, 'prefer the 256 GB model');
+  const polls = (await h.sb.monitors.show(key)).polls;
+  await eventually(async () => (await h.sb.monitors.show(key)).polls >= polls + 2);
+  await h.sb.monitors.cancel(key);
+  expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('cancelled');
+  await save('trackMonitor-clarified-steered-cancelled', workflowId);
+});

@@ -238,6 +238,7 @@ const TYPES = [
   'platformProbe',
   'webhookDelivery',
   'webhookEndpoint',
+  'trackMonitor',
 ] as const;
 
 describe.concurrent('a start with an undecodable input ends Failed/InvalidInput, with no failed workflow task', () => {
@@ -286,6 +287,12 @@ describe.concurrent('a start with a malformed or hostile input ends Failed/Inval
   const topic = { topic: 'A fine topic', approvers: ['alice'] };
   const owner = { chatId: 'chat_1', requestId: 'jr_1', approvers: ['owner'] };
   const hook = { endpoint: 'ops', messageId: 'm-1', eventType: 'test.event', payload: {} };
+  const mon = {
+    intent: 'Watch a price',
+    schedule: { kind: 'interval', every_seconds: 3600 },
+    notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/t' },
+    approvers: ['alice'],
+  };
   const MALFORMED: [string, string, unknown, RegExp?][] = [
     ['agentSession', 'an empty object', {}],
     ['agentSession', 'null', null],
@@ -331,6 +338,13 @@ describe.concurrent('a start with a malformed or hostile input ends Failed/Inval
     ['webhookDelivery', 'a payload over 64 KB', { ...hook, payload: 'x'.repeat(70_000) }, /at most 65536/],
     ['webhookDelivery', 'a retry schedule past its bounds', { ...hook, retrySchedule: Array.from({ length: 50 }, () => 1e9) }, /retrySchedule/],
     ['webhookDelivery', 'a message id with spaces', { ...hook, messageId: 'a b' }, /messageId/],
+    ['trackMonitor', 'an empty object', {}],
+    ['trackMonitor', 'a bad cron expression', { ...mon, schedule: { kind: 'cron', expression: 'rm -rf /' } }, /cron expression/],
+    ['trackMonitor', 'an unknown trigger condition', { ...mon, triggerDsl: { op: 'eval', field: 'price', value: 1 } }, /op/],
+    ['trackMonitor', 'a callback that is not http(s)', { ...mon, notifyChannel: { kind: 'callback_url', url: 'gopher://x' } }, /url/],
+    ['trackMonitor', 'a poll every millisecond', { ...mon, pollSeconds: 0.001 }, /pollSeconds/],
+    ['trackMonitor', 'an extra field (a base URL)', { ...mon, baseUrl: 'http://169.254.169.254' }, /Unrecognized key/],
+    ['trackMonitor', 'an own __proto__ key', polluted(mon, '__proto__')],
     ['webhookEndpoint', 'a marker under another id', { endpoint: 'ops', reason: 'forged' }, /must run as webhook-endpoint-ops/],
   ];
   it.each(MALFORMED)('SDK: %s with %s', async (type, _what, input, message) => {

@@ -101,3 +101,34 @@ it('continues as new across many batches and loses no entry, message or update',
   expect(result.counts.transcriptEntries).toBe(entries.length);
   expect(result.counts.messagesSent).toBe(1);
 }, 60_000);
+
+it('a trackMonitor continues as new with its state: one platform monitor, one intervene, the answered request not asked again', async () => {
+  const key = `can-monitor-${Date.now()}`;
+  const { workflowId, runId } = await sb.monitors.create(key, {
+    intent: 'Watch the ambiguous phone listing price',
+    schedule: { kind: 'interval', every_seconds: 3600 },
+    notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/track' },
+    approvers: ['alice'],
+    pollSeconds: 1,
+  });
+  const gate = await eventually(async () => {
+    const g = await sb.gate(workflowId);
+    return g.open ? g : undefined;
+  });
+  await sb.decide(workflowId, { decider: 'alice', decision: 'approve_with_edits', edits: ['SKU A'] });
+  const tick = await eventually(async () => ((await sb.monitors.show(key)).status === 'active' ? sb.monitors.runNow(key) : undefined));
+  // Polls fill the history until the server suggests continuing as new.
+  await eventually(async () => (await client.workflow.getHandle(workflowId).describe()).runId !== runId, { timeoutMs: 30_000 });
+  const st = await sb.monitors.show(key);
+  expect(st).toMatchObject({ status: 'active', answered: [gate.requestId], lastSnapshotId: tick.snapshotId });
+  expect(st.polls).toBeGreaterThan(0);
+  const first = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  expect(first.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+  // The continued run steers the same monitor and keeps the decision.
+  expect(await sb.monitors.pause(key, { reason: 'after continue-as-new' })).toMatchObject({ ok: true, status: 'paused' });
+  expect((await sb.gate(workflowId)).decided).toEqual([expect.objectContaining({ requestId: gate.requestId, decision: 'approve_with_edits' })]);
+  await sb.monitors.cancel(key);
+  const journal = (await control.journal({ platform: 'webagent' })).filter((r) => r.path.includes(st.monitorId!) || r.route.endsWith('/track/monitors'));
+  expect(journal.filter((r) => r.method === 'POST' && r.route.endsWith('/track/monitors'))).toHaveLength(1);
+  expect(journal.filter((r) => r.route.endsWith('/intervene'))).toHaveLength(1);
+}, 60_000);
