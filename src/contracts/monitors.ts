@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { credentialAlias } from './aliases.js';
 import { type AuditEntry, gateSettings, type GateOutcome, quorumFits } from './gates.js';
 import { lazy } from './lazy.js';
+import { privateCallbackReason } from './addresses.js';
 
 /** The monitor's lifecycle as the platform reports it (seed: Track), plus our own start and end. */
 export const MONITOR_STATUSES = ['creating', 'active', 'paused', 'pending_clarification', 'cancelled', 'failed'] as const;
@@ -75,7 +76,11 @@ export const notifyChannel = lazy(() =>
         .string()
         .max(2_000)
         .url()
-        .refine((u) => /^https?:\/\//i.test(u), 'url must be http(s)'),
+        .refine((u) => /^https?:\/\//i.test(u), 'url must be http(s)')
+        .superRefine((u, ctx) => {
+          const why = privateCallbackReason(u);
+          if (why) ctx.addIssue({ code: 'custom', message: `url must not point at a private address: ${why}` });
+        }),
     })
     .strict(),
 );
