@@ -175,6 +175,52 @@ function rootMessage(err: Error): string {
   return e.message;
 }
 
+/**
+ * The one way the client starts a Switchboard workflow: on its task queue, with its summary for
+ * the Web UI and the search attributes lists and the inbox read from the first moment, and a
+ * taken workflow id reported as `already_exists` (`running` says what is running).
+ */
+async function startWorkflow(
+  temporal: Client,
+  taskQueue: string,
+  type: string,
+  o: {
+    workflowId: string;
+    input: unknown;
+    summary: string;
+    details?: string;
+    provider: string;
+    /** The first `SwitchboardStatus`; absent for workflows that set no status (the inbox). */
+    status?: string;
+    reusePolicy?: WorkflowIdReusePolicy;
+    running: string;
+  },
+): Promise<{ workflowId: string; runId: string }> {
+  try {
+    const h = await temporal.workflow.start(type, {
+      taskQueue,
+      workflowId: o.workflowId,
+      args: [o.input],
+      ...(o.reusePolicy !== undefined ? { workflowIdReusePolicy: o.reusePolicy } : {}),
+      staticSummary: o.summary,
+      ...(o.details !== undefined ? { staticDetails: o.details } : {}),
+      typedSearchAttributes: [
+        { key: SwitchboardProvider, value: o.provider },
+        ...(o.status !== undefined
+          ? [
+              { key: SwitchboardStatus, value: o.status },
+              { key: AwaitingHuman, value: false },
+            ]
+          : []),
+      ],
+    });
+    return { workflowId: o.workflowId, runId: h.firstExecutionRunId };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SwitchboardClientError('already_exists', o.running);
+    throw err;
+  }
+}
+
 /** Wraps Temporal errors in {@link SwitchboardClientError}s with the reason a person needs. */
 async function explain<T>(workflowId: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -365,26 +411,16 @@ export class MonitorClient {
     validate(monitorKey(), key, 'invalid monitor key');
     const parsed = validate(trackMonitorInput(), input, 'invalid monitor');
     const workflowId = monitorWorkflowId(key);
-    try {
-      const h = await this.temporal.workflow.start('trackMonitor', {
-        taskQueue: this.taskQueue,
-        workflowId,
-        args: [input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        staticSummary: `Track monitor: ${parsed.intent.slice(0, 80)}`,
-        staticDetails: `schedule ${parsed.schedule.kind}; approvers ${parsed.approvers.join(', ')}; polled every ${parsed.pollSeconds}s`,
-        typedSearchAttributes: [
-          { key: SwitchboardProvider, value: 'webagent' },
-          { key: SwitchboardStatus, value: 'creating' },
-          { key: AwaitingHuman, value: false },
-        ],
-      });
-      return { workflowId, runId: h.firstExecutionRunId };
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError)
-        throw new SwitchboardClientError('already_exists', `monitor ${key} is already running (${workflowId})`);
-      throw err;
-    }
+    return startWorkflow(this.temporal, this.taskQueue, 'trackMonitor', {
+      workflowId,
+      input,
+      reusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      summary: `Track monitor: ${parsed.intent.slice(0, 80)}`,
+      details: `schedule ${parsed.schedule.kind}; approvers ${parsed.approvers.join(', ')}; polled every ${parsed.pollSeconds}s`,
+      provider: 'webagent',
+      status: 'creating',
+      running: `monitor ${key} is already running (${workflowId})`,
+    });
   }
 
   /** Accepts a key or a workflow id. */
@@ -489,25 +525,15 @@ export class SwitchboardClient {
   async startSession(input: AgentSessionInputRaw, opts: { workflowId?: string } = {}): Promise<{ workflowId: string; runId: string }> {
     const parsed = validate(agentSessionInput(), input, 'invalid session input');
     const workflowId = opts.workflowId ?? `session-${parsed.platform}-${randomUUID().slice(0, 8)}`;
-    try {
-      const h = await this.temporal.workflow.start('agentSession', {
-        taskQueue: this.taskQueue,
-        workflowId,
-        args: [input],
-        staticSummary: parsed.title ?? parsed.task.slice(0, 80),
-        staticDetails: `${parsed.platform} agent session (credential alias \`${parsed.credentialAlias}\`)`,
-        typedSearchAttributes: [
-          { key: SwitchboardProvider, value: parsed.platform },
-          { key: SwitchboardStatus, value: 'starting' },
-          { key: AwaitingHuman, value: false },
-        ],
-      });
-      return { workflowId, runId: h.firstExecutionRunId };
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError)
-        throw new SwitchboardClientError('already_exists', `a workflow with id ${workflowId} is already running`);
-      throw err;
-    }
+    return startWorkflow(this.temporal, this.taskQueue, 'agentSession', {
+      workflowId,
+      input,
+      summary: parsed.title ?? parsed.task.slice(0, 80),
+      details: `${parsed.platform} agent session (credential alias \`${parsed.credentialAlias}\`)`,
+      provider: parsed.platform,
+      status: 'starting',
+      running: `a workflow with id ${workflowId} is already running`,
+    });
   }
 
   private async update<A>(workflowId: string, def: UpdateDefinition<UpdateOutcome, [A]>, args: A): Promise<UpdateOutcome> {
@@ -587,25 +613,15 @@ export class SwitchboardClient {
   async startResearch(input: DeepResearchInput, opts: { workflowId?: string } = {}): Promise<{ workflowId: string; runId: string }> {
     const parsed = validate(deepResearchInput(), input, 'invalid research input');
     const workflowId = opts.workflowId ?? `research-${randomUUID().slice(0, 8)}`;
-    try {
-      const h = await this.temporal.workflow.start('deepResearch', {
-        taskQueue: this.taskQueue,
-        workflowId,
-        args: [input],
-        staticSummary: `Deep research: ${parsed.topic.slice(0, 80)}`,
-        staticDetails: `depth ${parsed.depth}; approvers ${parsed.approvers.join(', ')}; on expiry ${parsed.onExpiry.policy}`,
-        typedSearchAttributes: [
-          { key: SwitchboardProvider, value: 'webagent' },
-          { key: SwitchboardStatus, value: 'starting' },
-          { key: AwaitingHuman, value: false },
-        ],
-      });
-      return { workflowId, runId: h.firstExecutionRunId };
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError)
-        throw new SwitchboardClientError('already_exists', `a workflow with id ${workflowId} is already running`);
-      throw err;
-    }
+    return startWorkflow(this.temporal, this.taskQueue, 'deepResearch', {
+      workflowId,
+      input,
+      summary: `Deep research: ${parsed.topic.slice(0, 80)}`,
+      details: `depth ${parsed.depth}; approvers ${parsed.approvers.join(', ')}; on expiry ${parsed.onExpiry.policy}`,
+      provider: 'webagent',
+      status: 'starting',
+      running: `a workflow with id ${workflowId} is already running`,
+    });
   }
 
   researchState(workflowId: string): Promise<DeepResearchState> {
@@ -719,20 +735,13 @@ export class SwitchboardClient {
   async startMycelInbox(input: MycelInboxInput): Promise<{ workflowId: string; runId: string }> {
     const parsed = validate(mycelInboxInput(), input, 'invalid inbox input');
     const workflowId = `mycel-inbox-${parsed.alias}`;
-    try {
-      const h = await this.temporal.workflow.start('mycelInbox', {
-        taskQueue: this.taskQueue,
-        workflowId,
-        args: [input],
-        staticSummary: `Mycel inbox of ${parsed.alias}`,
-        typedSearchAttributes: [{ key: SwitchboardProvider, value: 'mycel' }],
-      });
-      return { workflowId, runId: h.firstExecutionRunId };
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError)
-        throw new SwitchboardClientError('already_exists', `the inbox of ${parsed.alias} is already running (${workflowId})`);
-      throw err;
-    }
+    return startWorkflow(this.temporal, this.taskQueue, 'mycelInbox', {
+      workflowId,
+      input,
+      summary: `Mycel inbox of ${parsed.alias}`,
+      provider: 'mycel',
+      running: `the inbox of ${parsed.alias} is already running (${workflowId})`,
+    });
   }
 
   /** Join-request workflows (open first). */

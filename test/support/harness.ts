@@ -2,9 +2,11 @@
  * Per-file test harness: a worker on its own task queue, wired exactly like production
  * (createSwitchboardWorker), pointed at the shared sandbox and dev server.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -120,4 +122,22 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, { 
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** What a CLI run answered: its exit code and output (a failed run is an answer, not a throw). */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The `switchboard` CLI as a person runs it, against this harness's task queue on the test server. */
+export function switchboardCli(h: { taskQueue: string }, extraEnv: NodeJS.ProcessEnv = {}): (...args: string[]) => Promise<CliRun> {
+  return (...args) =>
+    promisify(execFile)(process.execPath, ['bin/switchboard.mjs', ...args], {
+      env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), SWITCHBOARD_TASK_QUEUE: h.taskQueue, ...extraEnv },
+    }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: CliRun) => e,
+    );
 }

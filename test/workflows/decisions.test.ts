@@ -13,7 +13,7 @@ import type { SwitchboardClientError } from '../../src/client/index.js';
 import { createKey, loadPrivateKey, signDecision } from '../../src/identity/keys.js';
 import { MYCEL_DEMO_AGENT } from '../../src/sandbox/platforms/mycel.js';
 import type { DeepResearchInput, DeepResearchResult } from '../../src/workflows/deepResearch.js';
-import { createHarness, eventually, type Harness } from '../support/harness.js';
+import { createHarness, eventually, type Harness, switchboardCli } from '../support/harness.js';
 
 const run = promisify(execFile);
 const INTERVENE = '/v1/deep_research/{task_id}/intervene';
@@ -34,13 +34,7 @@ const intervenes = async (h: Harness, taskId: string | undefined) =>
 
 /** The `switchboard` CLI against the harness's task queue and keys directory. */
 function cliFor(h: Harness, keysDir: string) {
-  return (...args: string[]) =>
-    run(process.execPath, ['bin/switchboard.mjs', ...args], {
-      env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), SWITCHBOARD_TASK_QUEUE: h.taskQueue, SWITCHBOARD_KEYS_DIR: keysDir },
-    }).then(
-      (r) => ({ code: 0, ...r }),
-      (e: { code: number; stdout: string; stderr: string }) => e,
-    );
+  return switchboardCli(h, { SWITCHBOARD_KEYS_DIR: keysDir });
 }
 
 /** The Temporal CLI, as someone with namespace access would use it. */

@@ -10,7 +10,7 @@ import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { SwitchboardClientError } from '../../src/client/index.js';
 import type { AgentSessionInputRaw } from '../../src/contracts/sessions.js';
-import { createHarness, type Harness } from '../support/harness.js';
+import { createHarness, type Harness, switchboardCli } from '../support/harness.js';
 
 const run = promisify(execFile);
 
@@ -101,13 +101,7 @@ it('Mix: a prompt in default mode is accepted but never sent', async () => {
 });
 
 describe('the CLI', () => {
-  const cli = async (...args: string[]) =>
-    run(process.execPath, ['bin/switchboard.mjs', ...args], {
-      env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), SWITCHBOARD_TASK_QUEUE: h.taskQueue },
-    }).then(
-      (r) => ({ code: 0, ...r }),
-      (e: { code: number; stdout: string; stderr: string }) => e,
-    );
+  const cli = (...args: string[]) => switchboardCli(h)(...args);
 
   it('exits 2 with the reason on invalid input, and 3 for an unknown workflow id', async () => {
     const bad = await cli('session', 'start', '--provider', 'mix', '--task', 'x', '--options', '{"browserMode":"remote-cdp-websocket"}');

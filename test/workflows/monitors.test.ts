@@ -4,13 +4,11 @@
  * waits at the gate and is answered with exactly one `intervene` (a reject cancels the monitor);
  * polls mirror the platform's state; bad inputs are refused by the client and the workflow.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SwitchboardClientError } from '../../src/client/index.js';
 import type { TrackMonitorInput, TrackMonitorResult } from '../../src/contracts/monitors.js';
-import { createHarness, eventually, type Harness } from '../support/harness.js';
+import { createHarness, eventually, type Harness, switchboardCli } from '../support/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -35,15 +33,7 @@ const base = (over: Partial<TrackMonitorInput> = {}): TrackMonitorInput => ({
   pollSeconds: 1,
   ...over,
 });
-const run = promisify(execFile);
-function cli(...args: string[]) {
-  return run(process.execPath, ['bin/switchboard.mjs', ...args], {
-    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), SWITCHBOARD_TASK_QUEUE: h.taskQueue },
-  }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
-}
+const cli = (...args: string[]) => switchboardCli(h)(...args);
 /** An update refused by its validator: the cause names why. */
 async function refusedWith(p: Promise<unknown>, re: RegExp): Promise<void> {
   const err = await p.then(

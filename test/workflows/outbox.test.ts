@@ -4,8 +4,6 @@
  * Retry schedules are shortened through the input (bounded); the SSRF cases name literal
  * non-loopback addresses that are refused before any connection is made.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import type { SwitchboardClientError } from '../../src/client/index.js';
@@ -13,9 +11,8 @@ import { type DeliveryView, type WebhookDeliveryInput } from '../../src/contract
 import { postSigned, resolveTarget, TargetPolicy, TargetRefused } from '../../src/providers/webhooks.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
 import { ConfigError, Credentials, eventAllowed, parseEnv, WebhookEndpoints } from '../../src/config.js';
-import { createHarness, eventually, type Harness } from '../support/harness.js';
+import { createHarness, eventually, type Harness, switchboardCli } from '../support/harness.js';
 
-const run = promisify(execFile);
 const secret = (s: string) => 'whsec_' + Buffer.from(`switchboard-outbox-${s}-0123456789`).toString('base64');
 const SECRET = secret('main');
 const OLD = secret('old');
@@ -60,14 +57,7 @@ const dead = (id: string) =>
     return v.status === 'dead' ? v : undefined;
   });
 
-function cli(...args: string[]) {
-  return run(process.execPath, ['bin/switchboard.mjs', ...args], {
-    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), SWITCHBOARD_TASK_QUEUE: h.taskQueue },
-  }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => e,
-  );
-}
+const cli = (...args: string[]) => switchboardCli(h)(...args);
 
 describe('delivery', () => {
   it('signs with the Standard Webhooks scheme: webhook-id is the message id, verified with the secret', async () => {

@@ -3,19 +3,17 @@
  * with edits, reject, a second outline round, every expiry policy, escalation, unauthorised and
  * repeated decisions, a crash between decision and `intervene`, bad input, and the inbox.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { type Connection } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { SwitchboardClient, type SwitchboardClientError } from '../../src/client/index.js';
 import type { DeepResearchInput, DeepResearchResult } from '../../src/workflows/deepResearch.js';
-import { createHarness, eventually, type Harness, sandboxEnv } from '../support/harness.js';
+import { createHarness, eventually, type Harness, sandboxEnv, switchboardCli } from '../support/harness.js';
 
-const run = promisify(execFile);
 const SECRET = 'whsec_' + Buffer.from('switchboard-test-secret-0123456789').toString('base64');
 let h: Harness;
 beforeAll(async () => {
@@ -263,13 +261,7 @@ describe('edges', () => {
   }, 90_000);
 
   it('the CLI starts research, shows the outline, approves and lists the inbox', async () => {
-    const cli = (...args: string[]) =>
-      run(process.execPath, ['bin/switchboard.mjs', ...args], {
-        env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), SWITCHBOARD_TASK_QUEUE: h.taskQueue },
-      }).then(
-        (r) => ({ code: 0, ...r }),
-        (e: { code: number; stdout: string; stderr: string }) => e,
-      );
+    const cli = switchboardCli(h);
     const started = await cli(
       '--json',
       'research',

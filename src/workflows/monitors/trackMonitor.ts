@@ -154,14 +154,18 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
       }
     });
 
+  /** One platform steering call (pause, resume, refine, message, cancel) through {@link act}. */
+  const steerOp = (name: string, op: Parameters<typeof steer.monitorSteer>[0]['op'], detail?: string) =>
+    act(async () => {
+      apply(await steer.monitorSteer({ alias, monitorId: s.monitorId!, key: nextKey(name), op }));
+      return { ok: true, status: s.status, ...(detail ? { detail } : {}) };
+    });
+
   setHandler(
     pauseUpdate,
     (a) => {
       const args = parseAccepted(pauseMonitorArgs(), a);
-      return act(async () => {
-        apply(await steer.monitorSteer({ alias, monitorId: s.monitorId!, key: nextKey('pause'), op: { op: 'pause', reason: args.reason } }));
-        return { ok: true, status: s.status };
-      });
+      return steerOp('pause', { op: 'pause', reason: args.reason });
     },
     {
       validator: (...all: unknown[]) => {
@@ -173,29 +177,18 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
       },
     },
   );
-  setHandler(
-    resumeUpdate,
-    () =>
-      act(async () => {
-        apply(await steer.monitorSteer({ alias, monitorId: s.monitorId!, key: nextKey('resume'), op: { op: 'resume' } }));
-        return { ok: true, status: s.status };
-      }),
-    {
-      validator: (...all: unknown[]) => {
-        parseMessage(resumeMonitorArgs(), singleArg(all, 'resume'), 'resume');
-        created();
-        if (s.status !== 'paused') throw new Error(`only a paused monitor is resumed (it is ${s.status})`);
-      },
+  setHandler(resumeUpdate, () => steerOp('resume', { op: 'resume' }), {
+    validator: (...all: unknown[]) => {
+      parseMessage(resumeMonitorArgs(), singleArg(all, 'resume'), 'resume');
+      created();
+      if (s.status !== 'paused') throw new Error(`only a paused monitor is resumed (it is ${s.status})`);
     },
-  );
+  });
   setHandler(
     refineUpdate,
     (a) => {
       const args = parseAccepted(refineMonitorArgs(), a);
-      return act(async () => {
-        apply(await steer.monitorSteer({ alias, monitorId: s.monitorId!, key: nextKey('refine'), op: { op: 'refine', triggerDsl: args.triggerDsl } }));
-        return { ok: true, status: s.status };
-      });
+      return steerOp('refine', { op: 'refine', triggerDsl: args.triggerDsl });
     },
     {
       validator: (...all: unknown[]) => {
@@ -230,10 +223,7 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
     messageUpdate,
     (a) => {
       const args = parseAccepted(monitorMessageArgs(), a);
-      return act(async () => {
-        apply(await steer.monitorSteer({ alias, monitorId: s.monitorId!, key: nextKey('message'), op: { op: 'message', content: args.content } }));
-        return { ok: true, status: s.status, detail: 'guidance queued' };
-      });
+      return steerOp('message', { op: 'message', content: args.content }, 'guidance queued');
     },
     {
       validator: (...all: unknown[]) => {
@@ -242,21 +232,13 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
       },
     },
   );
-  setHandler(
-    cancelMonitorUpdate,
-    () =>
-      act(async () => {
-        apply(await steer.monitorSteer({ alias, monitorId: s.monitorId!, key: nextKey('cancel'), op: { op: 'cancel' } }));
-        return { ok: true, status: s.status };
-      }),
-    {
-      validator: (...all: unknown[]) => {
-        parseMessage(cancelMonitorArgs(), singleArg(all, 'cancel'), 'cancel');
-        created();
-        gateClosed('cancel');
-      },
+  setHandler(cancelMonitorUpdate, () => steerOp('cancel', { op: 'cancel' }), {
+    validator: (...all: unknown[]) => {
+      parseMessage(cancelMonitorArgs(), singleArg(all, 'cancel'), 'cancel');
+      created();
+      gateClosed('cancel');
     },
-  );
+  });
 
   const finish = (): TrackMonitorResult => {
     const snap = gate.snapshot();
