@@ -236,13 +236,14 @@ describe('sandbox persistence', () => {
 
   it("Mix: a session's transcript exports the same after a restart, and a processing one carries on", async () => {
     let mx = mix(await start());
-    const done = await mx.create({ title: 'script:default report', browserMode: 'local-browser-service', firstUserMessage: 'hello' });
-    await waitFor(
-      () => mx.get(done.id),
-      (s) => s.status === 'idle',
-    );
+    // The turn is over when the newest message is the agent's final one (Mix has no status field).
+    const over = (e: { messages: { role: string; finishReason?: string | null }[] }) => e.messages.at(-1)?.finishReason === 'end_turn';
+    const done = await mx.create({ title: 'script:default report', browserMode: 'local-browser-service' });
+    await mx.sendMessage(done.id, { text: 'hello' });
+    await waitFor(() => mx.exportSession(done.id), over);
     const exported = await mx.exportSession(done.id);
     const busy = await mx.create({ title: 'script:chatty long one', browserMode: 'local-browser-service' });
+    await mx.sendMessage(busy.id, { text: 'go' });
     await waitFor(
       () => mx.exportSession(busy.id),
       (e) => e.messages.length >= 3,
@@ -250,11 +251,8 @@ describe('sandbox persistence', () => {
 
     mx = mix(await restart());
     expect(await mx.exportSession(done.id)).toEqual(exported);
-    await waitFor(
-      () => mx.get(busy.id),
-      (s) => s.status === 'idle',
-    );
-    const steps = (await mx.exportSession(busy.id)).messages.flatMap((m) => (m.toolCalls ?? []).map((t) => (t.input as { step: number }).step));
+    await waitFor(() => mx.exportSession(busy.id), over, 10_000);
+    const steps = (await mx.exportSession(busy.id)).messages.flatMap((m) => (m.toolCalls ?? []).map((t) => (JSON.parse(String(t.input)) as { step: number }).step));
     expect(steps).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
   });
 

@@ -130,7 +130,7 @@ export const SUPPORTED_OPERATIONS: Record<SessionPlatform, readonly string[]> = 
   webagent: ['sendMessage', 'answerInput', 'followUp', 'cancel'],
   archastro: ['sendMessage', 'cancel'],
   wysemate: ['rename', 'cancel'],
-  mix: ['setCallbacks', 'rewind', 'cancel'],
+  mix: ['sendMessage', 'answerInput', 'setCallbacks', 'rewind', 'cancel'],
 };
 
 /**

@@ -23,6 +23,11 @@ export interface CallOptions {
   idempotencyKey?: string;
   /** Overrides the client's default timeout for this call. */
   timeoutMs?: number;
+  /**
+   * The activity attempt making this call (1 = first). Adapters whose platform ignores
+   * `Idempotency-Key` look for an earlier attempt's effect before repeating it only when this is > 1.
+   */
+  attempt?: number;
 }
 
 export interface RequestSpec<S extends z.ZodTypeAny | undefined = undefined> extends CallOptions {

@@ -63,11 +63,40 @@ async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 3_00
   }
 }
 
+/** The turn is over when the newest message is an assistant message that does not wait on a tool. */
 const settled = (id: string) =>
   waitFor(
-    () => client.get(id),
-    (s) => s.status !== 'processing',
+    () => client.exportSession(id),
+    (ex) => {
+      const last = ex.messages.at(-1);
+      return last?.role === 'assistant' && !!last.finishReason && last.finishReason !== 'tool_use';
+    },
   );
+
+/** Creates a session and starts its work the SDK's way: the task is a message. */
+async function started(params: CreateSessionParams, text = 'go') {
+  const s = await client.create(params);
+  await client.sendMessage(s.id, { text });
+  return s;
+}
+
+/** Reads the session's stream from `after` until `until` frames match or `ms` passes. */
+async function frames(id: string, until: (e: { event: string; data: unknown }) => boolean, ms = 3_000, after?: string) {
+  const ac = new AbortController();
+  const t = setTimeout(() => ac.abort(), ms);
+  const seen: { id?: string; event: string; data: unknown }[] = [];
+  try {
+    for await (const e of client.stream(id, { lastEventId: after, signal: ac.signal })) {
+      seen.push(e);
+      if (until(e)) break;
+    }
+  } catch (err) {
+    if (!ac.signal.aborted) throw err;
+  } finally {
+    clearTimeout(t);
+  }
+  return seen;
+}
 
 // Every seed error example plus the seed's other stated checks: client params and the raw body.
 const INVALID: { code: string; params: CreateSessionParams; body: Record<string, unknown> }[] = [
@@ -133,11 +162,13 @@ describe('create checks', () => {
       expect(await control.journal({ platform: 'mix' })).toEqual([]);
     });
 
-    it(`${c.code}: rejected by the simulator with 400`, async () => {
+    it(`${c.code}: rejected by the simulator with 400 and the SDK's five-value error type`, async () => {
       const err = await caught(raw.request({ method: 'POST', path: '/api/sessions', body: c.body, schema: sessionDataSchema }));
       expect(err).toBeInstanceOf(BadRequestError);
       expect(err.status).toBe(400);
-      expect(err.code).toBe(c.code);
+      // mix-python-sdk RESTError.type is a closed enum; the specific check leads the message.
+      expect(err.code).toBe('bad_request');
+      expect(err.message).toContain(c.code);
       expect(err.requestId).toMatch(/^req_/);
       expect((await client.list()).length).toBe(0);
     });
@@ -150,7 +181,7 @@ describe('create checks', () => {
     const rawErr = await caught(
       raw.request({ method: 'POST', path: '/api/sessions', body: { ...base, promptMode: 'append', customSystemPrompt: euros }, schema: sessionDataSchema }),
     );
-    expect(rawErr.code).toBe('prompt_size_exceeded_append');
+    expect([rawErr.code, rawErr.message.includes('prompt_size_exceeded_append')]).toEqual(['bad_request', true]);
 
     const atAppend = await client.create({ ...base, promptMode: 'append', customSystemPrompt: 'x'.repeat(51_200) });
     const atReplace = await client.create({ ...base, promptMode: 'replace', customSystemPrompt: 'x'.repeat(102_400) });
@@ -191,12 +222,17 @@ describe('create checks', () => {
 
 describe('sessions CRUD', () => {
   it('creates, gets, lists and deletes; unknown ids are 404', async () => {
-    const created = await client.create({ ...base, title: 'CRUD script:long', firstUserMessage: 'find the papers' });
+    const created = await client.create({ ...base, title: 'CRUD script:long' });
     expect(created.title).toBe('CRUD script:long');
-    expect(created.status).toBe('processing');
-    expect(created.firstUserMessage).toBe('find the papers');
+    expect(created).not.toHaveProperty('status'); // SDK SessionData has none
+    expect(created.userMessageCount).toBe(0);
+    await client.sendMessage(created.id, { text: 'find the papers', thinkingLevel: 'basic', maxSteps: 5 });
+    const [send] = await control.journal({ platform: 'mix', route: '/api/sessions/{id}/messages' });
+    // The one snake_case body of the Mix API (SDK SendMessageRequest).
+    expect([send!.status, send!.body]).toEqual([202, { text: 'find the papers', thinking_level: 'basic', max_steps: 5 }]);
 
     const got = await client.get(created.id);
+    expect(got.firstUserMessage).toBe('find the papers');
     expect(got.id).toBe(created.id);
     expect(got.userMessageCount).toBe(1);
     expect((await client.list()).map((s) => s.id)).toEqual([created.id]);
@@ -209,8 +245,13 @@ describe('sessions CRUD', () => {
     expect(await client.list()).toEqual([]);
   });
 
-  it('needs the bearer key', async () => {
-    const stranger = new MixClient({ platform: 'mix', alias: 'nobody', baseUrl: sb.baseUrl('mix') });
+  it('serves a client without a credential (the SDK sends none) and refuses an unknown key', async () => {
+    const keyless = new MixClient({ platform: 'mix', alias: 'keyless', baseUrl: sb.baseUrl('mix') });
+    const mine = await keyless.create(base);
+    expect((await keyless.list()).map((s) => s.id)).toEqual([mine.id]);
+    const [entry] = await control.journal({ platform: 'mix', method: 'POST' });
+    expect(entry!.status).toBe(201);
+    const stranger = new MixClient({ platform: 'mix', alias: 'nobody', baseUrl: sb.baseUrl('mix'), secret: 'not-a-key' });
     const err = await caught(stranger.list());
     expect(err).toBeInstanceOf(UnauthorizedError);
     expect(err.code).toBe('unauthorized');
@@ -218,7 +259,7 @@ describe('sessions CRUD', () => {
 
   it('sends includeSubagents and hides subagent sessions unless asked', async () => {
     // A sub_agent callback spawns a subagent session after the first tool completion.
-    const s = await client.create({ ...base, callbacks: [{ toolName: '*', type: 'sub_agent', subAgentPrompt: 'double-check' }] });
+    const s = await started({ ...base, callbacks: [{ toolName: '*', type: 'sub_agent', subAgentPrompt: 'double-check' }] });
     await settled(s.id);
     const mains = await client.list({ includeSubagents: false });
     const all = await client.list({ includeSubagents: true });
@@ -253,10 +294,10 @@ describe('callbacks', () => {
         schema: sessionDataSchema,
       }),
     );
-    expect([err.status, err.code]).toEqual([400, 'invalid_callback']);
+    expect([err.status, err.code, err.message.includes('invalid_callback')]).toEqual([400, 'bad_request', true]);
     expect((await caught(client.updateSessionCallbacks('sess_missing', []))).status).toBe(404);
 
-    const live = await client.create({ ...base, callbacks: [{ toolName: '*', type: 'send_message', messageContent: 'run the tests' }] });
+    const live = await started({ ...base, callbacks: [{ toolName: '*', type: 'send_message', messageContent: 'run the tests' }] });
     await settled(live.id);
     const ex = await client.exportSession(live.id);
     const injected = ex.messages.filter((m) => m.role === 'user' && m.content === 'run the tests');
@@ -266,8 +307,8 @@ describe('callbacks', () => {
 
 describe('export, rewind, cancel', () => {
   it('exports the whole transcript once the run finished', async () => {
-    const s = await client.create({ ...base, firstUserMessage: 'summarise the repo' });
-    expect((await settled(s.id)).status).toBe('idle');
+    const s = await started(base, 'summarise the repo');
+    await settled(s.id);
     const ex = await client.exportSession(s.id);
     expect(ex.id).toBe(s.id);
     expect(ex.messages.map((m) => [m.role, m.finishReason ?? null])).toEqual([
@@ -279,13 +320,14 @@ describe('export, rewind, cancel', () => {
     ]);
     expect(ex.messages[0]!.content).toBe('summarise the repo');
     expect(ex.messages[4]!.content).toBe('done');
-    expect(ex.messages[1]!.toolCalls?.[0]?.name).toBe('bash');
+    // SDK ExportToolCall: input is a string, type a string, finished a boolean.
+    expect(ex.messages[1]!.toolCalls?.[0]).toMatchObject({ name: 'bash', type: 'tool_use', finished: true, input: expect.any(String) });
     expect(new Set(ex.messages.map((m) => m.id)).size).toBe(5);
     expect((await caught(client.exportSession('sess_missing'))).status).toBe(404);
   });
 
   it('rewinds to a message, keeping it and dropping the rest; unknown or missing ids fail', async () => {
-    const s = await client.create({ ...base, firstUserMessage: 'go' });
+    const s = await started(base);
     await settled(s.id);
     const before = (await client.exportSession(s.id)).messages;
     const after = await client.rewindSession(s.id, { messageId: before[1]!.id, cleanupMedia: true });
@@ -303,21 +345,20 @@ describe('export, rewind, cancel', () => {
     expect([local.status, local.code]).toEqual([undefined, 'missing_message_id']);
     expect(await control.journal({ platform: 'mix' })).toEqual([]);
     const remote = await caught(raw.request({ method: 'POST', path: `/api/sessions/${s.id}/rewind`, body: {}, schema: sessionDataSchema }));
-    expect([remote.status, remote.code]).toEqual([400, 'missing_message_id']);
+    expect([remote.status, remote.code, remote.message.includes('missing_message_id')]).toEqual([400, 'bad_request', true]);
   });
 
   it('cancels processing; a second cancel is a harmless no-op', async () => {
-    const s = await client.create({ ...base, title: 'cancel me script:long' });
+    const s = await started({ ...base, title: 'cancel me script:long' });
     await waitFor(
       () => client.get(s.id),
       (x) => (x.assistantMessageCount ?? 0) >= 1,
     );
-    expect((await client.get(s.id)).status).toBe('processing');
 
     expect(await client.cancelProcessing(s.id)).toMatchObject({ cancelled: true });
-    expect((await client.get(s.id)).status).toBe('cancelled');
     expect(await client.cancelProcessing(s.id)).toMatchObject({ cancelled: false });
-    expect((await client.get(s.id)).status).toBe('cancelled');
+    const seen = await frames(s.id, (e) => e.event === 'complete');
+    expect(seen.filter((e) => e.event === 'complete').map((e) => e.data)).toEqual([{ sessionId: s.id, done: true, type: 'cancelled' }]);
     expect(await caught(client.cancelProcessing('sess_missing'))).toBeInstanceOf(NotFoundError);
   });
 });
@@ -342,24 +383,32 @@ describe('Mix session adapter', () => {
     expect(created.status).toBe('running');
     expect(created.ref).toMatchObject({ platform: 'mix', alias: 'default' });
     const session = await client.get(created.ref.sessionId);
-    expect(session.title).toBe("Summarise today's AI news with sources");
+    expect(session.title).toMatch(/^Summarise today's AI news with sources \[sb:[0-9a-f]{12}\]$/);
+    // The task went through the message endpoint (the SDK's way), not the create body.
     expect(session.firstUserMessage).toBe("Summarise today's AI news\nwith sources");
+    const [createCall] = await control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions' });
+    expect(createCall!.body).not.toHaveProperty('firstUserMessage');
 
-    // Same key again (an activity retry): the same session, not a second one.
-    const again = await adapter.create(input("Summarise today's AI news\nwith sources"), { idempotencyKey: 'wf-1/create' });
+    // Same key again (an activity retry): found by its marker, so no second create and no second task,
+    // without any help from Idempotency-Key (which Mix does not document).
+    await control.clearJournal();
+    const again = await adapter.create(input("Summarise today's AI news\nwith sources"), { idempotencyKey: 'wf-1/create', attempt: 2 });
     expect(again.ref.sessionId).toBe(created.ref.sessionId);
     expect(await client.list()).toHaveLength(1);
+    expect((await control.journal({ platform: 'mix', method: 'POST' })).map((e) => e.route)).toEqual([]);
 
     const cursors: string[] = [];
     const { last, all } = await followToEnd(created.ref, cursors);
     expect(last.status).toBe('completed');
-    expect(last.platformStatus).toBe('idle');
+    expect(last.platformStatus).toBe('complete');
     expect(last.result).toBe('done');
     const entries = all.flatMap((r) => r.entries);
-    expect(entries.map((e) => `${e.role}:${e.kind}`)).toEqual(['user:message', 'agent:tool_call', 'agent:tool_call', 'agent:tool_call', 'agent:message']);
+    const step = ['agent:message', 'agent:tool_call', 'agent:tool_result'];
+    expect(entries.map((e) => `${e.role}:${e.kind}`)).toEqual(['user:message', ...step, ...step, ...step, 'agent:message', 'system:complete']);
     expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length); // no entry twice across batches
     expect(cursors.length).toBeGreaterThan(0);
-    expect(cursors.at(-1)).toBe(last.cursor);
+    // Heartbeats stop just before the boundary frame (`complete`), which only the result carries.
+    expect(Number(cursors.at(-1))).toBe(Number(last.cursor) - 1);
 
     // Following again from the final cursor yields nothing new.
     const idle = await adapter.follow(created.ref, last.cursor, { maxEvents: 100, maxMs: 500, pollMs: 5 }, { progress: () => {} });
@@ -367,7 +416,8 @@ describe('Mix session adapter', () => {
 
     const { exportedTranscript } = await adapter.cleanup(created.ref, { deleteOnPlatform: true }, { idempotencyKey: 'wf-1/cleanup' });
     const exported = exportSessionSchema.parse(JSON.parse(exportedTranscript!));
-    expect(exported.messages.map((m) => m.id)).toEqual(entries.map((e) => e.id));
+    // Every exported message is in the transcript under its own Mix id (what rewind takes).
+    expect(exported.messages.map((m) => m.id)).toEqual(entries.filter((e) => e.kind === 'message').map((e) => e.id));
     expect(await caught(client.get(created.ref.sessionId))).toBeInstanceOf(NotFoundError);
 
     // A retried clean-up after the delete went through is not an error.
@@ -375,7 +425,7 @@ describe('Mix session adapter', () => {
   });
 
   it('cancels mid-run: follow reports cancelled, cancel twice is safe, clean-up keeps the session', async () => {
-    const { ref } = await adapter.create(input('Crawl everything script:long'), {});
+    const { ref } = await adapter.create(input('Crawl everything script:long'), { idempotencyKey: 'wf-2/create' });
     const first = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 150, pollMs: 5 }, { progress: () => {} });
     expect(first.status).toBe('running');
     expect(first.entries[0]).toMatchObject({ role: 'user', text: 'Crawl everything script:long' });
@@ -387,7 +437,7 @@ describe('Mix session adapter', () => {
 
     const { exportedTranscript } = await adapter.cleanup(ref, { deleteOnPlatform: false }, {});
     expect(JSON.parse(exportedTranscript!).id).toBe(ref.sessionId);
-    expect((await client.get(ref.sessionId)).status).toBe('cancelled');
+    expect((await client.get(ref.sessionId)).id).toBe(ref.sessionId);
 
     // Cancel on a deleted session is still safe.
     await client.delete(ref.sessionId);
@@ -395,13 +445,13 @@ describe('Mix session adapter', () => {
   });
 
   it('reports a failed run with its error', async () => {
-    const { ref } = await adapter.create(input('Break script:fail'), {});
+    const { ref } = await adapter.create(input('Break script:fail'), { idempotencyKey: 'wf-3/create' });
     const r = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
     expect([r.status, r.error]).toEqual(['failed', 'agent crashed']);
   });
 
   it('sets callbacks (seed spelling accepted) and rewinds', async () => {
-    const { ref } = await adapter.create(input('Plan a trip'), {});
+    const { ref } = await adapter.create(input('Plan a trip'), { idempotencyKey: 'wf-4/create' });
     const done = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
     expect(done.status).toBe('completed');
 
@@ -418,8 +468,59 @@ describe('Mix session adapter', () => {
     const bad = input('x');
     if (bad.platform !== 'mix') throw new Error('unreachable');
     // Bypass the workflow schema, as a caller of the activity could.
-    const err = await caught(adapter.create({ ...bad, mix: { ...bad.mix, promptMode: 'replace', customSystemPrompt: 'y'.repeat(102_401) } }, {}));
+    const err = await caught(
+      adapter.create({ ...bad, mix: { ...bad.mix, promptMode: 'replace', customSystemPrompt: 'y'.repeat(102_401) } }, { idempotencyKey: 'wf-5/create' }),
+    );
     expect([err.name, err.code]).toEqual(['BadRequestError', 'prompt_size_exceeded_replace']);
-    expect(await control.journal({ platform: 'mix' })).toEqual([]);
+    // Only the marker lookup (a read) went out.
+    expect((await control.journal({ platform: 'mix' })).map((e) => e.method)).toEqual(['GET']);
+  });
+
+  it('refuses a create without a stable idempotency key (it names the marker)', async () => {
+    await expect(adapter.create(input('x'), {})).rejects.toThrow(/stable idempotency key/);
+  });
+
+  it('sends later messages: one in a running turn reaches the agent, one after the turn starts the next', async () => {
+    const { ref } = await adapter.create(input('Write a poem'), { idempotencyKey: 'wf-6/create' });
+    const first = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    expect(first.status).toBe('completed');
+    await adapter.sendMessage!(ref, 'now shorter', { idempotencyKey: 'wf-6/msg-1', attempt: 1 });
+    // A retry of the same send (the first reached Mix, its answer was lost) sends nothing more.
+    await adapter.sendMessage!(ref, 'now shorter', { idempotencyKey: 'wf-6/msg-1', attempt: 2 });
+    const second = await adapter.follow(ref, first.cursor, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    expect(second.status).toBe('completed');
+    expect(second.entries.filter((e) => e.role === 'user').map((e) => e.text)).toEqual(['now shorter']);
+    const sends = await control.journal({ platform: 'mix', route: '/api/sessions/{id}/messages', method: 'POST' });
+    expect(sends.map((e) => (e.body as { text: string }).text)).toEqual(['Write a poem', 'now shorter']);
+  });
+
+  it("turns the agent's question (a notification) into an input request and answers it once", async () => {
+    const { ref } = await adapter.create(input('Pick one script:ask'), { idempotencyKey: 'wf-7/create' });
+    const cursors: string[] = [];
+    const asked = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: (c) => cursors.push(c!) });
+    expect(asked.status).toBe('awaiting_input');
+    expect(asked.pendingInput).toMatchObject({ requestId: expect.stringMatching(/^notif_/), prompt: 'Which option?' });
+    // The question's own frame is never heartbeated: an attempt that dies here re-reads it.
+    expect(cursors).not.toContain(asked.cursor);
+    const retried = await adapter.follow(ref, cursors.at(-1), { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    expect(retried.pendingInput?.requestId).toBe(asked.pendingInput!.requestId);
+
+    await adapter.answerInput!(ref, asked.pendingInput!.requestId, 'the second', { idempotencyKey: 'wf-7/answer' });
+    const [respond] = await control.journal({ platform: 'mix', route: '/api/notifications/{id}/respond' });
+    expect([respond!.status, respond!.body]).toEqual([204, { type: 'text', value: 'the second' }]);
+    const again = await caught(client.respondToNotification(asked.pendingInput!.requestId, { type: 'text', value: 'twice' }));
+    expect(again).toBeInstanceOf(NotFoundError);
+    const done = await adapter.follow(ref, asked.cursor, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    expect(done.status).toBe('completed');
+  });
+
+  it('resumes the stream after Last-Event-ID: nothing lost, nothing repeated', async () => {
+    const s = await started(base);
+    const all = await frames(s.id, (e) => e.event === 'complete');
+    const ids = all.filter((e) => e.id !== undefined).map((e) => Number(e.id));
+    expect(ids).toEqual(ids.map((_, i) => i + 1));
+    const mid = String(ids[Math.floor(ids.length / 2)]);
+    const rest = await frames(s.id, (e) => e.event === 'complete', 3_000, mid);
+    expect(rest.filter((e) => e.id !== undefined).map((e) => Number(e.id))).toEqual(ids.filter((i) => i > Number(mid)));
   });
 });

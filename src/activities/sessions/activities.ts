@@ -82,7 +82,8 @@ export function createSessionActivities(deps: SessionActivityDeps) {
   };
 
   function callOptions(idempotencyKey?: string): CallOptions {
-    return { signal: Context.current().cancellationSignal, idempotencyKey };
+    const ctx = Context.current();
+    return { signal: ctx.cancellationSignal, idempotencyKey, attempt: ctx.info.attempt };
   }
 
   return {

@@ -1,17 +1,21 @@
 /**
- * Mix session adapter: a Mix session runs the task, we poll it, steer it with callbacks, rewind and
- * cancel, and export its transcript at the end.
+ * Mix session adapter, on the wire the published SDK shows (src/providers/mix/wire.ts): create the
+ * session, send the task as its first message, follow the session's event stream from the
+ * heartbeated `Last-Event-ID`, steer it with messages, callbacks, rewind and cancel, answer its
+ * questions, and export its transcript at the end.
  *
- * Mix has no event stream or input requests in the seed, so `follow` polls `get` (cheap) and only
- * exports the transcript when the session's counts or state moved. The seed documents no way to
- * send a user message, so the task travels in the create body (`firstUserMessage`, an assumption
- * recorded in src/providers/mix/routes.ts) and `sendMessage`/`answerInput`/`followUp` are absent.
+ * Exactly once without `Idempotency-Key` (no Mix operation documents one): the title carries a
+ * marker derived from the activity's idempotency key, and a create first looks the marker up in
+ * listSessions; the task is sent only while the session has no user message; a re-sent message is
+ * skipped on a retry when the session's newest user message already is that text.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+import { createHash } from 'node:crypto';
 import type { MixClient } from '../../providers/mix/client.js';
 import { NotFoundError } from '../../providers/errors.js';
 import type { CallOptions } from '../../providers/http.js';
 import { type MixExportMessage, normalizeCallback } from '../../providers/mix/schemas.js';
+import { MIX_EVENTS } from '../../providers/mix/wire.js';
+import type { SseEvent } from '../../providers/sse.js';
 import type {
   AdapterFactory,
   CreatedSession,
@@ -32,64 +36,77 @@ const ENTRY_TEXT_MAX = 4_000;
 /** Used when the options leave it out: the seed requires a browser mode and shows this one. */
 const DEFAULT_BROWSER_MODE = 'local-browser-service';
 
-/** `<messages seen>|<last message id>`; the id survives concurrent growth, the count is the fallback. */
-interface Position {
-  count: number;
-  lastId?: string;
-}
-
-function decodeCursor(cursor: FollowCursor): Position {
-  if (!cursor) return { count: 0 };
-  const bar = cursor.indexOf('|');
-  const count = Number(bar < 0 ? cursor : cursor.slice(0, bar));
-  const lastId = bar < 0 ? undefined : cursor.slice(bar + 1) || undefined;
-  return { count: Number.isInteger(count) && count >= 0 ? count : 0, lastId };
-}
-
-function encodeCursor(p: Position): string {
-  return `${p.count}|${p.lastId ?? ''}`;
-}
-
-/** Messages after the cursor. When the cursor's message is gone (a rewind), only what lies past the old count is new. */
-function since(messages: MixExportMessage[], pos: Position): MixExportMessage[] {
-  if (pos.lastId) {
-    const i = messages.findIndex((m) => m.id === pos.lastId);
-    if (i >= 0) return messages.slice(i + 1);
-  }
-  return messages.slice(pos.count);
-}
-
 function titleFrom(task: string): string {
   const line = task.replace(/\s+/g, ' ').trim();
   return line.length <= TITLE_MAX ? line : `${line.slice(0, TITLE_MAX - 1)}…`;
 }
 
-function toEntry(m: MixExportMessage): TranscriptEntry {
-  const role: TranscriptEntry['role'] = m.role === 'user' ? 'user' : m.role === 'system' ? 'system' : 'agent';
-  const tools = m.toolCalls ?? [];
-  const kind = m.role === 'tool' ? 'tool_result' : tools.length > 0 ? 'tool_call' : 'message';
-  let text = m.content ?? '';
-  if (!text && tools.length > 0) text = tools.map((t) => t.name ?? 'tool').join(', ');
-  if (text.length > ENTRY_TEXT_MAX) text = `${text.slice(0, ENTRY_TEXT_MAX - 1)}…`;
-  return { id: m.id, role, kind, text, ...(m.createdAt ? { at: m.createdAt } : {}) };
+/** The title marker: a short, stable digest of the create's idempotency key. */
+function markerFor(idempotencyKey: string): string {
+  return `[sb:${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 12)}]`;
 }
 
-/** Maps the sandbox's `status` field (an assumption, see routes.ts) onto ours. */
-function fromPlatformStatus(status: string | null | undefined): SessionStatus | undefined {
-  switch (status) {
-    case 'processing':
-      return 'running';
-    case 'idle':
-      return 'completed';
-    case 'cancelled':
-    case 'canceled':
-      return 'cancelled';
-    case 'failed':
-    case 'error':
-      return 'failed';
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
+}
+
+function clip(text: string): string {
+  return text.length > ENTRY_TEXT_MAX ? `${text.slice(0, ENTRY_TEXT_MAX - 1)}…` : text;
+}
+
+/**
+ * A stream frame as a transcript entry; frames that say nothing a reader needs give none. Messages
+ * keep Mix's message id (what `rewind` takes), tool frames the tool-call id; the rest the frame id.
+ */
+function toEntry(ev: SseEvent): TranscriptEntry | undefined {
+  const d = (ev.data ?? {}) as Record<string, unknown>;
+  const at = typeof d.createdAt === 'string' ? { at: d.createdAt } : {};
+  const id = `mix:${ev.id}`;
+  const messageId = typeof d.messageId === 'string' ? d.messageId : undefined;
+  const toolCallId = typeof d.toolCallId === 'string' ? d.toolCallId : undefined;
+  switch (ev.event) {
+    case MIX_EVENTS.userMessage:
+      return { id: messageId ?? id, role: 'user', kind: 'message', text: clip(str(d.content)), ...at };
+    case MIX_EVENTS.content:
+      return { id: messageId ?? id, role: 'agent', kind: 'message', text: clip(str(d.content)), ...at };
+    case MIX_EVENTS.toolStart:
+      return { id: toolCallId ? `${toolCallId}:call` : id, role: 'agent', kind: 'tool_call', text: clip(str(d.toolName) || 'tool'), ...at };
+    case MIX_EVENTS.toolDone:
+      return { id: toolCallId ? `${toolCallId}:result` : id, role: 'agent', kind: 'tool_result', text: clip(str(d.result)), ...at };
+    case MIX_EVENTS.notification:
+    case MIX_EVENTS.permission:
+      return { id, role: 'agent', kind: 'input_request', text: clip(str(d.message ?? d.description)), ...at };
+    case MIX_EVENTS.complete:
+      return { id, role: 'system', kind: 'complete', text: clip(str(d.type)), ...at };
+    case MIX_EVENTS.error:
+      return { id, role: 'system', kind: 'error', text: clip(str(d.error)), ...at };
     default:
       return undefined;
   }
+}
+
+/** Where a follow stops: a question for a person, or the end of the turn. */
+function boundaryOf(ev: SseEvent): Partial<FollowResult> | undefined {
+  const d = (ev.data ?? {}) as Record<string, unknown>;
+  if (ev.event === MIX_EVENTS.notification && d.notificationType === 'question' && typeof d.id === 'string') {
+    return {
+      status: 'awaiting_input',
+      platformStatus: 'question',
+      pendingInput: { requestId: d.id, prompt: str(d.message) || str(d.title) || 'question', since: new Date().toISOString() },
+    };
+  }
+  if (ev.event === MIX_EVENTS.complete) {
+    if (d.type === 'cancelled' || d.type === 'canceled') return { status: 'cancelled', platformStatus: 'cancelled' };
+    return { status: 'completed', platformStatus: 'complete', result: str(d.content) };
+  }
+  if (ev.event === MIX_EVENTS.error) {
+    // Mix retries a failing turn itself; only its last attempt ends the turn.
+    const attempt = typeof d.attempt === 'number' ? d.attempt : undefined;
+    const max = typeof d.maxAttempts === 'number' ? d.maxAttempts : undefined;
+    if (attempt !== undefined && max !== undefined && attempt < max) return undefined;
+    return { status: 'failed', platformStatus: 'error', error: str(d.error) || 'failed' };
+  }
+  return undefined;
 }
 
 /**
@@ -121,72 +138,106 @@ export const createMixAdapter: AdapterFactory = (providers) => {
 
     async create(input, call): Promise<CreatedSession> {
       if (input.platform !== 'mix') throw new Error(`Mix adapter got a ${input.platform} session`);
+      if (!call.idempotencyKey) throw new Error('Mix create needs a stable idempotency key (it names the session marker)');
       const o = input.mix;
+      const c = client(input.credentialAlias);
+      const marker = markerFor(call.idempotencyKey);
+      // An earlier attempt may have created it already: Mix ignores Idempotency-Key, the marker is ours.
+      let s = (await c.list({}, { signal: call.signal })).find((x) => x.title?.endsWith(marker));
       // The create checks run inside the client too: bad options fail here, before any request.
-      const s = await client(input.credentialAlias).create(
+      s ??= await c.create(
         {
-          title: input.title ?? titleFrom(input.task),
+          title: `${input.title ?? titleFrom(input.task)} ${marker}`,
           browserMode: o.browserMode ?? DEFAULT_BROWSER_MODE,
           cdpUrl: o.cdpUrl,
           promptMode: o.promptMode,
           customSystemPrompt: o.customSystemPrompt,
           sessionType: o.sessionType,
           callbacks: o.callbacks?.map(normalizeCallback),
-          // assumption (routes.ts): no message endpoint in the seed, so the task rides in the create body.
-          firstUserMessage: input.task,
         },
-        // Mix offers no tag or lookup to dedupe on, so the Idempotency-Key header is all we have.
-        call,
+        subKey(call, 'create'),
       );
-      return {
-        ref: { platform: 'mix', alias: input.credentialAlias, sessionId: s.id },
-        // A freshly created session is working on its first message, whatever it reports.
-        status: fromPlatformStatus(s.status) ?? 'running',
-        platformStatus: s.status ?? 'created',
-      };
+      // The task is the session's first user message: sent once, whatever the retries.
+      if (!s.userMessageCount) await c.sendMessage(s.id, { text: input.task }, subKey(call, 'task'));
+      return { ref: { platform: 'mix', alias: input.credentialAlias, sessionId: s.id }, status: 'running', platformStatus: 'processing' };
     },
 
     async follow(ref: SessionRef, cursor: FollowCursor, budget: FollowBudget, hooks: FollowHooks): Promise<FollowResult> {
       const c = client(ref.alias);
-      const opts: CallOptions = { signal: hooks.signal };
       const started = Date.now();
-      let pos = decodeCursor(cursor);
       const entries: TranscriptEntry[] = [];
-      let messages: MixExportMessage[] = [];
-      let seen: string | undefined;
+      let last = cursor;
+      let count = 0;
+      let boundary: Partial<FollowResult> | undefined;
 
-      for (;;) {
-        const s = await c.get(ref.sessionId, opts);
-        // Export only when something moved: the transcript can be large, `get` is not.
-        const fingerprint = [s.userMessageCount, s.assistantMessageCount, s.toolCallCount, s.status].join('/');
-        if (fingerprint !== seen || s.status == null) {
-          seen = fingerprint;
-          messages = (await c.exportSession(ref.sessionId, opts)).messages;
-          const fresh = since(messages, pos);
-          entries.push(...fresh.map(toEntry));
-          // Re-anchor at the end of what the platform holds now (also after a rewind).
-          pos = { count: messages.length, lastId: messages.at(-1)?.id };
+      // One controller ends the (persistent) stream: the caller's signal, our budget, or a boundary.
+      const ac = new AbortController();
+      const onAbort = () => ac.abort(hooks.signal?.reason);
+      hooks.signal?.addEventListener('abort', onAbort, { once: true });
+      if (hooks.signal?.aborted) onAbort();
+      let outOfTime = false;
+      const timer = setTimeout(
+        () => {
+          outOfTime = true;
+          ac.abort(new Error('follow budget elapsed'));
+        },
+        Math.max(0, budget.maxMs),
+      );
+      try {
+        for await (const ev of c.stream(ref.sessionId, { lastEventId: cursor, signal: ac.signal })) {
+          if (ev.id === undefined) continue; // `connected`: nothing to resume from
+          count += 1;
+          boundary = boundaryOf(ev);
+          last = ev.id;
+          const entry = toEntry(ev);
+          const prev = entries.at(-1);
+          // Streamed content arrives as deltas of one message: one entry per message in a batch.
+          if (entry && prev && ev.event === MIX_EVENTS.content && prev.kind === 'message' && prev.role === 'agent' && prev.id === entry.id)
+            prev.text = clip(prev.text + entry.text);
+          else if (entry) entries.push(entry);
+          if (boundary) break;
+          // The boundary's own id is never heartbeated: a retry re-reads it, so a question or an
+          // ending is never consumed by an attempt that died before returning it.
+          hooks.progress(last);
+          if (count >= budget.maxEvents || Date.now() - started >= budget.maxMs) break;
         }
-        // Heartbeat every poll, so a quiet run still proves the activity alive.
-        hooks.progress(encodeCursor(pos));
-
-        const status = fromPlatformStatus(s.status) ?? fromTranscript(messages);
-        const terminal = status === 'completed' || status === 'failed' || status === 'cancelled';
-        const outOfBudget = entries.length >= budget.maxEvents || Date.now() - started >= budget.maxMs;
-        if (terminal || outOfBudget) {
-          const lastAgent = [...messages].reverse().find((m) => m.role === 'assistant');
-          return {
-            entries,
-            cursor: encodeCursor(pos),
-            status,
-            platformStatus: s.status ?? `derived:${status}`,
-            platformEvents: entries.length,
-            ...(status === 'completed' ? { result: lastAgent?.content ?? '' } : {}),
-            ...(status === 'failed' ? { error: lastAgent?.finishReason === 'error' ? (lastAgent.content ?? 'failed') : 'failed' } : {}),
-          };
-        }
-        await delay(Math.max(1, Math.min(budget.pollMs, budget.maxMs - (Date.now() - started))), undefined, { signal: hooks.signal });
+      } catch (err) {
+        // Our own time budget ending the read is not a failure: return what was read.
+        if (!(outOfTime && !hooks.signal?.aborted)) throw err;
+      } finally {
+        clearTimeout(timer);
+        hooks.signal?.removeEventListener('abort', onAbort);
       }
+      const base: FollowResult = { entries, cursor: last, status: 'running', platformStatus: 'processing', platformEvents: count };
+      if (boundary) return { ...base, ...boundary };
+      if (count > 0) return base;
+      // Nothing new in a whole budget: the turn may have ended before this cursor; the transcript tells.
+      const messages = (await c.exportSession(ref.sessionId, { signal: hooks.signal })).messages;
+      const status = fromTranscript(messages);
+      const lastAgent = [...messages].reverse().find((m) => m.role === 'assistant');
+      return {
+        ...base,
+        status,
+        platformStatus: `derived:${status}`,
+        ...(status === 'completed' ? { result: lastAgent?.content ?? '' } : {}),
+        ...(status === 'failed' ? { error: lastAgent?.content ?? 'failed' } : {}),
+      };
+    },
+
+    async sendMessage(ref, text, call): Promise<void> {
+      const c = client(ref.alias);
+      // Mix ignores Idempotency-Key: on a retry, an earlier attempt's message may already be there.
+      if ((call.attempt ?? 1) > 1) {
+        const newestUser = (await c.listMessages(ref.sessionId, { signal: call.signal })).filter((m) => m.role === 'user').at(-1);
+        if (newestUser?.userInput === text) return;
+      }
+      await c.sendMessage(ref.sessionId, { text }, call);
+    },
+
+    async answerInput(ref, requestId, response, call): Promise<void> {
+      // A question's id is the notification's; the answer is its text (`responseType: text`).
+      const value = typeof response === 'string' ? response : JSON.stringify(response);
+      await client(ref.alias).respondToNotification(requestId, { type: 'text', value }, call);
     },
 
     async setCallbacks(ref, callbacks, call): Promise<void> {

@@ -58,11 +58,6 @@ export interface CreateSessionParams {
   /** Must not be set (`subagent_type_not_allowed`); an empty string counts as unset, as in the seed's examples. */
   subagentType?: string;
   callbacks?: MixCallback[];
-  /**
-   * The task text. Not in the seed (see `routes.ts`): the seed has no message endpoint, so the
-   * first user message rides in the create body.
-   */
-  firstUserMessage?: string;
 }
 
 /** A create check that failed, named like the seed's error examples. */
@@ -161,7 +156,6 @@ export function createSessionBody(p: CreateSessionParams): Record<string, unknow
   if (mode !== 'default' && p.customSystemPrompt !== undefined) body.customSystemPrompt = p.customSystemPrompt;
   if (p.sessionType !== undefined) body.sessionType = p.sessionType;
   if (p.callbacks !== undefined) body.callbacks = p.callbacks;
-  if (p.firstUserMessage !== undefined) body.firstUserMessage = p.firstUserMessage;
   return body;
 }
 
@@ -178,9 +172,6 @@ export const mixCallbackSchema = z
   })
   .passthrough();
 
-/** Processing state values the sandbox reports (assumption field, see routes.ts). */
-export type MixSessionStatus = 'processing' | 'idle' | 'cancelled' | 'failed';
-
 /** Seed: `models.SessionData` (fields not shown in the seed; names from the public SDK + assumptions). */
 export const sessionDataSchema = z.object({
   id: z.string(),
@@ -192,10 +183,8 @@ export const sessionDataSchema = z.object({
   cost: z.number().nullish(),
   firstUserMessage: z.string().nullish(),
   sessionType: z.string().nullish(),
-  /** assumption: returned so update_session_callbacks' answer shows what is stored. */
+  /** Optional in the SDK's SessionData; update_session_callbacks' answer shows what is stored. */
   callbacks: z.array(mixCallbackSchema).nullish(),
-  /** assumption: processing state; absent on servers that do not report it. */
-  status: z.string().nullish(),
 });
 export type MixSession = z.output<typeof sessionDataSchema>;
 
@@ -231,6 +220,24 @@ export const exportSessionSchema = z
   })
   .passthrough();
 export type MixExport = z.output<typeof exportSessionSchema>;
+
+/** SDK `SendMessageResponse` (202): `{sessionId, status}`. */
+export const sendMessageResponseSchema = z.object({ sessionId: z.string().nullish(), status: z.string().nullish() }).passthrough();
+
+/** SDK `BackendMessage` (list of a session's messages): the fields the re-send lookup reads. */
+export const backendMessageSchema = z
+  .object({ id: z.string(), role: z.string(), userInput: z.string().nullish(), assistantResponse: z.string().nullish() })
+  .passthrough();
+export const backendMessageListSchema = z.array(backendMessageSchema);
+export type MixBackendMessage = z.output<typeof backendMessageSchema>;
+
+/** The send-message body (snake_case on the wire, SDK `SendMessageRequest`). */
+export interface SendMessageParams {
+  text: string;
+  maxSteps?: number;
+  planMode?: boolean;
+  thinkingLevel?: 'off' | 'basic' | 'medium' | 'maximum';
+}
 
 /** Seed: `models.CancelSessionProcessingResponse`. */
 export const cancelProcessingSchema = z.object({ cancelled: z.boolean().nullish() }).passthrough();

@@ -2,17 +2,28 @@
  * Mix simulator: the seed's `/api/sessions…` routes with its create checks, a scripted agent per
  * session that writes the transcript, callbacks that actually fire, export, rewind and cancel.
  *
- * Auth: `Authorization: Bearer <key>` (the seed shows none; see src/providers/mix/routes.ts).
- * Wire shapes follow the assumptions listed in routes.ts (camelCase, `{error:{code,type,message}}`,
- * a `status` processing field, the task in `firstUserMessage`).
+ * Wire truth is the published SDK (mix-python-sdk 0.8.1), not our guesses (see src/providers/mix/wire.ts):
+ * - Auth: the SDK sends no credential at all, so a request without one is served (identity
+ *   `default`); a Bearer key the sandbox knows scopes a tenant for tests, an unknown one is a 401.
+ * - Work starts with `POST /api/sessions/{id}/messages {text, max_steps?, plan_mode?, thinking_level?}`
+ *   → 202 `{sessionId, status}`; create only makes the session (a `firstUserMessage` in the create
+ *   body is ignored, as the SDK's CreateSessionRequest has no such field).
+ * - Progress is the persistent SSE stream `GET /stream?sessionId=<id>` (`Last-Event-ID` resumes):
+ *   `user_message_created`, `content`, `tool_use_start`, `tool_execution_complete`, `notification`
+ *   (questions), `complete` (`{done, type, content, messageId}`), `error` (`{error, attempt,
+ *   maxAttempts, type}`), `heartbeat`. SessionData has no `status` field.
+ * - Errors: `{error: {code: <status>, type: <one of five>, message}}`; the seed's example names
+ *   (`missing_title`, …) lead the message.
  *
- * Script choice: a `script:<name>` token in the title or the first user message (else `default`).
- * Each scripted `emit` becomes an assistant message with one completed tool call, after which the
- * session's callbacks run: `send_message` appends its user message, `sub_agent` spawns a subagent
- * session once per callback (listed only with `includeSubagents=true`).
+ * Script choice: a `script:<name>` token in the title or the message that starts the turn (else
+ * `default`). Each scripted `emit` becomes an assistant message with one completed tool call, after
+ * which the session's callbacks run: `send_message` appends its user message, `sub_agent` spawns a
+ * subagent session once per callback (listed only with `includeSubagents=true`). A scripted `ask`
+ * becomes a `notification` question answered through `POST /api/notifications/{id}/respond`.
  */
+import type { ServerResponse } from 'node:http';
 import { ScriptedRun, type RunEvent, type ScriptedRunState } from '../agent.js';
-import { bearer, HttpError, newId, type PlatformSim, type SandboxRequest, type SandboxResponse } from '../framework.js';
+import { bearer, headerOf, HttpError, newId, type PlatformSim, type SandboxRequest, type SandboxResponse } from '../framework.js';
 import type { SandboxContext } from '../server.js';
 
 const BROWSER_MODES = ['electron-embedded-browser', 'local-browser-service', 'remote-cdp-websocket'];
@@ -22,6 +33,19 @@ const PROMPT_LIMITS: Record<string, number> = { append: 51_200, replace: 102_400
 
 type Status = 'processing' | 'idle' | 'cancelled' | 'failed';
 
+/** The SDK's closed `RESTError.type` enum (mix_python_sdk/models/resterror.py). */
+const ERROR_TYPES: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 404: 'not_found', 422: 'validation_error' };
+const THINKING_LEVELS = ['off', 'basic', 'medium', 'maximum'];
+/** A question's timeout in seconds, as the SDK's `notification.timeout` carries it. */
+const QUESTION_TIMEOUT_S = 300;
+
+/** One frame of the session's stream (SDK `SSEEventStream`): dense `seq` is the SSE id. */
+interface StreamFrame {
+  seq: number;
+  event: string;
+  data: Record<string, unknown>;
+}
+
 interface SimMessage {
   id: string;
   role: 'user' | 'assistant';
@@ -29,7 +53,8 @@ interface SimMessage {
   createdAt: string;
   updatedAt: string;
   finishReason?: string;
-  toolCalls?: { id: string; name: string; input: Record<string, unknown>; result: string; finished: boolean }[];
+  /** SDK `ExportToolCall`: `input` is a string, `type` a string, `finished` a boolean. */
+  toolCalls?: { id: string; name: string; type: string; input: string; result: string; finished: boolean }[];
 }
 
 interface SimCallback {
@@ -61,6 +86,10 @@ interface SimSession {
   unsubscribe?: () => void;
   /** Callback indexes whose sub-agent was already spawned (once each, so state stays bounded). */
   spawned: Set<number>;
+  /** Everything the stream has said for this session, replayed after `Last-Event-ID`. */
+  frames: StreamFrame[];
+  /** The open question (`notification` of responseType `text`) and the run step it answers. */
+  question?: { id: string; requestId: string };
 }
 
 /** A session as JSON: its run's state, whether the transcript still follows the run, spawned as a list. */
@@ -68,6 +97,13 @@ type MixSessionState = Omit<SimSession, 'run' | 'unsubscribe' | 'spawned'> & { r
 
 function bad(code: string, detail: string): HttpError {
   return new HttpError(400, code, detail);
+}
+
+/** Mix errors name one of five types; the specific check that failed leads the message. */
+function errorBody(status: number, code: string, detail: string, requestId: string): Record<string, unknown> {
+  const type = ERROR_TYPES[status] ?? (status >= 500 ? 'internal_error' : 'bad_request');
+  const message = code && code !== type ? `${code}: ${detail}` : detail;
+  return { error: { code: status, type, message }, request_id: requestId };
 }
 
 function isNonBlank(v: unknown): v is string {
@@ -95,6 +131,16 @@ function validateCallbacks(raw: unknown, required: boolean): SimCallback[] {
 
 export function createMixSim(ctx: SandboxContext): PlatformSim {
   const sessions = new Map<string, SimSession>();
+  /** Open streams per session id: each gets every new frame. */
+  const listeners = new Map<string, Set<(f: StreamFrame) => void>>();
+  const openStreams = new Set<() => void>();
+  const heartbeatMs = () => ctx.heartbeatMs ?? Math.min(1000, Math.max(20, ctx.tickMs * 20));
+
+  function frame(s: SimSession, event: string, data: Record<string, unknown>): void {
+    const f: StreamFrame = { seq: s.frames.length + 1, event, data: { sessionId: s.id, ...data } };
+    s.frames.push(f);
+    for (const l of listeners.get(s.id) ?? []) l(f);
+  }
 
   const now = () => new Date().toISOString();
 
@@ -109,6 +155,7 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
     const msg: SimMessage = { id: newId('msg'), createdAt: at, updatedAt: at, ...m };
     s.messages.push(msg);
     s.updatedAt = at;
+    if (msg.role === 'user') frame(s, 'user_message_created', { messageId: msg.id, content: msg.content, createdAt: at });
     return msg;
   }
 
@@ -142,35 +189,64 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
     switch (e.type) {
       case 'progress': {
         const toolName = 'bash';
-        append(s, {
-          role: 'assistant',
-          content: e.text,
-          finishReason: 'tool_use',
-          toolCalls: [{ id: newId('call'), name: toolName, input: { step: e.seq }, result: e.text, finished: true }],
-        });
+        const call = { id: newId('call'), name: toolName, type: 'tool_use', input: JSON.stringify({ step: e.seq }), result: e.text, finished: true };
+        const msg = append(s, { role: 'assistant', content: e.text, finishReason: 'tool_use', toolCalls: [call] });
+        frame(s, 'content', { messageId: msg.id, content: e.text });
+        frame(s, 'tool_use_start', { messageId: msg.id, toolCallId: call.id, toolName });
+        frame(s, 'tool_execution_complete', { messageId: msg.id, toolCallId: call.id, toolName, result: e.text });
         runCallbacks(s, toolName);
         return;
       }
-      case 'input_request':
-        // Mix has no input requests: the agent ends its turn with a question.
-        append(s, { role: 'assistant', content: e.text, finishReason: 'end_turn' });
-        s.status = 'idle';
+      case 'input_request': {
+        // Mix asks through a `notification` of type question; the run waits for the response.
+        const id = newId('notif');
+        s.question = { id, requestId: String(e.data?.request_id ?? '') };
+        frame(s, 'notification', {
+          id,
+          title: 'Question',
+          message: e.text,
+          notificationType: 'question',
+          responseType: 'text',
+          timeout: QUESTION_TIMEOUT_S,
+        });
         return;
-      case 'completed':
-        append(s, { role: 'assistant', content: e.text, finishReason: 'end_turn' });
-        s.status = 'idle';
+      }
+      case 'input_answered':
+        s.question = undefined;
         return;
-      case 'failed':
+      case 'completed': {
+        const msg = append(s, { role: 'assistant', content: e.text, finishReason: 'end_turn' });
+        s.status = 'idle';
+        frame(s, 'content', { messageId: msg.id, content: e.text });
+        frame(s, 'complete', { done: true, type: 'end_turn', content: e.text, messageId: msg.id });
+        return;
+      }
+      case 'failed': {
         append(s, { role: 'assistant', content: e.text, finishReason: 'error' });
         s.status = 'failed';
+        // The platform retried the turn and gave up: the last attempt is the final one.
+        frame(s, 'error', { error: e.text, attempt: 3, maxAttempts: 3, type: 'internal_error' });
         return;
+      }
       case 'cancelled':
         s.status = 'cancelled';
+        s.question = undefined;
         s.updatedAt = now();
+        // assumption: a cancelled turn ends with `complete` of type `cancelled` (the SDK types `complete.type` as a free string).
+        frame(s, 'complete', { done: true, type: 'cancelled' });
         return;
       default:
         return;
     }
+  }
+
+  /** Starts a turn: a new scripted run reading the session's title and the message that starts it. */
+  function startTurn(s: SimSession, text: string): void {
+    stopRun(s);
+    s.status = 'processing';
+    const run = new ScriptedRun(ctx.scripts.forText(`${s.title}\n${text}`), { tickMs: ctx.tickMs, idPrefix: 'q' });
+    s.run = run;
+    s.unsubscribe = run.subscribe((e) => onEvent(s, e));
   }
 
   function newSession(owner: string, init: Pick<SimSession, 'title' | 'browserMode' | 'promptMode' | 'sessionType'> & Partial<SimSession>): SimSession {
@@ -184,6 +260,7 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
       messages: [],
       status: 'idle',
       spawned: new Set(),
+      frames: [],
       ...init,
     };
     sessions.set(s.id, s);
@@ -209,16 +286,77 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
       browserMode: s.browserMode,
       promptMode: s.promptMode,
       callbacks: s.callbacks,
-      // assumption field (routes.ts): processing | idle | cancelled | failed
-      status: s.status,
+      // No `status`: the SDK's SessionData has none; progress is the stream's to tell.
     };
   }
 
   const ok = (body: unknown, status = 200): SandboxResponse => ({ status, body });
 
   function reset(): void {
+    for (const close of [...openStreams]) close();
     for (const s of sessions.values()) stopRun(s);
     sessions.clear();
+  }
+
+  /** `GET /stream?sessionId=`: replays frames after `Last-Event-ID`, then live ones; never ends by itself. */
+  function stream(req: SandboxRequest): SandboxResponse {
+    const id = req.query.get('sessionId');
+    if (!id) throw new HttpError(422, 'missing_session_id', 'sessionId is required');
+    const s = sessions.get(id);
+    if (!s || s.owner !== req.identity) throw new HttpError(404, 'not_found', `session ${id} not found`);
+    const raw = headerOf(req.headers, 'last-event-id');
+    const after = raw === undefined || raw === '' ? 0 : Number(raw);
+    if (!Number.isInteger(after) || after < 0) throw new HttpError(422, 'invalid_last_event_id', 'Last-Event-ID must be a non-negative integer');
+    return {
+      status: 200,
+      stream: (res: ServerResponse) => {
+        let last = after;
+        let closed = false;
+        const set = listeners.get(s.id) ?? new Set();
+        listeners.set(s.id, set);
+        const write = (f: StreamFrame) => {
+          if (closed || f.seq <= last) return;
+          res.write(`id: ${f.seq}\nevent: ${f.event}\ndata: ${JSON.stringify(f.data)}\n\n`);
+          last = f.seq;
+          if (f.event === 'session_deleted') close();
+        };
+        const close = () => {
+          if (closed) return;
+          closed = true;
+          set.delete(write);
+          clearInterval(hb);
+          openStreams.delete(close);
+          if (!res.writableEnded) res.end();
+        };
+        // assumption: `connected` and heartbeats carry no id, so they never move the client's Last-Event-ID.
+        res.write(`event: connected\ndata: ${JSON.stringify({ sessionId: s.id })}\n\n`);
+        const hb = setInterval(() => {
+          if (!closed) res.write(`event: heartbeat\ndata: ${JSON.stringify({ timestamp: now() })}\n\n`);
+        }, heartbeatMs());
+        hb.unref?.();
+        set.add(write);
+        openStreams.add(close);
+        res.on('close', close);
+        for (const f of s.frames) write(f);
+      },
+    };
+  }
+
+  /** `POST /api/sessions/{id}/messages`: the one way work starts or continues (202). */
+  function sendMessage(req: SandboxRequest): SandboxResponse {
+    const s = find(req);
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    if (!isNonBlank(b.text)) throw bad('missing_text', 'text is required');
+    if (b.max_steps !== undefined && b.max_steps !== null && (!Number.isInteger(b.max_steps) || (b.max_steps as number) < 1))
+      throw bad('invalid_max_steps', 'max_steps must be a positive integer');
+    if (b.plan_mode !== undefined && typeof b.plan_mode !== 'boolean') throw bad('invalid_plan_mode', 'plan_mode must be a boolean');
+    if (b.thinking_level !== undefined && b.thinking_level !== null && !THINKING_LEVELS.includes(String(b.thinking_level)))
+      throw bad('invalid_thinking_level', `thinking_level must be one of ${THINKING_LEVELS.join(', ')}`);
+    append(s, { role: 'user', content: b.text });
+    // A message during a turn reaches the running agent; otherwise it starts the next turn.
+    if (s.status === 'processing' && s.run && !s.run.terminal) s.run.message(b.text);
+    else startTurn(s, b.text);
+    return ok({ sessionId: s.id, status: 'processing' }, 202);
   }
 
   function create(req: SandboxRequest): SandboxResponse {
@@ -247,7 +385,6 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
     if (b.subagentType !== undefined && b.subagentType !== null && b.subagentType !== '')
       throw bad('subagent_type_not_allowed', 'subagentType must not be set for API-created sessions');
     const callbacks = validateCallbacks(b.callbacks, false);
-    const first = typeof b.firstUserMessage === 'string' && b.firstUserMessage !== '' ? b.firstUserMessage : undefined;
 
     const s = newSession(req.identity, {
       title: b.title,
@@ -257,12 +394,8 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
       customSystemPrompt,
       sessionType: 'main',
       callbacks,
-      status: 'processing',
     });
-    if (first) append(s, { role: 'user', content: first });
-    const run = new ScriptedRun(ctx.scripts.forText(`${b.title}\n${first ?? ''}`), { tickMs: ctx.tickMs, idPrefix: 'q' });
-    s.run = run;
-    s.unsubscribe = run.subscribe((e) => onEvent(s, e));
+    frame(s, 'session_created', { title: s.title, createdAt: s.createdAt });
     return ok(sessionData(s), 201);
   }
 
@@ -270,11 +403,12 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
     platform: 'mix',
     authenticate(headers) {
       const key = bearer(headers);
+      // The SDK authenticates nothing: no credential is the ordinary case (tenant `default`).
+      if (!key) return { identity: 'default', credential: '' };
       const identity = ctx.keys.identity('mix', key);
-      return identity && key ? { identity, credential: key } : undefined;
+      return identity ? { identity, credential: key } : undefined;
     },
-    // assumption (routes.ts): ErrorResponse = {error: {code: <status>, type: <code>, message}}
-    errorBody: (status, code, detail, requestId) => ({ error: { code: status, type: code, message: detail }, request_id: requestId }),
+    errorBody,
     reset,
     snapshot(): { sessions: MixSessionState[] } {
       return {
@@ -312,6 +446,40 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
         },
       },
       { method: 'POST', pattern: '/api/sessions', handler: create },
+      { method: 'POST', pattern: '/api/sessions/{id}/messages', handler: sendMessage },
+      {
+        method: 'GET',
+        pattern: '/api/sessions/{id}/messages',
+        handler: (req) => {
+          const s = find(req);
+          // SDK BackendMessage: one row per message; a user row carries `userInput`, an assistant row `assistantResponse`.
+          return ok(
+            s.messages.map((m) => ({
+              id: m.id,
+              role: m.role,
+              sessionId: s.id,
+              userInput: m.role === 'user' ? m.content : '',
+              ...(m.role === 'assistant' ? { assistantResponse: m.content } : {}),
+              ...(m.toolCalls ? { toolCalls: m.toolCalls } : {}),
+            })),
+          );
+        },
+      },
+      { method: 'GET', pattern: '/stream', handler: stream },
+      {
+        method: 'POST',
+        pattern: '/api/notifications/{id}/respond',
+        handler: (req) => {
+          const b = (req.body ?? {}) as Record<string, unknown>;
+          if (!['acknowledge', 'text', 'choice'].includes(String(b.type))) throw bad('invalid_response_type', 'type must be acknowledge, text or choice');
+          const s = [...sessions.values()].find((x) => x.owner === req.identity && x.question?.id === req.params.id);
+          if (!s || !s.question || !s.run) throw new HttpError(404, 'not_found', `notification ${req.params.id} not found`);
+          const { requestId } = s.question;
+          s.question = undefined;
+          s.run.answer(requestId, b.value ?? null);
+          return { status: 204 };
+        },
+      },
       { method: 'GET', pattern: '/api/sessions/{id}', handler: (req) => ok(sessionData(find(req))) },
       {
         method: 'DELETE',
@@ -319,7 +487,9 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
         handler: (req) => {
           const s = find(req);
           stopRun(s);
+          frame(s, 'session_deleted', {});
           sessions.delete(s.id);
+          listeners.delete(s.id);
           return { status: 204 };
         },
       },

@@ -1,0 +1,90 @@
+/**
+ * Mix on the wire: every operation Switchboard uses, with its method, path and where that comes
+ * from. The published SDK (PyPI `mix-python-sdk` 0.8.1) is the wire truth; the seed
+ * (`mix-python-sdk-sessions.md`) is its Sessions page and agrees with it where both speak. Where the
+ * two disagree the SDK wins and the entry says so. Request/response schemas are in schemas.ts.
+ *
+ * Sources: `sdk mix-python-sdk@0.8.1 <file>` (paths below `mix_python_sdk/`), `seed <file>`, or
+ * `assumption` (nothing published covers it).
+ */
+
+/** One Mix operation. */
+export interface MixOperation {
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly path: string;
+  /** Where method, path and body shape come from. */
+  readonly source: string;
+}
+
+/** Every Mix operation Switchboard calls. */
+export const MIX_OPS = {
+  listSessions: { method: 'GET', path: '/api/sessions', source: 'sdk mix-python-sdk@0.8.1 sessions.py (list_sessions); seed' },
+  /** 201 SessionData. The SDK's CreateSessionRequest has no `firstUserMessage`: the task is a message. */
+  createSession: { method: 'POST', path: '/api/sessions', source: 'sdk mix-python-sdk@0.8.1 sessions.py, models/createsessionop.py; seed' },
+  getSession: { method: 'GET', path: '/api/sessions/{id}', source: 'sdk mix-python-sdk@0.8.1 sessions.py (get_session); seed' },
+  deleteSession: { method: 'DELETE', path: '/api/sessions/{id}', source: 'sdk mix-python-sdk@0.8.1 sessions.py (delete_session, 204); seed' },
+  updateSessionCallbacks: { method: 'PATCH', path: '/api/sessions/{id}/callbacks', source: 'sdk mix-python-sdk@0.8.1 sessions.py; seed' },
+  exportSession: { method: 'GET', path: '/api/sessions/{id}/export', source: 'sdk mix-python-sdk@0.8.1 models/exportsession.py; seed' },
+  rewindSession: { method: 'POST', path: '/api/sessions/{id}/rewind', source: 'sdk mix-python-sdk@0.8.1 models/rewindsessionop.py; seed' },
+  cancelSessionProcessing: { method: 'POST', path: '/api/sessions/{id}/cancel', source: 'sdk mix-python-sdk@0.8.1 models/cancelsessionprocessingop.py; seed' },
+  /** 202 `{sessionId, status}`; snake_case body `text, max_steps, plan_mode, thinking_level` (no aliases in the SDK). Not in the seed. */
+  sendMessage: { method: 'POST', path: '/api/sessions/{id}/messages', source: 'sdk mix-python-sdk@0.8.1 messages.py, models/sendmessageop.py' },
+  /** `List[BackendMessage]`. Not in the seed. */
+  listMessages: { method: 'GET', path: '/api/sessions/{id}/messages', source: 'sdk mix-python-sdk@0.8.1 messages.py, models/backendmessage.py' },
+  /** Persistent SSE; resume with `Last-Event-ID`. Not in the seed. */
+  stream: { method: 'GET', path: '/stream', source: 'sdk mix-python-sdk@0.8.1 streaming.py, models/streameventsop.py, models/sseeventstream.py' },
+  /** 204; body `{type: acknowledge|text|choice, value?}`. Not in the seed. */
+  respondToNotification: { method: 'POST', path: '/api/notifications/{id}/respond', source: 'sdk mix-python-sdk@0.8.1 notifications.py, models/respondtonotificationop.py' },
+} as const satisfies Record<string, MixOperation>;
+
+/** Query parameters (camelCase aliases in the SDK's models). */
+export const MIX_QUERY = {
+  /** listSessions; `sdk mix-python-sdk@0.8.1 models/listsessionsop.py`. */
+  includeSubagents: 'includeSubagents',
+  /** stream; `sdk mix-python-sdk@0.8.1 models/streameventsop.py`. */
+  sessionId: 'sessionId',
+} as const;
+
+/**
+ * How the client authenticates. The SDK has no security scheme at all (`sdk.py`: `Mix(server_url, …)`
+ * takes no credential), so nothing is sent when the alias has no secret.
+ */
+// assumption: a deployment that fronts Mix with an auth proxy takes `Authorization: Bearer <secret>`;
+// we send it only when a secret is configured for the alias.
+export function mixAuthHeaders(secret: string | undefined): Record<string, string> {
+  return secret ? { authorization: `Bearer ${secret}` } : {};
+}
+
+/**
+ * Event names of the stream (`models/sseeventstream.py`) that Switchboard reads; the others
+ * (`thinking`, `tool_use_parameter_delta`, …) are skipped.
+ */
+export const MIX_EVENTS = {
+  userMessage: 'user_message_created',
+  content: 'content',
+  toolStart: 'tool_use_start',
+  toolDone: 'tool_execution_complete',
+  permission: 'permission',
+  notification: 'notification',
+  complete: 'complete',
+  error: 'error',
+} as const;
+
+/*
+ * Wire facts and what is still assumed:
+ * - bodies are camelCase (`browserMode`, `cdpUrl`, callbacks' `toolName`…) except the message-send
+ *   body, which is snake_case: `sdk models/sendmessageop.py` (confirmed).
+ * - errors are `{error: {code, type, message}}` with `type` one of `bad_request | not_found |
+ *   internal_error | unauthorized | validation_error` (`sdk models/resterror.py`). The seed's example
+ *   names (`missing_title`, …) are OpenAPI example keys, not wire values.
+ * - SessionData has no processing `status` (`sdk models/sessiondata.py`): status comes from the
+ *   stream (`complete`, `error` with `attempt`/`maxAttempts`).
+ * - assumption: `complete.type` is `cancelled` when cancel_processing ended the turn (the SDK types it as a free string).
+ * - assumption: `connected` and `heartbeat` frames carry no id (the SDK gives every frame an id field; an
+ *   id on a heartbeat would move `Last-Event-ID` past nothing).
+ * - assumption: the stream replays frames after `Last-Event-ID` from the start of the session (the SDK
+ *   says "proper reconnection support" without defining the window).
+ * - No operation takes or documents an idempotency key. Exactly-once comes from lookups (see
+ *   src/activities/sessions/mix.ts): a marker in the title found by listSessions before a create, and
+ *   the session's user-message count before the task is sent.
+ */
