@@ -252,7 +252,9 @@ describe('sandbox persistence', () => {
     mx = mix(await restart());
     expect(await mx.exportSession(done.id)).toEqual(exported);
     await waitFor(() => mx.exportSession(busy.id), over, 10_000);
-    const steps = (await mx.exportSession(busy.id)).messages.flatMap((m) => (m.toolCalls ?? []).map((t) => (JSON.parse(String(t.input)) as { step: number }).step));
+    const steps = (await mx.exportSession(busy.id)).messages.flatMap((m) =>
+      (m.toolCalls ?? []).map((t) => (JSON.parse(String(t.input)) as { step: number }).step),
+    );
     expect(steps).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
   });
 

@@ -58,6 +58,12 @@ export interface PlatformSim {
   /** Shapes an error body the way this platform does. */
   errorBody(status: number, code: string, detail: string, requestId: string): unknown;
   routes: Route[];
+  /**
+   * Whether the platform replays an answer for a repeated `Idempotency-Key`. False where the
+   * platform's published SDK neither sends nor documents the header (Mix): the real service would
+   * run the side effect again, so the sandbox does too. @default true
+   */
+  honoursIdempotencyKey?: boolean;
   /** Drops all state (between tests). */
   reset?(): void;
   /** The platform's state as JSON-serialisable data (no timers, sockets or listeners). */
@@ -291,7 +297,8 @@ export class SandboxCore {
 
     // Idempotency-Key replay: the same key on the same route by the same credential gets the
     // first answer again, and the handler (the side effect) does not run twice.
-    const idemId = idemKey && method !== 'GET' ? `${sim.platform} ${auth.credential} ${method} ${p} ${idemKey}` : undefined;
+    const honours = sim.honoursIdempotencyKey !== false;
+    const idemId = honours && idemKey && method !== 'GET' ? `${sim.platform} ${auth.credential} ${method} ${p} ${idemKey}` : undefined;
     const cached = idemId ? this.idem.get(idemId) : undefined;
     if (cached) {
       this.record({ ...journalBase, status: cached.status, replayed: true });

@@ -321,7 +321,7 @@ describe('export, rewind, cancel', () => {
     expect(ex.messages[0]!.content).toBe('summarise the repo');
     expect(ex.messages[4]!.content).toBe('done');
     // SDK ExportToolCall: input is a string, type a string, finished a boolean.
-    expect(ex.messages[1]!.toolCalls?.[0]).toMatchObject({ name: 'bash', type: 'tool_use', finished: true, input: expect.any(String) });
+    expect(ex.messages[1]!.toolCalls?.[0]).toMatchObject({ name: 'Bash', type: 'tool_use', finished: true, input: expect.any(String) });
     expect(new Set(ex.messages.map((m) => m.id)).size).toBe(5);
     expect((await caught(client.exportSession('sess_missing'))).status).toBe(404);
   });

@@ -68,6 +68,31 @@ it('SIGKILL right after the create call reached the platform → exactly one pla
   }
 }, 90_000);
 
+it('Mix, which ignores Idempotency-Key: SIGKILL after the create reached it → one session, one task message (found by its title marker)', async () => {
+  const taskQueue = `crash-mix-${Date.now()}`;
+  const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
+  await h.control.fault({ platform: 'mix', method: 'POST', route: '/api/sessions', phase: 'after', latencyMs: 4_000, times: 1 });
+  const first = spawnWorker(taskQueue);
+  let second: ChildProcess | undefined;
+  try {
+    const { workflowId } = await sb.startSession({ platform: 'mix', task: 'Survive a crash on Mix script:default' });
+    await eventually(async () => (await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions' })).length > 0, { timeoutMs: 30_000 });
+    first.kill('SIGKILL');
+    await exited(first);
+    second = spawnWorker(taskQueue);
+    const result = await sb.result(workflowId);
+    expect(result.status).toBe('completed');
+    const journal = await h.control.journal({ platform: 'mix', method: 'POST' });
+    expect(journal.some((r) => r.replayed)).toBe(false); // the sandbox replayed nothing: Mix does not
+    expect(journal.filter((r) => r.route === '/api/sessions' && r.status < 300)).toHaveLength(1);
+    expect(journal.filter((r) => r.route === '/api/sessions/{id}/messages' && r.status < 300)).toHaveLength(1);
+  } finally {
+    first.kill('SIGKILL');
+    second?.kill('SIGTERM');
+    if (second) await exited(second);
+  }
+}, 90_000);
+
 it('30% 503 with Retry-After and 5% connection resets on every route → every session still completes', async () => {
   await h.control.fault({ status: 503, retryAfter: '1', rate: 0.3 });
   await h.control.fault({ reset: true, rate: 0.05 / 0.7 }); // 5% of all calls: the rule sees the 70% the first let through

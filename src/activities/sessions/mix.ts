@@ -62,22 +62,23 @@ function toEntry(ev: SseEvent): TranscriptEntry | undefined {
   const d = (ev.data ?? {}) as Record<string, unknown>;
   const at = typeof d.createdAt === 'string' ? { at: d.createdAt } : {};
   const id = `mix:${ev.id}`;
-  const messageId = typeof d.messageId === 'string' ? d.messageId : undefined;
-  const toolCallId = typeof d.toolCallId === 'string' ? d.toolCallId : undefined;
+  const messageId = typeof d.messageId === 'string' ? d.messageId : typeof d.assistantMessageId === 'string' ? d.assistantMessageId : undefined;
+  // tool_use_start names the call `id`; the execution frames name it `toolCallId` (SDK SSEEventStream).
+  const toolCallId = typeof d.toolCallId === 'string' ? d.toolCallId : ev.event === MIX_EVENTS.toolStart && typeof d.id === 'string' ? d.id : undefined;
   switch (ev.event) {
     case MIX_EVENTS.userMessage:
       return { id: messageId ?? id, role: 'user', kind: 'message', text: clip(str(d.content)), ...at };
     case MIX_EVENTS.content:
       return { id: messageId ?? id, role: 'agent', kind: 'message', text: clip(str(d.content)), ...at };
     case MIX_EVENTS.toolStart:
-      return { id: toolCallId ? `${toolCallId}:call` : id, role: 'agent', kind: 'tool_call', text: clip(str(d.toolName) || 'tool'), ...at };
+      return { id: toolCallId ? `${toolCallId}:call` : id, role: 'agent', kind: 'tool_call', text: clip(str(d.name) || 'tool'), ...at };
     case MIX_EVENTS.toolDone:
-      return { id: toolCallId ? `${toolCallId}:result` : id, role: 'agent', kind: 'tool_result', text: clip(str(d.result)), ...at };
+      return { id: toolCallId ? `${toolCallId}:result` : id, role: 'agent', kind: 'tool_result', text: clip(str(d.progress)), ...at };
     case MIX_EVENTS.notification:
     case MIX_EVENTS.permission:
       return { id, role: 'agent', kind: 'input_request', text: clip(str(d.message ?? d.description)), ...at };
     case MIX_EVENTS.complete:
-      return { id, role: 'system', kind: 'complete', text: clip(str(d.type)), ...at };
+      return { id, role: 'system', kind: 'complete', text: 'turn complete', ...at };
     case MIX_EVENTS.error:
       return { id, role: 'system', kind: 'error', text: clip(str(d.error)), ...at };
     default:
@@ -95,11 +96,10 @@ function boundaryOf(ev: SseEvent): Partial<FollowResult> | undefined {
       pendingInput: { requestId: d.id, prompt: str(d.message) || str(d.title) || 'question', since: new Date().toISOString() },
     };
   }
-  if (ev.event === MIX_EVENTS.complete) {
-    if (d.type === 'cancelled' || d.type === 'canceled') return { status: 'cancelled', platformStatus: 'cancelled' };
-    return { status: 'completed', platformStatus: 'complete', result: str(d.content) };
-  }
+  if (ev.event === MIX_EVENTS.complete) return { status: 'completed', platformStatus: 'complete', result: str(d.content) };
   if (ev.event === MIX_EVENTS.error) {
+    // assumption (wire.ts): a turn ended by cancel_processing reports error type `cancelled`.
+    if (d.type === 'cancelled' || d.type === 'canceled') return { status: 'cancelled', platformStatus: 'cancelled' };
     // Mix retries a failing turn itself; only its last attempt ends the turn.
     const attempt = typeof d.attempt === 'number' ? d.attempt : undefined;
     const max = typeof d.maxAttempts === 'number' ? d.maxAttempts : undefined;
@@ -185,7 +185,7 @@ export const createMixAdapter: AdapterFactory = (providers) => {
       );
       try {
         for await (const ev of c.stream(ref.sessionId, { lastEventId: cursor, signal: ac.signal })) {
-          if (ev.id === undefined) continue; // `connected`: nothing to resume from
+          if (ev.event === 'connected') continue; // says only that the stream is open
           count += 1;
           boundary = boundaryOf(ev);
           last = ev.id;

@@ -34,7 +34,11 @@ export const MIX_OPS = {
   /** Persistent SSE; resume with `Last-Event-ID`. Not in the seed. */
   stream: { method: 'GET', path: '/stream', source: 'sdk mix-python-sdk@0.8.1 streaming.py, models/streameventsop.py, models/sseeventstream.py' },
   /** 204; body `{type: acknowledge|text|choice, value?}`. Not in the seed. */
-  respondToNotification: { method: 'POST', path: '/api/notifications/{id}/respond', source: 'sdk mix-python-sdk@0.8.1 notifications.py, models/respondtonotificationop.py' },
+  respondToNotification: {
+    method: 'POST',
+    path: '/api/notifications/{id}/respond',
+    source: 'sdk mix-python-sdk@0.8.1 notifications.py, models/respondtonotificationop.py',
+  },
 } as const satisfies Record<string, MixOperation>;
 
 /** Query parameters (camelCase aliases in the SDK's models). */
@@ -79,9 +83,12 @@ export const MIX_EVENTS = {
  *   names (`missing_title`, …) are OpenAPI example keys, not wire values.
  * - SessionData has no processing `status` (`sdk models/sessiondata.py`): status comes from the
  *   stream (`complete`, `error` with `attempt`/`maxAttempts`).
- * - assumption: `complete.type` is `cancelled` when cancel_processing ended the turn (the SDK types it as a free string).
- * - assumption: `connected` and `heartbeat` frames carry no id (the SDK gives every frame an id field; an
- *   id on a heartbeat would move `Last-Event-ID` past nothing).
+ * - every frame has an `id` and its data a `type` (SDK SSEEventStream). `content` names its message
+ *   `assistantMessageId`, `tool_use_start` its call `id`, the execution frames `toolCallId`.
+ * - assumption: a turn ended by cancel_processing ends with an `error` frame of type `cancelled` (the
+ *   SDK types `error.type` as a free string and documents no cancel frame).
+ * - assumption: `connected` and `heartbeat` repeat the newest frame id, so they move no client's
+ *   `Last-Event-ID` (the SDK requires an id on them but does not say which).
  * - assumption: the stream replays frames after `Last-Event-ID` from the start of the session (the SDK
  *   says "proper reconnection support" without defining the window).
  * - No operation takes or documents an idempotency key. Exactly-once comes from lookups (see

@@ -137,7 +137,8 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
   const heartbeatMs = () => ctx.heartbeatMs ?? Math.min(1000, Math.max(20, ctx.tickMs * 20));
 
   function frame(s: SimSession, event: string, data: Record<string, unknown>): void {
-    const f: StreamFrame = { seq: s.frames.length + 1, event, data: { sessionId: s.id, ...data } };
+    // SDK SSEEventStream: every frame's data names its own `type`.
+    const f: StreamFrame = { seq: s.frames.length + 1, event, data: { type: event, ...data } };
     s.frames.push(f);
     for (const l of listeners.get(s.id) ?? []) l(f);
   }
@@ -155,7 +156,7 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
     const msg: SimMessage = { id: newId('msg'), createdAt: at, updatedAt: at, ...m };
     s.messages.push(msg);
     s.updatedAt = at;
-    if (msg.role === 'user') frame(s, 'user_message_created', { messageId: msg.id, content: msg.content, createdAt: at });
+    if (msg.role === 'user') frame(s, 'user_message_created', { messageId: msg.id, content: msg.content });
     return msg;
   }
 
@@ -188,12 +189,14 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
   function onEvent(s: SimSession, e: RunEvent): void {
     switch (e.type) {
       case 'progress': {
-        const toolName = 'bash';
+        // `Bash` is one of the SDK's CoreToolName values.
+        const toolName = 'Bash';
         const call = { id: newId('call'), name: toolName, type: 'tool_use', input: JSON.stringify({ step: e.seq }), result: e.text, finished: true };
         const msg = append(s, { role: 'assistant', content: e.text, finishReason: 'tool_use', toolCalls: [call] });
-        frame(s, 'content', { messageId: msg.id, content: e.text });
-        frame(s, 'tool_use_start', { messageId: msg.id, toolCallId: call.id, toolName });
-        frame(s, 'tool_execution_complete', { messageId: msg.id, toolCallId: call.id, toolName, result: e.text });
+        frame(s, 'content', { assistantMessageId: msg.id, content: e.text });
+        frame(s, 'tool_use_start', { id: call.id, name: toolName, assistantMessageId: msg.id });
+        frame(s, 'tool_execution_start', { toolCallId: call.id, toolName, progress: 'running' });
+        frame(s, 'tool_execution_complete', { toolCallId: call.id, toolName, progress: e.text, success: true });
         runCallbacks(s, toolName);
         return;
       }
@@ -203,6 +206,8 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
         s.question = { id, requestId: String(e.data?.request_id ?? '') };
         frame(s, 'notification', {
           id,
+          sessionId: s.id,
+          createdAt: Date.now(),
           title: 'Question',
           message: e.text,
           notificationType: 'question',
@@ -217,8 +222,8 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
       case 'completed': {
         const msg = append(s, { role: 'assistant', content: e.text, finishReason: 'end_turn' });
         s.status = 'idle';
-        frame(s, 'content', { messageId: msg.id, content: e.text });
-        frame(s, 'complete', { done: true, type: 'end_turn', content: e.text, messageId: msg.id });
+        frame(s, 'content', { assistantMessageId: msg.id, content: e.text });
+        frame(s, 'complete', { done: true, content: e.text, messageId: msg.id });
         return;
       }
       case 'failed': {
@@ -232,8 +237,8 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
         s.status = 'cancelled';
         s.question = undefined;
         s.updatedAt = now();
-        // assumption: a cancelled turn ends with `complete` of type `cancelled` (the SDK types `complete.type` as a free string).
-        frame(s, 'complete', { done: true, type: 'cancelled' });
+        // assumption: a cancelled turn ends with an `error` frame whose (free-string) type is `cancelled`.
+        frame(s, 'error', { error: 'processing cancelled', type: 'cancelled' });
         return;
       default:
         return;
@@ -245,6 +250,7 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
     stopRun(s);
     s.status = 'processing';
     const run = new ScriptedRun(ctx.scripts.forText(`${s.title}\n${text}`), { tickMs: ctx.tickMs, idPrefix: 'q' });
+    // (The stream's `error` frame for a failed turn carries attempt = maxAttempts: Mix gave up.)
     s.run = run;
     s.unsubscribe = run.subscribe((e) => onEvent(s, e));
   }
@@ -328,10 +334,11 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
           openStreams.delete(close);
           if (!res.writableEnded) res.end();
         };
-        // assumption: `connected` and heartbeats carry no id, so they never move the client's Last-Event-ID.
-        res.write(`event: connected\ndata: ${JSON.stringify({ sessionId: s.id })}\n\n`);
+        // The SDK requires an id on every frame; `connected` and heartbeats repeat the newest one, so
+        // they never move a client's Last-Event-ID past anything (assumption: the SDK does not say).
+        res.write(`id: ${last}\nevent: connected\ndata: ${JSON.stringify({ sessionId: s.id })}\n\n`);
         const hb = setInterval(() => {
-          if (!closed) res.write(`event: heartbeat\ndata: ${JSON.stringify({ timestamp: now() })}\n\n`);
+          if (!closed) res.write(`id: ${last}\nevent: heartbeat\ndata: ${JSON.stringify({ type: 'heartbeat' })}\n\n`);
         }, heartbeatMs());
         hb.unref?.();
         set.add(write);
@@ -395,7 +402,7 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
       sessionType: 'main',
       callbacks,
     });
-    frame(s, 'session_created', { title: s.title, createdAt: s.createdAt });
+    frame(s, 'session_created', { sessionId: s.id, title: s.title, createdAt: Date.parse(s.createdAt) });
     return ok(sessionData(s), 201);
   }
 
@@ -409,6 +416,8 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
       return identity ? { identity, credential: key } : undefined;
     },
     errorBody,
+    // mix-python-sdk sends and documents no Idempotency-Key: a repeated request is a new one.
+    honoursIdempotencyKey: false,
     reset,
     snapshot(): { sessions: MixSessionState[] } {
       return {
@@ -487,7 +496,7 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
         handler: (req) => {
           const s = find(req);
           stopRun(s);
-          frame(s, 'session_deleted', {});
+          frame(s, 'session_deleted', { sessionId: s.id });
           sessions.delete(s.id);
           listeners.delete(s.id);
           return { status: 204 };

@@ -1,0 +1,105 @@
+/**
+ * Contract suite, Mix: the published SDK (mix-python-sdk 0.8.1, in a pinned venv) drives the
+ * sandbox — every operation Switchboard uses must succeed and parse in the SDK's own models, errors
+ * in its own error types, the stream with its own cursor — and, the other way round, every request
+ * body Switchboard's client sends must validate in the SDK's request models with no field it lacks.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createMixAdapter } from '../../src/activities/sessions/mix.js';
+import { Credentials, parseEnv } from '../../src/config.js';
+import { agentSessionInput } from '../../src/contracts/sessions.js';
+import { ProviderRegistry } from '../../src/providers/registry.js';
+import { SandboxControl } from '../../src/sandbox/control.js';
+import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
+import { contractPython } from './venv.js';
+
+const run = promisify(execFile);
+const SCRIPT = 'test/contracts/mix_contract.py';
+let sb: RunningSandbox;
+let control: SandboxControl;
+let python: string;
+
+beforeAll(async () => {
+  python = contractPython();
+  sb = await startSandbox({ tickMs: 5 });
+  control = new SandboxControl(sb.origin);
+}, 300_000);
+afterAll(async () => sb?.close());
+
+interface Check {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+async function sdk(args: string[], env: Record<string, string> = {}): Promise<Check[]> {
+  const { stdout } = await run(python, [SCRIPT, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }).catch(
+    (err: { stdout?: string; stderr?: string }) => {
+      throw new Error(`the SDK run failed:\n${err.stdout ?? ''}\n${(err.stderr ?? '').split('\n').slice(-12).join('\n')}`);
+    },
+  );
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{"check"'))
+    .map((l) => JSON.parse(l) as Check);
+}
+
+it('the Mix SDK drives the sandbox: every operation parses in its models, errors in its error types, the stream resumes on its cursor', async () => {
+  await control.reset();
+  const checks = await sdk([], { MIX_SERVER_URL: sb.baseUrl('mix') });
+  expect(checks.filter((c) => !c.ok)).toEqual([]);
+  expect(checks.map((c) => c.check)).toEqual(
+    expect.arrayContaining([
+      'create → SessionData',
+      'messages.send → 202 SendMessageResponse',
+      'stream_events → typed events to complete',
+      'stream resumes after Last-Event-ID',
+      'export_session → ExportSession (tool calls as the SDK models them)',
+      'notification question event',
+      'get unknown → ErrorResponse(not_found)',
+      'helpers.query streams a turn to complete',
+    ]),
+  );
+}, 120_000);
+
+it("every body Switchboard's Mix adapter sends validates in the SDK's request models, with no unknown field", async () => {
+  await control.reset();
+  const env = { MIX_SERVER_URL: sb.baseUrl('mix') };
+  const adapter = createMixAdapter(new ProviderRegistry(new Credentials(parseEnv(env), env)));
+  const input = agentSessionInput().parse({
+    platform: 'mix',
+    task: 'Contract run script:ask',
+    mix: { promptMode: 'append', customSystemPrompt: 'Be brief.', callbacks: [{ toolName: '*', type: 'send_message', messageContent: 'check' }] },
+  });
+  const { ref } = await adapter.create(input, { idempotencyKey: 'contract/create' });
+  const asked = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 3_000, pollMs: 5 }, { progress: () => {} });
+  expect(asked.status).toBe('awaiting_input');
+  await adapter.answerInput!(ref, asked.pendingInput!.requestId, 'yes', { idempotencyKey: 'contract/answer' });
+  const done = await adapter.follow(ref, asked.cursor, { maxEvents: 100, maxMs: 3_000, pollMs: 5 }, { progress: () => {} });
+  await adapter.sendMessage!(ref, 'and one more thing', { idempotencyKey: 'contract/msg' });
+  await adapter.setCallbacks!(ref, [{ toolName: 'Bash', type: 'bash_script', bashCommand: 'echo ok' }], { idempotencyKey: 'contract/cb' });
+  const firstMessage = done.entries.find((e) => e.role === 'user') ?? asked.entries.find((e) => e.role === 'user');
+  await adapter.rewind!(ref, firstMessage!.id, true, { idempotencyKey: 'contract/rewind' });
+
+  const ops: Record<string, string> = {
+    'POST /api/sessions': 'createSession',
+    'POST /api/sessions/{id}/messages': 'sendMessage',
+    'PATCH /api/sessions/{id}/callbacks': 'updateSessionCallbacks',
+    'POST /api/sessions/{id}/rewind': 'rewindSession',
+    'POST /api/notifications/{id}/respond': 'respondToNotification',
+  };
+  const sent = (await control.journal({ platform: 'mix' }))
+    .filter((e) => ops[`${e.method} ${e.route}`])
+    .map((e) => ({ op: ops[`${e.method} ${e.route}`]!, body: e.body ?? {} }));
+  expect(new Set(sent.map((s) => s.op))).toEqual(new Set(Object.values(ops)));
+  const file = join(mkdtempSync(join(tmpdir(), 'sb-contract-')), 'mix-requests.json');
+  writeFileSync(file, JSON.stringify(sent));
+  const checks = await sdk(['--requests', file]);
+  expect(checks.filter((c) => !c.ok)).toEqual([]);
+  expect(checks).toHaveLength(sent.length);
+}, 120_000);
