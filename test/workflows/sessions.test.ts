@@ -111,3 +111,29 @@ describe.each(Object.keys(CASES) as SessionPlatform[])('%s', (platform) => {
     for (const r of c.cleanupRoutes) expect(await journalCount(platform, r.method, r.route)).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('mix, on the wire its published SDK shows', () => {
+  it("the task goes through the message endpoint, the agent's question waits for a person and is answered once, a later message reaches it", async () => {
+    const { workflowId } = await h.sb.startSession({ platform: 'mix', task: 'Choose for me script:ask' });
+    await eventually(async () => (await h.sb.state(workflowId)).status === 'awaiting_input');
+    const waiting = await h.sb.state(workflowId);
+    expect(waiting.pendingInput).toMatchObject({ requestId: expect.stringMatching(/^notif_/), prompt: 'Which option?' });
+    expect(await h.sb.answerInput(workflowId, waiting.pendingInput!.requestId, 'option B')).toMatchObject({ accepted: true });
+    const result = await h.sb.result(workflowId);
+    expect(result.status).toBe('completed');
+    expect(await journalCount('mix', 'POST', '/api/notifications/{id}/respond')).toBe(1);
+    const sends = (await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions/{id}/messages' })).filter((r) => r.status === 202);
+    expect(sends.map((r) => (r.body as { text: string }).text)).toEqual(['Choose for me script:ask']);
+    const [create] = await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions' });
+    expect(create!.body).not.toHaveProperty('firstUserMessage');
+
+    const long = await h.sb.startSession({ platform: 'mix', task: 'Keep going script:long' });
+    await eventually(async () => (await h.sb.state(long.workflowId)).status === 'running');
+    expect(await h.sb.sendMessage(long.workflowId, 'focus on the summary')).toMatchObject({ accepted: true });
+    const texts = (await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions/{id}/messages' })).map(
+      (r) => (r.body as { text: string }).text,
+    );
+    expect(texts.filter((t) => t === 'focus on the summary')).toHaveLength(1);
+    await h.sb.cancel(long.workflowId);
+  });
+});
