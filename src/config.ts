@@ -109,6 +109,8 @@ const envSchema = z.object({
   WEBAGENT_PROJECT_ID: z.string().min(1).optional(),
   ARCHASTRO_BASE_URL: url.optional(),
   ARCHASTRO_API_KEY: z.string().min(1).optional(),
+  /** An app-scoped user (bot/worker) access token: sent as `Authorization: Bearer` (SDK `withToken`). */
+  ARCHASTRO_ACCESS_TOKEN: z.string().min(1).optional(),
   WYSEMATE_BASE_URL: url.optional(),
   WYSEMATE_API_KEY: z.string().min(1).optional(),
   WYSEMATE_CONFIG: z.string().min(1).optional(),
@@ -197,12 +199,17 @@ export function loadMateConfig(path?: string): MateConfig | undefined {
   return parsed.data;
 }
 
+/** ArchAstro's second credential kind: an access token (alias `ops` → `ARCHASTRO_ACCESS_TOKEN_OPS`). */
+const ARCHASTRO_TOKEN_ENV = 'ARCHASTRO_ACCESS_TOKEN';
+
 /** What a provider client needs to talk to one platform as one credential. */
 export interface PlatformEndpoint {
   platform: Platform;
   alias: string;
   baseUrl: string;
   secret?: string;
+  /** ArchAstro only: a user/bot access token (`ARCHASTRO_ACCESS_TOKEN[_ALIAS]`), beside or instead of the app key. */
+  accessToken?: string;
   /** Web Agent only. */
   projectId?: string;
   timeoutMs?: number;
@@ -258,7 +265,7 @@ export class Credentials {
    * key. The worker registers them so no log line prints one.
    */
   secretValues(): string[] {
-    const prefixes = Object.values(PLATFORM_ENV).map((p) => p.key);
+    const prefixes = [...Object.values(PLATFORM_ENV).map((p) => p.key), ARCHASTRO_TOKEN_ENV];
     const fromEnv = Object.entries(this.raw)
       .filter(([name]) => prefixes.some((p) => name === p || name.startsWith(`${p}_`)))
       .map(([, v]) => v);
@@ -275,6 +282,10 @@ export class Credentials {
       alias,
       baseUrl,
       secret: this.secret(platform, alias),
+      accessToken:
+        platform === 'archastro'
+          ? this.raw[alias === 'default' ? ARCHASTRO_TOKEN_ENV : `${ARCHASTRO_TOKEN_ENV}_${aliasSuffix(alias)}`] || undefined
+          : undefined,
       projectId: platform === 'webagent' ? this.env.WEBAGENT_PROJECT_ID : undefined,
       timeoutMs: platform === 'wysemate' && this.mate?.timeout ? this.mate.timeout * 1000 : undefined,
       userAgent: platform === 'wysemate' ? this.mate?.user_agent : undefined,

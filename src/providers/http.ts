@@ -54,6 +54,11 @@ export interface HttpClientOptions {
   /** Dispatcher for event streams. @default an uncapped process-wide agent, apart from `dispatcher`'s */
   streamDispatcher?: Dispatcher;
   userAgent?: string;
+  /**
+   * How an array query value is written: `repeat` (`status=a&status=b`) or `brackets`
+   * (`status[]=a&status[]=b`, what Phoenix/Plug servers read as a list: ArchAstro). @default 'repeat'
+   */
+  arrayQuery?: 'repeat' | 'brackets';
 }
 
 /** Process-wide keep-alive pool shared by all clients, for request/response calls. */
@@ -96,6 +101,7 @@ export class HttpClient {
   private readonly dispatcher: Dispatcher;
   private readonly streamDispatcher: Dispatcher;
   private readonly userAgent: string;
+  private readonly arrayQuery: 'repeat' | 'brackets';
 
   constructor(opts: HttpClientOptions) {
     this.platform = opts.platform;
@@ -106,13 +112,14 @@ export class HttpClient {
     this.dispatcher = opts.dispatcher ?? defaultDispatcher();
     this.streamDispatcher = opts.streamDispatcher ?? defaultStreamDispatcher();
     this.userAgent = opts.userAgent ?? 'switchboard/0.1';
+    this.arrayQuery = opts.arrayQuery ?? 'repeat';
   }
 
   url(p: string, query?: Record<string, QueryValue>): string {
     const u = new URL(this.baseUrl + p);
     for (const [k, v] of Object.entries(query ?? {})) {
       if (v === undefined || v === null) continue;
-      if (Array.isArray(v)) for (const item of v) u.searchParams.append(k, String(item));
+      if (Array.isArray(v)) for (const item of v) u.searchParams.append(this.arrayQuery === 'brackets' ? `${k}[]` : k, String(item));
       else u.searchParams.set(k, String(v));
     }
     return u.toString();

@@ -129,6 +129,8 @@ export interface JournalEntry {
   path: string;
   route: string;
   status: number;
+  /** The raw query string (without `?`), when the request had one. */
+  query?: string;
   idempotencyKey?: string;
   /** The answer was replayed from the idempotency cache: no new side effect. */
   replayed?: boolean;
@@ -257,7 +259,14 @@ export class SandboxCore {
     }
     const routeName = match.route.pattern;
     const idemKey = headerOf(req.headers, 'idempotency-key');
-    const journalBase = { platform: sim.platform, method, path: p, route: routeName, idempotencyKey: idemKey };
+    const journalBase = {
+      platform: sim.platform,
+      method,
+      path: p,
+      route: routeName,
+      idempotencyKey: idemKey,
+      ...(url.search ? { query: url.search.slice(1) } : {}),
+    };
 
     const fault = this.pickFault(sim.platform, method, routeName, p);
     if (fault?.latencyMs && fault.phase !== 'after') await sleep(fault.latencyMs);

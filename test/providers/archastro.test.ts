@@ -76,14 +76,24 @@ describe('ArchAstroClient: agent sessions', () => {
     expect(created.max_turns).toBe(5);
 
     const done = await waitFor(created.id, (s) => s.status === 'completed');
-    expect(done.result).toBe('done');
-    expect(done.trajectory?.filter((e) => e.type === 'message').map((e) => e.content)).toEqual(['step 1 of 3', 'step 2 of 3', 'step 3 of 3']);
-    expect(done.turns).toBe(1);
+    // SDK AgentSession: `result` an object, `trajectory` the id of the Trajectory.
+    expect(done.result).toEqual({ text: 'done' });
+    expect(done.trajectory).toMatch(/^trj_/);
+    expect(done.started_at).toBeTruthy();
+    const events = await client.listEvents(created.id);
+    expect(events.filter((e) => e.event === 'message').map((e) => e.payload?.content)).toEqual(['step 1 of 3', 'step 2 of 3', 'step 3 of 3']);
+    expect(events.at(-1)).toMatchObject({ event: 'finished', payload: { status: 'completed', result: { text: 'done' } } });
+    // The durable cursor: events after one id, no more than `limit`.
+    expect((await client.listEvents(created.id, { after: events[0]!.id, limit: 2 })).map((e) => e.id)).toEqual(events.slice(1, 3).map((e) => e.id));
 
     const other = await client.createSession({ agent: 'agi_other', instructions: 'script:long' });
     expect((await client.listSessions({ agent: AGENT })).map((s) => s.id)).toEqual([created.id]);
     expect((await client.listSessions({ status: ['completed'] })).map((s) => s.id)).toEqual([created.id]);
     expect((await client.listSessions({ status: ['pending', 'running'] })).map((s) => s.id)).toEqual([other.id]);
+    // Multi-value filters travel as `status[]=…` (SDK): Plug keeps only the last of bare repeated keys.
+    const lists = await control.journal({ platform: 'archastro', method: 'GET', route: '/api/v1/agent_sessions' });
+    expect(lists.map((e) => decodeURIComponent(e.query ?? ''))).toContain('status[]=pending&status[]=running');
+    expect(lists.map((e) => decodeURIComponent(e.query ?? ''))).toContain(`agent[]=${AGENT}`);
     expect((await client.listSessions({ limit: 1 })).map((s) => s.id)).toEqual([other.id]); // newest first
 
     const updated = await client.updateSession(created.id, { metadata: { b: 2 } });
@@ -111,7 +121,7 @@ describe('ArchAstroClient: agent sessions', () => {
     expect(first.status).toBe('cancelled');
     const second = await client.cancelSession(s.id);
     expect(second.status).toBe('cancelled');
-    expect(second.trajectory?.filter((e) => e.type === 'cancelled')).toHaveLength(1);
+    expect((await client.listEvents(s.id)).filter((e) => e.event === 'finished' && e.payload?.status === 'cancelled')).toHaveLength(1);
 
     const quick = await client.createSession({ agent: AGENT, instructions: 'quick' });
     await waitFor(quick.id, (x) => x.status === 'completed');
@@ -121,14 +131,13 @@ describe('ArchAstroClient: agent sessions', () => {
   it('a waiting session resumes on an inbox message and records it in inbox and trajectory', async () => {
     const s = await client.createSession({ agent: AGENT, instructions: 'pick one script:ask' });
     const waiting = await waitFor(s.id, (x) => x.status === 'waiting');
-    expect(waiting.trajectory?.at(-1)).toMatchObject({ type: 'question', role: 'assistant', content: 'Which option?' });
+    expect((await client.listEvents(waiting.id)).at(-1)).toMatchObject({ event: 'needs_input', payload: { prompt: 'Which option?' } });
 
     const after = await client.sendMessage(s.id, { content: 'option B', metadata: { via: 'test' } });
     expect(after.inbox).toMatchObject([{ role: 'user', content: 'option B', metadata: { via: 'test' } }]);
     expect(after.status).toBe('running');
-    expect(after.turns).toBe(2);
-    const done = await waitFor(s.id, (x) => x.status === 'completed');
-    expect(done.trajectory?.some((e) => e.role === 'user' && e.content === 'option B')).toBe(true);
+    await waitFor(s.id, (x) => x.status === 'completed');
+    expect((await client.listEvents(s.id)).some((e) => e.event === 'message' && e.payload?.role === 'user' && e.payload.content === 'option B')).toBe(true);
 
     await expect(client.sendMessage(s.id, { content: 'too late' })).rejects.toBeInstanceOf(UnprocessableError);
   });
@@ -139,13 +148,13 @@ describe('ArchAstroClient: agent sessions', () => {
     await sleep(40);
     const still = await client.getSession(s.id);
     expect(still.status).toBe('waiting');
-    expect(still.trajectory).toEqual([]);
-    expect(still.turns).toBe(0);
+    expect(still.trajectory).toBeNull(); // not started: no Trajectory yet
+    expect(await client.listEvents(s.id)).toEqual([]);
 
     await client.sendMessage(s.id, { content: 'go' });
     const done = await waitFor(s.id, (x) => x.status === 'completed');
-    expect(done.turns).toBe(1);
-    expect(done.trajectory?.[0]).toMatchObject({ role: 'user', content: 'go' });
+    expect(done.trajectory).toMatch(/^trj_/);
+    expect((await client.listEvents(s.id))[0]).toMatchObject({ event: 'message', payload: { role: 'user', content: 'go' } });
   });
 
   it('max_turns ends a session that would start one turn too many', async () => {
@@ -304,9 +313,11 @@ describe('ArchAstro session adapter', () => {
     const { last, entries } = await followUntil(created.ref, undefined, (r) => r.status === 'completed');
     expect(last.result).toBe('done');
     expect(entries.map((e) => e.text)).toEqual(['step 1 of 3', 'step 2 of 3', 'step 3 of 3', 'done']);
-    expect(entries.every((e) => e.role === 'agent')).toBe(true);
+    expect(entries.map((e) => e.role)).toEqual(['agent', 'agent', 'agent', 'system']);
     expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
-    expect(decodeCursor(last.cursor)).toEqual({ status: 'completed', seen: 4 });
+    // The cursor is the last harness event id (`cse_…`), the SDK's own `after`.
+    const events = await client.listEvents(created.ref.sessionId);
+    expect(decodeCursor(last.cursor)).toEqual({ status: 'completed', after: events.at(-1)!.id });
 
     // Following again from the final cursor yields nothing new (waits out the budget).
     const again = await adapter.follow(created.ref, last.cursor, { ...budget, maxMs: 30 }, { progress: () => undefined });
@@ -340,16 +351,19 @@ describe('ArchAstro session adapter', () => {
     const { ref } = await adapter.create(input('decide script:ask'), { idempotencyKey: 'wf-4/create' });
     const first = await followUntil(ref, undefined, (r) => r.status === 'awaiting_input');
     expect(first.last.platformStatus).toBe('waiting');
-    expect(first.last.pendingInput).toMatchObject({ requestId: 'waiting-1', prompt: 'Which option?' });
+    expect(first.last.pendingInput).toMatchObject({ requestId: expect.stringMatching(/^waiting@cse_/), prompt: 'Which option?' });
+    const requestId = first.last.pendingInput!.requestId;
     expect(first.entries.at(-1)).toMatchObject({ kind: 'question', role: 'agent', text: 'Which option?' });
 
     // Polling again while waiting gives the same request id and nothing new.
     const idle = await adapter.follow(ref, first.last.cursor, { ...budget, maxMs: 30 }, { progress: () => undefined });
     expect(idle.entries).toEqual([]);
-    expect(idle.pendingInput?.requestId).toBe('waiting-1');
+    expect(idle.pendingInput?.requestId).toBe(requestId);
 
-    await adapter.sendMessage!(ref, 'the second one', { idempotencyKey: 'wf-4/msg-1' });
-    await adapter.sendMessage!(ref, 'the second one', { idempotencyKey: 'wf-4/msg-1' }); // retried: replayed
+    await adapter.sendMessage!(ref, 'the second one', { idempotencyKey: 'wf-4/msg-1', attempt: 1 });
+    // Retried (the answer was lost): ArchAstro ignores Idempotency-Key; the inbox tag is found instead.
+    await adapter.sendMessage!(ref, 'the second one', { idempotencyKey: 'wf-4/msg-1', attempt: 2 });
+    expect((await control.journal({ platform: 'archastro', method: 'POST', route: '/api/v1/agent_sessions/{session}/message' })).length).toBe(1);
     const rest = await followUntil(ref, first.last.cursor, (r) => r.status === 'completed');
     expect(rest.entries[0]).toMatchObject({ role: 'user', text: 'the second one' });
     expect(rest.entries.filter((e) => e.role === 'user')).toHaveLength(1);
@@ -357,11 +371,11 @@ describe('ArchAstro session adapter', () => {
     expect((await client.getSession(ref.sessionId)).inbox).toHaveLength(1);
   });
 
-  it('start_idle: awaiting input from the start (waiting-0), the first message runs it', async () => {
+  it('start_idle: awaiting input from the start (waiting@start), the first message runs it', async () => {
     const created = await adapter.create(input('idle until told', { startIdle: true }), { idempotencyKey: 'wf-5/create' });
     expect(created.status).toBe('awaiting_input');
     const first = await adapter.follow(created.ref, undefined, budget, { progress: () => undefined });
-    expect(first.pendingInput?.requestId).toBe('waiting-0');
+    expect(first.pendingInput?.requestId).toBe('waiting@start');
     await adapter.sendMessage!(created.ref, 'start now', { idempotencyKey: 'wf-5/msg' });
     const { last } = await followUntil(created.ref, first.cursor, (r) => r.status === 'completed');
     expect(last.result).toBe('done');

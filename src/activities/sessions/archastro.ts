@@ -1,6 +1,7 @@
 /**
  * ArchAstro session adapter: an agent session is created with the task as `instructions`, followed
- * by polling `GET /api/v1/agent_sessions/{id}` (ArchAstro's stream endpoint is not in the seed),
+ * by polling `GET /api/v1/agent_sessions/{id}` for its status and reading its harness events after
+ * the heartbeated event id (`/events?after=<cse_…>`, the SDK's durable cursor) for the transcript,
  * steered with inbox messages, cancelled, and deleted on clean-up when asked and terminal.
  *
  * ArchAstro has no separate "answer an input request" call: a `waiting` session resumes on the next
@@ -8,8 +9,8 @@
  * `answerInput` is deliberately not implemented (SUPPORTED_OPERATIONS lists `sendMessage`, `cancel`).
  */
 import type { ArchAstroClient, ArchAstroSession } from '../../providers/archastro/client.js';
-import { TERMINAL_SESSION_STATUSES } from '../../providers/archastro/routes.js';
-import type { ArchAstroTrajectoryEntry } from '../../providers/archastro/schemas.js';
+import { TERMINAL_SESSION_STATUSES } from '../../providers/archastro/wire.js';
+import type { ArchAstroSessionEvent } from '../../providers/archastro/schemas.js';
 import { NotFoundError } from '../../providers/errors.js';
 import type {
   AdapterFactory,
@@ -61,51 +62,74 @@ function isBoundary(platformStatus: string): boolean {
 }
 
 /**
- * Follow cursor: `<last reported platform status>:<trajectory entries delivered>`. Both halves are
- * needed: a status change with no new entry (pending → running, waiting → running) is progress too.
+ * Follow cursor: `<last reported platform status>|<last event id delivered>`. Both halves are
+ * needed: a status change with no new event (pending → running, waiting → running) is progress too.
  */
-export function encodeCursor(status: string, seen: number): string {
-  return `${status}:${seen}`;
+export function encodeCursor(status: string, after: string | undefined): string {
+  return `${status}|${after ?? ''}`;
 }
 
-export function decodeCursor(cursor: FollowCursor): { status?: string; seen: number } {
-  if (!cursor) return { seen: 0 };
-  const i = cursor.lastIndexOf(':');
-  const seen = Number(cursor.slice(i + 1));
-  if (i < 0 || !Number.isInteger(seen) || seen < 0) return { seen: 0 };
-  return { status: cursor.slice(0, i), seen };
+export function decodeCursor(cursor: FollowCursor): { status?: string; after?: string } {
+  if (!cursor) return {};
+  const i = cursor.indexOf('|');
+  // A cursor from before the events rebuild (`<status>:<count>`) carries no event id: read from the start.
+  if (i < 0) return { status: cursor.slice(0, Math.max(0, cursor.lastIndexOf(':'))) || undefined };
+  return { status: cursor.slice(0, i) || undefined, after: cursor.slice(i + 1) || undefined };
 }
 
-function toEntry(sessionId: string, e: ArchAstroTrajectoryEntry, index: number): TranscriptEntry {
-  const role = e.role === 'assistant' ? 'agent' : e.role === 'user' ? 'user' : 'system';
-  return {
-    id: e.id ?? `${sessionId}#${index}`,
-    role,
-    kind: e.type ?? 'message',
-    text: e.content ?? '',
-    at: e.created_at ?? undefined,
-  };
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
+}
+
+/** The final answer: the SDK types `result` as an object; its text is read from the usual keys. */
+export function resultText(result: Record<string, unknown> | string | null | undefined): string | undefined {
+  if (result === null || result === undefined) return undefined;
+  if (typeof result === 'string') return result;
+  for (const k of ['text', 'content', 'output', 'answer']) if (typeof result[k] === 'string') return result[k];
+  return JSON.stringify(result);
+}
+
+/** A harness event as a transcript entry; bookkeeping events (`turn_complete`, …) give none. */
+function toEntry(e: ArchAstroSessionEvent): TranscriptEntry | undefined {
+  const p = e.payload ?? {};
+  const at = e.occurred_at ?? undefined;
+  switch (e.event) {
+    case 'message': {
+      const role = p.role === 'assistant' ? 'agent' : p.role === 'user' ? 'user' : 'system';
+      return { id: e.id, role, kind: 'message', text: text(p.content), at };
+    }
+    case 'needs_input':
+      return { id: e.id, role: 'agent', kind: 'question', text: text(p.prompt ?? p.content), at };
+    case 'tool_use':
+      return { id: e.id, role: 'agent', kind: 'tool_call', text: text(p.name ?? p.tool ?? 'tool'), at };
+    case 'error':
+      return { id: e.id, role: 'system', kind: 'error', text: text(p.message ?? p.error), at };
+    case 'finished':
+      return {
+        id: e.id,
+        role: 'system',
+        kind: text(p.status) === 'completed' ? 'result' : text(p.status) || 'finished',
+        text: resultText(p.result as never) ?? text(p.status),
+        at,
+      };
+    default:
+      return undefined;
+  }
 }
 
 /**
- * The pending input of a `waiting` session. Its id is derived from the turn count, which only moves
- * when a message starts the next turn: every poll during one wait yields the same id, and the next
- * wait a new one (`waiting-0` is a start_idle session that has not run yet).
+ * The pending input of a `waiting` session. Its id names the last event before the wait, which only
+ * moves when a message starts the next turn: every poll during one wait yields the same id, and the
+ * next wait a new one (`waiting@start` is a start_idle session that has not run yet).
  */
-export function pendingInputOf(s: ArchAstroSession): PendingInput {
-  const trajectory = s.trajectory ?? [];
-  const turn = s.turns ?? trajectory.filter((e) => e.type === 'question').length;
-  let question: ArchAstroTrajectoryEntry | undefined;
-  for (let i = trajectory.length - 1; i >= 0; i--) {
-    const e = trajectory[i]!;
-    if (e.role === 'user') break; // a question before the last user message is already answered
-    if (e.type === 'question') {
-      question = e;
-      break;
-    }
-  }
-  const prompt = question?.content ?? (turn === 0 ? 'The session is idle: send a message to start its first turn.' : 'The agent is waiting for a message.');
-  return { requestId: `waiting-${turn}`, prompt, since: question?.created_at ?? s.updated_at ?? s.created_at ?? new Date(0).toISOString() };
+export function pendingInputOf(s: ArchAstroSession, after: string | undefined, batch: ArchAstroSessionEvent[]): PendingInput {
+  const question = [...batch].reverse().find((e) => e.event === 'needs_input');
+  const prompt = question
+    ? text(question.payload?.prompt ?? question.payload?.content)
+    : after
+      ? 'The agent is waiting for a message.'
+      : 'The session is idle: send a message to start its first turn.';
+  return { requestId: `waiting@${after ?? 'start'}`, prompt, since: question?.occurred_at ?? s.updated_at ?? s.created_at ?? new Date(0).toISOString() };
 }
 
 function created(s: ArchAstroSession, alias: string, agentId: string): CreatedSession {
@@ -177,34 +201,34 @@ export const createArchAstroAdapter: AdapterFactory = (providers) => {
       const maxEvents = Math.max(1, budget.maxEvents);
       let delay = Math.max(1, budget.pollMs);
       for (;;) {
+        // Status first, then events: an event written between the two reads is simply read next time,
+        // and a boundary status is only reported once every event before it has been delivered.
         const s = await c.getSession(ref.sessionId, { signal: hooks.signal });
-        const trajectory = s.trajectory ?? [];
-        const fresh = trajectory.slice(from.seen);
+        const fresh = await c.listEvents(ref.sessionId, { after: from.after, limit: Math.min(1000, maxEvents + 1) }, { signal: hooks.signal });
         const elapsed = Date.now() - started;
         // Return as soon as there is anything new (the activity loops, storing each batch before it
         // heartbeats the cursor), or when the time budget is spent.
-        const report = s.status !== from.status || fresh.length > 0 || elapsed >= budget.maxMs;
-        if (report) {
+        if (s.status !== from.status || fresh.length > 0 || elapsed >= budget.maxMs) {
           const batch = fresh.slice(0, maxEvents);
-          const seen = from.seen + batch.length;
+          const after = batch.at(-1)?.id ?? from.after;
           // A truncated batch has not reached the boundary yet: report it as still running so the
-          // caller comes back for the rest (the boundary is delivered with the last entries).
+          // caller comes back for the rest (the boundary is delivered with the last events).
           const platformStatus = batch.length < fresh.length && isBoundary(s.status) ? 'running' : s.status;
-          const next = encodeCursor(platformStatus, seen);
+          const next = encodeCursor(platformStatus, after);
           hooks.progress(next);
           return {
-            entries: batch.map((e, i) => toEntry(ref.sessionId, e, from.seen + i)),
+            entries: batch.map(toEntry).filter((e): e is TranscriptEntry => e !== undefined),
             cursor: next,
             status: mapStatus(platformStatus),
             platformStatus,
-            pendingInput: platformStatus === 'waiting' ? pendingInputOf(s) : undefined,
+            pendingInput: platformStatus === 'waiting' ? pendingInputOf(s, after, batch) : undefined,
             platformEvents: batch.length,
-            result: platformStatus === 'completed' ? (s.result ?? undefined) : undefined,
+            result: platformStatus === 'completed' ? resultText(s.result) : undefined,
             error: platformStatus === 'failed' ? (s.error ?? 'session failed') : platformStatus === 'cancelled' ? (s.error ?? undefined) : undefined,
           };
         }
         // Heartbeat the cursor we started from, not what we have read: nothing read so far has
-        // been returned, and the trajectory can be re-read, so a retry must resume from here.
+        // been returned, and the events can be re-read, so a retry must resume from here.
         hooks.progress(cursor);
         await sleep(Math.min(delay, Math.max(1, budget.maxMs - elapsed)), hooks.signal);
         delay = Math.min(delay * 2, Math.max(1, budget.pollMs) * MAX_BACKOFF_FACTOR);
@@ -212,7 +236,15 @@ export const createArchAstroAdapter: AdapterFactory = (providers) => {
     },
 
     async sendMessage(ref, text, call) {
-      await client(ref.alias).sendMessage(ref.sessionId, { content: text, role: 'user' }, call);
+      const c = client(ref.alias);
+      const key = call.idempotencyKey;
+      // ArchAstro takes no Idempotency-Key, but an inbox message carries metadata: tag it, and on a
+      // retry look for the tag before sending again.
+      if (key && (call.attempt ?? 1) > 1) {
+        const s = await c.getSession(ref.sessionId, { signal: call.signal, timeoutMs: call.timeoutMs });
+        if (s.inbox?.some((m) => m.metadata?.[SWITCHBOARD_KEY] === key)) return;
+      }
+      await c.sendMessage(ref.sessionId, { content: text, role: 'user', ...(key ? { metadata: { [SWITCHBOARD_KEY]: key } } : {}) }, call);
     },
 
     async cancel(ref, call) {

@@ -6,23 +6,25 @@
 import type { PlatformEndpoint } from '../../config.js';
 import { HttpClient, path, type CallOptions } from '../http.js';
 import { beforeCursorPages, paginate } from '../pagination.js';
-import { authHeaders, ROUTES } from './routes.js';
+import { authHeaders, ROUTES } from './wire.js';
 import {
   presetListSchema,
   routineListSchema,
   routineSchema,
   runPageSchema,
   runSchema,
+  sessionEventListSchema,
   sessionListSchema,
   sessionSchema,
   type ArchAstroPreset,
+  type ArchAstroSessionEvent,
   type ArchAstroRoutine,
   type ArchAstroRun,
   type ArchAstroRunPage,
   type ArchAstroSession,
 } from './schemas.js';
 
-export type { ArchAstroPreset, ArchAstroRoutine, ArchAstroRun, ArchAstroRunPage, ArchAstroSession };
+export type { ArchAstroPreset, ArchAstroRoutine, ArchAstroRun, ArchAstroRunPage, ArchAstroSession, ArchAstroSessionEvent };
 
 /** Filters of `GET /api/v1/agent_sessions` (all optional, combinable). */
 export interface ListSessionsParams {
@@ -124,9 +126,10 @@ export class ArchAstroClient {
       platform: 'archastro',
       baseUrl: endpoint.baseUrl,
       alias: endpoint.alias,
-      authHeaders: authHeaders(endpoint.secret),
+      authHeaders: authHeaders({ apiKey: endpoint.secret, accessToken: endpoint.accessToken }),
       timeoutMs: endpoint.timeoutMs,
       userAgent: endpoint.userAgent,
+      arrayQuery: 'brackets',
     });
   }
 
@@ -145,7 +148,8 @@ export class ArchAstroClient {
         method: 'GET',
         path: ROUTES.sessions,
         query: {
-          agent: params.agent,
+          // A list in the SDK (`agent[]`); one id is a one-element list.
+          agent: params.agent === undefined ? undefined : [params.agent],
           status: params.status,
           routine_run: params.routineRun,
           exclude_system: params.excludeSystem,
@@ -197,6 +201,20 @@ export class ArchAstroClient {
     });
   }
 
+  /**
+   * The session's harness events after the event id `after` (`cse_…`), oldest first; `limit` ≤ 1000
+   * (platform default 200). The transcript's durable cursor.
+   */
+  listEvents(sessionId: string, params: { after?: string; limit?: number } = {}, call: CallOptions = {}): Promise<ArchAstroSessionEvent[]> {
+    return this.http.request({
+      ...call,
+      method: 'GET',
+      path: path(ROUTES.sessionEvents, { session: sessionId }),
+      query: { after: params.after, limit: params.limit },
+      schema: sessionEventListSchema,
+    });
+  }
+
   /** Deletes a terminal session (204). An active one → `UnprocessableError` (422). */
   async deleteSession(sessionId: string, call: CallOptions = {}): Promise<void> {
     await this.http.request({ ...call, method: 'DELETE', path: path(ROUTES.session, { session: sessionId }) });
@@ -211,7 +229,7 @@ export class ArchAstroClient {
         ...call,
         method: 'GET',
         path: ROUTES.routines,
-        query: { agent: params.agent, event_type: params.eventType },
+        query: { agent: params.agent === undefined ? undefined : [params.agent], event_type: params.eventType },
         schema: routineListSchema,
       })
       .then((r) => r.data);

@@ -2,36 +2,44 @@
  * Partial, tolerant zod schemas for the ArchAstro responses Switchboard reads. Only the fields we
  * use plus a few obvious ones; `.nullish()` where the platform may omit or null a field. Unknown
  * fields are dropped (not an error), so a platform that adds fields never breaks us.
- * Shapes the seed does not show are assumptions, listed in `./routes.ts`.
+ * Shapes come from the published SDKs (types/common.d.ts, types/common.py); assumptions are listed in `./wire.ts`.
  */
 import { z } from 'zod';
 
 const metadata = z.record(z.unknown()).nullish();
 
-/** One inbox message (seed: `message` "returns the agent session with the new message appended to its `inbox`"). */
+/** One inbox message: sdk `id, role, content, sender_id, sender_type, sent_at, metadata`. */
 export const inboxMessageSchema = z.object({
   id: z.string().nullish(),
   role: z.string().nullish(),
   content: z.string().nullish(),
   metadata,
-  created_at: z.string().nullish(),
+  sent_at: z.string().nullish(),
 });
 export type ArchAstroInboxMessage = z.output<typeof inboxMessageSchema>;
 
-/** One trajectory entry (assumption: field names, see routes.ts). */
-export const trajectoryEntrySchema = z.object({
-  id: z.string().nullish(),
-  type: z.string().nullish(),
-  role: z.string().nullish(),
-  content: z.string().nullish(),
-  created_at: z.string().nullish(),
+/** One harness event of a session (sdk archastro-sdk@0.11.0 `AgentSessionEvent`); every field optional there. */
+export const sessionEventSchema = z.object({
+  id: z.string(),
+  event: z.string().nullish(),
+  harness: z.string().nullish(),
+  occurred_at: z.string().nullish(),
+  payload: z.record(z.unknown()).nullish(),
 });
-export type ArchAstroTrajectoryEntry = z.output<typeof trajectoryEntrySchema>;
+export type ArchAstroSessionEvent = z.output<typeof sessionEventSchema>;
+export const sessionEventListSchema = z.array(sessionEventSchema);
+
+/** The SDKs type results as objects; a bare string from an older server is kept too. */
+const resultValue = z.union([z.record(z.unknown()), z.string()]).nullish();
 
 /** An agent session (`ase_…`). `status` is kept as a string: an unknown new status must not fail parsing. */
 export const sessionSchema = z.object({
   id: z.string(),
-  status: z.string(),
+  /** Optional in the SDK; an unknown new status must not fail parsing. */
+  status: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? 'pending'),
   agent: z.string().nullish(),
   name: z.string().nullish(),
   instructions: z.string().nullish(),
@@ -40,12 +48,14 @@ export const sessionSchema = z.object({
   max_turns: z.number().nullish(),
   max_tokens: z.number().nullish(),
   max_runs_per_turn: z.number().nullish(),
-  turns: z.number().nullish(),
   inbox: z.array(inboxMessageSchema).nullish(),
-  trajectory: z.array(trajectoryEntrySchema).nullish(),
-  result: z.string().nullish(),
+  /** The id (`trj_…`) of the session's Trajectory; null until the session starts. */
+  trajectory: z.string().nullish(),
+  result: resultValue,
   error: z.string().nullish(),
   created_at: z.string().nullish(),
+  started_at: z.string().nullish(),
+  completed_at: z.string().nullish(),
   updated_at: z.string().nullish(),
 });
 export type ArchAstroSession = z.output<typeof sessionSchema>;

@@ -1,9 +1,13 @@
 /**
  * ArchAstro simulator: agent sessions and agent routines under `/api/v1/…`, the paths in
- * src/providers/archastro/routes.ts (which also lists every wire-shape assumption).
+ * src/providers/archastro/wire.ts (which also lists every wire-shape source and assumption).
  *
- * Auth: `Authorization: Bearer <key>` (assumption, see routes.ts). Errors:
- * `{error: {code, message, request_id}}` (assumption).
+ * Auth as the published SDKs send it: an app key in `x-archastro-api-key`, a user/bot access token
+ * in `Authorization: Bearer` (both resolve through the sandbox key ring). Errors:
+ * `{error: {code, message, request_id}}`. Multi-value filters are read the way Phoenix's Plug reads
+ * them: `key[]` gives a list, a bare repeated key keeps only its last value. A session exposes its
+ * trajectory as an id (`trj_…`), its `result` as an object, and its transcript as harness events
+ * (`/events?after=`).
  *
  * Sessions are driven by a {@link ScriptedRun} picked from the instructions (`script:<name>`):
  * `pending` until the agent picks the session up, `running` while it emits, `waiting` when the
@@ -12,7 +16,7 @@
  * message. Routines are pre-seeded (the seed has no create call): see {@link seedRoutines}.
  */
 import { ScriptedRun, type RunEvent, type ScriptedRunState } from '../agent.js';
-import { bearer, HttpError, intParam, newId, type PlatformSim, type Route, type SandboxRequest, type SandboxResponse } from '../framework.js';
+import { bearer, headerOf, HttpError, intParam, newId, type PlatformSim, type Route, type SandboxRequest, type SandboxResponse } from '../framework.js';
 import type { SandboxContext } from '../server.js';
 
 type SessionStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
@@ -66,7 +70,10 @@ interface SimSession {
   error: string | null;
   created_at: string;
   updated_at: string;
+  started_at: string | null;
   completed_at: string | null;
+  /** The session's Trajectory id, set when the agent first picks it up. */
+  trajectory_id: string | null;
   run?: ScriptedRun;
   pickup?: NodeJS.Timeout;
   /** Why the sim stopped the agent itself (limits): turns the `cancelled` event into `failed`. */
@@ -171,13 +178,14 @@ function optObject(body: Record<string, unknown>, name: string): Record<string, 
   return v as Record<string, unknown>;
 }
 
-/** Repeated and/or comma-separated multi-value query parameter (seed: `status`, `routine_run`). */
+/**
+ * A multi-value query parameter as Plug reads it: `name[]` repeated is a list; a bare `name`
+ * repeated keeps only its last value (archastro-sdk runtime/http_client.py says as much).
+ */
 function multi(q: URLSearchParams, name: string): string[] {
-  return q
-    .getAll(name)
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter(Boolean);
+  const list = q.getAll(`${name}[]`);
+  const bare = q.getAll(name).at(-1);
+  return (list.length > 0 ? list : bare === undefined ? [] : [bare]).map((v) => v.trim()).filter(Boolean);
 }
 
 /** Cron more frequent than hourly: the minute field is not one fixed minute. */
@@ -228,16 +236,37 @@ export function createArchAstroSim(ctx: SandboxContext): PlatformSim {
       thread: s.thread,
       user: s.user,
       routine_run: s.routine_run,
-      turns: s.turns,
-      tokens_used: s.tokens_used,
-      inbox: s.inbox,
-      trajectory: s.trajectory,
-      result: s.result,
+      is_system_session: s.system,
+      inbox: s.inbox.map((m) => ({ id: m.id, role: m.role, content: m.content, metadata: m.metadata, sender_type: 'app', sent_at: m.created_at })),
+      // SDK AgentSession: the Trajectory's id, null until the session starts; `result` an object.
+      trajectory: s.trajectory_id,
+      result: s.result === null ? null : { text: s.result },
       error: s.error,
       created_at: s.created_at,
+      started_at: s.started_at,
       updated_at: s.updated_at,
       completed_at: s.completed_at,
     };
+  }
+
+  /** The session's trajectory as SDK harness events (`AgentSessionEvent`); ids `cse_<n>` in order. */
+  function events(s: SimSession): { id: string; event: string; harness: string; occurred_at: string; payload: Record<string, unknown> }[] {
+    return s.trajectory.map((e, i) => {
+      const id = `cse_${String(i + 1).padStart(8, '0')}`;
+      const base = { id, harness: 'archastro', occurred_at: e.created_at };
+      switch (e.type) {
+        case 'question':
+          return { ...base, event: 'needs_input', payload: { prompt: e.content } };
+        case 'result':
+          return { ...base, event: 'finished', payload: { status: 'completed', result: { text: e.content } } };
+        case 'error':
+          return { ...base, event: 'error', payload: { message: e.content } };
+        case 'cancelled':
+          return { ...base, event: 'finished', payload: { status: 'cancelled' } };
+        default:
+          return { ...base, event: 'message', payload: { role: e.role, content: e.content } };
+      }
+    });
   }
 
   function getSession(id: string): SimSession {
@@ -255,6 +284,10 @@ export function createArchAstroSim(ctx: SandboxContext): PlatformSim {
     if (s.status === status) return;
     s.status = status;
     s.updated_at = now();
+    if (status === 'running' && !s.started_at) {
+      s.started_at = now();
+      s.trajectory_id = newId('trj');
+    }
     if (TERMINAL.has(status)) {
       s.completed_at = now();
       clearTimeout(s.pickup);
@@ -365,7 +398,9 @@ export function createArchAstroSim(ctx: SandboxContext): PlatformSim {
       error: null,
       created_at: ts,
       updated_at: ts,
+      started_at: null,
       completed_at: null,
+      trajectory_id: null,
     };
     sessions.set(s.id, s);
     if (!startIdle) startAgent(s, instructions, 'pending');
@@ -656,7 +691,7 @@ export function createArchAstroSim(ctx: SandboxContext): PlatformSim {
       method: 'GET',
       pattern: S,
       handler: ({ query }) => {
-        const agent = query.get('agent');
+        const agents = multi(query, 'agent');
         const statuses = multi(query, 'status');
         for (const st of statuses) {
           if (!SESSION_STATUSES.includes(st as SessionStatus)) fail(422, 'validation_error', `status must be among ${SESSION_STATUSES.join(', ')}`);
@@ -668,7 +703,7 @@ export function createArchAstroSim(ctx: SandboxContext): PlatformSim {
         const data = [...sessions.values()]
           .filter(
             (s) =>
-              (!agent || s.agent === agent) &&
+              (agents.length === 0 || agents.includes(s.agent)) &&
               (statuses.length === 0 || statuses.includes(s.status)) &&
               (routineRuns.length === 0 || (s.routine_run !== null && routineRuns.includes(s.routine_run))) &&
               (!excludeSystem || !s.system),
@@ -681,6 +716,22 @@ export function createArchAstroSim(ctx: SandboxContext): PlatformSim {
     },
     { method: 'POST', pattern: S, handler: ({ body }) => json(201, view(createSession(body ?? {}))) },
     { method: 'GET', pattern: `${S}/{session}`, handler: ({ params }) => json(200, view(getSession(params.session!))) },
+    {
+      method: 'GET',
+      pattern: `${S}/{session}/events`,
+      handler: ({ params, query }) => {
+        const all = events(getSession(params.session!));
+        const after = query.get('after');
+        const limit = intParam(query, 'limit', 200, { min: 1, max: 1000 });
+        let from = 0;
+        if (after) {
+          const i = all.findIndex((e) => e.id === after);
+          if (i < 0) fail(422, 'validation_error', `after: unknown event ${after}`);
+          from = i + 1;
+        }
+        return json(200, all.slice(from, from + limit));
+      },
+    },
     {
       method: 'PATCH',
       pattern: `${S}/{session}`,
@@ -742,10 +793,12 @@ export function createArchAstroSim(ctx: SandboxContext): PlatformSim {
       method: 'GET',
       pattern: R,
       handler: ({ query }) => {
-        const agent = query.get('agent');
+        const agents = multi(query, 'agent');
         const eventType = query.get('event_type');
-        if (agent && !/^agi_/.test(agent)) fail(404, 'not_found', `agent ${agent} not found`);
-        const data = [...routines.values()].filter((r) => (!agent || r.agent === agent) && (!eventType || r.event_type === eventType)).map(routineView);
+        for (const a of agents) if (!/^agi_/.test(a)) fail(404, 'not_found', `agent ${a} not found`);
+        const data = [...routines.values()]
+          .filter((r) => (agents.length === 0 || agents.includes(r.agent)) && (!eventType || r.event_type === eventType))
+          .map(routineView);
         return json(200, { data });
       },
     },
@@ -798,11 +851,15 @@ export function createArchAstroSim(ctx: SandboxContext): PlatformSim {
   return {
     platform: 'archastro',
     authenticate(headers) {
-      const key = bearer(headers);
+      // App key header (SDK withSecretKey) or a bearer access token (SDK withToken / bot tokens).
+      const key = headerOf(headers, 'x-archastro-api-key') ?? bearer(headers);
       const identity = ctx.keys.identity('archastro', key);
       return identity && key ? { identity, credential: key } : undefined;
     },
     errorBody: (_status, code, detail, requestId) => ({ error: { code, message: detail, request_id: requestId } }),
+    // Neither SDK sends or documents Idempotency-Key (only invoke's body `idempotency_key`): a
+    // repeated request is a new one, as on the real service.
+    honoursIdempotencyKey: false,
     routes,
     reset,
     snapshot(): AaSnapshot {

@@ -1,0 +1,120 @@
+/**
+ * ArchAstro on the wire: every path Switchboard uses and where its shape comes from. The published
+ * SDKs are the wire truth — npm `@archastro/sdk` 0.19.0 (`dist/v1/resources/*.js`,
+ * `dist/types/common.d.ts`, `dist/runtime/http-client.js`) and PyPI `archastro-sdk` 0.11.0
+ * (`archastro/platform/…`); the seed (the TS SDK's 0.5.0 → 0.5.3 diff) agrees on every path.
+ * Sources: `sdk <package>@<version> <file>`, `seed`, or `assumption`.
+ * The sandbox simulator (`src/sandbox/platforms/archastro.ts`) serves exactly these paths, and the
+ * contract suite (test/contracts/archastro*) drives it with both SDKs.
+ */
+
+/** Path templates for {@link path} from `../http.js`. */
+export const ROUTES = {
+  // ---- agent sessions (seed: AgentSessionResource) ----
+  /** GET: list (query agent, status[], routine_run[], exclude_system, limit); POST: create (201). */
+  sessions: '/api/v1/agent_sessions',
+  /** GET: retrieve; PATCH: update metadata; DELETE: delete (204; 422 unless terminal). */
+  session: '/api/v1/agent_sessions/{session}',
+  /** POST: cancel (idempotent on a terminal session). */
+  sessionCancel: '/api/v1/agent_sessions/{session}/cancel',
+  /** POST: append an inbox message `{content, role?, metadata?}`; resumes a `waiting` session. */
+  sessionMessage: '/api/v1/agent_sessions/{session}/message',
+  /**
+   * GET: the session's harness events, oldest first, `?after=<cse_…>&limit≤1000` → a bare array of
+   * `{id, event, harness, occurred_at, payload}`. sdk archastro-sdk@0.11.0
+   * v1/resources/agent_sessions.py (`events`), types/common.py (`AgentSessionEvent`); not in the TS SDK.
+   */
+  sessionEvents: '/api/v1/agent_sessions/{session}/events',
+
+  // ---- agent routines (seed: AgentRoutineResource) ----
+  /** GET: list (query agent, event_type); answer `{data: [...]}`, not paginated. */
+  routines: '/api/v1/agent_routines',
+  /** GET: registered presets. Registered before `routine` in the simulator so it is not read as an id. */
+  routinePresets: '/api/v1/agent_routines/presets',
+  /** GET: retrieve; PATCH: update; DELETE: delete (204). */
+  routine: '/api/v1/agent_routines/{routine}',
+  /** POST: set status `active` (422 without config or with a sub-hourly schedule). */
+  routineActivate: '/api/v1/agent_routines/{routine}/activate',
+  /** POST: set status `paused`. */
+  routinePause: '/api/v1/agent_routines/{routine}/pause',
+  /** POST: on-demand invocation `{message, idempotency_key, metadata, session_key, thread_id, user}`. */
+  routineInvoke: '/api/v1/agent_routines/{routine}/invoke',
+  /** GET: runs, newest first, query status, limit (≤100), before_cursor, after_cursor. */
+  routineRuns: '/api/v1/agent_routines/{routine}/runs',
+
+  // ---- routine runs (seed: AgentRoutineRunResource) ----
+  /** GET: one run by id (`arr_…`). */
+  routineRun: '/api/v1/agent_routines/runs/{run}',
+} as const;
+
+/**
+ * Authentication per credential kind (sdk @archastro/sdk@0.19.0 client.js `withSecretKey` /
+ * `withToken`, runtime/http-client.js): an app key travels in `x-archastro-api-key`; a user or bot
+ * access token in `Authorization: Bearer`. Both may be set (a publishable key plus a token).
+ */
+export function authHeaders(cred: { apiKey?: string; accessToken?: string }): Record<string, string> {
+  return {
+    ...(cred.apiKey ? { 'x-archastro-api-key': cred.apiKey } : {}),
+    ...(cred.accessToken ? { authorization: `Bearer ${cred.accessToken}` } : {}),
+  };
+}
+
+/**
+ * Harness event names (sdk archastro-sdk@0.11.0 types/common.py `AgentSessionEvent.event`): the
+ * transcript is built from these.
+ */
+export const SESSION_EVENTS = [
+  'session_started',
+  'message',
+  'tool_use',
+  'needs_input',
+  'activity',
+  'error',
+  'turn_complete',
+  'finished',
+  'adopted',
+  'harness_raw',
+] as const;
+
+/**
+ * Session statuses, as listed in the seed's `list` filter documentation.
+ * `waiting` = the agent ended its turn and reads its inbox next; a start_idle session begins there.
+ */
+export const SESSION_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'] as const;
+export type ArchAstroSessionStatus = (typeof SESSION_STATUSES)[number];
+
+/** Terminal session statuses (seed: cancel/delete docs). */
+export const TERMINAL_SESSION_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+
+/** Routine run statuses (seed: `runs` filter documentation; the SDKs add `cancelled`, not yet read here). */
+export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'skipped'] as const;
+export type ArchAstroRunStatus = (typeof RUN_STATUSES)[number];
+
+/** Event type a routine must have to be invocable on demand (seed: `invoke` docs). */
+export const INVOKED_EVENT_TYPE = 'agentroutine.invoked';
+
+/*
+ * Wire facts, and what is still assumed:
+ *
+ * - sdk: multi-value query filters are `key[]=a&key[]=b` (runtime/http-client.js; archastro-sdk
+ *   runtime/http_client.py: bare repeated keys → "Plug's query parser keeps only the last value").
+ *   The client sends every array that way (`arrayQuery: 'brackets'`) and `agent` as a list.
+ * - sdk: a session's `trajectory` is the id (`trj_…`) of its Trajectory, null until it starts, and
+ *   `result` is an object (types/common.d.ts `AgentSession`); the transcript is read from the
+ *   session's events (`sessionEvents`, cursor `after`), which the activity heartbeats.
+ * - sdk: error envelope `{error: {code|type, message, fields?}}` or `{error: "<code>", message}`
+ *   (runtime/http-client.js); parsed by `parseErrorEnvelope` in ../errors.ts.
+ * - sdk: `AgentSessionListResponse` is `{data: AgentSession[]}`; limit ≤ 100.
+ * - sdk: the runs page is `{data, before_cursor, after_cursor}`; presets answer a bare array.
+ * - assumption: a `needs_input` event's payload carries the agent's question as `prompt`; a
+ *   `message` event's payload `{role, content}`; `finished` `{status, result?}`; `error` `{message}`
+ *   (the SDKs type `payload` as a free object: "harness-specific event data").
+ * - seed: invoke with an `idempotency_key` whose run already completed → 409. assumption: the same
+ *   key while that run is still pending/running returns that run (no second run), and a key whose
+ *   run failed or was skipped may start a new run.
+ * - assumption: posting a message to a terminal session → 422.
+ * - sdk: no metadata filter on the sessions list (filters: agent, status, routine_run,
+ *   exclude_system, limit), so exactly-once create looks up its tag client-side among the agent's
+ *   newest sessions (see src/activities/sessions/archastro.ts). No operation takes an
+ *   `Idempotency-Key` header.
+ */
