@@ -180,12 +180,17 @@ function optObject(body: Record<string, unknown>, name: string): Record<string, 
 
 /**
  * A multi-value query parameter as Plug reads it: `name[]` repeated is a list; a bare `name`
- * repeated keeps only its last value (archastro-sdk runtime/http_client.py says as much).
+ * repeated keeps only its last value (archastro-sdk runtime/http_client.py says as much); a value
+ * may itself be comma-separated (the SDK's `list` docs).
  */
 function multi(q: URLSearchParams, name: string): string[] {
   const list = q.getAll(`${name}[]`);
   const bare = q.getAll(name).at(-1);
-  return (list.length > 0 ? list : bare === undefined ? [] : [bare]).map((v) => v.trim()).filter(Boolean);
+  // The SDK's docs also allow one comma-separated value.
+  return (list.length > 0 ? list : bare === undefined ? [] : [bare])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 /** Cron more frequent than hourly: the minute field is not one fixed minute. */

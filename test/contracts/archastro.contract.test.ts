@@ -1,0 +1,113 @@
+/**
+ * Contract suite, ArchAstro: both published SDKs drive the sandbox. The TypeScript SDK
+ * (`@archastro/sdk` 0.19.0, a dev dependency) sends its own wire — the app key in
+ * `x-archastro-api-key`, multi-value filters as `key[]` — and must get what it asks for; the Python
+ * SDK (`archastro-sdk` 0.11.0, in the pinned venv) validates every answer into its pydantic types and
+ * pages the harness events on its own cursor. The other way round, every body Switchboard's client
+ * sends fits the SDK's input types.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PlatformClient } from '@archastro/sdk';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { createArchAstroAdapter } from '../../src/activities/sessions/archastro.js';
+import { Credentials, parseEnv } from '../../src/config.js';
+import { agentSessionInput } from '../../src/contracts/sessions.js';
+import { ArchAstroClient } from '../../src/providers/archastro/client.js';
+import { ProviderRegistry } from '../../src/providers/registry.js';
+import { SandboxControl } from '../../src/sandbox/control.js';
+import { KeyRing, type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
+import { contractPython } from './venv.js';
+
+const run = promisify(execFile);
+const SCRIPT = 'test/contracts/archastro_contract.py';
+const KEY = KeyRing.defaultKey('archastro');
+const AGENT = 'agi_contract';
+let sb: RunningSandbox;
+let control: SandboxControl;
+let python: string;
+
+beforeAll(async () => {
+  python = contractPython();
+  sb = await startSandbox({ tickMs: 5 });
+  control = new SandboxControl(sb.origin);
+}, 300_000);
+afterAll(async () => sb?.close());
+beforeEach(async () => control.reset());
+
+interface Check {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+async function sdk(args: string[], env: Record<string, string> = {}): Promise<Check[]> {
+  const { stdout } = await run(python, [SCRIPT, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }).catch(
+    (err: { stdout?: string; stderr?: string }) => {
+      throw new Error(`the SDK run failed:\n${err.stdout ?? ''}\n${(err.stderr ?? '').split('\n').slice(-12).join('\n')}`);
+    },
+  );
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{"check"'))
+    .map((l) => JSON.parse(l) as Check);
+}
+
+it('the Python SDK drives the sandbox: every answer validates in its types, errors are its ApiError, events page on its cursor', async () => {
+  const checks = await sdk([], { ARCHASTRO_BASE_URL: sb.baseUrl('archastro'), ARCHASTRO_API_KEY: KEY });
+  expect(checks.filter((c) => !c.ok)).toEqual([]);
+  expect(checks.length).toBeGreaterThanOrEqual(14);
+}, 120_000);
+
+it('the TypeScript SDK (its own auth header and key[] filters) gets what it asks for', async () => {
+  const aa = PlatformClient.withSecretKey(KEY, sb.baseUrl('archastro'));
+  const s = await aa.agent_sessions.create({ agent: AGENT, instructions: 'ts sdk script:ask', metadata: { via: 'ts' } });
+  const other = await aa.agent_sessions.create({ agent: 'agi_elsewhere', instructions: 'script:long' });
+  const deadline = Date.now() + 5_000;
+  while ((await aa.agent_sessions.get(s.id)).status !== 'waiting' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const waiting = await aa.agent_sessions.list({ agent: [AGENT, 'agi_nobody'], status: ['waiting', 'completed'] });
+  expect(waiting.data.map((x) => x.id)).toEqual([s.id]);
+  const both = await aa.agent_sessions.list({ agent: [AGENT, 'agi_elsewhere'] });
+  expect(new Set(both.data.map((x) => x.id))).toEqual(new Set([s.id, other.id]));
+  const lists = await control.journal({ platform: 'archastro', method: 'GET', route: '/api/v1/agent_sessions' });
+  expect(lists.every((e) => e.status === 200)).toBe(true);
+  expect(decodeURIComponent(lists[0]!.query ?? '')).toContain('status[]=waiting&status[]=completed');
+  const answered = await aa.agent_sessions.message(s.id, { content: 'the first' });
+  expect(answered.status).toBe('running');
+  expect((await aa.agent_sessions.cancel(other.id)).status).toBe('cancelled');
+  await aa.agent_sessions.delete(other.id);
+  await expect(aa.agent_sessions.get(other.id)).rejects.toMatchObject({ status: 404 });
+});
+
+it("every body Switchboard's ArchAstro client sends fits the SDK's input types", async () => {
+  const env = { ARCHASTRO_BASE_URL: sb.baseUrl('archastro'), ARCHASTRO_API_KEY: KEY };
+  const adapter = createArchAstroAdapter(new ProviderRegistry(new Credentials(parseEnv(env), env)));
+  const input = agentSessionInput().parse({
+    platform: 'archastro',
+    task: 'Contract run script:ask',
+    title: 'contract',
+    archastro: { agentId: AGENT, maxTurns: 5, maxTokens: 10_000, metadata: { team: 'qa' } },
+  });
+  const { ref } = await adapter.create(input, { idempotencyKey: 'contract/create' });
+  await adapter.sendMessage!(ref, 'go on', { idempotencyKey: 'contract/msg' });
+  await new ArchAstroClient({ platform: 'archastro', alias: 'default', baseUrl: sb.baseUrl('archastro'), secret: KEY }).updateSession(ref.sessionId, {
+    metadata: { more: true },
+  });
+  const ops: Record<string, string> = {
+    'POST /api/v1/agent_sessions': 'createSession',
+    'PATCH /api/v1/agent_sessions/{session}': 'updateSession',
+    'POST /api/v1/agent_sessions/{session}/message': 'sendMessage',
+  };
+  const sent = (await control.journal({ platform: 'archastro' }))
+    .filter((e) => ops[`${e.method} ${e.route}`])
+    .map((e) => ({ op: ops[`${e.method} ${e.route}`]!, body: e.body ?? {} }));
+  expect(new Set(sent.map((s) => s.op))).toEqual(new Set(Object.values(ops)));
+  const file = join(mkdtempSync(join(tmpdir(), 'sb-contract-')), 'archastro-requests.json');
+  writeFileSync(file, JSON.stringify(sent));
+  const checks = await sdk(['--requests', file]);
+  expect(checks.filter((c) => !c.ok)).toEqual([]);
+  expect(checks).toHaveLength(sent.length);
+}, 120_000);
