@@ -174,10 +174,10 @@ describe('mycel messages', () => {
     expect(other).toBeInstanceOf(ConflictError);
     expect(other).not.toBeInstanceOf(ChatNotCaughtUpError);
 
-    // History pages backwards with `before`.
+    // History pages backwards with `before` = a message's seq (mycel-sdk list_all).
     const history = await visitor.messages.list(chat.id);
     expect(history.map((m) => m.content)).toEqual(['hello owner', 'are you there?', 'yes, here']);
-    const older = await visitor.messages.list(chat.id, { before: history[2]!.id, limit: 1 });
+    const older = await visitor.messages.list(chat.id, { before: history[2]!.seq!, limit: 1 });
     expect(older.map((m) => m.content)).toEqual(['are you there?']);
   });
 

@@ -33,7 +33,8 @@ const MYCEL_ENV = { MYCEL_TOKEN_OWNER: 'sb_mycel_owner', MYCEL_TOKEN_VISITOR: 's
 const DEMO_TOKEN = 'sb_mycel_demo';
 const APPROVE = '/api/chats/{chat_id}/join-requests/{request_id}/approve';
 const REJECT = '/api/chats/{chat_id}/join-requests/{request_id}/reject';
-const UNREAD = '/api/chats/{chat_id}/messages/unread';
+/** mycel-sdk `read()`: one atomic read-and-mark. */
+const READ = '/api/chats/{chat_id}/messages/read';
 const MESSAGES = '/api/chats/{chat_id}/messages';
 const REL_APPROVE = '/api/relationships/{relationship_id}/approve';
 const REQUEST_JOIN = '/api/chats/{chat_id}/join-requests';
@@ -245,9 +246,9 @@ describe('joinRequest', () => {
     );
     const gate = await openGate(workflowId);
     // The owner's read is answered late; meanwhile the new member speaks, so the send finds the chat moved on.
-    await h.control.fault({ platform: 'mycel', method: 'GET', route: UNREAD, phase: 'after', latencyMs: 2_000, times: 1 });
+    await h.control.fault({ platform: 'mycel', method: 'POST', route: READ, phase: 'after', latencyMs: 2_000, times: 1 });
     await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' });
-    await eventually(async () => (await h.control.journal({ platform: 'mycel', method: 'GET', route: UNREAD })).length > 0);
+    await eventually(async () => (await h.control.journal({ platform: 'mycel', method: 'POST', route: READ })).length > 0);
     await mycel('visitor').messages.send(chatId, 'hi all', { enforceCaughtUp: false });
 
     const res = await joinResult(workflowId);

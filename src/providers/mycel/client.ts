@@ -81,8 +81,8 @@ export interface SendMessageOptions extends CallOptions {
 export interface ListMessagesOptions extends CallOptions {
   /** @default 50 (backend maximum 200) */
   limit?: number;
-  /** Message id: return only messages older than it (walks history backwards). */
-  before?: string;
+  /** A message `seq`: return only messages older than it (walks history backwards). */
+  before?: number;
 }
 
 /** Options of {@link MycelClient.notifications}`.stream`: only cancellation (a stream has no overall timeout). */
@@ -159,13 +159,20 @@ export class MycelClient {
   readonly chats = {
     /** Finds or creates the direct chat between the caller and `targetUserId`. */
     ensureDirect: (targetUserId: string, opts: CallOptions = {}): Promise<MycelChat> =>
-      this.http.request({ ...opts, method: 'POST', path: R.chats.direct, body: { target_user_id: targetUserId }, schema: chatSchema }),
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: R.chats.collection,
+        body: { user_ids: [targetUserId], title: null, kind: 'direct' },
+        schema: chatSchema,
+      }),
     /**
      * Creates a group chat owned by the caller. `participants` are the *other* members: the backend
      * adds the caller from the token. Humans need at least a `visit` relationship with the caller.
      */
     create: (participants: string[], title?: string, opts: CallOptions = {}): Promise<MycelChat> =>
-      this.http.request({ ...opts, method: 'POST', path: R.chats.collection, body: { user_ids: participants, title }, schema: chatSchema }),
+      // `kind: group` said outright: the backend's default `auto` may make a direct chat of one participant.
+      this.http.request({ ...opts, method: 'POST', path: R.chats.collection, body: { user_ids: participants, title, kind: 'group' }, schema: chatSchema }),
     get: (chatId: string, opts: CallOptions = {}): Promise<MycelChat> =>
       this.http.request({ ...opts, method: 'GET', path: path(R.chats.item, { chat_id: chatId }), schema: chatSchema }),
     /** The caller's chats. */
@@ -221,26 +228,17 @@ export class MycelClient {
 
   readonly messages = {
     /**
-     * Returns the caller's unread messages and marks exactly those read. Marking "through" the
-     * last returned id (not "everything now") keeps a message that lands between the two calls
-     * unread, so the caught-up rule still catches it.
+     * Returns the caller's unread messages and marks exactly those read, in one atomic call (a
+     * message that lands meanwhile stays unread, so the caught-up rule still catches it). Reading
+     * again is harmless: the messages are already read, so nothing is lost by a retry.
      */
-    read: async (chatId: string, opts: CallOptions = {}): Promise<MycelMessage[]> => {
-      const unread = await this.http.request({ ...opts, method: 'GET', path: path(R.messages.unread, { chat_id: chatId }), schema: messageListSchema });
-      const last = unread.at(-1);
-      if (last) {
-        await this.http.request({
-          ...opts,
-          // One logical call, two requests: keep their idempotency keys distinct but stable.
-          idempotencyKey: opts.idempotencyKey ? `${opts.idempotencyKey}:mark-read` : undefined,
-          method: 'POST',
-          path: path(R.messages.markRead, { chat_id: chatId }),
-          body: { through_message_id: last.id },
-          schema: okSchema,
-        });
-      }
-      return unread;
-    },
+    read: (chatId: string, opts: CallOptions = {}): Promise<MycelMessage[]> =>
+      this.http.request({ ...opts, method: 'POST', path: path(R.messages.read, { chat_id: chatId }), schema: messageListSchema }),
+    /** Marks every message up to `seq` read (`mark_read`). */
+    markRead: (chatId: string, upToSeq: number, opts: CallOptions = {}): Promise<void> =>
+      this.http
+        .request({ ...opts, method: 'POST', path: path(R.messages.markRead, { chat_id: chatId }), body: { up_to_seq: upToSeq }, schema: okSchema })
+        .then(() => undefined),
     /**
      * Sends `text` as the caller. With `enforceCaughtUp` (the default) a stale chat fails with
      * {@link ChatNotCaughtUpError}: read, then send again.
@@ -260,7 +258,7 @@ export class MycelClient {
         throw err;
       }
     },
-    /** History, oldest first within the page. Page backwards with `before` = the first id returned. */
+    /** History, oldest first within the page. Page backwards with `before` = the first message's `seq`. */
     list: (chatId: string, opts: ListMessagesOptions = {}): Promise<MycelMessage[]> => {
       const { limit, before, ...call } = opts;
       return this.http.request({

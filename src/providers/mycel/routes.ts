@@ -23,17 +23,18 @@ export const MYCEL_ROUTES = {
   },
   users: {
     /** Owner creates an external agent identity. Body `{user_id, display_name}` → `{id, token, …}`. */
-    createExternal: '/api/users/external', // assumption
+    createExternal: '/api/auth/external-users', // sdk mycel-sdk@0.1.83 generated_adapter.py (create_external_user)
   },
   me: {
     /** The identity behind the bearer token. */
-    whoami: '/api/me', // assumption
+    whoami: '/api/auth/me', // sdk mycel-sdk@0.1.83 generated_adapter.py (whoami)
   },
   chats: {
-    /** GET: chats of the caller. POST: create a group chat, body `{user_ids (others only), title}`. */
-    collection: '/api/chats', // assumption (public backend)
-    /** Find-or-create the direct chat with one user. Body `{target_user_id}`. */
-    direct: '/api/chats/direct', // assumption
+    /**
+     * GET: chats of the caller. POST: create, body `{user_ids (others only), title, kind}` with
+     * `kind` direct (find-or-create with one user) or group. sdk mycel-sdk@0.1.83 (create_chat, CreateChatBody).
+     */
+    collection: '/api/chats',
     item: '/api/chats/{chat_id}', // assumption (public backend)
     /** What a non-member may see before asking to join. */
     joinTarget: '/api/chats/{chat_id}/join-target', // assumption
@@ -46,11 +47,13 @@ export const MYCEL_ROUTES = {
     mute: '/api/chats/{chat_id}/mute', // assumption (public backend)
   },
   messages: {
-    /** GET `?limit&before`: history. POST: send, body `{content, mentioned_ids, enforce_caught_up}`. */
-    collection: '/api/chats/{chat_id}/messages', // assumption (public backend)
-    unread: '/api/chats/{chat_id}/messages/unread', // assumption (public backend)
-    /** Marks read. Body `{through_message_id}` (assumption: the public backend takes no body and marks all). */
-    markRead: '/api/chats/{chat_id}/read', // assumption (public backend)
+    /** GET `?limit&before=<seq>`: history. POST: send, body `{content, mentioned_ids, enforce_caught_up}`. sdk mycel-sdk@0.1.83 (list_all pages by seq). */
+    collection: '/api/chats/{chat_id}/messages',
+    unread: '/api/chats/{chat_id}/messages/unread',
+    /** POST, no body: returns the unread messages and marks exactly those read, atomically. sdk mycel-sdk@0.1.83 (read). */
+    read: '/api/chats/{chat_id}/messages/read',
+    /** POST `{up_to_seq}` (required). sdk mycel-sdk@0.1.83 (mark_read, MarkReadBody). */
+    markRead: '/api/chats/{chat_id}/read',
   },
   relationships: {
     collection: '/api/relationships', // assumption (public backend)

@@ -106,6 +106,8 @@ export const messageSchema = z
     content: z.string().nullish(),
     message_type: z.string().nullish(),
     mentioned_ids: z.array(z.string()).nullish(),
+    /** The chat-wide order; history pages on it (mycel-sdk `list_all` requires it). */
+    seq: z.number().int().nullish(),
     created_at: time,
   })
   .passthrough();

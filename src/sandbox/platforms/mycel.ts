@@ -429,7 +429,8 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
     // identities
     {
       method: 'POST',
-      pattern: '/api/users/external',
+      // mycel-sdk 0.1.83: create_external_user → POST /api/auth/external-users
+      pattern: '/api/auth/external-users',
       handler: (req) => {
         const caller = ensureUser(req.identity);
         if (caller.type === 'agent') throw new HttpError(403, 'forbidden', 'Agents cannot create identities');
@@ -441,7 +442,8 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
         return { status: 200, body: { ...userView(user), user_id: user.id, token: issueToken(user.id) } };
       },
     },
-    { method: 'GET', pattern: '/api/me', handler: (req) => ({ status: 200, body: userView(ensureUser(req.identity)) }) },
+    // mycel-sdk 0.1.83: whoami → GET /api/auth/me
+    { method: 'GET', pattern: '/api/auth/me', handler: (req) => ({ status: 200, body: userView(ensureUser(req.identity)) }) },
 
     // chats
     {
@@ -462,6 +464,22 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
         }
         const title = str(req.body, 'title', { required: false }) ?? null;
         const others = [...new Set(ids as string[])].filter((id) => id !== req.identity);
+        // mycel-sdk 0.1.83 CreateChatBody.kind: auto (default) | direct | group; `auto` makes a direct
+        // chat for one other participant, as a real backend may.
+        const kind = req.body.kind ?? 'auto';
+        if (kind !== 'auto' && kind !== 'direct' && kind !== 'group') throw new HttpError(422, 'validation_error', 'body.kind: must be auto, direct or group');
+        if (kind === 'direct' || (kind === 'auto' && others.length === 1 && !title)) {
+          if (others.length !== 1) throw new HttpError(400, 'invalid_target', 'A direct chat has exactly one other participant');
+          const target = others[0]!;
+          if (!users.has(target)) throw new HttpError(404, 'user_not_found', `User ${target} not found`);
+          const key = pairKey(req.identity, target).join(' ');
+          let chat = [...chats.values()].find((c) => c.direct_key === key);
+          if (!chat) {
+            chat = newChat('direct', null, null, [req.identity, target]);
+            chat.direct_key = key;
+          }
+          return { status: 200, body: chatView(chat, req.identity) };
+        }
         for (const id of others) {
           const u = users.get(id);
           if (!u) throw new HttpError(400, 'unknown_participant', `Unknown chat participant id: ${id}`);
@@ -473,22 +491,6 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
           }
         }
         const chat = newChat('group', req.identity, title, [req.identity, ...others]);
-        return { status: 200, body: chatView(chat, req.identity) };
-      },
-    },
-    {
-      method: 'POST',
-      pattern: '/api/chats/direct',
-      handler: (req) => {
-        const target = str(req.body, 'target_user_id')!;
-        if (target === req.identity) throw new HttpError(400, 'invalid_target', 'Cannot open a direct chat with yourself');
-        if (!users.has(target)) throw new HttpError(404, 'user_not_found', `User ${target} not found`);
-        const key = pairKey(req.identity, target).join(' ');
-        let chat = [...chats.values()].find((c) => c.direct_key === key);
-        if (!chat) {
-          chat = newChat('direct', null, null, [req.identity, target]);
-          chat.direct_key = key;
-        }
         return { status: 200, body: chatView(chat, req.identity) };
       },
     },
@@ -593,12 +595,13 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
         const chat = chatOr404(req.params.chat_id!);
         memberOr403(chat, req.identity);
         const limit = intParam(req.query, 'limit', 50, { max: 200 });
+        // mycel-sdk 0.1.83 list_all pages with before = str(oldest seq).
         const before = req.query.get('before');
         let msgs = chat.messages;
         if (before) {
-          const anchor = msgs.find((m) => m.id === before);
-          if (!anchor) throw new HttpError(404, 'message_not_found', `Message ${before} not found`);
-          msgs = msgs.filter((m) => m.seq < anchor.seq);
+          const seq = Number(before);
+          if (!Number.isInteger(seq) || seq < 0) throw new HttpError(422, 'validation_error', 'query.before: must be a message seq');
+          msgs = msgs.filter((m) => m.seq < seq);
         }
         return { status: 200, body: msgs.slice(-limit).map(messageView) };
       },
@@ -664,19 +667,28 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
       },
     },
     {
+      // mycel-sdk 0.1.83 read(): one atomic call that returns the unread messages and marks exactly those.
+      method: 'POST',
+      pattern: '/api/chats/{chat_id}/messages/read',
+      handler: (req) => {
+        const chat = chatOr404(req.params.chat_id!);
+        const member = memberOr403(chat, req.identity);
+        const unread = unreadFor(chat, req.identity);
+        member.last_read_seq = Math.max(member.last_read_seq, unread.at(-1)?.seq ?? member.last_read_seq);
+        return { status: 200, body: unread.map(messageView) };
+      },
+    },
+    {
+      // mycel-sdk 0.1.83 mark_read(up_to_seq): body `{up_to_seq: int}` required.
       method: 'POST',
       pattern: '/api/chats/{chat_id}/read',
       handler: (req) => {
         const chat = chatOr404(req.params.chat_id!);
         const member = memberOr403(chat, req.identity);
-        const through = str(req.body, 'through_message_id', { required: false });
-        let seq = lastSeq(chat);
-        if (through) {
-          const msg = chat.messages.find((m) => m.id === through);
-          if (!msg) throw new HttpError(404, 'message_not_found', `Message ${through} not found`);
-          seq = msg.seq;
-        }
-        member.last_read_seq = Math.max(member.last_read_seq, seq);
+        const upTo = req.body.up_to_seq;
+        if (!Number.isInteger(upTo) || (upTo as number) < 0)
+          throw new HttpError(422, 'validation_error', 'body.up_to_seq: field required (a non-negative integer)');
+        member.last_read_seq = Math.max(member.last_read_seq, Math.min(upTo as number, lastSeq(chat)));
         return { status: 200, body: { status: 'ok', last_read_seq: member.last_read_seq } };
       },
     },

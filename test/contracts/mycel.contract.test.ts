@@ -1,0 +1,99 @@
+/**
+ * Contract suite, Mycel: the published SDK (mycel-sdk 0.1.83, whose facade calls its own
+ * FastAPI-generated client) drives the sandbox through every operation Switchboard uses; and every
+ * body Switchboard's client sends parses in the SDK's generated request models, with no key they lack.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { MycelClient } from '../../src/providers/mycel/client.js';
+import { SandboxControl } from '../../src/sandbox/control.js';
+import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
+import { contractPython } from './venv.js';
+
+const run = promisify(execFile);
+const SCRIPT = 'test/contracts/mycel_contract.py';
+let sb: RunningSandbox;
+let control: SandboxControl;
+let python: string;
+
+beforeAll(async () => {
+  python = contractPython();
+  sb = await startSandbox({ tickMs: 5 });
+  control = new SandboxControl(sb.origin);
+}, 300_000);
+afterAll(async () => sb?.close());
+beforeEach(async () => control.reset());
+
+interface Check {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+async function sdk(args: string[], env: Record<string, string> = {}): Promise<Check[]> {
+  const { stdout } = await run(python, [SCRIPT, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }).catch(
+    (err: { stdout?: string; stderr?: string }) => {
+      throw new Error(`the SDK run failed:\n${err.stdout ?? ''}\n${(err.stderr ?? '').split('\n').slice(-12).join('\n')}`);
+    },
+  );
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{"check"'))
+    .map((l) => JSON.parse(l) as Check);
+}
+
+const client = (token: string) => new MycelClient({ platform: 'mycel', alias: token, baseUrl: sb.baseUrl('mycel'), secret: token });
+
+it('the Mycel SDK drives the sandbox through every operation Switchboard uses', async () => {
+  const checks = await sdk([], { MYCEL_BASE_URL: sb.baseUrl('mycel'), MYCEL_OWNER_TOKEN: 'sb_mycel_owner', MYCEL_VISITOR_TOKEN: 'sb_mycel_visitor' });
+  expect(checks.filter((c) => !c.ok)).toEqual([]);
+  expect(checks.map((c) => c.check)).toEqual(
+    expect.arrayContaining([
+      'whoami (GET /api/auth/me)',
+      'chats.ensure_direct finds or creates one direct chat',
+      'messages.list_all pages history by seq',
+      'messages.read (atomic read + mark)',
+    ]),
+  );
+}, 120_000);
+
+it("every body Switchboard's Mycel client sends parses in the SDK's generated request models", async () => {
+  const owner = client('sb_mycel_owner');
+  const visitor = client('sb_mycel_visitor');
+  const me = await owner.me.whoami();
+  const rel = await visitor.relationships.request(me.id);
+  await owner.relationships.approve(rel.id);
+  const agent = await owner.users.createExternal({ userId: 'contract-bot', displayName: 'Contract bot' });
+  await owner.chats.ensureDirect((await visitor.me.whoami()).id);
+  const group = await owner.chats.create([agent.id], 'Contract group');
+  const req = await visitor.chats.requestJoin(group.id, 'let me in');
+  await owner.chats.approveJoin(group.id, req.id);
+  await owner.chats.muteMember(group.id, 'contract-bot');
+  await visitor.messages.send(group.id, 'hello', { enforceCaughtUp: true, mentions: [me.id] });
+  await owner.messages.read(group.id);
+  const [last] = (await owner.messages.list(group.id)).slice(-1);
+  await owner.messages.markRead(group.id, last!.seq!);
+
+  const ops: Record<string, string> = {
+    'POST /api/chats': 'createChat',
+    'POST /api/chats/{chat_id}/messages': 'sendMessage',
+    'POST /api/chats/{chat_id}/join-requests': 'requestJoin',
+    'POST /api/relationships/request': 'requestRelationship',
+    'POST /api/chats/{chat_id}/mute': 'mute',
+    'POST /api/auth/external-users': 'createExternalUser',
+    'POST /api/chats/{chat_id}/read': 'markRead',
+  };
+  const sent = (await control.journal({ platform: 'mycel' }))
+    .filter((e) => ops[`${e.method} ${e.route}`])
+    .map((e) => ({ op: ops[`${e.method} ${e.route}`]!, body: e.body ?? {} }));
+  expect(new Set(sent.map((s) => s.op))).toEqual(new Set(Object.values(ops)));
+  const file = join(mkdtempSync(join(tmpdir(), 'sb-contract-')), 'mycel-requests.json');
+  writeFileSync(file, JSON.stringify(sent));
+  const checks = await sdk(['--requests', file]);
+  expect(checks.filter((c) => !c.ok)).toEqual([]);
+  expect(checks).toHaveLength(sent.length);
+}, 120_000);
