@@ -7,6 +7,8 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { Platform } from '../providers/errors.js';
 
 /** A parsed request as a route handler sees it. */
@@ -58,6 +60,11 @@ export interface PlatformSim {
   /** Shapes an error body the way this platform does. */
   errorBody(status: number, code: string, detail: string, requestId: string): unknown;
   routes: Route[];
+  /**
+   * WebSocket endpoints (`GET` + Upgrade). The handler owns the socket once the handshake passed
+   * auth and fault rules; it is journalled like any route (status 101).
+   */
+  sockets?: { pattern: string; handler: (ws: WebSocket, req: { identity: string; query: URLSearchParams }) => void }[];
   /**
    * Whether the platform replays an answer for a repeated `Idempotency-Key`. False where the
    * platform's published SDK neither sends nor documents the header (Mix): the real service would
@@ -222,6 +229,42 @@ export class SandboxCore {
   private record(e: Omit<JournalEntry, 'seq' | 'at'>): void {
     if (this.journal.length >= this.journalMax) this.journal.splice(0, this.journal.length - this.journalMax + 1);
     this.journal.push({ ...e, seq: ++this.seq, at: Date.now() });
+  }
+
+  private readonly wss = new WebSocketServer({ noServer: true });
+
+  /**
+   * Handles a WebSocket upgrade under `/<platform>/…`: the same auth, fault rules (a `status` refuses
+   * the handshake, `cutStreamAfterMs` cuts the socket) and journal as any route. Returns false when
+   * nothing matched (the caller destroys the socket).
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean {
+    const [, prefix, ...rest] = url.pathname.split('/');
+    const entry = this.sims.get(prefix as Platform);
+    const p = '/' + rest.join('/');
+    const target = entry?.sim.sockets
+      ?.map((s) => ({ ...s, regex: compile({ method: 'GET', pattern: s.pattern, handler: () => ({ status: 500 }) }).regex }))
+      .find((s) => s.regex.test(p));
+    if (!entry || !target) return false;
+    const base = { platform: entry.sim.platform, method: 'GET', path: p, route: target.pattern, ...(url.search ? { query: url.search.slice(1) } : {}) };
+    const refuse = (status: number) => {
+      this.record({ ...base, status });
+      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Refused'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      return true;
+    };
+    const fault = this.pickFault(entry.sim.platform, 'GET', target.pattern, p);
+    if (fault?.status) return refuse(fault.status);
+    const auth = entry.sim.authenticate(req.headers);
+    if (!auth) return refuse(401);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.record({ ...base, status: 101 });
+      if (fault?.cutStreamAfterMs !== undefined || fault?.reset) {
+        const t = setTimeout(() => ws.terminate(), fault.cutStreamAfterMs ?? 0);
+        ws.once('close', () => clearTimeout(t));
+      }
+      target.handler(ws, { identity: auth.identity, query: url.searchParams });
+    });
+    return true;
   }
 
   /** Handles a request under `/<platform>/…`. Returns false when no platform prefix matched. */

@@ -3,6 +3,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { PLATFORMS, type Platform } from '../providers/errors.js';
@@ -208,6 +209,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     });
   });
   server.keepAliveTimeout = 5_000;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (!core.upgrade(req, socket, head, url)) socket.destroy();
+  });
 
   const webhooks: WebhookDelivery[] = [];
   function control(url: URL, method: string, raw: string, res: ServerResponse, req: IncomingMessage): void {

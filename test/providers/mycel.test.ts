@@ -13,7 +13,7 @@ import {
   type MycelNotifyFrame,
 } from '../../src/providers/mycel/client.js';
 import { MYCEL_ROUTES } from '../../src/providers/mycel/routes.js';
-import { readSse, type SseEvent } from '../../src/providers/sse.js';
+import WebSocket from 'ws';
 import { SandboxControl } from '../../src/sandbox/control.js';
 import { MYCEL_DEMO_AGENT, MYCEL_SANDBOX_OTP } from '../../src/sandbox/platforms/mycel.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
@@ -246,37 +246,43 @@ describe('mycel notification stream', () => {
     expect(new Set(all).size).toBe(all.length);
   });
 
-  it('on the wire: replay starts after since_seq with id = seq, heartbeats about every second; the client drops them', async () => {
+  it('on the wire (a WebSocket, as mycel-sdk reads it): resume after since_seq, JSON frames, heartbeats; the client drops them', async () => {
     const owner = client('sb_mycel_owner');
     const visitor = client('sb_mycel_visitor');
     const chat = await visitor.chats.ensureDirect('owner');
     for (const text of ['a', 'b', 'c']) await visitor.messages.send(chat.id, text, { enforceCaughtUp: false });
 
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(new Error('wire: timed out')), 3_000);
-    const events: SseEvent[] = [];
-    try {
-      for await (const ev of readSse(owner.http, {
-        path: MYCEL_ROUTES.notifications.stream,
-        query: { since_seq: 1 },
-        includeHeartbeats: true,
-        signal: ac.signal,
-      })) {
-        events.push(ev);
-        if (ev.event === 'heartbeat') break;
-      }
-    } finally {
-      clearTimeout(timer);
-    }
-    expect(events.map((e) => [e.event, e.id])).toEqual([
-      ['notify', '2'],
-      ['notify', '3'],
+    const ws = new WebSocket(`${sb.baseUrl('mycel').replace(/^http/, 'ws')}${MYCEL_ROUTES.notifications.subscribe}`, {
+      headers: { authorization: 'Bearer sb_mycel_owner' },
+    });
+    const frames: { type: string; seq?: number }[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('wire: timed out')), 3_000);
+      ws.on('open', () => ws.send(JSON.stringify({ type: 'resume', since_seq: 1 })));
+      ws.on('message', (raw: Buffer) => {
+        frames.push(JSON.parse(String(raw)) as { type: string; seq?: number });
+        if (frames.at(-1)!.type === 'heartbeat') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      ws.on('error', reject);
+    });
+    ws.terminate();
+    expect(frames.map((f) => [f.type, f.seq])).toEqual([
+      ['notify', 2],
+      ['notify', 3],
       ['heartbeat', undefined],
     ]);
+    const [handshake] = await control.journal({ platform: 'mycel', route: MYCEL_ROUTES.notifications.subscribe });
+    expect(handshake?.status).toBe(101);
 
     // Through the client, an idle stream (everything consumed) yields nothing despite heartbeats.
-    const frames = await take((signal) => owner.notifications.stream(3, { signal }), 1, 1_300);
-    expect(frames).toEqual([]);
+    const idle = await take((signal) => owner.notifications.stream(3, { signal }), 1, 1_300);
+    expect(idle).toEqual([]);
+
+    // A refused handshake is the platform's error for its status; a bad token is a 401.
+    await expect(take((signal) => client('not-a-token').notifications.stream(0, { signal }), 1, 1_000)).rejects.toMatchObject({ status: 401 });
   });
 });
 

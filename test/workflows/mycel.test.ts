@@ -38,7 +38,8 @@ const READ = '/api/chats/{chat_id}/messages/read';
 const MESSAGES = '/api/chats/{chat_id}/messages';
 const REL_APPROVE = '/api/relationships/{relationship_id}/approve';
 const REQUEST_JOIN = '/api/chats/{chat_id}/join-requests';
-const STREAM = '/api/runtime/inbox/stream';
+/** The notification WebSocket (mycel-sdk): faults and the journal cover its handshake like any route. */
+const STREAM = '/api/runtime/inbox/subscribe';
 const DRAIN = '/api/runtime/inbox/drain';
 
 let h: Harness;
@@ -541,7 +542,7 @@ describe('mycelInbox', () => {
     expect((await openGate(`mycel-join-${chatId}-${requestId}`)).requestId).toBe(requestId);
   });
 
-  it('without a stream route the inbox falls back to drain()', async () => {
+  it('without the notification WebSocket (handshake refused) the inbox falls back to drain()', async () => {
     // drain() is destructive, so this inbox reads an identity no other test's reader touches:
     // the visitor, owning a group that agent-b asks to join.
     await h.control.fault({ platform: 'mycel', method: 'GET', route: STREAM, status: 404 });

@@ -7,9 +7,9 @@
  * and no retries: callers (activities) own both.
  */
 import type { PlatformEndpoint } from '../../config.js';
-import { ConflictError, type ProviderError } from '../errors.js';
+import WebSocket from 'ws';
+import { ConflictError, ConnectionError, errorFromResponse, type ProviderError } from '../errors.js';
 import { type CallOptions, HttpClient, path } from '../http.js';
-import { readSse } from '../sse.js';
 import { CHAT_NOT_CAUGHT_UP, MYCEL_ROUTES as R } from './routes.js';
 import {
   chatListSchema,
@@ -91,8 +91,10 @@ export type StreamOptions = Pick<CallOptions, 'signal'>;
 /** The Mycel platform as one bearer-token identity. */
 export class MycelClient {
   readonly http: HttpClient;
+  private readonly token?: string;
 
   constructor(endpoint: PlatformEndpoint) {
+    this.token = endpoint.secret;
     this.http = new HttpClient({
       platform: 'mycel',
       baseUrl: endpoint.baseUrl,
@@ -314,26 +316,75 @@ export class MycelClient {
       this.http.request({ ...opts, method: 'POST', path: R.threads.collection, body: { agent_user_id: agentUserId, sandbox }, schema: threadSchema }),
   };
 
+  /**
+   * The notification stream over a WebSocket, as mycel-sdk 0.1.83 reads it
+   * (`/api/runtime/inbox/subscribe`, `{"type":"resume","since_seq":N}`). A refused handshake throws
+   * the platform's error for its status (404 when the backend has no such route); a cut throws a
+   * retryable ConnectionError; a clean close ends the generator. Never reconnects by itself.
+   */
   private async *streamFrames(sinceSeq: number, opts: StreamOptions): AsyncGenerator<MycelInboxFrame> {
-    const events = readSse(this.http, {
-      path: R.notifications.stream,
-      query: { since_seq: sinceSeq },
-      // Both, so a server that only honours one of them still resumes at the right place.
-      lastEventId: sinceSeq > 0 ? String(sinceSeq) : undefined,
-      signal: opts.signal,
+    const route = R.notifications.subscribe;
+    const ctx = { platform: 'mycel' as const, alias: this.http.alias, method: 'GET', path: route };
+    const ws = new WebSocket(this.http.url(route).replace(/^http/, 'ws'), {
+      headers: this.token ? { authorization: `Bearer ${this.token}` } : {},
+      handshakeTimeout: 10_000,
     });
-    let last = sinceSeq;
-    for await (const ev of events) {
-      const parsed = inboxFrameSchema.safeParse(ev.data);
-      // Unknown event kinds (a newer backend) are skipped rather than failing the whole stream.
-      if (!parsed.success) continue;
-      const frame = parsed.data;
-      if (frame.type === 'notify') {
-        // Resume must never hand the caller a frame twice, even if the server replays generously.
-        if (frame.seq <= last) continue;
-        last = frame.seq;
+    const queue: unknown[] = [];
+    let ended = false;
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    const poke = () => {
+      wake?.();
+      wake = undefined;
+    };
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'resume', since_seq: sinceSeq })));
+    ws.on('message', (raw: Buffer) => {
+      try {
+        queue.push(JSON.parse(String(raw)));
+      } catch {
+        // Not JSON: nothing this reader understands.
       }
-      yield frame;
+      poke();
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      failure = errorFromResponse(ctx, res.statusCode ?? 502, { detail: `WebSocket handshake refused (${res.statusCode})` });
+      ws.terminate();
+    });
+    ws.on('error', (err) => {
+      failure ??= new ConnectionError({ ...ctx, detail: err.message, cause: err });
+      poke();
+    });
+    ws.on('close', (code) => {
+      ended = true;
+      // 1000/1001 are clean ends; anything else (1006: the connection dropped) is a cut.
+      if (code !== 1000 && code !== 1001) failure ??= new ConnectionError({ ...ctx, detail: `notification stream closed (${code})` });
+      poke();
+    });
+    const onAbort = () => ws.terminate();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let last = sinceSeq;
+    try {
+      for (;;) {
+        while (queue.length > 0) {
+          const parsed = inboxFrameSchema.safeParse(queue.shift());
+          // Heartbeats and unknown kinds (a newer backend) are skipped rather than failing the stream.
+          if (!parsed.success) continue;
+          const frame = parsed.data;
+          if (frame.type === 'notify') {
+            // Resume must never hand the caller a frame twice, even if the server replays generously.
+            if (frame.seq <= last) continue;
+            last = frame.seq;
+          }
+          yield frame;
+        }
+        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+        if (failure) throw failure;
+        if (ended) return;
+        await new Promise<void>((r) => (wake = r));
+      }
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
     }
   }
 }

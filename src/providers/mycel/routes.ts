@@ -65,8 +65,12 @@ export const MYCEL_ROUTES = {
   notifications: {
     /** POST → `{count, notifications}`; each notification is returned once. */
     drain: '/api/runtime/inbox/drain', // assumption (public backend)
-    /** SSE, `?since_seq=N`; frames `{type:'notify', seq, metadata, …}` with `id: seq`. */
-    stream: '/api/runtime/inbox/stream', // assumption
+    /**
+     * WebSocket; the client sends `{"type":"resume","since_seq":N}`, frames are JSON
+     * `{type:'notify', seq, metadata, …}` or `{type:'replay_overflow'}`. sdk mycel-sdk@0.1.83
+     * generated_adapter.py (stream), errors.py (ReplayOverflow).
+     */
+    subscribe: '/api/runtime/inbox/subscribe',
   },
   threads: {
     /** Spelled out by the seed. Body `{agent_user_id, sandbox}` (field names: assumption). */

@@ -24,9 +24,9 @@
  * - Drain returns notifications not yet drained and marks them delivered; the stream replays by
  *   `seq` regardless of drain (the two are independent views of the same inbox).
  */
-import type { ServerResponse } from 'node:http';
 import { createHash, randomUUID } from 'node:crypto';
-import { bearer, headerOf, HttpError, intParam, newId, type PlatformSim, type Route, type SandboxRequest } from '../framework.js';
+import type { WebSocket } from 'ws';
+import { bearer, HttpError, intParam, newId, type PlatformSim, type Route, type SandboxRequest } from '../framework.js';
 import type { SandboxContext } from '../server.js';
 
 /** Seeded token → user id. Tests and demos use these without any setup. */
@@ -159,7 +159,49 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
   let pendingOtp = new Map<string, { password: string; invite_code: string }>();
   let tempTokens = new Map<string, string>();
   /** Open SSE responses, ended on reset so tests never hang on a stream from a previous case. */
-  const openStreams = new Set<ServerResponse>();
+  const openSockets = new Set<WebSocket>();
+
+  /**
+   * The notification stream as mycel-sdk 0.1.83 reads it: a WebSocket at
+   * `/api/runtime/inbox/subscribe` (bearer token in the handshake); the client sends
+   * `{"type":"resume","since_seq":N}` and gets every frame after N, replayed then live, as JSON
+   * `{type:"notify", seq, metadata, …}`; `replay_overflow` when N is older than the replay buffer.
+   * Replay and subscription happen together, synchronously: a frame produced meanwhile is neither
+   * lost nor doubled.
+   */
+  function subscribe(ws: WebSocket, req: { identity: string }): void {
+    const inbox = inboxOf(req.identity);
+    let sent = -1;
+    const write = (f: Frame) => {
+      if (sent < 0 || f.seq <= sent || ws.readyState !== ws.OPEN) return;
+      sent = f.seq;
+      ws.send(JSON.stringify(frameJson(f)));
+    };
+    openSockets.add(ws);
+    const beat = setInterval(() => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'heartbeat' }));
+    }, HEARTBEAT_MS);
+    ws.on('message', (raw: Buffer) => {
+      let msg: { type?: unknown; since_seq?: unknown };
+      try {
+        msg = JSON.parse(String(raw)) as typeof msg;
+      } catch {
+        return ws.close(1003, 'frames are JSON');
+      }
+      if (msg.type !== 'resume' || sent >= 0) return;
+      const since = Number.isInteger(msg.since_seq) && (msg.since_seq as number) >= 0 ? (msg.since_seq as number) : 0;
+      sent = since;
+      const oldest = inbox.frames[0];
+      if (oldest && since < oldest.seq - 1) ws.send(JSON.stringify({ type: 'replay_overflow', since_seq: since, oldest_seq: oldest.seq }));
+      for (const f of inbox.frames) write(f);
+      inbox.listeners.add(write);
+    });
+    ws.on('close', () => {
+      clearInterval(beat);
+      inbox.listeners.delete(write);
+      openSockets.delete(ws);
+    });
+  }
 
   function seed(): void {
     users = new Map();
@@ -746,47 +788,6 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
         return { status: 200, body: { count: notifications.length, notifications } };
       },
     },
-    {
-      method: 'GET',
-      pattern: '/api/runtime/inbox/stream',
-      handler: (req) => {
-        const fromQuery = intParam(req.query, 'since_seq', 0, { min: 0, max: Number.MAX_SAFE_INTEGER });
-        const lastId = Number(headerOf(req.headers, 'last-event-id') ?? '0');
-        const since = Math.max(fromQuery, Number.isInteger(lastId) && lastId > 0 ? lastId : 0);
-        const userId = req.identity;
-        return {
-          status: 200,
-          // Replay and subscription happen together, synchronously, inside the writer: a frame
-          // produced between the handler returning and the headers going out is neither lost nor doubled.
-          stream: (res) => {
-            const inbox = inboxOf(userId);
-            let sent = since;
-            const write = (f: Frame) => {
-              if (f.seq <= sent || res.destroyed) return;
-              sent = f.seq;
-              res.write(`id: ${f.seq}\nevent: notify\ndata: ${JSON.stringify(frameJson(f))}\n\n`);
-            };
-            res.write('retry: 1000\n\n');
-            const oldest = inbox.frames[0];
-            if (oldest && since < oldest.seq - 1) {
-              res.write(`event: replay_overflow\ndata: ${JSON.stringify({ type: 'replay_overflow', since_seq: since, oldest_seq: oldest.seq })}\n\n`);
-            }
-            for (const f of inbox.frames) write(f);
-            inbox.listeners.add(write);
-            const beat = setInterval(() => {
-              if (!res.destroyed) res.write(`event: heartbeat\ndata: {}\n\n`);
-            }, HEARTBEAT_MS);
-            openStreams.add(res);
-            res.on('close', () => {
-              clearInterval(beat);
-              inbox.listeners.delete(write);
-              openStreams.delete(res);
-            });
-          },
-        };
-      },
-    },
-
     // threads (path spelled out by the seed)
     {
       method: 'POST',
@@ -820,6 +821,7 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
     // FastAPI's `{detail}`, plus a machine code and the request id (what a custom handler adds).
     errorBody: (_status, code, detail, requestId) => ({ detail, code, request_id: requestId }),
     routes,
+    sockets: [{ pattern: '/api/runtime/inbox/subscribe', handler: subscribe }],
     reset,
     snapshot(): MycelSnapshot {
       return {
@@ -850,8 +852,8 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
   };
 
   function reset(): void {
-    for (const res of openStreams) res.end();
-    openStreams.clear();
+    for (const ws of openSockets) ws.terminate();
+    openSockets.clear();
     seed();
   }
 }
