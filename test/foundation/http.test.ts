@@ -24,6 +24,19 @@ const http = new HttpClient({
   timeoutMs: 2_000,
 });
 const list = () => http.request({ method: 'GET', path: route, schema: z.array(z.unknown()) });
+/**
+ * Web Agent carries its platform codes in the envelope (`{code, detail}`) and its sandbox honours
+ * `Idempotency-Key`; Mix, like its SDK, has a five-value error type and no idempotency header.
+ */
+const waRoute = '/v1/projects/proj_test/sessions';
+const wa = new HttpClient({
+  platform: 'webagent',
+  baseUrl: `${origin}/webagent`,
+  alias: 'ops',
+  authHeaders: { authorization: `Bearer ${KeyRing.defaultKey('webagent')}` },
+  timeoutMs: 2_000,
+});
+const waList = () => wa.request({ method: 'GET', path: waRoute, schema: z.unknown() });
 
 async function failureOf(p: Promise<unknown>): Promise<ProviderError> {
   const err = await p.then(
@@ -59,14 +72,14 @@ describe('error factory by status and platform code', () => {
     [503, 'unavailable', 'ServerError', true],
   ];
   it.each(cases)('%i %s → %s', async (status, code, cls, retryable) => {
-    await control.fault({ platform: 'mix', route, status, code, times: 1 });
-    const err = await failureOf(list());
+    await control.fault({ platform: 'webagent', route: waRoute, status, code, times: 1 });
+    const err = await failureOf(waList());
     expect(err.name).toBe(cls);
     expect(err).toBeInstanceOf(PROVIDER_ERROR_CLASSES[cls]);
     expect(err.status).toBe(status);
     expect(err.retryable).toBe(retryable);
     expect(err.requestId).toMatch(/^req_/);
-    expect(err.message).toContain('Mix');
+    expect(err.message).toContain('Web Agent');
     expect(err.message).toContain('"ops"');
     const failure = toApplicationFailure(err) as ApplicationFailure;
     expect(failure.type).toBe(cls);
@@ -163,10 +176,10 @@ describe('bodies and transport', () => {
 describe('Idempotency-Key', () => {
   it('every mutating call carries one; the same key replays the first answer without a second side effect', async () => {
     const create = (key: string) =>
-      http.request({
+      wa.request({
         method: 'POST',
-        path: route,
-        body: { title: 'idem', browserMode: 'local-browser-service' },
+        path: waRoute,
+        body: { instructions: 'idem' },
         idempotencyKey: key,
         schema: z.object({ id: z.string() }).passthrough(),
       });
@@ -175,11 +188,22 @@ describe('Idempotency-Key', () => {
     const c = await create('wf-2/create');
     expect(b.id).toBe(a.id);
     expect(c.id).not.toBe(a.id);
-    const rows = await control.journal({ platform: 'mix', method: 'POST', route });
+    const rows = await control.journal({ platform: 'webagent', method: 'POST' });
     expect(rows.map((r) => r.idempotencyKey)).toEqual(['wf-1/create', 'wf-1/create', 'wf-2/create']);
     expect(rows.map((r) => Boolean(r.replayed))).toEqual([false, true, false]);
-    const sessions = await list();
-    expect(sessions).toHaveLength(2);
+  });
+
+  it('Mix, whose SDK documents no such header, gets a new side effect for a repeated key (as the real service would)', async () => {
+    const create = () =>
+      http.request({
+        method: 'POST',
+        path: route,
+        body: { title: 'idem', browserMode: 'local-browser-service' },
+        idempotencyKey: 'same',
+        schema: z.object({ id: z.string() }).passthrough(),
+      });
+    expect((await create()).id).not.toBe((await create()).id);
+    expect(await list()).toHaveLength(2);
   });
 });
 
