@@ -19,7 +19,7 @@
  *   question is emitted as an `alignment.input_request` event on the notify channel and answered
  *   with `intervene`; the answer (the SKU) shows in later snapshots' `data.sku`.
  * Error-path triggers without fault injection: an intent containing `safety:block` → 403; a
- * callback URL containing `fail` answers 500 without a request (no receiver needed).
+ * callback URL whose host or path contains `fail` answers 500 without a request (no receiver needed).
  */
 import { request } from 'undici';
 import { HttpError, newId, type Route, type SandboxRequest } from '../framework.js';
@@ -273,8 +273,10 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
     const body = JSON.stringify({ ...d.payload, delivery_id: d.id, attempt: d.attempts });
     let status: number | null = null;
     let error: string | null = null;
-    const to = /fail/.test(url) ? undefined : target(url);
-    if (/fail/.test(url)) {
+    // The `fail` marker is looked for in the host and path only (a receiver's `?fail_first=` is a real answer).
+    const failing = /fail/.test(url.split('?')[0]!);
+    const to = failing ? undefined : target(url);
+    if (failing) {
       status = 500;
       error = 'callback answered 500';
     } else if (!to) {
