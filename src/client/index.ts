@@ -472,12 +472,12 @@ export class MonitorClient {
   }
 
   /** The platform's outbox for this monitor (newest first, one page), read through the worker. */
-  deliveries(keyOrId: string, args: ListDeliveriesArgs = {}): Promise<MonitorUpdateOutcome> {
+  async deliveries(keyOrId: string, args: ListDeliveriesArgs = {}): Promise<MonitorUpdateOutcome> {
     return this.update(keyOrId, deliveriesUpdate, validate(listDeliveriesArgs(), args, 'invalid deliveries'));
   }
 
   /** Retries one dead platform delivery; the answer carries the row after the attempt. */
-  retryDelivery(keyOrId: string, deliveryId: string): Promise<MonitorUpdateOutcome> {
+  async retryDelivery(keyOrId: string, deliveryId: string): Promise<MonitorUpdateOutcome> {
     return this.update(keyOrId, retryDeliveryUpdate, validate(retryDeliveryArgs(), { deliveryId }, 'invalid retry'));
   }
 

@@ -202,3 +202,31 @@ describe('alignment asked mid-life', () => {
     await h.sb.monitors.cancel(k);
   });
 });
+
+describe('bad inputs to the new updates', () => {
+  it('deliveries and retryDelivery with bad or extra arguments are refused before history; the client refuses them too', async () => {
+    const { k, workflowId } = await started({ schedule: { kind: 'event' } });
+    const handle = h.client.workflow.getHandle(workflowId);
+    const before = (await handle.fetchHistory()).events?.length ?? 0;
+    const refused = async (name: string, args: [unknown, ...unknown[]], re: RegExp) => {
+      const err = await handle.executeUpdate(name, { args }).then(
+        () => undefined,
+        (e: unknown) => e as Error & { cause?: Error },
+      );
+      expect(err?.cause?.message ?? err?.message).toMatch(re);
+    };
+    await refused('retryDelivery', [{ deliveryId: '../../etc/passwd' }], /deliveryId/);
+    await refused('retryDelivery', [{ deliveryId: 'dlv_1', url: 'http://169.254.169.254' }], /Unrecognized key/);
+    await refused('retryDelivery', [{ deliveryId: 'dlv_1' }, {}], /exactly one argument/);
+    await refused('deliveries', [{ limit: 500 }], /limit/);
+    await refused('deliveries', [{ status: 'gone' }], /status/);
+    const after = (await handle.fetchHistory()).events ?? [];
+    expect(after.slice(before).some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(false);
+    await expect(h.sb.monitors.retryDelivery(k, 'dlv x')).rejects.toMatchObject({ code: 'invalid_input' });
+    await expect(h.sb.monitors.deliveries(k, { limit: 0 })).rejects.toMatchObject({ code: 'invalid_input' });
+    // An unknown delivery id reaches the platform, which answers 404: refused, not a failed monitor.
+    await expect(h.sb.monitors.retryDelivery(k, 'dlv_missing')).rejects.toMatchObject({ code: 'rejected' });
+    expect((await h.sb.monitors.show(k)).status).toBe('active');
+    await h.sb.monitors.cancel(k);
+  });
+});
