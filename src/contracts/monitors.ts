@@ -261,6 +261,8 @@ export interface TrackMonitorState {
   lastStored?: SnapshotRef;
   /** The change between the two newest consecutive snapshots. */
   lastChange?: SnapshotChange;
+  /** When the data last changed (the newest change with changed fields; platform time). */
+  lastChangedAt?: string;
   /** The platform's outbox as the last sync saw it. */
   deliveries?: DeliverySummary;
   /** Retries of dead deliveries (newest last, at most {@link MAX_ANSWERED}). */
@@ -329,6 +331,7 @@ export const carriedMonitor = lazy(() => {
         .array(z.object({ deliveryId: id, by: z.string().max(200), at: z.string().max(100), status: z.string().max(100) }))
         .max(MAX_ANSWERED)
         .optional(),
+      lastChangedAt: z.string().max(100).optional(),
       skippedRuns: z.number().int().min(0).optional(),
       skippedPolls: z.number().int().min(0).optional(),
     }),

@@ -97,6 +97,11 @@ describe('snapshots and deliveries', () => {
     });
     expect(got[0]).toMatchObject({ type: 'track.snapshot', monitor_id: st.monitorId, data: { price: 989 }, attempt: 1 });
     await eventually(async () => ((await h.sb.monitors.show(k)).deliveries?.delivered ?? 0) >= 1);
+    // Searchable: when the last snapshot was stored and when the data last changed.
+    const sa = (await h.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes;
+    const at = (name: string) => sa.get({ name, type: 'DATETIME' } as never) as Date | undefined;
+    expect(at('MonitorLastSnapshotAt')).toBeInstanceOf(Date);
+    expect(at('MonitorLastChangeAt')!.getTime()).toBeLessThanOrEqual(at('MonitorLastSnapshotAt')!.getTime());
     const shown = await cli('monitor', 'show', k);
     expect(shown.stdout).toMatch(/last change: .*price/);
     expect(shown.stdout).toMatch(/deliveries \d+ delivered/);

@@ -63,7 +63,7 @@ import {
   type TrackMonitorResult,
   type TrackMonitorState,
 } from '../../contracts/monitors.js';
-import { AwaitingHuman, SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
+import { AwaitingHuman, MonitorLastChangeAt, MonitorLastSnapshotAt, SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
 import { ApprovalGate } from '../gate/gate.js';
 import { parseAccepted, parseMessage, parseWorkflowInput, refuseCronSchedule, requireOwnContinuation, singleArg } from '../validation.js';
 
@@ -131,10 +131,20 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
         return `${mon} ${s.status}: "${input.intent.slice(0, 120)}"${snap}; ${s.polls} poll(s)${error ? `; ${error}` : ''}`;
     }
   };
+  /** A platform timestamp as a Date, or undefined when it does not parse. */
+  const when = (at: string | undefined) => {
+    const d = at ? new Date(at) : undefined;
+    return d && !Number.isNaN(d.getTime()) ? d : undefined;
+  };
   const publish = () => {
+    const snapAt = when(s.lastStored?.at);
+    const changedAt = when(s.lastChangedAt);
+    // The monitor times exist only on runs that sync (SYNC_PATCH), so older histories upsert as they did.
     upsertSearchAttributes([
       { key: SwitchboardProvider, value: 'webagent' },
       { key: SwitchboardStatus, value: s.status },
+      ...(snapAt ? [{ key: MonitorLastSnapshotAt, value: snapAt }] : []),
+      ...(changedAt ? [{ key: MonitorLastChangeAt, value: changedAt }] : []),
     ]);
     // An open gate owns the current details (who decides, the deadline).
     if (gate.idle) setCurrentDetails(describe());
@@ -163,7 +173,10 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
       s.lastSnapshotAt = p.latest.at;
       s.snapshotsSeen += p.newSnapshots;
     }
-    if (p.change) s.lastChange = p.change;
+    if (p.change) {
+      s.lastChange = p.change;
+      if (p.change.fields.length > 0) s.lastChangedAt = p.change.at ?? s.lastStored?.at;
+    }
     s.deliveries = p.deliveries;
     apply(p);
   };
