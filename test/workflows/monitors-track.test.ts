@@ -195,14 +195,19 @@ describe('alignment asked mid-life', () => {
     const calls = await h.control.journal({ platform: 'webagent', route: INTERVENE });
     expect(calls).toHaveLength(1);
     expect(calls[0]!.body).toEqual({ request_id: gate.requestId, response: 'SKU A' });
+    // Ticks resume; the stored snapshots carry the answer, and the change into it is recorded.
     const after = await eventually(async () => {
       const s = await h.sb.monitors.show(k);
-      return s.status === 'active' && s.lastChange?.summary.includes('"SKU A"') ? s : undefined;
+      if (s.status !== 'active' || s.snapshotsSeen <= seenBefore || !s.lastStored?.ref) return undefined;
+      const stored = JSON.parse(readFileSync(fileURLToPath(s.lastStored.ref), 'utf8')) as { data: { sku: string | null } };
+      return stored.data.sku === 'SKU A' ? s : undefined;
     });
-    expect(after.snapshotsSeen).toBeGreaterThan(seenBefore);
     expect(after.skippedPolls).toBeGreaterThanOrEqual(1);
-    const stored = JSON.parse(readFileSync(fileURLToPath(after.lastStored!.ref!), 'utf8')) as { data: { sku: string } };
-    expect(stored.data.sku).toBe('SKU A');
+    const changes = readFileSync(fileURLToPath(after.lastChange!.ref!), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { changes: { field: string; from: unknown; to: unknown }[] });
+    expect(changes.flatMap((c) => c.changes)).toContainEqual({ field: 'sku', from: null, to: 'SKU A' });
     expect(await h.control.journal({ platform: 'webagent', route: INTERVENE })).toHaveLength(1);
     await h.sb.monitors.cancel(k);
   });
