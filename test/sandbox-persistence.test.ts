@@ -140,6 +140,45 @@ describe('sandbox persistence', () => {
     expect(artifacts.map((a) => a.name)).toEqual(['final.md', 'citations.json', 'confidence.json']);
   });
 
+  it('Web Agent Track: a monitor keeps ticking on its schedule after a restart, with its snapshots, deliveries and pending question', async () => {
+    let s = await start();
+    let ctl = new SandboxControl(s.origin);
+    const ticking = await webagent(s).track.create({
+      intent: 'Watch the price',
+      schedule: { kind: 'interval', every_seconds: 60 },
+      notifyChannel: { kind: 'callback_url', url: ctl.webhookUrl('persist', { status: 500 }) },
+    });
+    const asking = await webagent(s).track.create({
+      intent: 'Watch the ambiguous listing',
+      schedule: { kind: 'event' },
+      notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/t' },
+    });
+    // every_seconds 60 at 5 ms a second: a tick every 300 ms.
+    const before = await waitFor(
+      () => webagent(s).track.listSnapshots(ticking.id),
+      (l) => l.items.length >= 2,
+    );
+    const dead = await waitFor(
+      () => webagent(s).track.listDeliveries(ticking.id, { status: 'dead' }),
+      (l) => l.items.length >= 1,
+    );
+    s = await restart();
+    ctl = new SandboxControl(s.origin);
+    const wa = webagent(s);
+    expect((await wa.track.listSnapshots(ticking.id, { limit: 100 })).items.map((x) => x.id)).toEqual(expect.arrayContaining(before.items.map((x) => x.id)));
+    expect((await wa.track.listDeliveries(ticking.id)).items.map((d) => d.id)).toEqual(expect.arrayContaining([dead.items[0]!.id]));
+    // The schedule started again: more snapshots, the price still moving on from where it was.
+    const after = await waitFor(
+      () => wa.track.listSnapshots(ticking.id, { limit: 100 }),
+      (l) => l.items.length >= before.items.length + 2,
+    );
+    expect(new Set(after.items.map((x) => (x.data as { price: number }).price)).size).toBeGreaterThan(2);
+    const m = await wa.track.get(asking.id);
+    expect(m.status).toBe('pending_clarification');
+    expect((await wa.track.intervene(asking.id, { requestId: m.pending_request!.id, response: 'SKU A' })).status).toBe('active');
+    await wa.track.cancel(ticking.id);
+  });
+
   it('a running task keeps running across a restart and its events stay dense', async () => {
     let wa = webagent(await start());
     const session = await wa.sessions.create({ instructions: 'script:chatty' });

@@ -12,6 +12,7 @@ import { createOutboxActivities, type OutboxDeps } from './outbox.js';
 import { createProbeActivities } from './probe.js';
 import { createResearchActivities } from './research.js';
 import { createSessionActivities } from './sessions/activities.js';
+import { createWebSearchActivities } from './websearch.js';
 
 export interface ActivityDeps extends DecisionDeps, OutboxDeps {
   providers: ProviderRegistry;
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createResearchActivities(deps),
     ...createMycelActivities(deps),
     ...createMonitorActivities(deps),
+    ...createWebSearchActivities(deps),
     ...createDecisionActivities(deps),
   };
 }

@@ -5,10 +5,89 @@
  */
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import type { MonitorPoll, MonitorView } from '../contracts/monitors.js';
+import type { ArtifactOwner, ArtifactStore } from '../artifacts/store.js';
+import {
+  type DeliveryRow,
+  type DeliverySummary,
+  MAX_CHANGE_FIELDS,
+  MAX_DEAD_LISTED,
+  MAX_DELIVERY_ROWS,
+  type MonitorPoll,
+  type MonitorSync,
+  type MonitorView,
+  type SnapshotChange,
+  type SnapshotRef,
+} from '../contracts/monitors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import type { Monitor } from '../providers/webagent/schemas.js';
+import type { Delivery, Monitor, Snapshot } from '../providers/webagent/schemas.js';
 import { mapFailures } from './failures.js';
+
+/** Pages of 50 snapshots one sync walks back at most (a monitor silent for longer loses the oldest). */
+const SYNC_PAGES = 4;
+const PAGE = 50;
+
+/** One changed field: its dotted path and both values. */
+export interface FieldChange {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+/**
+ * The fields that differ between two snapshot data objects, by dotted path (objects compared
+ * field by field, arrays and scalars as values). At most 200 rows; depth at most 5.
+ */
+export function diffData(prev: unknown, next: unknown, path = '', out: FieldChange[] = [], depth = 0): FieldChange[] {
+  if (out.length >= 200) return out;
+  const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (isObj(prev) && isObj(next) && depth < 5) {
+    for (const k of [...new Set([...Object.keys(prev), ...Object.keys(next)])].sort()) diffData(prev[k], next[k], path ? `${path}.${k}` : k, out, depth + 1);
+    return out;
+  }
+  if (JSON.stringify(prev) !== JSON.stringify(next)) out.push({ field: path || '(data)', from: prev ?? null, to: next ?? null });
+  return out;
+}
+
+const short = (v: unknown) => {
+  const t = JSON.stringify(v) ?? 'null';
+  return t.length > 40 ? `${t.slice(0, 37)}...` : t;
+};
+
+function changeSummary(rows: FieldChange[]): string {
+  if (rows.length === 0) return 'no change';
+  const text = rows.map((r) => `${r.field} ${short(r.from)} → ${short(r.to)}`).join('; ');
+  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
+}
+
+function deliveryRow(d: Delivery): DeliveryRow {
+  return {
+    id: d.id,
+    status: d.status,
+    attempts: d.attempts ?? 0,
+    snapshotId: d.snapshot_id ?? undefined,
+    eventType: d.event_type ?? undefined,
+    lastError: d.last_error?.slice(0, 500) ?? undefined,
+    createdAt: d.created_at ?? undefined,
+  };
+}
+
+function summarise(rows: Delivery[]): DeliverySummary {
+  const count = (st: string) => rows.filter((d) => d.status === st).length;
+  return {
+    delivered: count('delivered'),
+    pending: count('pending'),
+    dead: count('dead'),
+    deadRows: rows
+      .filter((d) => d.status === 'dead')
+      .slice(0, MAX_DEAD_LISTED)
+      .map((d) => ({ id: d.id, attempts: d.attempts ?? 0 })),
+    checkedAt: new Date().toISOString(),
+  };
+}
+
+/** Artifact names: one JSON file per snapshot, the change rows as JSON lines. */
+const snapshotName = (id: string) => `snapshot-${id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80)}.json`;
+const CHANGES = 'changes.jsonl';
 
 /**
  * The field of `notify_channel` that carries the workflow's create key. Track offers no
@@ -38,7 +117,7 @@ function pending(id: string, prompt: string | undefined) {
   };
 }
 
-export function createMonitorActivities(deps: { providers: ProviderRegistry }) {
+export function createMonitorActivities(deps: { providers: ProviderRegistry; artifacts: ArtifactStore }) {
   const track = (alias: string) => deps.providers.client('webagent', alias).track;
   const call = (key?: string) => ({ signal: Context.current().cancellationSignal, idempotencyKey: key });
   return {
@@ -81,6 +160,107 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry }) {
         const snaps = await t.listSnapshots(args.monitorId, { limit: 1 }, call());
         const newest = snaps.items[0];
         return { ...view(m), latestSnapshotId: newest?.id, latestSnapshotAt: newest?.created_at ?? undefined };
+      });
+    },
+
+    /**
+     * One sync: the monitor, every snapshot newer than `since` stored in the artifact store (one
+     * JSON file each) with the change from its predecessor (`changes.jsonl`), and the newest page of
+     * the platform's outbox counted. Only references, field names and counts go back to the
+     * workflow. Rewriting a snapshot or a change row on a retry is harmless (same content; readers
+     * dedupe change rows by id).
+     */
+    async monitorSync(args: { alias: string; monitorId: string; owner: ArtifactOwner; since?: SnapshotRef }): Promise<MonitorSync> {
+      return mapFailures(async () => {
+        const t = track(args.alias);
+        const m = await t.get(args.monitorId, call());
+        // Newest first: walk back until the last stored snapshot (bounded).
+        const fresh: Snapshot[] = [];
+        let cursor: string | undefined;
+        let reached = false;
+        for (let page = 0; page < SYNC_PAGES && !reached; page++) {
+          const list = await t.listSnapshots(args.monitorId, { limit: PAGE, cursor }, call());
+          for (const snap of list.items) {
+            if (snap.id === args.since?.id) {
+              reached = true;
+              break;
+            }
+            fresh.push(snap);
+          }
+          cursor = list.next_cursor ?? undefined;
+          if (!cursor) break;
+        }
+        let prev: { id?: string; data: unknown } | undefined;
+        if (args.since && fresh.length > 0) {
+          const stored = args.since.ref ? await deps.artifacts.read(args.since.ref).catch(() => undefined) : undefined;
+          prev = stored
+            ? { id: args.since.id, data: (JSON.parse(stored) as Snapshot).data }
+            : await t.getSnapshot(args.monitorId, args.since.id, call()).then(
+                (x) => ({ id: x.id, data: x.data }),
+                () => undefined,
+              );
+        }
+        let latest: SnapshotRef | undefined;
+        let change: SnapshotChange | undefined;
+        const changeRows: unknown[] = [];
+        for (const snap of fresh.reverse()) {
+          const ref = await deps.artifacts.put(args.owner, snapshotName(snap.id), JSON.stringify(snap, null, 2));
+          latest = { id: snap.id, at: snap.created_at ?? undefined, ref: ref.uri, sha256: ref.sha256 };
+          // The first snapshot is compared with nothing: every field is new.
+          const rows = diffData(prev?.data ?? {}, snap.data ?? {});
+          changeRows.push({ id: snap.id, from: prev?.id ?? null, to: snap.id, at: snap.created_at ?? null, changes: rows });
+          change = {
+            fromSnapshotId: prev?.id,
+            toSnapshotId: snap.id,
+            at: snap.created_at ?? undefined,
+            fields: rows.slice(0, MAX_CHANGE_FIELDS).map((r) => r.field.slice(0, 200)),
+            summary: changeSummary(rows),
+          };
+          prev = { id: snap.id, data: snap.data };
+        }
+        if (change) change.ref = (await deps.artifacts.appendLines(args.owner, CHANGES, changeRows)).uri;
+        const outbox = await t.listDeliveries(args.monitorId, { limit: PAGE }, call());
+        return { ...view(m), newSnapshots: fresh.length, latest, change, deliveries: summarise(outbox.items) };
+      });
+    },
+
+    /** The platform's outbox rows for this monitor, newest first (one page, no payloads). */
+    async monitorDeliveries(args: {
+      alias: string;
+      monitorId: string;
+      status?: string;
+      limit?: number;
+    }): Promise<{ rows: DeliveryRow[]; summary: DeliverySummary }> {
+      return mapFailures(async () => {
+        const t = track(args.alias);
+        const page = await t.listDeliveries(
+          args.monitorId,
+          { status: args.status, limit: Math.min(args.limit ?? MAX_DELIVERY_ROWS, MAX_DELIVERY_ROWS) },
+          call(),
+        );
+        // The summary counts the unfiltered newest page, so a filtered listing does not skew it.
+        const all = args.status ? (await t.listDeliveries(args.monitorId, { limit: PAGE }, call())).items : page.items;
+        return { rows: page.items.map(deliveryRow), summary: summarise(all) };
+      });
+    },
+
+    /**
+     * Retries one dead delivery (`retry_delivery`). A retry of this activity whose first attempt
+     * reached the platform finds the row no longer dead (409): it answers the row as it now is.
+     */
+    async monitorRetryDelivery(args: { alias: string; monitorId: string; deliveryId: string; key: string }): Promise<DeliveryRow> {
+      return mapFailures(async () => {
+        const t = track(args.alias);
+        try {
+          return deliveryRow(await t.retryDelivery(args.monitorId, args.deliveryId, call(args.key)));
+        } catch (err) {
+          if (Context.current().info.attempt > 1 && (err as { status?: number }).status === 409) {
+            const rows = (await t.listDeliveries(args.monitorId, { limit: PAGE }, call())).items;
+            const row = rows.find((d) => d.id === args.deliveryId);
+            if (row) return deliveryRow(row);
+          }
+          throw err;
+        }
       });
     },
 

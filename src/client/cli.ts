@@ -477,7 +477,10 @@ export function buildCli(): Command {
   const monitor = program.command('monitor').description('Web Agent Track monitors: one durable workflow each (monitor-<key>)');
   const describeMonitor = (key: string, m: TrackMonitorState) =>
     `${key}: ${m.status}${m.pauseReason ? ` (${m.pauseReason})` : ''}, monitor ${m.monitorId ?? '-'}, last snapshot ${m.lastSnapshotId ?? '-'}` +
-    `${m.pendingRequest ? `, waiting: ${m.pendingRequest.prompt ?? m.pendingRequest.id}` : ''}`;
+    `${m.pendingRequest ? `, waiting: ${m.pendingRequest.prompt ?? m.pendingRequest.id}` : ''}` +
+    `${m.lastChange ? `, last change: ${m.lastChange.summary}` : ''}` +
+    `${m.deliveries ? `, deliveries ${m.deliveries.delivered} delivered / ${m.deliveries.pending} pending / ${m.deliveries.dead} dead` : ''}` +
+    `${m.skippedRuns || m.skippedPolls ? `, skipped while waiting on a person: ${m.skippedRuns ?? 0} run(s), ${m.skippedPolls ?? 0} poll(s)` : ''}`;
   monitor
     .command('create <key>')
     .description('create a monitor; its workflow id is monitor-<key>')
@@ -486,6 +489,7 @@ export function buildCli(): Command {
     .requiredOption('--callback <url>', 'where the platform sends notifications (callback_url)')
     .option('--trigger <json>', 'trigger DSL, e.g. {"op":"lt","field":"price","value":999}')
     .option('--poll <duration>', 'how often Switchboard reads the monitor (e.g. 60s, 5m)', '5m')
+    .option('--retry-dead <n>', 'retry each dead platform delivery up to n times', (v) => Number(v), 0)
     .option('--approver <name...>', 'who answers alignment questions', ['me'])
     .option('--deadline <duration>', 'time to answer (e.g. 30m, 24h)', '24h')
     .option('--on-expiry <policy>', 'reject | escalate:<who>[,<who>][@24h] | wait[:1h] (reject cancels the monitor)', 'reject')
@@ -498,6 +502,7 @@ export function buildCli(): Command {
           notifyChannel: { kind: 'callback_url', url: o.callback },
           triggerDsl: o.trigger ? (jsonArg(o.trigger) as never) : undefined,
           pollSeconds: parseDuration(o.poll),
+          retryDeadDeliveries: o.retryDead,
           approvers: o.approver,
           deadlineSeconds: parseDuration(o.deadline),
           onExpiry: parseExpiry(o.onExpiry),
@@ -558,6 +563,30 @@ export function buildCli(): Command {
       withClient(async (c) => {
         const r = await c.monitors.message(key, text);
         print(out(), `${key}: guidance queued`, r);
+      }),
+    );
+  monitor
+    .command('deliveries <key>')
+    .description("the platform's webhook deliveries for this monitor, newest first")
+    .addOption(new Option('--status <status>').choices(['pending', 'delivered', 'dead']))
+    .option('--limit <n>', 'at most n rows (≤ 50)', (v) => Number(v))
+    .action((key: string, o: { status?: 'pending' | 'delivered' | 'dead'; limit?: number }) =>
+      withClient(async (c) => {
+        const r = await c.monitors.deliveries(key, { status: o.status, limit: o.limit });
+        const rows = r.deliveries ?? [];
+        const human = rows.length
+          ? rows.map((d) => `${d.id}  ${d.status}  ${d.attempts} attempt(s)  ${d.eventType ?? '-'}  ${d.lastError ?? ''}`.trimEnd()).join('\n')
+          : 'no deliveries';
+        print(out(), human, rows);
+      }),
+    );
+  monitor
+    .command('retry <key> <deliveryId>')
+    .description('retry one dead platform delivery')
+    .action((key: string, deliveryId: string) =>
+      withClient(async (c) => {
+        const r = await c.monitors.retryDelivery(key, deliveryId);
+        print(out(), `${key}: delivery ${deliveryId} retried: ${r.detail ?? r.delivery?.status ?? 'done'}`, r);
       }),
     );
   monitor

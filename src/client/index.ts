@@ -71,6 +71,8 @@ import {
   type CancelMonitorArgs,
   cancelMonitorArgs,
   MONITOR_STATUSES,
+  type ListDeliveriesArgs,
+  listDeliveriesArgs,
   monitorKey,
   monitorMessageArgs,
   type MonitorUpdateOutcome,
@@ -79,12 +81,15 @@ import {
   pauseMonitorArgs,
   type RefineMonitorArgs,
   refineMonitorArgs,
+  retryDeliveryArgs,
   type TrackMonitorInput,
   trackMonitorInput,
   type TrackMonitorState,
 } from '../contracts/monitors.js';
 import {
   cancelMonitorUpdate,
+  deliveriesUpdate,
+  retryDeliveryUpdate,
   messageUpdate,
   monitorStateQuery,
   pauseUpdate,
@@ -464,6 +469,16 @@ export class MonitorClient {
 
   cancel(keyOrId: string, args: CancelMonitorArgs = {}): Promise<MonitorUpdateOutcome> {
     return this.update(keyOrId, cancelMonitorUpdate, validate(cancelMonitorArgs(), args, 'invalid cancel'));
+  }
+
+  /** The platform's outbox for this monitor (newest first, one page), read through the worker. */
+  async deliveries(keyOrId: string, args: ListDeliveriesArgs = {}): Promise<MonitorUpdateOutcome> {
+    return this.update(keyOrId, deliveriesUpdate, validate(listDeliveriesArgs(), args, 'invalid deliveries'));
+  }
+
+  /** Retries one dead platform delivery; the answer carries the row after the attempt. */
+  async retryDelivery(keyOrId: string, deliveryId: string): Promise<MonitorUpdateOutcome> {
+    return this.update(keyOrId, retryDeliveryUpdate, validate(retryDeliveryArgs(), { deliveryId }, 'invalid retry'));
   }
 
   /** Monitors through one visibility query (no scanning). */

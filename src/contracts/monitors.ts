@@ -97,6 +97,11 @@ export const trackMonitorInput = lazy(() =>
       triggerDsl: triggerDsl().optional(),
       /** How often the workflow reads the monitor's state and newest snapshot. */
       pollSeconds: pollSeconds(),
+      /**
+       * Retry policy for the platform's dead deliveries: each dead row is retried (`retry_delivery`)
+       * up to this many times by the workflow, then left to a person (`retryDelivery`). @default 0
+       */
+      retryDeadDeliveries: z.number().int().min(0).max(10).default(0),
       credentialAlias: credentialAlias('credentialAlias must be an alias, never a key').default('default'),
       /** Who answers alignment questions (the gate's approvers, deadline and expiry policy). */
       ...gateSettings(),
@@ -116,6 +121,16 @@ export const runNowArgs = lazy(() => z.object({}).strict());
 export const monitorMessageArgs = lazy(() => z.object({ content: z.string().trim().min(1, 'content is required').max(4_000) }).strict());
 export const cancelMonitorArgs = lazy(() => z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict());
 
+/** A platform delivery id (`dlv_…`). */
+const deliveryId = () => z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'deliveryId must be a platform delivery id');
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead'] as const;
+export const listDeliveriesArgs = lazy(() =>
+  z.object({ status: z.enum(DELIVERY_STATUSES).optional(), limit: z.number().int().min(1).max(MAX_DELIVERY_ROWS).optional() }).strict(),
+);
+export const retryDeliveryArgs = lazy(() => z.object({ deliveryId: deliveryId() }).strict());
+export type ListDeliveriesArgs = z.input<ReturnType<typeof listDeliveriesArgs>>;
+export type RetryDeliveryArgs = z.input<ReturnType<typeof retryDeliveryArgs>>;
+
 export type PauseMonitorArgs = z.input<ReturnType<typeof pauseMonitorArgs>>;
 export type RefineMonitorArgs = z.input<ReturnType<typeof refineMonitorArgs>>;
 export type MonitorMessageArgs = z.input<ReturnType<typeof monitorMessageArgs>>;
@@ -129,6 +144,78 @@ export interface MonitorUpdateOutcome {
   /** `runNow`: the snapshot the tick produced. */
   snapshotId?: string;
   notified?: boolean;
+  /** `runNow` while a clarification waits on a person: not run, counted in `skippedRuns`. */
+  skipped?: boolean;
+  /** `deliveries`: the platform's outbox rows, newest first. */
+  deliveries?: DeliveryRow[];
+  /** `retryDelivery`: the row after the retry. */
+  delivery?: DeliveryRow;
+}
+
+/** Rows a `deliveries` listing answers at most (one platform page). */
+export const MAX_DELIVERY_ROWS = 50;
+
+/** One platform delivery (the monitor's webhook outbox row; no payload). */
+export interface DeliveryRow {
+  id: string;
+  status: string;
+  attempts: number;
+  snapshotId?: string;
+  eventType?: string;
+  lastError?: string;
+  createdAt?: string;
+}
+
+/** The platform's outbox as the last sync counted it (newest page). */
+export interface DeliverySummary {
+  /** Rows on the newest page, by status. */
+  delivered: number;
+  pending: number;
+  dead: number;
+  /** Dead rows on that page (at most {@link MAX_DEAD_LISTED}), for the retry policy and people. */
+  deadRows: { id: string; attempts: number }[];
+  checkedAt?: string;
+}
+export const MAX_DEAD_LISTED = 10;
+
+/** A stored snapshot: the platform id and where its data went in the artifact store. */
+export interface SnapshotRef {
+  id: string;
+  at?: string;
+  /** Artifact store URI of the snapshot's JSON. */
+  ref?: string;
+  sha256?: string;
+}
+
+/** The change between two consecutive snapshots (bounded: field names and a short summary). */
+export interface SnapshotChange {
+  fromSnapshotId?: string;
+  toSnapshotId: string;
+  at?: string;
+  /** Changed fields (dotted paths, at most {@link MAX_CHANGE_FIELDS}); empty: nothing changed. */
+  fields: string[];
+  /** e.g. `price 1049 → 1019` (at most 500 characters). */
+  summary: string;
+  /** Artifact store URI of the change rows (`changes.jsonl`; full values). */
+  ref?: string;
+}
+export const MAX_CHANGE_FIELDS = 20;
+
+/** What one sync read: the monitor, the snapshots new since the last one stored, the outbox. */
+export interface MonitorSync extends MonitorView {
+  /** Snapshots stored this time (oldest first they were compared). */
+  newSnapshots: number;
+  latest?: SnapshotRef;
+  change?: SnapshotChange;
+  deliveries: DeliverySummary;
+}
+
+/** A retry of a dead delivery, by policy or by a person. */
+export interface DeliveryRetry {
+  deliveryId: string;
+  by: string;
+  at: string;
+  status: string;
 }
 
 /** An alignment question the platform asked (`pending_clarification`). */
@@ -170,6 +257,20 @@ export interface TrackMonitorState {
   /** Alignment requests answered with `intervene` (newest last, at most {@link MAX_ANSWERED}). */
   answered: string[];
   opSeq: number;
+  /** The newest snapshot stored in the artifact store (the sync's cursor). */
+  lastStored?: SnapshotRef;
+  /** The change between the two newest consecutive snapshots. */
+  lastChange?: SnapshotChange;
+  /** When the data last changed (the newest change with changed fields; platform time). */
+  lastChangedAt?: string;
+  /** The platform's outbox as the last sync saw it. */
+  deliveries?: DeliverySummary;
+  /** Retries of dead deliveries (newest last, at most {@link MAX_ANSWERED}). */
+  retries?: DeliveryRetry[];
+  /** `runNow` requests skipped while a clarification waited on a person. */
+  skippedRuns?: number;
+  /** Polls that did not run while a clarification waited on a person. */
+  skippedPolls?: number;
 }
 
 /** Answered request ids and gate decisions kept across continue-as-new. */
@@ -204,6 +305,35 @@ export const carriedMonitor = lazy(() => {
       lastPolledAt: z.string().max(100).optional(),
       answered: z.array(id).max(MAX_ANSWERED),
       opSeq: z.number().int().min(0),
+      lastStored: z
+        .object({ id, at: z.string().max(100).optional(), ref: z.string().max(4_000).optional(), sha256: z.string().max(100).optional() })
+        .optional(),
+      lastChange: z
+        .object({
+          fromSnapshotId: id.optional(),
+          toSnapshotId: id,
+          at: z.string().max(100).optional(),
+          fields: z.array(z.string().max(200)).max(MAX_CHANGE_FIELDS),
+          summary: z.string().max(500),
+          ref: z.string().max(4_000).optional(),
+        })
+        .optional(),
+      deliveries: z
+        .object({
+          delivered: z.number().int().min(0),
+          pending: z.number().int().min(0),
+          dead: z.number().int().min(0),
+          deadRows: z.array(z.object({ id, attempts: z.number().int().min(0) })).max(MAX_DEAD_LISTED),
+          checkedAt: z.string().max(100).optional(),
+        })
+        .optional(),
+      retries: z
+        .array(z.object({ deliveryId: id, by: z.string().max(200), at: z.string().max(100), status: z.string().max(100) }))
+        .max(MAX_ANSWERED)
+        .optional(),
+      lastChangedAt: z.string().max(100).optional(),
+      skippedRuns: z.number().int().min(0).optional(),
+      skippedPolls: z.number().int().min(0).optional(),
     }),
     gate: z.object({
       decided: z.array(z.object({ requestId: id }).passthrough()).max(MAX_ANSWERED),

@@ -9,3 +9,7 @@ export const SwitchboardStatus = defineSearchAttributeKey('SwitchboardStatus', S
 export const AwaitingHuman = defineSearchAttributeKey('AwaitingHuman', SearchAttributeType.BOOL);
 export const GateKind = defineSearchAttributeKey('GateKind', SearchAttributeType.KEYWORD);
 export const GateDeadline = defineSearchAttributeKey('GateDeadline', SearchAttributeType.DATETIME);
+/** A Track monitor's newest stored snapshot (its platform time). */
+export const MonitorLastSnapshotAt = defineSearchAttributeKey('MonitorLastSnapshotAt', SearchAttributeType.DATETIME);
+/** When a Track monitor's snapshot data last changed from the one before. */
+export const MonitorLastChangeAt = defineSearchAttributeKey('MonitorLastChangeAt', SearchAttributeType.DATETIME);

@@ -24,6 +24,8 @@ export const SEARCH_ATTRIBUTES = {
   AwaitingHuman: 'Bool',
   GateKind: 'Keyword',
   GateDeadline: 'Datetime',
+  MonitorLastSnapshotAt: 'Datetime',
+  MonitorLastChangeAt: 'Datetime',
 } as const;
 
 /** Directory for the cached CLI build: outside the clone so CI and later runs reuse it. */

@@ -79,6 +79,15 @@ export class SandboxControl {
     return `${this.origin}/_control/webhooks?${q}`;
   }
 
+  /**
+   * Resolves `host` to a loopback `origin` for platform callbacks (default: this sandbox, whose
+   * `/_control/webhooks` receiver records them), as DNS would for a public name; without a mapping
+   * the sandbox's platforms reach no host but loopback.
+   */
+  mapHost(host: string, origin: string = this.origin): Promise<unknown> {
+    return this.call('POST', 'hosts', { host, origin });
+  }
+
   health(): Promise<{ ok: boolean; platforms: Platform[] }> {
     return this.call('GET', 'health');
   }

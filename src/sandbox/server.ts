@@ -75,6 +75,17 @@ export interface SandboxContext {
   tickMs: number;
   /** How often an idle event stream sends a heartbeat; unset: 20 ticks, between 20 ms and 1 s. */
   heartbeatMs?: number;
+  /**
+   * Real milliseconds per second of a Track monitor's schedule (the sandbox's time scale): with 10,
+   * an `every_seconds: 60` monitor ticks every 600 ms. Unset: `tickMs`.
+   */
+  trackSecondMs?: number;
+  /**
+   * Where callbacks to a host go, as a resolver would answer (`hooks.example.com` → `http://127.0.0.1:PORT`),
+   * set with `POST /_control/hosts`. The sandbox POSTs only to loopback hosts and to hosts named
+   * here: it never reaches the internet (loopback only, like every server in the house).
+   */
+  callbackHosts: Map<string, string>;
 }
 
 export interface SandboxOptions {
@@ -84,6 +95,8 @@ export interface SandboxOptions {
   tickMs?: number;
   /** Idle SSE heartbeat interval. @default 20 ticks, between 20 ms and 1 s */
   heartbeatMs?: number;
+  /** Real milliseconds per second of a Track monitor schedule. @default tickMs */
+  trackSecondMs?: number;
   /**
    * Keep platform state in this JSON file: restored at start (a missing file starts empty, an
    * unreadable one too, with a warning), saved atomically on `close()` and every ~2 s while it
@@ -119,7 +132,14 @@ export interface RunningSandbox {
 
 /** Starts the sandbox on 127.0.0.1. */
 export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSandbox> {
-  const ctx: SandboxContext = { keys: new KeyRing(), scripts: new ScriptBook(), tickMs: opts.tickMs ?? 20, heartbeatMs: opts.heartbeatMs };
+  const ctx: SandboxContext = {
+    keys: new KeyRing(),
+    scripts: new ScriptBook(),
+    tickMs: opts.tickMs ?? 20,
+    heartbeatMs: opts.heartbeatMs,
+    trackSecondMs: opts.trackSecondMs,
+    callbackHosts: new Map(),
+  };
   const core = new SandboxCore();
   const sims = createPlatformSims(ctx);
   for (const sim of sims) core.register(sim);
@@ -231,6 +251,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     if (what === 'reset' && method === 'POST') {
       core.reset();
       webhooks.length = 0;
+      ctx.callbackHosts.clear();
       ctx.keys.reset();
       ctx.scripts.reset();
       return json(200, { ok: true });
@@ -258,6 +279,18 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     }
     if (what === 'scripts' && method === 'POST') {
       ctx.scripts.set(String(body.name), body.steps as ScriptStep[]);
+      return json(200, { ok: true });
+    }
+    // A resolver entry for platform callbacks: `{host, origin}` sends callbacks naming `host` to
+    // `origin` (a loopback receiver); `{host}` alone removes it.
+    if (what === 'hosts' && method === 'POST') {
+      const host = String(body.host ?? '').toLowerCase();
+      if (!host) return json(422, { error: 'host is required' });
+      const target = typeof body.origin === 'string' ? body.origin : undefined;
+      if (target !== undefined && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(target))
+        return json(422, { error: 'origin must be a loopback http origin' });
+      if (target) ctx.callbackHosts.set(host, target);
+      else ctx.callbackHosts.delete(host);
       return json(200, { ok: true });
     }
     if (what === 'keys' && method === 'POST') {

@@ -234,6 +234,30 @@ describe('ArchAstroClient: agent routines', () => {
     await client.cancelSession(first.agent_session!);
   });
 
+  it('a routine run takes time: pending or running while its agent works, then completed with a duration', async () => {
+    await control.script('takes-time', [
+      { type: 'emit', count: 2 },
+      { type: 'wait', ms: 300 },
+      { type: 'emit', count: 1 },
+      { type: 'finish', result: 'checked' },
+    ]);
+    const run = await client.invokeRoutine('arn_sbx_invoke', { message: 'check the price script:takes-time', idempotency_key: 'takes-1' });
+    expect(['pending', 'running']).toContain(run.status);
+    const seen: string[] = [run.status];
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const r = await client.getRun(run.id);
+      if (seen.at(-1) !== r.status) seen.push(r.status);
+      if (r.status === 'completed' || Date.now() > deadline) break;
+      await sleep(20);
+    }
+    expect(seen).toContain('running');
+    expect(seen.at(-1)).toBe('completed');
+    const done = await client.getRun(run.id);
+    expect(done.result).toBe('checked');
+    expect(done.duration_ms).toBeGreaterThanOrEqual(300);
+  });
+
   it('invoke is refused on a paused routine, and per_key routines need a session_key and reuse the session', async () => {
     await client.pauseRoutine('arn_sbx_invoke');
     await expect(client.invokeRoutine('arn_sbx_invoke', { message: 'x' })).rejects.toBeInstanceOf(UnprocessableError);

@@ -530,6 +530,16 @@ describe('WebSearch', () => {
 });
 
 describe('Track', () => {
+  /** Polls `fn` until it answers something truthy (bounded: 10 s). */
+  async function until<T>(fn: () => Promise<T | undefined | false>): Promise<T> {
+    for (const deadline = Date.now() + 10_000; ;) {
+      const v = await fn();
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   it('runs a monitor through its lifecycle: ticks, snapshots, deliveries, retry, cancel', async () => {
     const mon = await wa.track.create({
       intent: 'Notify me when the iPhone 17 Pro goes below $999',
@@ -552,12 +562,17 @@ describe('Track', () => {
     expect(snaps.items.map((s) => s.id)[0]).toBe(t3.snapshot?.id); // newest first
     expect((await wa.track.getSnapshot(mon.id, snaps.items[0]!.id)).data).toMatchObject({ price: 989 });
 
-    const dl = await wa.track.listDeliveries(mon.id, { includePayload: true });
+    // The platform retries a failing callback (3 attempts), then the row is dead.
+    const dl = await until(async () => {
+      const l = await wa.track.listDeliveries(mon.id, { includePayload: true });
+      return l.items[0]?.status === 'dead' ? l : undefined;
+    });
     expect(dl.items).toHaveLength(1);
-    expect(dl.items[0]).toMatchObject({ status: 'dead', payload: { monitor_id: mon.id } });
+    expect(dl.items[0]).toMatchObject({ status: 'dead', attempts: 3, payload: { monitor_id: mon.id } });
     expect((await wa.track.listDeliveries(mon.id)).items[0]!.payload).toBeUndefined();
-    await wa.track.refine(mon.id, { notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/track' } });
-    expect(await wa.track.retryDelivery(mon.id, dl.items[0]!.id)).toMatchObject({ status: 'delivered', attempts: 2 });
+    await wa.track.refine(mon.id, { notifyChannel: { kind: 'callback_url', url: ctl.webhookUrl('retried') } });
+    expect(await wa.track.retryDelivery(mon.id, dl.items[0]!.id)).toMatchObject({ status: 'delivered', attempts: 4 });
+    expect(await ctl.webhooks('retried')).toEqual([expect.objectContaining({ body: expect.objectContaining({ delivery_id: dl.items[0]!.id, attempt: 4 }) })]);
     await expect(wa.track.retryDelivery(mon.id, dl.items[0]!.id)).rejects.toBeInstanceOf(ConflictError);
 
     await wa.track.message(mon.id, { content: 'only the 256 GB model' });
@@ -565,6 +580,87 @@ describe('Track', () => {
     expect((await wa.track.delete(mon.id)).status).toBe('cancelled');
     await expect(wa.track.runNow(mon.id)).rejects.toBeInstanceOf(ConflictError);
     await expect(wa.track.get('mon_missing')).rejects.toMatchObject({ code: 'monitor_not_found' });
+  });
+
+  it('ticks on its own schedule (scaled time), POSTs deliveries to the callback, marks failing ones dead', async () => {
+    // every_seconds 60 at 5 ms per schedule second: a tick every 300 ms.
+    const mon = await wa.track.create({
+      intent: 'Watch the price',
+      schedule: { kind: 'interval', every_seconds: 60 },
+      notifyChannel: { kind: 'callback_url', url: ctl.webhookUrl('track-ok') },
+      triggerDsl: { op: 'lt', field: 'price', value: 1000 },
+    });
+    const snaps = await until(async () => {
+      const l = await wa.track.listSnapshots(mon.id);
+      return l.items.length >= 3 ? l.items : undefined;
+    });
+    // The price moves per tick: 1049, 1019, 989 (newest first).
+    expect(snaps.slice(-3).map((x) => (x.data as { price: number }).price)).toEqual([989, 1019, 1049]);
+    const hooks = await until(async () => {
+      const w = await ctl.webhooks('track-ok');
+      return w.length >= 1 ? w : undefined;
+    });
+    expect(hooks[0]!.headers).toMatchObject({ 'x-track-event': 'track.snapshot', 'content-type': 'application/json' });
+    expect(hooks[0]!.body).toMatchObject({ type: 'track.snapshot', monitor_id: mon.id, data: { price: 989 } });
+    const delivered = (await wa.track.listDeliveries(mon.id)).items.at(-1)!;
+    expect(delivered).toMatchObject({
+      status: 'delivered',
+      attempts: 1,
+      snapshot_id: hooks[0]!.body && (hooks[0]!.body as { snapshot_id: string }).snapshot_id,
+    });
+
+    // Paused: no tick.
+    await wa.track.pause(mon.id);
+    const count = (await wa.track.listSnapshots(mon.id, { limit: 100 })).items.length;
+    await new Promise((r) => setTimeout(r, 700));
+    expect((await wa.track.listSnapshots(mon.id, { limit: 100 })).items.length).toBe(count);
+
+    // A receiver that answers 500: three attempts, then dead; a public host is never contacted.
+    await wa.track.refine(mon.id, { notifyChannel: { kind: 'callback_url', url: ctl.webhookUrl('track-500', { status: 500 }) } });
+    await wa.track.resume(mon.id);
+    const tick = await wa.track.runNow(mon.id);
+    expect(tick.notified).toBe(true);
+    const dead = await until(async () => {
+      const d = (await wa.track.listDeliveries(mon.id)).items.find((x) => x.id === tick.delivery_id);
+      return d?.status === 'dead' ? d : undefined;
+    });
+    expect(dead).toMatchObject({ attempts: 3, last_error: 'callback answered 500' });
+    expect((await ctl.webhooks('track-500')).filter((w) => (w.body as { delivery_id: string }).delivery_id === tick.delivery_id)).toHaveLength(3);
+    await wa.track.cancel(mon.id);
+  });
+
+  it('a cron schedule ticks on the scaled clock; a host mapped to the receiver gets the callback', async () => {
+    await ctl.mapHost('hooks.example.com');
+    const mon = await wa.track.create({
+      intent: 'Watch the price every minute',
+      schedule: { kind: 'cron', expression: '* * * * *' },
+      notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/_control/webhooks?inbox=cron' },
+    });
+    const w = await until(async () => {
+      const got = await ctl.webhooks('cron');
+      return got.length >= 2 ? got : undefined;
+    });
+    expect(w[0]!.body).toMatchObject({ monitor_id: mon.id, type: 'track.snapshot' });
+    await wa.track.cancel(mon.id);
+  });
+
+  it('asks for a clarification mid-life (alignment.input_request on the channel), answered with intervene', async () => {
+    const mon = await wa.track.create({
+      intent: 'Watch the phone price clarify:2',
+      schedule: { kind: 'event' },
+      notifyChannel: { kind: 'callback_url', url: ctl.webhookUrl('align') },
+    });
+    await wa.track.runNow(mon.id);
+    await wa.track.runNow(mon.id);
+    const asked = await wa.track.runNow(mon.id);
+    expect(asked.snapshot).toBeNull();
+    const m = await wa.track.get(mon.id);
+    expect(m).toMatchObject({ status: 'pending_clarification', pending_request: { prompt: 'Did you mean SKU A or SKU B?' } });
+    const q = await until(async () => (await ctl.webhooks('align')).find((x) => (x.body as { type: string }).type === 'alignment.input_request'));
+    expect(q.body).toMatchObject({ data: { request_id: m.pending_request!.id, options: ['SKU A', 'SKU B'] } });
+    await expect(wa.track.runNow(mon.id)).rejects.toBeInstanceOf(ConflictError);
+    await wa.track.intervene(mon.id, { requestId: m.pending_request!.id, response: 'SKU A' });
+    expect((await wa.track.runNow(mon.id)).snapshot?.data).toMatchObject({ sku: 'SKU A' });
   });
 
   it('lists with pagination and resolves an alignment clarification with intervene', async () => {

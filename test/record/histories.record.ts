@@ -339,3 +339,35 @@ it('records trackMonitor: a clarification answered at the gate, pause, resume, r
   expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('cancelled');
   await save('trackMonitor-clarified-steered-cancelled', workflowId);
 });
+
+it('records trackMonitor: syncs into the artifact store, a dead delivery retried by policy and by a person, a clarification asked mid-life with run-now skipped', async () => {
+  const key = `fixture-sync-${Date.now()}`;
+  await h.control.mapHost('hooks.example.com');
+  const { workflowId } = await h.sb.monitors.create(key, {
+    intent: 'fixture: watch the phone listing price clarify:3',
+    schedule: { kind: 'event' },
+    notifyChannel: { kind: 'callback_url', url: `https://hooks.example.com/_control/webhooks?inbox=${key}&status=500` },
+    triggerDsl: { op: 'lt', field: 'price', value: 1000 },
+    retryDeadDeliveries: 1,
+    approvers: ['alice'],
+    pollSeconds: 1,
+  });
+  await eventually(async () => (await h.sb.monitors.show(key)).status === 'active');
+  for (let i = 0; i < 3; i++) await h.sb.monitors.runNow(key);
+  const dead = await eventually(async () => (await h.sb.monitors.show(key)).retries?.find((r) => r.by === 'switchboard:policy'));
+  await h.sb.monitors.deliveries(key, { status: 'dead' });
+  await h.sb.monitors.retryDelivery(key, dead.deliveryId);
+  // The fourth tick makes the platform ask; run-now meanwhile is skipped.
+  await h.sb.monitors.runNow(key);
+  const g = await eventually(async () => {
+    const gate = await h.sb.gate(workflowId);
+    return gate.open ? gate : undefined;
+  });
+  await h.sb.monitors.runNow(key).catch(() => undefined);
+  await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve_with_edits', edits: ['SKU A'], digest: g.digest });
+  await eventually(async () => (await h.sb.monitors.show(key)).status === 'active');
+  await h.sb.monitors.runNow(key);
+  await h.sb.monitors.cancel(key);
+  expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('cancelled');
+  await save('trackMonitor-synced-retried-clarified', workflowId);
+});

@@ -121,6 +121,9 @@ it('a trackMonitor continues as new with its state: one platform monitor, one in
   await eventually(async () => (await client.workflow.getHandle(workflowId).describe()).runId !== runId, { timeoutMs: 30_000 });
   const st = await sb.monitors.show(key);
   expect(st).toMatchObject({ status: 'active', answered: [gate.requestId], lastSnapshotId: tick.snapshotId });
+  // The stored snapshot's reference and its change came across too (the next sync compares with it).
+  expect(st.lastStored).toMatchObject({ id: tick.snapshotId, ref: expect.stringMatching(/^file:/) });
+  expect(st.lastChange).toMatchObject({ toSnapshotId: tick.snapshotId });
   expect(st.polls).toBeGreaterThan(0);
   const first = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   expect(first.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();

@@ -1,6 +1,6 @@
 /**
  * Crashes and platform faults: a worker SIGKILLed right after the create call reached the
- * platform leaves exactly one platform session; 30% 503s with Retry-After plus 5% connection
+ * platform leaves exactly one platform session (and one Track monitor for a trackMonitor); 30% 503s with Retry-After plus 5% connection
  * resets on every route still let every session complete; a bad credential fails at once.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -92,6 +92,47 @@ it('Mix, which ignores Idempotency-Key: SIGKILL after the create reached it → 
     if (second) await exited(second);
   }
 }, 90_000);
+
+it('SIGKILL while a trackMonitor create waits for its answer → exactly one platform monitor, and the workflow goes on with it', async () => {
+  const taskQueue = `crash-mon-${Date.now()}`;
+  const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
+  const createRoute = '/v1/projects/{project_id}/track/monitors';
+  // The platform makes the monitor; its answer is held back until the worker is dead.
+  await h.control.fault({ platform: 'webagent', method: 'POST', route: createRoute, phase: 'after', latencyMs: 4_000, times: 1 });
+  const first = spawnWorker(taskQueue);
+  let second: ChildProcess | undefined;
+  const key = `crash-mon-${process.pid}-${Date.now()}`;
+  try {
+    await sb.monitors.create(key, {
+      intent: 'Survive a crash while watching the price',
+      schedule: { kind: 'interval', every_seconds: 3600 },
+      notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/track' },
+      approvers: ['alice'],
+      pollSeconds: 1,
+    });
+    await eventually(async () => (await h.control.journal({ platform: 'webagent', method: 'POST', route: createRoute })).length > 0, { timeoutMs: 30_000 });
+    first.kill('SIGKILL');
+    await exited(first);
+    second = spawnWorker(taskQueue);
+    // The activity's retry (after its start-to-close timeout) finds the monitor by its create marker.
+    const st = await eventually(
+      async () => {
+        const s = await sb.monitors.show(key);
+        return s.status === 'active' && s.monitorId && s.polls > 0 ? s : undefined;
+      },
+      { timeoutMs: 70_000, intervalMs: 500 },
+    );
+    const all = await h.providers.client('webagent', 'default').track.listAll();
+    expect(all.filter((m) => m.intent === 'Survive a crash while watching the price').map((m) => m.id)).toEqual([st.monitorId]);
+    const creates = await h.control.journal({ platform: 'webagent', method: 'POST', route: createRoute });
+    expect(creates.filter((r) => r.status < 300 && !r.replayed)).toHaveLength(1);
+    await sb.monitors.cancel(key);
+  } finally {
+    first.kill('SIGKILL');
+    second?.kill('SIGTERM');
+    if (second) await exited(second);
+  }
+}, 120_000);
 
 it('30% 503 with Retry-After and 5% connection resets on every route → every session still completes', async () => {
   await h.control.fault({ status: 503, retryAfter: '1', rate: 0.3 });

@@ -482,12 +482,16 @@ export class TrackResource extends Resource {
     });
   }
 
-  /** The webhook outbox for this monitor. */
-  listDeliveries(monitorId: string, params: { includePayload?: boolean } = {}, opts: CallOptions = {}): Promise<DeliveryList> {
+  /** The webhook outbox for this monitor, newest first (`status` filters: an assumption, see routes.ts). */
+  listDeliveries(
+    monitorId: string,
+    params: { includePayload?: boolean; status?: string; limit?: number; cursor?: string } = {},
+    opts: CallOptions = {},
+  ): Promise<DeliveryList> {
     return this.http.request({
       method: 'GET',
       path: this.monitorPath(TRACK_ROUTES.deliveries, monitorId),
-      query: { include_payload: params.includePayload },
+      query: { include_payload: params.includePayload, status: params.status, limit: params.limit, cursor: params.cursor },
       schema: deliveryListSchema,
       ...opts,
     });

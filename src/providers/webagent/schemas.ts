@@ -201,12 +201,14 @@ export const snapshotSchema = z.object({
   data: z.unknown().optional(),
 });
 export type Snapshot = z.output<typeof snapshotSchema>;
-export const snapshotListSchema = z.object({ items: z.array(snapshotSchema), next_cursor: z.string().nullish() });
+export const snapshotListSchema = z.object({ items: z.array(snapshotSchema), next_cursor: z.string().nullish(), has_more: z.boolean().nullish() });
 export type SnapshotList = z.output<typeof snapshotListSchema>;
 
 export const deliverySchema = z.object({
   id: z.string(),
   snapshot_id: z.string().nullish(),
+  /** `track.snapshot` or `alignment.input_request` (assumption: the seed names the event, not the row's field). */
+  event_type: z.string().nullish(),
   status: z.string(),
   attempts: z.number().nullish(),
   last_error: z.string().nullish(),

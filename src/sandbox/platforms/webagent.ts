@@ -11,18 +11,19 @@
  * `kind: 'outline'`; a topic containing `rounds:2` asks twice), more progress, then three artifacts.
  * A topic containing `takes:600s` spends that long researching after the last approval, as a real
  * run (hours) does; without it the research finishes a few ticks after the outline is approved.
- * Web Search and Track are small, state-only simulations.
+ * Web Search is a small state-only simulation; Track (monitors that tick on their own schedule,
+ * snapshots, deliveries POSTed to the callback URL, alignment questions) is in ./webagent-track.ts.
  *
  * Triggers for error paths without fault injection: instructions or a topic containing
  * `safety:block` → 403 `safety_boundary_violated`; a query containing `slow` makes `wait=true`
- * time out (202); a Track intent containing `ambiguous` starts in `pending_clarification`; a
- * callback URL containing `fail` makes deliveries dead.
+ * time out (202); Track's triggers are listed in ./webagent-track.ts.
  */
 import type { ServerResponse } from 'node:http';
 import { type RunEvent, ScriptedRun, type ScriptedRunState, type ScriptStep } from '../agent.js';
 import { bearer, HttpError, intParam, newId, type PlatformSim, type Route, type SandboxRequest, type SandboxResponse } from '../framework.js';
 import type { SandboxContext } from '../server.js';
-import { DEEP_RESEARCH_ROUTES as DR, SESSION_ROUTES as S, TRACK_ROUTES as T, WEB_SEARCH_ROUTES as WS } from '../../providers/webagent/routes.js';
+import { createTrackSim, type TrackMonitor } from './webagent-track.js';
+import { DEEP_RESEARCH_ROUTES as DR, SESSION_ROUTES as S, WEB_SEARCH_ROUTES as WS } from '../../providers/webagent/routes.js';
 
 type TaskStatus = 'queued' | 'running' | 'awaiting_input' | 'completed' | 'failed' | 'cancelled';
 const TERMINAL_EVENT: ReadonlySet<string> = new Set(['task.completed', 'task.failed', 'task.cancelled']);
@@ -87,33 +88,6 @@ interface WsTask {
   updated_at: string;
 }
 
-interface Monitor {
-  id: string;
-  pid: string;
-  status: 'active' | 'paused' | 'pending_clarification' | 'cancelled';
-  intent: string;
-  schedule: Record<string, unknown>;
-  notify_channel: Record<string, unknown>;
-  trigger_dsl?: unknown;
-  pause_reason?: string | null;
-  pending_request?: { id: string; prompt: string } | null;
-  answeredRequests: Set<string>;
-  clarifications: unknown[];
-  guidance: string[];
-  snapshots: { id: string; monitor_id: string; created_at: string; notified: boolean; data: Record<string, unknown> }[];
-  deliveries: {
-    id: string;
-    snapshot_id: string;
-    status: 'delivered' | 'dead';
-    attempts: number;
-    last_error: string | null;
-    payload: unknown;
-    created_at: string;
-  }[];
-  created_at: string;
-  updated_at: string;
-}
-
 /** A task as JSON: the run as its state, the issued map as entries, no listeners. */
 type WaTaskState = Omit<WaTask, 'run' | 'listeners' | 'issued'> & { run: ScriptedRunState; issued: [string, 'pending' | 'answered' | 'void'][] };
 
@@ -122,7 +96,7 @@ interface WaSnapshot {
   sessions: (Omit<WaSession, 'tasks'> & { tasks: string[] })[];
   tasks: WaTaskState[];
   searches: WsTask[];
-  monitors: (Omit<Monitor, 'answeredRequests'> & { answeredRequests: string[] })[];
+  monitors: TrackMonitor[];
 }
 
 const now = () => new Date().toISOString();
@@ -160,7 +134,6 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
   const sessions = new Map<string, WaSession>();
   const tasks = new Map<string, WaTask>();
   const searches = new Map<string, WsTask>();
-  const monitors = new Map<string, Monitor>();
   const openStreams = new Set<() => void>();
   const timers = new Set<NodeJS.Timeout>();
   const heartbeatMs = () => ctx.heartbeatMs ?? Math.min(1000, Math.max(20, ctx.tickMs * 20));
@@ -308,6 +281,8 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
   function checkSafety(text: string): void {
     if (/safety:block/.test(text)) throw new HttpError(403, 'safety_boundary_violated', 'the request crosses a safety boundary');
   }
+
+  const track = createTrackSim(ctx, { cursorPage, checkSafety });
 
   function getSession(req: SandboxRequest): WaSession {
     const s = sessions.get(req.params.session_id!);
@@ -493,83 +468,6 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
     const w = searches.get(req.params.task_id!);
     if (!w || w.pid !== req.params.project_id) throw new HttpError(404, 'task_not_found', `web search task ${req.params.task_id} not found`);
     return w;
-  }
-
-  // ---------- Track ----------
-
-  function monWire(m: Monitor) {
-    return {
-      id: m.id,
-      status: m.status,
-      intent: m.intent,
-      schedule: m.schedule,
-      notify_channel: m.notify_channel,
-      trigger_dsl: m.trigger_dsl ?? null,
-      pause_reason: m.pause_reason ?? null,
-      pending_request: m.pending_request ?? null,
-      created_at: m.created_at,
-      updated_at: m.updated_at,
-    };
-  }
-
-  function getMonitor(req: SandboxRequest): Monitor {
-    const m = monitors.get(req.params.monitor_id!);
-    if (!m || m.pid !== req.params.project_id) throw new HttpError(404, 'monitor_not_found', `monitor ${req.params.monitor_id} not found`);
-    return m;
-  }
-
-  function notCancelled(m: Monitor): void {
-    if (m.status === 'cancelled') throw new HttpError(409, 'conflict', `monitor ${m.id} is cancelled`);
-  }
-
-  function validateMonitorFields(b: Record<string, unknown>, partial: boolean): void {
-    if (!partial || b.intent !== undefined) if (!str(b.intent)) throw new HttpError(422, 'validation_error', 'intent is required');
-    if (!partial || b.schedule !== undefined) {
-      const s = b.schedule as Record<string, unknown> | undefined;
-      if (!s || typeof s !== 'object' || !['cron', 'interval', 'event'].includes(String(s.kind)))
-        throw new HttpError(422, 'validation_error', 'schedule.kind must be cron, interval or event');
-    }
-    if (!partial || b.notify_channel !== undefined) {
-      const c = b.notify_channel as Record<string, unknown> | undefined;
-      if (!c || typeof c !== 'object' || !str(c.kind) || (c.kind === 'callback_url' && !/^https?:\/\//.test(String(c.url ?? '')))) {
-        throw new HttpError(422, 'validation_error', 'notify_channel needs a kind (callback_url needs an http(s) url)');
-      }
-    }
-  }
-
-  /** Evaluates the tiny trigger DSL `{op: lt|gt|eq|changed, field, value}`; no DSL → always notify. */
-  function triggers(dsl: unknown, data: Record<string, unknown>): boolean {
-    if (!dsl || typeof dsl !== 'object') return true;
-    const d = dsl as { op?: string; field?: string; value?: unknown };
-    const v = d.field ? data[d.field] : undefined;
-    if (typeof v !== 'number' || typeof d.value !== 'number') return d.op === 'changed';
-    return d.op === 'lt' ? v < d.value : d.op === 'gt' ? v > d.value : d.op === 'eq' ? v === d.value : true;
-  }
-
-  function tick(m: Monitor) {
-    const n = m.snapshots.length;
-    const data = { price: 1049 - n * 30, currency: 'USD', observed_at: now() };
-    const notified = triggers(m.trigger_dsl, data);
-    const snap = { id: newId('snap'), monitor_id: m.id, created_at: now(), notified, data };
-    m.snapshots.unshift(snap);
-    let deliveryId: string | null = null;
-    if (notified) {
-      const url = String(m.notify_channel.url ?? '');
-      const dead = /fail/.test(url);
-      const d = {
-        id: newId('dlv'),
-        snapshot_id: snap.id,
-        status: dead ? ('dead' as const) : ('delivered' as const),
-        attempts: 1,
-        last_error: dead ? 'callback answered 500' : null,
-        payload: { monitor_id: m.id, snapshot_id: snap.id, data },
-        created_at: now(),
-      };
-      m.deliveries.unshift(d);
-      deliveryId = d.id;
-    }
-    m.updated_at = now();
-    return { monitor_id: m.id, snapshot: snap, notified, delivery_id: deliveryId };
   }
 
   // ---------- routes ----------
@@ -807,163 +705,8 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
       },
     },
 
-    // Track
-    {
-      method: 'POST',
-      pattern: T.monitors,
-      handler: (req) => {
-        validateMonitorFields(req.body, false);
-        checkSafety(String(req.body.intent));
-        const ambiguous = /ambiguous/.test(String(req.body.intent));
-        const m: Monitor = {
-          id: newId('mon'),
-          pid: req.params.project_id!,
-          status: ambiguous ? 'pending_clarification' : 'active',
-          intent: req.body.intent,
-          schedule: req.body.schedule,
-          notify_channel: req.body.notify_channel,
-          trigger_dsl: req.body.trigger_dsl,
-          pending_request: ambiguous ? { id: newId('req_align'), prompt: 'Did you mean SKU A or SKU B?' } : null,
-          answeredRequests: new Set(),
-          clarifications: [],
-          guidance: [],
-          snapshots: [],
-          deliveries: [],
-          created_at: now(),
-          updated_at: now(),
-        };
-        monitors.set(m.id, m);
-        return { status: 201, body: monWire(m) };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: T.monitors,
-      handler: (req) => {
-        const status = req.query.get('status');
-        const mine = [...monitors.values()].filter((m) => m.pid === req.params.project_id && (!status || m.status === status));
-        return { status: 200, body: cursorPage(mine, req.query, monWire) };
-      },
-    },
-    { method: 'GET', pattern: T.monitor, handler: (req) => ({ status: 200, body: monWire(getMonitor(req)) }) },
-    {
-      method: 'PATCH',
-      pattern: T.monitor,
-      handler: (req) => {
-        const m = getMonitor(req);
-        notCancelled(m);
-        const b = req.body as Record<string, unknown>;
-        validateMonitorFields(b, true);
-        if (b.status === 'paused') {
-          if (m.status === 'pending_clarification') throw new HttpError(409, 'conflict', 'answer the pending clarification first');
-          m.status = 'paused';
-          m.pause_reason = str(b.pause_reason) ?? null;
-        } else if (b.status === 'active') {
-          if (m.status === 'pending_clarification') throw new HttpError(409, 'conflict', 'answer the pending clarification first');
-          m.status = 'active';
-          m.pause_reason = null;
-        } else if (b.status !== undefined) throw new HttpError(422, 'validation_error', 'status may only be set to paused or active');
-        if (b.intent !== undefined) m.intent = String(b.intent);
-        if (b.schedule !== undefined) m.schedule = b.schedule as Record<string, unknown>;
-        if (b.notify_channel !== undefined) m.notify_channel = b.notify_channel as Record<string, unknown>;
-        if (b.trigger_dsl !== undefined) m.trigger_dsl = b.trigger_dsl;
-        m.updated_at = now();
-        return { status: 200, body: monWire(m) };
-      },
-    },
-    ...(['POST', 'DELETE'] as const).map((method) => ({
-      method,
-      pattern: method === 'POST' ? T.cancel : T.monitor,
-      handler: (req: SandboxRequest) => {
-        const m = getMonitor(req);
-        // Cancel is terminal and idempotent: cancelling a cancelled monitor returns it as it is.
-        if (m.status !== 'cancelled') {
-          m.status = 'cancelled';
-          m.pending_request = null;
-          m.updated_at = now();
-        }
-        return { status: 200, body: monWire(m) };
-      },
-    })),
-    {
-      method: 'POST',
-      pattern: T.runNow,
-      handler: (req) => {
-        const m = getMonitor(req);
-        notCancelled(m);
-        if (m.status === 'pending_clarification') throw new HttpError(409, 'conflict', 'the monitor is waiting for a clarification');
-        return { status: 200, body: tick(m) };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: T.snapshots,
-      handler: (req) => ({ status: 200, body: cursorPage(getMonitor(req).snapshots, req.query, (x) => x) }),
-    },
-    {
-      method: 'GET',
-      pattern: T.snapshot,
-      handler: (req) => {
-        const snap = getMonitor(req).snapshots.find((x) => x.id === req.params.snapshot_id);
-        if (!snap) throw new HttpError(404, 'snapshot_not_found', `snapshot ${req.params.snapshot_id} not found`);
-        return { status: 200, body: snap };
-      },
-    },
-    {
-      method: 'GET',
-      pattern: T.deliveries,
-      handler: (req) => {
-        const withPayload = req.query.get('include_payload') === 'true';
-        return { status: 200, body: cursorPage(getMonitor(req).deliveries, req.query, ({ payload, ...d }) => (withPayload ? { ...d, payload } : d)) };
-      },
-    },
-    {
-      method: 'POST',
-      pattern: T.retryDelivery,
-      handler: (req) => {
-        const m = getMonitor(req);
-        const d = m.deliveries.find((x) => x.id === req.params.delivery_id);
-        if (!d) throw new HttpError(404, 'delivery_not_found', `delivery ${req.params.delivery_id} not found`);
-        if (d.status !== 'dead') throw new HttpError(409, 'conflict', `delivery ${d.id} is ${d.status}; only dead rows are retried`);
-        d.attempts += 1;
-        const stillFails = /fail/.test(String(m.notify_channel.url ?? ''));
-        d.status = stillFails ? 'dead' : 'delivered';
-        d.last_error = stillFails ? 'callback answered 500' : null;
-        return { status: 200, body: d };
-      },
-    },
-    {
-      method: 'POST',
-      pattern: T.intervene,
-      handler: (req) => {
-        const m = getMonitor(req);
-        const id = str(req.body.request_id);
-        if (!id) throw new HttpError(422, 'validation_error', 'request_id is required');
-        if (req.body.response === undefined) throw new HttpError(422, 'validation_error', 'response is required');
-        if (m.pending_request?.id !== id) {
-          if (m.answeredRequests.has(id)) throw new HttpError(409, 'conflict', `request ${id} was already answered`);
-          throw new HttpError(404, 'input_request_not_found', `request ${id} not found on monitor ${m.id}`);
-        }
-        m.answeredRequests.add(id);
-        m.clarifications.push(req.body.response);
-        m.pending_request = null;
-        m.status = 'active';
-        m.updated_at = now();
-        return { status: 200, body: monWire(m) };
-      },
-    },
-    {
-      method: 'POST',
-      pattern: T.messages,
-      handler: (req) => {
-        const m = getMonitor(req);
-        notCancelled(m);
-        const content = str(req.body.content);
-        if (!content) throw new HttpError(422, 'validation_error', 'content is required');
-        m.guidance.push(content);
-        return { status: 201, body: { id: newId('msg'), status: 'queued', accepted: true } };
-      },
-    },
+    // Track (its own product file)
+    ...track.routes,
   ];
 
   return {
@@ -982,7 +725,7 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
         sessions: [...sessions.values()].map((s) => ({ ...s, tasks: s.tasks.map((t) => t.id) })),
         tasks: [...tasks.values()].map(({ run, listeners: _l, issued, ...t }) => ({ ...t, run: run.toJSON(), issued: [...issued] })),
         searches: [...searches.values()],
-        monitors: [...monitors.values()].map((m) => ({ ...m, answeredRequests: [...m.answeredRequests] })),
+        monitors: track.snapshot(),
       };
     },
     restore(data: unknown) {
@@ -1009,7 +752,7 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
         // The completion timer did not survive: a search still running finishes shortly after the restart.
         if (w.status === 'running') later(ctx.tickMs * 2, () => completeSearch(w));
       }
-      for (const m of snap.monitors) monitors.set(m.id, { ...m, answeredRequests: new Set(m.answeredRequests) });
+      track.restore(snap.monitors);
     },
   };
 
@@ -1021,6 +764,6 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
     sessions.clear();
     tasks.clear();
     searches.clear();
-    monitors.clear();
+    track.reset();
   }
 }

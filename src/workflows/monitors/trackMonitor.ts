@@ -9,6 +9,13 @@
  * question waits at the one approval gate (`monitor_clarification`); no poll runs while a person
  * decides; the answer goes to the platform with `intervene` exactly once (a reject cancels the
  * monitor). Continues as new when the server suggests it, carrying bounded state.
+ *
+ * Behind `patched('track-monitor-sync')`: each poll is a sync that stores every new snapshot in
+ * the artifact store (keyed by workflow id and run chain) with the change from its predecessor,
+ * keeping only references, changed field names and a short summary in state; it counts the
+ * platform's outbox, and dead deliveries are retried by policy (`retryDeadDeliveries`) or by a
+ * person (`retryDelivery`). `runNow` while a clarification waits on a person is skipped and counted
+ * (`skippedRuns`), as are the polls that did not run (`skippedPolls`).
  */
 import {
   ActivityFailure,
@@ -20,6 +27,7 @@ import {
   defineQuery,
   defineUpdate,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -33,6 +41,8 @@ import {
   cancelMonitorArgs,
   type CarriedMonitor,
   carriedMonitor,
+  type ListDeliveriesArgs,
+  listDeliveriesArgs,
   MAX_ANSWERED,
   type MonitorMessageArgs,
   monitorMessageArgs,
@@ -45,13 +55,15 @@ import {
   type RefineMonitorArgs,
   refineMonitorArgs,
   resumeMonitorArgs,
+  type RetryDeliveryArgs,
+  retryDeliveryArgs,
   runNowArgs,
   type TrackMonitorInput,
   trackMonitorInput,
   type TrackMonitorResult,
   type TrackMonitorState,
 } from '../../contracts/monitors.js';
-import { AwaitingHuman, SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
+import { AwaitingHuman, MonitorLastChangeAt, MonitorLastSnapshotAt, SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
 import { ApprovalGate } from '../gate/gate.js';
 import { parseAccepted, parseMessage, parseWorkflowInput, refuseCronSchedule, requireOwnContinuation, singleArg } from '../validation.js';
 
@@ -67,7 +79,14 @@ export const refineUpdate = defineUpdate<MonitorUpdateOutcome, [RefineMonitorArg
 export const runNowUpdate = defineUpdate<MonitorUpdateOutcome, [Record<string, never>]>('runNow');
 export const messageUpdate = defineUpdate<MonitorUpdateOutcome, [MonitorMessageArgs]>('message');
 export const cancelMonitorUpdate = defineUpdate<MonitorUpdateOutcome, [CancelMonitorArgs]>('cancel');
+export const deliveriesUpdate = defineUpdate<MonitorUpdateOutcome, [ListDeliveriesArgs]>('deliveries');
+export const retryDeliveryUpdate = defineUpdate<MonitorUpdateOutcome, [RetryDeliveryArgs]>('retryDelivery');
 export const monitorStateQuery = defineQuery<TrackMonitorState>('monitorState');
+
+/** Polls become syncs: snapshots into the artifact store with their change, the outbox counted, dead deliveries retried by policy. */
+export const SYNC_PATCH = 'track-monitor-sync';
+/** Dead deliveries retried by policy in one sync at most (the rest wait for the next). */
+const POLICY_RETRIES_PER_SYNC = 5;
 
 const known = (status: string): status is MonitorStatus => (MONITOR_STATUSES as readonly string[]).includes(status);
 
@@ -98,7 +117,11 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
 
   const describe = (): string => {
     const mon = s.monitorId ? `Track monitor \`${s.monitorId}\`` : 'Track monitor (creating)';
-    const snap = s.lastSnapshotId ? `; last snapshot \`${s.lastSnapshotId}\` at ${s.lastSnapshotAt ?? '?'}` : '; no snapshot yet';
+    const snap =
+      (s.lastSnapshotId ? `; last snapshot \`${s.lastSnapshotId}\` at ${s.lastSnapshotAt ?? '?'}` : '; no snapshot yet') +
+      (s.lastChange ? `; last change: ${s.lastChange.summary.slice(0, 160)}` : '') +
+      (s.deliveries ? `; deliveries ${s.deliveries.delivered} delivered, ${s.deliveries.pending} pending, ${s.deliveries.dead} dead` : '') +
+      (s.skippedRuns || s.skippedPolls ? `; skipped while a person decided: ${s.skippedRuns ?? 0} run(s), ${s.skippedPolls ?? 0} poll(s)` : '');
     switch (s.status) {
       case 'paused':
         return `${mon} **paused**${s.pauseReason ? ` (${s.pauseReason})` : ''}: "${input.intent.slice(0, 120)}"${snap}`;
@@ -108,10 +131,20 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
         return `${mon} ${s.status}: "${input.intent.slice(0, 120)}"${snap}; ${s.polls} poll(s)${error ? `; ${error}` : ''}`;
     }
   };
+  /** A platform timestamp as a Date, or undefined when it does not parse. */
+  const when = (at: string | undefined) => {
+    const d = at ? new Date(at) : undefined;
+    return d && !Number.isNaN(d.getTime()) ? d : undefined;
+  };
   const publish = () => {
+    const snapAt = when(s.lastStored?.at);
+    const changedAt = when(s.lastChangedAt);
+    // The monitor times exist only on runs that sync (SYNC_PATCH), so older histories upsert as they did.
     upsertSearchAttributes([
       { key: SwitchboardProvider, value: 'webagent' },
       { key: SwitchboardStatus, value: s.status },
+      ...(snapAt ? [{ key: MonitorLastSnapshotAt, value: snapAt }] : []),
+      ...(changedAt ? [{ key: MonitorLastChangeAt, value: changedAt }] : []),
     ]);
     // An open gate owns the current details (who decides, the deadline).
     if (gate.idle) setCurrentDetails(describe());
@@ -129,7 +162,47 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
     setStatus(known(v.status) ? v.status : s.status);
   };
   const nextKey = (op: string) => `${keyBase}/${op}/${++s.opSeq}`;
+  const owner = { workflowId: info.workflowId, chain: info.firstExecutionRunId };
+
+  /** One sync (see {@link SYNC_PATCH}): the monitor, new snapshots stored with their change, the outbox counted. */
+  const sync = async (via: Pick<Acts, 'monitorSync'>) => {
+    const p = await via.monitorSync({ alias, monitorId: s.monitorId!, owner, since: s.lastStored });
+    if (p.latest) {
+      s.lastStored = p.latest;
+      s.lastSnapshotId = p.latest.id;
+      s.lastSnapshotAt = p.latest.at;
+      s.snapshotsSeen += p.newSnapshots;
+    }
+    if (p.change) {
+      s.lastChange = p.change;
+      if (p.change.fields.length > 0) s.lastChangedAt = p.change.at ?? s.lastStored?.at;
+    }
+    s.deliveries = p.deliveries;
+    apply(p);
+  };
+  const recordRetry = (deliveryId: string, by: string, status: string) => {
+    s.retries = [...(s.retries ?? []), { deliveryId, by, at: new Date().toISOString(), status }].slice(-MAX_ANSWERED);
+  };
+  /** The retry policy: each dead row on the newest outbox page is retried up to `retryDeadDeliveries` times. */
+  const retryByPolicy = async (): Promise<boolean> => {
+    if (input.retryDeadDeliveries <= 0 || !s.deliveries) return false;
+    let budget = POLICY_RETRIES_PER_SYNC;
+    for (const row of s.deliveries.deadRows) {
+      const done = (s.retries ?? []).filter((r) => r.deliveryId === row.id && r.by === POLICY).length;
+      if (done >= input.retryDeadDeliveries || budget-- <= 0) continue;
+      try {
+        const out = await acts.monitorRetryDelivery({ alias, monitorId: s.monitorId!, deliveryId: row.id, key: nextKey('retry') });
+        recordRetry(row.id, POLICY, out.status);
+      } catch (err) {
+        // The platform refused (the row is no longer dead, or gone): recorded, never a failed monitor.
+        if (!(err instanceof ActivityFailure)) throw err;
+        recordRetry(row.id, POLICY, 'refused');
+      }
+    }
+    return budget < POLICY_RETRIES_PER_SYNC;
+  };
   const refused = (detail: string): MonitorUpdateOutcome => ({ ok: false, status: s.status, detail });
+  const POLICY = 'switchboard:policy';
 
   setHandler(monitorStateQuery, () => s);
 
@@ -199,23 +272,74 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
   );
   setHandler(
     runNowUpdate,
-    () =>
-      act(async () => {
+    () => {
+      // Approval-aware overlap: no tick while a person decides; the request is answered, not run, and counted.
+      if (!gate.idle) {
+        s.skippedRuns = (s.skippedRuns ?? 0) + 1;
+        return Promise.resolve<MonitorUpdateOutcome>({
+          ok: false,
+          skipped: true,
+          status: s.status,
+          detail: `skipped: a clarification is waiting for a person (${s.skippedRuns} run(s) skipped so far)`,
+        });
+      }
+      return act(async () => {
         const out = await steer.monitorRunNow({ alias, monitorId: s.monitorId!, key: nextKey('run') });
-        if (out.snapshotId && out.snapshotId !== s.lastSnapshotId) {
+        if (patched(SYNC_PATCH)) {
+          // The tick's snapshot is stored (with its change) before the caller hears of it.
+          await sync(steer);
+        } else if (out.snapshotId && out.snapshotId !== s.lastSnapshotId) {
           s.lastSnapshotId = out.snapshotId;
           s.lastSnapshotAt = out.snapshotAt;
           s.snapshotsSeen += 1;
           publish();
         }
         return { ok: true, status: s.status, snapshotId: out.snapshotId, notified: out.notified };
-      }),
+      });
+    },
     {
       validator: (...all: unknown[]) => {
         parseMessage(runNowArgs(), singleArg(all, 'runNow'), 'runNow');
         created();
-        gateClosed('run it');
-        if (s.status !== 'active') throw new Error(`only an active monitor runs a tick (it is ${s.status})`);
+        // With the gate open the request is accepted and skipped (counted) by the handler.
+        if (gate.idle && s.status !== 'active') throw new Error(`only an active monitor runs a tick (it is ${s.status})`);
+      },
+    },
+  );
+  setHandler(
+    deliveriesUpdate,
+    (a) => {
+      const args = parseAccepted(listDeliveriesArgs(), a);
+      return act(async () => {
+        const r = await steer.monitorDeliveries({ alias, monitorId: s.monitorId!, status: args.status, limit: args.limit });
+        s.deliveries = r.summary;
+        publish();
+        return { ok: true, status: s.status, deliveries: r.rows };
+      });
+    },
+    {
+      validator: (...all: unknown[]) => {
+        parseMessage(listDeliveriesArgs(), singleArg(all, 'deliveries'), 'deliveries');
+        created();
+      },
+    },
+  );
+  setHandler(
+    retryDeliveryUpdate,
+    (a) => {
+      const args = parseAccepted(retryDeliveryArgs(), a);
+      return act(async () => {
+        const row = await steer.monitorRetryDelivery({ alias, monitorId: s.monitorId!, deliveryId: args.deliveryId, key: nextKey('retry') });
+        recordRetry(row.id, 'person', row.status);
+        publish();
+        const detail = row.status === 'dead' ? `still dead: ${row.lastError ?? 'the callback failed again'}` : `delivery ${row.status}`;
+        return { ok: true, status: s.status, delivery: row, detail };
+      });
+    },
+    {
+      validator: (...all: unknown[]) => {
+        parseMessage(retryDeliveryArgs(), singleArg(all, 'retryDelivery'), 'retryDelivery');
+        created();
       },
     },
   );
@@ -283,6 +407,13 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
       if ((s.status as MonitorStatus) === 'cancelled') break;
       await exclusive(async () => {
         if (s.status === 'cancelled') return;
+        if (patched(SYNC_PATCH)) {
+          s.polls += 1;
+          s.lastPolledAt = new Date().toISOString();
+          await sync(acts);
+          if (await retryByPolicy()) publish();
+          return;
+        }
         const p = await acts.monitorPoll({ alias, monitorId: s.monitorId! });
         s.polls += 1;
         s.lastPolledAt = new Date().toISOString();
@@ -317,6 +448,8 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
 
   /** One alignment question: the gate, then exactly one `intervene` (or a cancel on reject). */
   async function clarify(req: NonNullable<TrackMonitorState['pendingRequest']>): Promise<void> {
+    // No poll runs while the gate is open; the polls that would have run are counted when it closes.
+    const opened = Date.now();
     const outcome = await gate.wait({
       requestId: req.id,
       kind: 'monitor_clarification',
@@ -331,6 +464,7 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
       // The answer is the edit ("SKU A"); there is nothing to approve as it stands.
       allowed: ['approve_with_edits', 'reject'],
     });
+    s.skippedPolls = (s.skippedPolls ?? 0) + Math.floor((Date.now() - opened) / (input.pollSeconds * 1000));
     await exclusive(async () => {
       try {
         if (outcome.decision === 'reject') {
