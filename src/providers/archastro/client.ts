@@ -1,6 +1,6 @@
 /**
  * ArchAstro client: agent sessions and agent routines, as `@archastro/sdk` 0.5.3 exposes them
- * (see `./routes.ts` for the paths and the assumptions). Pure HTTP: no Temporal imports, no
+ * (see `./wire.ts` for the paths, their sources and the assumptions). Pure HTTP: no Temporal imports, no
  * retries — a failure is thrown once as a `ProviderError` and Temporal decides.
  */
 import type { PlatformEndpoint } from '../../config.js';

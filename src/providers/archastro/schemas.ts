@@ -113,7 +113,7 @@ export const runSchema = z.object({
 });
 export type ArchAstroRun = z.output<typeof runSchema>;
 
-/** One page of runs (assumption: wrapper shape, see routes.ts). */
+/** One page of runs, `{data, before_cursor, after_cursor}` (sdk @archastro/sdk@0.19.0 types/common.d.ts). */
 export const runPageSchema = z.object({
   data: z.array(runSchema),
   before_cursor: z.string().nullish(),

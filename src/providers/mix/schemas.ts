@@ -1,6 +1,6 @@
 /**
  * Mix request types, the seed's create checks, and partial zod schemas for every response we read.
- * Wire names are camelCase (see the assumptions in `./routes.ts`).
+ * Wire names are camelCase, except the message-send body (see `./wire.ts`, from mix-python-sdk 0.8.1).
  */
 import { z } from 'zod';
 
@@ -172,7 +172,7 @@ export const mixCallbackSchema = z
   })
   .passthrough();
 
-/** Seed: `models.SessionData` (fields not shown in the seed; names from the public SDK + assumptions). */
+/** SDK `models.SessionData` (mix-python-sdk 0.8.1 models/sessiondata.py): the fields we read. */
 export const sessionDataSchema = z.object({
   id: z.string(),
   title: z.string().nullish(),

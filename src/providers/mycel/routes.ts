@@ -1,11 +1,8 @@
 /**
- * Every HTTP path the Mycel client uses, in one place.
- *
- * The seed (mycel-sdk, a facade over a FastAPI/OpenAPI-generated transport) names operations but
- * spells out only one path: `/api/threads`. Every other path is our choice and marked
- * `// assumption`. Where a path is marked "(public backend)", it matches the router source of the
- * public OpenDCAI/Mycel backend (`backend/chat/api/http/*_router.py`, `backend/web/routers/auth.py`)
- * at some revision — more likely than a blind guess, but still not what the seed documents.
+ * Every HTTP path the Mycel client uses, in one place, with its source. The published SDK (PyPI
+ * `mycel-sdk` 0.1.83: a facade, `mycel_sdk/generated_adapter.py`, over the FastAPI-generated
+ * `mycel_web_backend_client`) is the wire truth; the seed (its 0.1.45 README) spells out only
+ * `/api/threads`. The contract suite (test/contracts/mycel*) drives the sandbox with that SDK.
  *
  * Identity always comes from the bearer token: no path or body carries "acting as" user ids.
  */
@@ -13,13 +10,13 @@
 export const MYCEL_ROUTES = {
   auth: {
     /** Registration step 1. Body `{email, password, invite_code}`. */
-    sendOtp: '/api/auth/send-otp', // assumption (public backend)
+    sendOtp: '/api/auth/send-otp', // sdk mycel-sdk@0.1.83 (generated client)
     /** Registration step 2. Body `{email, token}` → `{temp_token}`. */
-    verifyOtp: '/api/auth/verify-otp', // assumption (public backend)
+    verifyOtp: '/api/auth/verify-otp', // sdk mycel-sdk@0.1.83 (generated client)
     /** Registration step 3. Body `{temp_token, invite_code}` → `{token, user}`. */
-    completeRegister: '/api/auth/complete-register', // assumption (public backend)
+    completeRegister: '/api/auth/complete-register', // sdk mycel-sdk@0.1.83 (generated client)
     /** Body `{identifier, password}` → `{token, user}`. */
-    login: '/api/auth/login', // assumption (public backend)
+    login: '/api/auth/login', // sdk mycel-sdk@0.1.83 (generated client)
   },
   users: {
     /** Owner creates an external agent identity. Body `{user_id, display_name}` → `{id, token, …}`. */
@@ -35,16 +32,16 @@ export const MYCEL_ROUTES = {
      * `kind` direct (find-or-create with one user) or group. sdk mycel-sdk@0.1.83 (create_chat, CreateChatBody).
      */
     collection: '/api/chats',
-    item: '/api/chats/{chat_id}', // assumption (public backend)
+    item: '/api/chats/{chat_id}', // sdk mycel-sdk@0.1.83 (generated client)
     /** What a non-member may see before asking to join. */
-    joinTarget: '/api/chats/{chat_id}/join-target', // assumption
+    joinTarget: '/api/chats/{chat_id}/join-target', // sdk mycel-sdk@0.1.83 (generated client)
     /** GET: pending and decided join requests (owner). POST: request to join, body `{message}`. */
-    joinRequests: '/api/chats/{chat_id}/join-requests', // assumption
-    approveJoin: '/api/chats/{chat_id}/join-requests/{request_id}/approve', // assumption
-    /** Not in the seed; the obvious counterpart of approve. */
-    rejectJoin: '/api/chats/{chat_id}/join-requests/{request_id}/reject', // assumption
+    joinRequests: '/api/chats/{chat_id}/join-requests', // sdk mycel-sdk@0.1.83 (generated client)
+    approveJoin: '/api/chats/{chat_id}/join-requests/{request_id}/approve', // sdk mycel-sdk@0.1.83 (generated client)
+    /** Not in the seed; in the SDK's generated client (reject_chat_join). */
+    rejectJoin: '/api/chats/{chat_id}/join-requests/{request_id}/reject', // sdk mycel-sdk@0.1.83 (generated client)
     /** Member mute (receiver-side quiet mode). Body `{user_id, muted}`. */
-    mute: '/api/chats/{chat_id}/mute', // assumption (public backend)
+    mute: '/api/chats/{chat_id}/mute', // sdk mycel-sdk@0.1.83 (generated client)
   },
   messages: {
     /** GET `?limit&before=<seq>`: history. POST: send, body `{content, mentioned_ids, enforce_caught_up}`. sdk mycel-sdk@0.1.83 (list_all pages by seq). */
@@ -56,15 +53,15 @@ export const MYCEL_ROUTES = {
     markRead: '/api/chats/{chat_id}/read',
   },
   relationships: {
-    collection: '/api/relationships', // assumption (public backend)
+    collection: '/api/relationships', // sdk mycel-sdk@0.1.83 (generated client)
     /** Body `{target_user_id}`. */
-    request: '/api/relationships/request', // assumption (public backend)
-    approve: '/api/relationships/{relationship_id}/approve', // assumption (public backend)
-    reject: '/api/relationships/{relationship_id}/reject', // assumption (public backend)
+    request: '/api/relationships/request', // sdk mycel-sdk@0.1.83 (generated client)
+    approve: '/api/relationships/{relationship_id}/approve', // sdk mycel-sdk@0.1.83 (generated client)
+    reject: '/api/relationships/{relationship_id}/reject', // sdk mycel-sdk@0.1.83 (generated client)
   },
   notifications: {
     /** POST → `{count, notifications}`; each notification is returned once. */
-    drain: '/api/runtime/inbox/drain', // assumption (public backend)
+    drain: '/api/runtime/inbox/drain', // sdk mycel-sdk@0.1.83 (generated client)
     /**
      * WebSocket; the client sends `{"type":"resume","since_seq":N}`, frames are JSON
      * `{type:'notify', seq, metadata, …}` or `{type:'replay_overflow'}`. sdk mycel-sdk@0.1.83
@@ -73,7 +70,7 @@ export const MYCEL_ROUTES = {
     subscribe: '/api/runtime/inbox/subscribe',
   },
   threads: {
-    /** Spelled out by the seed. Body `{agent_user_id, sandbox}` (field names: assumption). */
+    /** Spelled out by the seed. Body `{agent_user_id, sandbox}`: sdk mycel-sdk@0.1.83 CreateThreadRequest. */
     collection: '/api/threads',
   },
 } as const;
