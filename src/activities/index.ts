@@ -6,6 +6,7 @@ import type { ArtifactStore } from '../artifacts/store.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { createDecisionActivities, type DecisionDeps } from './decisions.js';
 import { createMonitorActivities } from './monitors.js';
+import { createScheduledMonitorActivities } from './scheduledMonitors.js';
 import { createMycelActivities } from './mycel.js';
 import { createNotifyActivities } from './notify.js';
 import { createOutboxActivities, type OutboxDeps } from './outbox.js';
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createResearchActivities(deps),
     ...createMycelActivities(deps),
     ...createMonitorActivities(deps),
+    ...createScheduledMonitorActivities(deps),
     ...createDecisionActivities(deps),
   };
 }
