@@ -38,6 +38,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  TemporalFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -124,6 +125,17 @@ export const smonCancelUpdate = defineUpdate<SmonUpdateOutcome, [SmonCancelArgs]
 /** Refused wakes within {@link REFUSAL_WINDOW_MS} after which further wakes are dropped unasked. */
 const MAX_REFUSALS_PER_WINDOW = 5;
 const REFUSAL_WINDOW_MS = 60_000;
+
+/**
+ * The ApplicationFailure an activity failed with. A local activity's failure may reach the
+ * workflow wrapped in an ActivityFailure or as the ApplicationFailure itself (seen with SDK 1.24
+ * for non-retryable ones), so both are read.
+ */
+function appFailure(err: unknown): ApplicationFailure | undefined {
+  if (err instanceof ApplicationFailure) return err;
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause;
+  return undefined;
+}
 
 /** The Schedule's action: wakes the entity, naming this run, and ends. */
 export async function scheduledMonitorTick(raw: TickInput): Promise<{ woke: boolean }> {
@@ -267,8 +279,8 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
       publish();
       return { ok: true, status: s.status, schedule: v, ...(detail ? { detail } : {}) };
     } catch (err) {
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable)
-        return { ok: false, status: s.status, detail: err.cause.message };
+      const cause = appFailure(err);
+      if (cause?.nonRetryable) return { ok: false, status: s.status, detail: cause.message };
       throw err;
     }
   };
@@ -468,16 +480,16 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
         out = r.outcome;
         if (out.kind === 'pending') out = await pollActs.smonPoll({ alias: input.credentialAlias, check: out.check, taskId: out.taskId });
       } catch (err) {
-        const cause = err instanceof ActivityFailure ? err.cause : undefined;
-        if (cause instanceof ApplicationFailure && cause.type === 'TickUnverified') {
+        const cause = appFailure(err);
+        if (cause?.type === 'TickUnverified') {
           // Not a tick of this monitor's Schedule: nothing ran, nothing is believed.
           s.counts.wakesRefused += 1;
           refusals.n += 1;
           return;
         }
-        if (!(err instanceof ActivityFailure)) throw err;
+        if (!(err instanceof TemporalFailure) || isCancellation(err)) throw err;
         s.lastTickAt = nowIso();
-        await onFailure(cause?.message ?? err.message);
+        await onFailure(cause?.message ?? err.cause?.message ?? err.message);
         return;
       }
       if (out.kind === 'needs_person') {
@@ -532,8 +544,8 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
       });
       gate.applied(req.id, { ok: true, detail: 'intervene sent' });
     } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      gate.applied(req.id, { ok: false, detail: err.cause?.message ?? err.message });
+      if (!(err instanceof TemporalFailure) || isCancellation(err)) throw err;
+      gate.applied(req.id, { ok: false, detail: appFailure(err)?.message ?? err.message });
     }
     s.pendingRequest = undefined;
     setStatus(s.status === 'waiting' ? 'active' : s.status);
