@@ -134,6 +134,43 @@ describe('ticks', () => {
   });
 });
 
+describe('check kinds', () => {
+  it('a WebSearch that answers 202 is polled through the retry policy until done', async () => {
+    const k = newKey('slow');
+    await h.sb.scheduledMonitors.create(spec(k, { check: { kind: 'web_search', query: 'slow phone price' }, schedule: { everySeconds: [3600] } }));
+    await until(k, (v) => v.status === 'active');
+    await h.sb.scheduledMonitors.runNow(k);
+    const st = await until(k, (v) => v.counts.ticks >= 1 && v);
+    expect(st.lastValue).toMatchObject({ count: 3 });
+    expect(await h.control.journal({ platform: 'webagent', method: 'GET', route: '/v1/projects/{project_id}/web_search/{task_id}' })).not.toHaveLength(0);
+  });
+
+  it('an ArchAstro routine is invoked with an idempotency_key derived from the monitor and the tick time', async () => {
+    const k = newKey('routine');
+    await h.sb.scheduledMonitors.create(spec(k, { check: { kind: 'archastro_routine', routineId: 'arn_sbx_invoke', message: 'quick' } }));
+    const st = await until(k, (v) => v.counts.ticks >= 2 && v, 30_000);
+    expect(st.lastValue).toMatchObject({ result: 'done' });
+    const invokes = await h.control.journal({ platform: 'archastro', route: '/api/v1/agent_routines/{routine}/invoke' });
+    const keysSent = invokes.map((e) => (e.body as { idempotency_key: string }).idempotency_key);
+    for (const sent of keysSent) expect(sent).toMatch(new RegExp(`^smon:${k}:\\d{4}-\\d\\d-\\d\\dT`));
+    // One run per tick: the platform's own dedupe key is the tick's.
+    const { data } = await h.providers.client('archastro', 'default').listRuns('arn_sbx_invoke', { limit: 50 });
+    expect(new Set(data.map((r) => r.idempotency_key)).size).toBe(data.length);
+    expect(data.length).toBe(new Set(keysSent).size);
+  });
+
+  it('a light DeepResearch runs without the outline gate and is polled until it completes', async () => {
+    const k = newKey('research');
+    await h.sb.scheduledMonitors.create(spec(k, { check: { kind: 'deep_research', topic: 'phone prices this week' }, schedule: { everySeconds: [3600] } }));
+    await until(k, (v) => v.status === 'active');
+    await h.sb.scheduledMonitors.runNow(k);
+    const st = await until(k, (v) => v.counts.ticks >= 1 && v, 30_000);
+    expect(st.lastValue).toMatchObject({ status: 'completed', depth: 'light' });
+    const [run] = await h.control.journal({ platform: 'webagent', method: 'POST', route: '/v1/deep_research' });
+    expect(run!.body).toMatchObject({ depth: 'light', require_outline_approval: false });
+  });
+});
+
 describe('alert rules', () => {
   it('alerts once after N consecutive failed ticks (sandbox faults), and the value is kept', async () => {
     const k = newKey('fail');
