@@ -249,6 +249,11 @@ export function createScheduledMonitorActivities(deps: { providers: ProviderRegi
       return { tick, outcome: await runCheck(args.alias, args.check, args.key, tick) };
     },
 
+    /** Only the check of a wake against the Schedule (a tick skipped while a person decides is still verified before it is counted). */
+    async smonVerify(args: { key: string; tickWorkflowId: string; tickRunId: string }): Promise<VerifiedTick> {
+      return verifyTick(args.key, args.tickWorkflowId, args.tickRunId);
+    },
+
     /** Polls a search or research that answered 202; "still running" is retried by the retry policy. */
     async smonPoll(args: { alias: string; check: PendingCheck; taskId: string }): Promise<CheckOutcome> {
       return mapFailures(async () => {

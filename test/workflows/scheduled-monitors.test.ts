@@ -276,8 +276,11 @@ describe('approval-aware overlap', () => {
       return g.open ? g : undefined;
     });
     expect(gate).toMatchObject({ kind: 'monitor_clarification', approvers: ['alice'] });
-    const waiting = await until(k, (v) => v.counts.skippedWhileWaiting >= 2 && v);
+    // A forged wake while the person decides is not a skipped tick: the Schedule does not vouch for it.
+    await h.client.workflow.getHandle(workflowId).signal(wakeSignal, { tickWorkflowId: `monitor-${k}.tick-2026-01-01T00:00:00Z`, tickRunId: 'forged' });
+    const waiting = await until(k, (v) => v.counts.skippedWhileWaiting >= 2 && v.counts.wakesRefused >= 1 && v);
     expect(waiting.status).toBe('waiting');
+    expect(waiting.counts.wakesRefused).toBe(1);
     const runs = (await h.control.journal({ platform: 'webagent', route: '/v1/projects/{project_id}/track/monitors/{monitor_id}/run' })).length;
     await until(k, (v) => v.counts.skippedWhileWaiting >= waiting.counts.skippedWhileWaiting + 2);
     expect(await h.control.journal({ platform: 'webagent', route: '/v1/projects/{project_id}/track/monitors/{monitor_id}/run' })).toHaveLength(runs);

@@ -237,10 +237,33 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
 
   setHandler(scheduledMonitorStateQuery, () => s);
 
+  const rememberTick = (runId: string) => {
+    s.recentTicks.push(runId);
+    if (s.recentTicks.length > MAX_RECENT_TICKS) s.recentTicks.shift();
+  };
+  /**
+   * A wake that cannot run now (a person decides, or a check still runs) is verified before it is
+   * counted as a skipped tick, so forged wakes cannot inflate the counts either.
+   */
+  const skip = async (w: WakeArgs, counter: 'skippedWhileWaiting' | 'skippedOverlap') => {
+    try {
+      await tickActs.smonVerify({ key, tickWorkflowId: w.tickWorkflowId, tickRunId: w.tickRunId });
+    } catch (err) {
+      if (!(err instanceof TemporalFailure) || isCancellation(err)) throw err;
+      s.counts.wakesRefused += 1;
+      refusals.n += 1;
+      return;
+    }
+    if (s.recentTicks.includes(w.tickRunId)) return;
+    rememberTick(w.tickRunId);
+    s.counts[counter] += 1;
+    publish();
+  };
+
   // A signal handler never throws: a wake that does not parse, repeats, or arrives in a burst of
   // refusals is counted and dropped; one that arrives while a person decides, or while a check
-  // runs, is a skipped tick.
-  setHandler(wakeSignal, (...all: unknown[]) => {
+  // runs, is a skipped tick once the Schedule vouches for it.
+  setHandler(wakeSignal, async (...all: unknown[]) => {
     let w: WakeArgs;
     try {
       w = parseMessage(wakeArgs(), singleArg(all, 'wake'), 'wake');
@@ -255,14 +278,8 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
       s.counts.wakesRefused += 1;
       return;
     }
-    if (!gate.idle || s.pendingRequest) {
-      s.counts.skippedWhileWaiting += 1;
-      return;
-    }
-    if (busy || wake) {
-      s.counts.skippedOverlap += 1;
-      return;
-    }
+    if (!gate.idle || s.pendingRequest) return skip(w, 'skippedWhileWaiting');
+    if (busy || wake) return skip(w, 'skippedOverlap');
     wake = w;
   });
 
@@ -472,8 +489,7 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
       let out: CheckOutcome;
       try {
         const r = await tickActs.smonTick({ key, alias: input.credentialAlias, check: input.check, tickWorkflowId: w.tickWorkflowId, tickRunId: w.tickRunId });
-        s.recentTicks.push(w.tickRunId);
-        if (s.recentTicks.length > MAX_RECENT_TICKS) s.recentTicks.shift();
+        rememberTick(w.tickRunId);
         s.lastScheduledAt = r.tick.scheduledAt;
         s.nextRunAt = r.tick.nextRunAt;
         s.lastTickAt = nowIso();
