@@ -521,7 +521,11 @@ export function buildCli(): Command {
     );
 
   // ---------------- monitors ----------------
-  const monitor = program.command('monitor').description('Web Agent Track monitors: one durable workflow each (monitor-<key>)');
+  const monitor = program
+    .command('monitor')
+    .description(
+      'monitors, one durable workflow each (monitor-<key>): Web Agent Track monitors, and scheduled monitors on a Temporal Schedule (--cron/--every)',
+    );
   const describeMonitor = (key: string, m: TrackMonitorState) =>
     `${key}: ${m.status}${m.pauseReason ? ` (${m.pauseReason})` : ''}, monitor ${m.monitorId ?? '-'}, last snapshot ${m.lastSnapshotId ?? '-'}` +
     `${m.pendingRequest ? `, waiting: ${m.pendingRequest.prompt ?? m.pendingRequest.id}` : ''}`;

@@ -350,6 +350,8 @@ export interface ScheduledMonitorState {
   digestDueAt?: string;
   /** Alert keys sent, with when (for de-duplication; bounded). */
   dedupe: Record<string, string>;
+  /** Since when nothing has changed (the last change, or the monitor's start): silence is measured from here. */
+  quietSince: string;
   /** Silence was reported for the quiet period that began at this time (alert once per period). */
   silenceAlertedFor?: string;
   failureAlerted: boolean;

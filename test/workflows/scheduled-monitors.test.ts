@@ -234,18 +234,23 @@ describe('alert rules', () => {
         notify: { endpoint: 'digest' },
       }),
     );
-    const st = await until(k, (v) => v.counts.digestsSent >= 1 && v, 30_000);
-    expect(st.counts.hits).toBeGreaterThanOrEqual(2);
+    await until(k, (v) => v.counts.digestsSent >= 1, 30_000);
+    // Stop the ticks, then compare what was sent with what the monitor counted.
+    await h.sb.scheduledMonitors.pause(k, { note: 'digest checked' });
+    await new Promise((r) => setTimeout(r, 1_500)); // a check in flight when the pause landed ends
+    const st = await show(k);
     const got = await eventually(async () => {
       const w = await webhooks('digest');
-      return w.length ? w : undefined;
+      return w.length === st.counts.digestsSent ? w : undefined;
     });
-    expect(got).toHaveLength(1);
-    expect(got[0]!.body.type).toBe('monitor.digest');
-    expect(got[0]!.body.data.items.length).toBeGreaterThanOrEqual(2);
-    expect(got[0]!.body.data.items.map((i: { value: number }) => i.value)).toEqual(
-      [...got[0]!.body.data.items.map((i: { value: number }) => i.value)].sort((a, b) => b - a),
-    );
+    expect(st.counts.hits).toBeGreaterThanOrEqual(2);
+    expect(st.counts.alertsSent).toBe(st.counts.digestsSent);
+    for (const d of got) expect(d.body.type).toBe('monitor.digest');
+    const items = got[0]!.body.data.items as { value: number }[];
+    // One message carried several hits, in the order they happened (the price only falls).
+    expect(items.length).toBeGreaterThanOrEqual(2);
+    expect(items.map((i) => i.value)).toEqual([...items.map((i) => i.value)].sort((a, b) => b - a));
+    expect(got.reduce((n, d) => n + (d.body.data.items as unknown[]).length, 0) + st.digest.length).toBe(st.counts.hits);
   });
 
   it('de-duplicates: the same alert key within the window is sent once', async () => {
@@ -276,6 +281,7 @@ describe('approval-aware overlap', () => {
       return g.open ? g : undefined;
     });
     expect(gate).toMatchObject({ kind: 'monitor_clarification', approvers: ['alice'] });
+    expect((await h.sb.inbox()).find((i) => i.workflowId === workflowId)).toMatchObject({ kind: 'monitor_clarification', requestId: gate.requestId });
     // A forged wake while the person decides is not a skipped tick: the Schedule does not vouch for it.
     await h.client.workflow.getHandle(workflowId).signal(wakeSignal, { tickWorkflowId: `monitor-${k}.tick-2026-01-01T00:00:00Z`, tickRunId: 'forged' });
     const waiting = await until(k, (v) => v.counts.skippedWhileWaiting >= 2 && v.counts.wakesRefused >= 1 && v);

@@ -190,10 +190,10 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
     },
     seq: 0,
     events: [],
+    quietSince: info.startTime.toISOString(),
   };
-  /** Silence is measured from the last change, or from when the monitor began. */
-  const since = carried ? (s.lastChangeAt ?? info.startTime.toISOString()) : info.startTime.toISOString();
-  let quietSince = since;
+  // A run continued from one that predates `quietSince` measures silence from its last change.
+  s.quietSince ??= s.lastChangeAt ?? info.startTime.toISOString();
   let wake: WakeArgs | undefined;
   let busy = false;
   let cancelled = false;
@@ -441,7 +441,8 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
   };
   const checkSilence = async () => {
     if (rules.silenceSeconds === undefined) return;
-    if (Date.now() - Date.parse(quietSince) < rules.silenceSeconds * 1000 || s.silenceAlertedFor === quietSince) return;
+    if (Date.now() - Date.parse(s.quietSince) < rules.silenceSeconds * 1000 || s.silenceAlertedFor === s.quietSince) return;
+    const quietSince = s.quietSince;
     s.silenceAlertedFor = quietSince;
     await alert(
       { at: nowIso(), kind: 'silence', detail: `no change since ${quietSince} (${rules.silenceSeconds}s)`, value: s.lastValue },
@@ -462,7 +463,7 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
     s.lastValueAt = at;
     if (changed) {
       s.lastChangeAt = at;
-      quietSince = at;
+      s.quietSince = at;
     }
     // A hit is a change worth a message: the condition holds and what it looks at is new.
     const field = input.condition?.field;
