@@ -54,6 +54,8 @@ export interface ScheduledMonitorView extends ScheduledMonitorState {
   workflowId: string;
   workflowStatus: string;
   schedule?: ScheduleNow;
+  /** Why the Schedule could not be read (it exists, but the server did not answer). */
+  scheduleError?: string;
 }
 
 /** One row of `monitor list` for a scheduled monitor. */
@@ -117,6 +119,7 @@ export class ScheduledMonitorClient {
       const [d, state] = await Promise.all([h.describe(), h.query(scheduledMonitorStateQuery)]);
       if (d.type !== SCHEDULED_MONITOR_TYPE) throw new SwitchboardClientError('invalid_input', `${workflowId} is a ${d.type}, not a scheduled monitor`);
       let schedule: ScheduleNow | undefined;
+      let scheduleError: string | undefined;
       try {
         const sd = await this.temporal.schedule.getHandle(workflowId).describe();
         schedule = {
@@ -127,9 +130,10 @@ export class ScheduledMonitorClient {
           actionsTaken: sd.info.numActionsTaken,
         };
       } catch (err) {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
+        // The entity's own state still answers when the Schedule cannot be read (gone, or a busy server).
+        if (!(err instanceof ScheduleNotFoundError)) scheduleError = err instanceof Error ? err.message : String(err);
       }
-      return { ...state, key: workflowId.slice('monitor-'.length), workflowId, workflowStatus: d.status.name, schedule };
+      return { ...state, key: workflowId.slice('monitor-'.length), workflowId, workflowStatus: d.status.name, schedule, scheduleError };
     });
   }
 
