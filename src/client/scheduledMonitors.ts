@@ -140,7 +140,16 @@ export class ScheduledMonitorClient {
   private update<A>(keyOrId: string, def: UpdateDefinition<SmonUpdateOutcome, [A]>, args: A): Promise<SmonUpdateOutcome> {
     const workflowId = this.id(keyOrId);
     return explain(workflowId, async () => {
-      const r = await this.temporal.workflow.getHandle(workflowId).executeUpdate(def, { args: [args] });
+      const h = this.temporal.workflow.getHandle(workflowId);
+      let r: SmonUpdateOutcome;
+      try {
+        r = await h.executeUpdate(def, { args: [args] });
+      } catch (err) {
+        // An update to a monitor that has ended reads as "not found" from the server: say what it is.
+        const d = await h.describe().catch(() => undefined);
+        if (d && d.status.name !== 'RUNNING') throw new SwitchboardClientError('rejected', `monitor ${workflowId} has ended (${d.status.name.toLowerCase()})`);
+        throw err;
+      }
       if (!r.ok) throw new SwitchboardClientError('rejected', r.detail ?? 'refused');
       return r;
     });

@@ -365,6 +365,15 @@ describe('the Schedule', () => {
     expect(snoozed.code).toBe(0);
     expect((await show(k)).snoozedUntil).toBeDefined();
     expect((await cli('monitor', 'show', 'no-such-monitor')).code).toBe(3);
+    expect((await cli('monitor', 'run-now', k)).code).toBe(0);
+    await until(k, (v) => v.counts.ticks >= 1);
+    const from = new Date(Date.now() - 2 * 3_600_000 - 60_000).toISOString();
+    const to = new Date(Date.now() - 60_000).toISOString();
+    expect((await cli('monitor', 'backfill', k, '--from', to, '--to', from)).code).toBe(2);
+    expect((await cli('monitor', 'backfill', k, '--from', from, '--to', to, '--json')).code).toBe(0);
+    await until(k, (v) => (v.schedule?.actionsTaken ?? 0) >= 3);
+    expect((await cli('monitor', 'cancel', k)).code).toBe(0);
+    expect((await cli('monitor', 'pause', k, '--note', 'too late')).code).toBe(4);
   });
 });
 
