@@ -192,7 +192,7 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
     events: [],
     quietSince: info.startTime.toISOString(),
   };
-  // A run continued from one that predates `quietSince` measures silence from its last change.
+  // The carry's schema does not insist on `quietSince`: without it, silence counts from the last change.
   s.quietSince ??= s.lastChangeAt ?? info.startTime.toISOString();
   let wake: WakeArgs | undefined;
   let busy = false;
@@ -589,6 +589,8 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
       }
       if (workflowInfo().continueAsNewSuggested && wake === undefined) {
         await condition(() => allHandlersFinished() && !busy);
+        // A tick that arrived meanwhile runs here first; the next pass continues as new.
+        if (wake !== undefined) continue;
         const snap = gate.snapshot();
         const carry: CarriedScheduledMonitor = { state: s, gate: { decided: snap.decided.slice(-50), audit: snap.audit.slice(-200) } };
         await continueAsNew<typeof scheduledMonitor>(raw, carry);
