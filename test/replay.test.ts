@@ -23,6 +23,8 @@ it('has fixtures for every workflow type', () => {
       'webhookDelivery',
       'webhookEndpoint',
       'trackMonitor',
+      'scheduledMonitor',
+      'scheduledMonitorTick',
     ]),
   );
   for (const platform of ['webagent', 'archastro', 'wysemate', 'mix']) expect(files.some((f) => f.includes(`agentSession-${platform}`))).toBe(true);

@@ -6,13 +6,13 @@ import type { ArtifactStore } from '../artifacts/store.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { createDecisionActivities, type DecisionDeps } from './decisions.js';
 import { createMonitorActivities } from './monitors.js';
+import { createScheduledMonitorActivities } from './scheduledMonitors.js';
 import { createMycelActivities } from './mycel.js';
 import { createNotifyActivities } from './notify.js';
 import { createOutboxActivities, type OutboxDeps } from './outbox.js';
 import { createProbeActivities } from './probe.js';
 import { createResearchActivities } from './research.js';
 import { createSessionActivities } from './sessions/activities.js';
-import { createWebSearchActivities } from './websearch.js';
 
 export interface ActivityDeps extends DecisionDeps, OutboxDeps {
   providers: ProviderRegistry;
@@ -35,7 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createResearchActivities(deps),
     ...createMycelActivities(deps),
     ...createMonitorActivities(deps),
-    ...createWebSearchActivities(deps),
+    ...createScheduledMonitorActivities(deps),
     ...createDecisionActivities(deps),
   };
 }

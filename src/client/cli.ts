@@ -12,6 +12,8 @@ import type { AuditEntry, GateOutcome } from '../contracts/gates.js';
 import { SESSION_PLATFORMS, SESSION_STATUSES, type AgentSessionInputRaw, type TranscriptEntry } from '../contracts/sessions.js';
 import { DELIVERY_STATUSES } from '../contracts/outbox.js';
 import { MONITOR_STATUSES, type TrackMonitorState } from '../contracts/monitors.js';
+import { type ScheduledMonitorInput, SMON_STATUSES } from '../contracts/scheduledMonitors.js';
+import type { ScheduledMonitorView } from './scheduledMonitors.js';
 import { type ClientErrorCode, parseDuration, parseExpiry, SwitchboardClient, SwitchboardClientError } from './index.js';
 
 const EXIT: Record<ClientErrorCode, number> = { failed: 1, invalid_input: 2, not_found: 3, rejected: 4, already_exists: 5 };
@@ -68,6 +70,51 @@ function auditLine(a: AuditEntry): string {
   if (a.outcome === 'refused') return `${a.at} REFUSED ${a.decision} claimed by ${a.decider} via ${a.via ?? 'update'}: ${a.refusedReason ?? ''}`;
   const what = a.outcome === 'vote' ? `vote ${a.decision}` : a.decision;
   return `${a.at} ${what} by ${who}${a.deciders ? ` (approvals: ${a.deciders.join(', ')})` : ''}${a.comment ? `: ${a.comment}` : ''}${a.reason ? ` — ${a.reason}` : ''}`;
+}
+
+/** `--check`: JSON, or `web_search:<query>`, `track:<monitorId>`, `deep_research:<topic>`, `routine:<routineId>`. */
+function parseCheck(spec: string | undefined): ScheduledMonitorInput['check'] {
+  if (!spec) throw new SwitchboardClientError('invalid_input', 'a scheduled monitor needs --check (e.g. web_search:"iphone 17 price")');
+  if (spec.startsWith('{') || spec.startsWith('@')) return jsonArg(spec) as ScheduledMonitorInput['check'];
+  const i = spec.indexOf(':');
+  const [kind, arg] = i < 0 ? [spec, ''] : [spec.slice(0, i), spec.slice(i + 1)];
+  switch (kind) {
+    case 'web_search':
+      return { kind, query: arg };
+    case 'track':
+    case 'track_run_now':
+      return { kind: 'track_run_now', monitorId: arg };
+    case 'deep_research':
+      return { kind, topic: arg };
+    case 'routine':
+    case 'archastro_routine':
+      return { kind: 'archastro_routine', routineId: arg };
+  }
+  throw new SwitchboardClientError('invalid_input', `unknown check "${kind}" (web_search, track, deep_research, routine, or JSON)`);
+}
+
+/** `--condition`: JSON, or `<op>[:<field>[:<value>]]` (`lt:price:999`, `changed`, `contains:summary:sold out`). */
+function parseCondition(spec: string): ScheduledMonitorInput['condition'] {
+  if (spec.startsWith('{') || spec.startsWith('@')) return jsonArg(spec) as ScheduledMonitorInput['condition'];
+  const [op, field, ...rest] = spec.split(':');
+  const text = rest.join(':');
+  const value = rest.length === 0 ? undefined : /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text === 'true' ? true : text === 'false' ? false : text;
+  return { op: op as never, ...(field ? { field } : {}), ...(value !== undefined ? { value } : {}) };
+}
+
+function describeScheduled(v: ScheduledMonitorView): string {
+  const c = v.counts;
+  return [
+    `${v.key}: ${v.status} (scheduled)${v.schedule?.paused ? `, schedule paused${v.schedule.note ? `: ${v.schedule.note}` : ''}` : ''}`,
+    `  schedule     ${v.scheduleText}`,
+    `  last tick    ${v.lastTickAt ?? '-'}`,
+    `  last change  ${v.lastChangeAt ?? '-'}`,
+    `  next run     ${v.schedule?.nextRunAt ?? v.nextRunAt ?? '-'}`,
+    `  ticks ${c.ticks}, failed ${c.checksFailed} (${v.consecutiveFailures} in a row), skipped while waiting ${c.skippedWhileWaiting}, skipped overlapping ${c.skippedOverlap}, wakes refused ${c.wakesRefused}`,
+    `  alerts sent ${c.alertsSent}, dropped while snoozed ${c.alertsDropped}, de-duplicated ${c.alertsDeduped}, digests ${c.digestsSent}${v.snoozedUntil ? `, snoozed until ${v.snoozedUntil}` : ''}`,
+    ...(v.pendingRequest ? [`  waiting for a person: ${v.pendingRequest.prompt ?? v.pendingRequest.id}`] : []),
+    ...(v.lastError ? [`  last error   ${v.lastError}`] : []),
+  ].join('\n');
 }
 
 export function buildCli(): Command {
@@ -474,7 +521,11 @@ export function buildCli(): Command {
     );
 
   // ---------------- monitors ----------------
-  const monitor = program.command('monitor').description('Web Agent Track monitors: one durable workflow each (monitor-<key>)');
+  const monitor = program
+    .command('monitor')
+    .description(
+      'monitors, one durable workflow each (monitor-<key>): Web Agent Track monitors, and scheduled monitors on a Temporal Schedule (--cron/--every)',
+    );
   const describeMonitor = (key: string, m: TrackMonitorState) =>
     `${key}: ${m.status}${m.pauseReason ? ` (${m.pauseReason})` : ''}, monitor ${m.monitorId ?? '-'}, last snapshot ${m.lastSnapshotId ?? '-'}` +
     `${m.pendingRequest ? `, waiting: ${m.pendingRequest.prompt ?? m.pendingRequest.id}` : ''}` +
@@ -483,19 +534,71 @@ export function buildCli(): Command {
     `${m.skippedRuns || m.skippedPolls ? `, skipped while waiting on a person: ${m.skippedRuns ?? 0} run(s), ${m.skippedPolls ?? 0} poll(s)` : ''}`;
   monitor
     .command('create <key>')
-    .description('create a monitor; its workflow id is monitor-<key>')
-    .requiredOption('--intent <text>', 'what to watch for')
-    .requiredOption('--schedule <json>', 'e.g. {"kind":"interval","every_seconds":3600} or {"kind":"cron","expression":"0 * * * *"}')
-    .requiredOption('--callback <url>', 'where the platform sends notifications (callback_url)')
-    .option('--trigger <json>', 'trigger DSL, e.g. {"op":"lt","field":"price","value":999}')
-    .option('--poll <duration>', 'how often Switchboard reads the monitor (e.g. 60s, 5m)', '5m')
-    .option('--retry-dead <n>', 'retry each dead platform delivery up to n times', (v) => Number(v), 0)
+    .description('create a monitor (monitor-<key>): a Track monitor (--intent/--schedule/--callback), or, with --cron or --every, one Switchboard schedules')
+    .option('--intent <text>', 'Track: what to watch for')
+    .option('--schedule <json>', 'Track: e.g. {"kind":"interval","every_seconds":3600} or {"kind":"cron","expression":"0 * * * *"}')
+    .option('--callback <url>', 'Track: where the platform sends notifications (callback_url)')
+    .option('--trigger <json>', 'Track: trigger DSL, e.g. {"op":"lt","field":"price","value":999}')
+    .option('--poll <duration>', 'Track: how often Switchboard reads the monitor (e.g. 60s, 5m)', '5m')
+    .option('--retry-dead <n>', 'Track: retry each dead platform delivery up to n times', (v) => Number(v), 0)
     .option('--approver <name...>', 'who answers alignment questions', ['me'])
     .option('--deadline <duration>', 'time to answer (e.g. 30m, 24h)', '24h')
     .option('--on-expiry <policy>', 'reject | escalate:<who>[,<who>][@24h] | wait[:1h] (reject cancels the monitor)', 'reject')
     .option('--alias <alias>', 'credential alias', 'default')
+    .option('--cron <expr...>', 'scheduled: cron expression(s), 5 fields (e.g. "0 9 * * MON-FRI") or @daily')
+    .option('--every <duration...>', 'scheduled: interval(s), e.g. 30s, 5m, 1h')
+    .option('--tz <zone>', 'scheduled: IANA time zone of the cron expressions', 'UTC')
+    .option('--jitter <duration>', 'scheduled: random delay added to each tick (e.g. 30s)')
+    .option('--start-at <time>', 'scheduled: no tick before this ISO time')
+    .option('--end-at <time>', 'scheduled: no tick after this ISO time')
+    .option('--overlap <policy>', 'scheduled: Schedule overlap policy (SKIP, BUFFER_ONE, ALLOW_ALL…)')
+    .option('--catchup <duration>', 'scheduled: catch-up window (e.g. 1m, 1h)')
+    .option('--check <spec>', 'scheduled: web_search:<query> | track:<monitorId> | deep_research:<topic> | routine:<routineId> | JSON')
+    .option('--condition <spec>', 'scheduled: <op>[:<field>[:<value>]] (lt, gt, eq, contains, changed) or JSON')
+    .option('--notify <endpoint>', 'scheduled: outbox endpoint alias for alerts', 'default')
+    .option('--alert-after-failures <n>', 'scheduled: alert after n failed ticks in a row', (v) => Number(v))
+    .option('--silence <duration>', 'scheduled: alert when nothing changed for this long')
+    .option('--digest <duration>', 'scheduled: one digest per period instead of one message per hit')
+    .option('--dedupe <duration>', 'scheduled: the same alert within this window is sent once')
+    .option('--description <text>', 'scheduled: what the monitor is for')
     .action((key: string, o) =>
       withClient(async (c) => {
+        if (o.cron || o.every) {
+          const started = await c.scheduledMonitors.create({
+            key,
+            description: o.description,
+            check: parseCheck(o.check),
+            condition: o.condition ? parseCondition(o.condition) : undefined,
+            schedule: {
+              cron: o.cron ?? [],
+              everySeconds: (o.every ?? []).map(parseDuration),
+              timezone: o.tz,
+              jitterSeconds: o.jitter ? parseDuration(o.jitter) : undefined,
+              startAt: o.startAt,
+              endAt: o.endAt,
+              overlap: o.overlap,
+              catchupWindowSeconds: o.catchup ? parseDuration(o.catchup) : undefined,
+            },
+            notify: { endpoint: o.notify },
+            alerts: {
+              afterFailures: o.alertAfterFailures,
+              silenceSeconds: o.silence ? parseDuration(o.silence) : undefined,
+              digestSeconds: o.digest ? parseDuration(o.digest) : undefined,
+              dedupeSeconds: o.dedupe ? parseDuration(o.dedupe) : undefined,
+            },
+            approvers: o.approver,
+            deadlineSeconds: parseDuration(o.deadline),
+            onExpiry: parseExpiry(o.onExpiry),
+            credentialAlias: o.alias,
+          });
+          return print(out(), `started ${started.workflowId} (schedule ${started.scheduleId})`, started);
+        }
+        for (const [opt, name] of [
+          [o.intent, '--intent'],
+          [o.schedule, '--schedule'],
+          [o.callback, '--callback'],
+        ] as const)
+          if (!opt) throw new SwitchboardClientError('invalid_input', `a Track monitor needs ${name} (or give --cron/--every for a scheduled monitor)`);
         const started = await c.monitors.create(key, {
           intent: o.intent,
           schedule: jsonArg(o.schedule) as never,
@@ -516,6 +619,10 @@ export function buildCli(): Command {
     .description('the monitor as Switchboard last saw it')
     .action((key: string) =>
       withClient(async (c) => {
+        if (await c.scheduledMonitors.isScheduled(key)) {
+          const v = await c.scheduledMonitors.show(key);
+          return print(out(), describeScheduled(v), v);
+        }
         const m = await c.monitors.show(key);
         print(out(), describeMonitor(key, m), m);
       }),
@@ -523,14 +630,22 @@ export function buildCli(): Command {
   monitor
     .command('list')
     .description('monitors, through one visibility query')
-    .addOption(new Option('--status <status>').choices([...MONITOR_STATUSES]))
+    .addOption(new Option('--status <status>').choices([...new Set([...MONITOR_STATUSES, ...SMON_STATUSES])]))
+    .addOption(new Option('--kind <kind>', 'Track monitors, scheduled ones, or both').choices(['track', 'scheduled', 'all']).default('all'))
     .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
     .action((o) =>
       withClient(async (c) => {
-        const rows = await c.monitors.list({ status: o.status, limit: o.limit });
+        const track = (MONITOR_STATUSES as readonly string[]).includes(o.status ?? 'active') && o.kind !== 'scheduled';
+        const sched = (SMON_STATUSES as readonly string[]).includes(o.status ?? 'active') && o.kind !== 'track';
+        const rows = [
+          ...(track ? (await c.monitors.list({ status: o.status, limit: o.limit })).map((r) => ({ kind: 'track' as const, ...r })) : []),
+          ...(sched ? await c.scheduledMonitors.list({ status: o.status, limit: o.limit }) : []),
+        ];
         const human = rows.length
           ? rows
-              .map((r) => `${r.workflowId}  ${r.status ?? '-'}${r.awaitingHuman ? ' (waiting on a person)' : ''}  ${r.workflowStatus}  ${r.startTime}`)
+              .map(
+                (r) => `${r.workflowId}  ${r.kind}  ${r.status ?? '-'}${r.awaitingHuman ? ' (waiting on a person)' : ''}  ${r.workflowStatus}  ${r.startTime}`,
+              )
               .join('\n')
           : 'no monitors';
         print(out(), human, rows);
@@ -543,19 +658,71 @@ export function buildCli(): Command {
         const r = (await fn(c, key, o)) as { status: string; snapshotId?: string };
         print(out(), `${key}: ${verb}, now ${r.status}${r.snapshotId ? ` (snapshot ${r.snapshotId})` : ''}`, r);
       });
+  /** A scheduled monitor's command, or the Track one's when the key names a Track monitor. */
+  const either =
+    (
+      track: (c: SwitchboardClient, key: string, o: Record<string, string | undefined>) => Promise<unknown>,
+      scheduled: (c: SwitchboardClient, key: string, o: Record<string, string | undefined>) => Promise<unknown>,
+    ) =>
+    async (c: SwitchboardClient, key: string, o: Record<string, string | undefined>) =>
+      (await c.scheduledMonitors.isScheduled(key)) ? scheduled(c, key, o) : track(c, key, o);
   monitor
     .command('pause <key>')
-    .option('--reason <text>')
-    .action(steered('paused', (c, k, o) => c.monitors.pause(k, { reason: o.reason })));
-  monitor.command('resume <key>').action(steered('resumed', (c, k) => c.monitors.resume(k)));
+    .option('--reason <text>', 'why (Track monitors)')
+    .option('--note <text>', 'note on the Schedule (scheduled monitors)')
+    .action(
+      steered(
+        'paused',
+        either(
+          (c, k, o) => c.monitors.pause(k, { reason: o.reason ?? o.note }),
+          (c, k, o) => c.scheduledMonitors.pause(k, { note: o.note ?? o.reason }),
+        ),
+      ),
+    );
+  monitor
+    .command('resume <key>')
+    .option('--note <text>', 'note on the Schedule (scheduled monitors)')
+    .action(
+      steered(
+        'resumed',
+        either(
+          (c, k) => c.monitors.resume(k),
+          (c, k, o) => c.scheduledMonitors.resume(k, { note: o.note }),
+        ),
+      ),
+    );
   monitor
     .command('refine <key>')
     .requiredOption('--trigger <json>', 'the new trigger DSL, e.g. {"op":"lt","field":"price","value":950}')
     .action(steered('refined', (c, k, o) => c.monitors.refine(k, { triggerDsl: jsonArg(o.trigger!) as never })));
   monitor
     .command('run-now <key>')
-    .description('fire one tick now')
-    .action(steered('ran', (c, k) => c.monitors.runNow(k)));
+    .description('fire one tick now (a scheduled monitor: the Schedule triggers it)')
+    .action(
+      steered(
+        'ran',
+        either(
+          (c, k) => c.monitors.runNow(k),
+          (c, k) => c.scheduledMonitors.runNow(k),
+        ),
+      ),
+    );
+  monitor
+    .command('snooze <key>')
+    .description('scheduled monitors: keep checking, drop notifications until a time')
+    .requiredOption('--until <time>', 'ISO time, or a duration from now (e.g. 2h)')
+    .action(
+      steered('snoozed', (c, k, o) => {
+        const until = /^\d+\s*[smhd]?$/.test(o.until!) ? new Date(Date.now() + parseDuration(o.until!) * 1000).toISOString() : o.until!;
+        return c.scheduledMonitors.snooze(k, { until });
+      }),
+    );
+  monitor
+    .command('backfill <key>')
+    .description('scheduled monitors: ask the Schedule for the ticks between two times')
+    .requiredOption('--from <time>', 'ISO time')
+    .requiredOption('--to <time>', 'ISO time')
+    .action(steered('backfill asked', (c, k, o) => c.scheduledMonitors.backfill(k, { from: o.from!, to: o.to! })));
   monitor
     .command('message <key> <text>')
     .description('free-text guidance into the alignment queue')
@@ -592,7 +759,15 @@ export function buildCli(): Command {
   monitor
     .command('cancel <key>')
     .option('--reason <text>')
-    .action(steered('cancelled', (c, k, o) => c.monitors.cancel(k, { reason: o.reason })));
+    .action(
+      steered(
+        'cancelled',
+        either(
+          (c, k, o) => c.monitors.cancel(k, { reason: o.reason }),
+          (c, k, o) => c.scheduledMonitors.cancel(k, { reason: o.reason }),
+        ),
+      ),
+    );
 
   program
     .command('inbox')

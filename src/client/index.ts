@@ -16,6 +16,7 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import { parseEnv } from '../config.js';
+import { ScheduledMonitorClient } from './scheduledMonitors.js';
 import { signDecision } from '../identity/keys.js';
 import { connectClient, temporalTarget } from '../worker/connect.js';
 import type { UpdateOutcome } from '../workflows/agentSession/definitions.js';
@@ -167,7 +168,7 @@ export interface SwitchboardClientOptions {
   taskQueue?: string;
 }
 
-function validate<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: any } }, v: unknown, what: string): T {
+export function validate<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: any } }, v: unknown, what: string): T {
   const r = schema.safeParse(v);
   if (!r.success) throw new SwitchboardClientError('invalid_input', `${what}: ${formatZodError(r.error)}`);
   return r.data;
@@ -185,7 +186,7 @@ function rootMessage(err: Error): string {
  * the Web UI and the search attributes lists and the inbox read from the first moment, and a
  * taken workflow id reported as `already_exists` (`running` says what is running).
  */
-async function startWorkflow(
+export async function startWorkflow(
   temporal: Client,
   taskQueue: string,
   type: string,
@@ -227,7 +228,7 @@ async function startWorkflow(
 }
 
 /** Wraps Temporal errors in {@link SwitchboardClientError}s with the reason a person needs. */
-async function explain<T>(workflowId: string, fn: () => Promise<T>): Promise<T> {
+export async function explain<T>(workflowId: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -509,12 +510,15 @@ export class SwitchboardClient {
   readonly outbox: OutboxClient;
   /** Web Agent Track monitors. */
   readonly monitors: MonitorClient;
+  /** Cron-scheduled monitors (Switchboard owns the schedule). */
+  readonly scheduledMonitors: ScheduledMonitorClient;
 
   constructor(opts: SwitchboardClientOptions) {
     this.temporal = new Client({ connection: opts.connection, namespace: opts.namespace ?? 'default' });
     this.taskQueue = opts.taskQueue ?? 'switchboard';
     this.outbox = new OutboxClient(this.temporal, this.taskQueue);
     this.monitors = new MonitorClient(this.temporal, this.taskQueue);
+    this.scheduledMonitors = new ScheduledMonitorClient(this.temporal, this.taskQueue);
   }
 
   /** Connects from the environment (TEMPORAL_ADDRESS etc., else the embedded dev server). */

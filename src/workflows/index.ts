@@ -13,6 +13,7 @@ export { deepResearch } from './deepResearch.js';
 export { joinRequest } from './mycel/joinRequest.js';
 export { mycelInbox } from './mycel/mycelInbox.js';
 export { trackMonitor } from './monitors/trackMonitor.js';
+export { scheduledMonitor, scheduledMonitorTick } from './monitors/scheduledMonitor.js';
 export { relationshipRequest } from './mycel/relationshipRequest.js';
 export { platformProbe } from './platformProbe.js';
 export { webhookDelivery, webhookEndpoint } from './outbox/delivery.js';

@@ -371,3 +371,45 @@ it('records trackMonitor: syncs into the artifact store, a dead delivery retried
   expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('cancelled');
   await save('trackMonitor-synced-retried-clarified', workflowId);
 });
+
+it('records scheduledMonitor and its tick: a clarification answered at the gate, ticks with hits through the outbox, snooze, pause, resume, a forged wake, cancel', async () => {
+  const track = h.providers.client('webagent', 'default').track;
+  const m = await track.create({
+    intent: 'fixture: watch the ambiguous phone listing price',
+    schedule: { kind: 'interval', every_seconds: 3600 },
+    notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/track' },
+  });
+  const key = `fixture-smon-${Date.now()}`;
+  const { workflowId } = await h.sb.scheduledMonitors.create({
+    key,
+    check: { kind: 'track_run_now', monitorId: m.id },
+    schedule: { everySeconds: [1] },
+    condition: { op: 'lt', field: 'price', value: 5000 },
+    alerts: { silenceSeconds: 3600, afterFailures: 3, dedupeSeconds: 60 },
+    approvers: ['alice'],
+  });
+  const g = await eventually(async () => {
+    const gate = await h.sb.gate(workflowId);
+    return gate.open ? gate : undefined;
+  });
+  await eventually(async () => (await h.sb.scheduledMonitors.show(key)).counts.skippedWhileWaiting >= 1);
+  await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve_with_edits', edits: ['SKU A'], digest: g.digest });
+  await eventually(async () => (await h.sb.scheduledMonitors.show(key)).counts.alertsSent >= 2);
+  await h.sb.scheduledMonitors.snooze(key, { until: new Date(Date.now() + 3_600_000).toISOString() });
+  await eventually(async () => (await h.sb.scheduledMonitors.show(key)).counts.alertsDropped >= 1);
+  await h.client.workflow.getHandle(workflowId).signal('wake', { tickWorkflowId: `monitor-${key}.tick-2026-01-01T00:00:00Z`, tickRunId: 'forged' });
+  await eventually(async () => (await h.sb.scheduledMonitors.show(key)).counts.wakesRefused >= 1);
+  await h.sb.scheduledMonitors.pause(key, { note: 'fixture' });
+  await h.sb.scheduledMonitors.resume(key);
+  const ticks = (await h.sb.scheduledMonitors.show(key)).counts.ticks;
+  await eventually(async () => (await h.sb.scheduledMonitors.show(key)).counts.ticks >= ticks + 1);
+  await h.sb.scheduledMonitors.cancel(key);
+  expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('cancelled');
+  await save('scheduledMonitor-clarified-alerted-snoozed-cancelled', workflowId);
+  for await (const wf of h.client.workflow.list({
+    query: `WorkflowType = 'scheduledMonitorTick' AND WorkflowId STARTS_WITH 'monitor-${key}.tick' AND ExecutionStatus = 'Completed'`,
+  })) {
+    await save('scheduledMonitorTick-woke', wf.workflowId);
+    break;
+  }
+});

@@ -239,6 +239,8 @@ const TYPES = [
   'webhookDelivery',
   'webhookEndpoint',
   'trackMonitor',
+  'scheduledMonitor',
+  'scheduledMonitorTick',
 ] as const;
 
 describe.concurrent('a start with an undecodable input ends Failed/InvalidInput, with no failed workflow task', () => {
@@ -293,6 +295,7 @@ describe.concurrent('a start with a malformed or hostile input ends Failed/Inval
     notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/t' },
     approvers: ['alice'],
   };
+  const smon = { key: 'k1', check: { kind: 'web_search', query: 'x' }, schedule: { everySeconds: [60] }, approvers: ['alice'] };
   const MALFORMED: [string, string, unknown, RegExp?][] = [
     ['agentSession', 'an empty object', {}],
     ['agentSession', 'null', null],
@@ -345,6 +348,16 @@ describe.concurrent('a start with a malformed or hostile input ends Failed/Inval
     ['trackMonitor', 'a poll every millisecond', { ...mon, pollSeconds: 0.001 }, /pollSeconds/],
     ['trackMonitor', 'an extra field (a base URL)', { ...mon, baseUrl: 'http://169.254.169.254' }, /Unrecognized key/],
     ['trackMonitor', 'an own __proto__ key', polluted(mon, '__proto__')],
+    ['scheduledMonitor', 'an empty object', {}],
+    ['scheduledMonitor', 'a bad cron expression', { ...smon, schedule: { cron: ['rm -rf /'] } }, /bad cron/],
+    ['scheduledMonitor', 'an unknown condition', { ...smon, condition: { op: 'eval', field: 'price', value: 1 } }, /unknown condition/],
+    ['scheduledMonitor', 'a URL where the outbox endpoint alias belongs', { ...smon, notify: { endpoint: 'http://10.0.0.1/hook' } }, /endpoint alias/],
+    ['scheduledMonitor', 'a sub-second interval', { ...smon, schedule: { everySeconds: [0.001] } }, /everySeconds/],
+    ['scheduledMonitor', 'an extra field (a base URL)', { ...smon, baseUrl: 'http://169.254.169.254' }, /Unrecognized key/],
+    ['scheduledMonitor', 'an own __proto__ key', polluted(smon, '__proto__')],
+    ['scheduledMonitor', 'a monitor under another id (the Schedule would never wake it)', smon, /must run as monitor-k1/],
+    ['scheduledMonitorTick', 'an empty object', {}],
+    ['scheduledMonitorTick', 'a key that is not a key', { key: '../../etc' }, /key/],
     ['webhookEndpoint', 'a marker under another id', { endpoint: 'ops', reason: 'forged' }, /must run as webhook-endpoint-ops/],
   ];
   it.each(MALFORMED)('SDK: %s with %s', async (type, _what, input, message) => {

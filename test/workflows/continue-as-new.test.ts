@@ -135,3 +135,29 @@ it('a trackMonitor continues as new with its state: one platform monitor, one in
   expect(journal.filter((r) => r.method === 'POST' && r.route.endsWith('/track/monitors'))).toHaveLength(1);
   expect(journal.filter((r) => r.route.endsWith('/intervene'))).toHaveLength(1);
 }, 60_000);
+
+it('a scheduledMonitor continues as new with its state: counts, last value and snooze carried, one Schedule, still woken', async () => {
+  const key = `can-smon-${Date.now()}`;
+  const { workflowId, runId } = await sb.scheduledMonitors.create({
+    key,
+    check: { kind: 'web_search', query: 'continue as new phone price' },
+    schedule: { everySeconds: [1] },
+    approvers: ['alice'],
+  });
+  await eventually(async () => (await sb.scheduledMonitors.show(key)).counts.ticks >= 1, { timeoutMs: 20_000 });
+  await sb.scheduledMonitors.snooze(key, { until: new Date(Date.now() + 3_600_000).toISOString() });
+  // Ticks fill the history until the server suggests continuing as new.
+  await eventually(async () => (await client.workflow.getHandle(workflowId).describe()).runId !== runId, { timeoutMs: 40_000 });
+  const before = (await sb.scheduledMonitors.show(key)).counts.ticks;
+  const st = await eventually(async () => {
+    const v = await sb.scheduledMonitors.show(key);
+    return v.counts.ticks >= before + 2 ? v : undefined;
+  });
+  expect(st).toMatchObject({ status: 'active', lastValue: { count: 3 }, snoozedUntil: expect.any(String) });
+  const first = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  expect(first.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+  // The continued run did not create a second Schedule: the one it has keeps firing at it.
+  expect((await client.schedule.getHandle(`monitor-${key}`).describe()).memo).toMatchObject({ switchboardMonitor: key });
+  await sb.scheduledMonitors.cancel(key);
+  expect((await client.workflow.getHandle(workflowId).result()).status).toBe('cancelled');
+}, 90_000);
