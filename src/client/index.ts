@@ -522,7 +522,14 @@ export class SwitchboardClient {
    * Starts an agent session. `workflowId` is the caller's business key (e.g. `ticket-4711`);
    * one is generated when omitted. Invalid input is refused before anything starts.
    */
-  async startSession(input: AgentSessionInputRaw, opts: { workflowId?: string } = {}): Promise<{ workflowId: string; runId: string }> {
+  async startSession(
+    input: AgentSessionInputRaw,
+    opts: {
+      workflowId?: string;
+      /** `REJECT_DUPLICATE` makes a retried start with the same id start nothing, even after the first run ended (the gateway's idempotent starts). */
+      reusePolicy?: WorkflowIdReusePolicy;
+    } = {},
+  ): Promise<{ workflowId: string; runId: string }> {
     const parsed = validate(agentSessionInput(), input, 'invalid session input');
     const workflowId = opts.workflowId ?? `session-${parsed.platform}-${randomUUID().slice(0, 8)}`;
     return startWorkflow(this.temporal, this.taskQueue, 'agentSession', {
@@ -532,6 +539,7 @@ export class SwitchboardClient {
       details: `${parsed.platform} agent session (credential alias \`${parsed.credentialAlias}\`)`,
       provider: parsed.platform,
       status: 'starting',
+      reusePolicy: opts.reusePolicy,
       running: `a workflow with id ${workflowId} is already running`,
     });
   }
@@ -610,7 +618,10 @@ export class SwitchboardClient {
   // ---------------- approvals ----------------
 
   /** Starts a deep-research run whose outline waits for approval. */
-  async startResearch(input: DeepResearchInput, opts: { workflowId?: string } = {}): Promise<{ workflowId: string; runId: string }> {
+  async startResearch(
+    input: DeepResearchInput,
+    opts: { workflowId?: string; /** See {@link SwitchboardClient.startSession}. */ reusePolicy?: WorkflowIdReusePolicy } = {},
+  ): Promise<{ workflowId: string; runId: string }> {
     const parsed = validate(deepResearchInput(), input, 'invalid research input');
     const workflowId = opts.workflowId ?? `research-${randomUUID().slice(0, 8)}`;
     return startWorkflow(this.temporal, this.taskQueue, 'deepResearch', {
@@ -620,6 +631,7 @@ export class SwitchboardClient {
       details: `depth ${parsed.depth}; approvers ${parsed.approvers.join(', ')}; on expiry ${parsed.onExpiry.policy}`,
       provider: 'webagent',
       status: 'starting',
+      reusePolicy: opts.reusePolicy,
       running: `a workflow with id ${workflowId} is already running`,
     });
   }

@@ -111,15 +111,23 @@ export function createSessionActivities(deps: SessionActivityDeps) {
       try {
         for (;;) {
           const remainingMs = limits.maxMs - (Date.now() - started);
+          // Entries the adapter handed over one by one are already in the transcript (live readers
+          // see them at once); the rest of the batch is written when it returns.
+          let written = 0;
+          const entry = async (e: TranscriptEntry) => {
+            await deps.artifacts.appendLines(args.owner, 'transcript.jsonl', [e]);
+            written += 1;
+          };
           const batch = await mapFailures(() =>
             adapter.follow(
               args.ref,
               cursor,
               { maxEvents: Math.max(1, limits.maxEvents - platformEvents), maxMs: Math.max(1, remainingMs), pollMs: limits.pollMs },
-              { progress: () => undefined, signal: ctx.cancellationSignal },
+              { progress: () => undefined, entry, signal: ctx.cancellationSignal },
             ),
           );
-          if (batch.entries.length > 0) await deps.artifacts.appendLines(args.owner, 'transcript.jsonl', batch.entries);
+          const rest = batch.entries.slice(written);
+          if (rest.length > 0) await deps.artifacts.appendLines(args.owner, 'transcript.jsonl', rest);
           cursor = batch.cursor;
           ctx.heartbeat({ cursor });
           newEntries += batch.entries.length;
