@@ -50,9 +50,11 @@ export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
   app.use('*', async (c, next) => {
     await next();
     // No page is framed, sniffed or leaks its URL (decision links carry a token) to other sites.
+    // `same-origin`, not `no-referrer`: under no-referrer browsers post forms with `Origin: null`,
+    // and the Origin check needs the real one.
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('X-Frame-Options', 'DENY');
-    c.header('Referrer-Policy', 'no-referrer');
+    c.header('Referrer-Policy', 'same-origin');
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   });
   app.get('/healthz', (c) => c.json({ ok: true }));
