@@ -244,7 +244,7 @@ describe.skipIf(!CHROMIUM)('in a browser (headless Chromium)', () => {
     ]);
     const { workflowId: sid } = await h.sb.startSession({ platform: 'webagent', task: 'Stream me script:gw-web-slow' });
     await page.goto(`${gw.url}/ui/sessions/${sid}`);
-    await page.waitForFunction(() => document.querySelectorAll('#transcript li').length >= 6, undefined, { timeout: 20_000 });
+    await page.waitForSelector('#transcript li:nth-child(6)', { timeout: 20_000 });
     await page.reload();
     await page.waitForSelector('#stream-status[data-ended]', { timeout: 30_000 });
     const shown = await page.$$eval('#transcript li', (lis) => lis.map((li) => ({ pos: Number(li.getAttribute('data-pos')), id: li.getAttribute('data-id') })));
