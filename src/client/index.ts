@@ -700,6 +700,13 @@ export class SwitchboardClient {
     }
     const requestId = d.requestId ?? view?.requestId ?? view?.decided.at(-1)?.requestId;
     if (!requestId) throw new SwitchboardClientError('rejected', `workflow ${workflowId} has no open gate and no decision to repeat`);
+    // The proof is signed over the digest open now: never over one the decider was not shown.
+    if (d.digest && view?.open && view.digest && view.requestId === requestId && d.digest !== view.digest) {
+      throw new SwitchboardClientError(
+        'rejected',
+        `what is being decided on workflow ${workflowId} has changed since it was shown (the digest differs); look again and decide`,
+      );
+    }
     let payload = validate(decisionInput(), { ...d, requestId }, 'invalid decision');
     if (opts.signWith && view?.open && view.digest && view.chain && view.requestId === requestId) {
       // Sign what the workflow will check: the parsed (trimmed) fields and the digest now open.

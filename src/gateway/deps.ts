@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { type ClientErrorCode, SwitchboardClientError, type SwitchboardClient } from '../client/index.js';
-import type { DecisionValue, GateOutcome, GateView } from '../contracts/gates.js';
+import type { DecisionValue, GateOutcome } from '../contracts/gates.js';
 import { loadPrivateKey } from '../identity/keys.js';
 import type { GatewayAudit, UsedLinks, UserStore } from './state.js';
 import type { Signer } from './tokens.js';
@@ -108,18 +108,12 @@ export interface PersonDecision {
  * `unverified` where proof is optional, refused and audited where it is required).
  */
 export async function decideAs(deps: GatewayDeps, person: string, workflowId: string, d: PersonDecision): Promise<GateOutcome> {
-  const view: GateView = await deps.sb.gate(workflowId);
-  if (d.digest && view.open && view.digest !== d.digest) {
-    throw new HttpProblem(409, 'stale', 'what is being decided has changed since it was shown (the digest differs); reload and decide again');
-  }
-  if (d.requestId && view.open && view.requestId !== d.requestId && !view.decided.some((o) => o.requestId === d.requestId)) {
-    throw new HttpProblem(409, 'stale', `request ${d.requestId} is not the open request (${view.requestId})`);
-  }
+  // One gate query (inside decide, to sign over what is open); a digest other than the one open
+  // now, or a stale request id, is refused there or by the gate's validator.
   const key = loadPrivateKey(deps.keysDir, person);
-  const requestId = d.requestId ?? view.requestId;
   return deps.sb.decide(
     workflowId,
-    { decider: person, decision: d.decision, edits: d.edits, reason: d.reason, comment: d.comment, requestId, digest: d.digest },
+    { decider: person, decision: d.decision, edits: d.edits, reason: d.reason, comment: d.comment, requestId: d.requestId, digest: d.digest },
     { signWith: key },
   );
 }

@@ -29,6 +29,8 @@ export interface PositionedEntry {
 
 /** Fallback poll when no watch event arrives. @default 250 ms */
 const POLL_MS = 250;
+/** Poll while no watch is possible yet (the transcript's folder appears with its first entry). */
+const FAST_POLL_MS = 25;
 /** How long one workflow status answer is shared by the streams on it. */
 const STATUS_TTL_MS = 500;
 /** Largest single read; a bigger backlog is read in several. */
@@ -126,12 +128,16 @@ export class TranscriptTail {
 
   private start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => {
+    this.watchFile();
+    const loop = () => {
       this.tick();
       void this.refresh();
-    }, POLL_MS);
+      // Until the folder exists there is nothing to watch: poll fast so the first entries are not late.
+      this.timer = setTimeout(loop, this.watcher ? POLL_MS : FAST_POLL_MS);
+      this.timer.unref();
+    };
+    this.timer = setTimeout(loop, this.watcher ? POLL_MS : FAST_POLL_MS);
     this.timer.unref();
-    this.watchFile();
   }
 
   private watchFile(): void {
@@ -150,7 +156,7 @@ export class TranscriptTail {
   }
 
   private stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.watcher?.close();
     this.watcher = undefined;

@@ -115,11 +115,12 @@ describe('decisions', () => {
       'unsupported_media_type',
       'invalid_input',
       'rejected',
-      'stale',
+      'rejected',
     ]);
     expect(refused[2]!.body.error.issues).toEqual([{ path: 'reason', message: 'reject needs a reason' }]);
     expect(refused[5]!.body.error.issues[0].message).toMatch(/decider/);
     expect(refused[6]!.body.error.message).toMatch(/bob/);
+    expect(refused[7]!.body.error.message).toMatch(/changed since it was shown/);
     expect(await historyLength(workflowId)).toBe(before);
 
     const ok = await gw.call(`/workflows/${workflowId}/decision`, {
