@@ -700,11 +700,12 @@ export class SwitchboardClient {
     }
     const requestId = d.requestId ?? view?.requestId ?? view?.decided.at(-1)?.requestId;
     if (!requestId) throw new SwitchboardClientError('rejected', `workflow ${workflowId} has no open gate and no decision to repeat`);
-    // The proof is signed over the digest open now: never over one the decider was not shown.
-    if (d.digest && view?.open && view.digest && view.requestId === requestId && d.digest !== view.digest) {
+    // A proof is signed over the digest open now: never over another than the decider was shown
+    // (unsigned, the gate's validator refuses the mismatch itself, in the same words).
+    if (opts.signWith && d.digest && view?.open && view.digest && view.requestId === requestId && d.digest !== view.digest) {
       throw new SwitchboardClientError(
         'rejected',
-        `what is being decided on workflow ${workflowId} has changed since it was shown (the digest differs); look again and decide`,
+        `what you were shown (digest ${d.digest.slice(0, 12)}…) is not what is open now (${view.digest.slice(0, 12)}…); look again`,
       );
     }
     let payload = validate(decisionInput(), { ...d, requestId }, 'invalid decision');

@@ -461,8 +461,12 @@ function sessionPage(
     : '';
   return `<h2>${esc(st.title ?? st.topic ?? workflowId)}</h2><p class="muted">${esc(workflowId)} · ${esc(shown.type)} · status <strong id="status">${esc(st.status ?? shown.workflowStatus)}</strong></p>
     ${gate?.open ? `<p><a href="/ui/gates/${encodeURIComponent(workflowId)}">Waiting on a person: ${esc(gate.subject)}</a></p>` : ''}${answer}
-    <h3>Transcript <span class="muted" id="stream-status">${running ? 'connecting…' : `ended: ${esc(shown.workflowStatus)}`}</span></h3>
+    ${
+      shown.type !== 'agentSession' && shown.type !== 'deepResearch'
+        ? `<p class="muted">A ${esc(shown.type)} workflow has no transcript.</p>`
+        : `<h3>Transcript <span class="muted" id="stream-status">${running ? 'connecting…' : `ended: ${esc(shown.workflowStatus)}`}</span></h3>
     <ol id="transcript" data-src="/workflows/${esc(encodeURIComponent(workflowId))}/events" data-last="${last}">${entries
       .map((e) => `<li value="${e.pos}" data-pos="${e.pos}" data-id="${esc(e.entry.id)}">[${esc(e.entry.role)}/${esc(e.entry.kind)}] ${esc(e.entry.text)}</li>`)
-      .join('')}</ol>`;
+      .join('')}</ol>`
+    }`;
 }

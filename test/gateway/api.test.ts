@@ -120,7 +120,7 @@ describe('decisions', () => {
     expect(refused[2]!.body.error.issues).toEqual([{ path: 'reason', message: 'reject needs a reason' }]);
     expect(refused[5]!.body.error.issues[0].message).toMatch(/decider/);
     expect(refused[6]!.body.error.message).toMatch(/bob/);
-    expect(refused[7]!.body.error.message).toMatch(/changed since it was shown/);
+    expect(refused[7]!.body.error.message).toMatch(/not what is open now/);
     expect(await historyLength(workflowId)).toBe(before);
 
     const ok = await gw.call(`/workflows/${workflowId}/decision`, {
