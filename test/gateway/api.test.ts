@@ -182,3 +182,50 @@ describe('bad input', () => {
     expect(schema).toContain('requireOutlineApproval');
   });
 });
+
+describe('answers and monitors', () => {
+  it('answers a session’s input request; a wrong request id is refused without a history event', async () => {
+    const s = await gw.call('/sessions', { method: 'POST', as: 'alice', json: { input: { platform: 'webagent', task: 'Pick one script:ask' } } });
+    const { workflowId } = s.body;
+    const pending = await eventually(async () => (await gw.call(`/workflows/${workflowId}`, { as: 'alice' })).body.state?.pendingInput);
+    const inbox = await gw.call('/inbox', { as: 'alice' });
+    expect(inbox.body.items.find((i: { workflowId: string }) => i.workflowId === workflowId)).toMatchObject({ kind: 'session_input' });
+    const before = await historyLength(workflowId);
+    const stale = await gw.call(`/workflows/${workflowId}/answer`, { method: 'POST', as: 'alice', json: { requestId: 'ir_nope', response: 'A' } });
+    expect(stale.status).toBe(409);
+    const bad = await gw.call(`/workflows/${workflowId}/answer`, { method: 'POST', as: 'alice', json: { requestId: pending.requestId } });
+    expect(bad.status).toBe(422);
+    expect(await historyLength(workflowId)).toBe(before);
+    const ok = await gw.call(`/workflows/${workflowId}/answer`, { method: 'POST', as: 'alice', json: { requestId: pending.requestId, response: 'option A' } });
+    expect(ok.status).toBe(200);
+    await eventually(async () => (await gw.call(`/workflows/${workflowId}`, { as: 'alice' })).body.workflowStatus === 'COMPLETED');
+  });
+
+  it('creates a monitor once, pauses and resumes it; it has no event stream', async () => {
+    const key = `gw-monitor-${Date.now()}`;
+    const body = {
+      key,
+      input: {
+        intent: 'Watch the phone listing price',
+        schedule: { kind: 'interval', every_seconds: 3600 },
+        notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/track' },
+        approvers: ['alice'],
+        pollSeconds: 1,
+      },
+    };
+    const a = await gw.call('/monitors', { method: 'POST', as: 'alice', json: body });
+    const b = await gw.call('/monitors', { method: 'POST', as: 'alice', json: body });
+    expect([a.status, b.status]).toEqual([201, 200]);
+    expect(b.body).toMatchObject({ workflowId: `monitor-${key}`, created: false });
+    await eventually(async () => (await gw.call(`/workflows/monitor-${key}`, { as: 'alice' })).body.state?.status === 'active');
+    expect((await gw.call(`/monitors/${key}/pause`, { method: 'POST', as: 'alice', json: { reason: 'holiday' } })).body).toMatchObject({
+      ok: true,
+      status: 'paused',
+    });
+    expect((await gw.call(`/monitors/${key}/pause`, { method: 'POST', as: 'alice', json: {} })).status).toBe(409);
+    expect((await gw.call(`/monitors/${key}/resume`, { method: 'POST', as: 'alice' })).body).toMatchObject({ ok: true, status: 'active' });
+    expect((await gw.call(`/workflows/monitor-${key}/events`, { as: 'alice' })).status).toBe(409);
+    const c = await gw.call(`/workflows/monitor-${key}/cancel`, { method: 'POST', as: 'alice', json: {} });
+    expect(c.status).toBe(200);
+  });
+});
