@@ -37,7 +37,7 @@ button{font:inherit;padding:.35rem .9rem;border-radius:4px;border:1px solid #889
 button.approve{background:#1f7a3a;color:#fff;border-color:#1f7a3a}button.reject{background:#a8322d;color:#fff;border-color:#a8322d}
 textarea,input[type=text],input[type=password]{font:inherit;width:100%;box-sizing:border-box;padding:.35rem}
 .muted{color:#68728a}.err{color:#a8322d}.ok{color:#1f7a3a}ol#transcript li{margin:.15rem 0}
-.forms{display:grid;grid-template-columns:repeat(3,1fr);gap:1rem}
+.forms{display:grid;grid-template-columns:repeat(3,1fr);gap:1rem}.narrow{max-width:24rem}
 `;
 
 /** The only script: follows `/workflows/{id}/events` from the last position the page shows. */
@@ -155,7 +155,7 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
       200,
       page(
         'Sign in',
-        `<div class="card" style="max-width:24rem"><h2>Sign in</h2>
+        `<div class="card narrow"><h2>Sign in</h2>
         <form method="post" action="/ui/login"><input type="hidden" name="_csrf" value="${esc(csrfToken(deps.signer, nonce))}"><input type="hidden" name="next" value="${esc(next)}">
         <p><label>Name<br><input type="text" name="name" autocomplete="username" required></label></p>
         <p><label>Password<br><input type="password" name="password" autocomplete="current-password" required></label></p>

@@ -5,12 +5,13 @@
  * reloading a session page mid-stream without losing or repeating an entry.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { dedupeLines } from '../../src/artifacts/store.js';
 import type { TranscriptEntry } from '../../src/contracts/sessions.js';
 import { sealLink } from '../../src/gateway/tokens.js';
-import { createHarness, eventually, type Harness } from '../support/harness.js';
+import { createHarness, eventually, type Harness, switchboardCli } from '../support/harness.js';
 import { startTestGateway, type TestGateway, testKeysDir } from './support.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -200,6 +201,35 @@ describe('decision links', () => {
     expect(after.status).toBe(410);
     const events = gw.deps.audit.read().map((e) => e.event);
     expect(events).toEqual(expect.arrayContaining(['link.issued', 'link.used', 'link.refused.used', 'link.refused.expired', 'link.refused.tampered']));
+  });
+});
+
+describe('the CLI', () => {
+  it('users add issues a token the running gateway accepts; link issues a one-time link it honours', async () => {
+    const cli = switchboardCli(h, { SWITCHBOARD_GATEWAY_DIR: gw.dir, SWITCHBOARD_KEYS_DIR: keysDir, SWITCHBOARD_GATEWAY_ORIGIN: gw.url });
+    const added = await cli('--json', 'users', 'add', 'erin');
+    expect(added.code).toBe(0);
+    const erin = JSON.parse(added.stdout) as { token: string; password: string; keyId: string };
+    expect(erin.token).toMatch(/^sbg_/);
+    expect(readFileSync(join(gw.dir, 'users.json'), 'utf8')).not.toContain(erin.token);
+    expect(readFileSync(join(gw.dir, 'users.json'), 'utf8')).not.toContain(erin.password);
+    const inbox = await fetch(`${gw.url}/inbox`, { headers: { authorization: `Bearer ${erin.token}` } });
+    expect(inbox.status).toBe(200);
+    expect((await cli('users', 'add', 'erin')).code).toBe(2);
+
+    const { workflowId, gate } = await researchAtGate('Linked from the CLI');
+    const refused = await cli('link', workflowId, '--for', 'bob');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('not an approver');
+    const made = await cli('--json', 'link', workflowId, '--for', 'alice', '--ttl', '30m');
+    expect(made.code).toBe(0);
+    const link = JSON.parse(made.stdout) as { url: string; requestId: string };
+    expect(link.requestId).toBe(gate.requestId);
+    const b = browserish(() => gw.url);
+    const path = new URL(link.url).pathname;
+    const shown = await b.request(path);
+    expect((await b.request(path, { method: 'POST', form: { _csrf: b.csrfOf(shown.text) } })).status).toBe(200);
+    expect((await h.sb.gate(workflowId)).decided).toEqual([expect.objectContaining({ decider: 'alice', identity: 'verified', comment: 'via decision link' })]);
   });
 });
 
