@@ -589,6 +589,8 @@ export function buildCli(): Command {
       });
       process.stderr.write(`Switchboard gateway on ${gw.url} (inbox ${gw.url}/ui/inbox, API ${gw.url}/openapi.json)\n`);
       if (gw.deps.users.all().length === 0) process.stderr.write('No one can sign in yet: switchboard users add <name>\n');
+      if (!['127.0.0.1', 'localhost', '::1'].includes(o.host ?? env.SWITCHBOARD_GATEWAY_HOST) && !env.SWITCHBOARD_GATEWAY_ORIGIN)
+        process.stderr.write('Listening beyond loopback over plain HTTP: put TLS in front and set SWITCHBOARD_GATEWAY_ORIGIN to the https origin\n');
       await new Promise<void>((resolve) => {
         const stop = () =>
           void gw
