@@ -84,6 +84,18 @@ const envSchema = z.object({
    * of 100 would leave the 101st approved research waiting for a slot.
    */
   SWITCHBOARD_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(2000),
+  /** `switchboard serve`: the address to bind. Loopback unless you mean otherwise. @default 127.0.0.1 */
+  SWITCHBOARD_GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  SWITCHBOARD_GATEWAY_PORT: port.default(7390),
+  /** The gateway's state (people, secret, used links, audit). @default <data dir>/gateway */
+  SWITCHBOARD_GATEWAY_DIR: z.string().min(1).optional(),
+  /** Signs cookies, CSRF tokens and decision links; else a generated file in the gateway dir. */
+  SWITCHBOARD_GATEWAY_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** The gateway's public origin (links, form Origin check), e.g. https://switchboard.example.com. */
+  SWITCHBOARD_GATEWAY_ORIGIN: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+$/, 'must be an origin: scheme://host[:port], no path')
+    .optional(),
   SWITCHBOARD_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   SWITCHBOARD_NOTIFY_WEBHOOK: url.optional(),
   SWITCHBOARD_NOTIFY_SECRET: z

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the main job on the embedded default. Starts the Temporal dev server (unless
  * TEMPORAL_ADDRESS or a profile is set), the platform sandbox (for every platform whose base URL is
- * not configured) and the worker; prints the Web UI address and a first command to try.
+ * not configured), the worker and the gateway (`switchboard serve`: API and web inbox on
+ * 127.0.0.1:7390 unless SWITCHBOARD_GATEWAY=0); prints the addresses and a first command to try.
  * State lives in a SQLite file under SWITCHBOARD_DATA_DIR, so a restart keeps every workflow.
  */
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { PLATFORMS } from './providers/errors.js';
 import { KeyRing, type RunningSandbox, startSandbox } from './sandbox/server.js';
 import { connectWorker, temporalTarget } from './worker/connect.js';
 import { installRuntime } from './worker/runtime.js';
+import { keysDir } from './identity/keys.js';
 
 const say = (line: string) => process.stderr.write(line + '\n');
 
@@ -20,7 +22,9 @@ async function main(): Promise<void> {
   const target = temporalTarget(env);
   let devServer: DevServer | undefined;
   let sandbox: RunningSandbox | undefined;
+  let gateway: { close(): Promise<void> } | undefined;
   const stopAll = async () => {
+    await gateway?.close();
     await sandbox?.close();
     await devServer?.stop();
   };
@@ -54,6 +58,28 @@ async function main(): Promise<void> {
       }
       say(`Sandbox on ${sandbox.origin} for: ${unconfigured.join(', ')}`);
       env = parseEnv();
+    }
+
+    if (process.env.SWITCHBOARD_GATEWAY !== '0') {
+      if (await portInUse(env.SWITCHBOARD_GATEWAY_PORT)) say(`Gateway: port ${env.SWITCHBOARD_GATEWAY_PORT} is taken; not started (SWITCHBOARD_GATEWAY_PORT)`);
+      else {
+        const { startGateway } = await import('./gateway/server.js');
+        const { gatewayDir } = await import('./gateway/state.js');
+        const { SwitchboardClient } = await import('./client/index.js');
+        const sb = await SwitchboardClient.fromEnv();
+        const gw = await startGateway({
+          sb,
+          host: env.SWITCHBOARD_GATEWAY_HOST,
+          port: env.SWITCHBOARD_GATEWAY_PORT,
+          dir: gatewayDir(env),
+          secret: env.SWITCHBOARD_GATEWAY_SECRET,
+          origin: env.SWITCHBOARD_GATEWAY_ORIGIN,
+          keysDir: keysDir(env),
+          artifactDir: env.SWITCHBOARD_ARTIFACT_DIR ?? join(env.SWITCHBOARD_DATA_DIR, 'artifacts'),
+        });
+        gateway = { close: () => gw.close().then(() => sb.close()) };
+        say(`Gateway (API and web inbox) on ${gw.url}/ui/inbox — add a person with: npm run switchboard -- users add <name>`);
+      }
     }
 
     await runWorker({

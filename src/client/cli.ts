@@ -6,7 +6,8 @@
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError } from '../config.js';
+import { join } from 'node:path';
+import { ConfigError, parseEnv } from '../config.js';
 import { createKey, keysDir, listKeys, loadPrivateKey } from '../identity/keys.js';
 import type { AuditEntry, GateOutcome } from '../contracts/gates.js';
 import { SESSION_PLATFORMS, SESSION_STATUSES, type AgentSessionInputRaw, type TranscriptEntry } from '../contracts/sessions.js';
@@ -767,6 +768,94 @@ export function buildCli(): Command {
           (c, k, o) => c.scheduledMonitors.cancel(k, { reason: o.reason }),
         ),
       ),
+    );
+
+  program
+    .command('serve')
+    .description('the gateway: JSON API, live event streams and the web inbox (http://127.0.0.1:7390)')
+    .option('--host <host>', 'address to bind (SWITCHBOARD_GATEWAY_HOST)')
+    .option('--port <port>', 'port (SWITCHBOARD_GATEWAY_PORT)', (v) => Number(v))
+    .action(async (o: { host?: string; port?: number }) => {
+      const env = parseEnv();
+      // Loaded here: the other commands need no HTTP server.
+      const { startGateway } = await import('../gateway/server.js');
+      const { gatewayDir } = await import('../gateway/state.js');
+      const sb = await SwitchboardClient.fromEnv();
+      const gw = await startGateway({
+        sb,
+        host: o.host ?? env.SWITCHBOARD_GATEWAY_HOST,
+        port: o.port ?? env.SWITCHBOARD_GATEWAY_PORT,
+        dir: gatewayDir(env),
+        secret: env.SWITCHBOARD_GATEWAY_SECRET,
+        origin: env.SWITCHBOARD_GATEWAY_ORIGIN,
+        keysDir: keysDir(env),
+        artifactDir: env.SWITCHBOARD_ARTIFACT_DIR ?? join(env.SWITCHBOARD_DATA_DIR, 'artifacts'),
+      });
+      process.stderr.write(`Switchboard gateway on ${gw.url} (inbox ${gw.url}/ui/inbox, API ${gw.url}/openapi.json)\n`);
+      if (gw.deps.users.all().length === 0) process.stderr.write('No one can sign in yet: switchboard users add <name>\n');
+      if (!['127.0.0.1', 'localhost', '::1'].includes(o.host ?? env.SWITCHBOARD_GATEWAY_HOST) && !env.SWITCHBOARD_GATEWAY_ORIGIN)
+        process.stderr.write('Listening beyond loopback over plain HTTP: put TLS in front and set SWITCHBOARD_GATEWAY_ORIGIN to the https origin\n');
+      await new Promise<void>((resolve) => {
+        const stop = () =>
+          void gw
+            .close()
+            .then(() => sb.close())
+            .then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
+  const users = program.command('users').description('people who may use the gateway (web inbox and API)');
+  users
+    .command('add <name>')
+    .description('adds a person: prints their password and API token once, and creates their decision key')
+    .option('--password <password>', 'choose the password (at least 12 characters); else one is generated')
+    .option('--reset', 'issue a new password and token for an existing person', false)
+    .action(async (name: string, o: { password?: string; reset: boolean }) => {
+      const env = parseEnv();
+      const { gatewayDir, UserStore } = await import('../gateway/state.js');
+      const store = new UserStore(gatewayDir(env));
+      let added;
+      try {
+        added = await store.add(name, { password: o.password, reset: o.reset });
+      } catch (err) {
+        throw new SwitchboardClientError('invalid_input', err instanceof Error ? err.message : String(err));
+      }
+      // The gateway decides as this person with this key; the worker trusts its public half.
+      const dir = keysDir(env);
+      const key = listKeys(dir).find((k) => k.name === name && k.canSign) ?? createKey(dir, name);
+      print(
+        out(),
+        `${name} added.\n  password: ${added.password}\n  API token: ${added.token}\n  decision key: ${key.keyId} (${dir})\nNeither is shown again; the gateway keeps only hashes.`,
+        { name, password: added.password, token: added.token, keyId: key.keyId },
+      );
+    });
+  users.command('list').action(async () => {
+    const env = parseEnv();
+    const { gatewayDir, UserStore } = await import('../gateway/state.js');
+    const rows = new UserStore(gatewayDir(env)).all().map((u) => ({ name: u.name, createdAt: u.createdAt, tokens: u.tokens.length }));
+    print(out(), rows.map((r) => `${r.name}  since ${r.createdAt}`).join('\n') || 'no people yet (switchboard users add <name>)', rows);
+  });
+
+  program
+    .command('link <workflowId>')
+    .description('a one-time signed approve/reject link for a person on the open gate (for notifications)')
+    .requiredOption('--for <name>', 'who decides through the link (an approver)')
+    .addOption(new Option('--decision <d>', 'approve or reject').choices(['approve', 'reject']).default('approve'))
+    .option('--ttl <duration>', 'how long the link is valid (e.g. 30m, 24h; at most 7d)', '24h')
+    .action((workflowId: string, o: { for: string; decision: 'approve' | 'reject'; ttl: string }) =>
+      withClient(async (c) => {
+        const env = parseEnv();
+        const { gatewayDir } = await import('../gateway/state.js');
+        const { issueLinkFor } = await import('../gateway/links.js');
+        const dir = gatewayDir(env);
+        const ttl = parseDuration(o.ttl);
+        const port = env.SWITCHBOARD_GATEWAY_PORT;
+        const origin = env.SWITCHBOARD_GATEWAY_ORIGIN ?? `http://${env.SWITCHBOARD_GATEWAY_HOST}:${port}`;
+        const link = await issueLinkFor({ sb: c, dir, secret: env.SWITCHBOARD_GATEWAY_SECRET, origin }, o.for, workflowId, o.decision, ttl);
+        print(out(), `${link.url}\n(valid until ${link.expiresAt}, once)`, link);
+      }),
     );
 
   program

@@ -541,7 +541,14 @@ export class SwitchboardClient {
    * Starts an agent session. `workflowId` is the caller's business key (e.g. `ticket-4711`);
    * one is generated when omitted. Invalid input is refused before anything starts.
    */
-  async startSession(input: AgentSessionInputRaw, opts: { workflowId?: string } = {}): Promise<{ workflowId: string; runId: string }> {
+  async startSession(
+    input: AgentSessionInputRaw,
+    opts: {
+      workflowId?: string;
+      /** `REJECT_DUPLICATE` makes a retried start with the same id start nothing, even after the first run ended (the gateway's idempotent starts). */
+      reusePolicy?: WorkflowIdReusePolicy;
+    } = {},
+  ): Promise<{ workflowId: string; runId: string }> {
     const parsed = validate(agentSessionInput(), input, 'invalid session input');
     const workflowId = opts.workflowId ?? `session-${parsed.platform}-${randomUUID().slice(0, 8)}`;
     return startWorkflow(this.temporal, this.taskQueue, 'agentSession', {
@@ -551,6 +558,7 @@ export class SwitchboardClient {
       details: `${parsed.platform} agent session (credential alias \`${parsed.credentialAlias}\`)`,
       provider: parsed.platform,
       status: 'starting',
+      reusePolicy: opts.reusePolicy,
       running: `a workflow with id ${workflowId} is already running`,
     });
   }
@@ -629,7 +637,10 @@ export class SwitchboardClient {
   // ---------------- approvals ----------------
 
   /** Starts a deep-research run whose outline waits for approval. */
-  async startResearch(input: DeepResearchInput, opts: { workflowId?: string } = {}): Promise<{ workflowId: string; runId: string }> {
+  async startResearch(
+    input: DeepResearchInput,
+    opts: { workflowId?: string; /** See {@link SwitchboardClient.startSession}. */ reusePolicy?: WorkflowIdReusePolicy } = {},
+  ): Promise<{ workflowId: string; runId: string }> {
     const parsed = validate(deepResearchInput(), input, 'invalid research input');
     const workflowId = opts.workflowId ?? `research-${randomUUID().slice(0, 8)}`;
     return startWorkflow(this.temporal, this.taskQueue, 'deepResearch', {
@@ -639,6 +650,7 @@ export class SwitchboardClient {
       details: `depth ${parsed.depth}; approvers ${parsed.approvers.join(', ')}; on expiry ${parsed.onExpiry.policy}`,
       provider: 'webagent',
       status: 'starting',
+      reusePolicy: opts.reusePolicy,
       running: `a workflow with id ${workflowId} is already running`,
     });
   }
@@ -707,6 +719,14 @@ export class SwitchboardClient {
     }
     const requestId = d.requestId ?? view?.requestId ?? view?.decided.at(-1)?.requestId;
     if (!requestId) throw new SwitchboardClientError('rejected', `workflow ${workflowId} has no open gate and no decision to repeat`);
+    // A proof is signed over the digest open now: never over another than the decider was shown
+    // (unsigned, the gate's validator refuses the mismatch itself, in the same words).
+    if (opts.signWith && d.digest && view?.open && view.digest && view.requestId === requestId && d.digest !== view.digest) {
+      throw new SwitchboardClientError(
+        'rejected',
+        `what you were shown (digest ${d.digest.slice(0, 12)}…) is not what is open now (${view.digest.slice(0, 12)}…); look again`,
+      );
+    }
     let payload = validate(decisionInput(), { ...d, requestId }, 'invalid decision');
     if (opts.signWith && view?.open && view.digest && view.chain && view.requestId === requestId) {
       // Sign what the workflow will check: the parsed (trimmed) fields and the digest now open.

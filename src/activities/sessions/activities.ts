@@ -40,6 +40,14 @@ export interface FollowLimits {
 
 export const DEFAULT_FOLLOW_LIMITS: FollowLimits = { maxEvents: 1000, maxMs: 60_000, pollMs: 250, tail: 20 };
 
+/** What `sessionFollow` heartbeats: where a retry resumes, and what earlier attempts already counted. */
+interface FollowProgress {
+  cursor: FollowCursor;
+  newEntries?: number;
+  platformEvents?: number;
+  tail?: TranscriptEntry[];
+}
+
 export interface FollowArgs {
   ref: SessionRef;
   cursor: FollowCursor;
@@ -101,32 +109,62 @@ export function createSessionActivities(deps: SessionActivityDeps) {
       const ctx = Context.current();
       const limits = { ...DEFAULT_FOLLOW_LIMITS, ...Object.fromEntries(Object.entries(args.limits ?? {}).filter(([, v]) => v !== undefined)) };
       const adapter = adapters[args.ref.platform];
-      const resumed = ctx.info.heartbeatDetails as { cursor: FollowCursor } | undefined;
+      const resumed = ctx.info.heartbeatDetails as FollowProgress | undefined;
       let cursor = resumed ? resumed.cursor : args.cursor;
       const started = Date.now();
-      const tail: TranscriptEntry[] = [];
-      let newEntries = 0;
-      let platformEvents = 0;
+      // A retry carries on from what earlier attempts read and wrote (absent in details heartbeated
+      // before entries were written live: they resumed from a batch boundary).
+      const tail: TranscriptEntry[] = [...(resumed?.tail ?? [])];
+      let newEntries = resumed?.newEntries ?? 0;
+      let platformEvents = resumed?.platformEvents ?? 0;
+      // Entries of the adapter call in progress that are already in the transcript.
+      let live: TranscriptEntry[] = [];
+      const details = (): FollowProgress => ({
+        cursor,
+        newEntries: newEntries + live.length,
+        // An adapter that writes live hands over one entry per platform event.
+        platformEvents: platformEvents + live.length,
+        tail: [...tail, ...live].slice(-limits.tail),
+      });
       // Heartbeat on a timer too: polling adapters may sleep between progress calls.
-      const beat = setInterval(() => ctx.heartbeat({ cursor }), 2_000);
+      const beat = setInterval(() => ctx.heartbeat(details()), 2_000);
       try {
         for (;;) {
           const remainingMs = limits.maxMs - (Date.now() - started);
+          // Entries the adapter hands over one by one go to the transcript at once (live readers,
+          // such as the gateway's event streams, see them within milliseconds); the rest of the
+          // batch is written when it returns.
+          live = [];
+          const entry = async (e: TranscriptEntry) => {
+            await deps.artifacts.appendLines(args.owner, 'transcript.jsonl', [e]);
+            live.push(e);
+          };
+          // Everything up to the cursor such an adapter reports is written, so that cursor (with
+          // the counts) is heartbeated at once: a cut stream's retry resumes after the last entry
+          // written, with no duplicate line. Adapters that write at the end of the batch keep the
+          // cursor of the last batch until then, so nothing read is lost.
+          const progress = (c: FollowCursor) => {
+            if (live.length === 0) return;
+            cursor = c;
+            ctx.heartbeat(details());
+          };
           const batch = await mapFailures(() =>
             adapter.follow(
               args.ref,
               cursor,
               { maxEvents: Math.max(1, limits.maxEvents - platformEvents), maxMs: Math.max(1, remainingMs), pollMs: limits.pollMs },
-              { progress: () => undefined, signal: ctx.cancellationSignal },
+              { progress, entry, signal: ctx.cancellationSignal },
             ),
           );
-          if (batch.entries.length > 0) await deps.artifacts.appendLines(args.owner, 'transcript.jsonl', batch.entries);
+          const rest = batch.entries.slice(live.length);
+          if (rest.length > 0) await deps.artifacts.appendLines(args.owner, 'transcript.jsonl', rest);
           cursor = batch.cursor;
-          ctx.heartbeat({ cursor });
+          live = [];
           newEntries += batch.entries.length;
           platformEvents += batch.platformEvents;
           tail.push(...batch.entries);
           if (tail.length > limits.tail) tail.splice(0, tail.length - limits.tail);
+          ctx.heartbeat(details());
           const done = BOUNDARY.has(batch.status) || platformEvents >= limits.maxEvents || Date.now() - started >= limits.maxMs;
           if (done) {
             if (batch.pendingInput) {

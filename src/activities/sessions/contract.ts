@@ -36,6 +36,13 @@ export interface FollowBudget {
 export interface FollowHooks {
   /** Called with the newest cursor as events are consumed (the activity heartbeats it). */
   progress(cursor: FollowCursor): void;
+  /**
+   * Called with each entry as soon as it is read, before `progress` moves the cursor past it: the
+   * activity writes it to the transcript at once, so live readers (the gateway's event streams)
+   * see it within milliseconds, not when the batch returns. Adapters that do not call it have their
+   * entries written when the batch returns.
+   */
+  entry?(e: TranscriptEntry): Promise<void>;
   signal?: AbortSignal;
 }
 

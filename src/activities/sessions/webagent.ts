@@ -155,7 +155,9 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
         for await (const ev of client(ref).events.stream(ref.sessionId, taskId, { lastEventId: cursor, signal: ac.signal })) {
           count += 1;
           if (ev.id !== undefined) last = ev.id;
-          entries.push(toTranscriptEntry(taskId, ev));
+          const entry = toTranscriptEntry(taskId, ev);
+          entries.push(entry);
+          await hooks.entry?.(entry);
           hooks.progress(last);
           if (ev.type === 'task.started' || ev.type === 'task.progress' || ev.type === 'task.input_answered') platformStatus = 'running';
           if (ev.type === 'task.input_request') {

@@ -1,0 +1,136 @@
+/**
+ * Helpers for the gateway tests: a gateway over a harness (its own state directory, people with
+ * decision keys the harness's worker trusts), HTTP calls with a person's token, and an SSE reader.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createParser } from 'eventsource-parser';
+import type { SwitchboardClient } from '../../src/client/index.js';
+import { createKey } from '../../src/identity/keys.js';
+import { type RunningGateway, startGateway } from '../../src/gateway/server.js';
+import { UserStore } from '../../src/gateway/state.js';
+
+/** Where the test people's keys live: the harness worker trusts `<dir>/trusted`. */
+export function testKeysDir(): string {
+  return mkdtempSync(join(tmpdir(), 'sb-gw-keys-'));
+}
+
+export interface TestGateway extends RunningGateway {
+  dir: string;
+  /** Each person's API token and password. */
+  people: Record<string, { token: string; password: string }>;
+  /** fetch against the gateway as a person (or anonymously with `as: undefined`). */
+  call(path: string, init?: RequestInit & { as?: string; json?: unknown }): Promise<{ status: number; body: any; headers: Headers }>;
+}
+
+export async function startTestGateway(o: {
+  sb: SwitchboardClient;
+  artifactDir: string;
+  keysDir: string;
+  people: string[];
+  dir?: string;
+  port?: number;
+  heartbeatMs?: number;
+}): Promise<TestGateway> {
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'sb-gw-'));
+  const store = new UserStore(dir);
+  const people: TestGateway['people'] = {};
+  for (const name of o.people) {
+    const existing = store.get(name);
+    const added = await store.add(name, { reset: Boolean(existing), password: `${name}-password-123` });
+    people[name] = { token: added.token, password: added.password };
+    try {
+      createKey(o.keysDir, name);
+    } catch {
+      // already there (a restarted gateway)
+    }
+  }
+  const gw = await startGateway({
+    sb: o.sb,
+    port: o.port ?? 0,
+    dir,
+    keysDir: o.keysDir,
+    artifactDir: o.artifactDir,
+    heartbeatMs: o.heartbeatMs ?? 500,
+    endCheckMs: 200,
+  });
+  const call: TestGateway['call'] = async (path, init = {}) => {
+    const headers = new Headers(init.headers);
+    if (init.as) headers.set('authorization', `Bearer ${people[init.as]!.token}`);
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers.set('content-type', 'application/json');
+      body = JSON.stringify(init.json);
+    }
+    const res = await fetch(gw.url + path, { ...init, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+  return Object.assign(gw, { dir, people, call });
+}
+
+export interface SseEvent {
+  id?: string;
+  event?: string;
+  data: string;
+}
+
+/**
+ * Reads an event stream until `stopAfter` entries arrived (then disconnects) or the stream ends.
+ * Returns the events and the comment lines (heartbeats) seen.
+ */
+export async function readSse(
+  url: string,
+  o: { token?: string; lastEventId?: string; stopAfter?: number; timeoutMs?: number },
+): Promise<{ events: SseEvent[]; comments: number; status: number; ended: boolean }> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), o.timeoutMs ?? 30_000);
+  const headers: Record<string, string> = { accept: 'text/event-stream' };
+  if (o.token) headers.authorization = `Bearer ${o.token}`;
+  if (o.lastEventId) headers['last-event-id'] = o.lastEventId;
+  const events: SseEvent[] = [];
+  let comments = 0;
+  let ended = false;
+  let res: Response;
+  try {
+    res = await fetch(url, { headers, signal: ac.signal });
+  } catch (err) {
+    clearTimeout(timer);
+    throw err;
+  }
+  if (res.status !== 200 || !res.body) {
+    clearTimeout(timer);
+    return { events, comments, status: res.status, ended };
+  }
+  const parser = createParser({
+    onEvent: (e) => {
+      // After we hang up, the rest of the chunk in hand is not "received".
+      if (ac.signal.aborted) return;
+      events.push({ id: e.id, event: e.event, data: e.data });
+      if (e.event === 'end') ended = true;
+      if (o.stopAfter !== undefined && events.filter((x) => x.event === 'entry').length >= o.stopAfter) ac.abort();
+    },
+    onComment: () => {
+      comments += 1;
+    },
+  });
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      parser.feed(decoder.decode(chunk, { stream: true }));
+      if (ended) break;
+    }
+  } catch (err) {
+    if (!ac.signal.aborted) throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return { events, comments, status: res.status, ended };
+}
