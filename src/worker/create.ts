@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createDiagnosticActivities } from '../activities/diagnostics.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 
 const require = createRequire(import.meta.url);
@@ -74,7 +75,7 @@ export async function createDiagnosticsWorker(opts: SwitchboardWorkerOptions & {
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: diagnosticsTaskQueue(opts.taskQueue),
-    activities: createActivities(opts),
+    activities: { ...createActivities(opts), ...createDiagnosticActivities() },
     dataConverter: { payloadConverterPath: payloadConverterPath() },
     workflowBundle: opts.workflowBundle,
     shutdownGraceTime: '10 s',

@@ -6,8 +6,9 @@
  * Not in the production bundle (src/workflows/index.ts): it runs only in the diagnostics worker on
  * its own task queue (`createDiagnosticsWorker`), since it posts into whatever session it is given.
  */
-import { condition, defineUpdate, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineUpdate, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { createSessionActivities } from '../activities/sessions/activities.js';
+import type { createDiagnosticActivities } from '../activities/diagnostics.js';
 import type { SessionRef } from '../contracts/sessions.js';
 
 // The same call path agentSession uses for steering: a local activity.
@@ -25,4 +26,14 @@ export async function updateFloor(ref: SessionRef): Promise<number> {
   setHandler(floorDoneUpdate, () => void (done = true));
   await condition(() => done);
   return sent;
+}
+
+const { barePost } = proxyActivities<ReturnType<typeof createDiagnosticActivities>>({ startToCloseTimeout: '30 s', retry: { maximumAttempts: 1 } });
+
+/**
+ * `postFloor`: one activity that POSTs `body` to `url`, nothing else: the floor `bench:monitors`
+ * puts beside a `webhookDelivery` (same worker, same receiver, started the same way).
+ */
+export async function postFloor(url: string, id: string, body: string): Promise<number> {
+  return barePost(url, id, body);
 }
