@@ -6,7 +6,7 @@
  * (docker-compose.yml) this file runs alone against a real cluster.
  */
 import { fileURLToPath } from 'node:url';
-import { ConfigError, Credentials, parseEnv, type Env, WebhookEndpoints } from './src/config.js';
+import { ConfigError, Credentials, metricsBindAddress, parseEnv, type Env, WebhookEndpoints } from './src/config.js';
 import { LocalArtifactStore } from './src/artifacts/store.js';
 import { ProviderRegistry } from './src/providers/registry.js';
 import type { NativeConnection } from '@temporalio/worker';
@@ -32,7 +32,7 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
   const webhooks = new WebhookEndpoints(env);
   // Before anything logs: no line may print a key, token or webhook secret this process holds.
   registerSecrets(credentials.secretValues());
-  installRuntime({ logLevel: env.SWITCHBOARD_LOG_LEVEL, metricsPort: env.SWITCHBOARD_METRICS_PORT });
+  installRuntime({ logLevel: env.SWITCHBOARD_LOG_LEVEL, metricsAddress: metricsBindAddress(env) });
   const target = temporalTarget(env);
   const connection = opts.connection ?? (await connectWorker(target));
   const deps = {
