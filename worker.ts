@@ -14,6 +14,7 @@ import { connectWorker, temporalTarget } from './src/worker/connect.js';
 import { createDiagnosticsWorker, createSwitchboardWorker } from './src/worker/create.js';
 import { registerSecrets } from './src/worker/logs.js';
 import { installRuntime } from './src/worker/runtime.js';
+import { setupTracing, shutdownTracing } from './src/telemetry/tracing.js';
 import { join } from 'node:path';
 import { trustedKeysDir } from './src/identity/keys.js';
 
@@ -33,6 +34,8 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
   // Before anything logs: no line may print a key, token or webhook secret this process holds.
   registerSecrets(credentials.secretValues());
   installRuntime({ logLevel: env.SWITCHBOARD_LOG_LEVEL, metricsAddress: metricsBindAddress(env) });
+  // Before the worker is created: it picks up the tracing interceptors and sink when this turned them on.
+  await setupTracing({ endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: 'switchboard-worker' });
   const target = temporalTarget(env);
   const connection = opts.connection ?? (await connectWorker(target));
   const deps = {
@@ -72,6 +75,7 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await connection.close();
+    await shutdownTracing();
   }
 }
 

@@ -520,7 +520,6 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterState> 
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: namespace,
     SWITCHBOARD_DATA_DIR: join(dir, 'worker-data'),
-    SWITCHBOARD_WORKFLOW_BUNDLE: join(dir, 'workflow-bundle.js'),
   };
   let sandboxOrigin: string | undefined;
   const missing = PLATFORM_VARS.filter(([, url]) => !opts.env[url]);
@@ -548,12 +547,14 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterState> 
   }
 
   // One bundle for every worker: N webpack builds at once would take minutes on a small machine.
-  if (!existsSync(workerEnv.SWITCHBOARD_WORKFLOW_BUNDLE!) || opts.env.SWITCHBOARD_REBUNDLE) {
+  // Traced workers need the workflow interceptors inside their bundle.
+  const tracing = Boolean(opts.env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const bundle = join(dir, tracing ? 'workflow-bundle-traced.js' : 'workflow-bundle.js');
+  workerEnv.SWITCHBOARD_WORKFLOW_BUNDLE = bundle;
+  if (!existsSync(bundle) || opts.env.SWITCHBOARD_REBUNDLE) {
     log('Bundling the workflows once for all workers…');
-    await run(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/build-workflows.ts'), workerEnv.SWITCHBOARD_WORKFLOW_BUNDLE!], {
-      cwd: ROOT,
-      timeout: 300_000,
-    });
+    const args = [join(ROOT, 'scripts/build-workflows.ts'), bundle, ...(tracing ? ['--tracing'] : [])];
+    await run(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, timeout: 300_000 });
   }
 
   const state: ClusterState = { address, namespace, ports, workers: opts.workers, sandboxOrigin, workerEnv };

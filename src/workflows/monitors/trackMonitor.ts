@@ -53,6 +53,7 @@ import {
 } from '../../contracts/monitors.js';
 import { AwaitingHuman, SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
 import { ApprovalGate } from '../gate/gate.js';
+import { recordMonitorPoll } from '../metrics.js';
 import { parseAccepted, parseMessage, parseWorkflowInput, refuseCronSchedule, requireOwnContinuation, singleArg } from '../validation.js';
 
 type Acts = ReturnType<typeof createMonitorActivities>;
@@ -278,7 +279,10 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
         await continueAsNew<typeof trackMonitor>(raw, carry);
       }
       // No history is written between polls; an update's result wakes the loop only when it ends the monitor.
-      await condition(() => (s.status as MonitorStatus) === 'cancelled' || pollNow, input.pollSeconds * 1000);
+      const dueMs = Date.now() + input.pollSeconds * 1000;
+      const woken = await condition(() => (s.status as MonitorStatus) === 'cancelled' || pollNow, input.pollSeconds * 1000);
+      // A poll on time runs in the task the timer wakes; a late one shows a worker outage or backlog.
+      if (!woken) recordMonitorPoll(dueMs, input.pollSeconds * 1000);
       pollNow = false;
       if ((s.status as MonitorStatus) === 'cancelled') break;
       await exclusive(async () => {
