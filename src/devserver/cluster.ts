@@ -378,7 +378,9 @@ export function serverConfig(ports: ClusterPorts, password: string, dynamicConfi
 const SERVER_MARKER = 'switchboard-cluster';
 
 /** Starts the Temporal server (detached) and waits until its frontend answers. */
-export async function startServer(dir: string, server: string, ports: ClusterPorts, log: (l: string) => void): Promise<void> {
+export async function startServer(relDir: string, server: string, ports: ClusterPorts, log: (l: string) => void): Promise<void> {
+  // The server runs with its own working directory: every path it sees is absolute.
+  const dir = resolve(relDir);
   const pid = readPid(dir, 'server');
   if (pid && ours(pid, server)) return log(`Temporal server: already running (pid ${pid})`);
   if (await portInUse(ports.frontend))
