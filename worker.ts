@@ -5,6 +5,7 @@
  * `npm start` (src/main.ts) wraps this with the embedded dev server and sandbox; in production
  * (docker-compose.yml) this file runs alone against a real cluster.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, Credentials, metricsBindAddress, parseEnv, type Env, WebhookEndpoints } from './src/config.js';
 import { LocalArtifactStore } from './src/artifacts/store.js';
@@ -49,6 +50,7 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
     webhooks,
     decisionProof: env.SWITCHBOARD_DECISION_PROOF,
     trustedKeysDir: trustedKeysDir(env),
+    deployment: env.SWITCHBOARD_DEPLOYMENT_NAME ? { name: env.SWITCHBOARD_DEPLOYMENT_NAME, buildId: env.SWITCHBOARD_BUILD_ID ?? packageVersion() } : undefined,
     // A pre-built bundle (npm run build:workflows) keeps webpack out of the worker process.
     workflowBundle: env.SWITCHBOARD_WORKFLOW_BUNDLE ? { codePath: env.SWITCHBOARD_WORKFLOW_BUNDLE } : undefined,
     tuning: {
@@ -77,6 +79,16 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
     await connection.close();
     await shutdownTracing();
   }
+}
+
+/** This package's version: the default build id of a versioned worker. */
+function packageVersion(): string {
+  // From source beside package.json; compiled, one directory below it (dist/).
+  for (const rel of ['./package.json', '../package.json']) {
+    const file = new URL(rel, import.meta.url);
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
 }
 
 /** Prints one line for a startup failure and exits non-zero. */

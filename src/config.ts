@@ -63,6 +63,14 @@ const envSchema = z.object({
    * which binds 127.0.0.1.
    */
   SWITCHBOARD_METRICS_ADDRESS: hostPort.optional(),
+  /**
+   * Worker Versioning: the Worker Deployment this worker belongs to. Set, the worker is versioned
+   * (build id SWITCHBOARD_BUILD_ID): long-lived workflows stay PINNED to their build, the rest
+   * AUTO_UPGRADE (src/workflows/versioning.ts). Unset, the worker is unversioned.
+   */
+  SWITCHBOARD_DEPLOYMENT_NAME: z.string().trim().min(1).max(200).optional(),
+  /** Build id of this worker within its deployment. @default the package version */
+  SWITCHBOARD_BUILD_ID: z.string().trim().min(1).max(200).optional(),
   /** OTLP/HTTP collector (e.g. http://127.0.0.1:4318): traces are exported there; unset, tracing is off. */
   OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
   SWITCHBOARD_TEMPORAL_PORT: port.default(7233),

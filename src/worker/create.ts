@@ -16,6 +16,11 @@ export interface SwitchboardWorkerOptions extends ActivityDeps {
   taskQueue: string;
   /** Pre-bundled workflow code (tests bundle once); otherwise bundled from src/workflows. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /**
+   * Worker Versioning: the deployment and build id of this worker. Long-lived workflows are PINNED
+   * by their definition (src/workflows/versioning.ts); every other one AUTO_UPGRADEs.
+   */
+  deployment?: { name: string; buildId: string };
   /** Extra worker options (tuning for benchmarks). */
   tuning?: Partial<
     Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows' | 'shutdownGraceTime'>
@@ -121,6 +126,15 @@ export async function createSwitchboardWorker(opts: SwitchboardWorkerOptions): P
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: workflowsPath(), bundlerOptions: { preloadModules: preloadModules() } }),
     ...telemetryOptions(opts.workflowBundle !== undefined),
+    ...(opts.deployment
+      ? {
+          workerDeploymentOptions: {
+            version: { deploymentName: opts.deployment.name, buildId: opts.deployment.buildId },
+            useWorkerVersioning: true,
+            defaultVersioningBehavior: 'AUTO_UPGRADE' as const,
+          },
+        }
+      : {}),
     shutdownGraceTime: '10 s',
     ...opts.tuning,
   });

@@ -11,6 +11,7 @@
  * monitor). Continues as new when the server suggests it, carrying bounded state.
  */
 import {
+  setWorkflowOptions,
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
@@ -54,6 +55,7 @@ import {
 import { AwaitingHuman, SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
 import { ApprovalGate } from '../gate/gate.js';
 import { recordMonitorPoll } from '../metrics.js';
+import { continueOnCurrentVersion, LONG_LIVED } from '../versioning.js';
 import { parseAccepted, parseMessage, parseWorkflowInput, refuseCronSchedule, requireOwnContinuation, singleArg } from '../validation.js';
 
 type Acts = ReturnType<typeof createMonitorActivities>;
@@ -276,7 +278,7 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
           state: { ...s, answered: s.answered.slice(-MAX_ANSWERED) },
           gate: { decided: snap.decided.slice(-MAX_ANSWERED), audit: snap.audit.slice(-MAX_ANSWERED * 4) },
         };
-        await continueAsNew<typeof trackMonitor>(raw, carry);
+        await continueOnCurrentVersion<typeof trackMonitor>()(raw, carry);
       }
       // No history is written between polls; an update's result wakes the loop only when it ends the monitor.
       const dueMs = Date.now() + input.pollSeconds * 1000;
@@ -369,3 +371,6 @@ function parseCarry(raw: unknown): CarriedMonitor | undefined {
   // Schema-checked, but not held to the start-input ceiling: it is this workflow's own state.
   return parseWorkflowInput(carriedMonitor(), raw, Number.POSITIVE_INFINITY) as unknown as CarriedMonitor;
 }
+
+// Lives for weeks: stays on the build that started it until continue-as-new (src/workflows/versioning.ts).
+setWorkflowOptions(LONG_LIVED, trackMonitor);
