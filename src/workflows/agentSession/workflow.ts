@@ -7,7 +7,6 @@
  * out-of-state requests before anything is written to history.
  */
 import {
-  setWorkflowOptions,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -20,6 +19,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,

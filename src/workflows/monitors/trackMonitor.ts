@@ -11,7 +11,6 @@
  * monitor). Continues as new when the server suggests it, carrying bounded state.
  */
 import {
-  setWorkflowOptions,
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
@@ -25,6 +24,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';

@@ -10,7 +10,6 @@
  * abandoned on close: they outlive this run and its continue-as-new.
  */
 import {
-  setWorkflowOptions,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -20,6 +19,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
