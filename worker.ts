@@ -5,8 +5,9 @@
  * `npm start` (src/main.ts) wraps this with the embedded dev server and sandbox; in production
  * (docker-compose.yml) this file runs alone against a real cluster.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, Credentials, parseEnv, type Env, WebhookEndpoints } from './src/config.js';
+import { ConfigError, Credentials, metricsBindAddress, parseEnv, type Env, WebhookEndpoints } from './src/config.js';
 import { LocalArtifactStore } from './src/artifacts/store.js';
 import { ProviderRegistry } from './src/providers/registry.js';
 import type { NativeConnection } from '@temporalio/worker';
@@ -14,6 +15,7 @@ import { connectWorker, temporalTarget } from './src/worker/connect.js';
 import { createDiagnosticsWorker, createSwitchboardWorker } from './src/worker/create.js';
 import { registerSecrets } from './src/worker/logs.js';
 import { installRuntime } from './src/worker/runtime.js';
+import { setupTracing, shutdownTracing } from './src/telemetry/tracing.js';
 import { join } from 'node:path';
 import { trustedKeysDir } from './src/identity/keys.js';
 
@@ -32,7 +34,9 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
   const webhooks = new WebhookEndpoints(env);
   // Before anything logs: no line may print a key, token or webhook secret this process holds.
   registerSecrets(credentials.secretValues());
-  installRuntime({ logLevel: env.SWITCHBOARD_LOG_LEVEL, metricsPort: env.SWITCHBOARD_METRICS_PORT });
+  installRuntime({ logLevel: env.SWITCHBOARD_LOG_LEVEL, metricsAddress: metricsBindAddress(env) });
+  // Before the worker is created: it picks up the tracing interceptors and sink when this turned them on.
+  await setupTracing({ endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: 'switchboard-worker' });
   const target = temporalTarget(env);
   const connection = opts.connection ?? (await connectWorker(target));
   const deps = {
@@ -46,6 +50,7 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
     webhooks,
     decisionProof: env.SWITCHBOARD_DECISION_PROOF,
     trustedKeysDir: trustedKeysDir(env),
+    deployment: env.SWITCHBOARD_DEPLOYMENT_NAME ? { name: env.SWITCHBOARD_DEPLOYMENT_NAME, buildId: env.SWITCHBOARD_BUILD_ID ?? packageVersion() } : undefined,
     // A pre-built bundle (npm run build:workflows) keeps webpack out of the worker process.
     workflowBundle: env.SWITCHBOARD_WORKFLOW_BUNDLE ? { codePath: env.SWITCHBOARD_WORKFLOW_BUNDLE } : undefined,
     tuning: {
@@ -72,7 +77,18 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await connection.close();
+    await shutdownTracing();
   }
+}
+
+/** This package's version: the default build id of a versioned worker. */
+function packageVersion(): string {
+  // From source beside package.json; compiled, one directory below it (dist/).
+  for (const rel of ['./package.json', '../package.json']) {
+    const file = new URL(rel, import.meta.url);
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
 }
 
 /** Prints one line for a startup failure and exits non-zero. */

@@ -8,8 +8,11 @@ import { dirname, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { bundleOptions } from '../src/worker/create.js';
 
-const out = resolve(process.argv[2] ?? 'dist/workflow-bundle.js');
-const { code } = await bundleWorkflowCode(bundleOptions());
+// `--tracing` bundles the OpenTelemetry workflow interceptors (for workers with OTEL_EXPORTER_OTLP_ENDPOINT).
+const args = process.argv.slice(2);
+const tracing = args.includes('--tracing');
+const out = resolve(args.find((a) => !a.startsWith('--')) ?? 'dist/workflow-bundle.js');
+const { code } = await bundleWorkflowCode(bundleOptions({ tracing }));
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, code);
 console.log(`wrote ${out} (${(code.length / 1024 / 1024).toFixed(2)} MB)`);

@@ -57,6 +57,22 @@ const envSchema = z.object({
   SWITCHBOARD_DATA_DIR: z.string().min(1).default('.switchboard'),
   SWITCHBOARD_ARTIFACT_DIR: z.string().min(1).optional(),
   SWITCHBOARD_METRICS_PORT: port.optional(),
+  /**
+   * Where the Prometheus endpoint binds, as host:port, when it must be reachable from another host
+   * (`0.0.0.0:9464` in a container scraped by Prometheus). Wins over SWITCHBOARD_METRICS_PORT,
+   * which binds 127.0.0.1.
+   */
+  SWITCHBOARD_METRICS_ADDRESS: hostPort.optional(),
+  /**
+   * Worker Versioning: the Worker Deployment this worker belongs to. Set, the worker is versioned
+   * (build id SWITCHBOARD_BUILD_ID): long-lived workflows stay PINNED to their build, the rest
+   * AUTO_UPGRADE (src/workflows/versioning.ts). Unset, the worker is unversioned.
+   */
+  SWITCHBOARD_DEPLOYMENT_NAME: z.string().trim().min(1).max(200).optional(),
+  /** Build id of this worker within its deployment. @default the package version */
+  SWITCHBOARD_BUILD_ID: z.string().trim().min(1).max(200).optional(),
+  /** OTLP/HTTP collector (e.g. http://127.0.0.1:4318): traces are exported there; unset, tracing is off. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
   SWITCHBOARD_TEMPORAL_PORT: port.default(7233),
   SWITCHBOARD_UI_PORT: port.default(8233),
   SWITCHBOARD_SANDBOX_PORT: port.default(7380),
@@ -132,6 +148,11 @@ const envSchema = z.object({
 });
 
 export type Env = z.output<typeof envSchema>;
+
+/** The worker's Prometheus bind address (host:port), or undefined when metrics are off. */
+export function metricsBindAddress(env: Env): string | undefined {
+  return env.SWITCHBOARD_METRICS_ADDRESS ?? (env.SWITCHBOARD_METRICS_PORT !== undefined ? `127.0.0.1:${env.SWITCHBOARD_METRICS_PORT}` : undefined);
+}
 
 /** Environment variable prefix per platform. */
 export const PLATFORM_ENV: Record<Platform, { baseUrl: string; key: string }> = {

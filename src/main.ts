@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { exitWithStartupError, runWorker } from '../worker.js';
-import { parseEnv, PLATFORM_ENV } from './config.js';
+import { metricsBindAddress, parseEnv, PLATFORM_ENV } from './config.js';
 import { type DevServer, findTemporalCli, portInUse, startDevServer } from './devserver/index.js';
 import { PLATFORMS } from './providers/errors.js';
 import { KeyRing, type RunningSandbox, startSandbox } from './sandbox/server.js';
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     }
 
     // Connect before starting anything else, so a wrong TEMPORAL_ADDRESS fails with one clear line.
-    installRuntime({ logLevel: env.SWITCHBOARD_LOG_LEVEL, metricsPort: env.SWITCHBOARD_METRICS_PORT });
+    installRuntime({ logLevel: env.SWITCHBOARD_LOG_LEVEL, metricsAddress: metricsBindAddress(env) });
     const connection = await connectWorker(target);
 
     const unconfigured = PLATFORMS.filter((p) => !process.env[PLATFORM_ENV[p].baseUrl]);

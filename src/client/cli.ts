@@ -3,6 +3,7 @@
  * machine-readable output. Exit codes: 0 ok, 1 failed, 2 invalid input, 3 not found, 4 rejected,
  * 5 already exists.
  */
+import { shutdownTracing } from '../telemetry/tracing.js';
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
@@ -899,6 +900,9 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     process.stderr.write(`switchboard: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
+  } finally {
+    // Spans of this command reach the collector before the process ends (no-op without tracing).
+    await shutdownTracing();
   }
 }
 

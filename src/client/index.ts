@@ -3,6 +3,7 @@
  * them. Every input is validated here with the same zod schemas the workflow's validators use,
  * so bad input fails before a workflow starts or an update is sent.
  */
+import { clientInterceptors, setupTracing } from '../telemetry/tracing.js';
 import { type KeyObject, randomUUID } from 'node:crypto';
 import {
   Client,
@@ -514,7 +515,8 @@ export class SwitchboardClient {
   readonly scheduledMonitors: ScheduledMonitorClient;
 
   constructor(opts: SwitchboardClientOptions) {
-    this.temporal = new Client({ connection: opts.connection, namespace: opts.namespace ?? 'default' });
+    // With tracing on (setupTracing), every start, signal, update and query opens a span the workflow continues.
+    this.temporal = new Client({ connection: opts.connection, namespace: opts.namespace ?? 'default', interceptors: clientInterceptors() });
     this.taskQueue = opts.taskQueue ?? 'switchboard';
     this.outbox = new OutboxClient(this.temporal, this.taskQueue);
     this.monitors = new MonitorClient(this.temporal, this.taskQueue);
@@ -524,6 +526,7 @@ export class SwitchboardClient {
   /** Connects from the environment (TEMPORAL_ADDRESS etc., else the embedded dev server). */
   static async fromEnv(raw: NodeJS.ProcessEnv = process.env): Promise<SwitchboardClient> {
     const env = parseEnv(raw);
+    await setupTracing({ endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: 'switchboard-client' });
     const target = temporalTarget(env);
     const connection = await connectClient(target);
     return new SwitchboardClient({ connection, namespace: target.namespace, taskQueue: env.SWITCHBOARD_TASK_QUEUE });

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher, request } from 'undici';
+import { withHttpSpan } from '../telemetry/tracing.js';
 import type { z } from 'zod';
 import { ConnectionError, errorFromResponse, type Platform, type ProviderErrorContext, ResponseValidationError, TimeoutError } from './errors.js';
 
@@ -200,15 +201,19 @@ export class HttpClient {
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     const ctx = this.ctx(spec.method, spec.path);
     try {
-      return await request(this.url(spec.path, spec.query), {
-        method: spec.method,
-        headers,
-        body,
-        signal,
-        dispatcher,
-        headersTimeout: timeoutMs > 0 ? timeoutMs : undefined,
-        bodyTimeout: timeoutMs > 0 ? timeoutMs : 0,
-      });
+      const url = this.url(spec.path, spec.query);
+      // A CLIENT span under the activity's span when tracing is on (it also adds `traceparent`).
+      return await withHttpSpan({ platform: this.platform, method: spec.method, url, headers }, () =>
+        request(url, {
+          method: spec.method,
+          headers,
+          body,
+          signal,
+          dispatcher,
+          headersTimeout: timeoutMs > 0 ? timeoutMs : undefined,
+          bodyTimeout: timeoutMs > 0 ? timeoutMs : 0,
+        }),
+      );
     } catch (err) {
       // The caller's own cancellation is not a platform failure: let it through untouched.
       if (spec.signal?.aborted) throw spec.signal.reason ?? err;

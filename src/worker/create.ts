@@ -6,6 +6,8 @@ import { createRequire } from 'node:module';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createDiagnosticActivities } from '../activities/diagnostics.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { metricsActivityInterceptor } from '../telemetry/metrics.js';
+import { workerTracing, workflowTracingModule } from '../telemetry/tracing.js';
 
 const require = createRequire(import.meta.url);
 
@@ -15,6 +17,11 @@ export interface SwitchboardWorkerOptions extends ActivityDeps {
   taskQueue: string;
   /** Pre-bundled workflow code (tests bundle once); otherwise bundled from src/workflows. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /**
+   * Worker Versioning: the deployment and build id of this worker. Long-lived workflows are PINNED
+   * by their definition (src/workflows/versioning.ts); every other one AUTO_UPGRADEs.
+   */
+  deployment?: { name: string; buildId: string };
   /** Extra worker options (tuning for benchmarks). */
   tuning?: Partial<
     Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows' | 'shutdownGraceTime'>
@@ -49,9 +56,35 @@ export function preloadModules(): string[] {
   return ['zod', '@temporalio/workflow', workflowsPath()];
 }
 
-/** The one set of bundler options: tests, scripts and the worker bundle the same way. */
-export function bundleOptions() {
-  return { workflowsPath: workflowsPath(), preloadModules: preloadModules(), payloadConverterPath: payloadConverterPath() };
+/**
+ * The one set of bundler options: tests, scripts and the worker bundle the same way. `tracing`
+ * adds the OpenTelemetry workflow interceptors (src/workflows/interceptors/tracing.ts); a bundle
+ * without them never traces workflows, whatever the worker's environment says.
+ */
+export function bundleOptions(opts: { tracing?: boolean } = {}) {
+  return {
+    workflowsPath: workflowsPath(),
+    preloadModules: preloadModules(),
+    payloadConverterPath: payloadConverterPath(),
+    ...(opts.tracing ? { workflowInterceptorModules: [workflowTracingModule()] } : {}),
+  };
+}
+
+/**
+ * Interceptors and sinks of every Switchboard worker: operator metrics always (free without a
+ * metrics endpoint), and tracing of activities plus the sink for workflow spans when
+ * {@link setupTracing} turned tracing on in this process.
+ */
+function telemetryOptions(bundled: boolean): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  const tracing = workerTracing();
+  return {
+    interceptors: {
+      activity: [metricsActivityInterceptor, ...(tracing?.activityInterceptors ?? [])],
+      // A pre-built bundle carries its workflow interceptors already (npm run build:workflows -- --tracing).
+      ...(tracing && !bundled ? { workflowModules: [workflowTracingModule()] } : {}),
+    },
+    ...(tracing ? { sinks: tracing.sinks } : {}),
+  };
 }
 
 /** Task queue of the diagnostics worker that serves a Switchboard task queue's benchmarks. */
@@ -78,6 +111,7 @@ export async function createDiagnosticsWorker(opts: SwitchboardWorkerOptions & {
     activities: { ...createActivities(opts), ...createDiagnosticActivities() },
     dataConverter: { payloadConverterPath: payloadConverterPath() },
     workflowBundle: opts.workflowBundle,
+    ...telemetryOptions(true),
     shutdownGraceTime: '10 s',
   });
 }
@@ -92,6 +126,16 @@ export async function createSwitchboardWorker(opts: SwitchboardWorkerOptions): P
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: workflowsPath(), bundlerOptions: { preloadModules: preloadModules() } }),
+    ...telemetryOptions(opts.workflowBundle !== undefined),
+    ...(opts.deployment
+      ? {
+          workerDeploymentOptions: {
+            version: { deploymentName: opts.deployment.name, buildId: opts.deployment.buildId },
+            useWorkerVersioning: true,
+            defaultVersioningBehavior: 'AUTO_UPGRADE' as const,
+          },
+        }
+      : {}),
     shutdownGraceTime: '10 s',
     ...opts.tuning,
   });

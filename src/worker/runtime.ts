@@ -26,7 +26,7 @@ export function jsonLine(entry: LogEntry): void {
  * Installs the runtime once per process. `logFile` appends the JSON lines to a file instead of
  * stderr (the tests do, so their output is the summary, not pages of worker logs).
  */
-export function installRuntime(opts: { logLevel: LogLevel; metricsPort?: number; logFile?: string }): void {
+export function installRuntime(opts: { logLevel: LogLevel; metricsAddress?: string; logFile?: string }): void {
   if (installed) return;
   installed = true;
   if (opts.logFile) {
@@ -38,7 +38,7 @@ export function installRuntime(opts: { logLevel: LogLevel; metricsPort?: number;
     logger: new DefaultLogger(opts.logLevel, jsonLine),
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
-      ...(opts.metricsPort !== undefined ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${opts.metricsPort}` } } } : {}),
+      ...(opts.metricsAddress !== undefined ? { metrics: { prometheus: { bindAddress: opts.metricsAddress } } } : {}),
     },
     // We handle signals ourselves so the dev server and sandbox stop after the worker drains.
     shutdownSignals: [],

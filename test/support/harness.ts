@@ -51,7 +51,11 @@ let seq = 0;
 // Worker logs in tests: warnings and errors only, into a file (TEST_WORKER_LOG), not the console.
 installRuntime({ logLevel: 'WARN', logFile: TEST_WORKER_LOG });
 
-export async function createHarness(opts: { extraEnv?: NodeJS.ProcessEnv; name?: string } = {}): Promise<Harness> {
+/**
+ * `workflowBundlePath`: another workflow bundle than the shared one (the tracing test bundles the
+ * OpenTelemetry workflow interceptors in).
+ */
+export async function createHarness(opts: { extraEnv?: NodeJS.ProcessEnv; name?: string; workflowBundlePath?: string } = {}): Promise<Harness> {
   const address = inject('temporalAddress');
   const taskQueue = `test-${opts.name ?? 'q'}-${process.pid}-${++seq}-${Date.now()}`;
   const rawEnv = { ...sandboxEnv(), ...opts.extraEnv };
@@ -63,7 +67,7 @@ export async function createHarness(opts: { extraEnv?: NodeJS.ProcessEnv; name?:
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   const { readFileSync } = await import('node:fs');
-  const code = readFileSync(inject('workflowBundlePath'), 'utf8');
+  const code = readFileSync(opts.workflowBundlePath ?? inject('workflowBundlePath'), 'utf8');
   let worker!: Worker;
   let running: Promise<void> | undefined;
   const startWorker = async () => {

@@ -19,6 +19,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -65,6 +66,7 @@ import {
 import { parseAccepted, parseMessage, parseWorkflowInput, refuseCronSchedule, requireOwnContinuation, singleArg } from '../validation.js';
 import type { z } from 'zod';
 import { FailureType } from '../../contracts/failures.js';
+import { continueOnCurrentVersion, LONG_LIVED } from '../versioning.js';
 
 type Acts = ReturnType<typeof createSessionActivities>;
 
@@ -441,7 +443,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
       }
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
-        await continueAsNew<typeof agentSession>(raw, s);
+        await continueOnCurrentVersion<typeof agentSession>()(raw, s);
       }
       followScope = new CancellationScope();
       try {
@@ -507,3 +509,6 @@ function failureMessage(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause) return err.cause.message;
   return err instanceof Error ? err.message : String(err);
 }
+
+// Lives for weeks: stays on the build that started it until continue-as-new (src/workflows/versioning.ts).
+setWorkflowOptions(LONG_LIVED, agentSession);

@@ -44,6 +44,7 @@ import type { createDecisionActivities, VerifyDecisionResult } from '../../activ
 import type { createNotifyActivities } from '../../activities/notify.js';
 import { AwaitingHuman, GateDeadline, GateKind as GateKindKey } from '../../contracts/searchAttributes.js';
 import { parseAccepted, parseMessage, singleArg } from '../validation.js';
+import { countGateEscalation, countGateExpiry, recordDecision } from '../metrics.js';
 import { sha256 } from '@noble/hashes/sha256';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import {
@@ -446,6 +447,7 @@ export class ApprovalGate {
       const p = req.onExpiry;
       if (p.policy === 'escalate' && !g.escalated) {
         g.escalated = true;
+        countGateEscalation(g.kind);
         g.approvers = p.to;
         // Only the new approvers' votes count from now on.
         g.votes = g.votes.filter((v) => p.to.includes(v.decider));
@@ -477,6 +479,7 @@ export class ApprovalGate {
       }
       // reject, approve, or an escalation that expired too (it falls back to reject).
       const decision: DecisionValue = p.policy === 'approve' && g.allowed.includes('approve') ? 'approve' : 'reject';
+      countGateExpiry(g.kind, p.policy);
       this.pending = {
         requestId: g.requestId,
         decision,
@@ -492,6 +495,7 @@ export class ApprovalGate {
     }
     const outcome = this.pending!;
     this.pending = undefined;
+    recordDecision(g.kind, outcome.decision, outcome.auto === true, Date.now() - g.since.getTime());
     this.decided.set(outcome.requestId, outcome);
     this.audit.push({
       requestId: outcome.requestId,

@@ -32,6 +32,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -65,6 +66,8 @@ import {
 } from '../../contracts/monitors.js';
 import { AwaitingHuman, MonitorLastChangeAt, MonitorLastSnapshotAt, SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
 import { ApprovalGate } from '../gate/gate.js';
+import { recordMonitorPoll } from '../metrics.js';
+import { continueOnCurrentVersion, LONG_LIVED } from '../versioning.js';
 import { parseAccepted, parseMessage, parseWorkflowInput, refuseCronSchedule, requireOwnContinuation, singleArg } from '../validation.js';
 
 type Acts = ReturnType<typeof createMonitorActivities>;
@@ -399,10 +402,13 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
           state: { ...s, answered: s.answered.slice(-MAX_ANSWERED) },
           gate: { decided: snap.decided.slice(-MAX_ANSWERED), audit: snap.audit.slice(-MAX_ANSWERED * 4) },
         };
-        await continueAsNew<typeof trackMonitor>(raw, carry);
+        await continueOnCurrentVersion<typeof trackMonitor>()(raw, carry);
       }
       // No history is written between polls; an update's result wakes the loop only when it ends the monitor.
-      await condition(() => (s.status as MonitorStatus) === 'cancelled' || pollNow, input.pollSeconds * 1000);
+      const dueMs = Date.now() + input.pollSeconds * 1000;
+      const woken = await condition(() => (s.status as MonitorStatus) === 'cancelled' || pollNow, input.pollSeconds * 1000);
+      // A poll on time runs in the task the timer wakes; a late one shows a worker outage or backlog.
+      if (!woken) recordMonitorPoll(dueMs, input.pollSeconds * 1000);
       pollNow = false;
       if ((s.status as MonitorStatus) === 'cancelled') break;
       await exclusive(async () => {
@@ -499,3 +505,6 @@ function parseCarry(raw: unknown): CarriedMonitor | undefined {
   // Schema-checked, but not held to the start-input ceiling: it is this workflow's own state.
   return parseWorkflowInput(carriedMonitor(), raw, Number.POSITIVE_INFINITY) as unknown as CarriedMonitor;
 }
+
+// Lives for weeks: stays on the build that started it until continue-as-new (src/workflows/versioning.ts).
+setWorkflowOptions(LONG_LIVED, trackMonitor);

@@ -19,6 +19,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  setWorkflowOptions,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -26,6 +27,7 @@ import type { createMycelActivities, MycelFrame } from '../../activities/mycel.j
 import { SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
 import { parseWorkflowInput, refuseCronSchedule, requireOwnContinuation } from '../validation.js';
 import { startApprovalOnce } from './handoff.js';
+import { continueOnCurrentVersion, LONG_LIVED } from '../versioning.js';
 import { joinRequest } from './joinRequest.js';
 import { relationshipRequest } from './relationshipRequest.js';
 import {
@@ -140,9 +142,12 @@ export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
     if (workflowInfo().continueAsNewSuggested) break;
   }
   await condition(allHandlersFinished);
-  return continueAsNew<typeof mycelInbox>({
+  return continueOnCurrentVersion<typeof mycelInbox>()({
     ...input,
     sinceSeq: st.sinceSeq,
     carry: { me: st.me, generation: st.generation + 1, started: st.started, alreadyStarted: st.alreadyStarted, gaps: st.gaps, recent: st.recent },
   });
 }
+
+// Lives for weeks: stays on the build that started it until continue-as-new (src/workflows/versioning.ts).
+setWorkflowOptions(LONG_LIVED, mycelInbox);

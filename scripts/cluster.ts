@@ -1,0 +1,48 @@
+/**
+ * `npm run cluster [-- --workers N --port P]`: a real PostgreSQL-backed Temporal cluster with N
+ * Switchboard workers on this machine (src/devserver/cluster.ts). `npm run cluster -- stop` takes
+ * it down (data kept); `npm run cluster -- status` lists what runs.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseEnv } from '../src/config.js';
+import { readClusterState, startCluster, stopCluster, workerPid } from '../src/devserver/cluster.js';
+
+const say = (l: string) => process.stderr.write(l + '\n');
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    workers: { type: 'string', default: '2' },
+    port: { type: 'string', default: process.env.SWITCHBOARD_CLUSTER_PORT ?? '17233' },
+  },
+});
+const env = parseEnv();
+const dir = join(env.SWITCHBOARD_DATA_DIR, 'cluster');
+const command = positionals[0] ?? 'start';
+
+try {
+  if (command === 'stop') {
+    await stopCluster(dir, say);
+  } else if (command === 'status') {
+    const state = readClusterState(dir);
+    if (!state) say(`no cluster was started in ${dir}`);
+    else {
+      say(`Temporal ${state.address}, namespace ${state.namespace}`);
+      for (let i = 1; i <= state.workers; i++) say(`worker ${i}: ${workerPid(dir, i) ? `running (pid ${workerPid(dir, i)})` : 'down'}`);
+    }
+  } else if (command === 'start') {
+    const workers = Number(values.workers);
+    const basePort = Number(values.port);
+    if (!Number.isInteger(workers) || workers < 0 || workers > 32) throw new Error('--workers must be an integer from 0 to 32');
+    if (!Number.isInteger(basePort) || basePort < 1024 || basePort > 65000) throw new Error('--port must be an integer from 1024 to 65000');
+    const state = await startCluster({ dir, basePort, workers, env: process.env, log: say });
+    say('');
+    say(`Cluster up. Temporal at ${state.address} (namespace ${state.namespace}); server metrics http://127.0.0.1:${state.ports.serverMetrics}/metrics`);
+    if (state.sandboxOrigin) say(`Sandbox at ${state.sandboxOrigin}`);
+    say(`Try:  TEMPORAL_ADDRESS=${state.address} npm run switchboard -- session start --provider webagent --task "Summarise today's top stories" --follow`);
+    say('Stop: npm run cluster -- stop');
+  } else throw new Error(`unknown command "${command}" (start, stop, status)`);
+} catch (err) {
+  say(`cluster: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}

@@ -1,0 +1,584 @@
+/**
+ * A real Temporal cluster on one machine, the shape of docker-compose.yml without Docker:
+ * PostgreSQL (Debian's `postgresql` package), the schema (`temporal-sql-tool` with the versioned
+ * schema files shipped in the server module), the Temporal server (postgres12 persistence, SQL
+ * advanced visibility), the `default` namespace, Switchboard's search attributes, the platform
+ * sandbox (for platforms without a configured base URL) and N workers.
+ *
+ * Everything runs detached, on 127.0.0.1 only, with state, logs and pid files under
+ * `<data dir>/cluster/`, so `npm run cluster -- stop` (another process) can take it down and a
+ * second `npm run cluster` reuses the database. The server binaries are found or built like the
+ * CLI ({@link findServerBinaries}).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { stringify as toYaml } from 'yaml';
+import { findTemporalCli, portInUse, SEARCH_ATTRIBUTES, waitForPort } from './index.js';
+
+const run = promisify(execFile);
+
+/** The server and sql tool version we build (matches docker-compose.yml's images). */
+export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+const SERVER_MODULE = 'go.temporal.io/server';
+/** History shards: fixed when the database is first set up (docker-compose's server uses 4 too). */
+const HISTORY_SHARDS = 4;
+/** Repository root (for worker.ts, the sandbox and deploy/). */
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+
+/** Directory for the cached server build, outside the clone (next to the CLI's). */
+export function serverCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.SWITCHBOARD_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'switchboard');
+  return join(base, `temporal-server-${TEMPORAL_SERVER_VERSION}`);
+}
+
+export interface ServerBinaries {
+  /** `temporal-server` (cmd/server). */
+  server: string;
+  /** `temporal-sql-tool` (cmd/tools/sql). */
+  sql: string;
+}
+
+function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) if (dir && existsSync(join(dir, name))) return join(dir, name);
+  return undefined;
+}
+
+async function works(bin: string): Promise<boolean> {
+  return run(bin, ['--version'], { timeout: 20_000 }).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Finds the Temporal server and sql tool: `TEMPORAL_SERVER_PATH` / `TEMPORAL_SQL_TOOL_PATH`, a
+ * cached build, else `GOTOOLCHAIN=local go install` of both into the cache (about ten minutes,
+ * once). The message of a failure lists every attempt and the command to run by hand.
+ */
+export async function findServerBinaries(opts: { env?: NodeJS.ProcessEnv; log?: (l: string) => void } = {}): Promise<ServerBinaries> {
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? (() => {});
+  const dir = serverCacheDir(env);
+  const server = env.TEMPORAL_SERVER_PATH ?? join(dir, 'server');
+  const sql = env.TEMPORAL_SQL_TOOL_PATH ?? join(dir, 'sql');
+  if ((await works(server)) && (await works(sql))) return { server, sql };
+  const go = onPath('go', env);
+  const manual = `GOTOOLCHAIN=local GOBIN=${dir} go install ${SERVER_MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION} ${SERVER_MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`;
+  if (!go) throw new Error(`Temporal server binaries not found (${server}, ${sql}) and Go is not on PATH.\nFix: install Go ≥ 1.23 and run\n  ${manual}`);
+  log(`Building the Temporal server and sql tool ${TEMPORAL_SERVER_VERSION} with Go into ${dir} (about ten minutes, once)…`);
+  mkdirSync(dir, { recursive: true });
+  try {
+    await run(go, ['install', `${SERVER_MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`, `${SERVER_MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`], {
+      env: { ...env, GOTOOLCHAIN: 'local', GOBIN: dir },
+      timeout: 60 * 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (err) {
+    const tail = String((err as { stderr?: string }).stderr ?? err)
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' | ');
+    throw new Error(`go install of the Temporal server failed (${tail}).\nRun by hand:\n  ${manual}`);
+  }
+  const built = { server: join(dir, 'server'), sql: join(dir, 'sql') };
+  if (!(await works(built.server)) || !(await works(built.sql))) throw new Error(`go install finished but ${dir} holds no working server/sql binaries`);
+  return built;
+}
+
+/** The PostgreSQL schema directory (`…/schema/postgresql/v12`) of the server module, downloading the module if needed. */
+export async function findSchemaDir(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (env.TEMPORAL_SCHEMA_DIR) return env.TEMPORAL_SCHEMA_DIR;
+  const go = onPath('go', env);
+  if (!go) throw new Error('TEMPORAL_SCHEMA_DIR is not set and Go is not on PATH to find the schema files of the server module');
+  // `go mod download -json` answers from the module cache when the module is there (no network).
+  const { stdout } = await run(go, ['mod', 'download', '-json', `${SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`], {
+    env: { ...env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
+    cwd: serverCacheDir(env),
+    timeout: 10 * 60_000,
+  });
+  const dir = join((JSON.parse(stdout) as { Dir: string }).Dir, 'schema', 'postgresql', 'v12');
+  if (!existsSync(join(dir, 'temporal', 'versioned'))) throw new Error(`no PostgreSQL schema in ${dir}`);
+  return dir;
+}
+
+/** PostgreSQL's bin directory: `PG_BIN`, `pg_ctl` on PATH, else the newest `/usr/lib/postgresql/<v>/bin`. */
+export function findPostgresBin(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PG_BIN) return env.PG_BIN;
+  const fromPath = onPath('pg_ctl', env);
+  if (fromPath) return resolve(fromPath, '..');
+  const base = '/usr/lib/postgresql';
+  const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'pg_ctl'))) : [];
+  versions.sort((a, b) => Number(b) - Number(a));
+  if (!versions[0]) throw new Error('PostgreSQL not found: install it (apt-get install postgresql) or set PG_BIN to the directory holding pg_ctl and initdb');
+  return join(base, versions[0], 'bin');
+}
+
+/** Ports of one local cluster; all on 127.0.0.1, derived from one base port unless set. */
+export interface ClusterPorts {
+  postgres: number;
+  frontend: number;
+  frontendHttp: number;
+  history: number;
+  matching: number;
+  internalWorker: number;
+  /** The server's own Prometheus endpoint. */
+  serverMetrics: number;
+  sandbox: number;
+  /** First worker metrics port; worker i (1-based) uses `workerMetrics + i - 1`. */
+  workerMetrics: number;
+}
+
+/** Port layout from the base (frontend gRPC) port. Membership ports are `rpc + 100`. */
+export function clusterPorts(base: number): ClusterPorts {
+  return {
+    frontend: base,
+    history: base + 1,
+    matching: base + 2,
+    internalWorker: base + 6,
+    frontendHttp: base + 10,
+    serverMetrics: base + 20,
+    postgres: base + 30,
+    sandbox: base + 40,
+    workerMetrics: base + 50,
+  };
+}
+
+export interface ClusterOptions {
+  /** State, logs and pid files. @default <SWITCHBOARD_DATA_DIR>/cluster */
+  dir: string;
+  /** Frontend gRPC port; every other port derives from it ({@link clusterPorts}). @default 17233 */
+  basePort: number;
+  workers: number;
+  /** Environment the workers inherit (platform URLs and keys; a sandbox fills the missing ones). */
+  env: NodeJS.ProcessEnv;
+  log: (line: string) => void;
+}
+
+/** What a running cluster wrote down in `<dir>/cluster.json`. */
+export interface ClusterState {
+  address: string;
+  namespace: string;
+  ports: ClusterPorts;
+  workers: number;
+  sandboxOrigin?: string;
+  /** The environment each worker gets, besides its metrics port (no secrets: sandbox keys only). */
+  workerEnv: Record<string, string>;
+}
+
+const pidFile = (dir: string, name: string) => join(dir, 'pids', `${name}.pid`);
+const logFile = (dir: string, name: string) => join(dir, 'logs', `${name}.log`);
+
+/** True when `pid` is alive and its command line contains `marker` (a reused pid is not ours). */
+function ours(pid: number, marker: string): boolean {
+  try {
+    process.kill(pid, 0);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+  } catch {
+    return false;
+  }
+}
+
+function readPid(dir: string, name: string): number | undefined {
+  const f = pidFile(dir, name);
+  if (!existsSync(f)) return undefined;
+  const pid = Number(readFileSync(f, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Starts a detached process with its output in `<dir>/logs/<name>.log` and a pid file. */
+function spawnDetached(dir: string, name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): number {
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  mkdirSync(join(dir, 'pids'), { recursive: true });
+  const out = openSync(logFile(dir, name), 'a');
+  const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', out, out] });
+  closeSync(out);
+  child.unref();
+  if (child.pid === undefined) throw new Error(`could not start ${name}: ${cmd}`);
+  writeFileSync(pidFile(dir, name), String(child.pid));
+  return child.pid;
+}
+
+/** Sends `signal`, then waits (bounded) for the process to go; SIGKILL after `graceMs`. */
+async function stopPid(pid: number, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+/** As root, PostgreSQL refuses to run: its commands run as the `postgres` user instead. */
+function asPgUser(cmd: string, args: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+}
+
+function pgOwn(path: string): void {
+  if (process.getuid?.() !== 0) return;
+  const { uid, gid } = userInfoOf('postgres');
+  chownSync(path, uid, gid);
+}
+
+function userInfoOf(name: string): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
+  if (!line) throw new Error(`running as root needs a "${name}" user to run PostgreSQL (apt-get install postgresql creates it)`);
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/** The database password, made once and kept (mode 0600) beside the data directory. */
+function dbPassword(dir: string): string {
+  const f = join(dir, 'db-password');
+  if (!existsSync(f)) writeFileSync(f, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  return readFileSync(f, 'utf8').trim();
+}
+
+async function startPostgres(dir: string, port: number, log: (l: string) => void): Promise<void> {
+  const bin = findPostgresBin();
+  const pgDir = join(dir, 'pg');
+  const data = join(pgDir, 'data');
+  mkdirSync(pgDir, { recursive: true });
+  pgOwn(pgDir);
+  if (!existsSync(join(data, 'PG_VERSION'))) {
+    log(`PostgreSQL: initialising ${data}`);
+    // The superuser is `temporal` with a password; host logins need it (scram), the socket is the owner's only.
+    const pw = join(pgDir, 'pwfile');
+    writeFileSync(pw, dbPassword(dir), { mode: 0o600 });
+    pgOwn(pw);
+    try {
+      const [cmd, args] = asPgUser(join(bin, 'initdb'), [
+        '-D',
+        data,
+        '-U',
+        'temporal',
+        `--pwfile=${pw}`,
+        '--auth-host=scram-sha-256',
+        '--auth-local=peer',
+        '-E',
+        'UTF8',
+      ]);
+      await run(cmd, args, { timeout: 120_000 });
+    } finally {
+      rmSync(pw, { force: true });
+    }
+  }
+  if (await portInUse(port)) {
+    if (existsSync(join(data, 'postmaster.pid'))) return log(`PostgreSQL: already running on 127.0.0.1:${port}`);
+    throw new Error(`port ${port} (PostgreSQL) is in use by something else; choose another base port with --port`);
+  }
+  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${pgDir} -c max_connections=200`;
+  const [cmd, args] = asPgUser(join(bin, 'pg_ctl'), ['-D', data, '-l', join(pgDir, 'postgres.log'), '-o', opts, '-w', '-t', '60', 'start']);
+  await run(cmd, args, { timeout: 90_000 });
+  log(`PostgreSQL on 127.0.0.1:${port} (data in ${data})`);
+}
+
+async function stopPostgres(dir: string, log: (l: string) => void): Promise<void> {
+  const data = join(dir, 'pg', 'data');
+  if (!existsSync(join(data, 'postmaster.pid'))) return;
+  const [cmd, args] = asPgUser(join(findPostgresBin(), 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']);
+  await run(cmd, args, { timeout: 90_000 }).catch((err: unknown) => log(`PostgreSQL: stop failed: ${(err as Error).message.split('\n')[0]}`));
+  log('PostgreSQL stopped');
+}
+
+/** Creates both databases and brings their schema to the version this server needs (idempotent). */
+async function setupSchema(dir: string, sqlTool: string, port: number, log: (l: string) => void): Promise<void> {
+  const schema = await findSchemaDir();
+  const env = { ...process.env, SQL_PLUGIN: 'postgres12', SQL_HOST: '127.0.0.1', SQL_PORT: String(port), SQL_USER: 'temporal', SQL_PASSWORD: dbPassword(dir) };
+  for (const [db, sub] of [
+    ['temporal', 'temporal'],
+    ['temporal_visibility', 'visibility'],
+  ] as const) {
+    const marker = join(dir, `schema-${db}.done`);
+    if (!existsSync(marker)) {
+      // A database left by an interrupted first run is dropped: its schema may be half-made.
+      await run(sqlTool, ['--db', db, 'drop-database', '--force'], { env, timeout: 60_000 }).catch(() => {});
+      await run(sqlTool, ['--db', db, 'create-database'], { env, timeout: 60_000 });
+      await run(sqlTool, ['--db', db, 'setup-schema', '-v', '0.0'], { env, timeout: 120_000 });
+    }
+    // update-schema applies only the versions the database lacks.
+    await run(sqlTool, ['--db', db, 'update-schema', '-d', join(schema, sub, 'versioned')], { env, timeout: 300_000 });
+    writeFileSync(marker, TEMPORAL_SERVER_VERSION);
+  }
+  log('Schema: temporal and temporal_visibility up to date');
+}
+
+// ---------------------------------------------------------------- Temporal server
+
+/** The server config: development-postgres12 with SQL advanced visibility, 127.0.0.1 everywhere. */
+export function serverConfig(ports: ClusterPorts, password: string, dynamicConfigFile: string): Record<string, unknown> {
+  const store = (db: string, maxConns: number) => ({
+    sql: {
+      pluginName: 'postgres12',
+      databaseName: db,
+      connectAddr: `127.0.0.1:${ports.postgres}`,
+      connectProtocol: 'tcp',
+      user: 'temporal',
+      password,
+      maxConns,
+      maxIdleConns: maxConns,
+      maxConnLifetime: '1h',
+    },
+  });
+  const svc = (grpcPort: number, extra: Record<string, unknown> = {}) => ({
+    rpc: { grpcPort, membershipPort: grpcPort + 100, bindOnLocalHost: true, ...extra },
+  });
+  return {
+    log: { stdout: true, level: 'warn' },
+    persistence: {
+      defaultStore: 'postgres-default',
+      visibilityStore: 'postgres-visibility',
+      numHistoryShards: HISTORY_SHARDS,
+      datastores: { 'postgres-default': store('temporal', 20), 'postgres-visibility': store('temporal_visibility', 10) },
+    },
+    global: {
+      membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' },
+      metrics: { prometheus: { framework: 'tally', timerType: 'histogram', listenAddress: `127.0.0.1:${ports.serverMetrics}` } },
+    },
+    services: {
+      frontend: svc(ports.frontend, { httpPort: ports.frontendHttp }),
+      matching: svc(ports.matching),
+      history: svc(ports.history),
+      worker: svc(ports.internalWorker),
+    },
+    clusterMetadata: {
+      enableGlobalNamespace: false,
+      failoverVersionIncrement: 10,
+      masterClusterName: 'active',
+      currentClusterName: 'active',
+      clusterInformation: { active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: `127.0.0.1:${ports.frontend}` } },
+    },
+    dcRedirectionPolicy: { policy: 'noop' },
+    dynamicConfigClient: { filepath: dynamicConfigFile, pollInterval: '10s' },
+  };
+}
+
+const SERVER_MARKER = 'switchboard-cluster';
+
+/** Starts the Temporal server (detached) and waits until its frontend answers. */
+export async function startServer(relDir: string, server: string, ports: ClusterPorts, log: (l: string) => void): Promise<void> {
+  // The server runs with its own working directory: every path it sees is absolute.
+  const dir = resolve(relDir);
+  const pid = readPid(dir, 'server');
+  if (pid && ours(pid, server)) return log(`Temporal server: already running (pid ${pid})`);
+  if (await portInUse(ports.frontend))
+    throw new Error(`port ${ports.frontend} (Temporal frontend) is in use by something else; choose another base port with --port`);
+  const configDir = join(dir, 'config');
+  mkdirSync(configDir, { recursive: true });
+  const cfg = serverConfig(ports, dbPassword(dir), join(ROOT, 'deploy', 'temporal-dynamicconfig.yaml'));
+  writeFileSync(join(configDir, 'development.yaml'), `# Written by npm run cluster (${SERVER_MARKER}); regenerated on every start.\n${toYaml(cfg)}`, {
+    mode: 0o600,
+  });
+  // Loopback-only cluster: no authorizer, which the server wants said out loud.
+  spawnDetached(dir, 'server', server, ['--root', dir, '--config', 'config', '--env', 'development', '--allow-no-auth', 'start'], process.env, dir);
+  const started = readPid(dir, 'server')!;
+  await waitForPort('127.0.0.1', ports.frontend, 120_000, () =>
+    ours(started, server) ? undefined : `the Temporal server exited; see ${logFile(dir, 'server')}`,
+  );
+  log(`Temporal server on 127.0.0.1:${ports.frontend} (pid ${started}, log ${logFile(dir, 'server')})`);
+}
+
+/** Stops the Temporal server: SIGTERM, SIGKILL after `graceMs`. */
+export async function stopServer(dir: string, graceMs = 20_000): Promise<void> {
+  const pid = readPid(dir, 'server');
+  if (pid && ours(pid, '--allow-no-auth')) await stopPid(pid, 'SIGTERM', graceMs);
+  rmSync(pidFile(dir, 'server'), { force: true });
+}
+
+/**
+ * Registers the namespace (30 days retention, like docker-compose's temporal-setup) and the
+ * search attributes through the Temporal CLI; each step waits, bounded, for the server to be ready.
+ */
+export async function setupNamespace(address: string, namespace: string, log: (l: string) => void): Promise<void> {
+  const cli = await findTemporalCli({ log });
+  const t = (args: string[]) => run(cli, [...args, '--address', address], { timeout: 30_000 });
+  const retry = async <T>(what: string, f: () => Promise<T>, tries = 60): Promise<T> => {
+    for (let i = 1; ; i++) {
+      try {
+        return await f();
+      } catch (err) {
+        if (i >= tries) throw new Error(`${what}: ${String((err as { stderr?: string }).stderr ?? err).trim()}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  };
+  await retry('cluster health', () => t(['operator', 'cluster', 'health']));
+  const exists = await t(['operator', 'namespace', 'describe', '--namespace', namespace]).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) await retry('namespace create', () => t(['operator', 'namespace', 'create', '--namespace', namespace, '--retention', '30d']));
+  const { stdout } = await retry('search-attribute list', () => t(['operator', 'search-attribute', 'list', '--namespace', namespace, '-o', 'json']));
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
+    if (stdout.includes(`"${name}"`)) continue;
+    // A namespace just created reaches every frontend's cache within ~10 s: retry until then.
+    await retry(`search attribute ${name}`, () => t(['operator', 'search-attribute', 'create', '--namespace', namespace, '--name', name, '--type', type]));
+  }
+  log(`Namespace ${namespace}: registered, search attributes ${Object.keys(SEARCH_ATTRIBUTES).join(', ')}`);
+}
+
+// ---------------------------------------------------------------- sandbox and workers
+
+const WORKER_MARKER = 'worker.ts';
+
+/**
+ * Starts worker `i` (1-based) detached; its metrics port is `workerMetrics + i - 1`. Resolves
+ * once its log says it polls (bounded by `timeoutMs`).
+ */
+export async function startWorkerProcess(dir: string, state: ClusterState, i: number, extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<number> {
+  const env = { ...process.env, ...state.workerEnv, SWITCHBOARD_METRICS_PORT: String(state.ports.workerMetrics + i - 1), ...extraEnv };
+  // The log is appended to across restarts: only what this start writes counts.
+  const from = existsSync(logFile(dir, `worker-${i}`)) ? statSync(logFile(dir, `worker-${i}`)).size : 0;
+  const pid = spawnDetached(dir, `worker-${i}`, process.execPath, ['--import', 'tsx', join(ROOT, WORKER_MARKER)], env);
+  await waitForWorker(dir, i, from, timeoutMs);
+  return pid;
+}
+
+/** The pid of worker `i` when it runs. */
+export function workerPid(dir: string, i: number): number | undefined {
+  const pid = readPid(dir, `worker-${i}`);
+  return pid && ours(pid, WORKER_MARKER) ? pid : undefined;
+}
+
+/** Stops worker `i`: SIGTERM drains it (SIGKILL after `graceMs`); pass SIGKILL to crash it. */
+export async function stopWorkerProcess(dir: string, i: number, signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000): Promise<void> {
+  const pid = workerPid(dir, i);
+  if (pid) await stopPid(pid, signal, graceMs);
+  rmSync(pidFile(dir, `worker-${i}`), { force: true });
+}
+
+/** Waits (bounded) for a worker's log to say it polls. */
+async function waitForWorker(dir: string, i: number, from: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const text = existsSync(logFile(dir, `worker-${i}`))
+      ? readFileSync(logFile(dir, `worker-${i}`))
+          .subarray(from)
+          .toString('utf8')
+      : '';
+    if (text.includes('switchboard worker polling')) return;
+    if (!workerPid(dir, i)) throw new Error(`worker ${i} exited; see ${logFile(dir, `worker-${i}`)}:\n${text.trim().split('\n').slice(-5).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`worker ${i} did not start polling within ${timeoutMs} ms; see ${logFile(dir, `worker-${i}`)}`);
+}
+
+const PLATFORM_VARS: [string, string, string][] = [
+  ['webagent', 'WEBAGENT_BASE_URL', 'WEBAGENT_API_KEY'],
+  ['archastro', 'ARCHASTRO_BASE_URL', 'ARCHASTRO_API_KEY'],
+  ['wysemate', 'WYSEMATE_BASE_URL', 'WYSEMATE_API_KEY'],
+  ['mix', 'MIX_SERVER_URL', 'MIX_API_KEY'],
+  ['mycel', 'MYCEL_BASE_URL', 'MYCEL_TOKEN_DEFAULT'],
+];
+
+/** Reads the running cluster's state, or undefined when none was started in `dir`. */
+export function readClusterState(dir: string): ClusterState | undefined {
+  const f = join(dir, 'cluster.json');
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as ClusterState) : undefined;
+}
+
+/**
+ * Brings the whole cluster up (or the parts that are down) and returns its state. Idempotent:
+ * a second call with the cluster running changes nothing but missing workers.
+ */
+export async function startCluster(opts: ClusterOptions): Promise<ClusterState> {
+  const { log } = opts;
+  // PostgreSQL and the server run from other working directories: every path they see is absolute.
+  const dir = resolve(opts.dir);
+  mkdirSync(dir, { recursive: true });
+  const ports = clusterPorts(opts.basePort);
+  const bins = await findServerBinaries({ log });
+  await startPostgres(dir, ports.postgres, log);
+  await setupSchema(dir, bins.sql, ports.postgres, log);
+  await startServer(dir, bins.server, ports, log);
+  const address = `127.0.0.1:${ports.frontend}`;
+  const namespace = 'default';
+  await setupNamespace(address, namespace, log);
+
+  // Platforms without a configured base URL go to the sandbox, as in `npm start`.
+  const workerEnv: Record<string, string> = {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: namespace,
+    SWITCHBOARD_DATA_DIR: join(dir, 'worker-data'),
+  };
+  let sandboxOrigin: string | undefined;
+  const missing = PLATFORM_VARS.filter(([, url]) => !opts.env[url]);
+  if (missing.length > 0) {
+    sandboxOrigin = `http://127.0.0.1:${ports.sandbox}`;
+    const pid = readPid(dir, 'sandbox');
+    if (!(pid && ours(pid, 'sandbox/main.ts'))) {
+      if (await portInUse(ports.sandbox)) throw new Error(`port ${ports.sandbox} (sandbox) is in use by something else`);
+      spawnDetached(dir, 'sandbox', process.execPath, ['--import', 'tsx', join(ROOT, 'src/sandbox/main.ts')], {
+        ...process.env,
+        SWITCHBOARD_SANDBOX_PORT: String(ports.sandbox),
+        SWITCHBOARD_DATA_DIR: join(dir, 'sandbox-data'),
+      });
+      await waitForPort('127.0.0.1', ports.sandbox, 60_000);
+    }
+    const { KeyRing } = await import('../sandbox/server.js');
+    for (const [p, url, key] of missing) {
+      workerEnv[url] = `${sandboxOrigin}/${p}`;
+      workerEnv[key] = KeyRing.defaultKey(p as Parameters<typeof KeyRing.defaultKey>[0]);
+    }
+    if (!opts.env.WEBAGENT_PROJECT_ID) workerEnv.WEBAGENT_PROJECT_ID = 'proj_sandbox';
+    // Sandbox webhooks and callbacks live on loopback, which the outbox refuses unless allowed.
+    workerEnv.SWITCHBOARD_WEBHOOK_ALLOW = opts.env.SWITCHBOARD_WEBHOOK_ALLOW ?? '127.0.0.1';
+    log(`Sandbox on ${sandboxOrigin} for: ${missing.map(([p]) => p).join(', ')}`);
+  }
+
+  // One bundle for every worker: N webpack builds at once would take minutes on a small machine.
+  // Traced workers need the workflow interceptors inside their bundle.
+  const tracing = Boolean(opts.env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const bundle = join(dir, tracing ? 'workflow-bundle-traced.js' : 'workflow-bundle.js');
+  workerEnv.SWITCHBOARD_WORKFLOW_BUNDLE = bundle;
+  if (!existsSync(bundle) || opts.env.SWITCHBOARD_REBUNDLE) {
+    log('Bundling the workflows once for all workers…');
+    const args = [join(ROOT, 'scripts/build-workflows.ts'), bundle, ...(tracing ? ['--tracing'] : [])];
+    await run(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, timeout: 300_000 });
+  }
+
+  const state: ClusterState = { address, namespace, ports, workers: opts.workers, sandboxOrigin, workerEnv };
+  writeFileSync(join(dir, 'cluster.json'), JSON.stringify(state, null, 2));
+  const starting: Promise<number>[] = [];
+  for (let i = 1; i <= opts.workers; i++) if (!workerPid(dir, i)) starting.push(startWorkerProcess(dir, state, i));
+  await Promise.all(starting);
+  log(`${opts.workers} workers polling (metrics on 127.0.0.1:${ports.workerMetrics}…${ports.workerMetrics + opts.workers - 1}, logs in ${join(dir, 'logs')})`);
+  return state;
+}
+
+/** Takes the cluster down: workers (drained), sandbox, server, then PostgreSQL. Data is kept. */
+export async function stopCluster(relDir: string, log: (l: string) => void): Promise<void> {
+  const dir = resolve(relDir);
+  const pids = existsSync(join(dir, 'pids')) ? readdirSync(join(dir, 'pids')) : [];
+  const workers = pids.filter((f) => f.startsWith('worker-')).map((f) => Number(f.slice('worker-'.length, -'.pid'.length)));
+  await Promise.all(workers.map((i) => stopWorkerProcess(dir, i)));
+  if (workers.length) log(`Workers stopped: ${workers.length}`);
+  const sandbox = readPid(dir, 'sandbox');
+  if (sandbox && ours(sandbox, 'sandbox/main.ts')) await stopPid(sandbox, 'SIGTERM', 10_000);
+  rmSync(pidFile(dir, 'sandbox'), { force: true });
+  await stopServer(dir);
+  log('Temporal server stopped');
+  await stopPostgres(dir, log);
+}
