@@ -5,7 +5,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import { payloadConverterPath } from '../src/worker/create.js';
+import { installRuntime } from '../src/worker/runtime.js';
 import { expect, inject, it } from 'vitest';
+import { TEST_WORKER_LOG } from './support/logfile.js';
+
+// Replay workers log like the test workers do: to the file, so the console keeps the summary.
+installRuntime({ logLevel: 'WARN', logFile: TEST_WORKER_LOG });
 
 const dir = 'test/fixtures/histories';
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
