@@ -6,7 +6,7 @@
  * fails before a workflow starts or an update is sent. The CLI and the gateway use the sub-clients.
  */
 import { clientInterceptors, setupTracing } from '../telemetry/tracing.js';
-import { Client, type Connection } from '@temporalio/client';
+import { Client, type Connection, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { AgentSessionInputRaw, AgentSessionResult, AgentSessionState, TranscriptEntry } from '../contracts/sessions.js';
 import type { AuditEntry, DecisionInput, GateOutcome, GateView } from '../contracts/gates.js';
 import { parseEnv } from '../config.js';
@@ -82,6 +82,16 @@ export class SwitchboardClient {
 
   async close(): Promise<void> {
     await this.temporal.connection.close();
+  }
+
+  /** Any Switchboard workflow as Temporal describes it (type, status, run chain); Temporal's errors as they are. */
+  describe(workflowId: string): Promise<WorkflowExecutionDescription> {
+    return this.temporal.workflow.getHandle(workflowId).describe();
+  }
+
+  /** Asks Temporal to cancel any workflow (for types without a cancel update of their own); Temporal's errors as they are. */
+  async requestCancel(workflowId: string): Promise<void> {
+    await this.temporal.workflow.getHandle(workflowId).cancel();
   }
 
   /** Workflows of one type, newest first. */

@@ -165,7 +165,7 @@ async function idempotentStart(
     return c.json({ ...r, created: true }, 201, { Location: `/workflows/${encodeURIComponent(r.workflowId)}` });
   } catch (err) {
     if (err instanceof SwitchboardClientError && err.code === 'already_exists' && workflowId) {
-      const desc = await deps.sb.temporal.workflow.getHandle(workflowId).describe();
+      const desc = await deps.sb.describe(workflowId);
       if (desc.type !== type) throw new HttpProblem(409, 'already_exists', `workflow id ${workflowId} is taken by a ${desc.type} workflow`);
       return c.json({ workflowId, runId: desc.runId, created: false, status: desc.status.name }, 200);
     }
@@ -177,7 +177,7 @@ async function idempotentStart(
 export async function showWorkflow(deps: GatewayDeps, workflowId: string): Promise<Record<string, unknown>> {
   let desc;
   try {
-    desc = await deps.sb.temporal.workflow.getHandle(workflowId).describe();
+    desc = await deps.sb.describe(workflowId);
   } catch {
     throw new HttpProblem(404, 'not_found', `no workflow with id ${workflowId}`);
   }
@@ -205,13 +205,13 @@ export async function showWorkflow(deps: GatewayDeps, workflowId: string): Promi
 async function cancelWorkflow(deps: GatewayDeps, workflowId: string, reason?: string): Promise<unknown> {
   let type: string;
   try {
-    type = (await deps.sb.temporal.workflow.getHandle(workflowId).describe()).type;
+    type = (await deps.sb.describe(workflowId)).type;
   } catch {
     throw new HttpProblem(404, 'not_found', `no workflow with id ${workflowId}`);
   }
   if (type === 'agentSession') return deps.sb.sessions.cancel(workflowId, reason);
   if (type === 'trackMonitor') return deps.sb.monitors.cancel(workflowId, { reason });
-  await deps.sb.temporal.workflow.getHandle(workflowId).cancel();
+  await deps.sb.requestCancel(workflowId);
   return { cancelRequested: true };
 }
 
@@ -437,10 +437,9 @@ function resumePosition(c: Context): number {
 /** Open streams per workflow end check: one describe per workflow per interval, shared. */
 async function streamEvents(c: Context<GatewayEnv>, deps: GatewayDeps, workflowId: string): Promise<Response> {
   const after = resumePosition(c);
-  const handle = deps.sb.temporal.workflow.getHandle(workflowId);
   let desc;
   try {
-    desc = await handle.describe();
+    desc = await deps.sb.describe(workflowId);
   } catch {
     throw new HttpProblem(404, 'not_found', `no workflow with id ${workflowId}`);
   }
@@ -490,7 +489,7 @@ async function streamEvents(c: Context<GatewayEnv>, deps: GatewayDeps, workflowI
         }
         if (Date.now() - lastCheck >= deps.endCheckMs) {
           lastCheck = Date.now();
-          const status = await deps.tails.status(workflowId, () => handle.describe().then((d) => d.status.name));
+          const status = await deps.tails.status(workflowId, () => deps.sb.describe(workflowId).then((d) => d.status.name));
           if (status !== 'RUNNING') {
             // Everything the workflow's activities wrote is on disk before it closed: read it all.
             await tail.refresh();

@@ -260,7 +260,7 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     try {
       workflowIdSchema.parse(workflowId);
       const shown = await showWorkflow(deps, workflowId);
-      const desc = await deps.sb.temporal.workflow.getHandle(workflowId).describe();
+      const desc = await deps.sb.describe(workflowId);
       const chain = desc.raw.workflowExecutionInfo?.firstRunId || desc.runId;
       const entries = await readTranscript(transcriptFile(deps.artifactDir, workflowId, chain));
       return html(c, 200, page(`Session ${workflowId}`, sessionPage(workflowId, shown, entries, who(c)), who(c)));
