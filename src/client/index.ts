@@ -32,6 +32,7 @@ export * from './scheduledMonitors.js';
 export * from './mycel.js';
 export * from './outbox.js';
 
+/** How a {@link SwitchboardClient} reaches Temporal. */
 export interface SwitchboardClientOptions {
   connection: Connection;
   namespace?: string;
@@ -80,6 +81,7 @@ export class SwitchboardClient {
     return new SwitchboardClient({ connection, namespace: target.namespace, taskQueue: env.SWITCHBOARD_TASK_QUEUE });
   }
 
+  /** Closes the Temporal connection. */
   async close(): Promise<void> {
     await this.temporal.connection.close();
   }
