@@ -151,10 +151,10 @@ export function buildCli(): Command {
         ...(o.options ? { [o.provider]: jsonArg(o.options) } : {}),
       } as AgentSessionInputRaw;
       await withClient(async (c) => {
-        const started = await c.startSession(input, { workflowId: o.id });
+        const started = await c.sessions.start(input, { workflowId: o.id });
         if (!o.follow) return print(out(), `started ${started.workflowId}`, started);
         if (!out().json) process.stdout.write(`started ${started.workflowId}\n`);
-        const final = await c.follow(started.workflowId, (e) => {
+        const final = await c.sessions.follow(started.workflowId, (e) => {
           process.stdout.write(out().json ? JSON.stringify(e) + '\n' : line(e) + '\n');
         });
         print(out(), `${final.status}${final.result ? `: ${final.result}` : ''}${final.error ? `: ${final.error}` : ''}`, { ...started, final });
@@ -165,7 +165,7 @@ export function buildCli(): Command {
   session
     .command('message <workflowId> <text>')
     .description('send a message to the running agent')
-    .action((id: string, text: string) => withClient(async (c) => print(out(), 'message sent', await c.sendMessage(id, text))));
+    .action((id: string, text: string) => withClient(async (c) => print(out(), 'message sent', await c.sessions.sendMessage(id, text))));
 
   session
     .command('answer <workflowId>')
@@ -180,45 +180,47 @@ export function buildCli(): Command {
         } catch {
           /* a bare word is a string answer */
         }
-        print(out(), 'answer sent', await c.answerInput(id, o.request, response));
+        print(out(), 'answer sent', await c.sessions.answerInput(id, o.request, response));
       }),
     );
 
   session
     .command('follow-up <workflowId> <task>')
     .description('start the next task in the same session (Web Agent)')
-    .action((id: string, task: string) => withClient(async (c) => print(out(), 'follow-up started', await c.followUp(id, task))));
+    .action((id: string, task: string) => withClient(async (c) => print(out(), 'follow-up started', await c.sessions.followUp(id, task))));
 
   session
     .command('rename <workflowId> <name>')
     .description('rename the session (Wyse Mate)')
-    .action((id: string, name: string) => withClient(async (c) => print(out(), 'renamed', await c.rename(id, name))));
+    .action((id: string, name: string) => withClient(async (c) => print(out(), 'renamed', await c.sessions.rename(id, name))));
 
   session
     .command('callbacks <workflowId> <json>')
     .description('replace the session callbacks (Mix); [] clears them')
     .action((id: string, json: string) =>
-      withClient(async (c) => print(out(), 'callbacks set', await c.setCallbacks(id, jsonArg(json) as Record<string, unknown>[]))),
+      withClient(async (c) => print(out(), 'callbacks set', await c.sessions.setCallbacks(id, jsonArg(json) as Record<string, unknown>[]))),
     );
 
   session
     .command('rewind <workflowId> <messageId>')
     .description('rewind the session to a message (Mix)')
     .option('--clean-media', 'also remove media created after it')
-    .action((id: string, messageId: string, o) => withClient(async (c) => print(out(), 'rewound', await c.rewind(id, messageId, Boolean(o.cleanMedia)))));
+    .action((id: string, messageId: string, o) =>
+      withClient(async (c) => print(out(), 'rewound', await c.sessions.rewind(id, messageId, Boolean(o.cleanMedia)))),
+    );
 
   session
     .command('cancel <workflowId>')
     .description('cancel the session on the platform and end the workflow')
     .option('--reason <text>')
-    .action((id: string, o) => withClient(async (c) => print(out(), 'cancelled', await c.cancel(id, o.reason))));
+    .action((id: string, o) => withClient(async (c) => print(out(), 'cancelled', await c.sessions.cancel(id, o.reason))));
 
   session
     .command('show <workflowId>')
     .description('status, platform ids, pending input, counts and transcript tail')
     .action((id: string) =>
       withClient(async (c) => {
-        const [state, tail] = await Promise.all([c.state(id), c.transcriptTail(id, 10)]);
+        const [state, tail] = await Promise.all([c.sessions.state(id), c.sessions.transcriptTail(id, 10)]);
         const human = [
           `${id}: ${state.status} (platform: ${state.platformStatus})`,
           `  ${state.platform} session ${state.ref?.sessionId ?? '-'}${state.ref?.taskId ? ` task ${state.ref.taskId}` : ''}`,
@@ -240,7 +242,7 @@ export function buildCli(): Command {
     .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
     .action((o) =>
       withClient(async (c) => {
-        const rows = await c.listSessions({ provider: o.provider, status: o.status, awaiting: o.awaiting ? true : undefined, limit: o.limit });
+        const rows = await c.sessions.list({ provider: o.provider, status: o.status, awaiting: o.awaiting ? true : undefined, limit: o.limit });
         const human = rows.length
           ? rows
               .map(
@@ -270,7 +272,7 @@ export function buildCli(): Command {
     .option('--id <workflowId>', 'workflow id (your business key)')
     .action((o) =>
       withClient(async (c) => {
-        const started = await c.startResearch(
+        const started = await c.research.start(
           {
             topic: o.topic,
             depth: o.depth,
@@ -292,7 +294,7 @@ export function buildCli(): Command {
     .description('show the outline waiting for approval')
     .action((id: string) =>
       withClient(async (c) => {
-        const g = await c.gate(id);
+        const g = await c.gates.show(id);
         if (g.kind && g.kind !== 'research_outline')
           throw new SwitchboardClientError('rejected', `workflow ${id} waits on a ${g.kind} gate, not a research outline`);
         const human = g.open
@@ -310,7 +312,7 @@ export function buildCli(): Command {
     .description('research status, rounds and decisions')
     .action((id: string) =>
       withClient(async (c) => {
-        const [st, audit] = await Promise.all([c.researchState(id), c.audit(id)]);
+        const [st, audit] = await Promise.all([c.research.state(id), c.gates.audit(id)]);
         print(out(), [`${id}: ${st.status}, ${st.rounds} outline round(s), task ${st.taskId ?? '-'}`, ...audit.map((a) => `  ${auditLine(a)}`)].join('\n'), {
           ...st,
           audit,
@@ -331,7 +333,7 @@ export function buildCli(): Command {
         const edits = o.edits
           ? (jsonArg(o.edits.startsWith('@') || o.edits.startsWith('[') ? o.edits : `@${o.edits}`) as (string | Record<string, unknown>)[])
           : undefined;
-        const outcome = await c.decide(
+        const outcome = await c.gates.decide(
           id,
           {
             decider: o.as,
@@ -355,7 +357,7 @@ export function buildCli(): Command {
     .option('--no-sign', "do not sign with the decider's key, even when one is on this machine")
     .action((id: string, o) =>
       withClient(async (c) => {
-        const outcome = await c.decide(
+        const outcome = await c.gates.decide(
           id,
           { decider: o.as, decision: 'reject', reason: o.reason, comment: o.comment, requestId: o.request },
           { signWith: signingKey(o.as, o.sign) },
@@ -369,7 +371,7 @@ export function buildCli(): Command {
     .description("every decision, vote and refused attempt on a workflow's gate")
     .action((id: string) =>
       withClient(async (c) => {
-        const audit = await c.audit(id);
+        const audit = await c.gates.audit(id);
         print(out(), audit.length ? audit.map(auditLine).join('\n') : `${id}: nothing decided or attempted yet`, audit);
       }),
     );
@@ -409,7 +411,7 @@ export function buildCli(): Command {
     .option('--separate-duties', 'whoever proposes edits cannot approve them')
     .action((o) =>
       withClient(async (c) => {
-        const started = await c.startMycelInbox({
+        const started = await c.mycel.startInbox({
           alias: o.as,
           approvers: o.approver,
           deadlineSeconds: parseDuration(o.deadline),
@@ -425,7 +427,7 @@ export function buildCli(): Command {
     .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
     .action((o) =>
       withClient(async (c) => {
-        const rows = await c.listWorkflows('joinRequest', { limit: o.limit });
+        const rows = await c.mycel.list('joinRequest', { limit: o.limit });
         print(
           out(),
           rows.length
@@ -865,7 +867,7 @@ export function buildCli(): Command {
     .option('--limit <n>', 'at most n rows', (v) => Number(v), 1000)
     .action((o) =>
       withClient(async (c) => {
-        const rows = await c.inbox({ limit: o.limit });
+        const rows = await c.gates.inbox({ limit: o.limit });
         const human = rows.length
           ? rows
               .map(

@@ -4,7 +4,7 @@
  * (`monitor-<key>`). Every argument is checked with the workflow's own schemas before anything is
  * sent, so a bad cron, an unknown condition or a URL where an endpoint alias belongs fails here.
  */
-import { type Client, ScheduleNotFoundError, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowIdReusePolicy, WorkflowNotFoundError } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import { monitorKey } from '../contracts/monitors.js';
@@ -27,7 +27,6 @@ import {
   SMON_STATUSES,
   type SmonUpdateOutcome,
 } from '../contracts/scheduledMonitors.js';
-import { AwaitingHuman, SwitchboardStatus } from '../contracts/searchAttributes.js';
 import {
   scheduledMonitorStateQuery,
   smonBackfillUpdate,
@@ -37,7 +36,7 @@ import {
   smonRunNowUpdate,
   smonSnoozeUpdate,
 } from '../workflows/monitors/scheduledMonitor.js';
-import { explain, startWorkflow, SwitchboardClientError, validate } from './index.js';
+import { explain, listVisible, type StatusRow, statusRow, SubClient, SwitchboardClientError, validate } from './shared.js';
 
 /** The Schedule as the Temporal server has it now. */
 export interface ScheduleNow {
@@ -59,28 +58,19 @@ export interface ScheduledMonitorView extends ScheduledMonitorState {
 }
 
 /** One row of `monitor list` for a scheduled monitor. */
-export interface ScheduledMonitorSummary {
+export interface ScheduledMonitorSummary extends StatusRow {
   kind: 'scheduled';
-  workflowId: string;
-  status?: string;
-  awaitingHuman?: boolean;
-  workflowStatus: string;
-  startTime: string;
 }
 
 const filter = z.object({ status: z.enum(SMON_STATUSES).optional(), limit: z.number().int().positive().max(10_000).optional() }).strict();
 
-export class ScheduledMonitorClient {
-  constructor(
-    private readonly temporal: Client,
-    private readonly taskQueue: string,
-  ) {}
-
+/** Client for `scheduledMonitor` workflows and their Schedules. */
+export class ScheduledMonitorClient extends SubClient {
   /** Starts the monitor's entity (it creates its Schedule); a key already running is refused (`already_exists`). */
   async create(input: ScheduledMonitorInput): Promise<{ workflowId: string; runId: string; scheduleId: string }> {
     const parsed = validate(scheduledMonitorInput(), input, 'invalid monitor');
     const workflowId = scheduledMonitorId(parsed.key);
-    const started = await startWorkflow(this.temporal, this.taskQueue, SCHEDULED_MONITOR_TYPE, {
+    const started = await this.startOnQueue(SCHEDULED_MONITOR_TYPE, {
       workflowId,
       input,
       reusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
@@ -189,18 +179,6 @@ export class ScheduledMonitorClient {
     const q = validate(filter, f, 'invalid filter');
     const clauses = [`WorkflowType = '${SCHEDULED_MONITOR_TYPE}'`];
     if (q.status) clauses.push(`SwitchboardStatus = '${q.status}'`);
-    const out: ScheduledMonitorSummary[] = [];
-    for await (const wf of this.temporal.workflow.list({ query: clauses.join(' AND ') })) {
-      out.push({
-        kind: 'scheduled',
-        workflowId: wf.workflowId,
-        status: wf.typedSearchAttributes.get(SwitchboardStatus),
-        awaitingHuman: wf.typedSearchAttributes.get(AwaitingHuman),
-        workflowStatus: wf.status.name,
-        startTime: wf.startTime.toISOString(),
-      });
-      if (out.length >= (q.limit ?? 100)) break;
-    }
-    return out;
+    return listVisible(this.temporal, clauses.join(' AND '), q.limit ?? 100, (wf): ScheduledMonitorSummary => ({ kind: 'scheduled', ...statusRow(wf) }));
   }
 }

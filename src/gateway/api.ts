@@ -165,7 +165,7 @@ async function idempotentStart(
     return c.json({ ...r, created: true }, 201, { Location: `/workflows/${encodeURIComponent(r.workflowId)}` });
   } catch (err) {
     if (err instanceof SwitchboardClientError && err.code === 'already_exists' && workflowId) {
-      const desc = await deps.sb.temporal.workflow.getHandle(workflowId).describe();
+      const desc = await deps.sb.describe(workflowId);
       if (desc.type !== type) throw new HttpProblem(409, 'already_exists', `workflow id ${workflowId} is taken by a ${desc.type} workflow`);
       return c.json({ workflowId, runId: desc.runId, created: false, status: desc.status.name }, 200);
     }
@@ -177,7 +177,7 @@ async function idempotentStart(
 export async function showWorkflow(deps: GatewayDeps, workflowId: string): Promise<Record<string, unknown>> {
   let desc;
   try {
-    desc = await deps.sb.temporal.workflow.getHandle(workflowId).describe();
+    desc = await deps.sb.describe(workflowId);
   } catch {
     throw new HttpProblem(404, 'not_found', `no workflow with id ${workflowId}`);
   }
@@ -188,12 +188,12 @@ export async function showWorkflow(deps: GatewayDeps, workflowId: string): Promi
     startTime: desc.startTime.toISOString(),
     closeTime: desc.closeTime?.toISOString(),
   };
-  const gate = async () => deps.sb.gate(workflowId).catch(() => undefined);
+  const gate = async () => deps.sb.gates.show(workflowId).catch(() => undefined);
   switch (desc.type) {
     case 'agentSession':
-      return { ...base, state: await deps.sb.state(workflowId), transcriptTail: await deps.sb.transcriptTail(workflowId, 20) };
+      return { ...base, state: await deps.sb.sessions.state(workflowId), transcriptTail: await deps.sb.sessions.transcriptTail(workflowId, 20) };
     case 'deepResearch':
-      return { ...base, state: await deps.sb.researchState(workflowId), gate: await gate() };
+      return { ...base, state: await deps.sb.research.state(workflowId), gate: await gate() };
     case 'trackMonitor':
       return { ...base, state: await deps.sb.monitors.show(workflowId), gate: await gate() };
     default:
@@ -205,13 +205,13 @@ export async function showWorkflow(deps: GatewayDeps, workflowId: string): Promi
 async function cancelWorkflow(deps: GatewayDeps, workflowId: string, reason?: string): Promise<unknown> {
   let type: string;
   try {
-    type = (await deps.sb.temporal.workflow.getHandle(workflowId).describe()).type;
+    type = (await deps.sb.describe(workflowId)).type;
   } catch {
     throw new HttpProblem(404, 'not_found', `no workflow with id ${workflowId}`);
   }
-  if (type === 'agentSession') return deps.sb.cancel(workflowId, reason);
+  if (type === 'agentSession') return deps.sb.sessions.cancel(workflowId, reason);
   if (type === 'trackMonitor') return deps.sb.monitors.cancel(workflowId, { reason });
-  await deps.sb.temporal.workflow.getHandle(workflowId).cancel();
+  await deps.sb.requestCancel(workflowId);
   return { cancelRequested: true };
 }
 
@@ -280,7 +280,7 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
       // The workflow gets the input as sent (it applies the defaults itself, as with the CLI).
       const raw = (body as { input: never }).input;
       return idempotentStart(c, deps, 'agentSession', workflowId, () =>
-        deps.sb.startSession(raw, { workflowId, ...(idempotent ? { reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE } : {}) }),
+        deps.sb.sessions.start(raw, { workflowId, ...(idempotent ? { reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE } : {}) }),
       );
     }),
   );
@@ -288,7 +288,7 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
   app.get(
     '/sessions',
     auth,
-    wrap(async (c) => c.json({ sessions: await deps.sb.listSessions(parseOr422(listQuery, c.req.query(), 'query')) })),
+    wrap(async (c) => c.json({ sessions: await deps.sb.sessions.list(parseOr422(listQuery, c.req.query(), 'query')) })),
   );
 
   doc('post', '/research', 'Start a deep-research run whose outline waits for approval', { body: startResearchBody });
@@ -303,7 +303,7 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
       // The workflow gets the input as sent (it applies the defaults itself, as with the CLI).
       const raw = (body as { input: never }).input;
       return idempotentStart(c, deps, 'deepResearch', workflowId, () =>
-        deps.sb.startResearch(raw, { workflowId, ...(idempotent ? { reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE } : {}) }),
+        deps.sb.research.start(raw, { workflowId, ...(idempotent ? { reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE } : {}) }),
       );
     }),
   );
@@ -348,7 +348,7 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
   app.get(
     '/inbox',
     auth,
-    wrap(async (c) => c.json({ items: await deps.sb.inbox(parseOr422(inboxQuery, c.req.query(), 'query')) })),
+    wrap(async (c) => c.json({ items: await deps.sb.gates.inbox(parseOr422(inboxQuery, c.req.query(), 'query')) })),
   );
 
   doc('get', '/workflows/{id}', 'Show a workflow: state, gate, transcript tail');
@@ -361,7 +361,7 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
   app.get(
     '/workflows/:id/gate',
     auth,
-    wrap(async (c) => c.json(await deps.sb.gate(id(c)))),
+    wrap(async (c) => c.json(await deps.sb.gates.show(id(c)))),
   );
   doc('post', '/workflows/{id}/decision', 'Decide as the token’s person (signed with their key)', { body: decisionBody });
   app.post(
@@ -382,7 +382,7 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
     wrap(async (c) => {
       const workflowId = id(c);
       const a = parseOr422(answerInputArgs(), await jsonBody(c), 'answer');
-      return c.json(await deps.sb.answerInput(workflowId, a.requestId, a.response));
+      return c.json(await deps.sb.sessions.answerInput(workflowId, a.requestId, a.response));
     }),
   );
   doc('post', '/workflows/{id}/cancel', 'Cancel a session, research run or monitor', { body: cancelBody });
@@ -437,10 +437,9 @@ function resumePosition(c: Context): number {
 /** Open streams per workflow end check: one describe per workflow per interval, shared. */
 async function streamEvents(c: Context<GatewayEnv>, deps: GatewayDeps, workflowId: string): Promise<Response> {
   const after = resumePosition(c);
-  const handle = deps.sb.temporal.workflow.getHandle(workflowId);
   let desc;
   try {
-    desc = await handle.describe();
+    desc = await deps.sb.describe(workflowId);
   } catch {
     throw new HttpProblem(404, 'not_found', `no workflow with id ${workflowId}`);
   }
@@ -490,7 +489,7 @@ async function streamEvents(c: Context<GatewayEnv>, deps: GatewayDeps, workflowI
         }
         if (Date.now() - lastCheck >= deps.endCheckMs) {
           lastCheck = Date.now();
-          const status = await deps.tails.status(workflowId, () => handle.describe().then((d) => d.status.name));
+          const status = await deps.tails.status(workflowId, () => deps.sb.describe(workflowId).then((d) => d.status.name));
           if (status !== 'RUNNING') {
             // Everything the workflow's activities wrote is on disk before it closed: read it all.
             await tail.refresh();

@@ -111,7 +111,7 @@ export async function decideAs(deps: GatewayDeps, person: string, workflowId: st
   // One gate query (inside decide, to sign over what is open); a digest other than the one open
   // now, or a stale request id, is refused there or by the gate's validator.
   const key = loadPrivateKey(deps.keysDir, person);
-  return deps.sb.decide(
+  return deps.sb.gates.decide(
     workflowId,
     { decider: person, decision: d.decision, edits: d.edits, reason: d.reason, comment: d.comment, requestId: d.requestId, digest: d.digest },
     { signWith: key },

@@ -28,7 +28,7 @@ export async function issueLink(
 ): Promise<IssuedLink> {
   if (!(ttlSeconds > 0 && ttlSeconds <= MAX_LINK_TTL_SECONDS))
     throw new HttpProblem(422, 'invalid_input', `a link lives at most ${MAX_LINK_TTL_SECONDS} seconds`);
-  const view = await o.sb.gate(workflowId);
+  const view = await o.sb.gates.show(workflowId);
   if (!view.open || !view.requestId || !view.digest) throw new HttpProblem(409, 'gate_closed', `workflow ${workflowId} has no open gate`);
   if (!view.approvers?.includes(person)) throw new HttpProblem(403, 'not_an_approver', `${person} is not an approver of this gate`);
   const exp = Date.now() + ttlSeconds * 1000;

@@ -187,7 +187,7 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
   // ---- inbox ----
   web.get('/ui/inbox', signedIn, async (c) => {
     const t0 = performance.now();
-    const items = await deps.sb.inbox({ limit: 1000 });
+    const items = await deps.sb.gates.inbox({ limit: 1000 });
     const t1 = performance.now();
     const text = page('Inbox', inboxTable(items, c.get('person')), who(c));
     // Where the time goes (the visibility query or the page), for the benchmark and browsers' dev tools.
@@ -200,7 +200,7 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     const workflowId = c.req.param('id');
     try {
       workflowIdSchema.parse(workflowId);
-      const view = await deps.sb.gate(workflowId);
+      const view = await deps.sb.gates.show(workflowId);
       return html(c, 200, page(`Gate ${workflowId}`, gatePage(workflowId, view, who(c)), who(c)));
     } catch (err) {
       return failure(c, err instanceof SwitchboardClientError ? err : new SwitchboardClientError('not_found', `no gate for ${workflowId}`), '/ui/inbox');
@@ -240,8 +240,8 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
 
   // ---- sessions and research runs: live transcript ----
   web.get('/ui/sessions', signedIn, async (c) => {
-    const rows = await deps.sb.listSessions({ limit: 200 });
-    const research = await deps.sb.listWorkflows('deepResearch', { limit: 200 });
+    const rows = await deps.sb.sessions.list({ limit: 200 });
+    const research = await deps.sb.research.list({ limit: 200 });
     const body = `<h2>Sessions and research</h2><table><tr><th>Workflow</th><th>Provider</th><th>Status</th><th>Started</th></tr>
       ${[
         ...rows.map((r) => ({ id: r.workflowId, p: r.provider, s: r.status ?? r.workflowStatus, t: r.startTime })),
@@ -260,7 +260,7 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     try {
       workflowIdSchema.parse(workflowId);
       const shown = await showWorkflow(deps, workflowId);
-      const desc = await deps.sb.temporal.workflow.getHandle(workflowId).describe();
+      const desc = await deps.sb.describe(workflowId);
       const chain = desc.raw.workflowExecutionInfo?.firstRunId || desc.runId;
       const entries = await readTranscript(transcriptFile(deps.artifactDir, workflowId, chain));
       return html(c, 200, page(`Session ${workflowId}`, sessionPage(workflowId, shown, entries, who(c)), who(c)));
@@ -273,7 +273,7 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     const f = await checkForm(c, c.get('nonce'));
     if (f instanceof Response) return f;
     try {
-      await deps.sb.answerInput(workflowId, f.requestId ?? '', f.response ?? '');
+      await deps.sb.sessions.answerInput(workflowId, f.requestId ?? '', f.response ?? '');
       return c.redirect(`/ui/sessions/${encodeURIComponent(workflowId)}`, 303);
     } catch (err) {
       return failure(c, err, `/ui/sessions/${encodeURIComponent(workflowId)}`);
@@ -291,7 +291,7 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     const workflowId = c.req.param('id');
     try {
       const st = await deps.sb.monitors.show(workflowId);
-      const gate = await deps.sb.gate(workflowId).catch(() => undefined);
+      const gate = await deps.sb.gates.show(workflowId).catch(() => undefined);
       const w = who(c);
       const hidden = `<input type="hidden" name="_csrf" value="${esc(w.csrf)}">`;
       const body = `<h2>Monitor ${esc(workflowId)}</h2><div class="card"><table>
@@ -335,7 +335,7 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     }
     const nonce = preNonce(c);
     const { claims } = opened;
-    const view = await deps.sb.gate(claims.workflowId).catch(() => undefined);
+    const view = await deps.sb.gates.show(claims.workflowId).catch(() => undefined);
     const body = `<h2>${claims.decision === 'approve' ? 'Approve' : 'Reject'} as ${esc(claims.decider)}</h2>
       ${view ? shownCard(view) : ''}
       <p>Digest bound to this link: <code>${esc(claims.digest)}</code>; expires ${when(new Date(claims.exp).toISOString())}.</p>
