@@ -17,6 +17,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { diagnosticsTaskQueue } from '../src/worker/create.js';
+import { scheduledMonitorStateQuery } from '../src/workflows/monitors/scheduledMonitor.js';
 import { bounded, percentile, pool, round, runMain, startBenchEnv, sum, writeResults } from './support.js';
 
 const MONITORS = Number(process.env.BENCH_MONITORS ?? 1000);
@@ -72,7 +73,13 @@ async function main(): Promise<void> {
     );
     const createSeconds = (Date.now() - t0) / 1000;
     const sample = keys.filter((k) => k.startsWith('bench-q')).slice(0, SAMPLE);
-    const entityEvents = async () => pool(sample, 10, async (k) => (await env.client.workflow.getHandle(`monitor-${k}`).fetchHistory()).events?.length ?? 0);
+    // Per sampled entity: its history length and how many ticks it has checked (its own count).
+    const entityEvents = async () =>
+      pool(sample, 10, async (k) => {
+        const h = env.client.workflow.getHandle(`monitor-${k}`);
+        const [history, st] = await Promise.all([h.fetchHistory(), h.query(scheduledMonitorStateQuery)]);
+        return { events: history.events?.length ?? 0, ticks: st.counts.ticks + st.counts.skippedWhileWaiting + st.counts.skippedOverlap };
+      });
 
     // ---- the window ----
     const windowStart = Date.now();
@@ -101,31 +108,60 @@ async function main(): Promise<void> {
     const windowEnd = Date.now();
 
     // ---- lateness, from the Schedules' own record ----
+    // Paused first (so describing 1,000 Schedules does not compete with their ticks), then each
+    // Schedule's recent actions: taken − scheduled, where "scheduled" includes the jitter (the
+    // `TemporalScheduledStartTime` stamp on a tick is the nominal time, without it).
+    const since = new Date(windowStart).toISOString();
+    await pool(keys, 10, async (k) =>
+      env.client.schedule
+        .getHandle(`monitor-${k}`)
+        .pause('bench: measuring')
+        .catch(() => undefined),
+    );
     const late: number[] = [];
-    let fired = 0;
-    await pool(keys, 20, async (k) => {
-      const d = await env.client.schedule.getHandle(`monitor-${k}`).describe();
-      for (const a of d.info.recentActions) {
-        const scheduled = a.scheduledAt.getTime();
-        if (scheduled < windowStart || scheduled > windowEnd) continue;
-        fired += 1;
-        late.push(a.takenAt.getTime() - scheduled);
+    let describeFailed = 0;
+    await pool(keys, 5, async (k) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const d = await env.client.schedule.getHandle(`monitor-${k}`).describe();
+          for (const a of d.info.recentActions) {
+            const scheduled = a.scheduledAt.getTime();
+            if (scheduled >= windowStart && scheduled <= windowEnd) late.push(a.takenAt.getTime() - scheduled);
+          }
+          return;
+        } catch {
+          if (attempt >= 3) return void (describeFailed += 1);
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
+      }
+    });
+    const fired = late.length;
+    // What the entities made of them: checks that failed (e.g. the Schedule could not be asked in time).
+    const checks = await pool(keys, 20, async (k) => {
+      try {
+        const st = await env.client.workflow.getHandle(`monitor-${k}`).query(scheduledMonitorStateQuery);
+        return { ticks: st.counts.ticks, failed: st.counts.checksFailed, refused: st.counts.wakesRefused };
+      } catch {
+        return { ticks: 0, failed: 0, refused: 0, unreadable: 1 };
       }
     });
 
-    // ---- events per tick: the sample's tick workflows in the window, plus what their entities added ----
-    const since = new Date(windowStart).toISOString();
-    let tickEvents = 0;
-    let ticks = 0;
+    // ---- events per tick: what the sampled entities added per tick they took (their own count,
+    // not visibility, which lags on a busy dev server), plus a tick workflow's own history, read
+    // from the sample's tick workflows that visibility already lists.
+    const entityAdded = sum(after.map((a) => a.events)) - sum(before.map((b) => b.events));
+    const ticks = sum(after.map((a) => a.ticks)) - sum(before.map((b) => b.ticks));
+    const tickLengths: number[] = [];
     await pool(sample, 5, async (k) => {
       for await (const wf of env.client.workflow.list({
-        query: `WorkflowType = 'scheduledMonitorTick' AND WorkflowId STARTS_WITH 'monitor-${k}.tick' AND StartTime >= '${since}' AND ExecutionStatus = 'Completed'`,
+        query: `WorkflowType = 'scheduledMonitorTick' AND WorkflowId STARTS_WITH 'monitor-${k}.tick' AND ExecutionStatus = 'Completed'`,
       })) {
-        ticks += 1;
-        tickEvents += (await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events?.length ?? 0;
+        const n = (await env.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events?.length;
+        if (n) tickLengths.push(n);
+        if (tickLengths.length >= 40) break;
       }
     });
-    const entityAdded = sum(after) - sum(before);
+    const tickWorkflowEvents = tickLengths.length ? sum(tickLengths) / tickLengths.length : null;
 
     // ---- delivery latency vs the floor (server start time → receiver) ----
     const startTimes = async (query: string) => {
@@ -148,7 +184,12 @@ async function main(): Promise<void> {
     }
 
     // ---- deliveries per second: a burst straight into the outbox ----
-    for (const k of keys) await env.client.schedule.getHandle(`monitor-${k}`).pause('bench: burst phase');
+    await pool(keys, 10, async (k) =>
+      env.client.schedule
+        .getHandle(`monitor-${k}`)
+        .pause('bench: burst phase')
+        .catch(() => undefined),
+    );
     const burstStart = Date.now();
     await pool(
       Array.from({ length: BURST }, (_, i) => i),
@@ -171,7 +212,8 @@ async function main(): Promise<void> {
 
     const p50 = percentile(deliveryLat, 50);
     const floorP50 = percentile(floorLat, 50);
-    writeResults('monitors', {
+    // The default run writes monitors.json; a smaller one (BENCH_MONITORS) writes monitors-<n>.json beside it.
+    writeResults(MONITORS === 1000 ? 'monitors' : `monitors-${MONITORS}`, {
       command: 'npm run bench:monitors',
       at: new Date().toISOString(),
       machine: env.machine,
@@ -186,15 +228,20 @@ async function main(): Promise<void> {
       workerRssPeakMb: round(rssPeak),
       ticks: {
         firedInWindow: fired,
+        schedulesNotDescribed: describeFailed,
+        checkedByEntities: sum(checks.map((c) => c.ticks)),
+        checksFailed: sum(checks.map((c) => c.failed)),
+        wakesRefused: sum(checks.map((c) => c.refused)),
         startedLateOver5s: late.filter((ms) => ms > 5_000).length,
         lateMs: { p50: percentile(late, 50), p99: percentile(late, 99), max: Math.max(0, ...late) },
       },
       historyEventsPerTick: {
         sampleMonitors: sample.length,
         ticks,
-        perTick: ticks ? round((tickEvents + entityAdded) / ticks, 2) : null,
-        tickWorkflowPerTick: ticks ? round(tickEvents / ticks, 2) : null,
+        perTick: ticks && tickWorkflowEvents !== null ? round(tickWorkflowEvents + entityAdded / ticks, 2) : null,
+        tickWorkflowPerTick: tickWorkflowEvents === null ? null : round(tickWorkflowEvents, 2),
         entityPerTick: ticks ? round(entityAdded / ticks, 2) : null,
+        tickWorkflowsRead: tickLengths.length,
       },
       webhookDelivery: {
         deliveries: deliveryLat.length,
