@@ -6,11 +6,9 @@
  * pages the harness events on its own cursor. The other way round, every body Switchboard's client
  * sends fits the SDK's input types.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { PlatformClient } from '@archastro/sdk';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createArchAstroAdapter } from '../../src/activities/sessions/archastro.js';
@@ -20,41 +18,24 @@ import { ArchAstroClient } from '../../src/providers/archastro/client.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
 import { KeyRing, type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
+import { sdkRunner } from './support.js';
 import { contractPython } from './venv.js';
 
-const run = promisify(execFile);
 const SCRIPT = 'test/contracts/archastro_contract.py';
 const KEY = KeyRing.defaultKey('archastro');
 const AGENT = 'agi_contract';
 let sb: RunningSandbox;
 let control: SandboxControl;
-let python: string;
 
 beforeAll(async () => {
-  python = contractPython();
+  contractPython(); // makes (or checks) the venv once, outside the timed tests
   sb = await startSandbox({ tickMs: 5 });
   control = new SandboxControl(sb.origin);
 }, 300_000);
 afterAll(async () => sb?.close());
 beforeEach(async () => control.reset());
 
-interface Check {
-  check: string;
-  ok: boolean;
-  detail: string;
-}
-
-async function sdk(args: string[], env: Record<string, string> = {}): Promise<Check[]> {
-  const { stdout } = await run(python, [SCRIPT, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }).catch(
-    (err: { stdout?: string; stderr?: string }) => {
-      throw new Error(`the SDK run failed:\n${err.stdout ?? ''}\n${(err.stderr ?? '').split('\n').slice(-12).join('\n')}`);
-    },
-  );
-  return stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{"check"'))
-    .map((l) => JSON.parse(l) as Check);
-}
+const sdk = sdkRunner(SCRIPT);
 
 it('the Python SDK drives the sandbox: every answer validates in its types, errors are its ApiError, events page on its cursor', async () => {
   const checks = await sdk([], { ARCHASTRO_BASE_URL: sb.baseUrl('archastro'), ARCHASTRO_API_KEY: KEY });

@@ -14,6 +14,8 @@ import os
 import sys
 import time
 
+from contract_checks import check, summary
+
 from archastro.platform import PlatformClient
 from archastro.platform.runtime.http_client import ApiError
 from archastro.platform.types.common import AgentSession, AgentSessionEvent
@@ -40,16 +42,10 @@ def check_requests(path):
         unknown = [k for k in body if k not in td.__annotations__]
         missing = [k for k in td.__required_keys__ if k not in body]
         check(f"request {item['op']} fits {td.__name__}", not unknown and not missing, f"unknown={unknown} missing={missing}")
-    print(json.dumps({"summary": len(results)}))
+    summary()
 AGENT = "agi_contract"
-results = []
 
 
-def check(name, ok, detail=""):
-    results.append({"check": name, "ok": bool(ok), "detail": detail})
-    print(json.dumps(results[-1]), flush=True)
-    if not ok:
-        sys.exit(1)
 
 
 def wait_status(c, sid, want, limit=5.0):
@@ -102,7 +98,7 @@ def main():
         check("unknown key → ApiError 401", e.status == 401)
     r = c.agent_routines.get("arn_sbx_invoke")
     check("routines.get → AgentRoutine", r.id == "arn_sbx_invoke")
-    print(json.dumps({"summary": len(results)}))
+    summary()
 
 
 if __name__ == "__main__":

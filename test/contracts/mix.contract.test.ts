@@ -4,11 +4,9 @@
  * in its own error types, the stream with its own cursor — and, the other way round, every request
  * body Switchboard's client sends must validate in the SDK's request models with no field it lacks.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createMixAdapter } from '../../src/activities/sessions/mix.js';
 import { Credentials, parseEnv } from '../../src/config.js';
@@ -16,38 +14,21 @@ import { agentSessionInput } from '../../src/contracts/sessions.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
+import { sdkRunner } from './support.js';
 import { contractPython } from './venv.js';
 
-const run = promisify(execFile);
 const SCRIPT = 'test/contracts/mix_contract.py';
 let sb: RunningSandbox;
 let control: SandboxControl;
-let python: string;
 
 beforeAll(async () => {
-  python = contractPython();
+  contractPython(); // makes (or checks) the venv once, outside the timed tests
   sb = await startSandbox({ tickMs: 5 });
   control = new SandboxControl(sb.origin);
 }, 300_000);
 afterAll(async () => sb?.close());
 
-interface Check {
-  check: string;
-  ok: boolean;
-  detail: string;
-}
-
-async function sdk(args: string[], env: Record<string, string> = {}): Promise<Check[]> {
-  const { stdout } = await run(python, [SCRIPT, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }).catch(
-    (err: { stdout?: string; stderr?: string }) => {
-      throw new Error(`the SDK run failed:\n${err.stdout ?? ''}\n${(err.stderr ?? '').split('\n').slice(-12).join('\n')}`);
-    },
-  );
-  return stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{"check"'))
-    .map((l) => JSON.parse(l) as Check);
-}
+const sdk = sdkRunner(SCRIPT);
 
 it('the Mix SDK drives the sandbox: every operation parses in its models, errors in its error types, the stream resumes on its cursor', async () => {
   await control.reset();

@@ -13,11 +13,12 @@ import json
 import os
 import sys
 
+from contract_checks import check, summary
+
 from mix_python_sdk import Mix, errors, models
 from mix_python_sdk.helpers import query
 
 URL = os.environ.get("MIX_SERVER_URL", "")
-results = []
 
 REQUEST_MODELS = {
     "createSession": models.CreateSessionRequest,
@@ -49,14 +50,9 @@ def check_requests(path):
         model.model_validate(item["body"])
         extra = unknown_keys(model, item["body"], item["op"])
         check(f"request {item['op']} validates in {model.__name__}", not extra, ",".join(extra))
-    print(json.dumps({"summary": len(results)}))
+    summary()
 
 
-def check(name, ok, detail=""):
-    results.append({"check": name, "ok": bool(ok), "detail": detail})
-    print(json.dumps(results[-1]), flush=True)
-    if not ok:
-        sys.exit(1)
 
 
 def stream_until(mix, session_id, stop, last_event_id=None, limit=200):
@@ -147,7 +143,7 @@ def main():
         check("deleted session is gone", False)
     except errors.ErrorResponse as e:
         check("delete → 204, then 404", e.data.error.type == "not_found")
-    print(json.dumps({"summary": len(results)}))
+    summary()
 
 
 if __name__ == "__main__":

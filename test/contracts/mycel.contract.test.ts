@@ -3,48 +3,29 @@
  * FastAPI-generated client) drives the sandbox through every operation Switchboard uses; and every
  * body Switchboard's client sends parses in the SDK's generated request models, with no key they lack.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { MycelClient } from '../../src/providers/mycel/client.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
+import { sdkRunner } from './support.js';
 import { contractPython } from './venv.js';
 
-const run = promisify(execFile);
 const SCRIPT = 'test/contracts/mycel_contract.py';
 let sb: RunningSandbox;
 let control: SandboxControl;
-let python: string;
 
 beforeAll(async () => {
-  python = contractPython();
+  contractPython(); // makes (or checks) the venv once, outside the timed tests
   sb = await startSandbox({ tickMs: 5 });
   control = new SandboxControl(sb.origin);
 }, 300_000);
 afterAll(async () => sb?.close());
 beforeEach(async () => control.reset());
 
-interface Check {
-  check: string;
-  ok: boolean;
-  detail: string;
-}
-
-async function sdk(args: string[], env: Record<string, string> = {}): Promise<Check[]> {
-  const { stdout } = await run(python, [SCRIPT, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }).catch(
-    (err: { stdout?: string; stderr?: string }) => {
-      throw new Error(`the SDK run failed:\n${err.stdout ?? ''}\n${(err.stderr ?? '').split('\n').slice(-12).join('\n')}`);
-    },
-  );
-  return stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{"check"'))
-    .map((l) => JSON.parse(l) as Check);
-}
+const sdk = sdkRunner(SCRIPT);
 
 const client = (token: string) => new MycelClient({ platform: 'mycel', alias: token, baseUrl: sb.baseUrl('mycel'), secret: token });
 

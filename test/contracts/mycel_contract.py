@@ -14,13 +14,14 @@ import os
 import sys
 import uuid
 
+from contract_checks import check, summary
+
 from mycel_sdk import ApiError, Client
 
 import attrs
 from mycel_web_backend_client import models
 
 URL = os.environ.get("MYCEL_BASE_URL", "")
-results = []
 BODIES = {
     "createChat": models.CreateChatBody,
     "sendMessage": models.SendMessageBody,
@@ -44,14 +45,9 @@ def check_requests(path):
         unknown = [k for k in body if k not in names]
         missing = [k for k in required if k not in body]
         check(f"request {item['op']} fits {model.__name__}", not unknown and not missing, f"unknown={unknown} missing={missing}")
-    print(json.dumps({"summary": len(results)}))
+    summary()
 
 
-def check(name, ok, detail=""):
-    results.append({"check": name, "ok": bool(ok), "detail": detail})
-    print(json.dumps(results[-1]), flush=True)
-    if not ok:
-        sys.exit(1)
 
 
 def main():
@@ -108,7 +104,7 @@ def main():
         check("unknown chat → ApiError 404", False)
     except ApiError as e:
         check("unknown chat → ApiError 404", e.status_code == 404, e.detail)
-    print(json.dumps({"summary": len(results)}))
+    summary()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import type { CallOptions } from '../../providers/http.js';
 import { type MixExportMessage, normalizeCallback } from '../../providers/mix/schemas.js';
 import { MIX_EVENTS } from '../../providers/mix/wire.js';
 import type { SseEvent } from '../../providers/sse.js';
+import { readWithinBudget } from './budget.js';
 import type {
   AdapterFactory,
   CreatedSession,
@@ -170,21 +171,8 @@ export const createMixAdapter: AdapterFactory = (providers) => {
       let count = 0;
       let boundary: Partial<FollowResult> | undefined;
 
-      // One controller ends the (persistent) stream: the caller's signal, our budget, or a boundary.
-      const ac = new AbortController();
-      const onAbort = () => ac.abort(hooks.signal?.reason);
-      hooks.signal?.addEventListener('abort', onAbort, { once: true });
-      if (hooks.signal?.aborted) onAbort();
-      let outOfTime = false;
-      const timer = setTimeout(
-        () => {
-          outOfTime = true;
-          ac.abort(new Error('follow budget elapsed'));
-        },
-        Math.max(0, budget.maxMs),
-      );
-      try {
-        for await (const ev of c.stream(ref.sessionId, { lastEventId: cursor, signal: ac.signal })) {
+      await readWithinBudget(hooks, budget.maxMs, async (signal) => {
+        for await (const ev of c.stream(ref.sessionId, { lastEventId: cursor, signal })) {
           if (ev.event === 'connected') continue; // says only that the stream is open
           count += 1;
           boundary = boundaryOf(ev);
@@ -201,13 +189,7 @@ export const createMixAdapter: AdapterFactory = (providers) => {
           hooks.progress(last);
           if (count >= budget.maxEvents || Date.now() - started >= budget.maxMs) break;
         }
-      } catch (err) {
-        // Our own time budget ending the read is not a failure: return what was read.
-        if (!(outOfTime && !hooks.signal?.aborted)) throw err;
-      } finally {
-        clearTimeout(timer);
-        hooks.signal?.removeEventListener('abort', onAbort);
-      }
+      });
       const base: FollowResult = { entries, cursor: last, status: 'running', platformStatus: 'processing', platformEvents: count };
       if (boundary) return { ...base, ...boundary };
       if (count > 0) return base;

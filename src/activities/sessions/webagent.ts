@@ -10,6 +10,7 @@ import type { CallOptions } from '../../providers/http.js';
 import type { WebAgentClient, WebAgentEvent } from '../../providers/webagent/client.js';
 import { TERMINAL_TASK_STATUSES, type Task } from '../../providers/webagent/schemas.js';
 import type { AdapterFactory, FollowResult, PendingInput, SessionRef, SessionStatus, TranscriptEntry } from './contract.js';
+import { readWithinBudget } from './budget.js';
 
 /** Reason sent with `cancel_task` (the seed's example value). */
 const CANCEL_REASON = 'user_cancelled';
@@ -136,23 +137,8 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
       let boundary: Partial<FollowResult> | undefined;
       let platformStatus = 'running';
 
-      // One controller ends the stream for three reasons: the caller's signal, our time budget,
-      // or us breaking out at a boundary (the generator's finally releases the socket).
-      const ac = new AbortController();
-      const onAbort = () => ac.abort(hooks.signal?.reason);
-      hooks.signal?.addEventListener('abort', onAbort, { once: true });
-      if (hooks.signal?.aborted) onAbort();
-      let outOfTime = false;
-      const timer = setTimeout(
-        () => {
-          outOfTime = true;
-          ac.abort(new Error('follow budget elapsed'));
-        },
-        Math.max(0, budget.maxMs),
-      );
-
-      try {
-        for await (const ev of client(ref).events.stream(ref.sessionId, taskId, { lastEventId: cursor, signal: ac.signal })) {
+      await readWithinBudget(hooks, budget.maxMs, async (signal) => {
+        for await (const ev of client(ref).events.stream(ref.sessionId, taskId, { lastEventId: cursor, signal })) {
           count += 1;
           if (ev.id !== undefined) last = ev.id;
           const entry = toTranscriptEntry(taskId, ev);
@@ -178,13 +164,7 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
           }
           if (count >= budget.maxEvents || Date.now() - started >= budget.maxMs) break;
         }
-      } catch (err) {
-        // Our own time budget ending the read is not a failure: return what was read.
-        if (!(outOfTime && !hooks.signal?.aborted)) throw err;
-      } finally {
-        clearTimeout(timer);
-        hooks.signal?.removeEventListener('abort', onAbort);
-      }
+      });
 
       const base: FollowResult = { entries, cursor: last, status: 'running', platformStatus, platformEvents: count };
       if (boundary) return { ...base, ...boundary };
