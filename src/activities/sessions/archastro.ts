@@ -201,11 +201,13 @@ export const createArchAstroAdapter: AdapterFactory = (providers) => {
       const maxEvents = Math.max(1, budget.maxEvents);
       let delay = Math.max(1, budget.pollMs);
       for (;;) {
-        // Status first, then events: an event written between the two reads is simply read next time,
-        // and a boundary status is only reported once every event before it has been delivered.
+        // Status first, then events. An event written between the two reads comes with a status
+        // from before it: a question (`needs_input`) read that way, with nothing after it, is held
+        // back until the status says `waiting` too, so the wait is reported with its question.
         const s = await c.getSession(ref.sessionId, { signal: hooks.signal });
         const fresh = await c.listEvents(ref.sessionId, { after: from.after, limit: Math.min(1000, maxEvents + 1) }, { signal: hooks.signal });
         const elapsed = Date.now() - started;
+        if (s.status !== 'waiting' && fresh.at(-1)?.event === 'needs_input' && elapsed < budget.maxMs) fresh.pop();
         // Return as soon as there is anything new (the activity loops, storing each batch before it
         // heartbeats the cursor), or when the time budget is spent.
         if (s.status !== from.status || fresh.length > 0 || elapsed >= budget.maxMs) {
