@@ -4,9 +4,6 @@
  * in its own error types, the stream with its own cursor — and, the other way round, every request
  * body Switchboard's client sends must validate in the SDK's request models with no field it lacks.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createMixAdapter } from '../../src/activities/sessions/mix.js';
 import { Credentials, parseEnv } from '../../src/config.js';
@@ -14,7 +11,7 @@ import { agentSessionInput } from '../../src/contracts/sessions.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
-import { sdkRunner } from './support.js';
+import { sdkRunner, sentBodiesChecked } from './support.js';
 import { contractPython } from './venv.js';
 
 const SCRIPT = 'test/contracts/mix_contract.py';
@@ -74,13 +71,8 @@ it("every body Switchboard's Mix adapter sends validates in the SDK's request mo
     'POST /api/sessions/{id}/rewind': 'rewindSession',
     'POST /api/notifications/{id}/respond': 'respondToNotification',
   };
-  const sent = (await control.journal({ platform: 'mix' }))
-    .filter((e) => ops[`${e.method} ${e.route}`])
-    .map((e) => ({ op: ops[`${e.method} ${e.route}`]!, body: e.body ?? {} }));
+  const { sent, checks } = await sentBodiesChecked(await control.journal({ platform: 'mix' }), ops, sdk);
   expect(new Set(sent.map((s) => s.op))).toEqual(new Set(Object.values(ops)));
-  const file = join(mkdtempSync(join(tmpdir(), 'sb-contract-')), 'mix-requests.json');
-  writeFileSync(file, JSON.stringify(sent));
-  const checks = await sdk(['--requests', file]);
   expect(checks.filter((c) => !c.ok)).toEqual([]);
   expect(checks).toHaveLength(sent.length);
 }, 120_000);

@@ -3,14 +3,11 @@
  * FastAPI-generated client) drives the sandbox through every operation Switchboard uses; and every
  * body Switchboard's client sends parses in the SDK's generated request models, with no key they lack.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { MycelClient } from '../../src/providers/mycel/client.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
-import { sdkRunner } from './support.js';
+import { sdkRunner, sentBodiesChecked } from './support.js';
 import { contractPython } from './venv.js';
 
 const SCRIPT = 'test/contracts/mycel_contract.py';
@@ -68,13 +65,8 @@ it("every body Switchboard's Mycel client sends parses in the SDK's generated re
     'POST /api/auth/external-users': 'createExternalUser',
     'POST /api/chats/{chat_id}/read': 'markRead',
   };
-  const sent = (await control.journal({ platform: 'mycel' }))
-    .filter((e) => ops[`${e.method} ${e.route}`])
-    .map((e) => ({ op: ops[`${e.method} ${e.route}`]!, body: e.body ?? {} }));
+  const { sent, checks } = await sentBodiesChecked(await control.journal({ platform: 'mycel' }), ops, sdk);
   expect(new Set(sent.map((s) => s.op))).toEqual(new Set(Object.values(ops)));
-  const file = join(mkdtempSync(join(tmpdir(), 'sb-contract-')), 'mycel-requests.json');
-  writeFileSync(file, JSON.stringify(sent));
-  const checks = await sdk(['--requests', file]);
   expect(checks.filter((c) => !c.ok)).toEqual([]);
   expect(checks).toHaveLength(sent.length);
 }, 120_000);
