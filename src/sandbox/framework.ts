@@ -144,6 +144,8 @@ export interface JournalEntry {
   /** A fault rule answered instead of (or after) the handler. */
   fault?: string;
   body?: unknown;
+  /** The JSON answer, only while {@link SandboxCore.captureResponses} is on (operation fixtures). */
+  response?: unknown;
 }
 
 interface CompiledRoute extends Route {
@@ -172,6 +174,11 @@ export class SandboxCore {
   private readonly sims = new Map<Platform, { sim: PlatformSim; routes: CompiledRoute[] }>();
   /** Journal is capped; tests clear it between cases. */
   journalMax = 200_000;
+  /**
+   * Keep each JSON answer in its journal row. Off by default (memory in long soaks); the
+   * per-operation fixture tests (test/providers/fixtures.ts) turn it on.
+   */
+  captureResponses = false;
 
   register(sim: PlatformSim): void {
     this.sims.set(sim.platform, { sim, routes: sim.routes.map(compile) });
@@ -415,7 +422,13 @@ export class SandboxCore {
       if (this.idem.size >= IDEMPOTENCY_CACHE_MAX) this.idem.delete(this.idem.keys().next().value!);
       this.idem.set(idemId, { status: out.status, body: out.body, headers: out.headers });
     }
-    this.record({ ...journalBase, status: out.status, body, ...(fault?.phase === 'after' ? { fault: 'after' } : {}) });
+    this.record({
+      ...journalBase,
+      status: out.status,
+      body,
+      ...(this.captureResponses ? { response: out.body } : {}),
+      ...(fault?.phase === 'after' ? { fault: 'after' } : {}),
+    });
     if (fault?.phase === 'after' && fault.latencyMs) await sleep(fault.latencyMs);
     if (fault && fault.phase === 'after' && applyFault(fault)) return true;
     send(out.status, out.body, out.headers);
