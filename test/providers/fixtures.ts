@@ -103,12 +103,19 @@ export function checkOperationFixtures(
     const live: OperationFixture = {
       operation: name,
       source: op.source,
-      request: { method: row.method, path: row.path, route: row.route, ...(row.query ? { query: row.query } : {}), ...(hasBody(row.body) ? { body: row.body } : {}) },
+      request: {
+        method: row.method,
+        path: row.path,
+        route: row.route,
+        ...(row.query ? { query: row.query } : {}),
+        ...(hasBody(row.body) ? { body: row.body } : {}),
+      },
       response: { status: row.status, ...(row.response !== undefined ? { body: row.response } : {}) },
     };
     if (op.response) {
       const parsed = op.response.safeParse(row.response);
-      if (!parsed.success) problems.push(`${name}: live answer fails its response schema: ${parsed.error.issues[0]?.message} at ${parsed.error.issues[0]?.path.join('.')}`);
+      if (!parsed.success)
+        problems.push(`${name}: live answer fails its response schema: ${parsed.error.issues[0]?.message} at ${parsed.error.issues[0]?.path.join('.')}`);
     }
     const file = join(dir, `${name}.json`);
     if (record) {
@@ -122,7 +129,8 @@ export function checkOperationFixtures(
       continue;
     }
     const committed = JSON.parse(readFileSync(file, 'utf8')) as OperationFixture;
-    if (committed.request.method !== op.method || committed.request.route !== op.path) problems.push(`${name}: fixture is for ${committed.request.method} ${committed.request.route}`);
+    if (committed.request.method !== op.method || committed.request.route !== op.path)
+      problems.push(`${name}: fixture is for ${committed.request.method} ${committed.request.route}`);
     if (op.response) {
       const parsed = op.response.safeParse(committed.response.body);
       if (!parsed.success) problems.push(`${name}: committed fixture answer fails the response schema: ${parsed.error.issues[0]?.message}`);
