@@ -82,9 +82,17 @@ export function allowedDecisions(shown: PlatformGateShown): DecisionValue[] {
 export function platformGateSubject(title: string, shown: PlatformGateShown): string {
   if (shown.gate === 'permission') {
     const what = [shown.action, shown.path].filter(Boolean).join(' ');
-    return `${title}: ${shown.platform} asks permission for ${shown.toolName}${what ? ` (${what})` : ''}${shown.description ? `: ${shown.description}` : ''}`.slice(0, 500);
+    return `${title}: ${shown.platform} asks permission for ${shown.toolName}${what ? ` (${what})` : ''}${shown.description ? `: ${shown.description}` : ''}`.slice(
+      0,
+      500,
+    );
   }
-  const options = shown.responseType === 'choice' ? ` [choose one: ${(shown.choices ?? []).join(' | ')}]` : shown.responseType === 'text' ? ' [answer as text]' : ' [acknowledge]';
+  const options =
+    shown.responseType === 'choice'
+      ? ` [choose one: ${(shown.choices ?? []).join(' | ')}]`
+      : shown.responseType === 'text'
+        ? ' [answer as text]'
+        : ' [acknowledge]';
   return `${title}: ${shown.platform} asks: ${shown.message}${options}`.slice(0, 500);
 }
 

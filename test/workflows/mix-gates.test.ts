@@ -52,7 +52,8 @@ async function openGate(h: Harness, workflowId: string): Promise<GateView> {
 }
 
 const result = (h: Harness, id: string) => h.client.workflow.getHandle(id).result() as Promise<AgentSessionResult>;
-const answered = async (h: Harness, route: string) => (await h.control.journal({ platform: 'mix', method: 'POST', route })).filter((r) => r.status < 300 && !r.fault);
+const answered = async (h: Harness, route: string) =>
+  (await h.control.journal({ platform: 'mix', method: 'POST', route })).filter((r) => r.status < 300 && !r.fault);
 const historyLength = async (h: Harness, id: string) => (await h.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0;
 
 describe('proven approvers (SWITCHBOARD_DECISION_PROOF=required)', () => {
@@ -96,7 +97,9 @@ describe('proven approvers (SWITCHBOARD_DECISION_PROOF=required)', () => {
     expect(grants.filter((r) => r.path.includes(gate.requestId!))).toHaveLength(1);
     expect(await answered(h, DENY)).toHaveLength(0);
     const audit = await h.sb.gates.audit(workflowId);
-    expect(audit.filter((a) => a.outcome === 'decided')).toMatchObject([{ decider: 'alice', decision: 'approve', identity: 'verified', kind: 'session_permission' }]);
+    expect(audit.filter((a) => a.outcome === 'decided')).toMatchObject([
+      { decider: 'alice', decision: 'approve', identity: 'verified', kind: 'session_permission' },
+    ]);
     expect(audit.some((a) => a.outcome === 'refused' && a.decider === 'alice')).toBe(true);
   }, 60_000);
 

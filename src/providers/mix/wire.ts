@@ -40,7 +40,11 @@ export const MIX_OPS = {
     source: 'sdk mix-python-sdk@0.8.1 notifications.py, models/respondtonotificationop.py',
   },
   /** 200 `{granted}`; no body. Answers a `permission` frame. Not in the seed. */
-  grantPermission: { method: 'POST', path: '/api/permissions/{id}/grant', source: 'sdk mix-python-sdk@0.8.1 permissions.py (grant), models/grantpermissionop.py' },
+  grantPermission: {
+    method: 'POST',
+    path: '/api/permissions/{id}/grant',
+    source: 'sdk mix-python-sdk@0.8.1 permissions.py (grant), models/grantpermissionop.py',
+  },
   /** 200 `{denied}`; no body. Not in the seed. */
   denyPermission: { method: 'POST', path: '/api/permissions/{id}/deny', source: 'sdk mix-python-sdk@0.8.1 permissions.py (deny), models/denypermissionop.py' },
 } as const satisfies Record<string, MixOperation>;

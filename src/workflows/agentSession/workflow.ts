@@ -464,18 +464,20 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
     const open = gate;
     const waiting = gateScope.run(() =>
       open.wait({
-      requestId: pending.requestId,
-      kind: shown.gate === 'permission' ? 'session_permission' : 'session_question',
-      subject: platformGateSubject(s.title, shown),
-      approvers: settings.approvers,
-      deadlineSeconds,
-      onExpiry: platformGateExpiry(shown, settings.onExpiry, deadlineSeconds, Date.now()),
-      quorum: settings.quorum,
-      separateDuties: settings.separateDuties,
-      digest: pending.digest ?? '',
-      shown,
-      allowed: allowedDecisions(shown),
-      ...(shown.gate === 'question' && shown.responseType !== 'acknowledge' ? { answer: shown.responseType === 'choice' ? { choices: shown.choices ?? [] } : {} } : {}),
+        requestId: pending.requestId,
+        kind: shown.gate === 'permission' ? 'session_permission' : 'session_question',
+        subject: platformGateSubject(s.title, shown),
+        approvers: settings.approvers,
+        deadlineSeconds,
+        onExpiry: platformGateExpiry(shown, settings.onExpiry, deadlineSeconds, Date.now()),
+        quorum: settings.quorum,
+        separateDuties: settings.separateDuties,
+        digest: pending.digest ?? '',
+        shown,
+        allowed: allowedDecisions(shown),
+        ...(shown.gate === 'question' && shown.responseType !== 'acknowledge'
+          ? { answer: shown.responseType === 'choice' ? { choices: shown.choices ?? [] } : {} }
+          : {}),
       }),
     );
     let outcome: Awaited<typeof waiting>;
@@ -498,7 +500,11 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
       try {
         // A regular activity (not local): its attempt count survives a worker crash, which is what
         // tells a retry that a refusal of the answer means the first attempt's answer landed.
-        const out = await acts.sessionAct({ ref: s.ref!, operation: { op: 'answerPlatformGate', requestId: pending.requestId, answer }, key: `${keyBase}/gate/${pending.requestId}` });
+        const out = await acts.sessionAct({
+          ref: s.ref!,
+          operation: { op: 'answerPlatformGate', requestId: pending.requestId, answer },
+          key: `${keyBase}/gate/${pending.requestId}`,
+        });
         gate.applied(pending.requestId, { ok: true, detail: out.detail });
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
