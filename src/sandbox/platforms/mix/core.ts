@@ -98,7 +98,8 @@ export function isNonBlank(v: unknown): v is string {
   return typeof v === 'string' && v.trim() !== '';
 }
 
-export const ok = (body: unknown, status = 200): SandboxResponse => ({ status, body });
+/** A JSON answer as it travels: keys whose value is undefined are not on the wire (nor in the journal). */
+export const ok = (body: unknown, status = 200): SandboxResponse => ({ status, body: JSON.parse(JSON.stringify(body)) as unknown });
 
 export const now = (): string => new Date().toISOString();
 
