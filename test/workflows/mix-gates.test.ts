@@ -12,7 +12,8 @@ import type { Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SwitchboardClient } from '../../src/client/index.js';
 import type { GateView } from '../../src/contracts/gates.js';
-import type { AgentSessionInputRaw, AgentSessionResult } from '../../src/contracts/sessions.js';
+import { platformGateDeadline, platformGateExpiry, type PlatformGateShown } from '../../src/contracts/platformGates.js';
+import { type AgentSessionInputRaw, type AgentSessionResult, agentSessionInput } from '../../src/contracts/sessions.js';
 import type { ScriptStep } from '../../src/sandbox/agent.js';
 import { createHarness, eventually, type Harness, sandboxEnv, switchboardCli } from '../support/harness.js';
 
@@ -55,6 +56,42 @@ const result = (h: Harness, id: string) => h.client.workflow.getHandle(id).resul
 const answered = async (h: Harness, route: string) =>
   (await h.control.journal({ platform: 'mix', method: 'POST', route })).filter((r) => r.status < 300 && !r.fault);
 const historyLength = async (h: Harness, id: string) => (await h.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0;
+
+describe("deadlines within the platform's timeout", () => {
+  const asked = 1_000_000; // Unix seconds
+  const q: PlatformGateShown = { gate: 'question', platform: 'mix', id: 'n1', message: 'Region?', responseType: 'text', timeoutSeconds: 300, askedAt: asked };
+  const p: PlatformGateShown = { gate: 'permission', platform: 'mix', id: 'p1', toolName: 'Bash' };
+  const at = (s: number) => (asked + s) * 1000;
+
+  it("cuts a question's deadline to what is left of the platform's timeout (less a second); a permission keeps its own", () => {
+    expect(platformGateDeadline(q, 3_600, at(0))).toBe(299);
+    expect(platformGateDeadline(q, 60, at(0))).toBe(60);
+    expect(platformGateDeadline(q, 3_600, at(250))).toBe(49);
+    expect(platformGateDeadline(q, 3_600, at(400))).toBe(1);
+    expect(platformGateDeadline(p, 3_600, at(0))).toBe(3_600);
+  });
+
+  it('keeps escalations and reminders within it: wait becomes reject, an escalation gets the time left', () => {
+    expect(platformGateExpiry(q, { policy: 'wait', remindEverySeconds: 3_600 }, 299, at(0))).toEqual({ policy: 'reject' });
+    expect(platformGateExpiry(q, { policy: 'escalate', to: ['bob'], extendSeconds: 86_400 }, 100, at(0))).toEqual({
+      policy: 'escalate',
+      to: ['bob'],
+      extendSeconds: 199,
+    });
+    expect(platformGateExpiry(q, { policy: 'escalate', to: ['bob'], extendSeconds: 86_400 }, 299, at(0))).toEqual({ policy: 'reject' });
+    expect(platformGateExpiry(p, { policy: 'wait', remindEverySeconds: 60 }, 60, at(0))).toEqual({ policy: 'wait', remindEverySeconds: 60 });
+  });
+
+  it('validates platformGates in the start input (Mix only)', () => {
+    const parse = (raw: unknown) => agentSessionInput().safeParse(raw);
+    expect(parse({ platform: 'mix', task: 't', platformGates: { approvers: ['alice'] } }).data).toMatchObject({
+      platformGates: { approvers: ['alice'], deadlineSeconds: 3_600, onExpiry: { policy: 'reject' }, quorum: 1 },
+    });
+    expect(parse({ platform: 'mix', task: 't', platformGates: { approvers: [] } }).success).toBe(false);
+    expect(parse({ platform: 'mix', task: 't', platformGates: { approvers: ['a'], quorum: 2 } }).success).toBe(false);
+    expect(parse({ platform: 'webagent', task: 't', platformGates: { approvers: ['alice'] } }).success).toBe(false);
+  });
+});
 
 describe('proven approvers (SWITCHBOARD_DECISION_PROOF=required)', () => {
   let h: Harness;
