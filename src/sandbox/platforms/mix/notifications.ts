@@ -11,6 +11,7 @@
  * - Each id is answered once. A second answer (or one after expiry) is a 404 — the only refusal
  *   the SDK documents besides 401 — and changes nothing.
  * - A `choice` response must be one of the offered choices (400 otherwise); `text` needs a value.
+ * - A user message sent meanwhile answers nothing (assumption, see ./sessions.ts).
  */
 import type { RunEvent } from '../../agent.js';
 import { HttpError, newId, type SandboxRequest, type SandboxResponse, type Route } from '../../framework.js';

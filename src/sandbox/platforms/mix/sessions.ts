@@ -202,8 +202,11 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
       throw bad('invalid_thinking_level', `thinking_level must be one of ${THINKING_LEVELS.join(', ')}`);
     append(s, { role: 'user', content: b.text });
     // A message during a turn reaches the running agent; otherwise it starts the next turn.
-    if (s.status === 'processing' && s.run && !s.run.terminal) s.run.message(b.text);
-    else startTurn(s, b.text);
+    // assumption: an open permission or question is answered only through grant/deny/respond (the
+    // SDK's operations for them); a message meanwhile stays in the transcript and answers nothing.
+    if (s.status === 'processing' && s.run && !s.run.terminal) {
+      if (!s.ask) s.run.message(b.text);
+    } else startTurn(s, b.text);
     return ok({ sessionId: s.id, status: 'processing' }, 202);
   }
 
