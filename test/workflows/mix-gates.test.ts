@@ -104,9 +104,25 @@ describe('proven approvers (SWITCHBOARD_DECISION_PROOF=required)', () => {
   afterAll(async () => h?.close());
 
   it('a permission request shows in `switchboard inbox`; alice approves with her key → exactly one grant, the session completes', async () => {
-    const { workflowId } = await startMix(h, permissionScript(), { approvers: ['alice'] });
+    await h.control.script('mixgate-cli', permissionScript());
+    const started = await cli()(
+      '--json',
+      'session',
+      'start',
+      '--provider',
+      'mix',
+      '--task',
+      'Clean up script:mixgate-cli',
+      '--gate-approver',
+      'alice',
+      '--gate-deadline',
+      '10m',
+    );
+    expect(started.code).toBe(0);
+    const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
     const gate = await openGate(h, workflowId);
     expect(gate).toMatchObject({ kind: 'session_permission', allowed: ['approve', 'reject'], approvers: ['alice'] });
+    expect(Date.parse(gate.deadline!) - Date.parse(gate.since!)).toBe(600_000);
     expect(gate.shown).toMatchObject({ gate: 'permission', platform: 'mix', toolName: 'Bash', action: 'rm -rf build/' });
     expect(gate.digest).toMatch(/^[0-9a-f]{64}$/);
 
