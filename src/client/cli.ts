@@ -140,7 +140,17 @@ export function buildCli(): Command {
     .option('--follow-up-window <seconds>', 'stay open this long after the task ends for follow-ups', (v) => Number(v))
     .option('--delete-on-end', 'delete the platform session after clean-up')
     .option('--follow', 'print events as they arrive until the session ends')
+    .option('--gate-approver <name...>', "Mix: who decides the platform's permission requests and questions (they become approval gates)")
+    .option('--gate-deadline <duration>', "Mix: time to decide each (e.g. 30m; never past the platform's own timeout)")
+    .option('--gate-on-expiry <policy>', 'Mix: reject | approve | escalate:<who>[,<who>][@24h] | wait[:1h]')
     .action(async (o) => {
+      const platformGates = o.gateApprover
+        ? {
+            approvers: o.gateApprover as string[],
+            ...(o.gateDeadline ? { deadlineSeconds: parseDuration(o.gateDeadline) } : {}),
+            ...(o.gateOnExpiry ? { onExpiry: parseExpiry(o.gateOnExpiry) } : {}),
+          }
+        : undefined;
       const input = {
         platform: o.provider,
         task: o.task,
@@ -149,6 +159,7 @@ export function buildCli(): Command {
         followUpWindowSeconds: o.followUpWindow,
         deleteOnEnd: o.deleteOnEnd,
         ...(o.options ? { [o.provider]: jsonArg(o.options) } : {}),
+        ...(platformGates ? { platformGates } : {}),
       } as AgentSessionInputRaw;
       await withClient(async (c) => {
         const started = await c.sessions.start(input, { workflowId: o.id });
@@ -322,9 +333,9 @@ export function buildCli(): Command {
 
   program
     .command('approve <workflowId>')
-    .description('approve what the workflow waits for (outline, join, relationship)')
+    .description('approve what the workflow waits for (outline, join, relationship, a Mix permission or question)')
     .requiredOption('--as <name>', 'who is deciding (must be an approver)')
-    .option('--edits <file>', 'JSON list of outline edits (approve with edits)')
+    .option('--edits <file>', 'JSON list of outline edits (approve with edits); for a text or choice question, the answer: \'["eu"]\'')
     .option('--comment <text>')
     .option('--request <id>', 'the request being decided (default: the open one)')
     .option('--no-sign', "do not sign with the decider's key, even when one is on this machine")

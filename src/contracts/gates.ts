@@ -7,7 +7,17 @@ import { lazy } from './lazy.js';
 import { jsonBytes, MAX_OBJECT_BYTES } from './limits.js';
 
 /** What a gate is about: shown as `GateKind` in the Web UI and `switchboard inbox`. */
-export const GATE_KINDS = ['research_outline', 'mycel_join', 'mycel_relationship', 'session_input', 'monitor_clarification'] as const;
+export const GATE_KINDS = [
+  'research_outline',
+  'mycel_join',
+  'mycel_relationship',
+  'session_input',
+  'monitor_clarification',
+  /** A session platform's own permission request (Mix: grant/deny a tool). */
+  'session_permission',
+  /** A session platform's own question (Mix: acknowledge, text or choice). */
+  'session_question',
+] as const;
 export type GateKind = (typeof GATE_KINDS)[number];
 
 export const DECISIONS = ['approve', 'approve_with_edits', 'reject'] as const;

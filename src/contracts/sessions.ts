@@ -10,6 +10,7 @@ import { wyseMateOptions } from './session-options/wysemate.js';
 import { credentialAlias } from './aliases.js';
 import { jsonBytes } from './limits.js';
 import { lazy } from './lazy.js';
+import { platformGatesInput } from './platformGates.js';
 
 export const SESSION_PLATFORMS = ['webagent', 'archastro', 'wysemate', 'mix'] as const;
 export type SessionPlatform = (typeof SESSION_PLATFORMS)[number];
@@ -54,7 +55,18 @@ export const agentSessionInput = lazy(() =>
     z.object({ platform: z.literal('webagent'), ...common, webagent: webAgentOptions().default({}) }).strict(),
     z.object({ platform: z.literal('archastro'), ...common, archastro: archAstroOptions() }).strict(),
     z.object({ platform: z.literal('wysemate'), ...common, wysemate: wyseMateOptions() }).strict(),
-    z.object({ platform: z.literal('mix'), ...common, mix: mixOptions().default({}) }).strict(),
+    z
+      .object({
+        platform: z.literal('mix'),
+        ...common,
+        mix: mixOptions().default({}),
+        /**
+         * Mix's own permission requests and questions become approval gates (approvers, deadline,
+         * expiry policy, audit, inbox). Absent: they are input requests answered with `answerInput`.
+         */
+        platformGates: platformGatesInput().optional(),
+      })
+      .strict(),
   ]),
 );
 
@@ -169,6 +181,8 @@ export const carriedSession = lazy(() => {
     artifacts: z.array(z.object({ name: z.string(), uri: z.string(), bytes: count.optional(), sha256: z.string().optional() })).max(100),
     title: z.string().max(1_000),
     owner: z.union([z.string().max(2_000), z.object({ workflowId: z.string().max(2_000), chain: z.string().max(200) })]).optional(),
+    /** Decisions and audit of the session's platform gates (bounded by the workflow). */
+    gate: z.object({ decided: z.array(z.any()).max(200), audit: z.array(z.any()).max(400) }).optional(),
   });
 });
 

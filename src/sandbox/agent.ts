@@ -10,8 +10,12 @@
 export type ScriptStep =
   /** Emit `count` progress events (one per tick). */
   | { type: 'emit'; count?: number; text?: string }
-  /** Ask the human for input and pause until answered. */
-  | { type: 'ask'; prompt?: string }
+  /**
+   * Ask the human for input and pause until answered. `meta` is handed to the platform simulator
+   * in the request's event data (e.g. Mix: a `permission`, or a question's response type, choices
+   * and timeout); simulators that read none ignore it.
+   */
+  | { type: 'ask'; prompt?: string; meta?: Record<string, unknown> }
   /** Stay running, emitting nothing, for `ms`. */
   | { type: 'wait'; ms: number }
   /** Stay running until a human message arrives (lets tests send one mid-run deterministically). */
@@ -224,7 +228,7 @@ export class ScriptedRun {
         const id = `${this.opts.idPrefix ?? 'ir'}_${this.inputSeq}_${Math.random().toString(36).slice(2, 8)}`;
         this.pendingInput = { id, prompt: step.prompt ?? 'Input needed' };
         this.status = 'awaiting_input';
-        this.emit('input_request', this.pendingInput.prompt, { request_id: id, prompt: this.pendingInput.prompt });
+        this.emit('input_request', this.pendingInput.prompt, { request_id: id, prompt: this.pendingInput.prompt, ...(step.meta ? { meta: step.meta } : {}) });
         return;
       }
       case 'wait':

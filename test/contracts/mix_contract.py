@@ -27,6 +27,8 @@ REQUEST_MODELS = {
     "rewindSession": models.RewindSessionRequestBody,
     "respondToNotification": models.RespondToNotificationRequestBody,
 }
+# Operations whose SDK request has only a path id: nothing may travel in a body.
+NO_BODY = {"grantPermission": models.GrantPermissionRequest, "denyPermission": models.DenyPermissionRequest}
 
 
 def wire_names(model):
@@ -46,6 +48,9 @@ def check_requests(path):
     with open(path) as f:
         sent = json.load(f)
     for item in sent:
+        if item["op"] in NO_BODY:
+            check(f"request {item['op']} sends no body ({NO_BODY[item['op']].__name__} has a path id only)", not item["body"], json.dumps(item["body"]))
+            continue
         model = REQUEST_MODELS[item["op"]]
         model.model_validate(item["body"])
         extra = unknown_keys(model, item["body"], item["op"])
@@ -122,6 +127,66 @@ def main():
     mix.notifications.respond_to_notification(id=note.data.id, type_="text", value="the first")
     seen = stream_until(mix, q.id, lambda e: e.event == "complete", last_event_id=note.id)
     check("answered question lets the turn complete", seen[-1].event == "complete")
+
+    # Permissions: the SDK's stream model parses the event; grant and deny answer once.
+    for verb in ("grant", "deny"):
+        p = mix.sessions.create(title="contract permission script:contract-permission", browser_mode="local-browser-service")
+        mix.messages.send(id=p.id, text="may I")
+        ev = stream_until(mix, p.id, lambda e: e.event == "permission")[-1]
+        check(
+            f"permission event ({verb}) → SSEPermissionEvent",
+            isinstance(ev, models.SSEPermissionEvent) and ev.data.tool_name == "Bash" and ev.data.action == "rm -rf build/" and ev.data.session_id == p.id,
+            str(ev.data),
+        )
+        if verb == "grant":
+            res = mix.permissions.grant(id=ev.data.id)
+            check("permissions.grant → GrantPermissionResponse", isinstance(res, models.GrantPermissionResponse) and res.granted is True)
+        else:
+            res = mix.permissions.deny(id=ev.data.id)
+            check("permissions.deny → DenyPermissionResponse", isinstance(res, models.DenyPermissionResponse) and res.denied is True)
+        try:
+            mix.permissions.grant(id=ev.data.id)
+            check(f"a second answer to a {verb}ed permission is refused", False)
+        except errors.ErrorResponse as e:
+            check(f"a second answer to a {verb}ed permission is refused (ErrorResponse not_found)", e.data.error.type == "not_found", str(e.data.error))
+        seen = stream_until(mix, p.id, lambda e: e.event == "complete", last_event_id=ev.id)
+        check(f"{verb}ed permission lets the turn complete", seen[-1].event == "complete")
+
+    # A choice question: an option not offered is refused; an offered one answers, once.
+    c = mix.sessions.create(title="contract choice script:contract-choice", browser_mode="local-browser-service")
+    mix.messages.send(id=c.id, text="choose")
+    note = stream_until(mix, c.id, lambda e: e.event == "notification")[-1]
+    check(
+        "choice question event (choices, timeout)",
+        note.data.response_type == "choice" and note.data.choices == ["eu", "us"] and note.data.timeout == 30 and isinstance(note.data.created_at, int),
+        str(note.data),
+    )
+    try:
+        mix.notifications.respond_to_notification(id=note.data.id, type_="choice", value="apac")
+        check("a choice not offered is refused", False)
+    except errors.MixDefaultError as e:
+        check("a choice not offered is refused (400)", e.status_code == 400, str(e))
+    mix.notifications.respond_to_notification(id=note.data.id, type_="choice", value="eu")
+    try:
+        mix.notifications.respond_to_notification(id=note.data.id, type_="choice", value="us")
+        check("a second response is refused", False)
+    except errors.ErrorResponse as e:
+        check("a second response is refused (ErrorResponse not_found)", e.data.error.type == "not_found")
+    seen = stream_until(mix, c.id, lambda e: e.event == "complete", last_event_id=note.id)
+    check("answered choice lets the turn complete", seen[-1].event == "complete")
+
+    # An acknowledge question nobody answers expires at its timeout; a late answer is refused.
+    a = mix.sessions.create(title="contract ack script:contract-ack", browser_mode="local-browser-service")
+    mix.messages.send(id=a.id, text="tell me")
+    note = stream_until(mix, a.id, lambda e: e.event == "notification")[-1]
+    check("acknowledge question event", note.data.response_type == "acknowledge" and note.data.timeout == 1, str(note.data))
+    seen = stream_until(mix, a.id, lambda e: e.event == "complete", last_event_id=note.id)
+    check("an unanswered question expires and the turn goes on", seen[-1].event == "complete")
+    try:
+        mix.notifications.respond_to_notification(id=note.data.id, type_="acknowledge")
+        check("a late answer is refused", False)
+    except errors.ErrorResponse as e:
+        check("a late answer is refused (ErrorResponse not_found)", e.data.error.type == "not_found", str(e.data.error))
 
     # Errors parse into the SDK's error types with its closed error-type enum.
     try:

@@ -514,6 +514,63 @@ describe('Mix session adapter', () => {
     expect(done.status).toBe('completed');
   });
 
+  it('turns a permission into a pending input with what to show, and answers it once: a retry that finds it answered succeeds', async () => {
+    await control.script('perm-once', [
+      { type: 'ask', prompt: 'Clean up', meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/', path: 'build/' } },
+      { type: 'finish', result: 'ok' },
+    ]);
+    const { ref } = await adapter.create(input('Clean script:perm-once'), { idempotencyKey: 'wf-perm/create' });
+    const asked = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    expect(asked).toMatchObject({ status: 'awaiting_input', platformStatus: 'permission' });
+    expect(asked.pendingInput!.data).toEqual({
+      gate: 'permission',
+      platform: 'mix',
+      id: asked.pendingInput!.requestId,
+      toolName: 'Bash',
+      action: 'rm -rf build/',
+      description: 'Clean up',
+      path: 'build/',
+    });
+    const id = asked.pendingInput!.requestId;
+    expect(await adapter.answerPlatformGate!(ref, id, { gate: 'permission', grant: true }, { attempt: 1 })).toBe('granted');
+    // Mix refuses a second answer as not found: on a retry that means the first one landed…
+    expect(await adapter.answerPlatformGate!(ref, id, { gate: 'permission', grant: true }, { attempt: 2 })).toBe('granted (by an earlier attempt)');
+    // …on a first attempt it is a real failure.
+    expect(await caught(adapter.answerPlatformGate!(ref, id, { gate: 'permission', grant: false }, { attempt: 1 }))).toBeInstanceOf(NotFoundError);
+    const grants = await control.journal({ platform: 'mix', route: '/api/permissions/{id}/grant' });
+    expect(grants.map((g) => g.status)).toEqual([200, 404]);
+    expect((await adapter.follow(ref, asked.cursor, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} })).status).toBe('completed');
+  });
+
+  it("answers a choice question in the question's terms; the simulator refuses a choice not offered and expires an unanswered one", async () => {
+    await control.script('choice-q', [
+      { type: 'ask', prompt: 'Region?', meta: { responseType: 'choice', choices: ['eu', 'us'], timeoutSeconds: 30 } },
+      { type: 'ask', prompt: 'Noted?', meta: { responseType: 'acknowledge', timeoutSeconds: 1 } },
+      { type: 'finish', result: 'ok' },
+    ]);
+    const { ref } = await adapter.create(input('Pick script:choice-q'), { idempotencyKey: 'wf-choice/create' });
+    const asked = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    expect(asked.pendingInput!.data).toMatchObject({
+      gate: 'question',
+      responseType: 'choice',
+      choices: ['eu', 'us'],
+      timeoutSeconds: 30,
+      askedAt: expect.any(Number),
+    });
+    const id = asked.pendingInput!.requestId;
+    expect((await caught(client.respondToNotification(id, { type: 'choice', value: 'apac' }))).status).toBe(400);
+    expect((await caught(client.respondToNotification(id, { type: 'text', value: 'eu' }))).status).toBe(400);
+    expect(await adapter.answerPlatformGate!(ref, id, { gate: 'question', type: 'choice', value: 'us' }, {})).toBe('answered (choice)');
+    const ack = await adapter.follow(ref, asked.cursor, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    expect(ack.pendingInput!.data).toMatchObject({ responseType: 'acknowledge', timeoutSeconds: 1 });
+    // Nobody answers: the platform gives up at its timeout and the agent goes on.
+    const done = await adapter.follow(ref, ack.cursor, { maxEvents: 100, maxMs: 3_000, pollMs: 5 }, { progress: () => {} });
+    expect(done.status).toBe('completed');
+    const late = await caught(client.respondToNotification(ack.pendingInput!.requestId, { type: 'acknowledge' }));
+    expect(late).toBeInstanceOf(NotFoundError);
+    expect(late.message).toContain('expired');
+  });
+
   it('resumes the stream after Last-Event-ID: nothing lost, nothing repeated', async () => {
     const s = await started(base);
     const all = await frames(s.id, (e) => e.event === 'complete');

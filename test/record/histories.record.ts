@@ -104,6 +104,38 @@ it('records steered sessions: input answered, message, cancel, follow-up', async
   await save('agentSession-webagent-followup', fu.workflowId);
 });
 
+it('records Mix platform gates: a permission granted and a choice answered at the gate; a plain question answered in its own terms', async () => {
+  await fixtureSandbox.script('fixture-mix-gates', [
+    { type: 'emit', count: 1 },
+    { type: 'ask', prompt: 'Clean the build directory', meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/' } },
+    { type: 'ask', prompt: 'Which region?', meta: { responseType: 'choice', choices: ['eu', 'us'] } },
+    { type: 'finish', result: 'done' },
+  ]);
+  const gated = await h.sb.startSession({ platform: 'mix', task: 'fixture script:fixture-mix-gates', platformGates: { approvers: ['alice'] } });
+  const openRequest = async (after?: string) =>
+    eventually(async () => {
+      const g = await h.sb.gates.show(gated.workflowId).catch(() => undefined);
+      return g?.open && g.requestId !== after ? g : undefined;
+    });
+  const perm = await openRequest();
+  await h.sb.gates.decide(gated.workflowId, { requestId: perm.requestId, decider: 'alice', decision: 'approve' });
+  const question = await openRequest(perm.requestId);
+  await h.sb.gates.decide(gated.workflowId, { requestId: question.requestId, decider: 'alice', decision: 'approve_with_edits', edits: ['eu'] });
+  expect((await h.sb.result(gated.workflowId)).status).toBe('completed');
+  await save('agentSession-mix-platform-gates', gated.workflowId);
+
+  const plain = await h.sb.startSession({ platform: 'mix', task: 'fixture script:fixture-mix-gates' });
+  for (const answer of ['grant', 'us']) {
+    const st = await eventually(async () => {
+      const s = await h.sb.state(plain.workflowId);
+      return s.status === 'awaiting_input' && s.pendingInput ? s : undefined;
+    });
+    await h.sb.answerInput(plain.workflowId, st.pendingInput!.requestId, answer);
+  }
+  expect((await h.sb.result(plain.workflowId)).status).toBe('completed');
+  await save('agentSession-mix-platform-answered', plain.workflowId);
+});
+
 it('records sessions whose retried create found them already ended (followed from the start)', async () => {
   const cases = [
     ['archastro', { platform: 'archastro', task: 'fixture script:default', archastro: { agentId: 'agi_fixture' } }, '/api/v1/agent_sessions'],

@@ -7,6 +7,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ArtifactOwner, ArtifactStore } from '../../artifacts/store.js';
 import type { CallOptions } from '../../providers/http.js';
+import type { PlatformGateAnswer } from '../../contracts/platformGates.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import { mapFailures } from '../failures.js';
 import { createArchAstroAdapter } from './archastro.js';
@@ -72,6 +73,8 @@ export interface FollowBatch {
 export type SessionOperation =
   | { op: 'sendMessage'; text: string }
   | { op: 'answerInput'; requestId: string; response: unknown }
+  /** A platform's own permission or question, answered once (src/contracts/platformGates.ts). */
+  | { op: 'answerPlatformGate'; requestId: string; answer: PlatformGateAnswer }
   | { op: 'followUp'; task: string }
   | { op: 'rename'; name: string }
   | { op: 'setCallbacks'; callbacks: Record<string, unknown>[] }
@@ -190,7 +193,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
     },
 
     /** Runs one steering operation on the platform. Returns a new ref for `followUp`. */
-    async sessionAct(args: { ref: SessionRef; operation: SessionOperation; key: string }): Promise<{ ref?: SessionRef }> {
+    async sessionAct(args: { ref: SessionRef; operation: SessionOperation; key: string }): Promise<{ ref?: SessionRef; detail?: string }> {
       const a = adapters[args.ref.platform];
       const call = callOptions(args.key);
       const op = args.operation;
@@ -206,6 +209,9 @@ export function createSessionActivities(deps: SessionActivityDeps) {
             if (!a.answerInput) throw missing(op.op);
             await a.answerInput(args.ref, op.requestId, op.response, call);
             return {};
+          case 'answerPlatformGate':
+            if (!a.answerPlatformGate) throw missing(op.op);
+            return { detail: await a.answerPlatformGate(args.ref, op.requestId, op.answer, call) };
           case 'followUp':
             if (!a.followUp) throw missing(op.op);
             return { ref: await a.followUp(args.ref, op.task, call) };

@@ -9,6 +9,7 @@
 import type { CallOptions } from '../../providers/http.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
 import type { AgentSessionInput, PendingInput, SessionPlatform, SessionRef, SessionStatus, TranscriptEntry } from '../../contracts/sessions.js';
+import type { PlatformGateAnswer } from '../../contracts/platformGates.js';
 
 export type { AgentSessionInput, PendingInput, SessionPlatform, SessionRef, SessionStatus, TranscriptEntry };
 
@@ -74,6 +75,11 @@ export interface SessionAdapter {
   follow(ref: SessionRef, cursor: FollowCursor, budget: FollowBudget, hooks: FollowHooks): Promise<FollowResult>;
   sendMessage?(ref: SessionRef, text: string, call: CallOptions): Promise<void>;
   answerInput?(ref: SessionRef, requestId: string, response: unknown, call: CallOptions): Promise<void>;
+  /**
+   * Answers the platform's own permission request or question exactly once, whatever the retries;
+   * returns what reached the platform (for the gate's audit).
+   */
+  answerPlatformGate?(ref: SessionRef, requestId: string, answer: PlatformGateAnswer, call: CallOptions): Promise<string>;
   /** Starts a new task in the same session (the previous one is terminal); returns the new ref. */
   followUp?(ref: SessionRef, task: string, call: CallOptions): Promise<SessionRef>;
   rename?(ref: SessionRef, name: string, call: CallOptions): Promise<void>;

@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import type { MixClient } from '../../providers/mix/client.js';
 import { NotFoundError } from '../../providers/errors.js';
 import type { CallOptions } from '../../providers/http.js';
-import { type MixExportMessage, normalizeCallback } from '../../providers/mix/schemas.js';
+import { type MixExportMessage, normalizeCallback, notificationEventSchema, permissionEventSchema } from '../../providers/mix/schemas.js';
+import type { PlatformGateAnswer, PlatformGateShown } from '../../contracts/platformGates.js';
 import { MIX_EVENTS } from '../../providers/mix/wire.js';
 import type { SseEvent } from '../../providers/sse.js';
 import { readWithinBudget } from './budget.js';
@@ -87,14 +88,58 @@ function toEntry(ev: SseEvent): TranscriptEntry | undefined {
   }
 }
 
-/** Where a follow stops: a question for a person, or the end of the turn. */
+/**
+ * A `permission` frame or a `question` notification as what a person is shown (the pending input's
+ * `data`, see src/contracts/platformGates.ts); undefined for any other frame.
+ */
+function shownOf(ev: SseEvent): PlatformGateShown | undefined {
+  if (ev.event === MIX_EVENTS.permission) {
+    const p = permissionEventSchema.safeParse(ev.data);
+    if (!p.success) return undefined;
+    const d = p.data;
+    return {
+      gate: 'permission',
+      platform: 'mix',
+      id: d.id,
+      toolName: d.toolName,
+      ...(d.action ? { action: d.action } : {}),
+      ...(d.description ? { description: clip(d.description) } : {}),
+      ...(d.path ? { path: d.path } : {}),
+      ...(d.params ? { params: d.params } : {}),
+    };
+  }
+  if (ev.event === MIX_EVENTS.notification) {
+    const n = notificationEventSchema.safeParse(ev.data);
+    if (!n.success || n.data.notificationType !== 'question') return undefined;
+    const d = n.data;
+    return {
+      gate: 'question',
+      platform: 'mix',
+      id: d.id,
+      ...(d.title ? { title: d.title } : {}),
+      message: clip(d.message || d.title || 'question'),
+      responseType: d.responseType,
+      ...(d.choices ? { choices: d.choices } : {}),
+      ...(d.timeout ? { timeoutSeconds: Math.floor(d.timeout) } : {}),
+      ...(d.createdAt ? { askedAt: d.createdAt } : {}),
+    };
+  }
+  return undefined;
+}
+
+/** Where a follow stops: a permission request or a question for a person, or the end of the turn. */
 function boundaryOf(ev: SseEvent): Partial<FollowResult> | undefined {
   const d = (ev.data ?? {}) as Record<string, unknown>;
-  if (ev.event === MIX_EVENTS.notification && d.notificationType === 'question' && typeof d.id === 'string') {
+  const shown = shownOf(ev);
+  if (shown) {
+    const prompt =
+      shown.gate === 'permission'
+        ? `Permission for ${shown.toolName}${shown.action ? ` (${shown.action})` : ''}${shown.description ? `: ${shown.description}` : ''}`
+        : shown.message;
     return {
       status: 'awaiting_input',
-      platformStatus: 'question',
-      pendingInput: { requestId: d.id, prompt: str(d.message) || str(d.title) || 'question', since: new Date().toISOString() },
+      platformStatus: shown.gate,
+      pendingInput: { requestId: shown.id, prompt, since: new Date().toISOString(), data: shown },
     };
   }
   if (ev.event === MIX_EVENTS.complete) return { status: 'completed', platformStatus: 'complete', result: str(d.content) };
@@ -220,6 +265,26 @@ export const createMixAdapter: AdapterFactory = (providers) => {
       // A question's id is the notification's; the answer is its text (`responseType: text`).
       const value = typeof response === 'string' ? response : JSON.stringify(response);
       await client(ref.alias).respondToNotification(requestId, { type: 'text', value }, call);
+    },
+
+    async answerPlatformGate(ref, requestId, answer: PlatformGateAnswer, call): Promise<string> {
+      const c = client(ref.alias);
+      const what = answer.gate === 'permission' ? (answer.grant ? 'granted' : 'denied') : `answered (${answer.type})`;
+      try {
+        if (answer.gate === 'permission') {
+          if (answer.grant) await c.grantPermission(requestId, call);
+          else await c.denyPermission(requestId, call);
+        } else {
+          await c.respondToNotification(requestId, { type: answer.type, ...(answer.value !== undefined ? { value: answer.value } : {}) }, call);
+        }
+        return what;
+      } catch (err) {
+        // Mix has no idempotency key and no lookup of open requests, but it answers an id once and
+        // refuses the next answer as not found (wire.ts). On a retry, that refusal means an earlier
+        // attempt's answer landed; on a first attempt it is a real failure.
+        if (err instanceof NotFoundError && (call.attempt ?? 1) > 1) return `${what} (by an earlier attempt)`;
+        throw err;
+      }
     },
 
     async setCallbacks(ref, callbacks, call): Promise<void> {

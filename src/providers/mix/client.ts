@@ -1,7 +1,7 @@
 /**
  * Mix client (wire truth: mix-python-sdk 0.8.1, see wire.ts): sessions (list, create, get, delete,
- * callbacks, export, rewind, cancel processing), messages (send, list), the session event stream and
- * notification responses. Pure HTTP: no Temporal imports, no retries.
+ * callbacks, export, rewind, cancel processing), messages (send, list), the session event stream,
+ * notification responses and permission grants/denials. Pure HTTP: no Temporal imports, no retries.
  */
 import type { PlatformEndpoint } from '../../config.js';
 import { BadRequestError } from '../errors.js';
@@ -12,6 +12,8 @@ import {
   backendMessageListSchema,
   cancelProcessingSchema,
   checkCallback,
+  denyPermissionSchema,
+  grantPermissionSchema,
   checkCreateSession,
   type CreateSessionParams,
   createSessionBody,
@@ -21,6 +23,7 @@ import {
   type MixCheckFailure,
   type MixBackendMessage,
   type MixExport,
+  type MixResponseType,
   type MixSession,
   sendMessageResponseSchema,
   type SendMessageParams,
@@ -158,10 +161,20 @@ export class MixClient {
   }
 
   /** Answers an agent's question (`notification` of type question): `acknowledge`, `text` or `choice`. 204. */
-  async respondToNotification(id: string, response: { type: 'acknowledge' | 'text' | 'choice'; value?: string }, call: CallOptions = {}): Promise<void> {
+  async respondToNotification(id: string, response: { type: MixResponseType; value?: string }, call: CallOptions = {}): Promise<void> {
     const body: Record<string, unknown> = { type: response.type };
     if (response.value !== undefined) body.value = response.value;
     await this.http.request({ method: 'POST', path: path(MIX_OPS.respondToNotification.path, { id }), body, ...call });
+  }
+
+  /** Lets the tool a `permission` frame names run (200 `{granted}`); a second answer is refused (404). */
+  grantPermission(id: string, call: CallOptions = {}): Promise<{ granted?: boolean | null }> {
+    return this.http.request({ method: 'POST', path: path(MIX_OPS.grantPermission.path, { id }), schema: grantPermissionSchema, ...call });
+  }
+
+  /** Refuses the tool a `permission` frame names (200 `{denied}`); a second answer is refused (404). */
+  denyPermission(id: string, call: CallOptions = {}): Promise<{ denied?: boolean | null }> {
+    return this.http.request({ method: 'POST', path: path(MIX_OPS.denyPermission.path, { id }), schema: denyPermissionSchema, ...call });
   }
 
   private assertValid(failure: MixCheckFailure | undefined, method: string, route: string): void {

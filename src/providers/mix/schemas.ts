@@ -242,3 +242,48 @@ export interface SendMessageParams {
 /** Seed: `models.CancelSessionProcessingResponse`. */
 export const cancelProcessingSchema = z.object({ cancelled: z.boolean().nullish() }).passthrough();
 export type MixCancelResult = z.output<typeof cancelProcessingSchema>;
+
+/** SDK `GrantPermissionResponse` (200). */
+export const grantPermissionSchema = z.object({ granted: z.boolean().nullish() }).passthrough();
+/** SDK `DenyPermissionResponse` (200). */
+export const denyPermissionSchema = z.object({ denied: z.boolean().nullish() }).passthrough();
+
+/** SDK `RespondToNotificationRequestBody.type` (and `SSENotificationEventData.responseType`). */
+export const MIX_RESPONSE_TYPES = ['acknowledge', 'text', 'choice'] as const;
+export type MixResponseType = (typeof MIX_RESPONSE_TYPES)[number];
+
+/** SDK `SSEPermissionEventData` (mix-python-sdk 0.8.1 models/sseeventstream.py): a tool asks to run. */
+export const permissionEventSchema = z
+  .object({
+    id: z.string(),
+    sessionId: z.string().nullish(),
+    /** A core tool (`Bash`, `Write`, …) or an MCP tool `{serverName}_{toolName}`. */
+    toolName: z.string(),
+    action: z.string().nullish(),
+    description: z.string().nullish(),
+    params: z.record(z.unknown()).nullish(),
+    path: z.string().nullish(),
+    parentToolCallId: z.string().nullish(),
+  })
+  .passthrough();
+export type MixPermissionEvent = z.output<typeof permissionEventSchema>;
+
+/** SDK `SSENotificationEventData`: a notification; `question`s wait for a response. */
+export const notificationEventSchema = z
+  .object({
+    id: z.string(),
+    sessionId: z.string().nullish(),
+    title: z.string().nullish(),
+    message: z.string().nullish(),
+    notificationType: z.string(),
+    responseType: z.enum(MIX_RESPONSE_TYPES).catch('text'),
+    /** Required when responseType is `choice`. */
+    choices: z.array(z.string()).nullish(),
+    /** Seconds the platform waits for the response. */
+    timeout: z.number().nullish(),
+    /** Unix timestamp (seconds) of the notification. */
+    createdAt: z.number().nullish(),
+    parentToolCallId: z.string().nullish(),
+  })
+  .passthrough();
+export type MixNotificationEvent = z.output<typeof notificationEventSchema>;

@@ -39,6 +39,14 @@ export const MIX_OPS = {
     path: '/api/notifications/{id}/respond',
     source: 'sdk mix-python-sdk@0.8.1 notifications.py, models/respondtonotificationop.py',
   },
+  /** 200 `{granted}`; no body. Answers a `permission` frame. Not in the seed. */
+  grantPermission: {
+    method: 'POST',
+    path: '/api/permissions/{id}/grant',
+    source: 'sdk mix-python-sdk@0.8.1 permissions.py (grant), models/grantpermissionop.py',
+  },
+  /** 200 `{denied}`; no body. Not in the seed. */
+  denyPermission: { method: 'POST', path: '/api/permissions/{id}/deny', source: 'sdk mix-python-sdk@0.8.1 permissions.py (deny), models/denypermissionop.py' },
 } as const satisfies Record<string, MixOperation>;
 
 /** Query parameters (camelCase aliases in the SDK's models). */
@@ -91,6 +99,17 @@ export const MIX_EVENTS = {
  *   `Last-Event-ID` (the SDK requires an id on them but does not say which).
  * - assumption: the stream replays frames after `Last-Event-ID` from the start of the session (the SDK
  *   says "proper reconnection support" without defining the window).
+ * - `permission` frames (`SSEPermissionEventData`): `{id, sessionId, toolName, action, description,
+ *   type, params?, path?, parentToolCallId?}`, no timeout. `notification` frames
+ *   (`SSENotificationEventData`): `{id, sessionId, title, message, notificationType: info|warning|
+ *   error|question, responseType: acknowledge|text|choice, choices? (required for choice), timeout
+ *   (seconds for the user's response), createdAt (unix seconds), parentToolCallId?}`.
+ * - grant, deny and respond document 200/204, 401 and 404 only: no conflict status. A second answer
+ *   to the same id is refused as 404 (assumption: the id is no longer open; the SDK names no other
+ *   refusal), which is what makes a retried answer safe (src/activities/sessions/mix.ts).
+ * - assumption: an unanswered question expires `timeout` seconds after `createdAt` (the SDK says
+ *   only "Timeout in seconds for user response"); after that the id is gone (404) and the agent
+ *   goes on without the answer.
  * - No operation takes or documents an idempotency key. Exactly-once comes from lookups (see
  *   src/activities/sessions/mix.ts): a marker in the title found by listSessions before a create, and
  *   the session's user-message count before the task is sent.

@@ -25,7 +25,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createSessionActivities, FollowBatch, SessionOperation } from '../../activities/sessions/activities.js';
-import { AwaitingHuman, GateKind, SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
+import { AwaitingHuman, GateDeadline, GateKind, SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
 import type { GateMemo } from '../../contracts/gates.js';
 import {
   answerInputUpdate,
@@ -67,6 +67,18 @@ import { parseAccepted, parseMessage, parseWorkflowInput, refuseCronSchedule, re
 import type { z } from 'zod';
 import { FailureType } from '../../contracts/failures.js';
 import { continueOnCurrentVersion, LONG_LIVED } from '../versioning.js';
+import { ApprovalGate } from '../gate/gate.js';
+import {
+  allowedDecisions,
+  answerFromDecision,
+  answerFromResponse,
+  type PlatformGateAnswer,
+  type PlatformGateShown,
+  platformGateDeadline,
+  platformGateExpiry,
+  platformGateOf,
+  platformGateSubject,
+} from '../../contracts/platformGates.js';
 
 type Acts = ReturnType<typeof createSessionActivities>;
 
@@ -108,10 +120,20 @@ export interface CarriedSession {
   title: string;
   /** Where this chain's artifacts live (absent: a chain from before artifacts were keyed by run chain). */
   owner?: ArtifactOwner;
+  /** Decisions and audit of the platform gates (Mix permissions and questions) so far. */
+  gate?: ReturnType<ApprovalGate['snapshot']>;
 }
 
 /** Replay guard: runs from before starts were checked for cron schedules and foreign carries. */
 export const START_CHECKS_PATCH = 'agent-session-start-checks';
+/**
+ * Replay guard: a platform's own permission request or question (Mix) becomes an approval gate
+ * (with `platformGates` in the input) or an input request answered in the platform's own terms.
+ * Runs recorded before it treated a Mix question as plain text and never stopped on a permission.
+ */
+export const PLATFORM_GATES_PATCH = 'agent-session-platform-gates';
+/** Platform-gate decisions and audit rows kept across continue-as-new. */
+const GATE_CARRY = { decided: 100, audit: 200 };
 
 export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: CarriedSession): Promise<AgentSessionResult> {
   const input = parseWorkflowInput(agentSessionInput(), raw);
@@ -151,6 +173,24 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
   let error: string | undefined;
   let followScope: CancellationScope | undefined;
 
+  // ---- platform gates (Mix permissions and questions) ----
+  let gatesPatched: boolean | undefined;
+  /** Asked only where a platform request is pending, so runs recorded before it replay unchanged. */
+  const platformGatesOn = () => (gatesPatched ??= patched(PLATFORM_GATES_PATCH));
+  /** The pending platform request, when it is one this run handles in the platform's terms. */
+  const platformRequest = (): PlatformGateShown | undefined => {
+    if (s.status !== 'awaiting_input') return undefined;
+    const shown = platformGateOf(s.pendingInput);
+    return shown && platformGatesOn() ? shown : undefined;
+  };
+  const gateSettings = input.platform === 'mix' ? input.platformGates : undefined;
+  /** The pending platform request when an approval gate decides it (not `answerInput`). */
+  const gatedBy = (): PlatformGateShown | undefined => (gateSettings ? platformRequest() : undefined);
+  let gate: ApprovalGate | undefined;
+  let gateScope: CancellationScope | undefined;
+  /** Set while a gate's answer is on its way: `answerInput` and a second answer are refused. */
+  let answering: string | undefined;
+
   let inboxMemo = false;
   const publish = () => {
     upsertSearchAttributes([
@@ -160,7 +200,8 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
     ]);
     // Added after the first release: histories recorded before it carry no such commands.
     if (patched('session-input-inbox-memo')) {
-      const waiting = s.status === 'awaiting_input' && s.pendingInput !== undefined;
+      // A platform gate publishes its own memo (approvers, deadline): no session_input beside it.
+      const waiting = s.status === 'awaiting_input' && s.pendingInput !== undefined && gatedBy() === undefined;
       if (waiting || inboxMemo) {
         // An input request is not a full gate (the platform owns its lifetime: no approver list,
         // no expiry), but it is listed in `switchboard inbox` the same way.
@@ -267,10 +308,13 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
     async (args) => {
       const { requestId, response } = parseAccepted(answerInputArgs(), args);
       const pending = s.pendingInput;
+      const platform = platformRequest();
       // Claim the request first so a concurrent duplicate answer is rejected by the validator.
       s.pendingInput = undefined;
       try {
-        await act({ op: 'answerInput', requestId, response });
+        // A platform's own request is answered in its terms (grant/deny, the question's response type).
+        if (platform) await act({ op: 'answerPlatformGate', requestId, answer: answerFromResponse(platform, response) });
+        else await act({ op: 'answerInput', requestId, response });
       } catch (err) {
         s.pendingInput = pending;
         throw err;
@@ -283,10 +327,21 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
         const args = singleArg(all, 'this update');
         requireSupported('answerInput');
         requireLive('answerInput');
-        const { requestId } = parseOrThrow(answerInputArgs(), args);
+        const { requestId, response } = parseOrThrow(answerInputArgs(), args);
         if (!s.pendingInput) throw new Error(`answerInput rejected: no input request is pending (status ${s.status})`);
         if (s.pendingInput.requestId !== requestId) {
           throw new Error(`answerInput rejected: input request ${requestId} is stale or unknown; the pending one is ${s.pendingInput.requestId}`);
+        }
+        // (No patched() in a validator: the data alone tells a platform request; validators never replay.)
+        const platform = s.status === 'awaiting_input' ? platformGateOf(s.pendingInput) : undefined;
+        if (platform && (gateSettings || answering))
+          throw new Error(`answerInput rejected: ${platform.gate} ${requestId} is decided through its approval gate (switchboard approve/reject)`);
+        if (platform) {
+          try {
+            answerFromResponse(platform, response);
+          } catch (err) {
+            throw new Error(`answerInput rejected: ${(err as Error).message}`);
+          }
         }
       },
     },
@@ -364,6 +419,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
       cancelRequested = true;
       if (s.ref && live) await act({ op: 'cancel', reason: (args as { reason?: string }).reason });
       followScope?.cancel();
+      gateScope?.cancel();
       await condition(() => TERMINAL_STATUSES.includes(s.status) && cleanupDone);
       return outcome();
     },
@@ -391,6 +447,78 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
     else if (b.status !== 'awaiting_input') s.pendingInput = undefined;
     setStatus(b.status === 'starting' ? 'running' : b.status);
   };
+
+  /**
+   * A platform's own request as an approval gate: approvers, deadline (never past the platform's
+   * timeout), expiry policy, audit and inbox come from the gate; the decision reaches the platform
+   * exactly once (one activity key per request; the platform refuses a second answer, which a
+   * retry takes as the first one having landed).
+   */
+  async function decidePlatformGate(shown: PlatformGateShown): Promise<void> {
+    const settings = gateSettings!;
+    const pending = s.pendingInput!;
+    gate ??= new ApprovalGate(s.gate);
+    const deadlineSeconds = platformGateDeadline(shown, settings.deadlineSeconds, Date.now());
+    // A cancel of the session must not wait for the decision: the gate waits in a scope it cancels.
+    gateScope = new CancellationScope();
+    const open = gate;
+    const waiting = gateScope.run(() =>
+      open.wait({
+        requestId: pending.requestId,
+        kind: shown.gate === 'permission' ? 'session_permission' : 'session_question',
+        subject: platformGateSubject(s.title, shown),
+        approvers: settings.approvers,
+        deadlineSeconds,
+        onExpiry: platformGateExpiry(shown, settings.onExpiry, deadlineSeconds, Date.now()),
+        quorum: settings.quorum,
+        separateDuties: settings.separateDuties,
+        digest: pending.digest ?? '',
+        shown,
+        allowed: allowedDecisions(shown),
+        ...(shown.gate === 'question' && shown.responseType !== 'acknowledge'
+          ? { answer: shown.responseType === 'choice' ? { choices: shown.choices ?? [] } : {} }
+          : {}),
+      }),
+    );
+    let outcome: Awaited<typeof waiting>;
+    try {
+      outcome = await waiting;
+    } catch (err) {
+      if (!(cancelRequested && isCancellation(err))) throw err;
+      // Cancelled while open: the session ends unanswered; the inbox stops listing it.
+      upsertSearchAttributes([{ key: GateDeadline, value: null }]);
+      upsertMemo({ gate: undefined });
+      return;
+    } finally {
+      gateScope = undefined;
+    }
+    const answer: PlatformGateAnswer | undefined = answerFromDecision(shown, outcome);
+    if (!answer) {
+      gate.applied(pending.requestId, { ok: true, detail: `not answered: ${shown.platform} gives up on the question at its own timeout` });
+    } else {
+      answering = pending.requestId;
+      try {
+        // A regular activity (not local): its attempt count survives a worker crash, which is what
+        // tells a retry that a refusal of the answer means the first attempt's answer landed.
+        const out = await acts.sessionAct({
+          ref: s.ref!,
+          operation: { op: 'answerPlatformGate', requestId: pending.requestId, answer },
+          key: `${keyBase}/gate/${pending.requestId}`,
+        });
+        gate.applied(pending.requestId, { ok: true, detail: out.detail });
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        // The platform refused (the request expired or the session ended): record it, follow on.
+        gate.applied(pending.requestId, { ok: false, detail: failureMessage(err) });
+      } finally {
+        answering = undefined;
+      }
+    }
+    if (s.status === 'awaiting_input' && s.pendingInput?.requestId === pending.requestId) {
+      s.pendingInput = undefined;
+      setStatus('running');
+    }
+  }
 
   const cleanup = async () => {
     if (cleanupDone || !s.ref) {
@@ -438,11 +566,20 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
         continue;
       }
       if (s.status === 'awaiting_input' || s.status === 'starting') {
+        const gated = gatedBy();
+        if (gated) {
+          await decidePlatformGate(gated);
+          continue;
+        }
         await condition(() => (s.status !== 'awaiting_input' && s.status !== 'starting') || cancelRequested);
         continue;
       }
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
+        if (gate) {
+          const snap = gate.snapshot();
+          s.gate = { decided: snap.decided.slice(-GATE_CARRY.decided), audit: snap.audit.slice(-GATE_CARRY.audit) };
+        }
         await continueOnCurrentVersion<typeof agentSession>()(raw, s);
       }
       followScope = new CancellationScope();

@@ -109,6 +109,11 @@ export interface GateRequest {
   quorum?: number;
   /** The proposer of edits cannot approve them. @default false */
   separateDuties?: boolean;
+  /**
+   * The edit is an answer (a platform's text or choice question): `approve_with_edits` must carry
+   * exactly one text edit, one of `choices` when given. Checked by the validator, before history.
+   */
+  answer?: { choices?: string[] };
 }
 
 interface Vote {
@@ -233,6 +238,12 @@ export class ApprovalGate {
     }
     if (!g.approvers.includes(d.decider)) throw new Error(`${d.decider} is not an approver of this ${g.kind} gate (approvers: ${g.approvers.join(', ')})`);
     if (!g.allowed.includes(d.decision)) throw new Error(`${d.decision} is not allowed here (allowed: ${g.allowed.join(', ')})`);
+    if (g.answer && d.decision === 'approve_with_edits') {
+      const [edit, ...more] = d.edits ?? [];
+      if (typeof edit !== 'string' || more.length > 0) throw new Error('the answer is one text edit, e.g. --edits \'["yes"]\'');
+      if (g.answer.choices && !g.answer.choices.includes(edit))
+        throw new Error(`"${edit.slice(0, 100)}" is not one of the offered choices: ${g.answer.choices.join(', ')}`);
+    }
     if (d.digest !== undefined && d.digest !== g.digest)
       throw new Error(`what you were shown (digest ${d.digest.slice(0, 12)}…) is not what is open now (${g.digest.slice(0, 12)}…); look again`);
     // Proposing the edits that are already proposed is approving them (or, by their proposer, a repeat).

@@ -1,114 +1,30 @@
 /**
- * Mix simulator: the seed's `/api/sessions…` routes with its create checks, a scripted agent per
- * session that writes the transcript, callbacks that actually fire, export, rewind and cancel.
+ * Mix sessions and messages: the seed's `/api/sessions…` routes with its create checks, a scripted
+ * agent per session that writes the transcript, callbacks that actually fire, export, rewind and
+ * cancel. The stream is in ./stream.ts, questions and permissions in ./notifications.ts.
  *
  * Wire truth is the published SDK (mix-python-sdk 0.8.1), not our guesses (see src/providers/mix/wire.ts):
- * - Auth: the SDK sends no credential at all, so a request without one is served (identity
- *   `default`); a Bearer key the sandbox knows scopes a tenant for tests, an unknown one is a 401.
  * - Work starts with `POST /api/sessions/{id}/messages {text, max_steps?, plan_mode?, thinking_level?}`
  *   → 202 `{sessionId, status}`; create only makes the session (a `firstUserMessage` in the create
  *   body is ignored, as the SDK's CreateSessionRequest has no such field).
- * - Progress is the persistent SSE stream `GET /stream?sessionId=<id>` (`Last-Event-ID` resumes):
- *   `user_message_created`, `content`, `tool_use_start`, `tool_execution_complete`, `notification`
- *   (questions), `complete` (`{done, type, content, messageId}`), `error` (`{error, attempt,
- *   maxAttempts, type}`), `heartbeat`. SessionData has no `status` field.
- * - Errors: `{error: {code: <status>, type: <one of five>, message}}`; the seed's example names
- *   (`missing_title`, …) lead the message.
+ * - SessionData has no `status` field: progress is the stream's to tell.
  *
  * Script choice: a `script:<name>` token in the title or the message that starts the turn (else
  * `default`). Each scripted `emit` becomes an assistant message with one completed tool call, after
  * which the session's callbacks run: `send_message` appends its user message, `sub_agent` spawns a
  * subagent session once per callback (listed only with `includeSubagents=true`). A scripted `ask`
- * becomes a `notification` question answered through `POST /api/notifications/{id}/respond`.
+ * becomes a `permission` or a `notification` question (./notifications.ts).
  */
-import type { ServerResponse } from 'node:http';
-import { ScriptedRun, type RunEvent, type ScriptedRunState } from '../agent.js';
-import { bearer, headerOf, HttpError, newId, type PlatformSim, type SandboxRequest, type SandboxResponse } from '../framework.js';
-import type { SandboxContext } from '../server.js';
+import { ScriptedRun, type RunEvent } from '../../agent.js';
+import { HttpError, newId, type Route, type SandboxRequest, type SandboxResponse } from '../../framework.js';
+import { bad, isNonBlank, type MixCore, type MixSessionState, now, ok, type SimCallback, type SimSession } from './core.js';
+import type { MixAsks } from './notifications.js';
 
 const BROWSER_MODES = ['electron-embedded-browser', 'local-browser-service', 'remote-cdp-websocket'];
 const PROMPT_MODES = ['default', 'append', 'replace'];
 const CALLBACK_TYPES = ['bash_script', 'sub_agent', 'send_message'];
 const PROMPT_LIMITS: Record<string, number> = { append: 51_200, replace: 102_400 };
-
-type Status = 'processing' | 'idle' | 'cancelled' | 'failed';
-
-/** The SDK's closed `RESTError.type` enum (mix_python_sdk/models/resterror.py). */
-const ERROR_TYPES: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 404: 'not_found', 422: 'validation_error' };
 const THINKING_LEVELS = ['off', 'basic', 'medium', 'maximum'];
-/** A question's timeout in seconds, as the SDK's `notification.timeout` carries it. */
-const QUESTION_TIMEOUT_S = 300;
-
-/** One frame of the session's stream (SDK `SSEEventStream`): dense `seq` is the SSE id. */
-interface StreamFrame {
-  seq: number;
-  event: string;
-  data: Record<string, unknown>;
-}
-
-interface SimMessage {
-  id: string;
-  role: 'user' | 'assistant';
-  content: string;
-  createdAt: string;
-  updatedAt: string;
-  finishReason?: string;
-  /** SDK `ExportToolCall`: `input` is a string, `type` a string, `finished` a boolean. */
-  toolCalls?: { id: string; name: string; type: string; input: string; result: string; finished: boolean }[];
-}
-
-interface SimCallback {
-  toolName: string;
-  type: string;
-  name?: string;
-  messageContent?: string;
-  subAgentPrompt?: string;
-  subAgentType?: string;
-  [k: string]: unknown;
-}
-
-interface SimSession {
-  id: string;
-  owner: string;
-  title: string;
-  createdAt: string;
-  updatedAt: string;
-  browserMode: string;
-  cdpUrl?: string;
-  promptMode: string;
-  customSystemPrompt?: string;
-  sessionType: 'main' | 'subagent';
-  parentSessionId?: string;
-  callbacks: SimCallback[];
-  messages: SimMessage[];
-  status: Status;
-  run?: ScriptedRun;
-  unsubscribe?: () => void;
-  /** Callback indexes whose sub-agent was already spawned (once each, so state stays bounded). */
-  spawned: Set<number>;
-  /** Everything the stream has said for this session, replayed after `Last-Event-ID`. */
-  frames: StreamFrame[];
-  /** The open question (`notification` of responseType `text`) and the run step it answers. */
-  question?: { id: string; requestId: string };
-}
-
-/** A session as JSON: its run's state, whether the transcript still follows the run, spawned as a list. */
-type MixSessionState = Omit<SimSession, 'run' | 'unsubscribe' | 'spawned'> & { run?: ScriptedRunState; subscribed: boolean; spawned: number[] };
-
-function bad(code: string, detail: string): HttpError {
-  return new HttpError(400, code, detail);
-}
-
-/** Mix errors name one of five types; the specific check that failed leads the message. */
-function errorBody(status: number, code: string, detail: string, requestId: string): Record<string, unknown> {
-  const type = ERROR_TYPES[status] ?? (status >= 500 ? 'internal_error' : 'bad_request');
-  const message = code && code !== type ? `${code}: ${detail}` : detail;
-  return { error: { code: status, type, message }, request_id: requestId };
-}
-
-function isNonBlank(v: unknown): v is string {
-  return typeof v === 'string' && v.trim() !== '';
-}
 
 /** The platform's callback check (same rules the client applies; enforced here independently). */
 function validateCallbacks(raw: unknown, required: boolean): SimCallback[] {
@@ -129,36 +45,16 @@ function validateCallbacks(raw: unknown, required: boolean): SimCallback[] {
   });
 }
 
-export function createMixSim(ctx: SandboxContext): PlatformSim {
-  const sessions = new Map<string, SimSession>();
-  /** Open streams per session id: each gets every new frame. */
-  const listeners = new Map<string, Set<(f: StreamFrame) => void>>();
-  const openStreams = new Set<() => void>();
-  const heartbeatMs = () => ctx.heartbeatMs ?? Math.min(1000, Math.max(20, ctx.tickMs * 20));
+/** The sessions + messages area: its routes, and the session state for reset/snapshot/restore. */
+export interface MixSessionArea {
+  routes: Route[];
+  reset(): void;
+  snapshot(): { sessions: MixSessionState[] };
+  restore(data: unknown): void;
+}
 
-  function frame(s: SimSession, event: string, data: Record<string, unknown>): void {
-    // SDK SSEEventStream: every frame's data names its own `type`.
-    const f: StreamFrame = { seq: s.frames.length + 1, event, data: { type: event, ...data } };
-    s.frames.push(f);
-    for (const l of listeners.get(s.id) ?? []) l(f);
-  }
-
-  const now = () => new Date().toISOString();
-
-  function find(req: SandboxRequest): SimSession {
-    const s = sessions.get(req.params.id!);
-    if (!s || s.owner !== req.identity) throw new HttpError(404, 'not_found', `session ${req.params.id} not found`);
-    return s;
-  }
-
-  function append(s: SimSession, m: Omit<SimMessage, 'id' | 'createdAt' | 'updatedAt'>): SimMessage {
-    const at = now();
-    const msg: SimMessage = { id: newId('msg'), createdAt: at, updatedAt: at, ...m };
-    s.messages.push(msg);
-    s.updatedAt = at;
-    if (msg.role === 'user') frame(s, 'user_message_created', { messageId: msg.id, content: msg.content });
-    return msg;
-  }
+export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea {
+  const { ctx, sessions, frame, find, append } = core;
 
   function stopRun(s: SimSession): void {
     s.unsubscribe?.();
@@ -200,24 +96,12 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
         runCallbacks(s, toolName);
         return;
       }
-      case 'input_request': {
-        // Mix asks through a `notification` of type question; the run waits for the response.
-        const id = newId('notif');
-        s.question = { id, requestId: String(e.data?.request_id ?? '') };
-        frame(s, 'notification', {
-          id,
-          sessionId: s.id,
-          createdAt: Date.now(),
-          title: 'Question',
-          message: e.text,
-          notificationType: 'question',
-          responseType: 'text',
-          timeout: QUESTION_TIMEOUT_S,
-        });
+      case 'input_request':
+        // Mix asks through a `permission` or a `notification` question; the run waits for the answer.
+        asks.open(s, e);
         return;
-      }
       case 'input_answered':
-        s.question = undefined;
+        asks.drop(s);
         return;
       case 'completed': {
         const msg = append(s, { role: 'assistant', content: e.text, finishReason: 'end_turn' });
@@ -235,7 +119,7 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
       }
       case 'cancelled':
         s.status = 'cancelled';
-        s.question = undefined;
+        asks.drop(s);
         s.updatedAt = now();
         // assumption: a cancelled turn ends with an `error` frame whose (free-string) type is `cancelled`.
         frame(s, 'error', { error: 'processing cancelled', type: 'cancelled' });
@@ -296,57 +180,14 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
     };
   }
 
-  const ok = (body: unknown, status = 200): SandboxResponse => ({ status, body });
-
   function reset(): void {
-    for (const close of [...openStreams]) close();
-    for (const s of sessions.values()) stopRun(s);
+    for (const close of [...core.openStreams]) close();
+    for (const s of sessions.values()) {
+      stopRun(s);
+      asks.drop(s);
+    }
+    asks.reset();
     sessions.clear();
-  }
-
-  /** `GET /stream?sessionId=`: replays frames after `Last-Event-ID`, then live ones; never ends by itself. */
-  function stream(req: SandboxRequest): SandboxResponse {
-    const id = req.query.get('sessionId');
-    if (!id) throw new HttpError(422, 'missing_session_id', 'sessionId is required');
-    const s = sessions.get(id);
-    if (!s || s.owner !== req.identity) throw new HttpError(404, 'not_found', `session ${id} not found`);
-    const raw = headerOf(req.headers, 'last-event-id');
-    const after = raw === undefined || raw === '' ? 0 : Number(raw);
-    if (!Number.isInteger(after) || after < 0) throw new HttpError(422, 'invalid_last_event_id', 'Last-Event-ID must be a non-negative integer');
-    return {
-      status: 200,
-      stream: (res: ServerResponse) => {
-        let last = after;
-        let closed = false;
-        const set = listeners.get(s.id) ?? new Set();
-        listeners.set(s.id, set);
-        const write = (f: StreamFrame) => {
-          if (closed || f.seq <= last) return;
-          res.write(`id: ${f.seq}\nevent: ${f.event}\ndata: ${JSON.stringify(f.data)}\n\n`);
-          last = f.seq;
-          if (f.event === 'session_deleted') close();
-        };
-        const close = () => {
-          if (closed) return;
-          closed = true;
-          set.delete(write);
-          clearInterval(hb);
-          openStreams.delete(close);
-          if (!res.writableEnded) res.end();
-        };
-        // The SDK requires an id on every frame; `connected` and heartbeats repeat the newest one, so
-        // they never move a client's Last-Event-ID past anything (assumption: the SDK does not say).
-        res.write(`id: ${last}\nevent: connected\ndata: ${JSON.stringify({ sessionId: s.id })}\n\n`);
-        const hb = setInterval(() => {
-          if (!closed) res.write(`id: ${last}\nevent: heartbeat\ndata: ${JSON.stringify({ type: 'heartbeat' })}\n\n`);
-        }, heartbeatMs());
-        hb.unref?.();
-        set.add(write);
-        openStreams.add(close);
-        res.on('close', close);
-        for (const f of s.frames) write(f);
-      },
-    };
   }
 
   /** `POST /api/sessions/{id}/messages`: the one way work starts or continues (202). */
@@ -361,8 +202,11 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
       throw bad('invalid_thinking_level', `thinking_level must be one of ${THINKING_LEVELS.join(', ')}`);
     append(s, { role: 'user', content: b.text });
     // A message during a turn reaches the running agent; otherwise it starts the next turn.
-    if (s.status === 'processing' && s.run && !s.run.terminal) s.run.message(b.text);
-    else startTurn(s, b.text);
+    // assumption: an open permission or question is answered only through grant/deny/respond (the
+    // SDK's operations for them); a message meanwhile stays in the transcript and answers nothing.
+    if (s.status === 'processing' && s.run && !s.run.terminal) {
+      if (!s.ask) s.run.message(b.text);
+    } else startTurn(s, b.text);
     return ok({ sessionId: s.id, status: 'processing' }, 202);
   }
 
@@ -407,17 +251,6 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
   }
 
   return {
-    platform: 'mix',
-    authenticate(headers) {
-      const key = bearer(headers);
-      // The SDK authenticates nothing: no credential is the ordinary case (tenant `default`).
-      if (!key) return { identity: 'default', credential: '' };
-      const identity = ctx.keys.identity('mix', key);
-      return identity ? { identity, credential: key } : undefined;
-    },
-    errorBody,
-    // mix-python-sdk sends and documents no Idempotency-Key: a repeated request is a new one.
-    honoursIdempotencyKey: false,
     reset,
     snapshot(): { sessions: MixSessionState[] } {
       return {
@@ -441,6 +274,7 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
           else run.dispose(); // it had been stopped (rewind): keep it still
         }
         sessions.set(s.id, s);
+        asks.rearm(s);
       }
     },
     routes: [
@@ -474,21 +308,6 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
           );
         },
       },
-      { method: 'GET', pattern: '/stream', handler: stream },
-      {
-        method: 'POST',
-        pattern: '/api/notifications/{id}/respond',
-        handler: (req) => {
-          const b = (req.body ?? {}) as Record<string, unknown>;
-          if (!['acknowledge', 'text', 'choice'].includes(String(b.type))) throw bad('invalid_response_type', 'type must be acknowledge, text or choice');
-          const s = [...sessions.values()].find((x) => x.owner === req.identity && x.question?.id === req.params.id);
-          if (!s || !s.question || !s.run) throw new HttpError(404, 'not_found', `notification ${req.params.id} not found`);
-          const { requestId } = s.question;
-          s.question = undefined;
-          s.run.answer(requestId, b.value ?? null);
-          return { status: 204 };
-        },
-      },
       { method: 'GET', pattern: '/api/sessions/{id}', handler: (req) => ok(sessionData(find(req))) },
       {
         method: 'DELETE',
@@ -496,9 +315,10 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
         handler: (req) => {
           const s = find(req);
           stopRun(s);
+          asks.drop(s);
           frame(s, 'session_deleted', { sessionId: s.id });
           sessions.delete(s.id);
-          listeners.delete(s.id);
+          core.listeners.delete(s.id);
           return { status: 204 };
         },
       },
