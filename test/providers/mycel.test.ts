@@ -15,7 +15,7 @@ import {
 import { MYCEL_ROUTES } from '../../src/providers/mycel/routes.js';
 import WebSocket from 'ws';
 import { SandboxControl } from '../../src/sandbox/control.js';
-import { MYCEL_DEMO_AGENT, MYCEL_SANDBOX_OTP } from '../../src/sandbox/platforms/mycel.js';
+import { MYCEL_DEMO_AGENT, MYCEL_SANDBOX_OTP } from '../../src/sandbox/platforms/mycel/index.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
 
 let sb: RunningSandbox;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { MYCEL_DEMO_AGENT } from '../../src/sandbox/platforms/mycel.js';
+import { MYCEL_DEMO_AGENT } from '../../src/sandbox/platforms/mycel/index.js';
 import { decideUpdate, gateQuery } from '../../src/workflows/gate/gate.js';
 import type { DecisionInput, GateOutcome, GateView } from '../../src/contracts/gates.js';
 import { joinStateQuery } from '../../src/workflows/mycel/joinRequest.js';

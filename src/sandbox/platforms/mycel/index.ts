@@ -26,8 +26,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import { bearer, HttpError, intParam, newId, type PlatformSim, type Route, type SandboxRequest } from '../framework.js';
-import type { SandboxContext } from '../server.js';
+import { bearer, HttpError, intParam, newId, type PlatformSim, type Route, type SandboxRequest } from '../../framework.js';
+import type { SandboxContext } from '../../server.js';
 
 /** Seeded token → user id. Tests and demos use these without any setup. */
 export const MYCEL_SEED_TOKENS: Readonly<Record<string, string>> = {
