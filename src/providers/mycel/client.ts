@@ -274,9 +274,27 @@ export class MycelClient {
   };
 
   readonly notifications = {
-    /** Returns every notification not yet drained, and marks them delivered. Metadata only. */
+    /**
+     * Returns every notification not yet drained, and marks them delivered. Metadata only. Not
+     * replayable: an answer lost on the way is gone (the platform ignores Idempotency-Key), so use
+     * it to acknowledge what was already recorded, not to read.
+     */
     drain: (opts: CallOptions = {}): Promise<MycelDrainResult> =>
       this.http.request({ ...opts, method: 'POST', path: R.notifications.drain, schema: drainSchema }),
+    /**
+     * Long poll: answers once the caller has notifications not yet drained (with them, taking
+     * nothing), or after `timeoutSeconds` with none. Acknowledge with {@link drain}. The HTTP
+     * timeout is stretched past the hold unless `opts.timeoutMs` says otherwise.
+     */
+    wait: (timeoutSeconds = 25, opts: CallOptions = {}): Promise<MycelDrainResult> =>
+      this.http.request({
+        timeoutMs: timeoutSeconds * 1000 + 10_000,
+        ...opts,
+        method: 'POST',
+        path: R.notifications.wait,
+        query: { timeout_seconds: timeoutSeconds },
+        schema: drainSchema,
+      }),
     /**
      * Streams inbox frames with `seq > sinceSeq`, replayed first, then live; heartbeats are
      * dropped. The generator never reconnects: on a cut it throws ConnectionError and the caller

@@ -60,8 +60,14 @@ export const MYCEL_ROUTES = {
     reject: '/api/relationships/{relationship_id}/reject', // sdk mycel-sdk@0.1.83 (generated client)
   },
   notifications: {
-    /** POST → `{count, notifications}`; each notification is returned once. */
+    /** POST → `{count, notifications}`; each notification is returned once: the acknowledgement, not replayable. */
     drain: '/api/runtime/inbox/drain', // sdk mycel-sdk@0.1.83 (generated client)
+    /**
+     * Long poll, query `timeout_seconds` (SDK default 25), no body. Held until a notification is
+     * there. sdk mycel-sdk@0.1.83 (generated client: wait_runtime_inbox; not in the facade). Its answer
+     * is an untyped dict: `{count, notifications}` like drain, taking nothing, is an assumption.
+     */
+    wait: '/api/runtime/inbox/wait',
     /**
      * WebSocket; the client sends `{"type":"resume","since_seq":N}`, frames are JSON
      * `{type:'notify', seq, metadata, …}` or `{type:'replay_overflow'}`. sdk mycel-sdk@0.1.83
