@@ -156,19 +156,28 @@ export function createMycelActivities(deps: { providers: ProviderRegistry }) {
   const findJoinRequest = async (alias: string, chatId: string, requestId: string) =>
     (await mycel(alias).chats.listJoinRequests(chatId, call())).find((j) => j.id === requestId);
 
-  /** Decides a join request as its owner, exactly once (see {@link settleOnce}). */
+  /**
+   * Decides a join request as its owner, exactly once (see {@link settleOnce}). A reject of a
+   * request (or chat) the platform does not know (404) answers `state: 'absent'`: there is nothing
+   * to let in, which is what a reject wants; an approve of one fails.
+   */
   const decideJoin = (args: { alias: string; chatId: string; requestId: string; key: string }, decision: 'approved' | 'rejected') =>
     mapFailures(async () => {
       const client = mycel(args.alias);
-      const r = await settleOnce(
-        () => findJoinRequest(args.alias, args.chatId, args.requestId),
-        () =>
-          decision === 'approved'
-            ? client.chats.approveJoin(args.chatId, args.requestId, call(args.key))
-            : client.chats.rejectJoin(args.chatId, args.requestId, call(args.key)),
-        (j) => j.state === decision,
-      );
-      return { state: r.state, decidedBy: r.decided_by ?? undefined, requester: r.requester_user_id };
+      try {
+        const r = await settleOnce(
+          () => findJoinRequest(args.alias, args.chatId, args.requestId),
+          () =>
+            decision === 'approved'
+              ? client.chats.approveJoin(args.chatId, args.requestId, call(args.key))
+              : client.chats.rejectJoin(args.chatId, args.requestId, call(args.key)),
+          (j) => j.state === decision,
+        );
+        return { state: r.state, decidedBy: r.decided_by ?? undefined, requester: r.requester_user_id };
+      } catch (err) {
+        if (decision === 'rejected' && err instanceof NotFoundError) return { state: 'absent', decidedBy: undefined, requester: undefined };
+        throw err;
+      }
     });
 
   return {

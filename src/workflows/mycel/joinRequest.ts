@@ -65,6 +65,7 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
     reject: async (alias, requestId) => {
       // One key per request, and the activity reads the request's state on a retry: rejected once.
       const r = await acts.mycelRejectJoin({ alias, chatId: st.chatId, requestId, key: `${keyBase}/reject-join/${requestId}` });
+      if (r.state === 'absent') return `rejected: Mycel does not know join request ${requestId} in chat ${st.chatId} (404), so nobody is let in`;
       return `rejected on Mycel as ${alias}: ${r.requester} stays out (${r.state})`;
     },
     approve: async (alias, requestId) => {
