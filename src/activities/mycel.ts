@@ -255,6 +255,27 @@ export function createMycelActivities(deps: { providers: ProviderRegistry }) {
     },
 
     /**
+     * The recipient rejects with its own token, exactly once. A relationship the platform does not
+     * know (404) answers `state: 'absent'`: nothing is granted, which is what a reject wants.
+     */
+    async mycelRejectRelationship(args: { alias: string; relationshipId: string; key: string }) {
+      return mapFailures(async () => {
+        const client = mycel(args.alias);
+        try {
+          const r = await settleOnce(
+            async () => (await client.relationships.list(call())).find((x) => x.id === args.relationshipId),
+            () => client.relationships.reject(args.relationshipId, call(args.key)),
+            (x) => x.state === 'rejected',
+          );
+          return { state: r.state, other: r.other_user_id };
+        } catch (err) {
+          if (err instanceof NotFoundError) return { state: 'absent', other: undefined };
+          throw err;
+        }
+      });
+    },
+
+    /**
      * How an approval workflow stands, read from Temporal (the worker's own client): still running,
      * or ended — with its result when it completed. The requester side asks when the approval's own
      * answer (a signal) cannot come: it had already ended, or it was terminated or timed out.

@@ -37,6 +37,7 @@ const REJECT = '/api/chats/{chat_id}/join-requests/{request_id}/reject';
 const READ = '/api/chats/{chat_id}/messages/read';
 const MESSAGES = '/api/chats/{chat_id}/messages';
 const REL_APPROVE = '/api/relationships/{relationship_id}/approve';
+const REL_REJECT = '/api/relationships/{relationship_id}/reject';
 const REQUEST_JOIN = '/api/chats/{chat_id}/join-requests';
 /** The notification WebSocket (mycel-sdk): faults and the journal cover its handshake like any route. */
 const STREAM = '/api/runtime/inbox/subscribe';
@@ -475,6 +476,25 @@ describe('relationshipRequest', () => {
     const rel = (await mycel('owner').relationships.list()).find((r) => r.id === gate.requestId);
     expect(rel).toMatchObject({ other_user_id: 'agent-b', state: 'visit' });
     expect(await h.control.journal({ platform: 'mycel', method: 'POST', route: REL_APPROVE })).toHaveLength(1);
+  });
+
+  it('rejected at the gate → rejected on the platform once, with the target token, even when the answer is lost', async () => {
+    const rel = await mycel('agent-b').relationships.request('owner');
+    const workflowId = `mycel-rel-${rel.id}`;
+    await h.client.workflow.start('relationshipRequest', {
+      workflowId,
+      taskQueue: h.taskQueue,
+      args: [{ relationshipId: rel.id, requester: 'agent-b', targetUserId: 'owner', approvers: ['owner'] } satisfies RelationshipRequestInput],
+    });
+    leftovers.push(workflowId);
+    const gate = await openGate(workflowId);
+    await h.control.fault({ platform: 'mycel', method: 'POST', route: REL_REJECT, phase: 'after', status: 502, times: 1 });
+    const outcome = await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'reject', reason: 'no' });
+    expect(outcome.effect).toMatchObject({ ok: true, detail: expect.stringContaining('rejected on Mycel as owner') });
+    expect((await h.client.workflow.getHandle(workflowId).result()) as RelationshipRequestResult).toMatchObject({ status: 'rejected', actingAlias: 'owner' });
+    expect((await mycel('owner').relationships.list()).find((r) => r.id === rel.id)).toMatchObject({ state: 'rejected' });
+    expect(ran(await h.control.journal({ platform: 'mycel', method: 'POST', route: REL_REJECT }))).toHaveLength(1);
+    expect(await h.control.journal({ platform: 'mycel', method: 'POST', route: REL_APPROVE })).toHaveLength(0);
   });
 });
 
