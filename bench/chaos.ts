@@ -29,7 +29,7 @@ import {
 import { ProviderRegistry } from '../src/providers/registry.js';
 import { SandboxControl } from '../src/sandbox/control.js';
 import type { JournalEntry } from '../src/sandbox/framework.js';
-import { MYCEL_DEMO_AGENT } from '../src/sandbox/platforms/mycel.js';
+import { MYCEL_DEMO_AGENT } from '../src/sandbox/platforms/mycel/index.js';
 import { decideUpdate, gateQuery } from '../src/workflows/gate/gate.js';
 import { joinStateQuery } from '../src/workflows/mycel/joinRequest.js';
 import type { AgentSessionInputRaw } from '../src/contracts/sessions.js';

@@ -14,7 +14,7 @@ import { MycelClient } from '../src/providers/mycel/client.js';
 import { WebAgentClient, type WebAgentEvent } from '../src/providers/webagent/client.js';
 import { WyseMateClient } from '../src/providers/wysemate/client.js';
 import { SandboxControl } from '../src/sandbox/control.js';
-import { MYCEL_DEMO_AGENT } from '../src/sandbox/platforms/mycel.js';
+import { MYCEL_DEMO_AGENT } from '../src/sandbox/platforms/mycel/index.js';
 import { KeyRing, type RunningSandbox, startSandbox } from '../src/sandbox/server.js';
 
 let dir: string;

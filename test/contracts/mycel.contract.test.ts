@@ -35,6 +35,11 @@ it('the Mycel SDK drives the sandbox through every operation Switchboard uses', 
       'chats.ensure_direct finds or creates one direct chat',
       'messages.list_all pages history by seq',
       'messages.read (atomic read + mark)',
+      'chats.reject_join → rejected',
+      'inbox wait returns early on a notification, with its seq',
+      'inbox wait takes nothing: asked again, the same notification comes at once',
+      'notifications.drain acknowledges what wait showed',
+      'notifications.stream resumes after since_seq',
     ]),
   );
 }, 120_000);
@@ -55,6 +60,18 @@ it("every body Switchboard's Mycel client sends parses in the SDK's generated re
   await owner.messages.read(group.id);
   const [last] = (await owner.messages.list(group.id)).slice(-1);
   await owner.messages.markRead(group.id, last!.seq!);
+  const late = client('sb_mycel_late');
+  await control.addKey('mycel', 'sb_mycel_late', 'late-visitor');
+  const lateReq = await late.chats.requestJoin(group.id);
+  await owner.chats.rejectJoin(group.id, lateReq.id);
+  // wait and drain carry no body; wait's one query parameter is what the SDK sends (a float of seconds).
+  const shown = await owner.notifications.wait(1);
+  expect(shown.notifications.length).toBeGreaterThan(0);
+  await owner.notifications.drain();
+  expect((await owner.notifications.wait(0)).notifications).toEqual([]);
+  const waits = await control.journal({ platform: 'mycel', route: '/api/runtime/inbox/wait' });
+  expect(waits.map((w) => w.query)).toEqual(['timeout_seconds=1', 'timeout_seconds=0']);
+  expect(waits.every((w) => w.body === undefined || JSON.stringify(w.body) === '{}')).toBe(true);
 
   const ops: Record<string, string> = {
     'POST /api/chats': 'createChat',
@@ -64,6 +81,9 @@ it("every body Switchboard's Mycel client sends parses in the SDK's generated re
     'POST /api/chats/{chat_id}/mute': 'mute',
     'POST /api/auth/external-users': 'createExternalUser',
     'POST /api/chats/{chat_id}/read': 'markRead',
+    'POST /api/chats/{chat_id}/join-requests/{request_id}/approve': 'approveJoin',
+    'POST /api/chats/{chat_id}/join-requests/{request_id}/reject': 'rejectJoin',
+    'POST /api/relationships/{relationship_id}/approve': 'approveRelationship',
   };
   const { sent, checks } = await sentBodiesChecked(await control.journal({ platform: 'mycel' }), ops, sdk);
   expect(new Set(sent.map((s) => s.op))).toEqual(new Set(Object.values(ops)));

@@ -12,6 +12,8 @@ Usage: MYCEL_BASE_URL=http://127.0.0.1:PORT/mycel MYCEL_OWNER_TOKEN=… MYCEL_VI
 import json
 import os
 import sys
+import threading
+import time
 import uuid
 
 from contract_checks import check, summary
@@ -19,7 +21,8 @@ from contract_checks import check, summary
 from mycel_sdk import ApiError, Client
 
 import attrs
-from mycel_web_backend_client import models
+from mycel_web_backend_client import AuthenticatedClient, models
+from mycel_web_backend_client.api.runtime import wait_runtime_inbox_api_runtime_inbox_wait_post as inbox_wait
 
 URL = os.environ.get("MYCEL_BASE_URL", "")
 BODIES = {
@@ -30,6 +33,9 @@ BODIES = {
     "mute": models.MuteChatBody,
     "createExternalUser": models.CreateExternalUserRequest,
     "markRead": models.MarkReadBody,
+    "approveJoin": models.ChatJoinRequestActionBody,
+    "rejectJoin": models.ChatJoinRequestActionBody,
+    "approveRelationship": models.RelationshipActionBody,
 }
 
 
@@ -48,6 +54,67 @@ def check_requests(path):
     summary()
 
 
+
+
+def agent_token_for(owner, user_id):
+    """A fresh external identity of the owner (its token), to act as one more user."""
+    return owner.users.create_external(f"{user_id}-{uuid.uuid4().hex[:6]}", user_id)["token"]
+
+
+def wait(token, timeout_seconds):
+    """The long poll through the SDK's generated client (the facade does not wire it)."""
+    raw = AuthenticatedClient(base_url=URL, token=token, raise_on_unexpected_status=True, timeout=timeout_seconds + 10)
+    started = time.monotonic()
+    answer = inbox_wait.sync(client=raw, timeout_seconds=timeout_seconds)
+    return answer.to_dict(), time.monotonic() - started
+
+
+def check_inbox(owner, asker, chat_id):
+    """wait: held until a notification is there, answers with it and takes nothing; drain acknowledges."""
+    token = os.environ["MYCEL_OWNER_TOKEN"]
+    owner.notifications.drain()
+    empty, held = wait(token, 1.0)
+    check("inbox wait with nothing new holds for timeout_seconds, then answers empty", empty.get("notifications") == [] and held >= 0.9, f"{empty} after {held:.2f}s")
+    result = {}
+
+    def waiter():
+        result["answer"], result["held"] = wait(token, 10.0)
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    time.sleep(0.3)
+    req = asker.chats.request_join(chat_id, message="wake the owner")
+    thread.join(15)
+    got = result.get("answer", {}).get("notifications", [])
+    check(
+        "inbox wait returns early on a notification, with its seq",
+        result.get("held", 99) < 5 and any(n.get("request_id") == req["id"] and isinstance(n.get("seq"), int) for n in got),
+        f"{result}",
+    )
+    again, held = wait(token, 5.0)
+    check("inbox wait takes nothing: asked again, the same notification comes at once", [n.get("seq") for n in again.get("notifications", [])] == [n.get("seq") for n in got] and held < 2, f"{again}")
+    drained = owner.notifications.drain()
+    check("notifications.drain acknowledges what wait showed", [n.get("seq") for n in drained.get("notifications", [])] == [n.get("seq") for n in got], str(drained))
+    after, _ = wait(token, 0.5)
+    check("after drain, wait has nothing", after.get("notifications") == [], str(after))
+
+
+def check_stream(owner):
+    """The WebSocket stream as the facade reads it, resumed from since_seq."""
+    frames = []
+    deadline = time.monotonic() + 5
+    try:
+        for frame in owner.notifications.stream(since_seq=0, timeout=0.5, should_stop=lambda: len(frames) >= 2 or time.monotonic() > deadline):
+            frames.append(frame)
+    except Exception as e:  # noqa: BLE001 - reported as a failed check
+        check("notifications.stream (WebSocket, resume since_seq)", False, repr(e))
+        return
+    seqs = [f.get("seq") for f in frames]
+    check("notifications.stream (WebSocket, resume since_seq)", len(frames) >= 2 and seqs == sorted(seqs) and all(f.get("type") == "notify" for f in frames), str(seqs))
+    resumed = []
+    for frame in owner.notifications.stream(since_seq=seqs[0], timeout=0.5, should_stop=lambda: len(resumed) >= 1 or time.monotonic() > deadline + 5):
+        resumed.append(frame)
+    check("notifications.stream resumes after since_seq", [f.get("seq") for f in resumed][:1] == seqs[1:2], str([f.get("seq") for f in resumed]))
 
 
 def main():
@@ -99,6 +166,14 @@ def main():
         check("a stale send → ApiError 409", e.status_code == 409, e.detail)
     drained = owner.notifications.drain()
     check("notifications.drain", isinstance(drained, dict) and "notifications" in drained)
+
+    # reject_join: the owner turns a second visitor's request down.
+    second = Client(auth_token=agent_token_for(owner, "contract-late"), base_url=URL)
+    late = second.chats.request_join(group["id"], message="me too")
+    rejected = owner.chats.reject_join(group["id"], late["id"])
+    check("chats.reject_join → rejected", (rejected or {}).get("state") == "rejected", str(rejected))
+    check_inbox(owner, second, group["id"])
+    check_stream(owner)
     try:
         owner.chats.get("chat_missing")
         check("unknown chat → ApiError 404", False)

@@ -15,7 +15,7 @@ import {
 import { MYCEL_ROUTES } from '../../src/providers/mycel/routes.js';
 import WebSocket from 'ws';
 import { SandboxControl } from '../../src/sandbox/control.js';
-import { MYCEL_DEMO_AGENT, MYCEL_SANDBOX_OTP } from '../../src/sandbox/platforms/mycel.js';
+import { MYCEL_DEMO_AGENT, MYCEL_SANDBOX_OTP } from '../../src/sandbox/platforms/mycel/index.js';
 import { type RunningSandbox, startSandbox } from '../../src/sandbox/server.js';
 
 let sb: RunningSandbox;
@@ -283,6 +283,47 @@ describe('mycel notification stream', () => {
 
     // A refused handshake is the platform's error for its status; a bad token is a 401.
     await expect(take((signal) => client('not-a-token').notifications.stream(0, { signal }), 1, 1_000)).rejects.toMatchObject({ status: 401 });
+  });
+});
+
+describe('mycel inbox long poll (wait) and drain', () => {
+  it('wait holds until a notification lands, answers with it and takes nothing; drain acknowledges; a reset ends a held wait', async () => {
+    const owner = client('sb_mycel_owner');
+    const visitor = client('sb_mycel_visitor');
+    const chat = await visitor.chats.ensureDirect('owner');
+
+    let t0 = Date.now();
+    expect((await owner.notifications.wait(1)).notifications).toEqual([]);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900); // held for its timeout
+
+    t0 = Date.now();
+    const held = owner.notifications.wait(10);
+    await new Promise((r) => setTimeout(r, 100));
+    await visitor.messages.send(chat.id, 'wake up', { enforceCaughtUp: false });
+    const woke = await held;
+    expect(Date.now() - t0).toBeLessThan(3_000); // early, not after 10 s
+    expect(woke.notifications).toEqual([expect.objectContaining({ seq: 1, event_type: 'chat.message', chat_id: chat.id })]);
+
+    // Nothing was taken: asked again, the same notification comes at once, until drain acknowledges it.
+    expect((await owner.notifications.wait(5)).notifications.map((n) => n.seq)).toEqual([1]);
+    expect((await owner.notifications.drain()).notifications.map((n) => n.seq)).toEqual([1]);
+    expect((await owner.notifications.wait(0)).notifications).toEqual([]);
+
+    // A held wait does not outlive a reset (tests never hang on one).
+    t0 = Date.now();
+    const orphan = owner.notifications.wait(20);
+    await new Promise((r) => setTimeout(r, 100));
+    await control.reset();
+    expect((await orphan).notifications).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+  });
+
+  it('timeout_seconds must be a non-negative number (422, as FastAPI validates)', async () => {
+    const res = await fetch(`${sb.baseUrl('mycel')}${MYCEL_ROUTES.notifications.wait}?timeout_seconds=soon`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sb_mycel_owner' },
+    });
+    expect(res.status).toBe(422);
   });
 });
 

@@ -270,6 +270,39 @@ it('records Mycel: a join approved with a post, a relationship approved, an inbo
   await h.client.workflow.getHandle(`mycel-join-${chat2}-${request.id}`).terminate('fixture recorded');
 });
 
+it('records Mycel: a join (its answer lost once) and a relationship rejected at the gate and on the platform', async () => {
+  const owner = h.providers.client('mycel', 'owner');
+  const chat = (await owner.chats.create(['m_demo_agent'], 'Fixture reject lobby')).id;
+  const request = await h.providers.client('mycel', 'visitor').chats.requestJoin(chat, 'may I?');
+  const workflowId = 'fixture-join-owner-rejected';
+  await h.client.workflow.start('joinRequest', { workflowId, taskQueue: h.taskQueue, args: [{ chatId: chat, requestId: request.id, approvers: ['owner'] }] });
+  await eventually(async () => ((await h.sb.gate(workflowId)).open ? true : undefined));
+  // reject_join runs, then its answer is lost: the retry reads the request's state instead.
+  await h.control.fault({
+    platform: 'mycel',
+    method: 'POST',
+    route: '/api/chats/{chat_id}/join-requests/{request_id}/reject',
+    phase: 'after',
+    status: 502,
+    times: 1,
+  });
+  await h.sb.decide(workflowId, { decider: 'owner', decision: 'reject', reason: 'full' });
+  expect(await h.client.workflow.getHandle(workflowId).result()).toMatchObject({ status: 'rejected', actingAlias: 'owner' });
+  await save('joinRequest-owner-rejected-on-platform', workflowId);
+
+  const rel = await h.providers.client('mycel', 'agent-b').relationships.request('owner');
+  const relId = `fixture-rel-target-rejected`;
+  await h.client.workflow.start('relationshipRequest', {
+    workflowId: relId,
+    taskQueue: h.taskQueue,
+    args: [{ relationshipId: rel.id, requester: 'agent-b', targetUserId: 'owner', approvers: ['owner'] }],
+  });
+  await eventually(async () => ((await h.sb.gate(relId)).open ? true : undefined));
+  await h.sb.decide(relId, { decider: 'owner', decision: 'reject', reason: 'no' });
+  expect(await h.client.workflow.getHandle(relId).result()).toMatchObject({ status: 'rejected', actingAlias: 'owner' });
+  await save('relationshipRequest-target-rejected-on-platform', relId);
+});
+
 it('records gates that check who decides: a 2-of-3 quorum with a refused and a valid decide signal; an owner-approved join (shared approval skeleton)', async () => {
   const waitGate = async (id: string) =>
     eventually(async () => {

@@ -18,7 +18,7 @@ import './quiet.js';
 import type { WorkflowStartOptions } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwitchboardClientError } from '../../src/client/index.js';
-import { MYCEL_DEMO_AGENT } from '../../src/sandbox/platforms/mycel.js';
+import { MYCEL_DEMO_AGENT } from '../../src/sandbox/platforms/mycel/index.js';
 import type { AgentSessionInputRaw, AgentSessionState, SessionRef } from '../../src/contracts/sessions.js';
 import { auditQuery, decideUpdate, gateQuery } from '../../src/workflows/gate/gate.js';
 import type { DecisionInput, GateOutcome, GateView } from '../../src/contracts/gates.js';

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SwitchboardClientError } from '../../src/client/index.js';
 import { createKey, loadPrivateKey, signDecision } from '../../src/identity/keys.js';
-import { MYCEL_DEMO_AGENT } from '../../src/sandbox/platforms/mycel.js';
+import { MYCEL_DEMO_AGENT } from '../../src/sandbox/platforms/mycel/index.js';
 import type { DeepResearchInput, DeepResearchResult } from '../../src/workflows/deepResearch.js';
 import { createHarness, eventually, type Harness, switchboardCli } from '../support/harness.js';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { MYCEL_DEMO_AGENT } from '../../src/sandbox/platforms/mycel.js';
+import { MYCEL_DEMO_AGENT } from '../../src/sandbox/platforms/mycel/index.js';
 import { decideUpdate, gateQuery } from '../../src/workflows/gate/gate.js';
 import type { DecisionInput, GateOutcome, GateView } from '../../src/contracts/gates.js';
 import { joinStateQuery } from '../../src/workflows/mycel/joinRequest.js';
@@ -37,10 +37,12 @@ const REJECT = '/api/chats/{chat_id}/join-requests/{request_id}/reject';
 const READ = '/api/chats/{chat_id}/messages/read';
 const MESSAGES = '/api/chats/{chat_id}/messages';
 const REL_APPROVE = '/api/relationships/{relationship_id}/approve';
+const REL_REJECT = '/api/relationships/{relationship_id}/reject';
 const REQUEST_JOIN = '/api/chats/{chat_id}/join-requests';
 /** The notification WebSocket (mycel-sdk): faults and the journal cover its handshake like any route. */
 const STREAM = '/api/runtime/inbox/subscribe';
 const DRAIN = '/api/runtime/inbox/drain';
+const WAIT = '/api/runtime/inbox/wait';
 
 let h: Harness;
 /** Workflows a test leaves running (inboxes, abandoned children): terminated after each test. */
@@ -123,6 +125,12 @@ async function historyLength(workflowId: string): Promise<number> {
   return (await h.client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
 }
 
+/**
+ * Journal rows of requests that reached the platform's handler. A fault `phase: 'after'` with a
+ * status adds a second row for the answer it replaced (`fault: 'status 502'`).
+ */
+const ran = <R extends { fault?: string }>(rows: R[]): R[] => rows.filter((r) => !r.fault?.startsWith('status'));
+
 const joinResult = (id: string) => h.client.workflow.getHandle(id).result() as Promise<JoinRequestResult>;
 
 async function isMember(chatId: string, userId: string): Promise<boolean> {
@@ -168,20 +176,33 @@ describe('joinRequest', () => {
     expect(row).toMatchObject({ state: 'approved', decided_by: 'owner' });
   });
 
-  it('rejected → no call to approve (or reject) on the platform; the rejection and its reason are recorded', async () => {
+  it('rejected → reject_join once on the platform with the owner token, even when its answer is lost; the rejection and its reason are recorded', async () => {
     const chatId = await newGroup();
     const workflowId = await approvalOf(await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] }));
     const gate = await openGate(workflowId);
+    // reject_join runs on the platform, then its answer is lost: the retry must not reject again.
+    await h.control.fault({ platform: 'mycel', method: 'POST', route: REJECT, phase: 'after', status: 502, times: 1 });
     const outcome = await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'reject', reason: 'not this week' });
-    expect(outcome).toMatchObject({ decision: 'reject', reason: 'not this week', effect: { ok: true } });
+    expect(outcome).toMatchObject({
+      decision: 'reject',
+      reason: 'not this week',
+      effect: { ok: true, detail: expect.stringContaining('rejected on Mycel as owner') },
+    });
     const res = await joinResult(workflowId);
-    expect(res.status).toBe('rejected');
+    expect(res).toMatchObject({ status: 'rejected', actingAlias: 'owner' });
     expect(res.decisions).toEqual([expect.objectContaining({ decision: 'reject', decider: 'owner', reason: 'not this week' })]);
     expect(await h.control.journal({ platform: 'mycel', route: APPROVE })).toHaveLength(0);
-    expect(await h.control.journal({ platform: 'mycel', route: REJECT })).toHaveLength(0);
+    // Exactly one reject reached the platform (its answer lost); the retry read the request's state instead.
+    const rejects = ran(await h.control.journal({ platform: 'mycel', method: 'POST', route: REJECT }));
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0]!.replayed).toBeFalsy();
+    expect((await h.control.journal({ platform: 'mycel', method: 'GET', route: REQUEST_JOIN })).length).toBeGreaterThanOrEqual(1);
     expect(await isMember(chatId, 'visitor')).toBe(false);
     const row = (await mycel('owner').chats.listJoinRequests(chatId)).find((r) => r.id === gate.requestId);
-    expect(row?.state).toBe('pending');
+    expect(row).toMatchObject({ state: 'rejected', decided_by: 'owner' });
+    // The visitor heard of it once.
+    const heard = (await mycel('visitor').notifications.drain()).notifications.filter((n) => n.event_type === 'chat.join_rejected');
+    expect(heard).toHaveLength(1);
   });
 
   it('an unauthorised decider is rejected by the validator, with no history event and no platform call', async () => {
@@ -259,6 +280,27 @@ describe('joinRequest', () => {
     expect(sends.map((r) => r.status)).toEqual([409, 200]);
     const history = await mycel('owner').messages.list(chatId);
     expect(history.map((m) => m.content)).toEqual(['hello from the agent', 'hi all', 'Welcome, visitor!']);
+  });
+
+  it('a post whose answer is lost is found on the retry, not posted twice (Mycel ignores Idempotency-Key)', async () => {
+    const chatId = await newGroup();
+    const workflowId = await approvalOf(
+      await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'], postMessage: { alias: 'owner', text: 'Welcome aboard!' } }),
+    );
+    const gate = await openGate(workflowId);
+    // The post lands on the platform, then its answer is lost.
+    await h.control.fault({ platform: 'mycel', method: 'POST', route: MESSAGES, phase: 'after', status: 502, times: 1 });
+    await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' });
+    const res = await joinResult(workflowId);
+    expect(res.status).toBe('approved');
+    expect(res.posted).toMatchObject({ ok: true });
+    const history = await mycel('owner').messages.list(chatId);
+    expect(history.filter((m) => m.content === 'Welcome aboard!')).toHaveLength(1);
+    expect(res.posted).toMatchObject({ messageId: history.find((m) => m.content === 'Welcome aboard!')!.id });
+    const sends = ran(await h.control.journal({ platform: 'mycel', method: 'POST', route: MESSAGES }));
+    expect(sends).toHaveLength(1);
+    // The retry looked at the history instead of sending again.
+    expect((await h.control.journal({ platform: 'mycel', method: 'GET', route: MESSAGES })).some((r) => r.seq > sends[0]!.seq)).toBe(true);
   });
 
   it("visitor side and the owner's inbox see the same request → one approval workflow, and the visitor hears its outcome", async () => {
@@ -395,11 +437,16 @@ it('SIGKILL between the decision and approve_join → exactly one approval reach
     const outcome = await decided;
     expect(outcome).toMatchObject({ decision: 'approve', decider: 'owner', effect: { ok: true } });
     expect((await joinResult(workflowId)).status).toBe('approved');
+    // Mycel ignores Idempotency-Key (so does the sandbox): the retry read the request's state,
+    // found it approved, and did not approve again.
     const approves = await h.control.journal({ platform: 'mycel', method: 'POST', route: APPROVE });
-    expect(approves.length).toBeGreaterThanOrEqual(2); // the lost answer, then the retry
-    expect(approves.filter((r) => !r.replayed)).toHaveLength(1);
-    expect(new Set(approves.map((r) => r.idempotencyKey)).size).toBe(1);
+    expect(approves).toHaveLength(1);
+    expect(approves[0]!.replayed).toBeFalsy();
+    const reads = await h.control.journal({ platform: 'mycel', method: 'GET', route: REQUEST_JOIN });
+    expect(reads.some((r) => r.seq > approves[0]!.seq)).toBe(true);
     expect(await isMember(chatId, 'visitor')).toBe(true);
+    const heard = (await mycel('visitor').notifications.drain()).notifications.filter((n) => n.event_type === 'chat.join_approved');
+    expect(heard).toHaveLength(1);
   } finally {
     first.kill('SIGKILL');
     second?.kill('SIGTERM');
@@ -429,6 +476,25 @@ describe('relationshipRequest', () => {
     const rel = (await mycel('owner').relationships.list()).find((r) => r.id === gate.requestId);
     expect(rel).toMatchObject({ other_user_id: 'agent-b', state: 'visit' });
     expect(await h.control.journal({ platform: 'mycel', method: 'POST', route: REL_APPROVE })).toHaveLength(1);
+  });
+
+  it('rejected at the gate → rejected on the platform once, with the target token, even when the answer is lost', async () => {
+    const rel = await mycel('agent-b').relationships.request('owner');
+    const workflowId = `mycel-rel-${rel.id}`;
+    await h.client.workflow.start('relationshipRequest', {
+      workflowId,
+      taskQueue: h.taskQueue,
+      args: [{ relationshipId: rel.id, requester: 'agent-b', targetUserId: 'owner', approvers: ['owner'] } satisfies RelationshipRequestInput],
+    });
+    leftovers.push(workflowId);
+    const gate = await openGate(workflowId);
+    await h.control.fault({ platform: 'mycel', method: 'POST', route: REL_REJECT, phase: 'after', status: 502, times: 1 });
+    const outcome = await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'reject', reason: 'no' });
+    expect(outcome.effect).toMatchObject({ ok: true, detail: expect.stringContaining('rejected on Mycel as owner') });
+    expect((await h.client.workflow.getHandle(workflowId).result()) as RelationshipRequestResult).toMatchObject({ status: 'rejected', actingAlias: 'owner' });
+    expect((await mycel('owner').relationships.list()).find((r) => r.id === rel.id)).toMatchObject({ state: 'rejected' });
+    expect(ran(await h.control.journal({ platform: 'mycel', method: 'POST', route: REL_REJECT }))).toHaveLength(1);
+    expect(await h.control.journal({ platform: 'mycel', method: 'POST', route: REL_APPROVE })).toHaveLength(0);
   });
 });
 
@@ -542,24 +608,55 @@ describe('mycelInbox', () => {
     expect((await openGate(`mycel-join-${chatId}-${requestId}`)).requestId).toBe(requestId);
   });
 
-  it('without the notification WebSocket (handshake refused) the inbox falls back to drain()', async () => {
-    // drain() is destructive, so this inbox reads an identity no other test's reader touches:
-    // the visitor, owning a group that agent-b asks to join.
+  it('without the notification WebSocket (handshake refused) the inbox follows the wait long poll: every request once, across a lost wait answer and a lost drain answer', async () => {
+    // This inbox reads an identity no other test's reader touches: the visitor, owning a group
+    // that agent-b asks to join (and asking the visitor for a relationship).
     await h.control.fault({ platform: 'mycel', method: 'GET', route: STREAM, status: 404 });
+    // The first wait is answered and its answer lost; so is the first drain (the acknowledgement).
+    await h.control.fault({ platform: 'mycel', method: 'POST', route: WAIT, phase: 'after', status: 502, times: 1 });
+    await h.control.fault({ platform: 'mycel', method: 'POST', route: DRAIN, phase: 'after', status: 502, times: 1 });
     const chatId = (await mycel('visitor').chats.create([MYCEL_DEMO_AGENT], 'Visitor lounge')).id;
-    const inboxId = `mycel-inbox-drain-${randomUUID()}`;
+    const early = (await mycel('agent-b').chats.requestJoin(chatId, 'early')).id;
+    const relationshipId = (await mycel('agent-b').relationships.request('visitor')).id;
+    const inboxId = `mycel-inbox-wait-${randomUUID()}`;
     await h.client.workflow.start('mycelInbox', { workflowId: inboxId, taskQueue: h.taskQueue, args: [{ alias: 'visitor', pollMaxMs: 2_000 }] });
-    leftovers.push(inboxId);
-    // A request made while the inbox is already polling.
-    await eventually(async () => (await h.control.journal({ platform: 'mycel', route: DRAIN })).length > 0);
-    const requestId = (await mycel('agent-b').chats.requestJoin(chatId, 'drained')).id;
-    const joinId = `mycel-join-${chatId}-${requestId}`;
-    leftovers.push(joinId);
-    const gate = await openGate(joinId);
-    expect(gate).toMatchObject({ approvers: ['visitor'] }); // defaults to the inbox's own alias
-    expect(gate.shown).toEqual({ chatId, requestId, requester: 'agent-b', message: 'drained' });
-    const st = await h.client.workflow.getHandle(inboxId).query(inboxStateQuery);
-    expect(st.started.join).toBe(1);
+    leftovers.push(inboxId, `mycel-join-${chatId}-${early}`, `mycel-rel-${relationshipId}`);
+    const inbox = h.client.workflow.getHandle(inboxId);
+    await eventually(async () => ((await inbox.query(inboxStateQuery)).started.join === 1 ? true : undefined), { timeoutMs: 30_000 });
+    // Acknowledged (the lost drain answer, then a retry that drained nothing new), the reader holds
+    // a wait open; a request made now ends it early.
+    await eventually(async () => (await h.control.journal({ platform: 'mycel', route: DRAIN })).length >= 1);
+    const late = (await mycel('visitor').chats.create([MYCEL_DEMO_AGENT], 'Second lounge')).id;
+    const lateRequest = (await mycel('agent-b').chats.requestJoin(late, 'late')).id;
+    leftovers.push(`mycel-join-${late}-${lateRequest}`);
+
+    const st = await eventually(
+      async () => {
+        const s = await inbox.query(inboxStateQuery);
+        return s.started.join === 2 && s.started.relationship === 1 ? s : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    for (const [c, r, m] of [
+      [chatId, early, 'early'],
+      [late, lateRequest, 'late'],
+    ] as const) {
+      const gate = await openGate(`mycel-join-${c}-${r}`);
+      expect(gate).toMatchObject({ approvers: ['visitor'] }); // defaults to the inbox's own alias
+      expect(gate.shown).toEqual({ chatId: c, requestId: r, requester: 'agent-b', message: m });
+    }
+    expect((await openGate(`mycel-rel-${relationshipId}`)).shown).toEqual({ relationshipId, requester: 'agent-b', target: 'visitor' });
+    // Nothing repeated: no request's child was started a second time.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const later = await inbox.query(inboxStateQuery);
+    expect(later.started).toEqual({ join: 2, relationship: 1 });
+    expect(later.alreadyStarted).toEqual({ join: 0, relationship: 0 });
+    expect(st.sinceSeq).toBeGreaterThanOrEqual(3);
     expect((await h.control.journal({ platform: 'mycel', route: STREAM })).every((r) => r.status === 404)).toBe(true);
-  });
+    expect((await h.control.journal({ platform: 'mycel', route: WAIT })).length).toBeGreaterThanOrEqual(3);
+    // The lost answers failed reads, and their retries (resuming from the heartbeat) carried on.
+    const history = await inbox.fetchHistory();
+    const attempts = (history.events ?? []).map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0);
+    expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
+  }, 90_000);
 });

@@ -46,7 +46,7 @@ import {
 } from './schemas.js';
 
 export * from './schemas.js';
-export { CHAT_NOT_CAUGHT_UP, MYCEL_ROUTES } from './routes.js';
+export { CHAT_NOT_CAUGHT_UP, MYCEL_OPERATIONS, MYCEL_ROUTES } from './routes.js';
 
 /**
  * `messages.send(…, {enforceCaughtUp: true})` was refused because the sender has unread messages
@@ -206,7 +206,7 @@ export class MycelClient {
         body: {},
         schema: joinRequestSchema,
       }),
-    /** Owner rejects (not in the seed; assumed counterpart). Idempotent; rejecting an approved request is a 409. */
+    /** Owner rejects (not in the seed; in mycel-sdk 0.1.83 as reject_join). Rejecting an approved request is a 409. */
     rejectJoin: (chatId: string, requestId: string, opts: CallOptions = {}): Promise<MycelJoinRequest> =>
       this.http.request({
         ...opts,
@@ -236,6 +236,9 @@ export class MycelClient {
      */
     read: (chatId: string, opts: CallOptions = {}): Promise<MycelMessage[]> =>
       this.http.request({ ...opts, method: 'POST', path: path(R.messages.read, { chat_id: chatId }), schema: messageListSchema }),
+    /** The caller's unread messages, without marking them read. */
+    unread: (chatId: string, opts: CallOptions = {}): Promise<MycelMessage[]> =>
+      this.http.request({ ...opts, method: 'GET', path: path(R.messages.unread, { chat_id: chatId }), schema: messageListSchema }),
     /** Marks every message up to `seq` read (`mark_read`). */
     markRead: (chatId: string, upToSeq: number, opts: CallOptions = {}): Promise<void> =>
       this.http
@@ -274,9 +277,27 @@ export class MycelClient {
   };
 
   readonly notifications = {
-    /** Returns every notification not yet drained, and marks them delivered. Metadata only. */
+    /**
+     * Returns every notification not yet drained, and marks them delivered. Metadata only. Not
+     * replayable: an answer lost on the way is gone (the platform ignores Idempotency-Key), so use
+     * it to acknowledge what was already recorded, not to read.
+     */
     drain: (opts: CallOptions = {}): Promise<MycelDrainResult> =>
       this.http.request({ ...opts, method: 'POST', path: R.notifications.drain, schema: drainSchema }),
+    /**
+     * Long poll: answers once the caller has notifications not yet drained (with them, taking
+     * nothing), or after `timeoutSeconds` with none. Acknowledge with {@link drain}. The HTTP
+     * timeout is stretched past the hold unless `opts.timeoutMs` says otherwise.
+     */
+    wait: (timeoutSeconds = 25, opts: CallOptions = {}): Promise<MycelDrainResult> =>
+      this.http.request({
+        timeoutMs: timeoutSeconds * 1000 + 10_000,
+        ...opts,
+        method: 'POST',
+        path: R.notifications.wait,
+        query: { timeout_seconds: timeoutSeconds },
+        schema: drainSchema,
+      }),
     /**
      * Streams inbox frames with `seq > sinceSeq`, replayed first, then live; heartbeats are
      * dropped. The generator never reconnects: on a cut it throws ConnectionError and the caller

@@ -2,7 +2,7 @@ import type { PlatformSim } from '../framework.js';
 import type { SandboxContext } from '../server.js';
 import { createArchAstroSim } from './archastro.js';
 import { createMixSim } from './mix/index.js';
-import { createMycelSim } from './mycel.js';
+import { createMycelSim } from './mycel/index.js';
 import { createWebAgentSim } from './webagent.js';
 import { createWyseMateSim } from './wysemate.js';
 

@@ -30,6 +30,9 @@ export function platformFailure(err: unknown): string | undefined {
  */
 export const PROOF_MODE_PATCH = 'mycel-approval-asks-proof-mode';
 
+/** Replay guard: approvals from before a reject was carried out on the platform (it left the request pending). */
+export const REJECT_ON_PLATFORM_PATCH = 'mycel-approval-rejects-on-platform';
+
 const { decisionProofMode } = proxyLocalActivities<ReturnType<typeof createDecisionActivities>>({
   startToCloseTimeout: '10 s',
   retry: { initialInterval: '200 ms', maximumInterval: '5 s' },
@@ -59,8 +62,13 @@ export interface MycelApprovalSpec<S extends string, St extends MycelApprovalSta
   settings: { approvers: string[]; deadlineSeconds: number; onExpiry: ExpiryPolicy; quorum?: number; separateDuties?: boolean };
   /** Makes or finds the request on the platform; says what the deciders are shown. */
   prepare(): Promise<{ requestId: string; kind: GateKind; subject: string; shown: Record<string, unknown> }>;
-  /** What a reject leaves on the platform (recorded as the decision's effect). */
+  /** What a reject leaves on the platform when nothing is done there (recorded as the decision's effect). */
   rejectedDetail: string;
+  /**
+   * Rejects on the platform as `alias`, exactly once; returns the effect to record. Without it a
+   * reject leaves the platform untouched (`rejectedDetail`).
+   */
+  reject?(alias: string, requestId: string): Promise<string>;
   /** Approves on the platform as `alias`, exactly once (a stable key); returns the effect to record. */
   approve(alias: string, requestId: string): Promise<string>;
   /** After a successful approval, before the status says `approved` (e.g. post into the chat). */
@@ -101,8 +109,12 @@ export async function runMycelApproval<S extends string, St extends MycelApprova
     st.decider = outcome.decider;
 
     if (outcome.decision === 'reject') {
-      gate.applied(requestId, { ok: true, detail: spec.rejectedDetail });
-      setStatus('rejected');
+      if (spec.reject && patched(REJECT_ON_PLATFORM_PATCH)) {
+        await rejectOnPlatform(spec, gate, requestId, outcome);
+      } else {
+        gate.applied(requestId, { ok: true, detail: spec.rejectedDetail });
+        setStatus('rejected');
+      }
     } else {
       const mode = await proofMode();
       if (outcome.auto && mode === 'required') {
@@ -145,5 +157,36 @@ export async function runMycelApproval<S extends string, St extends MycelApprova
     // A requester workflow waiting on this one hears how it ended, even when it was cancelled.
     await CancellationScope.nonCancellable(() => watchers.tell(result()));
     throw err;
+  }
+}
+
+/**
+ * Carries a reject out on the platform, as the person who decided (an expiry rejection acts as
+ * the first approver, except where decisions require proof: then nobody's token is spent and the
+ * request is left pending). A platform refusal (say, approved there meanwhile) fails the workflow's
+ * status with the platform's words; the gate's decision stands either way.
+ */
+async function rejectOnPlatform<S extends string, St extends MycelApprovalState<S>>(
+  spec: MycelApprovalSpec<S, St>,
+  gate: ApprovalGate,
+  requestId: string,
+  outcome: { decider: string; auto?: boolean },
+): Promise<void> {
+  const { st, setStatus } = spec;
+  if (outcome.auto && (await proofMode()) === 'required') {
+    gate.applied(requestId, { ok: true, detail: `${spec.rejectedDetail} (rejected by the expiry policy; decisions here require proof)` });
+    setStatus('rejected');
+    return;
+  }
+  st.actingAlias = outcome.auto ? spec.settings.approvers[0]! : outcome.decider;
+  try {
+    gate.applied(requestId, { ok: true, detail: await spec.reject!(st.actingAlias, requestId) });
+    setStatus('rejected');
+  } catch (err) {
+    const failed = platformFailure(err);
+    if (failed === undefined) throw err;
+    st.error = failed;
+    gate.applied(requestId, { ok: false, detail: failed });
+    setStatus('failed');
   }
 }

@@ -3,8 +3,8 @@
  *
  * Owner side (`requestId` given; what `mycelInbox` starts): gate `mycel_join` (approvers are owner
  * aliases) → approve: `approve_join` with the deciding owner's own token, exactly once (stable
- * idempotency key) → optionally post into the chat, caught up. Reject leaves the platform
- * untouched and is recorded in the audit.
+ * idempotency key) → optionally post into the chat, caught up. Reject is carried out on the
+ * platform too (`reject_join`, as the deciding owner) and recorded in the audit.
  *
  * Visitor side (`visitorAlias`, no `requestId`): request to join → hand the request to the owner
  * side under its deterministic id (see handoff.ts: one gate per request even when the owner's inbox
@@ -62,8 +62,14 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
       };
     },
     rejectedDetail: 'rejected: the join request was left untouched on the platform',
+    reject: async (alias, requestId) => {
+      // One key per request, and the activity reads the request's state on a retry: rejected once.
+      const r = await acts.mycelRejectJoin({ alias, chatId: st.chatId, requestId, key: `${keyBase}/reject-join/${requestId}` });
+      if (r.state === 'absent') return `rejected: Mycel does not know join request ${requestId} in chat ${st.chatId} (404), so nobody is let in`;
+      return `rejected on Mycel as ${alias}: ${r.requester} stays out (${r.state})`;
+    },
     approve: async (alias, requestId) => {
-      // One key per request: a retry (or a new worker after a crash) replays, never re-approves.
+      // One key per request, and the activity reads the request's state on a retry: approved once.
       const r = await acts.mycelApproveJoin({ alias, chatId: st.chatId, requestId, key: `${keyBase}/approve-join/${requestId}` });
       return `approved on Mycel as ${alias}: ${r.requester} is a member (${r.state})`;
     },

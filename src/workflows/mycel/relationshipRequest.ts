@@ -4,7 +4,8 @@
  *
  * Target side (`relationshipId` given; what `mycelInbox` starts): gate `mycel_relationship`
  * (approvers are the target's aliases) → approve: `relationships.approve` with the decider's own
- * token, exactly once (stable idempotency key). Reject leaves the platform untouched and is recorded.
+ * token, exactly once (the activity reads the state on a retry). Reject is carried out on the
+ * platform too (`relationships.reject`, as the decider) and recorded.
  *
  * Requester side (`requesterAlias`, no `relationshipId`): request → hand the request to the target
  * side under its deterministic id (see handoff.ts: one gate per request even when the target's
@@ -73,6 +74,12 @@ export async function relationshipRequest(raw: RelationshipRequestInput): Promis
       };
     },
     rejectedDetail: 'rejected: the relationship request was left untouched on the platform',
+    reject: async (alias, relationshipId) => {
+      // One key per request, and the activity reads the relationship's state on a retry: rejected once.
+      const r = await acts.mycelRejectRelationship({ alias, relationshipId, key: `${keyBase}/reject-relationship/${relationshipId}` });
+      if (r.state === 'absent') return `rejected: Mycel does not know relationship ${relationshipId} (404), so nothing is granted`;
+      return `rejected on Mycel as ${alias}: relationship with ${r.other} is ${r.state}`;
+    },
     approve: async (alias, relationshipId) => {
       const r = await acts.mycelApproveRelationship({ alias, relationshipId, key: `${keyBase}/approve-relationship/${relationshipId}` });
       st.platformState = r.state;
