@@ -15,9 +15,9 @@
  * or `cancelled`. A `start_idle` session sits in `waiting` with no agent run until its first
  * message. Routines are pre-seeded (the seed has no create call): see {@link seedRoutines}.
  */
-import { ScriptedRun, type RunEvent, type ScriptedRunState } from '../agent.js';
-import { bearer, headerOf, HttpError, intParam, newId, type PlatformSim, type Route, type SandboxRequest, type SandboxResponse } from '../framework.js';
-import type { SandboxContext } from '../server.js';
+import { ScriptedRun, type RunEvent, type ScriptedRunState } from '../../agent.js';
+import { bearer, headerOf, HttpError, intParam, newId, type PlatformSim, type Route, type SandboxRequest, type SandboxResponse } from '../../framework.js';
+import type { SandboxContext } from '../../server.js';
 
 type SessionStatus = 'pending' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 type RunStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';

@@ -1,0 +1,2 @@
+/** ArchAstro simulator (being split into one file per product area). */
+export { createArchAstroSim } from './sessions.js';
