@@ -211,9 +211,9 @@ describe('ArchAstroClient: agent routines', () => {
     // One side effect: one run, one session.
     const { data } = await client.listRuns('arn_sbx_invoke');
     expect(data.map((r) => r.id)).toEqual([first.id]);
+    // The SDK's run names no session: its session is found with the `routine_run[]` filter.
     const sessions = await client.listSessions({ routineRun: [first.id] });
     expect(sessions).toHaveLength(1);
-    expect(sessions[0]!.id).toBe(first.agent_session);
 
     // A completed run for a key → 409.
     const quick = await client.invokeRoutine('sandbox-invoke', { message: 'quick', idempotency_key: 'inv-2' });
@@ -223,7 +223,7 @@ describe('ArchAstroClient: agent routines', () => {
       await sleep(10);
     }
     const run = await client.getRun(quick.id);
-    expect(run.result).toBe('done');
+    expect(run.result).toEqual({ text: 'done' });
     expect(run.duration_ms).toBeGreaterThanOrEqual(0);
     const conflict = await client.invokeRoutine('sandbox-invoke', { message: 'quick', idempotency_key: 'inv-2' }).catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(ConflictError);
@@ -231,7 +231,7 @@ describe('ArchAstroClient: agent routines', () => {
 
     // Routine-created sessions are "system" sessions.
     expect((await client.listSessions({ excludeSystem: true })).length).toBe(0);
-    await client.cancelSession(first.agent_session!);
+    await client.cancelSession(sessions[0]!.id);
   });
 
   it('a routine run takes time: pending or running while its agent works, then completed with a duration', async () => {
@@ -254,7 +254,7 @@ describe('ArchAstroClient: agent routines', () => {
     expect(seen).toContain('running');
     expect(seen.at(-1)).toBe('completed');
     const done = await client.getRun(run.id);
-    expect(done.result).toBe('checked');
+    expect(done.result).toEqual({ text: 'checked' });
     expect(done.duration_ms).toBeGreaterThanOrEqual(300);
   });
 
@@ -264,11 +264,12 @@ describe('ArchAstroClient: agent routines', () => {
 
     await expect(client.invokeRoutine('arn_sbx_keyed', { message: 'x' })).rejects.toBeInstanceOf(UnprocessableError);
     const a = await client.invokeRoutine('arn_sbx_keyed', { message: 'first script:ask', session_key: 'conv-1' });
-    await waitFor(a.agent_session!, (s) => s.status === 'waiting');
+    const [session] = await client.listSessions({ routineRun: [a.id] });
+    await waitFor(session!.id, (s) => s.status === 'waiting');
     expect((await client.getRun(a.id)).status).toBe('completed'); // the turn ended with a question
     const b = await client.invokeRoutine('arn_sbx_keyed', { message: 'second', session_key: 'conv-1' });
-    expect(b.agent_session).toBe(a.agent_session);
-    await waitFor(a.agent_session!, (s) => s.status === 'completed');
+    expect((await client.listSessions({ routineRun: [b.id] })).map((s) => s.id)).toEqual([session!.id]);
+    await waitFor(session!.id, (s) => s.status === 'completed');
     expect((await client.getRun(b.id)).status).toBe('completed');
   });
 

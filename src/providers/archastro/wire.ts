@@ -25,11 +25,28 @@ export const ROUTES = {
    * v1/resources/agent_sessions.py (`events`), types/common.py (`AgentSessionEvent`); not in the TS SDK.
    */
   sessionEvents: '/api/v1/agent_sessions/{session}/events',
+  /**
+   * GET: Server-Sent Events, one `session_update` (data: the AgentSession) per status change, the
+   * current status replayed on connect, closed on a terminal status. sdk @archastro/sdk@0.19.0
+   * v1/resources/agent_sessions.js (`stream`), archastro-sdk@0.11.0 v1/resources/agent_sessions.py.
+   * Served by the sandbox; the follow activity does not use it (see "Session stream" below).
+   */
+  sessionStream: '/api/v1/agent_sessions/{session}/stream',
 
-  // ---- agent routines (seed: AgentRoutineResource) ----
-  /** GET: list (query agent, event_type); answer `{data: [...]}`, not paginated. */
+  // ---- agent routines (sdk @archastro/sdk@0.19.0 v1/resources/agent_routines.js) ----
+  /** GET: list (query agent[], event_type); answer `{data: [...]}`, not paginated. */
   routines: '/api/v1/agent_routines',
-  /** GET: registered presets. Registered before `routine` in the simulator so it is not read as an id. */
+  /**
+   * POST: create a routine on an agent (`AgentAgentRoutinesInput`: `name`, `handler_type` required;
+   * `preset_name` required for `preset`; `status` `draft` | `active`, default `draft`). 201.
+   * sdk archastro-sdk@0.11.0 v1/resources/agents.py (`agent_routines`).
+   */
+  agentRoutines: '/api/v1/agents/{agent}/agent_routines',
+  /**
+   * GET: registered presets, a bare array of `RoutinePreset` (`name, label, description,
+   * applicable_events, chainable, sessionable, unique`). Registered before `routine` in the
+   * simulator so it is not read as an id.
+   */
   routinePresets: '/api/v1/agent_routines/presets',
   /** GET: retrieve; PATCH: update; DELETE: delete (204). */
   routine: '/api/v1/agent_routines/{routine}',
@@ -37,14 +54,29 @@ export const ROUTES = {
   routineActivate: '/api/v1/agent_routines/{routine}/activate',
   /** POST: set status `paused`. */
   routinePause: '/api/v1/agent_routines/{routine}/pause',
-  /** POST: on-demand invocation `{message, idempotency_key, metadata, session_key, thread_id, user}`. */
+  /**
+   * POST: on-demand invocation `{message (required), idempotency_key, metadata, session_key,
+   * thread_id, user, delivery, participants}` → the run (`AgentRoutineInvokeInput`, `message:
+   * Required[str]` in archastro-sdk@0.11.0; `message: string` in @archastro/sdk@0.19.0).
+   */
   routineInvoke: '/api/v1/agent_routines/{routine}/invoke',
   /** GET: runs, newest first, query status, limit (≤100), before_cursor, after_cursor. */
   routineRuns: '/api/v1/agent_routines/{routine}/runs',
 
-  // ---- routine runs (seed: AgentRoutineRunResource) ----
+  // ---- routine runs (sdk @archastro/sdk@0.19.0 v1/resources/agent_routine_runs.js, agent_routines.js) ----
   /** GET: one run by id (`arr_…`). */
   routineRun: '/api/v1/agent_routines/runs/{run}',
+  /**
+   * GET: runs across every routine of the app, newest first; query agent[], status (incl.
+   * `cancelled`), limit ≤ 100, before_cursor, after_cursor → `AgentRoutineRunListResponse`.
+   */
+  allRuns: '/api/v1/agent_routine_runs',
+  /**
+   * GET: Server-Sent Events, one `run_update` (data: the AgentRoutineRun) per status change, the
+   * current status replayed on connect, closed on a terminal run status. Served by the sandbox;
+   * Switchboard's clients do not open it (a monitor tick polls the run once per retry instead).
+   */
+  runStream: '/api/v1/agent_routine_runs/{run}/stream',
 } as const;
 
 /**
@@ -86,9 +118,25 @@ export type ArchAstroSessionStatus = (typeof SESSION_STATUSES)[number];
 /** Terminal session statuses (seed: cancel/delete docs). */
 export const TERMINAL_SESSION_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 
-/** Routine run statuses (seed: `runs` filter documentation; the SDKs add `cancelled`, not yet read here). */
-export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'skipped'] as const;
+/**
+ * Routine run statuses (sdk archastro-sdk@0.11.0 types/common.py `AgentRoutineRun.status`,
+ * @archastro/sdk@0.19.0 agent_routine_runs `list`): the seed's five plus `cancelled`.
+ */
+export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'skipped', 'cancelled'] as const;
 export type ArchAstroRunStatus = (typeof RUN_STATUSES)[number];
+
+/**
+ * Terminal run statuses (sdk: the run stream "closes when the run reaches a terminal status
+ * (`completed`, `failed`, `skipped`, `cancelled`)"). `cancelled` and `skipped` are outcomes, not
+ * failures: nothing retries them.
+ */
+export const TERMINAL_RUN_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
+
+/** Preset session modes and scopes (sdk types/common.py `PresetConfig.session_mode` / `session_scope`). */
+export const PRESET_SESSION_MODES = ['stateless', 'session'] as const;
+export const PRESET_SESSION_SCOPES = ['per_user', 'per_key', 'per_org', 'global'] as const;
+/** Routine handler types (sdk `AgentRoutine.handler_type`). */
+export const HANDLER_TYPES = ['workflow_graph', 'script', 'preset', 'chain'] as const;
 
 /** Event type a routine must have to be invocable on demand (seed: `invoke` docs). */
 export const INVOKED_EVENT_TYPE = 'agentroutine.invoked';
