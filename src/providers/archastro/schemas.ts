@@ -73,7 +73,10 @@ export const presetConfigInputSchema = z
   .object({
     /** Custom task or behaviour instructions (the SDK documents max 10,000 chars). */
     instructions: z.string().max(10_000).optional(),
-    llm: z.object({ model: z.string().min(1).max(200).optional() }).strict().optional(),
+    llm: z
+      .object({ model: z.string().min(1).max(200).optional() })
+      .strict()
+      .optional(),
     session_mode: z.enum(PRESET_SESSION_MODES).optional(),
     session_scope: z.enum(PRESET_SESSION_SCOPES).optional(),
     structured_message_template_ids: z.array(z.string().min(1)).max(100).optional(),
@@ -92,7 +95,7 @@ export const presetFieldsSchema = z
     /** A registered preset's stable name (`RoutinePreset.name`, e.g. `do_task`). */
     preset_name: z
       .string()
-      .regex(/^[a-z][a-z0-9_]{0,63}$/, 'preset_name is a preset\'s machine name (lower snake case)')
+      .regex(/^[a-z][a-z0-9_]{0,63}$/, "preset_name is a preset's machine name (lower snake case)")
       .optional(),
     preset_config: presetConfigInputSchema.optional(),
   })

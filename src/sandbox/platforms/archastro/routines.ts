@@ -82,17 +82,22 @@ function presetConfig(body: Record<string, unknown>): Record<string, unknown> | 
   for (const k of Object.keys(pc)) if (!PRESET_CONFIG_KEYS.has(k)) fail(422, 'validation_error', `preset_config.${k} is not a preset config field`);
   const str = (k: string, max: number) => {
     const v = pc[k];
-    if (v !== undefined && v !== null && (typeof v !== 'string' || v.length > max)) fail(422, 'validation_error', `preset_config.${k} must be a string of at most ${max} characters`);
+    if (v !== undefined && v !== null && (typeof v !== 'string' || v.length > max))
+      fail(422, 'validation_error', `preset_config.${k} must be a string of at most ${max} characters`);
   };
   str('instructions', 10_000);
   const mode = pc.session_mode;
-  if (mode !== undefined && mode !== null && !PRESET_SESSION_MODES.includes(mode as never)) fail(422, 'validation_error', `preset_config.session_mode must be one of ${PRESET_SESSION_MODES.join(', ')}`);
+  if (mode !== undefined && mode !== null && !PRESET_SESSION_MODES.includes(mode as never))
+    fail(422, 'validation_error', `preset_config.session_mode must be one of ${PRESET_SESSION_MODES.join(', ')}`);
   const scope = pc.session_scope;
-  if (scope !== undefined && scope !== null && !PRESET_SESSION_SCOPES.includes(scope as never)) fail(422, 'validation_error', `preset_config.session_scope must be one of ${PRESET_SESSION_SCOPES.join(', ')}`);
+  if (scope !== undefined && scope !== null && !PRESET_SESSION_SCOPES.includes(scope as never))
+    fail(422, 'validation_error', `preset_config.session_scope must be one of ${PRESET_SESSION_SCOPES.join(', ')}`);
   const llm = pc.llm;
-  if (llm !== undefined && llm !== null && (typeof llm !== 'object' || Array.isArray(llm))) fail(422, 'validation_error', 'preset_config.llm must be an object');
+  if (llm !== undefined && llm !== null && (typeof llm !== 'object' || Array.isArray(llm)))
+    fail(422, 'validation_error', 'preset_config.llm must be an object');
   const ids = pc.structured_message_template_ids;
-  if (ids !== undefined && ids !== null && (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string'))) fail(422, 'validation_error', 'preset_config.structured_message_template_ids must be a list of ids');
+  if (ids !== undefined && ids !== null && (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')))
+    fail(422, 'validation_error', 'preset_config.structured_message_template_ids must be a list of ids');
   return pc;
 }
 
@@ -382,7 +387,13 @@ export function createRoutineArea(st: AaState, hooks: RoutineHooks) {
     const pc = presetConfig(body);
     const presetName = optString(body, 'preset_name');
     const eventType = optString(body, 'event_type');
-    checkPreset({ id: r.id, agent: r.agent, handler_type: next as SimRoutine['handler_type'], preset_name: presetName ?? r.preset_name, event_type: eventType ?? r.event_type });
+    checkPreset({
+      id: r.id,
+      agent: r.agent,
+      handler_type: next as SimRoutine['handler_type'],
+      preset_name: presetName ?? r.preset_name,
+      event_type: eventType ?? r.event_type,
+    });
     for (const f of ['name', 'description', 'event_type', 'config', 'script', 'preset_name', 'trigger_context'] as const) {
       const v = optString(body, f);
       if (v !== null) (r as unknown as Record<string, unknown>)[f] = v;
