@@ -10,6 +10,7 @@ import type { PlatformEndpoint } from '../../config.js';
 import { BadRequestError } from '../errors.js';
 import { HttpClient, path, type CallOptions } from '../http.js';
 import { beforeCursorPages, paginate } from '../pagination.js';
+import { readSse, type SseEvent } from '../sse.js';
 import { authHeaders, ROUTES, TERMINAL_RUN_STATUSES, TERMINAL_SESSION_STATUSES } from './wire.js';
 import {
   presetFieldsSchema,
@@ -250,6 +251,15 @@ export class ArchAstroClient {
     });
   }
 
+  /**
+   * The session's status stream: `session_update` (data: the session) on connect and on every status
+   * change, `session_event` (data: a harness event) as events happen; ends after a terminal status.
+   * It has no event ids and no resume: the events cursor (`listEvents`) stays the durable source.
+   */
+  streamSession(sessionId: string, call: Pick<CallOptions, 'signal'> = {}): AsyncGenerator<SseEvent> {
+    return readSse(this.http, { path: path(ROUTES.sessionStream, { session: sessionId }), signal: call.signal });
+  }
+
   /** Deletes a terminal session (204). An active one → `UnprocessableError` (422). */
   async deleteSession(sessionId: string, call: CallOptions = {}): Promise<void> {
     await this.http.request({ ...call, method: 'DELETE', path: path(ROUTES.session, { session: sessionId }) });
@@ -282,7 +292,7 @@ export class ArchAstroClient {
    * Creates a routine on an agent (status `draft` unless `status: "active"`). `preset_name` and
    * `preset_config` are checked against the SDK's models first; the platform checks the preset exists.
    */
-  createRoutine(agentId: string, input: CreateRoutineInput, call: CallOptions = {}): Promise<ArchAstroRoutine> {
+  async createRoutine(agentId: string, input: CreateRoutineInput, call: CallOptions = {}): Promise<ArchAstroRoutine> {
     if (!input.name) this.refuse(ROUTES.agentRoutines, 'name is required');
     this.checkPresetFields(ROUTES.agentRoutines, input);
     return this.http.request({
@@ -295,7 +305,7 @@ export class ArchAstroClient {
   }
 
   /** Changes only the fields given (`steps` and `metadata` replace the whole value). */
-  updateRoutine(routineId: string, input: UpdateRoutineInput, call: CallOptions = {}): Promise<ArchAstroRoutine> {
+  async updateRoutine(routineId: string, input: UpdateRoutineInput, call: CallOptions = {}): Promise<ArchAstroRoutine> {
     this.checkPresetFields(ROUTES.routine, input);
     return this.http.request({
       ...call,
@@ -328,7 +338,7 @@ export class ArchAstroClient {
    * Invokes an active `agentroutine.invoked` routine (id or lookup key) and returns its run at once.
    * `input.idempotency_key` is the platform's own dedupe; `call.idempotencyKey` is the transport's.
    */
-  invokeRoutine(routineId: string, input: InvokeRoutineInput, call: CallOptions = {}): Promise<ArchAstroRun> {
+  async invokeRoutine(routineId: string, input: InvokeRoutineInput, call: CallOptions = {}): Promise<ArchAstroRun> {
     // Both SDKs require `message` (a string); an empty one tells the agent nothing.
     if (typeof input.message !== 'string' || input.message.trim() === '') this.refuse(ROUTES.routineInvoke, 'message is required');
     return this.http.request({
