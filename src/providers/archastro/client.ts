@@ -387,6 +387,11 @@ export class ArchAstroClient {
     });
   }
 
+  /** A run's status stream: `run_update` (data: the run) on connect and per change; ends on a terminal status. */
+  streamRun(runId: string, call: Pick<CallOptions, 'signal'> = {}): AsyncGenerator<SseEvent> {
+    return readSse(this.http, { path: path(ROUTES.runStream, { run: runId }), signal: call.signal });
+  }
+
   /**
    * Cancels a routine run. Neither SDK has a run-cancel call: a run lasts one agent-session turn, so
    * it is cancelled by cancelling the sessions it runs in (found with `routine_run[]`); the run then

@@ -4,7 +4,7 @@
  * `dist/types/common.d.ts`, `dist/runtime/http-client.js`) and PyPI `archastro-sdk` 0.11.0
  * (`archastro/platform/…`); the seed (the TS SDK's 0.5.0 → 0.5.3 diff) agrees on every path.
  * Sources: `sdk <package>@<version> <file>`, `seed`, or `assumption`.
- * The sandbox simulator (`src/sandbox/platforms/archastro.ts`) serves exactly these paths, and the
+ * The sandbox simulator (`src/sandbox/platforms/archastro/`) serves exactly these paths, and the
  * contract suite (test/contracts/archastro*) drives it with both SDKs.
  */
 
@@ -27,9 +27,11 @@ export const ROUTES = {
   sessionEvents: '/api/v1/agent_sessions/{session}/events',
   /**
    * GET: Server-Sent Events, one `session_update` (data: the AgentSession) per status change, the
-   * current status replayed on connect, closed on a terminal status. sdk @archastro/sdk@0.19.0
-   * v1/resources/agent_sessions.js (`stream`), archastro-sdk@0.11.0 v1/resources/agent_sessions.py.
-   * Served by the sandbox; the follow activity does not use it (see "Session stream" below).
+   * current status replayed on connect, closed on a terminal status; archastro-sdk@0.11.0 adds a
+   * `session_event` (data: an AgentSessionEvent) per harness event. No event ids, no resume.
+   * sdk @archastro/sdk@0.19.0 v1/resources/agent_sessions.js (`stream`), archastro-sdk@0.11.0
+   * v1/resources/agent_sessions.py (`AgentSessionStreamEvent`). The follow activity uses it only to
+   * wake early (see "Session stream" below).
    */
   sessionStream: '/api/v1/agent_sessions/{session}/stream',
 
@@ -78,6 +80,40 @@ export const ROUTES = {
    */
   runStream: '/api/v1/agent_routine_runs/{run}/stream',
 } as const;
+
+const TS = 'sdk @archastro/sdk@0.19.0';
+const PY = 'sdk archastro-sdk@0.11.0';
+
+/**
+ * Every wire operation: method, route (a key of {@link ROUTES}), the status of a success, and its
+ * source. The client's methods of the same name call exactly these; the operation fixtures
+ * (test/providers/archastro.fixtures.test.ts) are keyed by these names.
+ */
+export const OPERATIONS = {
+  listSessions: { method: 'GET', route: 'sessions', status: 200, source: `${TS} v1/resources/agent_sessions.js list` },
+  createSession: { method: 'POST', route: 'sessions', status: 201, source: `${TS} v1/resources/agent_sessions.js create` },
+  getSession: { method: 'GET', route: 'session', status: 200, source: `${TS} v1/resources/agent_sessions.js get` },
+  updateSession: { method: 'PATCH', route: 'session', status: 200, source: `${TS} v1/resources/agent_sessions.js update` },
+  deleteSession: { method: 'DELETE', route: 'session', status: 204, source: `${TS} v1/resources/agent_sessions.js delete` },
+  cancelSession: { method: 'POST', route: 'sessionCancel', status: 200, source: `${TS} v1/resources/agent_sessions.js cancel` },
+  sendMessage: { method: 'POST', route: 'sessionMessage', status: 200, source: `${TS} v1/resources/agent_sessions.js message` },
+  listEvents: { method: 'GET', route: 'sessionEvents', status: 200, source: `${PY} v1/resources/agent_sessions.py events` },
+  streamSession: { method: 'GET', route: 'sessionStream', status: 200, source: `${TS} v1/resources/agent_sessions.js stream; ${PY} (session_event)` },
+  listRoutines: { method: 'GET', route: 'routines', status: 200, source: `${TS} v1/resources/agent_routines.js list` },
+  createRoutine: { method: 'POST', route: 'agentRoutines', status: 201, source: `${PY} v1/resources/agents.py agent_routines` },
+  listPresets: { method: 'GET', route: 'routinePresets', status: 200, source: `${TS} v1/resources/agent_routines.js presets` },
+  getRoutine: { method: 'GET', route: 'routine', status: 200, source: `${TS} v1/resources/agent_routines.js get` },
+  updateRoutine: { method: 'PATCH', route: 'routine', status: 200, source: `${TS} v1/resources/agent_routines.js update` },
+  deleteRoutine: { method: 'DELETE', route: 'routine', status: 204, source: `${TS} v1/resources/agent_routines.js delete` },
+  activateRoutine: { method: 'POST', route: 'routineActivate', status: 200, source: `${TS} v1/resources/agent_routines.js activate` },
+  pauseRoutine: { method: 'POST', route: 'routinePause', status: 200, source: `${TS} v1/resources/agent_routines.js pause` },
+  invokeRoutine: { method: 'POST', route: 'routineInvoke', status: 201, source: `${TS} v1/resources/agent_routines.js invoke` },
+  listRuns: { method: 'GET', route: 'routineRuns', status: 200, source: `${TS} v1/resources/agent_routines.js runs` },
+  getRun: { method: 'GET', route: 'routineRun', status: 200, source: `${TS} v1/resources/agent_routines.js AgentRoutineRunResource.get` },
+  listAllRuns: { method: 'GET', route: 'allRuns', status: 200, source: `${TS} v1/resources/agent_routine_runs.js list` },
+  streamRun: { method: 'GET', route: 'runStream', status: 200, source: `${TS} v1/resources/agent_routine_runs.js stream` },
+} as const satisfies Record<string, { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; route: keyof typeof ROUTES; status: number; source: string }>;
+export type ArchAstroOperation = keyof typeof OPERATIONS;
 
 /**
  * Authentication per credential kind (sdk @archastro/sdk@0.19.0 client.js `withSecretKey` /
@@ -157,10 +193,38 @@ export const INVOKED_EVENT_TYPE = 'agentroutine.invoked';
  * - assumption: a `needs_input` event's payload carries the agent's question as `prompt`; a
  *   `message` event's payload `{role, content}`; `finished` `{status, result?}`; `error` `{message}`
  *   (the SDKs type `payload` as a free object: "harness-specific event data").
- * - seed: invoke with an `idempotency_key` whose run already completed → 409. assumption: the same
+ * - sdk (agent_routines `invoke` docs): an `idempotency_key` whose run already completed → 409.
+ *   assumption: the same
  *   key while that run is still pending/running returns that run (no second run), and a key whose
  *   run failed or was skipped may start a new run.
  * - assumption: posting a message to a terminal session → 422.
+ * - sdk: a run (`AgentRoutineRun`) has `result` and `structured_response` as objects and statuses
+ *   pending, running, completed, failed, skipped, cancelled; it has no `idempotency_key`, `error` or
+ *   `agent_session` field. So a run is tagged through invoke's `metadata` (kept on the run) to be
+ *   found again after a 409, its sessions are found with the sessions list's `routine_run[]`, and
+ *   assumption: a failed run's reason, if any, is `result.error`.
+ * - sdk: no SDK has a run-cancel call. A run lasts one agent-session turn, so the client cancels a
+ *   run by cancelling its sessions (`cancelRun`); assumption: the run then ends `cancelled` (the
+ *   sandbox does so). `cancelled` and `skipped` are terminal outcomes, never retried as failures.
+ * - sdk: `message` is required on invoke (a string in both SDKs); the client refuses a missing or
+ *   blank one before sending (`BadRequestError`, code `request_invalid`).
+ * - sdk: preset fields. A routine has `preset_name` (a registered `RoutinePreset.name`) and
+ *   `preset_config` (`PresetConfig`: instructions ≤ 10,000 chars, llm.model, session_mode
+ *   stateless|session, session_scope per_user|per_key|per_org|global, structured_message_template_ids);
+ *   a preset has `name, label, description, applicable_events, chainable, sessionable, unique`.
+ *   Sessions carry no preset fields in either SDK. The client checks preset fields on create/update
+ *   (`presetFieldsSchema`); the platform checks the preset exists, fits the trigger and is unique.
+ * - Session stream ("where it helps"): the follow activity opens `sessionStream` once per follow call
+ *   when its first read finds nothing new, and wakes on any stream event to re-read status and events
+ *   from the heartbeated cursor (the stream has no ids or resume, so it is never the source). Measured
+ *   in the sandbox (pollMs 100, a 1 s quiet wait then a question, 6 runs each): the wait was reported
+ *   a median 10 ms after the status change with the stream vs 545 ms by back-off polling, with 6 vs
+ *   7.5 session reads; history events are unchanged (the activity still returns once per batch). A
+ *   cut or missing stream (404) falls back to polling. The run stream (`runStream`) is served but not
+ *   used: a monitor tick reads its run once per activity retry, and a stream would hold a
+ *   connection across retries for no history saving.
+ * - not built: a run's journal (`GET /api/v1/agent_routines/runs/{run}/journal`), invoke's
+ *   `delivery` and `participants`, routine `message_policy` and `acl` editing beyond pass-through.
  * - sdk: no metadata filter on the sessions list (filters: agent, status, routine_run,
  *   exclude_system, limit), so exactly-once create looks up its tag client-side among the agent's
  *   newest sessions (see src/activities/sessions/archastro.ts). No operation takes an
