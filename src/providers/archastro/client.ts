@@ -47,7 +47,7 @@ export interface ListSessionsParams {
   limit?: number;
 }
 
-/** Body of `POST /api/v1/agent_sessions` (seed field names). */
+/** Body of `POST /api/v1/agent_sessions` (sdk archastro-sdk@0.11.0 `AgentSessionCreateInput`). */
 export interface CreateSessionInput {
   /** Agent id (`agi_…`) the app owns. */
   agent: string;
@@ -76,7 +76,7 @@ export interface SessionMessageInput {
   role?: string;
 }
 
-/** Body of `PATCH /api/v1/agent_routines/{id}` (the fields the seed documents; all optional). */
+/** Body of `PATCH /api/v1/agent_routines/{id}` (sdk `AgentRoutineUpdateInput`; all optional). */
 export interface UpdateRoutineInput {
   acl?: unknown;
   config?: string;

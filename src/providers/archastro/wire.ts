@@ -10,7 +10,7 @@
 
 /** Path templates for {@link path} from `../http.js`. */
 export const ROUTES = {
-  // ---- agent sessions (seed: AgentSessionResource) ----
+  // ---- agent sessions (sdk @archastro/sdk@0.19.0 v1/resources/agent_sessions.js; the seed's AgentSessionResource agrees) ----
   /** GET: list (query agent, status[], routine_run[], exclude_system, limit); POST: create (201). */
   sessions: '/api/v1/agent_sessions',
   /** GET: retrieve; PATCH: update metadata; DELETE: delete (204; 422 unless terminal). */
@@ -145,13 +145,13 @@ export const SESSION_EVENTS = [
 ] as const;
 
 /**
- * Session statuses, as listed in the seed's `list` filter documentation.
+ * Session statuses (sdk @archastro/sdk@0.19.0 agent_sessions `list` filter docs; the seed agrees).
  * `waiting` = the agent ended its turn and reads its inbox next; a start_idle session begins there.
  */
 export const SESSION_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'] as const;
 export type ArchAstroSessionStatus = (typeof SESSION_STATUSES)[number];
 
-/** Terminal session statuses (seed: cancel/delete docs). */
+/** Terminal session statuses (sdk agent_sessions `cancel`/`delete`/`stream` docs). */
 export const TERMINAL_SESSION_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 
 /**
@@ -174,7 +174,7 @@ export const PRESET_SESSION_SCOPES = ['per_user', 'per_key', 'per_org', 'global'
 /** Routine handler types (sdk `AgentRoutine.handler_type`). */
 export const HANDLER_TYPES = ['workflow_graph', 'script', 'preset', 'chain'] as const;
 
-/** Event type a routine must have to be invocable on demand (seed: `invoke` docs). */
+/** Event type a routine must have to be invocable on demand (sdk agent_routines `invoke` docs). */
 export const INVOKED_EVENT_TYPE = 'agentroutine.invoked';
 
 /*
