@@ -396,7 +396,9 @@ export class ArchAstroClient {
    * Cancels a routine run. Neither SDK has a run-cancel call: a run lasts one agent-session turn, so
    * it is cancelled by cancelling the sessions it runs in (found with `routine_run[]`); the run then
    * ends `cancelled`. Safe to repeat (cancelling a terminal session answers it unchanged). Answers
-   * the run as read afterwards.
+   * the run as read afterwards. Limit: `routine_run[]` finds the sessions a run *created*; a run of a
+   * `session_mode: "session"` routine that reused an earlier run's session is not found this way and
+   * comes back unchanged.
    */
   async cancelRun(runId: string, call: CallOptions = {}): Promise<ArchAstroRun> {
     const run = await this.getRun(runId, call);

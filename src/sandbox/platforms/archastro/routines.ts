@@ -288,8 +288,6 @@ export function createRoutineArea(st: AaState, hooks: RoutineHooks) {
     if (reuse && !TERMINAL.has(reuse.status)) {
       run.agent_session = reuse.id;
       reuse.currentRun = run.id;
-      // The session's `routine_run` follows its newest run, so `routine_run[]` finds it for this run.
-      reuse.routine_run = run.id;
       hooks.deliver(reuse, message, 'user', metadata);
     } else {
       const s = hooks.createSession(
@@ -347,8 +345,8 @@ export function createRoutineArea(st: AaState, hooks: RoutineHooks) {
 
   function listAllRuns(q: URLSearchParams): SandboxResponse {
     const status = statusFilter(q);
-    // Agent ids or lookup keys (the SDK's `agent[]` docs); a lookup key names its routine's agent here.
-    const agents = multi(q, 'agent').map((a) => (/^agi_/.test(a) ? a : (findRoutine(a).agent ?? a)));
+    // Agent ids (the SDK also takes agents' lookup keys; the sandbox's agents have none).
+    const agents = multi(q, 'agent');
     return page(
       [...st.runs.values()].filter((x) => (agents.length === 0 || agents.includes(x.agent)) && (!status || x.status === status)),
       q,
