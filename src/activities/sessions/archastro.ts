@@ -168,13 +168,22 @@ class StreamWake {
   private waiter?: () => void;
   /** Whether the stream is still open (false: plain back-off polling). */
   live = true;
+  /**
+   * The status the loop last read. A `session_update` naming it (the replay on connect) is no news;
+   * every other update, and every `session_event`, is.
+   */
+  known = '';
 
-  constructor(c: ArchAstroClient, sessionId: string, signal?: AbortSignal) {
+  constructor(c: ArchAstroClient, sessionId: string, known: string, signal?: AbortSignal) {
+    this.known = known;
     const onAbort = () => this.ac.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     void (async () => {
       try {
-        for await (const _ of c.streamSession(sessionId, { signal: this.ac.signal })) this.poke();
+        for await (const e of c.streamSession(sessionId, { signal: this.ac.signal })) {
+          const status = e.event === 'session_update' ? (e.data as { status?: unknown } | null)?.status : undefined;
+          if (e.event !== 'session_update' || status !== this.known) this.poke();
+        }
       } catch {
         // Cut, refused (an older server without `/stream`) or closed by us: fall back to polling.
       } finally {
@@ -315,7 +324,8 @@ export function archAstroAdapter(providers: Parameters<AdapterFactory>[0], optio
           // been returned, and the events can be re-read, so a retry must resume from here.
           hooks.progress(cursor);
           // Nothing new on the first read: from here the status stream wakes us (opened once per call).
-          if (useStream && !wake) wake = new StreamWake(c, ref.sessionId, hooks.signal);
+          if (useStream && !wake) wake = new StreamWake(c, ref.sessionId, s.status, hooks.signal);
+          else if (wake) wake.known = s.status;
           // With the stream open, polling is only the safety net: it waits out the longest back-off.
           const pause = Math.min(wake?.live ? Math.max(1, budget.pollMs) * MAX_BACKOFF_FACTOR : delay, Math.max(1, budget.maxMs - elapsed));
           if (wake?.live) await wake.wait(pause, hooks.signal);

@@ -218,8 +218,9 @@ export const INVOKED_EVENT_TYPE = 'agentroutine.invoked';
  *   when its first read finds nothing new, and wakes on any stream event to re-read status and events
  *   from the heartbeated cursor (the stream has no ids or resume, so it is never the source). Measured
  *   in the sandbox (pollMs 100, a 1 s quiet wait then a question, 6 runs each): the wait was reported
- *   a median 10 ms after the status change with the stream vs 545 ms by back-off polling, with 6 vs
- *   7.5 session reads; history events are unchanged (the activity still returns once per batch). A
+ *   a median 8.5 ms after the status change with the stream vs 569 ms by back-off polling, with 5.5
+ *   vs 7 session reads; history events are unchanged (the session activity completes only at a
+ *   boundary or its budget, however often follow wakes). A
  *   cut or missing stream (404) falls back to polling. The run stream (`runStream`) is served but not
  *   used: a monitor tick reads its run once per activity retry, and a stream would hold a
  *   connection across retries for no history saving.
