@@ -118,18 +118,21 @@ export function createScheduledMonitorActivities(deps: { providers: ProviderRegi
           // The platform's own dedupe, derived from the monitor and the tick's scheduled time: a retry,
           // or a second wake for the same tick, finds the same run instead of starting another.
           const idem = `smon:${key}:${tick.scheduledAt}`;
+          // Both SDKs require `message`: a check configured without one still says what it is for.
+          const message = check.message ?? `Scheduled check of monitor ${key} (tick ${tick.scheduledAt})`;
           let run;
           try {
-            run = await aa.invokeRoutine(check.routineId, { idempotency_key: idem, message: check.message }, call());
+            // The run carries the key in its metadata too: the SDK's run model has no `idempotency_key`,
+            // so after a 409 the run is found by this tag (see ROUTINE_RUN_TAG).
+            run = await aa.invokeRoutine(check.routineId, { idempotency_key: idem, message, metadata: { [ROUTINE_RUN_TAG]: idem } }, call());
           } catch (err) {
             // 409: the run for this key has completed already; read it back.
             if ((err as { status?: number }).status !== 409) throw err;
             const page = await aa.listRuns(check.routineId, { limit: 50 }, call());
-            run = page.data.find((r) => r.idempotency_key === idem);
+            run = page.data.find((r) => r.metadata?.[ROUTINE_RUN_TAG] === idem || r.idempotency_key === idem);
             if (!run) throw err;
           }
-          if (run.status !== 'completed') return routineOutcome(run) ?? { kind: 'pending', check: 'archastro_routine', taskId: run.id };
-          return routineOutcome(run)!;
+          return routineOutcome(run) ?? { kind: 'pending', check: 'archastro_routine', taskId: run.id };
         }
       }
     });
@@ -309,18 +312,47 @@ export function createScheduledMonitorActivities(deps: { providers: ProviderRegi
   }
 }
 
-/** A finished routine run as a check outcome (a failure is thrown), or undefined while it runs. */
-function routineOutcome(run: {
-  id: string;
-  status: string;
-  error?: string | null;
-  result?: string | null;
-  structured_response?: unknown;
-}): CheckOutcome | undefined {
-  if (run.status === 'failed' || run.status === 'cancelled')
-    throw refused('RoutineRunFailed', `routine run ${run.id} ${run.status}${run.error ? `: ${run.error}` : ''}`);
+/** Metadata key that tags a routine run with the tick's idempotency key (found again after a 409). */
+export const ROUTINE_RUN_TAG = 'switchboard_key';
+
+/** Largest routine result kept whole (bytes of JSON); a larger one is summarised. */
+const MAX_RESULT_BYTES = 4 * 1024;
+
+/**
+ * A routine run's `result` (an object in the SDKs; a bare string from an older server) as a value
+ * small enough for history: whole when it is small, else its text head, its top-level keys, its
+ * size and digest — never the whole object.
+ */
+export function summariseRoutineResult(result: unknown): unknown {
+  if (result === null || result === undefined) return null;
+  if (typeof result === 'string') return result.length <= MAX_RESULT_BYTES ? result : { text: result.slice(0, 2_000), bytes: result.length, truncated: true };
+  const text = JSON.stringify(result);
+  if (text.length <= MAX_RESULT_BYTES) return result;
+  const obj = typeof result === 'object' && !Array.isArray(result) ? (result as Record<string, unknown>) : {};
+  const head = ['text', 'content', 'message', 'summary'].map((k) => obj[k]).find((v): v is string => typeof v === 'string');
+  return {
+    ...(head !== undefined ? { text: head.slice(0, 2_000) } : {}),
+    keys: Object.keys(obj).slice(0, 20),
+    bytes: text.length,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    truncated: true,
+  };
+}
+
+/**
+ * A finished routine run as a check outcome, or undefined while it runs. `failed` throws (nothing
+ * to retry: the platform ran it); `cancelled` and `skipped` are terminal outcomes, not failures —
+ * the tick records them as its value and the monitor goes on.
+ */
+function routineOutcome(run: { id: string; status: string; result?: unknown; structured_response?: unknown }): CheckOutcome | undefined {
+  if (run.status === 'failed') {
+    // The SDK's run has no `error` field; a reason, if any, sits in `result`.
+    const reason = (run.result as { error?: unknown } | null | undefined)?.error;
+    throw refused('RoutineRunFailed', `routine run ${run.id} failed${typeof reason === 'string' ? `: ${reason.slice(0, 500)}` : ''}`);
+  }
+  if (run.status === 'cancelled' || run.status === 'skipped') return { kind: 'value', value: { status: run.status, result: null, structured: null } };
   if (run.status !== 'completed') return undefined;
-  return { kind: 'value', value: bounded({ result: run.result ?? null, structured: run.structured_response ?? null }) };
+  return { kind: 'value', value: bounded({ result: summariseRoutineResult(run.result), structured: summariseRoutineResult(run.structured_response) }) };
 }
 
 function searchValue(env: { results?: { results: { url: string; title?: string | null }[]; summary?: string | null } | null }) {

@@ -37,7 +37,7 @@ const sdk = sdkRunner(SCRIPT);
 it('the Python SDK drives the sandbox: every answer validates in its types, errors are its ApiError, events page on its cursor', async () => {
   const checks = await sdk([], { ARCHASTRO_BASE_URL: sb.baseUrl('archastro'), ARCHASTRO_API_KEY: KEY });
   expect(checks.filter((c) => !c.ok)).toEqual([]);
-  expect(checks.length).toBeGreaterThanOrEqual(14);
+  expect(checks.length).toBeGreaterThanOrEqual(34);
 }, 120_000);
 
 it('the TypeScript SDK (its own auth header and key[] filters) gets what it asks for', async () => {
@@ -58,6 +58,24 @@ it('the TypeScript SDK (its own auth header and key[] filters) gets what it asks
   expect((await aa.agent_sessions.cancel(other.id)).status).toBe('cancelled');
   await aa.agent_sessions.delete(other.id);
   await expect(aa.agent_sessions.get(other.id)).rejects.toMatchObject({ status: 404 });
+
+  // Routines and runs: presets, invoke (message required), runs across routines with agent[], the streams.
+  expect((await aa.agent_routines.presets()).map((p) => p.name)).toContain('agent_chat');
+  await expect(aa.agent_routines.invoke('sandbox-invoke', {} as never)).rejects.toMatchObject({ status: 422 });
+  const run = await aa.agent_routines.invoke('sandbox-invoke', { message: 'quick', metadata: { via: 'ts' } });
+  const updates = [];
+  for await (const ev of aa.agent_routine_runs.stream(run.id)) updates.push(ev.data.status);
+  expect(updates.at(-1)).toBe('completed');
+  expect((await aa.agent_routines.agent_routine_runs.get(run.id)).result).toEqual({ text: 'done' });
+  const across = await aa.agent_routine_runs.list({ agent: ['agi_sandbox', 'agi_nobody'], status: 'completed' });
+  expect(across.data.map((r) => r.id)).toEqual([run.id]);
+  const runLists = await control.journal({ platform: 'archastro', route: '/api/v1/agent_routine_runs' });
+  expect(decodeURIComponent(runLists[0]!.query ?? '')).toContain('agent[]=agi_sandbox&agent[]=agi_nobody');
+  const live = await aa.agent_sessions.create({ agent: AGENT, instructions: 'ts stream' });
+  const kinds: string[] = [];
+  for await (const ev of aa.agent_sessions.stream(live.id)) kinds.push(ev.event === 'session_update' ? `update:${ev.data.status}` : ev.event);
+  expect(kinds[0]).toMatch(/^update:/);
+  expect(kinds.at(-1)).toBe('update:completed');
 });
 
 it("every body Switchboard's ArchAstro client sends fits the SDK's input types", async () => {
@@ -71,13 +89,25 @@ it("every body Switchboard's ArchAstro client sends fits the SDK's input types",
   });
   const { ref } = await adapter.create(input, { idempotencyKey: 'contract/create' });
   await adapter.sendMessage!(ref, 'go on', { idempotencyKey: 'contract/msg' });
-  await new ArchAstroClient({ platform: 'archastro', alias: 'default', baseUrl: sb.baseUrl('archastro'), secret: KEY }).updateSession(ref.sessionId, {
-    metadata: { more: true },
+  const client = new ArchAstroClient({ platform: 'archastro', alias: 'default', baseUrl: sb.baseUrl('archastro'), secret: KEY });
+  await client.updateSession(ref.sessionId, { metadata: { more: true } });
+  const routine = await client.createRoutine(AGENT, {
+    name: 'contract',
+    handler_type: 'preset',
+    preset_name: 'agent_chat',
+    preset_config: { instructions: 'Be brief.', llm: { model: 'openrouter/x' }, session_mode: 'session', session_scope: 'per_key' },
+    event_type: 'agentroutine.invoked',
+    status: 'active',
   });
+  await client.updateRoutine(routine.id, { description: 'v2', preset_config: { instructions: 'Be thorough.' } });
+  await client.invokeRoutine('sandbox-invoke', { message: 'quick', idempotency_key: 'contract/inv', metadata: { switchboard_key: 'contract/inv' } });
   const ops: Record<string, string> = {
     'POST /api/v1/agent_sessions': 'createSession',
     'PATCH /api/v1/agent_sessions/{session}': 'updateSession',
     'POST /api/v1/agent_sessions/{session}/message': 'sendMessage',
+    'POST /api/v1/agents/{agent}/agent_routines': 'createRoutine',
+    'PATCH /api/v1/agent_routines/{routine}': 'updateRoutine',
+    'POST /api/v1/agent_routines/{routine}/invoke': 'invokeRoutine',
   };
   const { sent, checks } = await sentBodiesChecked(await control.journal({ platform: 'archastro' }), ops, sdk);
   expect(new Set(sent.map((s) => s.op))).toEqual(new Set(Object.values(ops)));

@@ -2,11 +2,20 @@
  * ArchAstro provider, simulator and session adapter, against the in-process sandbox over real HTTP.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createArchAstroAdapter, decodeCursor } from '../../src/activities/sessions/archastro.js';
+import { summariseRoutineResult } from '../../src/activities/scheduledMonitors.js';
+import { archAstroAdapter, createArchAstroAdapter, decodeCursor } from '../../src/activities/sessions/archastro.js';
 import type { FollowResult, SessionAdapter, SessionRef } from '../../src/activities/sessions/contract.js';
 import { Credentials, parseEnv } from '../../src/config.js';
 import { ArchAstroClient, type ArchAstroSession } from '../../src/providers/archastro/client.js';
-import { ConflictError, NotFoundError, ResponseValidationError, ServerError, UnauthorizedError, UnprocessableError } from '../../src/providers/errors.js';
+import {
+  BadRequestError,
+  ConflictError,
+  NotFoundError,
+  ResponseValidationError,
+  ServerError,
+  UnauthorizedError,
+  UnprocessableError,
+} from '../../src/providers/errors.js';
 import { collect } from '../../src/providers/pagination.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
@@ -19,13 +28,14 @@ let client: ArchAstroClient;
 let adapter: SessionAdapter;
 
 const AGENT = 'agi_test';
+const rawEnv = () => ({ ARCHASTRO_BASE_URL: sb.baseUrl('archastro'), ARCHASTRO_API_KEY: KeyRing.defaultKey('archastro') });
 
 beforeAll(async () => {
   sb = await startSandbox({ tickMs: 5 });
   control = new SandboxControl(sb.origin);
   const endpoint = { platform: 'archastro' as const, alias: 'default', baseUrl: sb.baseUrl('archastro'), secret: KeyRing.defaultKey('archastro') };
   client = new ArchAstroClient(endpoint);
-  const raw = { ARCHASTRO_BASE_URL: endpoint.baseUrl, ARCHASTRO_API_KEY: endpoint.secret };
+  const raw = rawEnv();
   adapter = createArchAstroAdapter(new ProviderRegistry(new Credentials(parseEnv(raw), raw)));
 });
 
@@ -211,9 +221,9 @@ describe('ArchAstroClient: agent routines', () => {
     // One side effect: one run, one session.
     const { data } = await client.listRuns('arn_sbx_invoke');
     expect(data.map((r) => r.id)).toEqual([first.id]);
+    // The SDK's run names no session: its session is found with the `routine_run[]` filter.
     const sessions = await client.listSessions({ routineRun: [first.id] });
     expect(sessions).toHaveLength(1);
-    expect(sessions[0]!.id).toBe(first.agent_session);
 
     // A completed run for a key → 409.
     const quick = await client.invokeRoutine('sandbox-invoke', { message: 'quick', idempotency_key: 'inv-2' });
@@ -223,7 +233,7 @@ describe('ArchAstroClient: agent routines', () => {
       await sleep(10);
     }
     const run = await client.getRun(quick.id);
-    expect(run.result).toBe('done');
+    expect(run.result).toEqual({ text: 'done' });
     expect(run.duration_ms).toBeGreaterThanOrEqual(0);
     const conflict = await client.invokeRoutine('sandbox-invoke', { message: 'quick', idempotency_key: 'inv-2' }).catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(ConflictError);
@@ -231,7 +241,7 @@ describe('ArchAstroClient: agent routines', () => {
 
     // Routine-created sessions are "system" sessions.
     expect((await client.listSessions({ excludeSystem: true })).length).toBe(0);
-    await client.cancelSession(first.agent_session!);
+    await client.cancelSession(sessions[0]!.id);
   });
 
   it('a routine run takes time: pending or running while its agent works, then completed with a duration', async () => {
@@ -254,7 +264,7 @@ describe('ArchAstroClient: agent routines', () => {
     expect(seen).toContain('running');
     expect(seen.at(-1)).toBe('completed');
     const done = await client.getRun(run.id);
-    expect(done.result).toBe('checked');
+    expect(done.result).toEqual({ text: 'checked' });
     expect(done.duration_ms).toBeGreaterThanOrEqual(300);
   });
 
@@ -264,11 +274,13 @@ describe('ArchAstroClient: agent routines', () => {
 
     await expect(client.invokeRoutine('arn_sbx_keyed', { message: 'x' })).rejects.toBeInstanceOf(UnprocessableError);
     const a = await client.invokeRoutine('arn_sbx_keyed', { message: 'first script:ask', session_key: 'conv-1' });
-    await waitFor(a.agent_session!, (s) => s.status === 'waiting');
+    const [session] = await client.listSessions({ routineRun: [a.id] });
+    await waitFor(session!.id, (s) => s.status === 'waiting');
     expect((await client.getRun(a.id)).status).toBe('completed'); // the turn ended with a question
     const b = await client.invokeRoutine('arn_sbx_keyed', { message: 'second', session_key: 'conv-1' });
-    expect(b.agent_session).toBe(a.agent_session);
-    await waitFor(a.agent_session!, (s) => s.status === 'completed');
+    // The session is found by the run that created it, not by a later run that reuses it.
+    expect((await client.listSessions({ routineRun: [b.id] })).map((s) => s.id)).toEqual([]);
+    await waitFor(session!.id, (s) => s.status === 'completed');
     expect((await client.getRun(b.id)).status).toBe('completed');
   });
 
@@ -297,6 +309,126 @@ describe('ArchAstroClient: agent routines', () => {
     expect((await client.listRuns('arn_sbx_invoke', { status: 'completed' })).data).toEqual([]);
     await expect(client.listRuns('arn_sbx_invoke', { limit: 101 })).rejects.toBeInstanceOf(UnprocessableError);
     await expect(client.listRuns('arn_sbx_invoke', { beforeCursor: 'garbage' })).rejects.toBeInstanceOf(UnprocessableError);
+  });
+});
+
+describe('ArchAstroClient: routines on the SDK wire (message, cancelled, object results, presets)', () => {
+  it('an invoke without a message is refused at our edge with a typed error, before anything is sent', async () => {
+    for (const message of [undefined, '', '   ']) {
+      const err = await client.invokeRoutine('arn_sbx_invoke', { message } as never).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BadRequestError);
+      expect((err as BadRequestError).code).toBe('request_invalid');
+      expect((err as BadRequestError).detail).toContain('message is required');
+    }
+    expect(await control.journal({ platform: 'archastro', route: '/api/v1/agent_routines/{routine}/invoke' })).toEqual([]);
+    // The platform refuses it too (both SDKs model `message` as required).
+    const raw = await fetch(`${sb.baseUrl('archastro')}/api/v1/agent_routines/arn_sbx_invoke/invoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-archastro-api-key': KeyRing.defaultKey('archastro') },
+      body: JSON.stringify({ idempotency_key: 'k' }),
+    });
+    expect(raw.status).toBe(422);
+    expect(await raw.json()).toMatchObject({ error: { code: 'validation_error', message: 'message is required' } });
+  });
+
+  it('a cancelled run ends cancelled (terminal, listed under status=cancelled, in every run list) and cancelling again is fine', async () => {
+    const run = await client.invokeRoutine('arn_sbx_invoke', { message: 'hold on script:long', metadata: { switchboard_key: 'c-1' } });
+    const cancelled = await client.cancelRun(run.id);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.result ?? null).toBeNull();
+    expect(cancelled.metadata).toEqual({ switchboard_key: 'c-1' });
+    // Its session was cancelled: that is how a run is cancelled (no SDK has a run-cancel call).
+    const [session] = await client.listSessions({ routineRun: [run.id] });
+    expect(session!.status).toBe('cancelled');
+    expect((await client.cancelRun(run.id)).status).toBe('cancelled');
+    expect((await client.listRuns('arn_sbx_invoke', { status: 'cancelled' })).data.map((r) => r.id)).toEqual([run.id]);
+    const across = await client.listAllRuns({ agent: ['agi_sandbox', 'agi_other'], status: 'cancelled' });
+    expect(across.data.map((r) => r.id)).toEqual([run.id]);
+    expect((await client.listAllRuns({ agent: ['agi_digest'] })).data).toEqual([]);
+    // The journal shows agent[] on the wire.
+    const [listed] = await control.journal({ platform: 'archastro', route: '/api/v1/agent_routine_runs' });
+    expect(decodeURIComponent(listed!.query ?? '')).toContain('agent[]=agi_sandbox&agent[]=agi_other');
+  });
+
+  it('an object result surfaces as an object, and a large one is summarised with its size and digest', async () => {
+    const run = await client.invokeRoutine('sandbox-invoke', { message: 'quick' });
+    const deadline = Date.now() + 3_000;
+    let done = await client.getRun(run.id);
+    while (done.status !== 'completed' && Date.now() < deadline) {
+      await sleep(10);
+      done = await client.getRun(run.id);
+    }
+    expect(done.status).toBe('completed');
+    expect(done.result).toEqual({ text: 'done' });
+    expect(summariseRoutineResult(done.result)).toEqual({ text: 'done' });
+    const big = { summary: 'x'.repeat(3_000), rows: Array.from({ length: 200 }, (_, i) => ({ i, v: 'y'.repeat(20) })) };
+    const s = summariseRoutineResult(big) as Record<string, unknown>;
+    expect(s).toMatchObject({ truncated: true, keys: ['summary', 'rows'], bytes: JSON.stringify(big).length });
+    expect((s.text as string).length).toBe(2_000);
+    expect(s.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(s).length).toBeLessThan(2_500);
+  });
+
+  it('presets round-trip: a routine created with preset_name and preset_config reads back the same, presets list the SDK fields', async () => {
+    const presets = await client.listPresets();
+    expect(presets.find((p) => p.name === 'agent_chat')).toMatchObject({
+      label: 'Agent chat',
+      applicable_events: ['agentroutine.invoked'],
+      chainable: true,
+      sessionable: false,
+      unique: false,
+    });
+    const preset_config = {
+      instructions: 'Answer briefly.',
+      llm: { model: 'openrouter/anthropic/claude-sonnet-latest' },
+      session_mode: 'session' as const,
+      session_scope: 'per_key' as const,
+    };
+    const created = await client.createRoutine('agi_test', {
+      name: 'Keyed helper',
+      handler_type: 'preset',
+      preset_name: 'agent_chat',
+      preset_config,
+      event_type: 'agentroutine.invoked',
+      lookup_key: 'keyed-helper',
+      status: 'active',
+    });
+    expect(created).toMatchObject({ status: 'active', agent: 'agi_test', preset_name: 'agent_chat', preset_config });
+    expect((await client.getRoutine('keyed-helper')).preset_config).toEqual(preset_config);
+    const [sent] = await control.journal({ platform: 'archastro', method: 'POST', route: '/api/v1/agents/{agent}/agent_routines' });
+    expect(sent!.body).toMatchObject({ preset_name: 'agent_chat', preset_config });
+    // The preset's session scope is honoured: per_key needs a session_key.
+    await expect(client.invokeRoutine(created.id, { message: 'hi' })).rejects.toBeInstanceOf(UnprocessableError);
+    const updated = await client.updateRoutine(created.id, { preset_config: { instructions: 'Answer at length.' } });
+    expect(updated.preset_config).toEqual({ instructions: 'Answer at length.' });
+
+    // Refused at our edge (the SDK's PresetConfig shape), nothing sent.
+    await control.clearJournal();
+    for (const bad of [
+      { name: 'x', handler_type: 'preset' as const },
+      { name: 'x', handler_type: 'preset' as const, preset_name: 'agent_chat', preset_config: { session_mode: 'forever' } },
+      { name: 'x', handler_type: 'preset' as const, preset_name: 'agent_chat', preset_config: { instruction: 'typo' } },
+      { name: 'x', handler_type: 'preset' as const, preset_name: 'agent_chat', preset_config: { session_scope: 'per_user' } },
+      { name: 'x', handler_type: 'preset' as const, preset_name: 'agent_chat', preset_config: { instructions: 'z'.repeat(10_001) } },
+    ]) {
+      const err = await client.createRoutine('agi_test', bad as never).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BadRequestError);
+    }
+    await expect(client.updateRoutine(created.id, { preset_config: { session_mode: 'sometimes' } as never })).rejects.toBeInstanceOf(BadRequestError);
+    expect(await control.journal({ platform: 'archastro' })).toEqual([]);
+    // Refused by the platform: an unknown preset, a trigger the preset does not accept, a second unique preset.
+    await expect(client.createRoutine('agi_test', { name: 'x', handler_type: 'preset', preset_name: 'no_such_preset' })).rejects.toMatchObject({
+      status: 422,
+      code: 'unknown_preset',
+    });
+    await expect(
+      client.createRoutine('agi_test', { name: 'x', handler_type: 'preset', preset_name: 'daily_digest', event_type: 'agentroutine.invoked' }),
+    ).rejects.toBeInstanceOf(UnprocessableError);
+    await expect(client.createRoutine('agi_digest', { name: 'x', handler_type: 'preset', preset_name: 'daily_digest' })).rejects.toMatchObject({
+      code: 'preset_not_unique',
+    });
+    await expect(client.createRoutine('nobody', { name: 'x', handler_type: 'script', script: 'return 1' })).rejects.toBeInstanceOf(NotFoundError);
+    expect((await client.createRoutine('agi_test', { name: 'draft', handler_type: 'script' })).status).toBe('draft');
   });
 });
 
@@ -440,5 +572,40 @@ describe('ArchAstro session adapter', () => {
     expect(r3.entries).toHaveLength(21); // 100 progress + 1 result
     expect(r3.status).toBe('completed');
     expect(r3.result).toBe('finished after 100 events');
+  });
+
+  it('the status stream wakes follow at once; the events cursor stays the source; without the stream it still works', async () => {
+    await control.script('quiet', [
+      { type: 'emit', count: 1 },
+      { type: 'wait', ms: 1_500 },
+      { type: 'ask', prompt: 'Go on?' },
+    ]);
+    const wide = { maxEvents: 1000, maxMs: 5_000, pollMs: 200 };
+    for (const statusStream of [true, false]) {
+      const ad = archAstroAdapter(new ProviderRegistry(new Credentials(parseEnv(rawEnv()), rawEnv())), { statusStream });
+      const { ref } = await ad.create(input('Stream me script:quiet'), {});
+      let r = await ad.follow(ref, undefined, wide, { progress: () => undefined });
+      while (r.status !== 'awaiting_input') r = await ad.follow(ref, r.cursor, wide, { progress: () => undefined });
+      const s = await client.getSession(ref.sessionId);
+      const lagMs = Date.now() - Date.parse(s.updated_at!);
+      expect(r.pendingInput?.prompt).toBe('Go on?');
+      const streams = await control.journal({ platform: 'archastro', route: '/api/v1/agent_sessions/{session}/stream' });
+      if (statusStream) {
+        // Polling alone backs off to 1.6 s here; the stream reports the wait within a tick or two.
+        expect(lagMs).toBeLessThan(500);
+        expect(streams.length).toBeGreaterThan(0);
+      } else {
+        expect(streams).toEqual([]);
+      }
+      await client.cancelSession(ref.sessionId);
+      await control.clearJournal();
+    }
+    // A server without the stream (404): follow falls back to polling and still reports the wait.
+    await control.fault({ platform: 'archastro', route: '/api/v1/agent_sessions/{session}/stream', status: 404 });
+    const { ref } = await adapter.create(input('No stream script:ask'), {});
+    let r = await adapter.follow(ref, undefined, budget, { progress: () => undefined });
+    while (r.status !== 'awaiting_input') r = await adapter.follow(ref, r.cursor, budget, { progress: () => undefined });
+    expect(r.pendingInput?.prompt).toBe('Which option?');
+    await control.clearFaults();
   });
 });

@@ -149,14 +149,43 @@ describe('check kinds', () => {
     const k = newKey('routine');
     await h.sb.scheduledMonitors.create(spec(k, { check: { kind: 'archastro_routine', routineId: 'arn_sbx_invoke', message: 'quick' } }));
     const st = await until(k, (v) => v.counts.ticks >= 2 && v, 30_000);
-    expect(st.lastValue).toMatchObject({ result: 'done' });
+    // The run's result is an object (the SDKs' model), kept whole while it is small.
+    expect(st.lastValue).toMatchObject({ result: { text: 'done' } });
     const invokes = await h.control.journal({ platform: 'archastro', route: '/api/v1/agent_routines/{routine}/invoke' });
     const keysSent = invokes.map((e) => (e.body as { idempotency_key: string }).idempotency_key);
     for (const sent of keysSent) expect(sent).toMatch(new RegExp(`^smon:${k}:\\d{4}-\\d\\d-\\d\\dT`));
-    // One run per tick: the platform's own dedupe key is the tick's.
+    // One run per tick: the platform's own dedupe key is the tick's, and the run carries it as a tag.
     const { data } = await h.providers.client('archastro', 'default').listRuns('arn_sbx_invoke', { limit: 50 });
-    expect(new Set(data.map((r) => r.idempotency_key)).size).toBe(data.length);
-    expect(data.length).toBe(new Set(keysSent).size);
+    const tags = data.map((r) => r.metadata?.switchboard_key);
+    expect(new Set(tags).size).toBe(data.length);
+    expect(new Set(tags)).toEqual(new Set(keysSent));
+  });
+
+  it('an ArchAstro routine check without a message still sends one, and a cancelled run is a value, not a failed check', async () => {
+    const k = newKey('routine-cancel');
+    await h.sb.scheduledMonitors.create(spec(k, { check: { kind: 'archastro_routine', routineId: 'arn_sbx_invoke' }, schedule: { everySeconds: [3600] } }));
+    await until(k, (v) => v.status === 'active');
+    // The sandbox picks the agent's script from the invocation text: make the default one run long.
+    await h.control.script('default', [
+      { type: 'emit', count: 1 },
+      { type: 'wait', ms: 60_000 },
+    ]);
+    await h.sb.scheduledMonitors.runNow(k);
+    const aa = h.providers.client('archastro', 'default');
+    const run = await eventually(
+      async () => (await aa.listRuns('arn_sbx_invoke', { limit: 5 })).data.find((r) => String(r.metadata?.switchboard_key).startsWith(`smon:${k}:`)),
+      {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+      },
+    );
+    const [invoke] = await h.control.journal({ platform: 'archastro', route: '/api/v1/agent_routines/{routine}/invoke' });
+    expect((invoke!.body as { message: string }).message).toMatch(new RegExp(`^Scheduled check of monitor ${k} `));
+    expect((await aa.cancelRun(run.id)).status).toBe('cancelled');
+    const st = await until(k, (v) => v.counts.ticks >= 1 && v, 30_000);
+    expect(st.lastValue).toEqual({ status: 'cancelled', result: null, structured: null });
+    expect(st.counts.checksFailed).toBe(0);
+    expect(st.consecutiveFailures).toBe(0);
   });
 
   it('a light DeepResearch runs without the outline gate and is polled until it completes', async () => {

@@ -155,9 +155,98 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Wakes a follow call early: the session's status stream (`/stream`) announces every status change
+ * and harness event, so the loop re-reads at once instead of sleeping out its back-off. The stream
+ * only says "look now"; what is reported is always read from `getSession` + `/events?after=`, the
+ * heartbeated cursor, so a lost, cut or unsupported stream costs latency, never events. Closed when
+ * the follow call returns.
+ */
+class StreamWake {
+  private readonly ac = new AbortController();
+  private pending = false;
+  private waiter?: () => void;
+  /** Whether the stream is still open (false: plain back-off polling). */
+  live = true;
+  /**
+   * The status the loop last read. A `session_update` naming it (the replay on connect) is no news;
+   * every other update, and every `session_event`, is.
+   */
+  known = '';
+
+  constructor(c: ArchAstroClient, sessionId: string, known: string, signal?: AbortSignal) {
+    this.known = known;
+    const onAbort = () => this.ac.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void (async () => {
+      try {
+        for await (const e of c.streamSession(sessionId, { signal: this.ac.signal })) {
+          const status = e.event === 'session_update' ? (e.data as { status?: unknown } | null)?.status : undefined;
+          if (e.event !== 'session_update' || status !== this.known) this.poke();
+        }
+      } catch {
+        // Cut, refused (an older server without `/stream`) or closed by us: fall back to polling.
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        this.live = false;
+        this.poke();
+      }
+    })();
+  }
+
+  private poke(): void {
+    this.pending = true;
+    this.waiter?.();
+  }
+
+  /** Resolves on the next stream event (or one already seen since the last call), or after `ms`. */
+  wait(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const done = () => {
+        clearTimeout(t);
+        signal?.removeEventListener('abort', onAbort);
+        this.waiter = undefined;
+        this.pending = false;
+        resolve();
+      };
+      const onAbort = () => {
+        clearTimeout(t);
+        this.waiter = undefined;
+        reject(signal!.reason);
+      };
+      const t = setTimeout(done, ms);
+      this.waiter = done;
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  close(): void {
+    this.ac.abort();
+  }
+}
+
+/** Options of {@link archAstroAdapter}. */
+export interface ArchAstroAdapterOptions {
+  /**
+   * Wake follow calls on the session's status stream (see {@link StreamWake}). Off: plain polling
+   * with back-off, as before (kept for measurement and for servers without the stream).
+   * @default true
+   */
+  statusStream?: boolean;
+}
+
 /** Builds the ArchAstro {@link SessionAdapter} over the registry's clients. */
-export const createArchAstroAdapter: AdapterFactory = (providers) => {
+export const createArchAstroAdapter: AdapterFactory = (providers) => archAstroAdapter(providers);
+
+/** {@link createArchAstroAdapter} with options. */
+export function archAstroAdapter(providers: Parameters<AdapterFactory>[0], options: ArchAstroAdapterOptions = {}): SessionAdapter {
   const client = (alias: string): ArchAstroClient => providers.client('archastro', alias);
+  const useStream = options.statusStream ?? true;
 
   const adapter: SessionAdapter = {
     platform: 'archastro',
@@ -200,40 +289,51 @@ export const createArchAstroAdapter: AdapterFactory = (providers) => {
       const started = Date.now();
       const maxEvents = Math.max(1, budget.maxEvents);
       let delay = Math.max(1, budget.pollMs);
-      for (;;) {
-        // Status first, then events. An event written between the two reads comes with a status
-        // from before it: a question (`needs_input`) read that way, with nothing after it, is held
-        // back until the status says `waiting` too, so the wait is reported with its question.
-        const s = await c.getSession(ref.sessionId, { signal: hooks.signal });
-        const fresh = await c.listEvents(ref.sessionId, { after: from.after, limit: Math.min(1000, maxEvents + 1) }, { signal: hooks.signal });
-        const elapsed = Date.now() - started;
-        if (s.status !== 'waiting' && fresh.at(-1)?.event === 'needs_input' && elapsed < budget.maxMs) fresh.pop();
-        // Return as soon as there is anything new (the activity loops, storing each batch before it
-        // heartbeats the cursor), or when the time budget is spent.
-        if (s.status !== from.status || fresh.length > 0 || elapsed >= budget.maxMs) {
-          const batch = fresh.slice(0, maxEvents);
-          const after = batch.at(-1)?.id ?? from.after;
-          // A truncated batch has not reached the boundary yet: report it as still running so the
-          // caller comes back for the rest (the boundary is delivered with the last events).
-          const platformStatus = batch.length < fresh.length && isBoundary(s.status) ? 'running' : s.status;
-          const next = encodeCursor(platformStatus, after);
-          hooks.progress(next);
-          return {
-            entries: batch.map(toEntry).filter((e): e is TranscriptEntry => e !== undefined),
-            cursor: next,
-            status: mapStatus(platformStatus),
-            platformStatus,
-            pendingInput: platformStatus === 'waiting' ? pendingInputOf(s, after, batch) : undefined,
-            platformEvents: batch.length,
-            result: platformStatus === 'completed' ? resultText(s.result) : undefined,
-            error: platformStatus === 'failed' ? (s.error ?? 'session failed') : platformStatus === 'cancelled' ? (s.error ?? undefined) : undefined,
-          };
+      let wake: StreamWake | undefined;
+      try {
+        for (;;) {
+          // Status first, then events. An event written between the two reads comes with a status
+          // from before it: a question (`needs_input`) read that way, with nothing after it, is held
+          // back until the status says `waiting` too, so the wait is reported with its question.
+          const s = await c.getSession(ref.sessionId, { signal: hooks.signal });
+          const fresh = await c.listEvents(ref.sessionId, { after: from.after, limit: Math.min(1000, maxEvents + 1) }, { signal: hooks.signal });
+          const elapsed = Date.now() - started;
+          if (s.status !== 'waiting' && fresh.at(-1)?.event === 'needs_input' && elapsed < budget.maxMs) fresh.pop();
+          // Return as soon as there is anything new (the activity loops, storing each batch before it
+          // heartbeats the cursor), or when the time budget is spent.
+          if (s.status !== from.status || fresh.length > 0 || elapsed >= budget.maxMs) {
+            const batch = fresh.slice(0, maxEvents);
+            const after = batch.at(-1)?.id ?? from.after;
+            // A truncated batch has not reached the boundary yet: report it as still running so the
+            // caller comes back for the rest (the boundary is delivered with the last events).
+            const platformStatus = batch.length < fresh.length && isBoundary(s.status) ? 'running' : s.status;
+            const next = encodeCursor(platformStatus, after);
+            hooks.progress(next);
+            return {
+              entries: batch.map(toEntry).filter((e): e is TranscriptEntry => e !== undefined),
+              cursor: next,
+              status: mapStatus(platformStatus),
+              platformStatus,
+              pendingInput: platformStatus === 'waiting' ? pendingInputOf(s, after, batch) : undefined,
+              platformEvents: batch.length,
+              result: platformStatus === 'completed' ? resultText(s.result) : undefined,
+              error: platformStatus === 'failed' ? (s.error ?? 'session failed') : platformStatus === 'cancelled' ? (s.error ?? undefined) : undefined,
+            };
+          }
+          // Heartbeat the cursor we started from, not what we have read: nothing read so far has
+          // been returned, and the events can be re-read, so a retry must resume from here.
+          hooks.progress(cursor);
+          // Nothing new on the first read: from here the status stream wakes us (opened once per call).
+          if (useStream && !wake) wake = new StreamWake(c, ref.sessionId, s.status, hooks.signal);
+          else if (wake) wake.known = s.status;
+          // With the stream open, polling is only the safety net: it waits out the longest back-off.
+          const pause = Math.min(wake?.live ? Math.max(1, budget.pollMs) * MAX_BACKOFF_FACTOR : delay, Math.max(1, budget.maxMs - elapsed));
+          if (wake?.live) await wake.wait(pause, hooks.signal);
+          else await sleep(pause, hooks.signal);
+          delay = Math.min(delay * 2, Math.max(1, budget.pollMs) * MAX_BACKOFF_FACTOR);
         }
-        // Heartbeat the cursor we started from, not what we have read: nothing read so far has
-        // been returned, and the events can be re-read, so a retry must resume from here.
-        hooks.progress(cursor);
-        await sleep(Math.min(delay, Math.max(1, budget.maxMs - elapsed)), hooks.signal);
-        delay = Math.min(delay * 2, Math.max(1, budget.pollMs) * MAX_BACKOFF_FACTOR);
+      } finally {
+        wake?.close();
       }
     },
 
@@ -270,4 +370,4 @@ export const createArchAstroAdapter: AdapterFactory = (providers) => {
     },
   };
   return adapter;
-};
+}

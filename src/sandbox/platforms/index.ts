@@ -1,6 +1,6 @@
 import type { PlatformSim } from '../framework.js';
 import type { SandboxContext } from '../server.js';
-import { createArchAstroSim } from './archastro.js';
+import { createArchAstroSim } from './archastro/index.js';
 import { createMixSim } from './mix/index.js';
 import { createMycelSim } from './mycel/index.js';
 import { createWebAgentSim } from './webagent.js';
