@@ -290,7 +290,7 @@ export function createScheduledMonitorActivities(deps: { providers: ProviderRegi
     const same = (a: { type: string; workflow?: { workflowId: string; firstExecutionRunId: string } }) =>
       a.type === 'startWorkflow' && a.workflow?.workflowId === workflowId && a.workflow.firstExecutionRunId === runId;
     const recent = d.info.recentActions.find((r) => same(r.action as never));
-    const running = d.info.runningActions.some((a) => same(a as never));
+    const running = d.info.runningActions.some((a) => same(a));
     if (!recent && !running) {
       // The Schedule may not have recorded an action it just took: a few short retries, then refused.
       const attempt = Context.current().info.attempt;

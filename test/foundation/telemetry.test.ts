@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 async function openGate(input: Record<string, unknown>) {
-  const { workflowId } = await h.sb.startResearch({ topic: 'Tracing Temporal', approvers: ['alice'], ...input } as never);
+  const { workflowId } = await h.sb.startResearch({ topic: 'Tracing Temporal', approvers: ['alice'], ...input });
   const gate = await eventually(async () => {
     const g = await h.sb.gate(workflowId);
     return g.open ? g : undefined;

@@ -142,10 +142,11 @@ function created(s: ArchAstroSession, alias: string, agentId: string): CreatedSe
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    // An AbortSignal's reason is an Error unless the aborter chose otherwise (AbortSignal.reason is any).
+    if (signal?.aborted) return reject(signal.reason as Error);
     const onAbort = () => {
       clearTimeout(t);
-      reject(signal!.reason);
+      reject(signal!.reason as Error);
     };
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);

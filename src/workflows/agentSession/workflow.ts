@@ -12,7 +12,6 @@ import {
   CancellationScope,
   allHandlersFinished,
   condition,
-  continueAsNew,
   patched,
   isCancellation,
   proxyActivities,
@@ -362,7 +361,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
       // In a follow-up window the task has already ended: cancelling just closes the window.
       const live = !TERMINAL_STATUSES.includes(s.status);
       cancelRequested = true;
-      if (s.ref && live) await act({ op: 'cancel', reason: (args as { reason?: string }).reason });
+      if (s.ref && live) await act({ op: 'cancel', reason: args.reason });
       followScope?.cancel();
       await condition(() => TERMINAL_STATUSES.includes(s.status) && cleanupDone);
       return outcome();
@@ -502,7 +501,7 @@ function parseCarry(raw: unknown): CarriedSession | undefined {
   if (raw === undefined) return undefined;
   requireOwnContinuation("agentSession's second argument (continue-as-new state)");
   // Schema-checked, but not held to the start-input ceiling: it is this workflow's own state.
-  return parseWorkflowInput(carriedSession(), raw, Number.POSITIVE_INFINITY) as CarriedSession;
+  return parseWorkflowInput(carriedSession(), raw, Number.POSITIVE_INFINITY);
 }
 
 function failureMessage(err: unknown): string {

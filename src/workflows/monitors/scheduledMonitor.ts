@@ -34,7 +34,6 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
-  proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,

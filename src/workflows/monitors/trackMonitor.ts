@@ -23,7 +23,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  continueAsNew,
   defineQuery,
   defineUpdate,
   isCancellation,
@@ -406,7 +405,7 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
       }
       // No history is written between polls; an update's result wakes the loop only when it ends the monitor.
       const dueMs = Date.now() + input.pollSeconds * 1000;
-      const woken = await condition(() => (s.status as MonitorStatus) === 'cancelled' || pollNow, input.pollSeconds * 1000);
+      const woken = await condition(() => s.status === 'cancelled' || pollNow, input.pollSeconds * 1000);
       // A poll on time runs in the task the timer wakes; a late one shows a worker outage or backlog.
       if (!woken) recordMonitorPoll(dueMs, input.pollSeconds * 1000);
       pollNow = false;

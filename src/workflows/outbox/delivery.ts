@@ -178,8 +178,8 @@ export async function webhookDelivery(raw: WebhookDeliveryInput): Promise<Delive
       nextAttemptAt = undefined;
       last = await attempt(attemptCount + 1, replayBy);
       if (last.outcome !== 'failed') return last;
-      if (status !== 'retrying') ((status = 'retrying'), publish());
-      else publish();
+      status = 'retrying';
+      publish();
     }
     return last!;
   };
