@@ -112,6 +112,11 @@ export interface CarriedSession {
 /** Replay guard: runs from before starts were checked for cron schedules and foreign carries. */
 export const START_CHECKS_PATCH = 'agent-session-start-checks';
 
+/**
+ * One agent session on Web Agent, ArchAstro, Wyse Mate or Mix, from create to clean-up: follows the
+ * platform's events into a bounded transcript and takes steering updates. `carriedRaw` is its own
+ * state across continue-as-new, accepted only from its own previous run.
+ */
 export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: CarriedSession): Promise<AgentSessionResult> {
   const input = parseWorkflowInput(agentSessionInput(), raw);
   const info = workflowInfo();
