@@ -79,7 +79,10 @@ function streamMissing(err: unknown): boolean {
   return err instanceof NotFoundError || (err instanceof BadRequestError && err.status === 405);
 }
 
-/** Mycel activities: requests, approvals, caught-up messages and notification reads, each with the token of the alias it names. */
+/**
+ * Mycel activities: requests, approvals, caught-up messages and notification reads, each with the
+ * token of the alias it names.
+ */
 export function createMycelActivities(deps: { providers: ProviderRegistry }) {
   const mycel = (alias: string) => deps.providers.client('mycel', alias);
   const call = (key?: string): CallOptions => ({ signal: Context.current().cancellationSignal, idempotencyKey: key });

@@ -78,7 +78,10 @@ const OVERLAP: Record<MonitorScheduleSpecParsed['overlap'], ScheduleOverlapPolic
 /** A refusal retrying cannot fix (a spec the server refuses, a Schedule id taken by something else). */
 const refused = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
-/** Scheduled monitors' activities: own the monitor's Temporal Schedule, verify that a tick came from it, and run one check per tick. */
+/**
+ * Scheduled monitors' activities: own the monitor's Temporal Schedule, verify that a tick came from
+ * it, and run one check per tick.
+ */
 export function createScheduledMonitorActivities(deps: { providers: ProviderRegistry }) {
   const schedules = () => Context.current().client.schedule;
   const call = (idempotencyKey?: string) => ({ signal: Context.current().cancellationSignal, idempotencyKey });

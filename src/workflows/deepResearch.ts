@@ -73,7 +73,9 @@ export interface DeepResearchResult extends DeepResearchState {
   error?: string;
 }
 
-/** Status, outline rounds and platform event count of a research run, for the CLI and the Web UI. */
+/**
+ * Status, outline rounds and platform event count of a research run, for the CLI and the Web UI.
+ */
 export const researchStateQuery = defineQuery<DeepResearchState>('researchState');
 
 /**

@@ -19,7 +19,10 @@ export const floorSendUpdate = defineUpdate<void, [string]>('floorSend');
 /** Benchmarks only: ends the floor workflow. */
 export const floorDoneUpdate = defineUpdate<void>('floorDone');
 
-/** The update-latency floor (see the module comment): serves `floorSend` until `floorDone`; returns how many it sent. */
+/**
+ * The update-latency floor (see the module comment): serves `floorSend` until `floorDone`; returns
+ * how many it sent.
+ */
 export async function updateFloor(ref: SessionRef): Promise<number> {
   let sent = 0;
   let done = false;

@@ -112,9 +112,15 @@ const steer = proxyLocalActivities<Acts>({
   retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '5 s' },
 });
 
-/** A tick from the monitor's Schedule; a signal only wakes it: the tick is checked against the Schedule before it runs. */
+/**
+ * A tick from the monitor's Schedule; a signal only wakes it: the tick is checked against the
+ * Schedule before it runs.
+ */
 export const wakeSignal = defineSignal<[WakeArgs]>('wake');
-/** Status, counts, last value and schedule of a scheduled monitor, for `monitor show` and the Web UI. */
+/**
+ * Status, counts, last value and schedule of a scheduled monitor, for `monitor show` and the Web
+ * UI.
+ */
 export const scheduledMonitorStateQuery = defineQuery<ScheduledMonitorState>('scheduledMonitorState');
 /** Pauses the monitor's Schedule, with an optional note shown on it. */
 export const smonPauseUpdate = defineUpdate<SmonUpdateOutcome, [SmonPauseArgs]>('pause');

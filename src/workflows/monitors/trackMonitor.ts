@@ -79,19 +79,34 @@ const steer = proxyLocalActivities<Acts>({ startToCloseTimeout: '15 s', schedule
 export const pauseUpdate = defineUpdate<MonitorUpdateOutcome, [PauseMonitorArgs]>('pause');
 /** Resumes a paused platform monitor. */
 export const resumeUpdate = defineUpdate<MonitorUpdateOutcome, [Record<string, never>]>('resume');
-/** Replaces the monitor's trigger on the platform (trigger DSL: `lt`, `gt`, `eq`, `changed`, `contains`). */
+/**
+ * Replaces the monitor's trigger on the platform (trigger DSL: `lt`, `gt`, `eq`, `changed`,
+ * `contains`).
+ */
 export const refineUpdate = defineUpdate<MonitorUpdateOutcome, [RefineMonitorArgs]>('refine');
-/** Runs the platform monitor once now; accepted but skipped (and counted) while an alignment question waits on a person. */
+/**
+ * Runs the platform monitor once now; accepted but skipped (and counted) while an alignment
+ * question waits on a person.
+ */
 export const runNowUpdate = defineUpdate<MonitorUpdateOutcome, [Record<string, never>]>('runNow');
 /** Sends free-text guidance into the platform's alignment queue. */
 export const messageUpdate = defineUpdate<MonitorUpdateOutcome, [MonitorMessageArgs]>('message');
-/** Cancels the platform monitor and ends the workflow; refused while a person decides an alignment question. */
+/**
+ * Cancels the platform monitor and ends the workflow; refused while a person decides an alignment
+ * question.
+ */
 export const cancelMonitorUpdate = defineUpdate<MonitorUpdateOutcome, [CancelMonitorArgs]>('cancel');
-/** Lists the platform's webhook deliveries for this monitor; an update because it calls the platform through the worker. */
+/**
+ * Lists the platform's webhook deliveries for this monitor; an update because it calls the platform
+ * through the worker.
+ */
 export const deliveriesUpdate = defineUpdate<MonitorUpdateOutcome, [ListDeliveriesArgs]>('deliveries');
 /** Retries one dead platform delivery, on a person's request. */
 export const retryDeliveryUpdate = defineUpdate<MonitorUpdateOutcome, [RetryDeliveryArgs]>('retryDelivery');
-/** The monitor as Switchboard last synced it: status, last snapshot and change, delivery counts, skipped runs and polls. */
+/**
+ * The monitor as Switchboard last synced it: status, last snapshot and change, delivery counts,
+ * skipped runs and polls.
+ */
 export const monitorStateQuery = defineQuery<TrackMonitorState>('monitorState');
 
 /** Polls become syncs: snapshots into the artifact store with their change, the outbox counted, dead deliveries retried by policy. */

@@ -26,7 +26,10 @@ const lookup = proxyActivities<Acts>({ startToCloseTimeout: '10 s', retry: { ...
 /** Status of one Mycel join request and of the approval it waits on. */
 export const joinStateQuery = defineQuery<JoinRequestState>('mycelJoinState');
 
-/** One Mycel join request into a chat, approved or rejected by a person at a gate and carried out on Mycel once decided. */
+/**
+ * One Mycel join request into a chat, approved or rejected by a person at a gate and carried out on
+ * Mycel once decided.
+ */
 export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestResult> {
   const input = parseWorkflowInput(joinRequestInput(), raw);
   const info = workflowInfo();

@@ -46,7 +46,10 @@ const acts = proxyActivities<Acts>({ startToCloseTimeout: '10 s', retry });
 /** Frames one read may return (metadata only, so a batch stays small in history). */
 const MAX_FRAMES_PER_READ = 100;
 
-/** What an inbox watcher has handled: its identity, the notification sequence it reached, and its counts. */
+/**
+ * What an inbox watcher has handled: its identity, the notification sequence it reached, and its
+ * counts.
+ */
 export const inboxStateQuery = defineQuery<MycelInboxState>('mycelInboxState');
 
 /**

@@ -32,7 +32,10 @@ const lookup = proxyActivities<Acts>({ startToCloseTimeout: '10 s', retry: { ...
 /** Status of one Mycel relationship request and of the approval it waits on. */
 export const relationshipStateQuery = defineQuery<RelationshipRequestState>('mycelRelationshipState');
 
-/** One Mycel relationship request (request → approve), decided by a person at a gate and carried out on Mycel. */
+/**
+ * One Mycel relationship request (request → approve), decided by a person at a gate and carried out
+ * on Mycel.
+ */
 export async function relationshipRequest(raw: RelationshipRequestInput): Promise<RelationshipRequestResult> {
   const input = parseWorkflowInput(relationshipRequestInput(), raw);
   const info = workflowInfo();
