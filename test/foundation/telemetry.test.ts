@@ -21,7 +21,7 @@ import { createHarness, eventually, type Harness, sandboxEnv } from '../support/
 
 let h: Harness;
 beforeAll(async () => {
-  // A bundle with the OpenTelemetry workflow interceptors, as `npm run build:workflows -- --tracing` makes.
+  // A bundle with the OpenTelemetry workflow interceptors, as the traced twin `npm run build:workflows` writes.
   const { code } = await bundleWorkflowCode({
     ...bundleOptions({ tracing: true }),
     logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
