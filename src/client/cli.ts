@@ -20,7 +20,7 @@ import {
   type TranscriptEntry,
 } from '../contracts/sessions.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../contracts/outbox.js';
-import { MONITOR_STATUSES, type TrackMonitorState } from '../contracts/monitors.js';
+import { MONITOR_STATUSES, type RefineMonitorArgs, type TrackMonitorInput, type TrackMonitorState } from '../contracts/monitors.js';
 import { type ScheduledMonitorInput, SMON_STATUSES } from '../contracts/scheduledMonitors.js';
 import type { ScheduledMonitorView } from './scheduledMonitors.js';
 import { type ClientErrorCode, parseDuration, parseExpiry, SwitchboardClient, SwitchboardClientError } from './index.js';
@@ -176,7 +176,8 @@ function parseCondition(spec: string): ScheduledMonitorInput['condition'] {
   const [op, field, ...rest] = spec.split(':');
   const text = rest.join(':');
   const value = rest.length === 0 ? undefined : /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text === 'true' ? true : text === 'false' ? false : text;
-  return { op: op as never, ...(field ? { field } : {}), ...(value !== undefined ? { value } : {}) };
+  // The client validates the whole condition (zod) before anything starts.
+  return { op: op as NonNullable<ScheduledMonitorInput['condition']>['op'], ...(field ? { field } : {}), ...(value !== undefined ? { value } : {}) };
 }
 
 function describeScheduled(v: ScheduledMonitorView): string {
@@ -679,9 +680,9 @@ export function buildCli(): Command {
         }
         const started = await c.monitors.create(key, {
           intent,
-          schedule: jsonArg(schedule) as never,
+          schedule: jsonArg(schedule) as TrackMonitorInput['schedule'],
           notifyChannel: { kind: 'callback_url', url: callback },
-          triggerDsl: o.trigger ? (jsonArg(o.trigger) as never) : undefined,
+          triggerDsl: o.trigger ? (jsonArg(o.trigger) as TrackMonitorInput['triggerDsl']) : undefined,
           pollSeconds: parseDuration(o.poll),
           retryDeadDeliveries: o.retryDead,
           approvers: o.approver,
@@ -772,7 +773,7 @@ export function buildCli(): Command {
   monitor
     .command('refine <key>')
     .requiredOption('--trigger <json>', 'the new trigger DSL, e.g. {"op":"lt","field":"price","value":950}')
-    .action(steered('refined', (c, k, o) => c.monitors.refine(k, { triggerDsl: jsonArg(o.trigger!) as never })));
+    .action(steered('refined', (c, k, o) => c.monitors.refine(k, { triggerDsl: jsonArg(o.trigger!) as RefineMonitorArgs['triggerDsl'] })));
   monitor
     .command('run-now <key>')
     .description('fire one tick now (a scheduled monitor: the Schedule triggers it)')
