@@ -1,5 +1,6 @@
 # The Switchboard worker image (docker-compose.yml `worker`).
-# Build stage: compile the TypeScript and bundle the workflow code once.
+# Build stage: compile the TypeScript and bundle the workflow code once (and its traced twin,
+# which workers load when OTEL_EXPORTER_OTLP_ENDPOINT is set).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

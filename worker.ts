@@ -12,7 +12,7 @@ import { LocalArtifactStore } from './src/artifacts/store.js';
 import { ProviderRegistry } from './src/providers/registry.js';
 import type { NativeConnection } from '@temporalio/worker';
 import { connectWorker, temporalTarget } from './src/worker/connect.js';
-import { createDiagnosticsWorker, createSwitchboardWorker } from './src/worker/create.js';
+import { createDiagnosticsWorker, createSwitchboardWorker, workflowBundleFor } from './src/worker/create.js';
 import { registerSecrets } from './src/worker/logs.js';
 import { installRuntime } from './src/worker/runtime.js';
 import { setupTracing, shutdownTracing } from './src/telemetry/tracing.js';
@@ -51,8 +51,9 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
     decisionProof: env.SWITCHBOARD_DECISION_PROOF,
     trustedKeysDir: trustedKeysDir(env),
     deployment: env.SWITCHBOARD_DEPLOYMENT_NAME ? { name: env.SWITCHBOARD_DEPLOYMENT_NAME, buildId: env.SWITCHBOARD_BUILD_ID ?? packageVersion() } : undefined,
-    // A pre-built bundle (npm run build:workflows) keeps webpack out of the worker process.
-    workflowBundle: env.SWITCHBOARD_WORKFLOW_BUNDLE ? { codePath: env.SWITCHBOARD_WORKFLOW_BUNDLE } : undefined,
+    // A pre-built bundle (npm run build:workflows) keeps webpack out of the worker process; with
+    // tracing on, its traced twin.
+    workflowBundle: env.SWITCHBOARD_WORKFLOW_BUNDLE ? { codePath: workflowBundleFor(env.SWITCHBOARD_WORKFLOW_BUNDLE) } : undefined,
     tuning: {
       maxConcurrentActivityTaskExecutions: env.SWITCHBOARD_MAX_CONCURRENT_ACTIVITIES,
       ...(env.SWITCHBOARD_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: env.SWITCHBOARD_MAX_CACHED_WORKFLOWS } : {}),

@@ -141,7 +141,9 @@ async function main(): Promise<void> {
         ...env.workerProcess(),
         maxCachedWorkflows: process.env.SWITCHBOARD_MAX_CACHED_WORKFLOWS ?? 'SDK default (from heap size)',
       },
-      serverDynamicConfig: process.env.BENCH_SERVER_CONFIG ? JSON.parse(process.env.BENCH_SERVER_CONFIG) : 'src/devserver defaults',
+      serverDynamicConfig: process.env.BENCH_SERVER_CONFIG
+        ? (JSON.parse(process.env.BENCH_SERVER_CONFIG) as Record<string, unknown>)
+        : 'src/devserver defaults',
       idle: {
         windowSeconds: IDLE_SECONDS,
         historyEventsAdded: added,

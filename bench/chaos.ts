@@ -99,7 +99,8 @@ async function main(): Promise<void> {
   // A fresh database and sandbox each run: nothing left over from an earlier run adds load or journal rows.
   await stopCluster(DIR, () => {});
   rmSync(DIR, { recursive: true, force: true });
-  const state: ClusterState = await startCluster({ dir: DIR, basePort: Number(values.port), workers: WORKERS, env: process.env, log: say });
+  // No Web UI: nobody watches a chaos run, and CI keeps it bounded.
+  const state: ClusterState = await startCluster({ dir: DIR, basePort: Number(values.port), workers: WORKERS, uiPort: false, env: process.env, log: say });
   const bins = await findServerBinaries();
   const control = new SandboxControl(state.sandboxOrigin!);
   await control.reset();

@@ -271,7 +271,9 @@ async function main(): Promise<void> {
       const res = await fetch(`${base}/ui/inbox`, { headers: { cookie } });
       const html = await res.text();
       page.push(performance.now() - t);
-      const timing = Object.fromEntries([...(res.headers.get('server-timing') ?? '').matchAll(/(\w+);dur=([\d.]+)/g)].map((m) => [m[1], Number(m[2])]));
+      const timing = Object.fromEntries(
+        [...(res.headers.get('server-timing') ?? '').matchAll(/(\w+);dur=([\d.]+)/g)].map((m) => [m[1]!, Number(m[2])] as const),
+      );
       visibility.push(timing.visibility ?? NaN);
       render.push(timing.render ?? NaN);
       rows = (html.match(/<tr data-workflow=/g) ?? []).length;

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
       const task = `bench session ${i} script:bench`;
       if (platform === 'archastro') return { platform, task, archastro: { agentId: 'agi_bench' } };
       if (platform === 'wysemate') return { platform, task, wysemate: { teamId: 'team_01' } };
-      return { platform, task } as AgentSessionInputRaw;
+      return { platform, task };
     };
     const t0 = Date.now();
     const started = await Promise.all(Array.from({ length: SESSIONS }, (_, i) => env.sb.startSession(inputFor(i), { workflowId: `bench-${i}` })));

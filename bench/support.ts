@@ -157,7 +157,7 @@ export async function bounded<T>(p: Promise<T>, ms: number, what: string): Promi
 
 /** Runs `fn` over `items` with at most `n` in flight. */
 export async function pool<T, R>(items: T[], n: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
+  const out = new Array<R>(items.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(n, items.length) }, async () => {
@@ -217,7 +217,7 @@ export async function platformLatency(
 export interface Floor {
   /** The running agentSession workflows the floor posts into (usable for the comparison). */
   sessions: string[];
-  send(i: number, text: string): Promise<unknown>;
+  send(this: void, i: number, text: string): Promise<unknown>;
   close(): Promise<void>;
 }
 

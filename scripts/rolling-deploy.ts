@@ -37,7 +37,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
     }
     await sleep(500);
   }
-  throw new Error(`${what}: not within ${ms} ms${last ? ` (${String(last)})` : ''}`);
+  throw new Error(`${what}: not within ${ms} ms${last ? ` (${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`);
 }
 
 async function main(): Promise<void> {

@@ -126,7 +126,7 @@ describe('sandbox persistence', () => {
     let wa = webagent(await start());
     const task = await wa.deepResearch.run({ topic: 'solid-state batteries', depth: 'light' });
     const waiting = await waitFor(
-      () => wa.sessions.getTask(task.session_id!, task.task_id),
+      () => wa.sessions.getTask(task.session_id, task.task_id),
       (t) => t.status === 'awaiting_input',
     );
     wa = webagent(await restart());

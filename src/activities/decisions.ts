@@ -23,6 +23,10 @@ export type VerifyDecisionArgs = Omit<DecisionStatementFields, 'workflowId' | 'e
 
 export type VerifyDecisionResult = { ok: true; identity: DeciderIdentity; keyId?: string } | { ok: false; reason: string };
 
+/**
+ * Who decided: the deployment's proof mode and the check of a decision's signature against trusted
+ * keys. Local activities, so key material stays in the worker and never enters history.
+ */
 export function createDecisionActivities(deps: DecisionDeps) {
   const mode = deps.decisionProof ?? 'optional';
   return {

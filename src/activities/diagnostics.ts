@@ -5,6 +5,10 @@
 import { Context } from '@temporalio/activity';
 import { request } from 'undici';
 
+/**
+ * Benchmarks only: a bare platform POST, the floor the production call path is measured against;
+ * never on the production task queue.
+ */
 export function createDiagnosticActivities() {
   return {
     /** One plain POST (no signing, no target policy, no marker lookups): the webhook floor. */

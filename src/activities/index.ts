@@ -26,6 +26,10 @@ export interface ActivityDeps extends DecisionDeps, OutboxDeps {
   notifySecret?: string;
 }
 
+/**
+ * Every Switchboard activity, built from the worker's provider clients, artifact store and
+ * settings: the worker and the tests wire them alike.
+ */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createSessionActivities(deps),

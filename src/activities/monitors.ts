@@ -117,6 +117,10 @@ function pending(id: string, prompt: string | undefined) {
   };
 }
 
+/**
+ * Track monitor activities: create (once per run chain), read, steer and sync a platform monitor,
+ * storing its snapshots and changes as artifacts.
+ */
 export function createMonitorActivities(deps: { providers: ProviderRegistry; artifacts: ArtifactStore }) {
   const track = (alias: string) => deps.providers.client('webagent', alias).track;
   const call = (key?: string) => ({ signal: Context.current().cancellationSignal, idempotencyKey: key });

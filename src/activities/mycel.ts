@@ -19,7 +19,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { BadRequestError, ConflictError, NotFoundError, ProviderError } from '../providers/errors.js';
+import { ConflictError, NotFoundError, ProviderError } from '../providers/errors.js';
 import type { CallOptions } from '../providers/http.js';
 import { isChatNotCaughtUp, type MycelMessage, type MycelNotification } from '../providers/mycel/client.js';
 import type { ProviderRegistry } from '../providers/registry.js';
@@ -145,6 +145,10 @@ async function settleOnce<T>(read: () => Promise<T | undefined>, act: () => Prom
   }
 }
 
+/**
+ * Mycel activities: requests, approvals, caught-up messages and notification reads, each with the
+ * token of the alias it names.
+ */
 export function createMycelActivities(deps: { providers: ProviderRegistry }) {
   const mycel = (alias: string) => deps.providers.client('mycel', alias);
   const call = (key?: string): CallOptions => {

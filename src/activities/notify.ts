@@ -21,6 +21,10 @@ export interface Notification {
   requestId: string;
 }
 
+/**
+ * Tells people a gate needs them (reminders, escalations) through the notify webhook, signed when a
+ * secret is set.
+ */
 export function createNotifyActivities(deps: { notifyWebhook?: string; notifySecret?: string }) {
   // Several secrets (comma-separated, while one is rotated out): each signs.
   const signers = (deps.notifySecret ?? '')

@@ -24,6 +24,10 @@ export interface OutboxDeps {
   webhookTimeoutMs?: number;
 }
 
+/**
+ * The outbox's one activity: a single signed delivery attempt to an endpoint alias; the delivery
+ * workflow owns the retry schedule.
+ */
 export function createOutboxActivities(deps: OutboxDeps) {
   const policy = new TargetPolicy(deps.webhooks?.allow ?? []);
   const timeoutMs = deps.webhookTimeoutMs ?? 15_000;

@@ -7,6 +7,10 @@ import type { Platform } from '../providers/errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { mapFailures } from './failures.js';
 
+/**
+ * One reachability check of a platform for a credential alias (platformProbe); a ProviderError
+ * becomes the Temporal failure.
+ */
 export function createProbeActivities(deps: { providers: ProviderRegistry }) {
   return {
     async probePlatform(args: { platform: Platform; alias: string }): Promise<{ platform: Platform; alias: string; ok: true; attempt: number }> {

@@ -23,6 +23,10 @@ export interface ResearchSummary {
   finalBytes: number;
 }
 
+/**
+ * DeepResearch activities: start a run, answer its outline (`intervene`), cancel it, and collect
+ * its artifacts into the store.
+ */
 export function createResearchActivities(deps: { providers: ProviderRegistry; artifacts: ArtifactStore }) {
   const wa = (alias: string) => deps.providers.client('webagent', alias);
   const call = (key?: string) => ({ signal: Context.current().cancellationSignal, idempotencyKey: key });

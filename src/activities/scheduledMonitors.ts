@@ -78,6 +78,10 @@ const OVERLAP: Record<MonitorScheduleSpecParsed['overlap'], ScheduleOverlapPolic
 /** A refusal retrying cannot fix (a spec the server refuses, a Schedule id taken by something else). */
 const refused = (type: string, message: string) => ApplicationFailure.create({ type, message, nonRetryable: true });
 
+/**
+ * Scheduled monitors' activities: own the monitor's Temporal Schedule, verify that a tick came from
+ * it, and run one check per tick.
+ */
 export function createScheduledMonitorActivities(deps: { providers: ProviderRegistry }) {
   const schedules = () => Context.current().client.schedule;
   const call = (idempotencyKey?: string) => ({ signal: Context.current().cancellationSignal, idempotencyKey });
@@ -293,7 +297,7 @@ export function createScheduledMonitorActivities(deps: { providers: ProviderRegi
     const same = (a: { type: string; workflow?: { workflowId: string; firstExecutionRunId: string } }) =>
       a.type === 'startWorkflow' && a.workflow?.workflowId === workflowId && a.workflow.firstExecutionRunId === runId;
     const recent = d.info.recentActions.find((r) => same(r.action as never));
-    const running = d.info.runningActions.some((a) => same(a as never));
+    const running = d.info.runningActions.some((a) => same(a));
     if (!recent && !running) {
       // The Schedule may not have recorded an action it just took: a few short retries, then refused.
       const attempt = Context.current().info.attempt;

@@ -11,9 +11,16 @@ import { join } from 'node:path';
 import { ConfigError, parseEnv } from '../config.js';
 import { createKey, keysDir, listKeys, loadPrivateKey } from '../identity/keys.js';
 import type { AuditEntry, GateOutcome } from '../contracts/gates.js';
-import { SESSION_PLATFORMS, SESSION_STATUSES, type AgentSessionInputRaw, type TranscriptEntry } from '../contracts/sessions.js';
-import { DELIVERY_STATUSES } from '../contracts/outbox.js';
-import { MONITOR_STATUSES, type TrackMonitorState } from '../contracts/monitors.js';
+import {
+  SESSION_PLATFORMS,
+  SESSION_STATUSES,
+  type AgentSessionInputRaw,
+  type SessionPlatform,
+  type SessionStatus,
+  type TranscriptEntry,
+} from '../contracts/sessions.js';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../contracts/outbox.js';
+import { MONITOR_STATUSES, type RefineMonitorArgs, type TrackMonitorInput, type TrackMonitorState } from '../contracts/monitors.js';
 import { type ScheduledMonitorInput, SMON_STATUSES } from '../contracts/scheduledMonitors.js';
 import type { ScheduledMonitorView } from './scheduledMonitors.js';
 import { type ClientErrorCode, parseDuration, parseExpiry, SwitchboardClient, SwitchboardClientError } from './index.js';
@@ -22,6 +29,77 @@ const EXIT: Record<ClientErrorCode, number> = { failed: 1, invalid_input: 2, not
 
 interface Out {
   json: boolean;
+}
+
+// Each command's parsed options, as its `.option()` calls declare them: commander hands `action`
+// untyped values, and these say which flags (and value types, from the parsers) a command reads.
+interface SessionStartOpts {
+  provider: SessionPlatform;
+  task: string;
+  id?: string;
+  title?: string;
+  alias: string;
+  options?: string;
+  followUpWindow?: number;
+  deleteOnEnd?: boolean;
+  follow?: boolean;
+  gateApprover?: string[];
+  gateDeadline?: string;
+  gateOnExpiry?: string;
+}
+interface ListOpts<S extends string = string> {
+  status?: S;
+  limit: number;
+}
+interface SessionListOpts extends ListOpts<SessionStatus> {
+  provider?: SessionPlatform;
+  awaiting?: boolean;
+}
+/** The gate options shared by every command that opens an approval. */
+interface GateOpts {
+  approver: string[];
+  deadline: string;
+  onExpiry: string;
+  quorum: number;
+  separateDuties?: boolean;
+}
+interface ResearchStartOpts extends GateOpts {
+  topic: string;
+  depth: 'light' | 'standard' | 'deep';
+  approval: boolean;
+  alias: string;
+  id?: string;
+}
+interface DecideOpts {
+  as: string;
+  comment?: string;
+  request?: string;
+  sign: boolean;
+}
+interface MonitorCreateOpts extends Omit<GateOpts, 'quorum' | 'separateDuties'> {
+  intent?: string;
+  schedule?: string;
+  callback?: string;
+  trigger?: string;
+  poll: string;
+  retryDead: number;
+  alias: string;
+  cron?: string[];
+  every?: string[];
+  tz: string;
+  jitter?: string;
+  startAt?: string;
+  endAt?: string;
+  overlap?: ScheduledMonitorInput['schedule']['overlap'];
+  catchup?: string;
+  check?: string;
+  condition?: string;
+  notify: string;
+  alertAfterFailures?: number;
+  silence?: string;
+  digest?: string;
+  dedupe?: string;
+  description?: string;
 }
 
 function print(out: Out, human: string, data: unknown): void {
@@ -101,7 +179,8 @@ function parseCondition(spec: string): ScheduledMonitorInput['condition'] {
   const [op, field, ...rest] = spec.split(':');
   const text = rest.join(':');
   const value = rest.length === 0 ? undefined : /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text === 'true' ? true : text === 'false' ? false : text;
-  return { op: op as never, ...(field ? { field } : {}), ...(value !== undefined ? { value } : {}) };
+  // The client validates the whole condition (zod) before anything starts.
+  return { op: op as NonNullable<ScheduledMonitorInput['condition']>['op'], ...(field ? { field } : {}), ...(value !== undefined ? { value } : {}) };
 }
 
 function describeScheduled(v: ScheduledMonitorView): string {
@@ -143,10 +222,10 @@ export function buildCli(): Command {
     .option('--gate-approver <name...>', "Mix: who decides the platform's permission requests and questions (they become approval gates)")
     .option('--gate-deadline <duration>', "Mix: time to decide each (e.g. 30m; never past the platform's own timeout)")
     .option('--gate-on-expiry <policy>', 'Mix: reject | approve | escalate:<who>[,<who>][@24h] | wait[:1h]')
-    .action(async (o) => {
+    .action(async (o: SessionStartOpts) => {
       const platformGates = o.gateApprover
         ? {
-            approvers: o.gateApprover as string[],
+            approvers: o.gateApprover,
             ...(o.gateDeadline ? { deadlineSeconds: parseDuration(o.gateDeadline) } : {}),
             ...(o.gateOnExpiry ? { onExpiry: parseExpiry(o.gateOnExpiry) } : {}),
           }
@@ -183,11 +262,11 @@ export function buildCli(): Command {
     .description('answer the pending input request')
     .requiredOption('--request <id>', 'input request id (see `session show`)')
     .requiredOption('--response <json>', 'the answer, as JSON (a bare word is sent as a string)')
-    .action((id: string, o) =>
+    .action((id: string, o: { request: string; response: string }) =>
       withClient(async (c) => {
         let response: unknown = o.response;
         try {
-          response = JSON.parse(o.response);
+          response = JSON.parse(o.response) as unknown;
         } catch {
           /* a bare word is a string answer */
         }
@@ -216,7 +295,7 @@ export function buildCli(): Command {
     .command('rewind <workflowId> <messageId>')
     .description('rewind the session to a message (Mix)')
     .option('--clean-media', 'also remove media created after it')
-    .action((id: string, messageId: string, o) =>
+    .action((id: string, messageId: string, o: { cleanMedia?: boolean }) =>
       withClient(async (c) => print(out(), 'rewound', await c.sessions.rewind(id, messageId, Boolean(o.cleanMedia)))),
     );
 
@@ -224,7 +303,7 @@ export function buildCli(): Command {
     .command('cancel <workflowId>')
     .description('cancel the session on the platform and end the workflow')
     .option('--reason <text>')
-    .action((id: string, o) => withClient(async (c) => print(out(), 'cancelled', await c.sessions.cancel(id, o.reason))));
+    .action((id: string, o: { reason?: string }) => withClient(async (c) => print(out(), 'cancelled', await c.sessions.cancel(id, o.reason))));
 
   session
     .command('show <workflowId>')
@@ -251,7 +330,7 @@ export function buildCli(): Command {
     .addOption(new Option('--status <status>').choices([...SESSION_STATUSES]))
     .option('--awaiting', 'only sessions waiting for a person')
     .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
-    .action((o) =>
+    .action((o: SessionListOpts) =>
       withClient(async (c) => {
         const rows = await c.sessions.list({ provider: o.provider, status: o.status, awaiting: o.awaiting ? true : undefined, limit: o.limit });
         const human = rows.length
@@ -281,7 +360,7 @@ export function buildCli(): Command {
     .option('--separate-duties', 'whoever proposes edits cannot approve them')
     .option('--alias <alias>', 'credential alias', 'default')
     .option('--id <workflowId>', 'workflow id (your business key)')
-    .action((o) =>
+    .action((o: ResearchStartOpts) =>
       withClient(async (c) => {
         const started = await c.research.start(
           {
@@ -339,7 +418,7 @@ export function buildCli(): Command {
     .option('--comment <text>')
     .option('--request <id>', 'the request being decided (default: the open one)')
     .option('--no-sign', "do not sign with the decider's key, even when one is on this machine")
-    .action((id: string, o) =>
+    .action((id: string, o: DecideOpts & { edits?: string }) =>
       withClient(async (c) => {
         const edits = o.edits
           ? (jsonArg(o.edits.startsWith('@') || o.edits.startsWith('[') ? o.edits : `@${o.edits}`) as (string | Record<string, unknown>)[])
@@ -366,7 +445,7 @@ export function buildCli(): Command {
     .option('--comment <text>')
     .option('--request <id>', 'the request being decided (default: the open one)')
     .option('--no-sign', "do not sign with the decider's key, even when one is on this machine")
-    .action((id: string, o) =>
+    .action((id: string, o: DecideOpts & { reason: string }) =>
       withClient(async (c) => {
         const outcome = await c.gates.decide(
           id,
@@ -392,7 +471,7 @@ export function buildCli(): Command {
     .command('create')
     .description('create a key pair: the private key stays here, the public key goes to the trusted directory')
     .requiredOption('--as <name>', 'the approver name the key proves')
-    .action((o) => {
+    .action((o: { as: string }) => {
       const k = createKey(keysDir(), o.as);
       print(out(), `created key ${k.keyId} for ${k.name} in ${keysDir()} (private/${k.name}.pem; trusted/${k.name}.pub.pem)`, k);
     });
@@ -420,7 +499,7 @@ export function buildCli(): Command {
     .option('--on-expiry <policy>', 'reject | approve | escalate:<who>[@24h] | wait[:1h]', 'reject')
     .option('--quorum <n>', 'distinct approvals needed for each request; one reject decides', (v) => Number(v), 1)
     .option('--separate-duties', 'whoever proposes edits cannot approve them')
-    .action((o) =>
+    .action((o: GateOpts & { as: string; approver?: string[] }) =>
       withClient(async (c) => {
         const started = await c.mycel.startInbox({
           alias: o.as,
@@ -436,7 +515,7 @@ export function buildCli(): Command {
   joins
     .command('list')
     .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
-    .action((o) =>
+    .action((o: ListOpts) =>
       withClient(async (c) => {
         const rows = await c.mycel.list('joinRequest', { limit: o.limit });
         print(
@@ -457,7 +536,7 @@ export function buildCli(): Command {
     .addOption(new Option('--status <status>', 'only deliveries in this state').choices([...DELIVERY_STATUSES]))
     .option('--endpoint <alias>', 'only deliveries to this endpoint')
     .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
-    .action((o) =>
+    .action((o: ListOpts<DeliveryStatus> & { endpoint?: string }) =>
       withClient(async (c) => {
         const rows = await c.outbox.list({ status: o.status, endpoint: o.endpoint, limit: o.limit });
         const human = rows.length
@@ -496,7 +575,7 @@ export function buildCli(): Command {
     .description('try dead letters again: one attempt each (or the whole schedule with --full)')
     .option('--as <name>', 'who is replaying (recorded with the attempt)')
     .option('--full', 'run the whole retry schedule again')
-    .action((ids: string[], o) =>
+    .action((ids: string[], o: { as?: string; full?: boolean }) =>
       withClient(async (c) => {
         const results = await c.outbox.replay(ids, { by: o.as ?? process.env.USER, fullSchedule: o.full ? true : undefined });
         const human = results
@@ -515,7 +594,7 @@ export function buildCli(): Command {
     .command('enable <endpoint>')
     .description('enable an endpoint a 410 Gone disabled')
     .option('--as <name>', 'who is enabling it')
-    .action((endpoint: string, o) =>
+    .action((endpoint: string, o: { as?: string }) =>
       withClient(async (c) => {
         const r = await c.outbox.enable(endpoint, o.as ?? process.env.USER);
         print(out(), `endpoint ${endpoint} enabled (disabled since ${r.disabledSince})`, r);
@@ -528,7 +607,7 @@ export function buildCli(): Command {
     .requiredOption('--id <messageId>', 'message id (webhook-id)')
     .requiredOption('--type <eventType>', 'event type, e.g. monitor.alert')
     .requiredOption('--payload <json>', 'JSON payload or @file (at most 64 KB)')
-    .action((o) =>
+    .action((o: { endpoint: string; id: string; type: string; payload: string }) =>
       withClient(async (c) => {
         const r = await c.outbox.send({ endpoint: o.endpoint, messageId: o.id, eventType: o.type, payload: jsonArg(o.payload) });
         print(out(), r.duplicate ? `already queued: ${r.workflowId}` : `queued ${r.workflowId}`, r);
@@ -576,7 +655,7 @@ export function buildCli(): Command {
     .option('--digest <duration>', 'scheduled: one digest per period instead of one message per hit')
     .option('--dedupe <duration>', 'scheduled: the same alert within this window is sent once')
     .option('--description <text>', 'scheduled: what the monitor is for')
-    .action((key: string, o) =>
+    .action((key: string, o: MonitorCreateOpts) =>
       withClient(async (c) => {
         if (o.cron || o.every) {
           const started = await c.scheduledMonitors.create({
@@ -608,17 +687,16 @@ export function buildCli(): Command {
           });
           return print(out(), `started ${started.workflowId} (schedule ${started.scheduleId})`, started);
         }
-        for (const [opt, name] of [
-          [o.intent, '--intent'],
-          [o.schedule, '--schedule'],
-          [o.callback, '--callback'],
-        ] as const)
-          if (!opt) throw new SwitchboardClientError('invalid_input', `a Track monitor needs ${name} (or give --cron/--every for a scheduled monitor)`);
+        const { intent, schedule, callback } = o;
+        if (!intent || !schedule || !callback) {
+          const name = !intent ? '--intent' : !schedule ? '--schedule' : '--callback';
+          throw new SwitchboardClientError('invalid_input', `a Track monitor needs ${name} (or give --cron/--every for a scheduled monitor)`);
+        }
         const started = await c.monitors.create(key, {
-          intent: o.intent,
-          schedule: jsonArg(o.schedule) as never,
-          notifyChannel: { kind: 'callback_url', url: o.callback },
-          triggerDsl: o.trigger ? (jsonArg(o.trigger) as never) : undefined,
+          intent,
+          schedule: jsonArg(schedule) as TrackMonitorInput['schedule'],
+          notifyChannel: { kind: 'callback_url', url: callback },
+          triggerDsl: o.trigger ? (jsonArg(o.trigger) as TrackMonitorInput['triggerDsl']) : undefined,
           pollSeconds: parseDuration(o.poll),
           retryDeadDeliveries: o.retryDead,
           approvers: o.approver,
@@ -648,7 +726,7 @@ export function buildCli(): Command {
     .addOption(new Option('--status <status>').choices([...new Set([...MONITOR_STATUSES, ...SMON_STATUSES])]))
     .addOption(new Option('--kind <kind>', 'Track monitors, scheduled ones, or both').choices(['track', 'scheduled', 'all']).default('all'))
     .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
-    .action((o) =>
+    .action((o: ListOpts & { kind: 'track' | 'scheduled' | 'all' }) =>
       withClient(async (c) => {
         const track = (MONITOR_STATUSES as readonly string[]).includes(o.status ?? 'active') && o.kind !== 'scheduled';
         const sched = (SMON_STATUSES as readonly string[]).includes(o.status ?? 'active') && o.kind !== 'track';
@@ -709,7 +787,7 @@ export function buildCli(): Command {
   monitor
     .command('refine <key>')
     .requiredOption('--trigger <json>', 'the new trigger DSL, e.g. {"op":"lt","field":"price","value":950}')
-    .action(steered('refined', (c, k, o) => c.monitors.refine(k, { triggerDsl: jsonArg(o.trigger!) as never })));
+    .action(steered('refined', (c, k, o) => c.monitors.refine(k, { triggerDsl: jsonArg(o.trigger!) as RefineMonitorArgs['triggerDsl'] })));
   monitor
     .command('run-now <key>')
     .description('fire one tick now (a scheduled monitor: the Schedule triggers it)')
@@ -876,7 +954,7 @@ export function buildCli(): Command {
     .command('inbox')
     .description('everything waiting on a person, across all kinds')
     .option('--limit <n>', 'at most n rows', (v) => Number(v), 1000)
-    .action((o) =>
+    .action((o: { limit: number }) =>
       withClient(async (c) => {
         const rows = await c.gates.inbox({ limit: o.limit });
         const human = rows.length

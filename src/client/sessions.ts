@@ -134,7 +134,11 @@ export class SessionClient extends SubClient {
     const seen = new Set<string>();
     const poll = async () => {
       const [st, tail] = await Promise.all([this.state(workflowId), this.transcriptTail(workflowId, 50)]);
-      for (const e of tail) if (!seen.has(e.id)) (seen.add(e.id), onEntry(e));
+      for (const e of tail) {
+        if (seen.has(e.id)) continue;
+        seen.add(e.id);
+        onEntry(e);
+      }
       return st;
     };
     for (;;) {

@@ -12,6 +12,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import type { z } from 'zod';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import { AwaitingHuman, SwitchboardProvider, SwitchboardStatus } from '../contracts/searchAttributes.js';
 import { formatZodError } from '../workflows/validation.js';
@@ -31,7 +32,11 @@ export class SwitchboardClientError extends Error {
 }
 
 /** Parses `v` with `schema`, or throws an `invalid_input` error that starts with `what`. */
-export function validate<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: any } }, v: unknown, what: string): T {
+export function validate<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: z.ZodError } },
+  v: unknown,
+  what: string,
+): T {
   const r = schema.safeParse(v);
   if (!r.success) throw new SwitchboardClientError('invalid_input', `${what}: ${formatZodError(r.error)}`);
   return r.data;
@@ -180,7 +185,7 @@ export abstract class SubClient {
   }
 
   /** Runs a query (nothing is written to history); Temporal errors explained. */
-  protected runQuery<R, A extends any[]>(workflowId: string, def: QueryDefinition<R, A>, ...args: A): Promise<R> {
+  protected runQuery<R, A extends unknown[]>(workflowId: string, def: QueryDefinition<R, A>, ...args: A): Promise<R> {
     return explain(workflowId, () => this.temporal.workflow.getHandle(workflowId).query(def, ...args));
   }
 }

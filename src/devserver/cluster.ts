@@ -18,6 +18,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stringify as toYaml } from 'yaml';
+import { tracedBundlePath } from '../telemetry/tracing.js';
 import { findTemporalCli, portInUse, SEARCH_ATTRIBUTES, waitForPort } from './index.js';
 
 const run = promisify(execFile);
@@ -30,10 +31,25 @@ const HISTORY_SHARDS = 4;
 /** Repository root (for worker.ts, the sandbox and deploy/). */
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
+/**
+ * The Temporal Web UI server we build: the version the Temporal CLI (v1.5.1, `src/devserver`)
+ * embeds for its dev server, so its module is usually in the Go module cache already.
+ */
+export const UI_SERVER_VERSION = 'v2.42.1';
+const UI_SERVER_MODULE = 'github.com/temporalio/ui-server/v2';
+
+function cacheBase(env: NodeJS.ProcessEnv): string {
+  return env.SWITCHBOARD_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'switchboard');
+}
+
 /** Directory for the cached server build, outside the clone (next to the CLI's). */
 export function serverCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.SWITCHBOARD_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'switchboard');
-  return join(base, `temporal-server-${TEMPORAL_SERVER_VERSION}`);
+  return join(cacheBase(env), `temporal-server-${TEMPORAL_SERVER_VERSION}`);
+}
+
+/** Directory for the cached Web UI server build, beside the server's. */
+export function uiCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheBase(env), `temporal-ui-server-${UI_SERVER_VERSION}`);
 }
 
 export interface ServerBinaries {
@@ -67,28 +83,51 @@ export async function findServerBinaries(opts: { env?: NodeJS.ProcessEnv; log?: 
   const server = env.TEMPORAL_SERVER_PATH ?? join(dir, 'server');
   const sql = env.TEMPORAL_SQL_TOOL_PATH ?? join(dir, 'sql');
   if ((await works(server)) && (await works(sql))) return { server, sql };
-  const go = onPath('go', env);
-  const manual = `GOTOOLCHAIN=local GOBIN=${dir} go install ${SERVER_MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION} ${SERVER_MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`;
-  if (!go) throw new Error(`Temporal server binaries not found (${server}, ${sql}) and Go is not on PATH.\nFix: install Go ≥ 1.23 and run\n  ${manual}`);
   log(`Building the Temporal server and sql tool ${TEMPORAL_SERVER_VERSION} with Go into ${dir} (about ten minutes, once)…`);
+  await goInstall(env, dir, 'the Temporal server', [
+    `${SERVER_MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`,
+    `${SERVER_MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`,
+  ]);
+  const built = { server: join(dir, 'server'), sql: join(dir, 'sql') };
+  if (!(await works(built.server)) || !(await works(built.sql))) throw new Error(`go install finished but ${dir} holds no working server/sql binaries`);
+  return built;
+}
+
+/**
+ * `GOTOOLCHAIN=local go install <packages>` into `dir`: from the Go module proxy, or the module
+ * cache when the modules are there. A failure names the last lines of Go's output and the command.
+ */
+async function goInstall(env: NodeJS.ProcessEnv, dir: string, what: string, packages: string[]): Promise<void> {
+  const manual = `GOTOOLCHAIN=local GOBIN=${dir} go install ${packages.join(' ')}`;
+  const go = onPath('go', env);
+  if (!go) throw new Error(`${what} is not built and Go is not on PATH.\nFix: install Go ≥ 1.23 and run\n  ${manual}`);
   mkdirSync(dir, { recursive: true });
   try {
-    await run(go, ['install', `${SERVER_MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`, `${SERVER_MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`], {
-      env: { ...env, GOTOOLCHAIN: 'local', GOBIN: dir },
-      timeout: 60 * 60_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    await run(go, ['install', ...packages], { env: { ...env, GOTOOLCHAIN: 'local', GOBIN: dir }, timeout: 60 * 60_000, maxBuffer: 64 * 1024 * 1024 });
   } catch (err) {
     const tail = String((err as { stderr?: string }).stderr ?? err)
       .trim()
       .split('\n')
       .slice(-3)
       .join(' | ');
-    throw new Error(`go install of the Temporal server failed (${tail}).\nRun by hand:\n  ${manual}`);
+    throw new Error(`go install of ${what} failed (${tail}).\nRun by hand:\n  ${manual}`);
   }
-  const built = { server: join(dir, 'server'), sql: join(dir, 'sql') };
-  if (!(await works(built.server)) || !(await works(built.sql))) throw new Error(`go install finished but ${dir} holds no working server/sql binaries`);
-  return built;
+}
+
+/**
+ * Finds the Temporal Web UI server (`ui-server/v2/cmd/server`, the same server `temporalio/ui`
+ * runs in compose): `TEMPORAL_UI_SERVER_PATH`, a cached build, else `go install` into the cache
+ * (a minute or two with the module cached, once).
+ */
+export async function findUiServer(opts: { env?: NodeJS.ProcessEnv; log?: (l: string) => void } = {}): Promise<string> {
+  const env = opts.env ?? process.env;
+  const dir = uiCacheDir(env);
+  const bin = env.TEMPORAL_UI_SERVER_PATH ?? join(dir, 'server');
+  if (await works(bin)) return bin;
+  opts.log?.(`Building the Temporal Web UI server ${UI_SERVER_VERSION} with Go into ${dir} (once)…`);
+  await goInstall(env, dir, 'the Temporal Web UI server', [`${UI_SERVER_MODULE}/cmd/server@${UI_SERVER_VERSION}`]);
+  if (!(await works(join(dir, 'server')))) throw new Error(`go install finished but ${dir} holds no working Web UI server`);
+  return join(dir, 'server');
 }
 
 /** The PostgreSQL schema directory (`…/schema/postgresql/v12`) of the server module, downloading the module if needed. */
@@ -132,6 +171,8 @@ export interface ClusterPorts {
   sandbox: number;
   /** First worker metrics port; worker i (1-based) uses `workerMetrics + i - 1`. */
   workerMetrics: number;
+  /** The Web UI (npm run cluster passes 8233 instead). */
+  ui: number;
 }
 
 /** Port layout from the base (frontend gRPC) port. Membership ports are `rpc + 100`. */
@@ -146,6 +187,7 @@ export function clusterPorts(base: number): ClusterPorts {
     postgres: base + 30,
     sandbox: base + 40,
     workerMetrics: base + 50,
+    ui: base + 60,
   };
 }
 
@@ -155,6 +197,8 @@ export interface ClusterOptions {
   /** Frontend gRPC port; every other port derives from it ({@link clusterPorts}). @default 17233 */
   basePort: number;
   workers: number;
+  /** Web UI port on 127.0.0.1 (`--ui-port`); `false`: no Web UI. @default base + 60 */
+  uiPort?: number | false;
   /** Environment the workers inherit (platform URLs and keys; a sandbox fills the missing ones). */
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
@@ -167,6 +211,8 @@ export interface ClusterState {
   ports: ClusterPorts;
   workers: number;
   sandboxOrigin?: string;
+  /** The Web UI, when it was started. */
+  uiUrl?: string;
   /** The environment each worker gets, besides its metrics port (no secrets: sandbox keys only). */
   workerEnv: Record<string, string>;
 }
@@ -407,6 +453,61 @@ export async function stopServer(dir: string, graceMs = 20_000): Promise<void> {
   rmSync(pidFile(dir, 'server'), { force: true });
 }
 
+const UI_MARKER = 'switchboard-cluster-ui';
+
+/**
+ * Starts the Temporal Web UI server (detached) for the frontend at `address`, on
+ * `127.0.0.1:<port>`, and waits until it answers. Its config (`<dir>/switchboard-cluster-ui/config/`)
+ * is written on every start. Returns the UI's URL.
+ */
+export async function startUi(relDir: string, bin: string, address: string, port: number, log: (l: string) => void): Promise<string> {
+  const dir = resolve(relDir);
+  const url = `http://127.0.0.1:${port}`;
+  const pid = readPid(dir, 'ui');
+  if (pid && ours(pid, UI_MARKER)) {
+    log(`Web UI: already running on ${url} (pid ${pid})`);
+    return url;
+  }
+  if (await portInUse(port)) throw new Error(`port ${port} (Web UI) is in use by something else; choose another with --ui-port`);
+  const root = join(dir, UI_MARKER);
+  mkdirSync(join(root, 'config'), { recursive: true });
+  const cfg = {
+    temporalGrpcAddress: address,
+    host: '127.0.0.1',
+    port,
+    enableUi: true,
+    defaultNamespace: 'default',
+    refreshInterval: '1m',
+    // Plain HTTP on loopback: the session cookie cannot be `Secure`.
+    cors: { cookieInsecure: true, allowOrigins: [url] },
+    notifyOnNewVersion: false,
+  };
+  writeFileSync(
+    join(root, 'config', 'development.yaml'),
+    `# Written by npm run cluster; regenerated on every start.
+${toYaml(cfg)}`,
+  );
+  spawnDetached(dir, 'ui', bin, ['--root', root, '--config', 'config', '--env', 'development', 'start'], process.env, dir);
+  const started = readPid(dir, 'ui')!;
+  await waitForPort('127.0.0.1', port, 60_000, () => (ours(started, UI_MARKER) ? undefined : `the Web UI server exited; see ${logFile(dir, 'ui')}`));
+  log(`Web UI on ${url} (pid ${started}, log ${logFile(dir, 'ui')})`);
+  return url;
+}
+
+/** Stops the Web UI server started by {@link startUi}, if it runs. */
+export async function stopUi(relDir: string): Promise<void> {
+  const dir = resolve(relDir);
+  const pid = readPid(dir, 'ui');
+  if (pid && ours(pid, UI_MARKER)) await stopPid(pid, 'SIGTERM', 10_000);
+  rmSync(pidFile(dir, 'ui'), { force: true });
+}
+
+/** The pid of the Web UI server when it runs. */
+export function uiPid(relDir: string): number | undefined {
+  const pid = readPid(resolve(relDir), 'ui');
+  return pid && ours(pid, UI_MARKER) ? pid : undefined;
+}
+
 /**
  * Registers the namespace (30 days retention, like docker-compose's temporal-setup) and the
  * search attributes through the Temporal CLI; each step waits, bounded, for the server to be ready.
@@ -516,6 +617,15 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterState> 
   const address = `127.0.0.1:${ports.frontend}`;
   const namespace = 'default';
   await setupNamespace(address, namespace, log);
+  // The Web UI is for people: a cluster whose UI cannot be built or bound still runs, and says why.
+  let uiUrl: string | undefined;
+  if (opts.uiPort !== false) {
+    try {
+      uiUrl = await startUi(dir, await findUiServer({ env: opts.env, log }), address, opts.uiPort ?? ports.ui, log);
+    } catch (err) {
+      log(`Web UI not started: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
 
   // Platforms without a configured base URL go to the sandbox, as in `npm start`.
   const workerEnv: Record<string, string> = {
@@ -549,17 +659,15 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterState> 
   }
 
   // One bundle for every worker: N webpack builds at once would take minutes on a small machine.
-  // Traced workers need the workflow interceptors inside their bundle.
-  const tracing = Boolean(opts.env.OTEL_EXPORTER_OTLP_ENDPOINT);
-  const bundle = join(dir, tracing ? 'workflow-bundle-traced.js' : 'workflow-bundle.js');
+  // It has a traced twin, which workers load when OTEL_EXPORTER_OTLP_ENDPOINT is set (workflowBundleFor).
+  const bundle = join(dir, 'workflow-bundle.js');
   workerEnv.SWITCHBOARD_WORKFLOW_BUNDLE = bundle;
-  if (!existsSync(bundle) || opts.env.SWITCHBOARD_REBUNDLE) {
+  if (!existsSync(bundle) || !existsSync(tracedBundlePath(bundle)) || opts.env.SWITCHBOARD_REBUNDLE) {
     log('Bundling the workflows once for all workers…');
-    const args = [join(ROOT, 'scripts/build-workflows.ts'), bundle, ...(tracing ? ['--tracing'] : [])];
-    await run(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, timeout: 300_000 });
+    await run(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/build-workflows.ts'), bundle], { cwd: ROOT, timeout: 600_000 });
   }
 
-  const state: ClusterState = { address, namespace, ports, workers: opts.workers, sandboxOrigin, workerEnv };
+  const state: ClusterState = { address, namespace, ports, workers: opts.workers, sandboxOrigin, uiUrl, workerEnv };
   writeFileSync(join(dir, 'cluster.json'), JSON.stringify(state, null, 2));
   const starting: Promise<number>[] = [];
   for (let i = 1; i <= opts.workers; i++) if (!workerPid(dir, i)) starting.push(startWorkerProcess(dir, state, i));
@@ -568,13 +676,17 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterState> 
   return state;
 }
 
-/** Takes the cluster down: workers (drained), sandbox, server, then PostgreSQL. Data is kept. */
+/** Takes the cluster down: workers (drained), Web UI, sandbox, server, then PostgreSQL. Data is kept. */
 export async function stopCluster(relDir: string, log: (l: string) => void): Promise<void> {
   const dir = resolve(relDir);
   const pids = existsSync(join(dir, 'pids')) ? readdirSync(join(dir, 'pids')) : [];
   const workers = pids.filter((f) => f.startsWith('worker-')).map((f) => Number(f.slice('worker-'.length, -'.pid'.length)));
   await Promise.all(workers.map((i) => stopWorkerProcess(dir, i)));
   if (workers.length) log(`Workers stopped: ${workers.length}`);
+  if (uiPid(dir)) {
+    await stopUi(dir);
+    log('Web UI stopped');
+  }
   const sandbox = readPid(dir, 'sandbox');
   if (sandbox && ours(sandbox, 'sandbox/main.ts')) await stopPid(sandbox, 'SIGTERM', 10_000);
   rmSync(pidFile(dir, 'sandbox'), { force: true });

@@ -164,7 +164,7 @@ export class HttpClient {
         requestId: headerValue(res.headers, 'x-request-id'),
       });
     }
-    return result.data;
+    return result.data as unknown;
   }
 
   /**

@@ -47,7 +47,7 @@ export class SandboxControl {
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => [k, String(v)] as [string, string]),
     );
-    return (await this.call<{ entries: JournalEntry[] }>('GET', `journal?${q}`)).entries;
+    return (await this.call<{ entries: JournalEntry[] }>('GET', `journal?${q.toString()}`)).entries;
   }
 
   clearJournal(): Promise<unknown> {
@@ -76,7 +76,7 @@ export class SandboxControl {
     if (answer.status !== undefined) q.set('status', String(answer.status));
     if (answer.retryAfter !== undefined) q.set('retry_after', String(answer.retryAfter));
     if (answer.failFirst !== undefined) q.set('fail_first', String(answer.failFirst));
-    return `${this.origin}/_control/webhooks?${q}`;
+    return `${this.origin}/_control/webhooks?${q.toString()}`;
   }
 
   /**

@@ -22,6 +22,7 @@ export interface SandboxRequest {
   params: Record<string, string>;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- TODO(integrator): `unknown` once src/sandbox/platforms parse bodies with their wire schemas
   body: any;
   /** Who the credential belongs to (platform-defined; e.g. a Mycel user id). */
   identity: string;
@@ -155,8 +156,8 @@ interface CompiledRoute extends Route {
 
 function compile(route: Route): CompiledRoute {
   const keys: string[] = [];
-  const src = route.pattern.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a, b) => {
-    keys.push(a ?? b);
+  const src = route.pattern.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a: string | undefined, b: string | undefined) => {
+    keys.push((a ?? b)!);
     return '([^/]+)';
   });
   return { ...route, regex: new RegExp(`^${src}/?$`), keys };
@@ -210,7 +211,7 @@ export class SandboxCore {
 
   /** The simulators that can persist their state. */
   persistentSims(): PlatformSim[] {
-    return [...this.sims.values()].map((e) => e.sim).filter((sim) => sim.snapshot && sim.restore);
+    return [...this.sims.values()].map((e) => e.sim).filter((sim) => sim.snapshot !== undefined && sim.restore !== undefined);
   }
 
   reset(): void {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { PLATFORMS, type Platform } from '../providers/errors.js';
 import { ScriptBook, type ScriptStep } from './agent.js';
-import { type FaultRule, type IdempotentAnswer, SandboxCore } from './framework.js';
+import { type IdempotentAnswer, SandboxCore } from './framework.js';
 import { createPlatformSims } from './platforms/index.js';
 
 /** Which credential each platform accepts, and whose it is. */
@@ -240,9 +240,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    let body: any = {};
+    // Control bodies are tests' own requests; each endpoint below reads its fields defensively.
+    let body: Record<string, unknown> = {};
     try {
-      body = raw ? JSON.parse(raw) : {};
+      body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
     } catch {
       return json(400, { error: 'body is not JSON' });
     }
@@ -256,7 +257,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       ctx.scripts.reset();
       return json(200, { ok: true });
     }
-    if (what === 'faults' && method === 'POST') return json(200, core.addFault(body as FaultRule));
+    if (what === 'faults' && method === 'POST') return json(200, core.addFault(body));
     if (what === 'faults' && method === 'DELETE') {
       core.clearFaults();
       return json(200, { ok: true });
@@ -284,7 +285,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     // A resolver entry for platform callbacks: `{host, origin}` sends callbacks naming `host` to
     // `origin` (a loopback receiver); `{host}` alone removes it.
     if (what === 'hosts' && method === 'POST') {
-      const host = String(body.host ?? '').toLowerCase();
+      const host = typeof body.host === 'string' ? body.host.toLowerCase() : '';
       if (!host) return json(422, { error: 'host is required' });
       const target = typeof body.origin === 'string' ? body.origin : undefined;
       if (target !== undefined && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(target))
@@ -294,7 +295,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       return json(200, { ok: true });
     }
     if (what === 'keys' && method === 'POST') {
-      ctx.keys.add(body.platform as Platform, String(body.key), String(body.identity ?? 'default'));
+      ctx.keys.add(body.platform as Platform, String(body.key), typeof body.identity === 'string' ? body.identity : 'default');
       return json(200, { ok: true });
     }
     // A webhook receiver for tests: notifications (reminders, escalations, outbox deliveries) land

@@ -82,10 +82,19 @@ export function workflowTracingModule(): string {
 }
 
 /**
+ * Where `npm run build:workflows` puts the traced twin of a pre-built bundle: `<name>-traced.js`
+ * beside `<name>.js`, the same workflows with the OpenTelemetry workflow interceptors bundled in.
+ */
+export function tracedBundlePath(bundlePath: string): string {
+  return bundlePath.endsWith('-traced.js') ? bundlePath : bundlePath.replace(/(\.js)?$/, '-traced.js');
+}
+
+/**
  * Worker options that trace activities and export workflow spans (through a sink), or undefined
  * when tracing is off. The workflow interceptors themselves are bundled ({@link workflowTracingModule}).
  */
-export function workerTracing(): { activityInterceptors: NonNullable<WorkerOptions['interceptors']>['activity']; sinks: InjectedSinks<any> } | undefined {
+export function workerTracing():
+  { activityInterceptors: NonNullable<WorkerOptions['interceptors']>['activity']; sinks: InjectedSinks<OtelInterceptors.OpenTelemetrySinks> } | undefined {
   if (!active) return undefined;
   const otel = require('@temporalio/interceptors-opentelemetry') as typeof OtelInterceptors;
   return {

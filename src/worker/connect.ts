@@ -4,7 +4,7 @@
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { ConfigError, type Env } from '../config.js';
 
 export interface TemporalTarget {
@@ -59,7 +59,8 @@ export async function connectWorker(target: TemporalTarget, timeoutMs = 15_000):
 
 /** Connects a client connection (CLI, client library). */
 export async function connectClient(target: TemporalTarget, timeoutMs = 15_000): Promise<Connection> {
-  const { address, tls, apiKey, metadata } = target.connectionOptions as { address: string; tls?: any; apiKey?: string; metadata?: Record<string, string> };
+  // The envconfig profile's options, minus what only a NativeConnection takes.
+  const { address, tls, apiKey, metadata } = target.connectionOptions as Pick<ConnectionOptions, 'tls' | 'metadata'> & { address: string; apiKey?: string };
   try {
     return await withTimeout(Connection.connect({ address, tls, apiKey, metadata }), timeoutMs, 'connecting');
   } catch (err) {

@@ -2,12 +2,13 @@
  * Builds the Switchboard worker. The process entry (`worker.ts`), `npm start`, the tests and the
  * benchmarks all create workers through this one function, so they run the same wiring.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createDiagnosticActivities } from '../activities/diagnostics.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { metricsActivityInterceptor } from '../telemetry/metrics.js';
-import { workerTracing, workflowTracingModule } from '../telemetry/tracing.js';
+import { tracedBundlePath, tracingEnabled, workerTracing, workflowTracingModule } from '../telemetry/tracing.js';
 
 const require = createRequire(import.meta.url);
 
@@ -71,6 +72,19 @@ export function bundleOptions(opts: { tracing?: boolean } = {}) {
 }
 
 /**
+ * The pre-built bundle this worker loads: the traced twin when this process traces (workflow
+ * interceptors can only come from the bundle), else the bundle itself. Without a twin a tracing
+ * worker says so once: its activities and HTTP requests are traced, its workflows are not.
+ */
+export function workflowBundleFor(bundlePath: string): string {
+  if (!tracingEnabled()) return bundlePath;
+  const traced = tracedBundlePath(bundlePath);
+  if (existsSync(traced)) return traced;
+  Runtime.instance().logger.warn(`No traced workflow bundle beside ${bundlePath} (npm run build:workflows writes ${traced}): workflow spans are off`);
+  return bundlePath;
+}
+
+/**
  * Interceptors and sinks of every Switchboard worker: operator metrics always (free without a
  * metrics endpoint), and tracing of activities plus the sink for workflow spans when
  * {@link setupTracing} turned tracing on in this process.
@@ -80,7 +94,7 @@ function telemetryOptions(bundled: boolean): Pick<WorkerOptions, 'interceptors' 
   return {
     interceptors: {
       activity: [metricsActivityInterceptor, ...(tracing?.activityInterceptors ?? [])],
-      // A pre-built bundle carries its workflow interceptors already (npm run build:workflows -- --tracing).
+      // A pre-built bundle carries its workflow interceptors already (its traced twin: workflowBundleFor).
       ...(tracing && !bundled ? { workflowModules: [workflowTracingModule()] } : {}),
     },
     ...(tracing ? { sinks: tracing.sinks } : {}),

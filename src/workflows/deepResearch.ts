@@ -73,8 +73,16 @@ export interface DeepResearchResult extends DeepResearchState {
   error?: string;
 }
 
+/**
+ * Status, outline rounds and platform event count of a research run, for the CLI and the Web UI.
+ */
 export const researchStateQuery = defineQuery<DeepResearchState>('researchState');
 
+/**
+ * A Web Agent DeepResearch run whose outline waits at an approval gate (approve, approve with
+ * edits, reject, or the expiry policy) before the platform researches; returns the artifacts,
+ * summary, decisions and audit.
+ */
 export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearchResult> {
   const input = parseWorkflowInput(deepResearchInput(), raw);
   const info = workflowInfo();

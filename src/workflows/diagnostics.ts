@@ -14,9 +14,15 @@ import type { SessionRef } from '../contracts/sessions.js';
 // The same call path agentSession uses for steering: a local activity.
 const { sessionAct } = proxyLocalActivities<ReturnType<typeof createSessionActivities>>({ startToCloseTimeout: '15 s' });
 
+/** Benchmarks only: posts one message through `sessionAct`, agentSession's steering call path. */
 export const floorSendUpdate = defineUpdate<void, [string]>('floorSend');
+/** Benchmarks only: ends the floor workflow. */
 export const floorDoneUpdate = defineUpdate<void>('floorDone');
 
+/**
+ * The update-latency floor (see the module comment): serves `floorSend` until `floorDone`; returns
+ * how many it sent.
+ */
 export async function updateFloor(ref: SessionRef): Promise<number> {
   let sent = 0;
   let done = false;

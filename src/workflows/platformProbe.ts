@@ -25,6 +25,10 @@ export const platformProbeInput = lazy(() =>
     .strict(),
 );
 
+/**
+ * Checks that a platform answers for a credential alias; Temporal retries transient failures, a bad
+ * credential fails at once.
+ */
 export async function platformProbe(raw: z.input<ReturnType<typeof platformProbeInput>>) {
   const input = parseWorkflowInput(platformProbeInput(), raw);
   return probePlatform({ platform: input.platform, alias: input.credentialAlias });

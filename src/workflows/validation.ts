@@ -28,7 +28,7 @@ export function parseWorkflowInput<S extends z.ZodTypeAny>(schema: S, raw: unkno
   // After the fields' own bounds (their messages say more): the ceiling over the whole.
   const bytes = jsonBytes(raw);
   if (bytes > maxBytes) throw invalid(tooBig('input', bytes, maxBytes));
-  return parsed.data;
+  return parsed.data as z.output<S>;
 }
 
 function tooBig(what: string, bytes: number, max: number): string {
@@ -45,7 +45,7 @@ export function parseMessage<S extends z.ZodTypeAny>(schema: S, raw: unknown, wh
   if (!parsed.success) throw new Error(`invalid ${what}: ${formatZodError(parsed.error)}`);
   const bytes = jsonBytes(raw);
   if (bytes > MAX_MESSAGE_BYTES) throw new Error(`${what} refused: ${tooBig(what, bytes, MAX_MESSAGE_BYTES)}`);
-  return parsed.data;
+  return parsed.data as z.output<S>;
 }
 
 /**
@@ -55,7 +55,7 @@ export function parseMessage<S extends z.ZodTypeAny>(schema: S, raw: unknown, wh
  */
 export function parseAccepted<S extends z.ZodTypeAny>(schema: S, raw: unknown): z.output<S> {
   const parsed = schema.safeParse(raw);
-  return parsed.success ? parsed.data : (raw as z.output<S>);
+  return (parsed.success ? parsed.data : raw) as z.output<S>;
 }
 
 /**

@@ -10,8 +10,24 @@ import { clearSecrets, formatLogLine, registerSecrets, serializeMeta } from '../
 
 const SECRET = 'sk_live_5f2c9a7d1e3b4c6a';
 
-function line(meta: Record<string, unknown>): Record<string, any> {
-  return JSON.parse(formatLogLine({ ts: '2026-12-01T00:00:00.000Z', level: 'WARN', msg: 'Activity failed', meta })) as Record<string, any>;
+/** An Error as a log line prints it (what these tests read of it). */
+interface LoggedError {
+  name: string;
+  message: string;
+  stack: string;
+  cause: LoggedError;
+}
+/** The fields of the log lines built below. */
+interface LogLine {
+  msg: string;
+  durationMs: number;
+  error: LoggedError;
+  cyclic: LoggedError;
+  nested: { list: LoggedError[]; plain: string };
+}
+
+function line(meta: Record<string, unknown>): LogLine {
+  return JSON.parse(formatLogLine({ ts: '2026-12-01T00:00:00.000Z', level: 'WARN', msg: 'Activity failed', meta })) as LogLine;
 }
 
 afterEach(() => clearSecrets());
@@ -70,7 +86,7 @@ describe('log line serializer', () => {
     expect(text).not.toContain('abc.def.ghi');
     expect(text).not.toContain('k_987654');
     expect(text).toContain('[REDACTED]');
-    const out = JSON.parse(text) as Record<string, any>;
+    const out = JSON.parse(text) as LogLine;
     expect(out.error.message).toBe('POST /api/v1/agent_sessions failed with key [REDACTED]');
     expect(out.msg).toBe('retrying with [REDACTED]');
   });

@@ -3,20 +3,25 @@
  * the workflow and its activities to the platform HTTP request, exported over OTLP/HTTP to a
  * receiver on 127.0.0.1; and Switchboard's own metrics on the worker's Prometheus endpoint.
  */
-import { closeReceiver, contentTypes, metricsPort, received, tracing } from '../support/telemetryRuntime.js';
-import { mkdtempSync } from 'node:fs';
+import { closeReceiver, contentTypes, metricsPort, otlpEndpoint, received, tracing } from '../support/telemetryRuntime.js';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Connection } from '@temporalio/client';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { METRICS } from '../../src/contracts/metrics.js';
+import { SwitchboardClient } from '../../src/client/index.js';
+import { tracedBundlePath } from '../../src/telemetry/tracing.js';
 import { bundleOptions } from '../../src/worker/create.js';
-import { createHarness, eventually, type Harness } from '../support/harness.js';
+import { createHarness, eventually, type Harness, sandboxEnv } from '../support/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
-  // A bundle with the OpenTelemetry workflow interceptors, as `npm run build:workflows -- --tracing` makes.
+  // A bundle with the OpenTelemetry workflow interceptors, as the traced twin `npm run build:workflows` writes.
   const { code } = await bundleWorkflowCode({
     ...bundleOptions({ tracing: true }),
     logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
@@ -39,7 +44,7 @@ afterAll(async () => {
 });
 
 async function openGate(input: Record<string, unknown>) {
-  const { workflowId } = await h.sb.startResearch({ topic: 'Tracing Temporal', approvers: ['alice'], ...input } as never);
+  const { workflowId } = await h.sb.startResearch({ topic: 'Tracing Temporal', approvers: ['alice'], ...input });
   const gate = await eventually(async () => {
     const g = await h.sb.gate(workflowId);
     return g.open ? g : undefined;
@@ -82,6 +87,56 @@ describe('tracing', () => {
 
     expect([...contentTypes]).toContain('application/json');
   });
+});
+
+describe('tracing from the pre-built bundle', () => {
+  let worker: ChildProcess | undefined;
+  afterAll(async () => {
+    if (worker && worker.exitCode === null && worker.signalCode === null) {
+      const exited = new Promise((r) => worker!.once('exit', r));
+      worker.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('a worker process on the bundle `npm run build` writes, with OTEL_EXPORTER_OTLP_ENDPOINT set, exports workflow spans', async () => {
+    // The build as the Dockerfile runs it (`npm run build` → scripts/build-workflows.ts), then the
+    // production entry (worker.ts, as dist/worker.js runs it) pointed at the plain bundle's path.
+    const bundle = join(mkdtempSync(join(tmpdir(), 'sb-prebuilt-')), 'workflow-bundle.js');
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-workflows.ts', bundle], { timeout: 240_000 });
+    expect(existsSync(tracedBundlePath(bundle))).toBe(true);
+    const taskQueue = `prebuilt-traced-${Date.now()}`;
+    worker = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
+      env: {
+        ...process.env,
+        ...sandboxEnv(),
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        SWITCHBOARD_TASK_QUEUE: taskQueue,
+        SWITCHBOARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sb-prebuilt-data-')),
+        SWITCHBOARD_LOG_LEVEL: 'WARN',
+        SWITCHBOARD_WORKFLOW_BUNDLE: bundle,
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    worker.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    await eventually(async () => stderr.includes('switchboard worker polling'), { timeoutMs: 90_000 }).catch((err: unknown) => {
+      throw new Error(`the worker did not start: ${stderr}`, { cause: err });
+    });
+
+    // Only that worker polls this task queue: a run span in the start call's trace is its own.
+    const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
+    const { workflowId } = await sb.startResearch({ topic: 'Traced from the bundle', approvers: ['alice'], requireOutlineApproval: false });
+    await sb.temporal.workflow.getHandle(workflowId).result();
+    await tracing.spanProcessor.forceFlush();
+    const start = await eventually(async () => received.find((s) => s.name === 'StartWorkflow:deepResearch' && attr(s, 'temporalWorkflowId') === workflowId));
+    const run = await eventually(async () => received.find((s) => s.name === 'RunWorkflow:deepResearch' && s.traceId === start.traceId), { timeoutMs: 15_000 });
+    expect(run.parentSpanId).toBe(start.spanId);
+    // Activities scheduled by the traced workflow carry its trace on, down to the platform request.
+    await eventually(async () => received.some((s) => s.traceId === start.traceId && s.name.startsWith('HTTP POST webagent')), { timeoutMs: 15_000 });
+    expect(stderr).not.toContain('workflow spans are off');
+  }, 300_000);
 });
 
 describe('metrics', () => {

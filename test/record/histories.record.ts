@@ -361,11 +361,11 @@ it('records webhookDelivery: retried with Retry-After, dead, replayed and delive
   await eventually(async () => (await h.sb.outbox.show(flaky.workflowId)).status === 'dead');
   const [replayed] = await h.sb.outbox.replay([flaky.workflowId], { by: 'fixture' });
   expect(replayed).toMatchObject({ ok: true, attempt: { outcome: 'delivered' } });
-  expect((await h.client.workflow.getHandle(flaky.workflowId).result()).status).toBe('delivered');
+  expect(((await h.client.workflow.getHandle(flaky.workflowId).result()) as { status: string }).status).toBe('delivered');
   await save('webhookDelivery-replayed-delivered', flaky.workflowId);
 
   const gone = await h.sb.outbox.send({ endpoint: 'fixture_gone', messageId: 'fixture-gone-1', eventType: 'fixture.event', payload: {}, retentionSeconds: 3 });
-  expect((await h.client.workflow.getHandle(gone.workflowId).result()).status).toBe('expired');
+  expect(((await h.client.workflow.getHandle(gone.workflowId).result()) as { status: string }).status).toBe('expired');
   await save('webhookDelivery-gone-expired', gone.workflowId);
   await h.sb.outbox.enable('fixture_gone', 'fixture');
   await h.client.workflow.getHandle('webhook-endpoint-fixture_gone').result();
@@ -401,7 +401,7 @@ it('records trackMonitor: a clarification answered at the gate, pause, resume, r
   const polls = (await h.sb.monitors.show(key)).polls;
   await eventually(async () => (await h.sb.monitors.show(key)).polls >= polls + 2);
   await h.sb.monitors.cancel(key);
-  expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('cancelled');
+  expect(((await h.client.workflow.getHandle(workflowId).result()) as { status: string }).status).toBe('cancelled');
   await save('trackMonitor-clarified-steered-cancelled', workflowId);
 });
 
@@ -433,7 +433,7 @@ it('records trackMonitor: syncs into the artifact store, a dead delivery retried
   await eventually(async () => (await h.sb.monitors.show(key)).status === 'active');
   await h.sb.monitors.runNow(key);
   await h.sb.monitors.cancel(key);
-  expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('cancelled');
+  expect(((await h.client.workflow.getHandle(workflowId).result()) as { status: string }).status).toBe('cancelled');
   await save('trackMonitor-synced-retried-clarified', workflowId);
 });
 
@@ -469,7 +469,7 @@ it('records scheduledMonitor and its tick: a clarification answered at the gate,
   const ticks = (await h.sb.scheduledMonitors.show(key)).counts.ticks;
   await eventually(async () => (await h.sb.scheduledMonitors.show(key)).counts.ticks >= ticks + 1);
   await h.sb.scheduledMonitors.cancel(key);
-  expect((await h.client.workflow.getHandle(workflowId).result()).status).toBe('cancelled');
+  expect(((await h.client.workflow.getHandle(workflowId).result()) as { status: string }).status).toBe('cancelled');
   await save('scheduledMonitor-clarified-alerted-snoozed-cancelled', workflowId);
   for await (const wf of h.client.workflow.list({
     query: `WorkflowType = 'scheduledMonitorTick' AND WorkflowId STARTS_WITH 'monitor-${key}.tick' AND ExecutionStatus = 'Completed'`,

@@ -86,7 +86,7 @@ export async function rawUpdate(
   workflowId: string,
   name: string,
   payloads: Payload[] | undefined,
-  { timeoutMs = 15_000, waitFor = 'completed' as keyof typeof STAGE } = {},
+  { timeoutMs = 15_000, waitFor = 'completed' }: { timeoutMs?: number; waitFor?: keyof typeof STAGE } = {},
 ): Promise<unknown> {
   const res = await h.client.connection.withDeadline(Date.now() + timeoutMs, () =>
     h.client.workflowService.updateWorkflowExecution({
@@ -187,7 +187,7 @@ export async function expectInvalidInput(h: Harness, workflowId: string, message
   if (message) expect(failed!.failure?.message).toMatch(message);
   expect(sideEffects(events), 'a refused start calls no activity').toEqual([]);
   // And the SDK client sees the same thing.
-  const err = await h.client.workflow
+  const err: unknown = await h.client.workflow
     .getHandle(workflowId)
     .result()
     .catch((e: unknown) => e);

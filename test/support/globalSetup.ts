@@ -28,7 +28,7 @@ export default async function setup(project: TestProject) {
   mkdirSync(dir, { recursive: true });
   const bundle = await bundleWorkflowCode({
     ...bundleOptions(),
-    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } as never,
+    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
   });
   const bundlePath = join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);

@@ -159,5 +159,5 @@ it('a scheduledMonitor continues as new with its state: counts, last value and s
   // The continued run did not create a second Schedule: the one it has keeps firing at it.
   expect((await client.schedule.getHandle(`monitor-${key}`).describe()).memo).toMatchObject({ switchboardMonitor: key });
   await sb.scheduledMonitors.cancel(key);
-  expect((await client.workflow.getHandle(workflowId).result()).status).toBe('cancelled');
+  expect(((await client.workflow.getHandle(workflowId).result()) as { status: string }).status).toBe('cancelled');
 }, 90_000);

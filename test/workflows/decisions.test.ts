@@ -56,7 +56,7 @@ describe('signed decisions required (SWITCHBOARD_DECISION_PROOF=required)', () =
     const cli = cliFor(h, keysDir);
     const created = await cli('--json', 'keys', 'create', '--as', 'alice');
     expect(created.code).toBe(0);
-    const keyId = JSON.parse(created.stdout).keyId as string;
+    const { keyId } = JSON.parse(created.stdout) as { keyId: string };
     expect(keyId).toMatch(/^[0-9a-f]{16}$/);
     const listed = await cli('keys', 'list');
     expect(listed.stdout).toContain(`alice  ${keyId}  can sign here  trusted`);
@@ -184,7 +184,7 @@ describe("Mycel with proofs required: the decider's token is used only once the 
         { chatId, requestId: jr.id, approvers: ['owner'], deadlineSeconds: 1, onExpiry: { policy: 'approve' }, postMessage: { alias: 'owner', text: 'hi' } },
       ],
     });
-    const res = await h.client.workflow.getHandle(workflowId).result();
+    const res: unknown = await h.client.workflow.getHandle(workflowId).result();
     expect(res).toMatchObject({ status: 'failed', error: expect.stringContaining('require proof') });
     expect((await h.control.journal({ platform: 'mycel', route: APPROVE })).filter((r) => r.path.includes(jr.id))).toEqual([]);
   });

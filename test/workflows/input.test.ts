@@ -81,7 +81,7 @@ describe('the workflow refuses bad input when started raw with the Temporal CLI'
       '--input',
       JSON.stringify(input),
     ]);
-    const err = await h.client.workflow
+    const err: unknown = await h.client.workflow
       .getHandle(workflowId)
       .result()
       .catch((e: unknown) => e);
@@ -118,7 +118,7 @@ describe('the CLI', () => {
     const started = await cli('--json', 'session', 'start', '--provider', 'webagent', '--task', 'cli run script:default', '--follow');
     expect(started.code).toBe(0);
     const lines = started.stdout.trim();
-    const final = JSON.parse(lines.slice(lines.lastIndexOf('\n{') + 1));
+    const final = JSON.parse(lines.slice(lines.lastIndexOf('\n{') + 1)) as { workflowId: string; final: { status: string } };
     expect(final.final.status).toBe('completed');
     const shown = await cli('--json', 'session', 'show', final.workflowId);
     expect(JSON.parse(shown.stdout)).toMatchObject({ status: 'completed', platform: 'webagent' });

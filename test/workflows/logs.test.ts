@@ -29,7 +29,7 @@ it('the "Activity failed" line of a 401 names the error, its type and message, a
       added()
         .split('\n')
         .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, any>)
+        .map((l) => JSON.parse(l) as { msg?: string; level?: string; workflowId?: string; activityType?: string; error: { message: string; cause: unknown } })
         .find((l) => l.msg === 'Activity failed' && l.workflowId === workflowId),
     { timeoutMs: 10_000 },
   );

@@ -45,7 +45,7 @@ const base = (over: Partial<TrackMonitorInput> = {}): TrackMonitorInput => ({
   ...over,
 });
 const cli = (...args: string[]) => switchboardCli(h)(...args);
-const bodies = async (inbox: string) => (await h.control.webhooks(inbox)).map((w) => w.body as Record<string, any>);
+const bodies = async (inbox: string) => (await h.control.webhooks(inbox)).map((w) => w.body as Record<string, unknown>);
 
 async function started(over: Partial<TrackMonitorInput> = {}, status = 'active') {
   const k = key('mon');

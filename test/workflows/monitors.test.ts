@@ -224,7 +224,7 @@ describe('bad inputs', () => {
     await expect(h.sb.monitors.create(key('bad'), input)).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(message) });
     const id = key('bad-raw');
     await h.client.workflow.start('trackMonitor', { taskQueue: h.taskQueue, workflowId: id, args: [input] });
-    const err = await h.client.workflow
+    const err: unknown = await h.client.workflow
       .getHandle(id)
       .result()
       .catch((e: unknown) => e);
@@ -246,7 +246,7 @@ describe('bad inputs', () => {
         },
       ],
     });
-    const err = await h.client.workflow
+    const err: unknown = await h.client.workflow
       .getHandle(id)
       .result()
       .catch((e: unknown) => e);

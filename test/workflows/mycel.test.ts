@@ -353,7 +353,7 @@ describe('joinRequest', () => {
   });
 
   it('an approval that ended before the visitor side could ask: decided → its result is read from Temporal; terminated → failed, saying so', async () => {
-    const inboxId = await startOwnerInbox('ended');
+    await startOwnerInbox('ended');
     /** The inbox opens the gate while the visitor's request_join answer is held back; `act` ends it then. */
     const endedEarly = async (act: (approvalId: string, requestId: string) => Promise<void>) => {
       const chatId = await newGroup();
@@ -384,7 +384,7 @@ describe('joinRequest', () => {
 
   it('input without a request id or a visitor alias fails at once as InvalidInput', async () => {
     const workflowId = await startJoin({ chatId: 'chat_x', approvers: ['owner'] });
-    const err = await h.client.workflow
+    const err: unknown = await h.client.workflow
       .getHandle(workflowId)
       .result()
       .catch((e: unknown) => e);

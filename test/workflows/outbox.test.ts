@@ -260,7 +260,7 @@ describe('bad input', () => {
         workflowId: id,
         args: [{ endpoint: 'ok', messageId: 'm1', eventType: 'x', payload: {}, ...more }],
       });
-      const failed = await h.client.workflow
+      const failed: unknown = await h.client.workflow
         .getHandle(id)
         .result()
         .catch((e: unknown) => e);

@@ -276,7 +276,7 @@ describe('edges', () => {
       'escalate:dave@2h',
     );
     expect(started.code).toBe(0);
-    const { workflowId } = JSON.parse(started.stdout);
+    const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
     await eventually(async () => (await h.sb.gate(workflowId)).open);
     const inbox = await cli('--json', 'inbox');
     expect(JSON.parse(inbox.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ workflowId, kind: 'research_outline', approvers: ['carol'] })]));

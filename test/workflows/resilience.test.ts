@@ -165,7 +165,7 @@ it('a 401 fails the workflow at once, non-retryable, naming the platform and the
   const { workflowId } = await h.sb.startSession({ platform: 'archastro', task: 'no key', credentialAlias: 'nokey', archastro: { agentId: 'agi_x' } });
   const err = await h.sb.result(workflowId).catch((e: unknown) => e);
   expect((err as Error).message).toBeTruthy();
-  const failure = await h.client.workflow
+  const failure: unknown = await h.client.workflow
     .getHandle(workflowId)
     .result()
     .catch((e: unknown) => e);

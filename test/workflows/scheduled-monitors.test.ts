@@ -61,7 +61,7 @@ const until = <T>(k: string, pred: (v: Awaited<ReturnType<typeof show>>) => T | 
 const webhooks = async (inbox: (typeof INBOXES)[number]) =>
   (await h.control.webhooks(`smon-${inbox}`)).map((d) => ({
     headers: d.headers,
-    body: new Webhook(SECRET).verify(d.raw, d.headers) as { type: string; data: any },
+    body: new Webhook(SECRET).verify(d.raw, d.headers) as { type: string; data: Record<string, unknown> },
   }));
 
 describe('ticks', () => {
@@ -380,7 +380,7 @@ describe('the Schedule', () => {
     await until(k, (v) => v.status === 'active');
     const listed = await cli('monitor', 'list', '--kind', 'scheduled', '--json');
     expect(JSON.parse(listed.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ workflowId: `monitor-${k}`, kind: 'scheduled' })]));
-    const shown = JSON.parse((await cli('monitor', 'show', k, '--json')).stdout);
+    const shown: unknown = JSON.parse((await cli('monitor', 'show', k, '--json')).stdout);
     expect(shown).toMatchObject({
       key: k,
       status: 'active',

@@ -142,10 +142,11 @@ function created(s: ArchAstroSession, alias: string, agentId: string): CreatedSe
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    // An AbortSignal's reason is an Error unless the aborter chose otherwise (AbortSignal.reason is any).
+    if (signal?.aborted) return reject(signal.reason as Error);
     const onAbort = () => {
       clearTimeout(t);
-      reject(signal!.reason);
+      reject(signal!.reason as Error);
     };
     const t = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
@@ -206,7 +207,7 @@ class StreamWake {
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
+      if (signal?.aborted) return reject(abortReason(signal));
       const done = () => {
         clearTimeout(t);
         signal?.removeEventListener('abort', onAbort);
@@ -217,7 +218,7 @@ class StreamWake {
       const onAbort = () => {
         clearTimeout(t);
         this.waiter = undefined;
-        reject(signal!.reason);
+        reject(abortReason(signal!));
       };
       const t = setTimeout(done, ms);
       this.waiter = done;
@@ -370,4 +371,10 @@ export function archAstroAdapter(providers: Parameters<AdapterFactory>[0], optio
     },
   };
   return adapter;
+}
+
+/** The abort's reason as an Error (an AbortSignal's reason is typed `any`). */
+function abortReason(signal: AbortSignal): Error {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r : new Error(String(r));
 }

@@ -151,7 +151,7 @@ class Caller {
           .join('; '),
       });
     }
-    return res.data;
+    return res.data as z.output<S>;
   }
 
   /**

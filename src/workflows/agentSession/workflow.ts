@@ -12,7 +12,6 @@ import {
   CancellationScope,
   allHandlersFinished,
   condition,
-  continueAsNew,
   patched,
   isCancellation,
   proxyActivities,
@@ -135,6 +134,11 @@ export const PLATFORM_GATES_PATCH = 'agent-session-platform-gates';
 /** Platform-gate decisions and audit rows kept across continue-as-new. */
 const GATE_CARRY = { decided: 100, audit: 200 };
 
+/**
+ * One agent session on Web Agent, ArchAstro, Wyse Mate or Mix, from create to clean-up: follows the
+ * platform's events into a bounded transcript and takes steering updates. `carriedRaw` is its own
+ * state across continue-as-new, accepted only from its own previous run.
+ */
 export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: CarriedSession): Promise<AgentSessionResult> {
   const input = parseWorkflowInput(agentSessionInput(), raw);
   const info = workflowInfo();
@@ -417,7 +421,7 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
       // In a follow-up window the task has already ended: cancelling just closes the window.
       const live = !TERMINAL_STATUSES.includes(s.status);
       cancelRequested = true;
-      if (s.ref && live) await act({ op: 'cancel', reason: (args as { reason?: string }).reason });
+      if (s.ref && live) await act({ op: 'cancel', reason: args.reason });
       followScope?.cancel();
       gateScope?.cancel();
       await condition(() => TERMINAL_STATUSES.includes(s.status) && cleanupDone);
@@ -639,7 +643,7 @@ function parseCarry(raw: unknown): CarriedSession | undefined {
   if (raw === undefined) return undefined;
   requireOwnContinuation("agentSession's second argument (continue-as-new state)");
   // Schema-checked, but not held to the start-input ceiling: it is this workflow's own state.
-  return parseWorkflowInput(carriedSession(), raw, Number.POSITIVE_INFINITY) as CarriedSession;
+  return parseWorkflowInput(carriedSession(), raw, Number.POSITIVE_INFINITY);
 }
 
 function failureMessage(err: unknown): string {

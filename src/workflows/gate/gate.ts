@@ -67,7 +67,15 @@ import { deliveryWorkflowId, type WebhookDeliveryInput } from '../../contracts/o
 export const decideUpdate = defineUpdate<GateOutcome, [DecisionInput]>('decide');
 /** The same decision as a signal: same checks; a refused one is audited (a signal cannot answer). */
 export const decideSignal = defineSignal<[DecisionInput]>('decide');
+/**
+ * The gate as a person sees it: the open request (approvers, deadline, what is shown and its
+ * digest) and past decisions.
+ */
 export const gateQuery = defineQuery<GateView>('gate');
+/**
+ * Every decision, vote and refused attempt on this workflow's gate: who claimed what, and what
+ * counted.
+ */
 export const auditQuery = defineQuery<AuditEntry[]>('audit');
 
 /**

@@ -34,7 +34,6 @@ import {
   defineSignal,
   defineUpdate,
   isCancellation,
-  proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -113,13 +112,27 @@ const steer = proxyLocalActivities<Acts>({
   retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '5 s' },
 });
 
+/**
+ * A tick from the monitor's Schedule; a signal only wakes it: the tick is checked against the
+ * Schedule before it runs.
+ */
 export const wakeSignal = defineSignal<[WakeArgs]>('wake');
+/**
+ * Status, counts, last value and schedule of a scheduled monitor, for `monitor show` and the Web
+ * UI.
+ */
 export const scheduledMonitorStateQuery = defineQuery<ScheduledMonitorState>('scheduledMonitorState');
+/** Pauses the monitor's Schedule, with an optional note shown on it. */
 export const smonPauseUpdate = defineUpdate<SmonUpdateOutcome, [SmonPauseArgs]>('pause');
+/** Resumes the monitor's paused Schedule. */
 export const smonResumeUpdate = defineUpdate<SmonUpdateOutcome, [SmonPauseArgs]>('resume');
+/** Has the Schedule trigger one tick now. */
 export const smonRunNowUpdate = defineUpdate<SmonUpdateOutcome, [Record<string, never>]>('runNow');
+/** Keeps checking, but drops notifications until a time. */
 export const smonSnoozeUpdate = defineUpdate<SmonUpdateOutcome, [SmonSnoozeArgs]>('snooze');
+/** Asks the Schedule for the ticks between two times (after an outage, or a new condition). */
 export const smonBackfillUpdate = defineUpdate<SmonUpdateOutcome, [SmonBackfillArgs]>('backfill');
+/** Ends the monitor and removes its Schedule. */
 export const smonCancelUpdate = defineUpdate<SmonUpdateOutcome, [SmonCancelArgs]>('cancel');
 
 /** Refused wakes within {@link REFUSAL_WINDOW_MS} after which further wakes are dropped unasked. */

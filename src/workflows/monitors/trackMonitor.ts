@@ -23,7 +23,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  continueAsNew,
   defineQuery,
   defineUpdate,
   isCancellation,
@@ -76,14 +75,38 @@ const acts = proxyActivities<Acts>({ startToCloseTimeout: '30 s', retry });
 /** A person waits on each steering update: local activities, as deepResearch and agentSession steer. */
 const steer = proxyLocalActivities<Acts>({ startToCloseTimeout: '15 s', scheduleToCloseTimeout: '2 m', retry });
 
+/** Pauses the platform monitor, with a reason; refused before history when it is already paused. */
 export const pauseUpdate = defineUpdate<MonitorUpdateOutcome, [PauseMonitorArgs]>('pause');
+/** Resumes a paused platform monitor. */
 export const resumeUpdate = defineUpdate<MonitorUpdateOutcome, [Record<string, never>]>('resume');
+/**
+ * Replaces the monitor's trigger on the platform (trigger DSL: `lt`, `gt`, `eq`, `changed`,
+ * `contains`).
+ */
 export const refineUpdate = defineUpdate<MonitorUpdateOutcome, [RefineMonitorArgs]>('refine');
+/**
+ * Runs the platform monitor once now; accepted but skipped (and counted) while an alignment
+ * question waits on a person.
+ */
 export const runNowUpdate = defineUpdate<MonitorUpdateOutcome, [Record<string, never>]>('runNow');
+/** Sends free-text guidance into the platform's alignment queue. */
 export const messageUpdate = defineUpdate<MonitorUpdateOutcome, [MonitorMessageArgs]>('message');
+/**
+ * Cancels the platform monitor and ends the workflow; refused while a person decides an alignment
+ * question.
+ */
 export const cancelMonitorUpdate = defineUpdate<MonitorUpdateOutcome, [CancelMonitorArgs]>('cancel');
+/**
+ * Lists the platform's webhook deliveries for this monitor; an update because it calls the platform
+ * through the worker.
+ */
 export const deliveriesUpdate = defineUpdate<MonitorUpdateOutcome, [ListDeliveriesArgs]>('deliveries');
+/** Retries one dead platform delivery, on a person's request. */
 export const retryDeliveryUpdate = defineUpdate<MonitorUpdateOutcome, [RetryDeliveryArgs]>('retryDelivery');
+/**
+ * The monitor as Switchboard last synced it: status, last snapshot and change, delivery counts,
+ * skipped runs and polls.
+ */
 export const monitorStateQuery = defineQuery<TrackMonitorState>('monitorState');
 
 /** Polls become syncs: snapshots into the artifact store with their change, the outbox counted, dead deliveries retried by policy. */
@@ -93,6 +116,11 @@ const POLICY_RETRIES_PER_SYNC = 5;
 
 const known = (status: string): status is MonitorStatus => (MONITOR_STATUSES as readonly string[]).includes(status);
 
+/**
+ * One entity workflow per Web Agent Track monitor (`monitor-<key>`): creates the platform monitor
+ * once per run chain, syncs it every `pollSeconds` into the artifact store, and routes alignment
+ * questions to a gate. `carriedRaw` is its own state across continue-as-new.
+ */
 export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedMonitor): Promise<TrackMonitorResult> {
   const input = parseWorkflowInput(trackMonitorInput(), raw);
   refuseCronSchedule('trackMonitor');
@@ -406,7 +434,7 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
       }
       // No history is written between polls; an update's result wakes the loop only when it ends the monitor.
       const dueMs = Date.now() + input.pollSeconds * 1000;
-      const woken = await condition(() => (s.status as MonitorStatus) === 'cancelled' || pollNow, input.pollSeconds * 1000);
+      const woken = await condition(() => s.status === 'cancelled' || pollNow, input.pollSeconds * 1000);
       // A poll on time runs in the task the timer wakes; a late one shows a worker outage or backlog.
       if (!woken) recordMonitorPoll(dueMs, input.pollSeconds * 1000);
       pollNow = false;

@@ -57,7 +57,7 @@ export interface MycelApprovalState<S extends string> {
 /** What one approval workflow plugs into {@link runMycelApproval}. */
 export interface MycelApprovalSpec<S extends string, St extends MycelApprovalState<S>> {
   st: St;
-  setStatus(status: S | BaseStatus): void;
+  setStatus(this: void, status: S | BaseStatus): void;
   /** The deciders and the gate's options (from the workflow's input). */
   settings: { approvers: string[]; deadlineSeconds: number; onExpiry: ExpiryPolicy; quorum?: number; separateDuties?: boolean };
   /** Makes or finds the request on the platform; says what the deciders are shown. */

@@ -23,8 +23,13 @@ const acts = proxyActivities<Acts>({ startToCloseTimeout: '10 s', retry });
 /** Looking up what to show is a nicety: give up after a few tries rather than block the gate. */
 const lookup = proxyActivities<Acts>({ startToCloseTimeout: '10 s', retry: { ...retry, maximumAttempts: 5 } });
 
+/** Status of one Mycel join request and of the approval it waits on. */
 export const joinStateQuery = defineQuery<JoinRequestState>('mycelJoinState');
 
+/**
+ * One Mycel join request into a chat, approved or rejected by a person at a gate and carried out on
+ * Mycel once decided.
+ */
 export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestResult> {
   const input = parseWorkflowInput(joinRequestInput(), raw);
   const info = workflowInfo();

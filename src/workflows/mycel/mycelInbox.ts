@@ -12,7 +12,6 @@
 import {
   allHandlersFinished,
   condition,
-  continueAsNew,
   defineQuery,
   log,
   patched,
@@ -47,8 +46,16 @@ const acts = proxyActivities<Acts>({ startToCloseTimeout: '10 s', retry });
 /** Frames one read may return (metadata only, so a batch stays small in history). */
 const MAX_FRAMES_PER_READ = 100;
 
+/**
+ * What an inbox watcher has handled: its identity, the notification sequence it reached, and its
+ * counts.
+ */
 export const inboxStateQuery = defineQuery<MycelInboxState>('mycelInboxState');
 
+/**
+ * Follows one Mycel identity's notifications (by sequence number) and opens an approval workflow
+ * for each join or relationship request; runs until cancelled, continuing as new as history grows.
+ */
 export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
   const input = parseWorkflowInput(mycelInboxInput(), raw);
   // The carry is this workflow's own continue-as-new state: a starter may not hand one in (it

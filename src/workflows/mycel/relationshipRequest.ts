@@ -30,8 +30,13 @@ const retry = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterva
 const acts = proxyActivities<Acts>({ startToCloseTimeout: '10 s', retry });
 const lookup = proxyActivities<Acts>({ startToCloseTimeout: '10 s', retry: { ...retry, maximumAttempts: 5 } });
 
+/** Status of one Mycel relationship request and of the approval it waits on. */
 export const relationshipStateQuery = defineQuery<RelationshipRequestState>('mycelRelationshipState');
 
+/**
+ * One Mycel relationship request (request → approve), decided by a person at a gate and carried out
+ * on Mycel.
+ */
 export async function relationshipRequest(raw: RelationshipRequestInput): Promise<RelationshipRequestResult> {
   const input = parseWorkflowInput(relationshipRequestInput(), raw);
   const info = workflowInfo();

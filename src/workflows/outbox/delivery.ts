@@ -59,6 +59,10 @@ import { parseAccepted, parseMessage, parseWorkflowInput, refuseCronSchedule, si
 
 /** A person asks a dead letter to try again; answers with the first attempt's outcome. */
 export const replayUpdate = defineUpdate<AttemptRecord, [ReplayInput]>('replay');
+/**
+ * One delivery as `outbox show` prints it: status, attempts, why it is dead and until when it can
+ * be replayed.
+ */
 export const deliveryQuery = defineQuery<DeliveryView>('delivery');
 /** A person enables a disabled endpoint (closes its marker). */
 export const enableUpdate = defineUpdate<{ enabled: true; disabledSince: string }, [{ by?: string }]>('enable');
@@ -178,8 +182,8 @@ export async function webhookDelivery(raw: WebhookDeliveryInput): Promise<Delive
       nextAttemptAt = undefined;
       last = await attempt(attemptCount + 1, replayBy);
       if (last.outcome !== 'failed') return last;
-      if (status !== 'retrying') ((status = 'retrying'), publish());
-      else publish();
+      status = 'retrying';
+      publish();
     }
     return last!;
   };
