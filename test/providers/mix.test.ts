@@ -436,7 +436,7 @@ describe('Mix session adapter', () => {
     expect([after.status, after.platformStatus]).toEqual(['cancelled', 'cancelled']);
 
     const { exportedTranscript } = await adapter.cleanup(ref, { deleteOnPlatform: false }, {});
-    expect(JSON.parse(exportedTranscript!).id).toBe(ref.sessionId);
+    expect((JSON.parse(exportedTranscript!) as { id: string }).id).toBe(ref.sessionId);
     expect((await client.get(ref.sessionId)).id).toBe(ref.sessionId);
 
     // Cancel on a deleted session is still safe.

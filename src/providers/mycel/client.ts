@@ -259,7 +259,7 @@ export class MycelClient {
           schema: messageSchema,
         });
       } catch (err) {
-        if (enforceCaughtUp && isChatNotCaughtUp(err)) throw asNotCaughtUp(err as ProviderError);
+        if (enforceCaughtUp && isChatNotCaughtUp(err)) throw asNotCaughtUp(err);
         throw err;
       }
     },

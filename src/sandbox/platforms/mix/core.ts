@@ -111,11 +111,11 @@ export interface MixCore {
   readonly listeners: Map<string, Set<(f: StreamFrame) => void>>;
   readonly openStreams: Set<() => void>;
   /** Appends a frame to the session's stream and hands it to every open stream. */
-  frame(s: SimSession, event: string, data: Record<string, unknown>): void;
+  frame: (s: SimSession, event: string, data: Record<string, unknown>) => void;
   /** The caller's session named by the route's `{id}` (404 otherwise). */
-  find(req: SandboxRequest): SimSession;
+  find: (req: SandboxRequest) => SimSession;
   /** Appends a message (a user message also goes on the stream). */
-  append(s: SimSession, m: Omit<SimMessage, 'id' | 'createdAt' | 'updatedAt'>): SimMessage;
+  append: (s: SimSession, m: Omit<SimMessage, 'id' | 'createdAt' | 'updatedAt'>) => SimMessage;
 }
 
 export function createMixCore(ctx: SandboxContext): MixCore {

@@ -71,7 +71,7 @@ export function createAsks(core: MixCore): MixAsks {
   }
 
   function open(s: SimSession, e: RunEvent): void {
-    const requestId = String(e.data?.request_id ?? '');
+    const requestId = typeof e.data?.request_id === 'string' ? e.data.request_id : '';
     const meta = (e.data?.meta ?? {}) as Record<string, unknown>;
     if (meta.mix === 'permission') {
       const id = newId('perm');

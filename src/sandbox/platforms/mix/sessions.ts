@@ -48,9 +48,9 @@ function validateCallbacks(raw: unknown, required: boolean): SimCallback[] {
 /** The sessions + messages area: its routes, and the session state for reset/snapshot/restore. */
 export interface MixSessionArea {
   routes: Route[];
-  reset(): void;
-  snapshot(): { sessions: MixSessionState[] };
-  restore(data: unknown): void;
+  reset: () => void;
+  snapshot: () => { sessions: MixSessionState[] };
+  restore: (data: unknown) => void;
 }
 
 export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea {
@@ -198,7 +198,7 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
     if (b.max_steps !== undefined && b.max_steps !== null && (!Number.isInteger(b.max_steps) || (b.max_steps as number) < 1))
       throw bad('invalid_max_steps', 'max_steps must be a positive integer');
     if (b.plan_mode !== undefined && typeof b.plan_mode !== 'boolean') throw bad('invalid_plan_mode', 'plan_mode must be a boolean');
-    if (b.thinking_level !== undefined && b.thinking_level !== null && !THINKING_LEVELS.includes(String(b.thinking_level)))
+    if (b.thinking_level !== undefined && b.thinking_level !== null && !(typeof b.thinking_level === 'string' && THINKING_LEVELS.includes(b.thinking_level)))
       throw bad('invalid_thinking_level', `thinking_level must be one of ${THINKING_LEVELS.join(', ')}`);
     append(s, { role: 'user', content: b.text });
     // A message during a turn reaches the running agent; otherwise it starts the next turn.
@@ -240,7 +240,7 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
     const s = newSession(req.identity, {
       title: b.title,
       browserMode: b.browserMode,
-      cdpUrl: b.cdpUrl as string | undefined,
+      cdpUrl: b.cdpUrl,
       promptMode,
       customSystemPrompt,
       sessionType: 'main',
