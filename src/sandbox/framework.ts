@@ -22,8 +22,7 @@ export interface SandboxRequest {
   params: Record<string, string>;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- TODO(integrator): `unknown` once src/sandbox/platforms parse bodies with their wire schemas
-  body: any;
+  body: Record<string, unknown>;
   /** Who the credential belongs to (platform-defined; e.g. a Mycel user id). */
   identity: string;
   /** The credential that authenticated the call (sandbox keys only). */
@@ -377,6 +376,12 @@ export class SandboxCore {
         fail(400, 'invalid_json', 'request body is not JSON');
         return true;
       }
+      // Every platform's operations take a JSON object (or nothing); handlers read fields off it.
+      if (body !== null && (typeof body !== 'object' || Array.isArray(body))) {
+        this.record({ ...journalBase, status: 422, body });
+        fail(422, 'validation_error', 'request body must be a JSON object');
+        return true;
+      }
     }
     const sreq: SandboxRequest = {
       platform: sim.platform,
@@ -386,7 +391,7 @@ export class SandboxCore {
       params: match.params,
       query: url.searchParams,
       headers: req.headers,
-      body: body ?? {},
+      body: (body as Record<string, unknown> | null | undefined) ?? {},
       identity: auth.identity,
       credential: auth.credential,
     };

@@ -386,8 +386,9 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
           pid: req.params.project_id!,
           status: ambiguous ? 'pending_clarification' : 'active',
           intent,
-          schedule: req.body.schedule,
-          notify_channel: req.body.notify_channel,
+          // validateMonitorFields checked both are objects.
+          schedule: req.body.schedule as Record<string, unknown>,
+          notify_channel: req.body.notify_channel as Record<string, unknown>,
           trigger_dsl: req.body.trigger_dsl,
           pending_request: ambiguous ? { id: newId('req_align'), prompt: 'Did you mean SKU A or SKU B?' } : null,
           answeredRequests: [],

@@ -589,7 +589,8 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
         const topic = str(req.body.topic);
         if (!topic) throw new HttpError(422, 'validation_error', 'topic is required');
         const depth = req.body.depth ?? 'standard';
-        if (!['light', 'standard', 'deep'].includes(depth)) throw new HttpError(422, 'validation_error', 'depth must be light, standard or deep');
+        if (depth !== 'light' && depth !== 'standard' && depth !== 'deep')
+          throw new HttpError(422, 'validation_error', 'depth must be light, standard or deep');
         checkSafety(topic);
         const requireApproval = req.body.require_outline_approval !== false;
         const rounds = Math.min(5, Math.max(1, Number(/rounds:(\d+)/.exec(topic)?.[1] ?? 1)));

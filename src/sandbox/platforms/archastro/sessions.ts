@@ -365,7 +365,7 @@ export function createSessionArea(ctx: SandboxContext, st: AaState, hooks: Sessi
       pattern: `${S}/{session}/message`,
       handler: ({ params, body }: SandboxRequest) => {
         const s = getSession(params.session!);
-        const b = (body ?? {}) as Record<string, unknown>;
+        const b = body ?? {};
         const content = optString(b, 'content');
         if (!content) fail(422, 'validation_error', 'content is required');
         deliver(s, content, optString(b, 'role') ?? 'user', optObject(b, 'metadata') ?? {});

@@ -141,7 +141,7 @@ export function createAsks(core: MixCore): MixAsks {
       method: 'POST',
       pattern: '/api/notifications/{id}/respond',
       handler: (req) => {
-        const b = (req.body ?? {}) as Record<string, unknown>;
+        const b = req.body ?? {};
         if (!(RESPONSE_TYPES as readonly string[]).includes(String(b.type))) throw bad('invalid_response_type', 'type must be acknowledge, text or choice');
         if (b.value !== undefined && b.value !== null && typeof b.value !== 'string') throw bad('invalid_value', 'value must be a string');
         const s = findAsk(req, 'question');

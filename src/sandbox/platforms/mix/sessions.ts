@@ -193,7 +193,7 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
   /** `POST /api/sessions/{id}/messages`: the one way work starts or continues (202). */
   function sendMessage(req: SandboxRequest): SandboxResponse {
     const s = find(req);
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     if (!isNonBlank(b.text)) throw bad('missing_text', 'text is required');
     if (b.max_steps !== undefined && b.max_steps !== null && (!Number.isInteger(b.max_steps) || (b.max_steps as number) < 1))
       throw bad('invalid_max_steps', 'max_steps must be a positive integer');
@@ -211,7 +211,7 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
   }
 
   function create(req: SandboxRequest): SandboxResponse {
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     // The seed's checks, in the same order as the client's.
     if (!isNonBlank(b.title)) throw bad('missing_title', 'title is required');
     if (typeof b.browserMode !== 'string' || !BROWSER_MODES.includes(b.browserMode))
@@ -327,7 +327,7 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
         pattern: '/api/sessions/{id}/callbacks',
         handler: (req) => {
           const s = find(req);
-          s.callbacks = validateCallbacks((req.body as Record<string, unknown>).callbacks, true);
+          s.callbacks = validateCallbacks(req.body.callbacks, true);
           s.spawned.clear();
           s.updatedAt = now();
           return ok(sessionData(s));
@@ -347,7 +347,7 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
         pattern: '/api/sessions/{id}/rewind',
         handler: (req) => {
           const s = find(req);
-          const b = req.body as Record<string, unknown>;
+          const b = req.body;
           if (!isNonBlank(b.messageId)) throw bad('missing_message_id', 'messageId is required');
           const idx = s.messages.findIndex((m) => m.id === b.messageId);
           if (idx < 0) throw new HttpError(404, 'not_found', `message ${String(b.messageId)} not found in session ${s.id}`);
