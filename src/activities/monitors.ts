@@ -19,6 +19,7 @@ import {
   type SnapshotRef,
 } from '../contracts/monitors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { TrackResource } from '../providers/webagent/client.js';
 import type { Delivery, Monitor, Snapshot } from '../providers/webagent/schemas.js';
 import { mapFailures } from './failures.js';
 
@@ -117,13 +118,29 @@ function pending(id: string, prompt: string | undefined) {
   };
 }
 
+/**
+ * On a retry (attempt > 1): the monitor's newest snapshot when it was made after this activity's
+ * first attempt was scheduled — the tick an earlier `run_now` fired, or a scheduled tick in the
+ * same window, which is as fresh a reading as the caller asked for. Track offers no tag on
+ * `run_now`, so this is the lookup it allows. Residual risk: clock skew between worker and
+ * platform larger than the gap between attempts can hide the earlier tick (a second tick fires).
+ */
+export async function freshSnapshot(t: TrackResource, monitorId: string): Promise<Snapshot | undefined> {
+  const info = Context.current().info;
+  if (info.attempt <= 1) return undefined;
+  const newest = (await t.listSnapshots(monitorId, { limit: 1 }, { signal: Context.current().cancellationSignal })).items[0];
+  const at = newest?.created_at ? Date.parse(newest.created_at) : NaN;
+  return Number.isFinite(at) && at >= info.scheduledTimestampMs ? newest : undefined;
+}
+
 export function createMonitorActivities(deps: { providers: ProviderRegistry; artifacts: ArtifactStore }) {
   const track = (alias: string) => deps.providers.client('webagent', alias).track;
   const call = (key?: string) => ({ signal: Context.current().cancellationSignal, idempotencyKey: key });
   return {
     /**
-     * Creates the platform monitor once per `key`. A retry (the first attempt's answer lost to a
-     * crash or timeout) first looks for a monitor carrying the key and returns it.
+     * Creates the platform monitor once per `key`, without `Idempotency-Key` (Track ignores it): a
+     * retry (the first attempt's answer lost to a crash or timeout) first looks for a monitor
+     * carrying the key in its notify channel and returns it.
      */
     async monitorCreate(args: {
       alias: string;
@@ -284,16 +301,25 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
           case 'cancel':
             return view(await t.cancel(args.monitorId, call(args.key)));
           case 'message':
+            // residual risk: the alignment queue cannot be listed, so a retry after a lost answer
+            // pushes the guidance twice (README "Exactly once"). pause/resume/refine set state and
+            // cancel answers a cancelled monitor as it is: repeating them changes nothing.
             await t.message(args.monitorId, { content: o.content }, call(args.key));
             return view(await t.get(args.monitorId, call()));
         }
       });
     },
 
-    /** Fires one tick now; answers the snapshot it produced. */
+    /**
+     * Fires one tick now; answers the snapshot it produced. A retry first looks for a snapshot made
+     * since the first attempt was scheduled ({@link freshSnapshot}) and answers that one.
+     */
     async monitorRunNow(args: { alias: string; monitorId: string; key: string }): Promise<{ snapshotId?: string; snapshotAt?: string; notified: boolean }> {
       return mapFailures(async () => {
-        const out = await track(args.alias).runNow(args.monitorId, call(args.key));
+        const t = track(args.alias);
+        const earlier = await freshSnapshot(t, args.monitorId);
+        if (earlier) return { snapshotId: earlier.id, snapshotAt: earlier.created_at ?? undefined, notified: earlier.notified ?? false };
+        const out = await t.runNow(args.monitorId, call(args.key));
         return { snapshotId: out.snapshot?.id, snapshotAt: out.snapshot?.created_at ?? undefined, notified: out.notified ?? false };
       });
     },

@@ -1,11 +1,15 @@
 /**
  * DeepResearch activities (Web Agent's pidless `/v1/deep_research` API): start, answer the outline
  * gate, cancel, and collect the three artifacts into the artifact store.
+ *
+ * Exactly once without `Idempotency-Key` (the seed documents none): a retried answer or cancel
+ * that meets 409 finds the gate answered / the task ended, which is what the earlier attempt did.
+ * The start has no such guard (see {@link createResearchActivities}'s `researchStart`).
  */
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { ArtifactOwner, ArtifactRef, ArtifactStore } from '../artifacts/store.js';
-import { ResponseValidationError } from '../providers/errors.js';
+import { ConflictError, ResponseValidationError } from '../providers/errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { OutlineDecision } from '../providers/webagent/client.js';
 import { mapFailures } from './failures.js';
@@ -23,12 +27,25 @@ export interface ResearchSummary {
   finalBytes: number;
 }
 
+/** Runs `fn`; a 409 on a retry (attempt > 1) counts as the earlier attempt's effect. */
+async function doneOnRetryConflict(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (Context.current().info.attempt > 1 && err instanceof ConflictError) return;
+    throw err;
+  }
+}
+
 export function createResearchActivities(deps: { providers: ProviderRegistry; artifacts: ArtifactStore }) {
   const wa = (alias: string) => deps.providers.client('webagent', alias);
   const call = (key?: string) => ({ signal: Context.current().cancellationSignal, idempotencyKey: key });
   return {
     async researchStart(args: { alias: string; topic: string; depth: 'light' | 'standard' | 'deep'; requireOutlineApproval: boolean; key: string }) {
       return mapFailures(async () => {
+        // residual risk: DeepResearch `run` takes no metadata and there is no list of research
+        // tasks to look one up in, so a retry after a lost answer starts a second research task;
+        // the first runs on unobserved (and, with the outline gate on, waits at its gate). README "Exactly once".
         const t = await wa(args.alias).deepResearch.run(
           { topic: args.topic, depth: args.depth, requireOutlineApproval: args.requireOutlineApproval },
           call(args.key),
@@ -37,16 +54,20 @@ export function createResearchActivities(deps: { providers: ProviderRegistry; ar
       });
     },
 
-    /** Sends the outline decision with `intervene`; the key makes a retried call a replay. */
+    /**
+     * Sends the outline decision with `intervene`. The platform answers a second answer to the same
+     * request with 409: on a retry that is the earlier attempt's answer having landed.
+     */
     async researchAnswer(args: { alias: string; taskId: string; requestId: string; response: OutlineDecision; key: string }) {
       return mapFailures(async () => {
-        await wa(args.alias).deepResearch.intervene(args.taskId, { requestId: args.requestId, response: args.response }, call(args.key));
+        await doneOnRetryConflict(() => wa(args.alias).deepResearch.intervene(args.taskId, { requestId: args.requestId, response: args.response }, call(args.key)));
       });
     },
 
+    /** Cancels the task; on a retry, 409 (already ended) is the earlier attempt's cancel. */
     async researchCancel(args: { alias: string; taskId: string; reason: string; key: string }) {
       return mapFailures(async () => {
-        await wa(args.alias).deepResearch.cancel(args.taskId, { reason: args.reason }, call(args.key));
+        await doneOnRetryConflict(() => wa(args.alias).deepResearch.cancel(args.taskId, { reason: args.reason }, call(args.key)));
       });
     },
 

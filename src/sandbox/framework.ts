@@ -66,9 +66,13 @@ export interface PlatformSim {
    */
   sockets?: { pattern: string; handler: (ws: WebSocket, req: { identity: string; query: URLSearchParams }) => void }[];
   /**
-   * Whether the platform replays an answer for a repeated `Idempotency-Key`. False where the
-   * platform's published SDK neither sends nor documents the header (Mix): the real service would
-   * run the side effect again, so the sandbox does too. @default true
+   * Whether the simulator replays an answer for a repeated `Idempotency-Key` on its own. False for
+   * every platform whose published SDK or seed neither sends nor documents the header (Mix,
+   * ArchAstro, Web Agent, Wyse Mate): the real service would run the side effect again, so the
+   * sandbox does too, and Switchboard's exactly-once must come from what the platform really
+   * offers (a tag and a lookup, a state read before a re-send). Tests that want replay turn it on
+   * with {@link SandboxCore.setIdempotencyReplay}. Unset keeps the old replaying behaviour; only
+   * Mycel still leaves it unset (its exactly-once rework is a separate change). @default true
    */
   honoursIdempotencyKey?: boolean;
   /** Drops all state (between tests). */
@@ -162,6 +166,25 @@ function compile(route: Route): CompiledRoute {
   return { ...route, regex: new RegExp(`^${src}/?$`), keys };
 }
 
+/**
+ * The sandbox-wide `Idempotency-Key` replay switch: `false` (the default) leaves each simulator as
+ * its platform is (see {@link PlatformSim.honoursIdempotencyKey}); `true` replays for every
+ * platform; a list replays for those platforms only. For tests that want replay, not for proving
+ * exactly-once (that must hold with the header ignored).
+ */
+export type IdempotencyReplay = boolean | Platform[];
+
+/** Parses the standalone sandbox's env value: `1`/`true`/`all`, `0`/`false`/empty, or `mix,webagent`. */
+export function parseIdempotencyReplay(raw: string | undefined): IdempotencyReplay {
+  const v = (raw ?? '').trim().toLowerCase();
+  if (v === '' || v === '0' || v === 'false' || v === 'off') return false;
+  if (v === '1' || v === 'true' || v === 'all' || v === 'on') return true;
+  return v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean) as Platform[];
+}
+
 /** Cap on remembered idempotent answers so a long soak cannot grow memory without bound. */
 const IDEMPOTENCY_CACHE_MAX = 50_000;
 
@@ -179,6 +202,27 @@ export class SandboxCore {
    * per-operation fixture tests (test/providers/fixtures.ts) turn it on.
    */
   captureResponses = false;
+  /** See {@link IdempotencyReplay}; {@link reset} puts back the value given at construction. */
+  private replay: IdempotencyReplay;
+
+  constructor(private readonly initialReplay: IdempotencyReplay = false) {
+    this.replay = initialReplay;
+  }
+
+  /** Turns `Idempotency-Key` replay on (for all platforms or the listed ones) or back off. */
+  setIdempotencyReplay(replay: IdempotencyReplay): void {
+    this.replay = Array.isArray(replay) ? [...replay] : replay;
+  }
+
+  idempotencyReplay(): IdempotencyReplay {
+    return Array.isArray(this.replay) ? [...this.replay] : this.replay;
+  }
+
+  /** Whether a repeated key on `sim` gets the first answer again: the switch, else the simulator's own behaviour. */
+  private replays(sim: PlatformSim): boolean {
+    if (this.replay === true || (Array.isArray(this.replay) && this.replay.includes(sim.platform))) return true;
+    return sim.honoursIdempotencyKey !== false;
+  }
 
   register(sim: PlatformSim): void {
     this.sims.set(sim.platform, { sim, routes: sim.routes.map(compile) });
@@ -217,6 +261,7 @@ export class SandboxCore {
     this.faults = [];
     this.journal.length = 0;
     this.idem.clear();
+    this.replay = this.initialReplay;
     for (const { sim } of this.sims.values()) sim.reset?.();
   }
 
@@ -356,7 +401,7 @@ export class SandboxCore {
 
     // Idempotency-Key replay: the same key on the same route by the same credential gets the
     // first answer again, and the handler (the side effect) does not run twice.
-    const honours = sim.honoursIdempotencyKey !== false;
+    const honours = this.replays(sim);
     const idemId = honours && idemKey && method !== 'GET' ? `${sim.platform} ${auth.credential} ${method} ${p} ${idemKey}` : undefined;
     const cached = idemId ? this.idem.get(idemId) : undefined;
     if (cached) {

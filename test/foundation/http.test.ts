@@ -174,7 +174,9 @@ describe('bodies and transport', () => {
 });
 
 describe('Idempotency-Key', () => {
-  it('every mutating call carries one; the same key replays the first answer without a second side effect', async () => {
+  it('every mutating call carries one; with the replay switch on, the same key replays the first answer without a second side effect', async () => {
+    // No simulated platform documents the header, so replay is a test switch (reset turns it off).
+    await control.replayIdempotency(['webagent']);
     const create = (key: string) =>
       wa.request({
         method: 'POST',

@@ -4,16 +4,46 @@
  *
  * The cursor is the SSE id of the last event consumed *for the current task* (ids are per task);
  * a follow-up task starts a new ref whose cursor begins at undefined.
+ *
+ * Exactly once without `Idempotency-Key` (the seed documents none; the sandbox ignores it as the
+ * real service would). On a retry (attempt > 1, when an earlier attempt may have reached the platform):
+ * - create: the session carries `metadata.switchboard_key` = the activity's key; the retry lists
+ *   the project's sessions and takes the tagged one instead of creating a second.
+ * - follow-up task: the session's task list shows a task after the current one with the same
+ *   instructions: that is ours.
+ * - in-flight message: the task's events show the newest user message; when it already is this
+ *   text, the message is not pushed again. Residual risk: a message held in the chat queue (sent
+ *   while the task was queued or waiting for input) is not an event yet, so a retry in that window
+ *   can push it twice.
+ * - answer: a 409 on a retry means the request is no longer pending: the earlier attempt answered.
+ * - cancel / stop: idempotent by nature (409/404 = already done).
  */
 import { ConflictError, NotFoundError } from '../../providers/errors.js';
 import type { CallOptions } from '../../providers/http.js';
 import type { WebAgentClient, WebAgentEvent } from '../../providers/webagent/client.js';
-import { TERMINAL_TASK_STATUSES, type Task } from '../../providers/webagent/schemas.js';
+import { type Session, TERMINAL_TASK_STATUSES, type Task } from '../../providers/webagent/schemas.js';
 import type { AdapterFactory, FollowResult, PendingInput, SessionRef, SessionStatus, TranscriptEntry } from './contract.js';
 import { readWithinBudget } from './budget.js';
 
 /** Reason sent with `cancel_task` (the seed's example value). */
 const CANCEL_REASON = 'user_cancelled';
+
+/** Session metadata key that tags a session with the create call's idempotency key. */
+export const SWITCHBOARD_KEY = 'switchboard_key';
+
+/**
+ * How many of the project's sessions a retried create scans for its tag (100 a page). The list has
+ * no metadata filter; past this bound the tagged session is not found and a second one is made
+ * (residual risk, README "Exactly once").
+ */
+const LOOKUP_MAX_SESSIONS = 5_000;
+
+/** How long a retried message may spend reading the task's events to find its earlier attempt. */
+const MESSAGE_LOOKUP_MS = 10_000;
+
+function isRetry(call: CallOptions): boolean {
+  return (call.attempt ?? 1) > 1;
+}
 
 function requireTask(ref: SessionRef): string {
   if (!ref.taskId) throw new Error(`Web Agent session ref ${ref.sessionId} has no taskId`);
@@ -87,6 +117,44 @@ async function tolerateGone(fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
+/** The project's session tagged with `key`, scanning at most {@link LOOKUP_MAX_SESSIONS}. */
+async function findTagged(c: WebAgentClient, key: string, signal?: AbortSignal): Promise<Session | undefined> {
+  let seen = 0;
+  for await (const s of c.sessions.iterate({ limit: 100 }, { signal })) {
+    if (s.metadata?.[SWITCHBOARD_KEY] === key) return s;
+    if (++seen >= LOOKUP_MAX_SESSIONS) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The text of the task's newest `task.message` from the user, read from the event log up to the
+ * task's `last_event_id` (the stream stays open on a live task, so the read stops there).
+ */
+async function newestUserMessage(c: WebAgentClient, sessionId: string, taskId: string, signal?: AbortSignal): Promise<string | undefined> {
+  const t = await c.sessions.getTask(sessionId, taskId, { signal });
+  const last = Number(t.last_event_id ?? 0);
+  if (!Number.isFinite(last) || last <= 0) return undefined;
+  const ac = new AbortController();
+  const onAbort = () => ac.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => ac.abort(), MESSAGE_LOOKUP_MS);
+  let newest: string | undefined;
+  try {
+    for await (const ev of c.events.stream(sessionId, taskId, { signal: ac.signal })) {
+      if (ev.type === 'task.message' && ev.data.role === 'user') newest = text(ev.data.content);
+      if (Number(ev.id) >= last) break;
+    }
+  } catch (err) {
+    if (ac.signal.aborted && !signal?.aborted) throw new Error(`Web Agent task ${taskId}: reading its events for an earlier message took over ${MESSAGE_LOOKUP_MS} ms`);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+  return newest;
+}
+
 export const createWebAgentAdapter: AdapterFactory = (providers) => {
   const client = (ref: { alias: string }): WebAgentClient => providers.client('webagent', ref.alias);
 
@@ -117,10 +185,13 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
 
     async create(input, call) {
       if (input.platform !== 'webagent') throw new Error(`Web Agent adapter got a ${input.platform} input`);
-      // The Idempotency-Key (stable across activity retries) makes the platform answer a retry
-      // with the session the first attempt created.
-      const session = await client({ alias: input.credentialAlias }).sessions.create({ instructions: input.task, metadata: input.webagent.metadata }, call);
+      const c = client({ alias: input.credentialAlias });
+      const key = call.idempotencyKey;
+      // The platform ignores Idempotency-Key: a retry finds the session its earlier attempt made by the tag.
+      let session = key && isRetry(call) ? await findTagged(c, key, call.signal) : undefined;
+      session ??= await c.sessions.create({ instructions: input.task, metadata: key ? { ...input.webagent.metadata, [SWITCHBOARD_KEY]: key } : input.webagent.metadata }, call);
       const task = session.tasks[0];
+      if (!task) throw new Error(`Web Agent session ${session.id} has no task`);
       return {
         ref: { platform: 'webagent', alias: input.credentialAlias, sessionId: session.id, taskId: task.id },
         status: mapTaskStatus(task.status),
@@ -174,16 +245,34 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
     },
 
     async sendMessage(ref, message, call) {
-      await client(ref).messages.send(ref.sessionId, requireTask(ref), { content: message }, call);
+      const taskId = requireTask(ref);
+      if (isRetry(call) && (await newestUserMessage(client(ref), ref.sessionId, taskId, call.signal)) === message) return;
+      await client(ref).messages.send(ref.sessionId, taskId, { content: message }, call);
     },
 
     async answerInput(ref, requestId, response, call) {
       // A stale or unknown request id surfaces as ConflictError / NotFoundError (non-retryable).
-      await client(ref).messages.intervene(ref.sessionId, requireTask(ref), { inputRequestId: requestId, response }, call);
+      try {
+        await client(ref).messages.intervene(ref.sessionId, requireTask(ref), { inputRequestId: requestId, response }, call);
+      } catch (err) {
+        // On a retry, "no longer pending" is the earlier attempt's answer having landed (the
+        // platform answers a second answer with 409); the follow that comes next reads the outcome.
+        if (isRetry(call) && err instanceof ConflictError) return;
+        throw err;
+      }
     },
 
     async followUp(ref, task, call) {
-      const created = await client(ref).sessions.createTask(ref.sessionId, { instructions: task }, call);
+      const c = client(ref);
+      if (isRetry(call)) {
+        // Only this workflow starts tasks in its session: a task after the current one with these
+        // instructions is the one an earlier attempt created.
+        const s = await c.sessions.get(ref.sessionId, { signal: call.signal });
+        const at = s.tasks.findIndex((t) => t.id === ref.taskId);
+        const mine = at >= 0 ? s.tasks.slice(at + 1).find((t) => t.instructions === task) : undefined;
+        if (mine) return { ...ref, taskId: mine.id };
+      }
+      const created = await c.sessions.createTask(ref.sessionId, { instructions: task }, call);
       return { ...ref, taskId: created.id };
     },
 

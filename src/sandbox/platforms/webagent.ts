@@ -718,6 +718,8 @@ export function createWebAgentSim(ctx: SandboxContext): PlatformSim {
     },
     // The seed's envelope: `{code, detail, extra}` (request id beside it).
     errorBody: (_status, code, detail, requestId) => ({ code, detail, extra: extraFor(code), request_id: requestId }),
+    // The seed documents no Idempotency-Key: a repeated request is a new one, as on the real service.
+    honoursIdempotencyKey: false,
     routes,
     reset,
     snapshot(): WaSnapshot {

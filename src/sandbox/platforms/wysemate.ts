@@ -465,6 +465,8 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
     },
     // `{code, msg}` as the SDK's error handler reads it (assumption: the seed shows no error body).
     errorBody: (_status, code, detail, requestId) => ({ code, msg: detail, request_id: requestId }),
+    // The seed documents no Idempotency-Key (its client sets only the API key): a repeated request is a new one.
+    honoursIdempotencyKey: false,
     routes,
     reset,
     snapshot(): WmSnapshot {
