@@ -122,8 +122,10 @@ function pending(id: string, prompt: string | undefined) {
  * On a retry (attempt > 1): the monitor's newest snapshot when it was made after this activity's
  * first attempt was scheduled — the tick an earlier `run_now` fired, or a scheduled tick in the
  * same window, which is as fresh a reading as the caller asked for. Track offers no tag on
- * `run_now`, so this is the lookup it allows. Residual risk: clock skew between worker and
- * platform larger than the gap between attempts can hide the earlier tick (a second tick fires).
+ * `run_now`, so this is the lookup it allows. Residual risks: a local activity re-run by a new
+ * worker after a crash starts again at attempt 1 with a new schedule time, so it fires a second
+ * tick (one extra snapshot, maybe one extra notification); clock skew between worker and platform
+ * larger than the gap between attempts can hide the earlier tick the same way.
  */
 export async function freshSnapshot(t: TrackResource, monitorId: string): Promise<Snapshot | undefined> {
   const info = Context.current().info;
@@ -262,8 +264,8 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
     },
 
     /**
-     * Retries one dead delivery (`retry_delivery`). A retry of this activity whose first attempt
-     * reached the platform finds the row no longer dead (409): it answers the row as it now is.
+     * Retries one dead delivery (`retry_delivery`). A run after one whose call reached the platform
+     * (answer lost) meets 409 with the row no longer dead: it answers the row as it now is.
      */
     async monitorRetryDelivery(args: { alias: string; monitorId: string; deliveryId: string; key: string }): Promise<DeliveryRow> {
       return mapFailures(async () => {
@@ -271,10 +273,11 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
         try {
           return deliveryRow(await t.retryDelivery(args.monitorId, args.deliveryId, call(args.key)));
         } catch (err) {
-          if (Context.current().info.attempt > 1 && (err as { status?: number }).status === 409) {
+          // Not `attempt > 1` only: steering is a local activity, re-run from attempt 1 after a crash.
+          if ((err as { status?: number }).status === 409) {
             const rows = (await t.listDeliveries(args.monitorId, { limit: PAGE }, call())).items;
             const row = rows.find((d) => d.id === args.deliveryId);
-            if (row) return deliveryRow(row);
+            if (row && row.status !== 'dead') return deliveryRow(row);
           }
           throw err;
         }
@@ -325,8 +328,8 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
     },
 
     /**
-     * Answers an alignment request. A retry whose first attempt reached the platform finds the
-     * request answered (409): that is the answer having been given, not a failure.
+     * Answers an alignment request. A run after one whose call reached the platform (answer lost)
+     * meets 409 with the request no longer pending: that is the answer having been given.
      */
     async monitorIntervene(args: { alias: string; monitorId: string; requestId: string; response: unknown; key: string }): Promise<MonitorView> {
       return mapFailures(async () => {
@@ -334,7 +337,11 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
         try {
           return view(await t.intervene(args.monitorId, { requestId: args.requestId, response: args.response }, call(args.key)));
         } catch (err) {
-          if (Context.current().info.attempt > 1 && (err as { status?: number }).status === 409) return view(await t.get(args.monitorId, call()));
+          // Not `attempt > 1` only: steering is a local activity, re-run from attempt 1 after a crash.
+          if ((err as { status?: number }).status === 409) {
+            const m = await t.get(args.monitorId, call());
+            if (m.pending_request?.id !== args.requestId) return view(m);
+          }
           throw err;
         }
       });

@@ -2,8 +2,8 @@
  * DeepResearch activities (Web Agent's pidless `/v1/deep_research` API): start, answer the outline
  * gate, cancel, and collect the three artifacts into the artifact store.
  *
- * Exactly once without `Idempotency-Key` (the seed documents none): a retried answer or cancel
- * that meets 409 finds the gate answered / the task ended, which is what the earlier attempt did.
+ * Exactly once without `Idempotency-Key` (the seed documents none): an answer or cancel that meets
+ * 409 reads the task: the request answered / the task ended is what an earlier run did.
  * The start has no such guard (see {@link createResearchActivities}'s `researchStart`).
  */
 import { Context } from '@temporalio/activity';
@@ -12,6 +12,8 @@ import type { ArtifactOwner, ArtifactRef, ArtifactStore } from '../artifacts/sto
 import { ConflictError, ResponseValidationError } from '../providers/errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { OutlineDecision } from '../providers/webagent/client.js';
+import { TERMINAL_TASK_STATUSES } from '../providers/webagent/schemas.js';
+import { inputAnswered } from './sessions/webagent.js';
 import { mapFailures } from './failures.js';
 
 /** citations.json: a list of sources (partial: the fields the summary uses). */
@@ -27,12 +29,15 @@ export interface ResearchSummary {
   finalBytes: number;
 }
 
-/** Runs `fn`; a 409 on a retry (attempt > 1) counts as the earlier attempt's effect. */
-async function doneOnRetryConflict(fn: () => Promise<unknown>): Promise<void> {
+/**
+ * Runs `fn`; a 409 for which `done()` confirms the effect (our earlier run's, its answer lost) is
+ * success. Checked on every run: these are local activities, re-run from attempt 1 after a crash.
+ */
+async function doneOnConflict(fn: () => Promise<unknown>, done: () => Promise<boolean>): Promise<void> {
   try {
     await fn();
   } catch (err) {
-    if (Context.current().info.attempt > 1 && err instanceof ConflictError) return;
+    if (err instanceof ConflictError && (await done())) return;
     throw err;
   }
 }
@@ -56,18 +61,28 @@ export function createResearchActivities(deps: { providers: ProviderRegistry; ar
 
     /**
      * Sends the outline decision with `intervene`. The platform answers a second answer to the same
-     * request with 409: on a retry that is the earlier attempt's answer having landed.
+     * request with 409: when the task's log shows the request answered, that was our earlier run.
      */
     async researchAnswer(args: { alias: string; taskId: string; requestId: string; response: OutlineDecision; key: string }) {
       return mapFailures(async () => {
-        await doneOnRetryConflict(() => wa(args.alias).deepResearch.intervene(args.taskId, { requestId: args.requestId, response: args.response }, call(args.key)));
+        const c = wa(args.alias);
+        await doneOnConflict(
+          () => c.deepResearch.intervene(args.taskId, { requestId: args.requestId, response: args.response }, call(args.key)),
+          // DeepResearch runs on the DoAnything channel (seed): the task's log shows the answer.
+          async () => inputAnswered(c, (await c.deepResearch.get(args.taskId, call())).session_id, args.taskId, args.requestId, args.response, call().signal),
+        );
       });
     },
 
-    /** Cancels the task; on a retry, 409 (already ended) is the earlier attempt's cancel. */
+    /** Cancels the task; a 409 on a task that has ended is the earlier run's cancel (or nothing left to cancel). */
     async researchCancel(args: { alias: string; taskId: string; reason: string; key: string }) {
       return mapFailures(async () => {
-        await doneOnRetryConflict(() => wa(args.alias).deepResearch.cancel(args.taskId, { reason: args.reason }, call(args.key)));
+        const c = wa(args.alias);
+        await doneOnConflict(
+          () => c.deepResearch.cancel(args.taskId, { reason: args.reason }, call(args.key)),
+          // An ended task has nothing left to cancel.
+          async () => TERMINAL_TASK_STATUSES.has((await c.deepResearch.get(args.taskId, call())).status),
+        );
       });
     },
 

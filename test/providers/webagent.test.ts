@@ -410,6 +410,8 @@ describe('Web Agent session adapter', () => {
     await expect(adapter.followUp!(running, 'too early', {})).rejects.toBeInstanceOf(ConflictError);
   });
 
+  // Steering runs as a local activity, which a new worker re-runs from attempt 1 after a crash: the
+  // second call below carries no `attempt`, as such a re-run would not.
   describe('exactly once with Idempotency-Key ignored (the answer of the first attempt lost after the platform acted)', () => {
     const SESSIONS = '/v1/projects/{project_id}/sessions';
     const TASK = `${SESSIONS}/{session_id}/tasks/{task_id}`;
@@ -437,7 +439,7 @@ describe('Web Agent session adapter', () => {
       // Let the lost task finish, so a second create would be accepted by the platform.
       const s = await wa.sessions.get(ref.sessionId);
       await followToBoundary({ ...ref, taskId: s.tasks[1]!.id });
-      const next = await adapter.followUp!(ref, 'next step script:default', { idempotencyKey: 'wf-fu/1', attempt: 2 });
+      const next = await adapter.followUp!(ref, 'next step script:default', { idempotencyKey: 'wf-fu/1' });
       expect(next.taskId).toBe(s.tasks[1]!.id);
       expect((await wa.sessions.get(ref.sessionId)).tasks).toHaveLength(2);
     });
@@ -449,7 +451,7 @@ describe('Web Agent session adapter', () => {
       await loseAnswer('POST', `${TASK}/messages`);
       await expect(adapter.sendMessage!(ref, 'first note', { idempotencyKey: 'wf-msg/1' })).rejects.toMatchObject({ status: 503 });
       await eventuallyTask(ref, (t) => Number(t.last_event_id ?? 0) >= 3);
-      await adapter.sendMessage!(ref, 'first note', { idempotencyKey: 'wf-msg/1', attempt: 2 });
+      await adapter.sendMessage!(ref, 'first note', { idempotencyKey: 'wf-msg/1' });
       expect(await ok(`${TASK}/messages`)).toHaveLength(1);
       // A new message (not a retry) still goes through, once the agent waits again.
       await eventuallyTask(ref, (t) => Number(t.last_event_id ?? 0) >= 4);
@@ -459,13 +461,13 @@ describe('Web Agent session adapter', () => {
       expect(r.entries.filter((e) => e.kind === 'message').map((e) => e.text)).toEqual(['first note', 'second note']);
     });
 
-    it('answer: the retry meets 409 (no longer pending) and counts it as answered; a first attempt still fails on a stale id', async () => {
+    it('answer: the re-run meets 409 and finds its answer in the task log; another answer to the same request stays a conflict', async () => {
       const { ref } = await adapter.create(input('script:ask'), { idempotencyKey: 'wf-ans/create' });
       const r1 = await followToBoundary(ref);
       const requestId = r1.res.pendingInput!.requestId;
       await loseAnswer('POST', `${TASK}/intervene`);
       await expect(adapter.answerInput!(ref, requestId, 'option A', { idempotencyKey: 'wf-ans/1' })).rejects.toMatchObject({ status: 503 });
-      await adapter.answerInput!(ref, requestId, 'option A', { idempotencyKey: 'wf-ans/1', attempt: 2 });
+      await adapter.answerInput!(ref, requestId, 'option A', { idempotencyKey: 'wf-ans/1' });
       await expect(adapter.answerInput!(ref, requestId, 'option B', { idempotencyKey: 'wf-ans/2' })).rejects.toBeInstanceOf(ConflictError);
       expect(await ok(`${TASK}/intervene`)).toHaveLength(1);
       const r2 = await followToBoundary(ref, r1.cursor);

@@ -6,17 +6,20 @@
  * a follow-up task starts a new ref whose cursor begins at undefined.
  *
  * Exactly once without `Idempotency-Key` (the seed documents none; the sandbox ignores it as the
- * real service would). On a retry (attempt > 1, when an earlier attempt may have reached the platform):
- * - create: the session carries `metadata.switchboard_key` = the activity's key; the retry lists
- *   the project's sessions and takes the tagged one instead of creating a second.
+ * real service would), by reads the platform offers:
+ * - create (a regular activity): the session carries `metadata.switchboard_key` = the activity's
+ *   key; a retry (attempt > 1) lists the project's sessions and takes the tagged one.
  * - follow-up task: the session's task list shows a task after the current one with the same
  *   instructions: that is ours.
- * - in-flight message: the task's events show the newest user message; when it already is this
- *   text, the message is not pushed again. Residual risk: a message held in the chat queue (sent
- *   while the task was queued or waiting for input) is not an event yet, so a retry in that window
- *   can push it twice.
- * - answer: a 409 on a retry means the request is no longer pending: the earlier attempt answered.
+ * - in-flight message: when the task's newest user message (its event log) already is this text,
+ *   it is not pushed again. Residual risks: a message still held in the chat queue (sent while
+ *   the task was queued or waiting for input) is not an event yet, so a re-run in that window can
+ *   push it twice; and the same text sent twice in a row on purpose is sent once.
+ * - answer: a 409 whose task log shows `task.input_answered` for the request with this response
+ *   is our earlier answer; another answer to it stays a conflict.
  * - cancel / stop: idempotent by nature (409/404 = already done).
+ * Steering runs as local activities, which a new worker re-runs from attempt 1 after a crash, so
+ * these look-ups run on every call, not only when `attempt > 1`.
  */
 import { ConflictError, NotFoundError } from '../../providers/errors.js';
 import type { CallOptions } from '../../providers/http.js';
@@ -37,9 +40,6 @@ export const SWITCHBOARD_KEY = 'switchboard_key';
  * (residual risk, README "Exactly once").
  */
 const LOOKUP_MAX_SESSIONS = 5_000;
-
-/** How long a retried message may spend reading the task's events to find its earlier attempt. */
-const MESSAGE_LOOKUP_MS = 10_000;
 
 function isRetry(call: CallOptions): boolean {
   return (call.attempt ?? 1) > 1;
@@ -127,32 +127,28 @@ async function findTagged(c: WebAgentClient, key: string, signal?: AbortSignal):
   return undefined;
 }
 
-/**
- * The text of the task's newest `task.message` from the user, read from the event log up to the
- * task's `last_event_id` (the stream stays open on a live task, so the read stops there).
- */
+/** The text of the task's newest user message, from its event log. */
 async function newestUserMessage(c: WebAgentClient, sessionId: string, taskId: string, signal?: AbortSignal): Promise<string | undefined> {
-  const t = await c.sessions.getTask(sessionId, taskId, { signal });
-  const last = Number(t.last_event_id ?? 0);
-  if (!Number.isFinite(last) || last <= 0) return undefined;
-  const ac = new AbortController();
-  const onAbort = () => ac.abort();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => ac.abort(), MESSAGE_LOOKUP_MS);
-  let newest: string | undefined;
-  try {
-    for await (const ev of c.events.stream(sessionId, taskId, { signal: ac.signal })) {
-      if (ev.type === 'task.message' && ev.data.role === 'user') newest = text(ev.data.content);
-      if (Number(ev.id) >= last) break;
-    }
-  } catch (err) {
-    if (ac.signal.aborted && !signal?.aborted) throw new Error(`Web Agent task ${taskId}: reading its events for an earlier message took over ${MESSAGE_LOOKUP_MS} ms`);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  }
-  return newest;
+  const events = await c.taskEvents(sessionId, taskId, { signal });
+  const m = events.filter((e) => e.type === 'task.message' && e.data.role === 'user').at(-1);
+  return m ? text(m.data.content) : undefined;
+}
+
+/**
+ * Whether the task's event log shows `requestId` answered with `response` (`task.input_answered`):
+ * our own earlier answer. Another answer to the same request is not ours.
+ */
+export async function inputAnswered(
+  c: WebAgentClient,
+  sessionId: string,
+  taskId: string,
+  requestId: string,
+  response: unknown,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const events = await c.taskEvents(sessionId, taskId, { signal });
+  const same = JSON.stringify(response);
+  return events.some((e) => e.type === 'task.input_answered' && e.data.request_id === requestId && JSON.stringify(e.data.response) === same);
 }
 
 export const createWebAgentAdapter: AdapterFactory = (providers) => {
@@ -246,32 +242,32 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
 
     async sendMessage(ref, message, call) {
       const taskId = requireTask(ref);
-      if (isRetry(call) && (await newestUserMessage(client(ref), ref.sessionId, taskId, call.signal)) === message) return;
+      // Checked on every run, not only when `attempt > 1`: steering runs as a local activity, which
+      // a new worker re-runs from attempt 1 after a crash.
+      if ((await newestUserMessage(client(ref), ref.sessionId, taskId, call.signal)) === message) return;
       await client(ref).messages.send(ref.sessionId, taskId, { content: message }, call);
     },
 
     async answerInput(ref, requestId, response, call) {
-      // A stale or unknown request id surfaces as ConflictError / NotFoundError (non-retryable).
+      const taskId = requireTask(ref);
       try {
-        await client(ref).messages.intervene(ref.sessionId, requireTask(ref), { inputRequestId: requestId, response }, call);
+        await client(ref).messages.intervene(ref.sessionId, taskId, { inputRequestId: requestId, response }, call);
       } catch (err) {
-        // On a retry, "no longer pending" is the earlier attempt's answer having landed (the
-        // platform answers a second answer with 409); the follow that comes next reads the outcome.
-        if (isRetry(call) && err instanceof ConflictError) return;
+        // "No longer pending" after our own earlier run answered it (its answer lost to a crash or
+        // a cut): the task's log shows the answer. A stale or unknown id stays an error (409/404).
+        if (err instanceof ConflictError && (await inputAnswered(client(ref), ref.sessionId, taskId, requestId, response, call.signal))) return;
         throw err;
       }
     },
 
     async followUp(ref, task, call) {
       const c = client(ref);
-      if (isRetry(call)) {
-        // Only this workflow starts tasks in its session: a task after the current one with these
-        // instructions is the one an earlier attempt created.
-        const s = await c.sessions.get(ref.sessionId, { signal: call.signal });
-        const at = s.tasks.findIndex((t) => t.id === ref.taskId);
-        const mine = at >= 0 ? s.tasks.slice(at + 1).find((t) => t.instructions === task) : undefined;
-        if (mine) return { ...ref, taskId: mine.id };
-      }
+      // Only this workflow starts tasks in its session, one at a time: a task after the current one
+      // with these instructions is the one an earlier run created (every run looks: see sendMessage).
+      const s = await c.sessions.get(ref.sessionId, { signal: call.signal });
+      const at = s.tasks.findIndex((t) => t.id === ref.taskId);
+      const mine = at >= 0 ? s.tasks.slice(at + 1).find((t) => t.instructions === task) : undefined;
+      if (mine) return { ...ref, taskId: mine.id };
       const created = await c.sessions.createTask(ref.sessionId, { instructions: task }, call);
       return { ...ref, taskId: created.id };
     },
