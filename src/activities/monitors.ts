@@ -264,8 +264,8 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
     },
 
     /**
-     * Retries one dead delivery (`retry_delivery`). A run after one whose call reached the platform
-     * (answer lost) meets 409 with the row no longer dead: it answers the row as it now is.
+     * Retries one dead delivery (`retry_delivery`). A retry of this activity whose first attempt
+     * reached the platform finds the row no longer dead (409): it answers the row as it now is.
      */
     async monitorRetryDelivery(args: { alias: string; monitorId: string; deliveryId: string; key: string }): Promise<DeliveryRow> {
       return mapFailures(async () => {
@@ -273,8 +273,12 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
         try {
           return deliveryRow(await t.retryDelivery(args.monitorId, args.deliveryId, call(args.key)));
         } catch (err) {
-          // Not `attempt > 1` only: steering is a local activity, re-run from attempt 1 after a crash.
-          if ((err as { status?: number }).status === 409) {
+          // The platform refuses a second retry (409), so the delivery is never re-sent twice. Only
+          // a retry of this activity reads that 409 as its own earlier success: a person retrying a
+          // row that is no longer dead must hear "refused". Residual risk: a local activity re-run
+          // by a new worker after a crash starts again at attempt 1 and reports the refusal,
+          // although its first run did re-send the delivery (the row's status shows it).
+          if (Context.current().info.attempt > 1 && (err as { status?: number }).status === 409) {
             const rows = (await t.listDeliveries(args.monitorId, { limit: PAGE }, call())).items;
             const row = rows.find((d) => d.id === args.deliveryId);
             if (row && row.status !== 'dead') return deliveryRow(row);

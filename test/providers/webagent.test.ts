@@ -445,7 +445,13 @@ describe('Web Agent session adapter', () => {
     });
 
     it('in-flight message: the retry sees the message in the task events and does not push it again', async () => {
-      await ctl.script('wait-two', [{ type: 'emit', count: 1 }, { type: 'await_message' }, { type: 'emit', count: 1 }, { type: 'await_message' }, { type: 'finish' }]);
+      await ctl.script('wait-two', [
+        { type: 'emit', count: 1 },
+        { type: 'await_message' },
+        { type: 'emit', count: 1 },
+        { type: 'await_message' },
+        { type: 'finish' },
+      ]);
       const { ref } = await adapter.create(input('script:wait-two'), { idempotencyKey: 'wf-msg/create' });
       await eventuallyTask(ref, (t) => t.status === 'running' && Number(t.last_event_id ?? 0) >= 2);
       await loseAnswer('POST', `${TASK}/messages`);

@@ -185,7 +185,10 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
       const key = call.idempotencyKey;
       // The platform ignores Idempotency-Key: a retry finds the session its earlier attempt made by the tag.
       let session = key && isRetry(call) ? await findTagged(c, key, call.signal) : undefined;
-      session ??= await c.sessions.create({ instructions: input.task, metadata: key ? { ...input.webagent.metadata, [SWITCHBOARD_KEY]: key } : input.webagent.metadata }, call);
+      session ??= await c.sessions.create(
+        { instructions: input.task, metadata: key ? { ...input.webagent.metadata, [SWITCHBOARD_KEY]: key } : input.webagent.metadata },
+        call,
+      );
       const task = session.tasks[0];
       if (!task) throw new Error(`Web Agent session ${session.id} has no task`);
       return {

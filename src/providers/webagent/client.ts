@@ -599,7 +599,13 @@ export class WebAgentClient {
       }
     } catch (err) {
       if (ac.signal.aborted && !opts.signal?.aborted)
-        throw new ConnectionError({ platform: 'webagent', alias: this.http.alias, method: 'GET', path: SESSION_ROUTES.events, detail: `reading task ${taskId}'s events took over ${maxMs} ms` });
+        throw new ConnectionError({
+          platform: 'webagent',
+          alias: this.http.alias,
+          method: 'GET',
+          path: SESSION_ROUTES.events,
+          detail: `reading task ${taskId}'s events took over ${maxMs} ms`,
+        });
       throw err;
     } finally {
       clearTimeout(timer);
