@@ -11,9 +11,9 @@
  *   `browser/release` — so clean-up has real work to do.
  * - `session/stop` stops a running session (status `stopped`); on an ended session it is a no-op.
  */
-import { type RunEvent, ScriptedRun, type ScriptedRunState } from '../agent.js';
-import { headerOf, HttpError, intParam, newId, pageOf, type PlatformSim, type Route, type SandboxRequest, type SandboxResponse } from '../framework.js';
-import type { SandboxContext } from '../server.js';
+import { type RunEvent, ScriptedRun, type ScriptedRunState } from '../../agent.js';
+import { headerOf, HttpError, intParam, newId, pageOf, type PlatformSim, type Route, type SandboxRequest, type SandboxResponse } from '../../framework.js';
+import type { SandboxContext } from '../../server.js';
 
 interface SimMessage {
   message_id: string;

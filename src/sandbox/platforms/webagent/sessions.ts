@@ -19,11 +19,11 @@
  * time out (202); Track's triggers are listed in ./webagent-track.ts.
  */
 import type { ServerResponse } from 'node:http';
-import { type RunEvent, ScriptedRun, type ScriptedRunState, type ScriptStep } from '../agent.js';
-import { bearer, HttpError, intParam, newId, type PlatformSim, type Route, type SandboxRequest, type SandboxResponse } from '../framework.js';
-import type { SandboxContext } from '../server.js';
-import { createTrackSim, type TrackMonitor } from './webagent-track.js';
-import { DEEP_RESEARCH_ROUTES as DR, SESSION_ROUTES as S, WEB_SEARCH_ROUTES as WS } from '../../providers/webagent/routes.js';
+import { type RunEvent, ScriptedRun, type ScriptedRunState, type ScriptStep } from '../../agent.js';
+import { bearer, HttpError, intParam, newId, type PlatformSim, type Route, type SandboxRequest, type SandboxResponse } from '../../framework.js';
+import type { SandboxContext } from '../../server.js';
+import { createTrackSim, type TrackMonitor } from './track.js';
+import { DEEP_RESEARCH_ROUTES as DR, SESSION_ROUTES as S, WEB_SEARCH_ROUTES as WS } from '../../../providers/webagent/routes.js';
 
 type TaskStatus = 'queued' | 'running' | 'awaiting_input' | 'completed' | 'failed' | 'cancelled';
 const TERMINAL_EVENT: ReadonlySet<string> = new Set(['task.completed', 'task.failed', 'task.cancelled']);

@@ -1,6 +1,6 @@
 /**
  * Web Agent Track simulator (seed: the Track section of web-agent-python-sdk.txt), one product area
- * of the Web Agent sim. Routes and wire shapes follow src/providers/webagent/routes.ts (assumptions
+ * of the Web Agent sim (./index.ts). Routes and wire shapes follow src/providers/webagent/routes.ts (assumptions
  * marked there).
  *
  * What the seed describes, and how the sandbox plays it:
@@ -22,9 +22,9 @@
  * callback URL whose host or path contains `fail` answers 500 without a request (no receiver needed).
  */
 import { request } from 'undici';
-import { HttpError, newId, type Route, type SandboxRequest } from '../framework.js';
-import type { SandboxContext } from '../server.js';
-import { TRACK_ROUTES as T } from '../../providers/webagent/routes.js';
+import { HttpError, newId, type Route, type SandboxRequest } from '../../framework.js';
+import type { SandboxContext } from '../../server.js';
+import { TRACK_ROUTES as T } from '../../../providers/webagent/routes.js';
 
 type MonitorStatus = 'active' | 'paused' | 'pending_clarification' | 'cancelled';
 

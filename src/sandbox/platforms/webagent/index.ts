@@ -1,0 +1,1 @@
+export { createWebAgentSim } from './sessions.js';

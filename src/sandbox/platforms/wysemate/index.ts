@@ -1,0 +1,1 @@
+export { createWyseMateSim } from './sessions.js';
