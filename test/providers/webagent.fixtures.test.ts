@@ -6,7 +6,8 @@
  * or the seed). The scenario calls every operation once through {@link WebAgentClient} against the
  * in-process sandbox, waiting for steady states first so each captured answer has one shape.
  *
- * Re-record: `RECORD_FIXTURES=1 npx vitest run test/providers/webagent.fixtures.test.ts`.
+ * Re-record: `RECORD_FIXTURES=1 npx vitest run test/providers/webagent.fixtures.test.ts`, then
+ * `npx prettier --write test/providers/fixtures/webagent`.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
