@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { Platform } from '../providers/errors.js';
+import { PLATFORMS, type Platform } from '../providers/errors.js';
 
 /** A parsed request as a route handler sees it. */
 export interface SandboxRequest {
@@ -174,15 +174,21 @@ function compile(route: Route): CompiledRoute {
  */
 export type IdempotencyReplay = boolean | Platform[];
 
-/** Parses the standalone sandbox's env value: `1`/`true`/`all`, `0`/`false`/empty, or `mix,webagent`. */
+/**
+ * Parses the standalone sandbox's env value: `1`/`true`/`all`, `0`/`false`/empty, or a platform
+ * list (`mix,webagent`). Throws on a name that is not a platform, so a typo does not pass silently.
+ */
 export function parseIdempotencyReplay(raw: string | undefined): IdempotencyReplay {
   const v = (raw ?? '').trim().toLowerCase();
   if (v === '' || v === '0' || v === 'false' || v === 'off') return false;
   if (v === '1' || v === 'true' || v === 'all' || v === 'on') return true;
-  return v
+  const names = v
     .split(',')
     .map((x) => x.trim())
-    .filter(Boolean) as Platform[];
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(PLATFORMS as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`SWITCHBOARD_SANDBOX_REPLAY_IDEMPOTENCY: not a platform: ${unknown.join(', ')} (known: ${PLATFORMS.join(', ')})`);
+  return names as Platform[];
 }
 
 /** Cap on remembered idempotent answers so a long soak cannot grow memory without bound. */
