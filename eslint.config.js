@@ -30,14 +30,7 @@ export default tseslint.config(
   },
   {
     // TODO(integrator): type-checked rules after the wire/gateway merges
-    files: [
-      'src/sandbox/platforms/webagent*/**/*.ts',
-      'src/sandbox/platforms/webagent*.ts',
-      'src/sandbox/platforms/wysemate*/**/*.ts',
-      'src/sandbox/platforms/wysemate*.ts',
-      'src/gateway/**/*.ts',
-      'test/gateway/**/*.ts',
-    ],
+    files: ['src/gateway/**/*.ts', 'test/gateway/**/*.ts'],
     rules: {
       ...recommendedOff,
       '@typescript-eslint/no-floating-promises': 'error',

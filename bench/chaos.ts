@@ -52,6 +52,13 @@ const mark = (kind: string, i: number) => `chaos-${RUN}-${kind}${String(i).padSt
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rand = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 
+/**
+ * Routes whose duplicate is a documented residual risk, not a bug (README "Exactly once without
+ * Idempotency-Key"): the platform ignores the header and offers nothing that finds a create whose
+ * answer was lost (Wyse Mate sessions, DeepResearch runs). Counted apart; they do not fail the run.
+ */
+const RESIDUAL_RISK_ROUTES = new Set(['POST /session/create', 'POST /v1/deep_research']);
+
 /** Mycel identities of the join scenario (the sandbox accepts `sb_mycel_<name>` tokens). */
 const MYCEL_ENV = { MYCEL_TOKEN_OWNER: 'sb_mycel_owner', MYCEL_TOKEN_VISITOR: 'sb_mycel_visitor' };
 
@@ -251,6 +258,7 @@ async function main(): Promise<void> {
   const perWorkflow: Record<string, unknown>[] = [];
   let lost = 0;
   let duplicated = 0;
+  let residualDuplicates = 0;
   let transcriptsIncomplete = 0;
   for (const t of tracked) {
     // Results and ids the later calls are addressed by.
@@ -279,7 +287,9 @@ async function main(): Promise<void> {
     const missing = expected.filter((r) => !byRoute.has(r) && ![...byRoute.keys()].some((k) => k.endsWith(r.split(' ')[1]!) && k.startsWith('POST')));
     // Sessions: at least one creating call; every mutating route at most once (one create, one task …).
     const sessionLost = t.kind === 'session' && byRoute.size === 0;
-    const dups = [...byRoute.entries()].filter(([, c]) => c > 1);
+    const allDups = [...byRoute.entries()].filter(([, c]) => c > 1);
+    const residual = allDups.filter(([r]) => RESIDUAL_RISK_ROUTES.has(r));
+    const dups = allDups.filter(([r]) => !RESIDUAL_RISK_ROUTES.has(r));
     let transcriptOk: boolean | undefined;
     if (t.kind === 'session') {
       const tail = await sb.transcriptTail(t.workflowId, 500).catch(() => []);
@@ -295,6 +305,7 @@ async function main(): Promise<void> {
     }
     if (missing.length > 0 || sessionLost) lost += 1;
     if (dups.length > 0) duplicated += 1;
+    if (residual.length > 0) residualDuplicates += 1;
     perWorkflow.push({
       kind: t.kind,
       platform: t.platform,
@@ -303,6 +314,7 @@ async function main(): Promise<void> {
       sideEffects: Object.fromEntries(byRoute),
       ...(missing.length ? { missing } : {}),
       ...(dups.length ? { duplicated: dups.map(([r]) => r) } : {}),
+      ...(residual.length ? { residualDuplicates: residual.map(([r]) => r) } : {}),
       ...(transcriptOk !== undefined ? { transcriptComplete: transcriptOk } : {}),
     });
   }
@@ -316,7 +328,7 @@ async function main(): Promise<void> {
     plan: PLAN,
     workflows: { total: tracked.length, ...byKind },
     chaos: counts,
-    result: { lost, duplicated, stuck, transcriptsIncomplete, notCompleted: notCompleted.map((t) => `${t.workflowId}: ${t.status}`) },
+    result: { lost, duplicated, residualDuplicates, stuck, transcriptsIncomplete, notCompleted: notCompleted.map((t) => `${t.workflowId}: ${t.status}`) },
     durationSeconds: round((Date.now() - t0) / 1000),
     perWorkflow,
   };
@@ -325,7 +337,7 @@ async function main(): Promise<void> {
   await stopCluster(DIR, say);
   const ok = lost === 0 && duplicated === 0 && stuck === 0 && transcriptsIncomplete === 0 && counts.workerKills >= 10 && counts.serverRestarts === 1;
   say(
-    `${ok ? 'PASS' : 'FAIL'}: lost ${lost}, duplicated ${duplicated}, stuck ${stuck}, transcripts incomplete ${transcriptsIncomplete}, kills ${counts.workerKills}, server restarts ${counts.serverRestarts}`,
+    `${ok ? 'PASS' : 'FAIL'}: lost ${lost}, duplicated ${duplicated} (+ ${residualDuplicates} on residual-risk routes), stuck ${stuck}, transcripts incomplete ${transcriptsIncomplete}, kills ${counts.workerKills}, server restarts ${counts.serverRestarts}`,
   );
   if (!ok) process.exitCode = 1;
 }

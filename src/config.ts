@@ -76,6 +76,11 @@ const envSchema = z.object({
   SWITCHBOARD_TEMPORAL_PORT: port.default(7233),
   SWITCHBOARD_UI_PORT: port.default(8233),
   SWITCHBOARD_SANDBOX_PORT: port.default(7380),
+  /**
+   * `npm run sandbox` only: replay a repeated `Idempotency-Key` (`1`/`all`, or `mix,webagent`).
+   * Unset, each simulated platform ignores the header as the real one does.
+   */
+  SWITCHBOARD_SANDBOX_REPLAY_IDEMPOTENCY: z.string().trim().max(200).optional(),
   SWITCHBOARD_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   /**
    * `required`: every decision must carry an Ed25519 proof from a trusted approver key (unproven

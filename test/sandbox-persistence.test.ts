@@ -33,7 +33,8 @@ afterEach(async () => {
 });
 
 async function start(): Promise<RunningSandbox> {
-  sb = await startSandbox({ tickMs: 5, stateFile });
+  // Replay on: one case checks that the Idempotency-Key cache survives a restart.
+  sb = await startSandbox({ tickMs: 5, stateFile, replayIdempotencyKeys: true });
   return sb;
 }
 

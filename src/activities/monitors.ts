@@ -19,6 +19,7 @@ import {
   type SnapshotRef,
 } from '../contracts/monitors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { TrackResource } from '../providers/webagent/client.js';
 import type { Delivery, Monitor, Snapshot } from '../providers/webagent/schemas.js';
 import { mapFailures } from './failures.js';
 
@@ -118,6 +119,23 @@ function pending(id: string, prompt: string | undefined) {
 }
 
 /**
+ * On a retry (attempt > 1): the monitor's newest snapshot when it was made after this activity's
+ * first attempt was scheduled — the tick an earlier `run_now` fired, or a scheduled tick in the
+ * same window, which is as fresh a reading as the caller asked for. Track offers no tag on
+ * `run_now`, so this is the lookup it allows. Residual risks: a local activity re-run by a new
+ * worker after a crash starts again at attempt 1 with a new schedule time, so it fires a second
+ * tick (one extra snapshot, maybe one extra notification); clock skew between worker and platform
+ * larger than the gap between attempts can hide the earlier tick the same way.
+ */
+export async function freshSnapshot(t: TrackResource, monitorId: string): Promise<Snapshot | undefined> {
+  const info = Context.current().info;
+  if (info.attempt <= 1) return undefined;
+  const newest = (await t.listSnapshots(monitorId, { limit: 1 }, { signal: Context.current().cancellationSignal })).items[0];
+  const at = newest?.created_at ? Date.parse(newest.created_at) : NaN;
+  return Number.isFinite(at) && at >= info.scheduledTimestampMs ? newest : undefined;
+}
+
+/**
  * Track monitor activities: create (once per run chain), read, steer and sync a platform monitor,
  * storing its snapshots and changes as artifacts.
  */
@@ -126,8 +144,9 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
   const call = (key?: string) => ({ signal: Context.current().cancellationSignal, idempotencyKey: key });
   return {
     /**
-     * Creates the platform monitor once per `key`. A retry (the first attempt's answer lost to a
-     * crash or timeout) first looks for a monitor carrying the key and returns it.
+     * Creates the platform monitor once per `key`, without `Idempotency-Key` (Track ignores it): a
+     * retry (the first attempt's answer lost to a crash or timeout) first looks for a monitor
+     * carrying the key in its notify channel and returns it.
      */
     async monitorCreate(args: {
       alias: string;
@@ -258,10 +277,15 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
         try {
           return deliveryRow(await t.retryDelivery(args.monitorId, args.deliveryId, call(args.key)));
         } catch (err) {
+          // The platform refuses a second retry (409), so the delivery is never re-sent twice. Only
+          // a retry of this activity reads that 409 as its own earlier success: a person retrying a
+          // row that is no longer dead must hear "refused". Residual risk: a local activity re-run
+          // by a new worker after a crash starts again at attempt 1 and reports the refusal,
+          // although its first run did re-send the delivery (the row's status shows it).
           if (Context.current().info.attempt > 1 && (err as { status?: number }).status === 409) {
             const rows = (await t.listDeliveries(args.monitorId, { limit: PAGE }, call())).items;
             const row = rows.find((d) => d.id === args.deliveryId);
-            if (row) return deliveryRow(row);
+            if (row && row.status !== 'dead') return deliveryRow(row);
           }
           throw err;
         }
@@ -288,23 +312,32 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
           case 'cancel':
             return view(await t.cancel(args.monitorId, call(args.key)));
           case 'message':
+            // residual risk: the alignment queue cannot be listed, so a retry after a lost answer
+            // pushes the guidance twice (README "Exactly once"). pause/resume/refine set state and
+            // cancel answers a cancelled monitor as it is: repeating them changes nothing.
             await t.message(args.monitorId, { content: o.content }, call(args.key));
             return view(await t.get(args.monitorId, call()));
         }
       });
     },
 
-    /** Fires one tick now; answers the snapshot it produced. */
+    /**
+     * Fires one tick now; answers the snapshot it produced. A retry first looks for a snapshot made
+     * since the first attempt was scheduled ({@link freshSnapshot}) and answers that one.
+     */
     async monitorRunNow(args: { alias: string; monitorId: string; key: string }): Promise<{ snapshotId?: string; snapshotAt?: string; notified: boolean }> {
       return mapFailures(async () => {
-        const out = await track(args.alias).runNow(args.monitorId, call(args.key));
+        const t = track(args.alias);
+        const earlier = await freshSnapshot(t, args.monitorId);
+        if (earlier) return { snapshotId: earlier.id, snapshotAt: earlier.created_at ?? undefined, notified: earlier.notified ?? false };
+        const out = await t.runNow(args.monitorId, call(args.key));
         return { snapshotId: out.snapshot?.id, snapshotAt: out.snapshot?.created_at ?? undefined, notified: out.notified ?? false };
       });
     },
 
     /**
-     * Answers an alignment request. A retry whose first attempt reached the platform finds the
-     * request answered (409): that is the answer having been given, not a failure.
+     * Answers an alignment request. A run after one whose call reached the platform (answer lost)
+     * meets 409 with the request no longer pending: that is the answer having been given.
      */
     async monitorIntervene(args: { alias: string; monitorId: string; requestId: string; response: unknown; key: string }): Promise<MonitorView> {
       return mapFailures(async () => {
@@ -312,7 +345,11 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
         try {
           return view(await t.intervene(args.monitorId, { requestId: args.requestId, response: args.response }, call(args.key)));
         } catch (err) {
-          if (Context.current().info.attempt > 1 && (err as { status?: number }).status === 409) return view(await t.get(args.monitorId, call()));
+          // Not `attempt > 1` only: steering is a local activity, re-run from attempt 1 after a crash.
+          if ((err as { status?: number }).status === 409) {
+            const m = await t.get(args.monitorId, call());
+            if (m.pending_request?.id !== args.requestId) return view(m);
+          }
           throw err;
         }
       });

@@ -1,13 +1,19 @@
 /**
  * DeepResearch activities (Web Agent's pidless `/v1/deep_research` API): start, answer the outline
  * gate, cancel, and collect the three artifacts into the artifact store.
+ *
+ * Exactly once without `Idempotency-Key` (the seed documents none): an answer or cancel that meets
+ * 409 reads the task: the request answered / the task ended is what an earlier run did.
+ * The start has no such guard (see {@link createResearchActivities}'s `researchStart`).
  */
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { ArtifactOwner, ArtifactRef, ArtifactStore } from '../artifacts/store.js';
-import { ResponseValidationError } from '../providers/errors.js';
+import { ConflictError, ResponseValidationError } from '../providers/errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { OutlineDecision } from '../providers/webagent/client.js';
+import { TERMINAL_TASK_STATUSES } from '../providers/webagent/schemas.js';
+import { inputAnswered } from './sessions/webagent.js';
 import { mapFailures } from './failures.js';
 
 /** citations.json: a list of sources (partial: the fields the summary uses). */
@@ -24,6 +30,19 @@ export interface ResearchSummary {
 }
 
 /**
+ * Runs `fn`; a 409 for which `done()` confirms the effect (our earlier run's, its answer lost) is
+ * success. Checked on every run: these are local activities, re-run from attempt 1 after a crash.
+ */
+async function doneOnConflict(fn: () => Promise<unknown>, done: () => Promise<boolean>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof ConflictError && (await done())) return;
+    throw err;
+  }
+}
+
+/**
  * DeepResearch activities: start a run, answer its outline (`intervene`), cancel it, and collect
  * its artifacts into the store.
  */
@@ -33,6 +52,9 @@ export function createResearchActivities(deps: { providers: ProviderRegistry; ar
   return {
     async researchStart(args: { alias: string; topic: string; depth: 'light' | 'standard' | 'deep'; requireOutlineApproval: boolean; key: string }) {
       return mapFailures(async () => {
+        // residual risk: DeepResearch `run` takes no metadata and there is no list of research
+        // tasks to look one up in, so a retry after a lost answer starts a second research task;
+        // the first runs on unobserved (and, with the outline gate on, waits at its gate). README "Exactly once".
         const t = await wa(args.alias).deepResearch.run(
           { topic: args.topic, depth: args.depth, requireOutlineApproval: args.requireOutlineApproval },
           call(args.key),
@@ -41,16 +63,30 @@ export function createResearchActivities(deps: { providers: ProviderRegistry; ar
       });
     },
 
-    /** Sends the outline decision with `intervene`; the key makes a retried call a replay. */
+    /**
+     * Sends the outline decision with `intervene`. The platform answers a second answer to the same
+     * request with 409: when the task's log shows the request answered, that was our earlier run.
+     */
     async researchAnswer(args: { alias: string; taskId: string; requestId: string; response: OutlineDecision; key: string }) {
       return mapFailures(async () => {
-        await wa(args.alias).deepResearch.intervene(args.taskId, { requestId: args.requestId, response: args.response }, call(args.key));
+        const c = wa(args.alias);
+        await doneOnConflict(
+          () => c.deepResearch.intervene(args.taskId, { requestId: args.requestId, response: args.response }, call(args.key)),
+          // DeepResearch runs on the DoAnything channel (seed): the task's log shows the answer.
+          async () => inputAnswered(c, (await c.deepResearch.get(args.taskId, call())).session_id, args.taskId, args.requestId, args.response, call().signal),
+        );
       });
     },
 
+    /** Cancels the task; a 409 on a task that has ended is the earlier run's cancel (or nothing left to cancel). */
     async researchCancel(args: { alias: string; taskId: string; reason: string; key: string }) {
       return mapFailures(async () => {
-        await wa(args.alias).deepResearch.cancel(args.taskId, { reason: args.reason }, call(args.key));
+        const c = wa(args.alias);
+        await doneOnConflict(
+          () => c.deepResearch.cancel(args.taskId, { reason: args.reason }, call(args.key)),
+          // An ended task has nothing left to cancel.
+          async () => TERMINAL_TASK_STATUSES.has((await c.deepResearch.get(args.taskId, call())).status),
+        );
       });
     },
 

@@ -27,6 +27,7 @@ import {
 } from '../contracts/scheduledMonitors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { mapFailures } from './failures.js';
+import { freshSnapshot } from './monitors.js';
 
 /** What one check produced. */
 export type CheckOutcome =
@@ -93,6 +94,9 @@ export function createScheduledMonitorActivities(deps: { providers: ProviderRegi
         case 'track_run_now': {
           const track = deps.providers.client('webagent', alias).track;
           try {
+            // Track ignores Idempotency-Key: a retry takes the tick an earlier attempt fired.
+            const earlier = await freshSnapshot(track, check.monitorId);
+            if (earlier) return { kind: 'value', value: bounded(earlier.data ?? null) };
             const out = await track.runNow(check.monitorId, call(`smon/${key}/${tick.scheduledAt}`));
             return { kind: 'value', value: bounded(out.snapshot?.data ?? null) };
           } catch (err) {
@@ -108,12 +112,16 @@ export function createScheduledMonitorActivities(deps: { providers: ProviderRegi
         }
         case 'web_search': {
           const ws = deps.providers.client('webagent', alias).webSearch;
+          // residual risk: a search has no tag and no list; a retry after a lost answer runs (and
+          // bills) the search again. It changes nothing on the platform, so only the cost repeats.
           const env = await ws.run({ queries: [check.query], engines: check.engines }, call());
           if (env.status !== 'completed') return { kind: 'pending', check: 'web_search', taskId: env.task_id };
           return { kind: 'value', value: searchValue(env) };
         }
         case 'deep_research': {
           const dr = deps.providers.client('webagent', alias).deepResearch;
+          // residual risk: DeepResearch `run` has no tag and no list (see research.ts): a retry
+          // after a lost answer starts a second light research task; the first runs on unobserved.
           const t = await dr.run({ topic: check.topic, depth: 'light', requireOutlineApproval: false }, call());
           return { kind: 'pending', check: 'deep_research', taskId: t.task_id };
         }

@@ -37,6 +37,14 @@ export class SandboxControl {
     return this.call('POST', 'faults', rule);
   }
 
+  /**
+   * Turns `Idempotency-Key` replay on for every platform (`true`), for some (a list), or off
+   * (`false`, each platform as the real one). {@link reset} turns it back to the sandbox's start value.
+   */
+  replayIdempotency(replay: boolean | Platform[]): Promise<{ replay: boolean | Platform[] }> {
+    return this.call('POST', 'idempotency', { replay });
+  }
+
   clearFaults(): Promise<unknown> {
     return this.call('DELETE', 'faults');
   }

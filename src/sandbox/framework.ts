@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { Platform } from '../providers/errors.js';
+import { PLATFORMS, type Platform } from '../providers/errors.js';
 
 /** A parsed request as a route handler sees it. */
 export interface SandboxRequest {
@@ -66,9 +66,12 @@ export interface PlatformSim {
    */
   sockets?: { pattern: string; handler: (ws: WebSocket, req: { identity: string; query: URLSearchParams }) => void }[];
   /**
-   * Whether the platform replays an answer for a repeated `Idempotency-Key`. False where the
-   * platform's published SDK neither sends nor documents the header (Mix): the real service would
-   * run the side effect again, so the sandbox does too. @default true
+   * Whether the simulator replays an answer for a repeated `Idempotency-Key` on its own. False for
+   * every platform whose published SDK or seed neither sends nor documents the header (Mix,
+   * ArchAstro, Web Agent, Wyse Mate): the real service would run the side effect again, so the
+   * sandbox does too, and Switchboard's exactly-once must come from what the platform really
+   * offers (a tag and a lookup, a state read before a re-send). Tests that want replay turn it on
+   * with {@link SandboxCore.setIdempotencyReplay}. Mycel's SDK documents none either. @default false
    */
   honoursIdempotencyKey?: boolean;
   /** Drops all state (between tests). */
@@ -162,6 +165,31 @@ function compile(route: Route): CompiledRoute {
   return { ...route, regex: new RegExp(`^${src}/?$`), keys };
 }
 
+/**
+ * The sandbox-wide `Idempotency-Key` replay switch: `false` (the default) leaves each simulator as
+ * its platform is (see {@link PlatformSim.honoursIdempotencyKey}: none of the five replays); `true` replays for every
+ * platform; a list replays for those platforms only. For tests that want replay, not for proving
+ * exactly-once (that must hold with the header ignored).
+ */
+export type IdempotencyReplay = boolean | Platform[];
+
+/**
+ * Parses the standalone sandbox's env value: `1`/`true`/`all`, `0`/`false`/empty, or a platform
+ * list (`mix,webagent`). Throws on a name that is not a platform, so a typo does not pass silently.
+ */
+export function parseIdempotencyReplay(raw: string | undefined): IdempotencyReplay {
+  const v = (raw ?? '').trim().toLowerCase();
+  if (v === '' || v === '0' || v === 'false' || v === 'off') return false;
+  if (v === '1' || v === 'true' || v === 'all' || v === 'on') return true;
+  const names = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(PLATFORMS as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`SWITCHBOARD_SANDBOX_REPLAY_IDEMPOTENCY: not a platform: ${unknown.join(', ')} (known: ${PLATFORMS.join(', ')})`);
+  return names as Platform[];
+}
+
 /** Cap on remembered idempotent answers so a long soak cannot grow memory without bound. */
 const IDEMPOTENCY_CACHE_MAX = 50_000;
 
@@ -179,6 +207,27 @@ export class SandboxCore {
    * per-operation fixture tests (test/providers/fixtures.ts) turn it on.
    */
   captureResponses = false;
+  /** See {@link IdempotencyReplay}; {@link reset} puts back the value given at construction. */
+  private replay: IdempotencyReplay;
+
+  constructor(private readonly initialReplay: IdempotencyReplay = false) {
+    this.replay = initialReplay;
+  }
+
+  /** Turns `Idempotency-Key` replay on (for all platforms or the listed ones) or back off. */
+  setIdempotencyReplay(replay: IdempotencyReplay): void {
+    this.replay = Array.isArray(replay) ? [...replay] : replay;
+  }
+
+  idempotencyReplay(): IdempotencyReplay {
+    return Array.isArray(this.replay) ? [...this.replay] : this.replay;
+  }
+
+  /** Whether a repeated key on `sim` gets the first answer again: the switch, else the simulator's own behaviour. */
+  private replays(sim: PlatformSim): boolean {
+    if (this.replay === true || (Array.isArray(this.replay) && this.replay.includes(sim.platform))) return true;
+    return sim.honoursIdempotencyKey === true;
+  }
 
   register(sim: PlatformSim): void {
     this.sims.set(sim.platform, { sim, routes: sim.routes.map(compile) });
@@ -217,6 +266,7 @@ export class SandboxCore {
     this.faults = [];
     this.journal.length = 0;
     this.idem.clear();
+    this.replay = this.initialReplay;
     for (const { sim } of this.sims.values()) sim.reset?.();
   }
 
@@ -356,7 +406,7 @@ export class SandboxCore {
 
     // Idempotency-Key replay: the same key on the same route by the same credential gets the
     // first answer again, and the handler (the side effect) does not run twice.
-    const honours = sim.honoursIdempotencyKey !== false;
+    const honours = this.replays(sim);
     const idemId = honours && idemKey && method !== 'GET' ? `${sim.platform} ${auth.credential} ${method} ${p} ${idemKey}` : undefined;
     const cached = idemId ? this.idem.get(idemId) : undefined;
     if (cached) {

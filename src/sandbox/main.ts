@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { parseEnv, PLATFORM_ENV } from '../config.js';
+import { parseIdempotencyReplay } from './framework.js';
 import { KeyRing, startSandbox } from './server.js';
 
 const env = parseEnv();
@@ -11,6 +12,7 @@ const sandbox = await startSandbox({
   port: env.SWITCHBOARD_SANDBOX_PORT,
   tickMs: 200,
   stateFile: join(env.SWITCHBOARD_DATA_DIR, 'sandbox.json'),
+  replayIdempotencyKeys: parseIdempotencyReplay(env.SWITCHBOARD_SANDBOX_REPLAY_IDEMPOTENCY),
 });
 process.stderr.write(`Sandbox on ${sandbox.origin} (control API: ${sandbox.origin}/_control/…)\n`);
 for (const p of sandbox.core.platforms()) {

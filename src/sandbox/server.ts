@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { PLATFORMS, type Platform } from '../providers/errors.js';
 import { ScriptBook, type ScriptStep } from './agent.js';
-import { type IdempotentAnswer, SandboxCore } from './framework.js';
+import { type IdempotencyReplay, type IdempotentAnswer, SandboxCore } from './framework.js';
 import { createPlatformSims } from './platforms/index.js';
 
 /** Which credential each platform accepts, and whose it is. */
@@ -103,6 +103,11 @@ export interface SandboxOptions {
    * changes. Without it the sandbox is in-memory only. The journal and fault rules are not kept.
    */
   stateFile?: string;
+  /**
+   * `Idempotency-Key` replay for tests that want it ({@link IdempotencyReplay}). @default false:
+   * each platform behaves as the real one (none of the simulated SDKs documents the header).
+   */
+  replayIdempotencyKeys?: IdempotencyReplay;
 }
 
 /** Layout of the state file. */
@@ -140,7 +145,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     trackSecondMs: opts.trackSecondMs,
     callbackHosts: new Map(),
   };
-  const core = new SandboxCore();
+  const core = new SandboxCore(opts.replayIdempotencyKeys ?? false);
   const sims = createPlatformSims(ctx);
   for (const sim of sims) core.register(sim);
 
@@ -258,6 +263,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       return json(200, { ok: true });
     }
     if (what === 'faults' && method === 'POST') return json(200, core.addFault(body));
+    // The replay switch: `{replay: true | false | [platforms]}`; `reset` puts back the start value.
+    if (what === 'idempotency' && method === 'POST') {
+      const r = body.replay;
+      const known = core.platforms();
+      if (!(typeof r === 'boolean' || (Array.isArray(r) && r.every((p) => known.includes(p as Platform)))))
+        return json(422, { error: `replay must be true, false or a list of ${known.join(', ')}` });
+      core.setIdempotencyReplay(r as IdempotencyReplay);
+      return json(200, { replay: core.idempotencyReplay() });
+    }
+    if (what === 'idempotency' && method === 'GET') return json(200, { replay: core.idempotencyReplay() });
     if (what === 'faults' && method === 'DELETE') {
       core.clearFaults();
       return json(200, { ok: true });

@@ -10,6 +10,7 @@ import { PROVIDER_ERROR_CLASSES, ProviderError, parseRetryAfter } from '../../sr
 import { Agent } from 'undici';
 import { HttpClient } from '../../src/providers/http.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
+import { parseIdempotencyReplay } from '../../src/sandbox/framework.js';
 import { KeyRing } from '../../src/sandbox/server.js';
 import type { ApplicationFailure } from '@temporalio/common';
 
@@ -174,7 +175,9 @@ describe('bodies and transport', () => {
 });
 
 describe('Idempotency-Key', () => {
-  it('every mutating call carries one; the same key replays the first answer without a second side effect', async () => {
+  it('every mutating call carries one; with the replay switch on, the same key replays the first answer without a second side effect', async () => {
+    // No simulated platform documents the header, so replay is a test switch (reset turns it off).
+    await control.replayIdempotency(['webagent']);
     const create = (key: string) =>
       wa.request({
         method: 'POST',
@@ -204,6 +207,13 @@ describe('Idempotency-Key', () => {
       });
     expect((await create()).id).not.toBe((await create()).id);
     expect(await list()).toHaveLength(2);
+  });
+
+  it('the standalone sandbox reads its replay switch from the environment, refusing a name that is not a platform', () => {
+    expect([undefined, '', '0', 'off'].map(parseIdempotencyReplay)).toEqual([false, false, false, false]);
+    expect(['1', 'all', 'true'].map(parseIdempotencyReplay)).toEqual([true, true, true]);
+    expect(parseIdempotencyReplay('webagent, Mix')).toEqual(['webagent', 'mix']);
+    expect(() => parseIdempotencyReplay('webagent,wyse')).toThrow(/not a platform: wyse/);
   });
 });
 

@@ -80,6 +80,17 @@ async function followToBoundary(ref: SessionRef, cursor?: string, budget: Follow
   return { res, entries, cursor, cursors, rounds };
 }
 
+/** Polls the task until `ok` holds (at most 5 s). */
+async function eventuallyTask(ref: SessionRef, ok: (t: Awaited<ReturnType<WebAgentClient['sessions']['getTask']>>) => boolean) {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const t = await wa.sessions.getTask(ref.sessionId, ref.taskId!);
+    if (ok(t)) return t;
+    if (Date.now() > deadline) throw new Error(`task ${ref.taskId} never reached the state (${t.status}, ${t.last_event_id})`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 function input(task: string) {
   return agentSessionInput().parse({ platform: 'webagent', task });
 }
@@ -168,13 +179,24 @@ describe('WebAgentClient: sessions, tasks, messages', () => {
     expect(rest.at(-1)?.type).toBe('task.completed');
   });
 
-  it('replays the answer of a mutating call for the same Idempotency-Key instead of creating twice', async () => {
+  it('ignores Idempotency-Key like the real service (the seed documents none); the replay switch turns it on for tests that want it', async () => {
     const a = await wa.sessions.create({ instructions: 'hello' }, { idempotencyKey: 'wf-1/create' });
     const b = await wa.sessions.create({ instructions: 'hello' }, { idempotencyKey: 'wf-1/create' });
-    expect(b.id).toBe(a.id);
-    expect((await wa.sessions.list()).items).toHaveLength(1);
+    expect(b.id).not.toBe(a.id);
+    expect((await wa.sessions.list()).items).toHaveLength(2);
+
+    expect(await ctl.replayIdempotency(['webagent'])).toEqual({ replay: ['webagent'] });
+    const c = await wa.sessions.create({ instructions: 'hello' }, { idempotencyKey: 'wf-2/create' });
+    const d = await wa.sessions.create({ instructions: 'hello' }, { idempotencyKey: 'wf-2/create' });
+    expect(d.id).toBe(c.id);
+    expect((await wa.sessions.list()).items).toHaveLength(3);
     const rows = await ctl.journal({ platform: 'webagent', method: 'POST' });
-    expect(rows.map((r) => r.replayed ?? false)).toEqual([false, true]);
+    expect(rows.map((r) => r.replayed ?? false)).toEqual([false, false, false, true]);
+
+    // A reset puts the sandbox back to ignoring the header.
+    await ctl.reset();
+    const e = await wa.sessions.create({ instructions: 'hello' }, { idempotencyKey: 'wf-3/create' });
+    expect((await wa.sessions.create({ instructions: 'hello' }, { idempotencyKey: 'wf-3/create' })).id).not.toBe(e.id);
   });
 });
 
@@ -317,10 +339,11 @@ describe('WebAgentClient: SSE events', () => {
 });
 
 describe('Web Agent session adapter', () => {
-  it('creates once per idempotency key and follows to completion with a transcript', async () => {
+  it('creates once per idempotency key (a retry finds the tagged session) and follows to completion with a transcript', async () => {
     const created = await adapter.create(input('Find the top 5 stories'), { idempotencyKey: 'wf-a/create' });
-    const again = await adapter.create(input('Find the top 5 stories'), { idempotencyKey: 'wf-a/create' });
+    const again = await adapter.create(input('Find the top 5 stories'), { idempotencyKey: 'wf-a/create', attempt: 2 });
     expect(again.ref).toEqual(created.ref);
+    expect((await wa.sessions.get(created.ref.sessionId)).metadata).toMatchObject({ switchboard_key: 'wf-a/create' });
     expect(created.ref).toMatchObject({ platform: 'webagent', alias: 'default' });
     expect(created.ref.taskId).toMatch(/^task_/);
     expect(created.status).toBe('starting');
@@ -385,6 +408,77 @@ describe('Web Agent session adapter', () => {
 
     const running = await adapter.followUp!(next, 'script:long', {});
     await expect(adapter.followUp!(running, 'too early', {})).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  // Steering runs as a local activity, which a new worker re-runs from attempt 1 after a crash: the
+  // second call below carries no `attempt`, as such a re-run would not.
+  describe('exactly once with Idempotency-Key ignored (the answer of the first attempt lost after the platform acted)', () => {
+    const SESSIONS = '/v1/projects/{project_id}/sessions';
+    const TASK = `${SESSIONS}/{session_id}/tasks/{task_id}`;
+    /** Fails the next matching call after the platform ran it, as a crash before the answer would. */
+    const loseAnswer = (method: string, route: string) => ctl.fault({ platform: 'webagent', method, route, phase: 'after', status: 503, times: 1 });
+    // Rows the platform ran: a lost answer's row keeps the handler's status (its fault is `after`).
+    const ok = async (route: string) => (await ctl.journal({ platform: 'webagent', method: 'POST', route })).filter((r) => r.status < 300);
+
+    it('create: the retry takes the session tagged with its key; the project has one session', async () => {
+      await ctl.script('ask-long', [{ type: 'ask', prompt: 'Which?' }, { type: 'finish' }]);
+      await loseAnswer('POST', SESSIONS);
+      await expect(adapter.create(input('script:ask-long lost create'), { idempotencyKey: 'wf-lost/create' })).rejects.toMatchObject({ status: 503 });
+      const retried = await adapter.create(input('script:ask-long lost create'), { idempotencyKey: 'wf-lost/create', attempt: 2 });
+      expect(await wa.sessions.listAll()).toHaveLength(1);
+      expect((await wa.sessions.listAll())[0]!.id).toBe(retried.ref.sessionId);
+      expect(await ok(SESSIONS)).toHaveLength(1);
+      expect((await ctl.journal({ platform: 'webagent', method: 'POST', route: SESSIONS })).some((r) => r.replayed)).toBe(false);
+    });
+
+    it('follow-up task: the retry finds the task after the current one; one task is started', async () => {
+      const { ref } = await adapter.create(input('script:default'), { idempotencyKey: 'wf-fu/create' });
+      await followToBoundary(ref);
+      await loseAnswer('POST', `${SESSIONS}/{session_id}/tasks`);
+      await expect(adapter.followUp!(ref, 'next step script:default', { idempotencyKey: 'wf-fu/1' })).rejects.toMatchObject({ status: 503 });
+      // Let the lost task finish, so a second create would be accepted by the platform.
+      const s = await wa.sessions.get(ref.sessionId);
+      await followToBoundary({ ...ref, taskId: s.tasks[1]!.id });
+      const next = await adapter.followUp!(ref, 'next step script:default', { idempotencyKey: 'wf-fu/1' });
+      expect(next.taskId).toBe(s.tasks[1]!.id);
+      expect((await wa.sessions.get(ref.sessionId)).tasks).toHaveLength(2);
+    });
+
+    it('in-flight message: the retry sees the message in the task events and does not push it again', async () => {
+      await ctl.script('wait-two', [
+        { type: 'emit', count: 1 },
+        { type: 'await_message' },
+        { type: 'emit', count: 1 },
+        { type: 'await_message' },
+        { type: 'finish' },
+      ]);
+      const { ref } = await adapter.create(input('script:wait-two'), { idempotencyKey: 'wf-msg/create' });
+      await eventuallyTask(ref, (t) => t.status === 'running' && Number(t.last_event_id ?? 0) >= 2);
+      await loseAnswer('POST', `${TASK}/messages`);
+      await expect(adapter.sendMessage!(ref, 'first note', { idempotencyKey: 'wf-msg/1' })).rejects.toMatchObject({ status: 503 });
+      await eventuallyTask(ref, (t) => Number(t.last_event_id ?? 0) >= 3);
+      await adapter.sendMessage!(ref, 'first note', { idempotencyKey: 'wf-msg/1' });
+      expect(await ok(`${TASK}/messages`)).toHaveLength(1);
+      // A new message (not a retry) still goes through, once the agent waits again.
+      await eventuallyTask(ref, (t) => Number(t.last_event_id ?? 0) >= 4);
+      await adapter.sendMessage!(ref, 'second note', { idempotencyKey: 'wf-msg/2' });
+      const r = await followToBoundary(ref);
+      expect(r.res.status).toBe('completed');
+      expect(r.entries.filter((e) => e.kind === 'message').map((e) => e.text)).toEqual(['first note', 'second note']);
+    });
+
+    it('answer: the re-run meets 409 and finds its answer in the task log; another answer to the same request stays a conflict', async () => {
+      const { ref } = await adapter.create(input('script:ask'), { idempotencyKey: 'wf-ans/create' });
+      const r1 = await followToBoundary(ref);
+      const requestId = r1.res.pendingInput!.requestId;
+      await loseAnswer('POST', `${TASK}/intervene`);
+      await expect(adapter.answerInput!(ref, requestId, 'option A', { idempotencyKey: 'wf-ans/1' })).rejects.toMatchObject({ status: 503 });
+      await adapter.answerInput!(ref, requestId, 'option A', { idempotencyKey: 'wf-ans/1' });
+      await expect(adapter.answerInput!(ref, requestId, 'option B', { idempotencyKey: 'wf-ans/2' })).rejects.toBeInstanceOf(ConflictError);
+      expect(await ok(`${TASK}/intervene`)).toHaveLength(1);
+      const r2 = await followToBoundary(ref, r1.cursor);
+      expect(r2.entries.filter((e) => e.kind === 'input_answer').map((e) => e.text)).toEqual(['option A']);
+    });
   });
 
   it('cancels (twice is fine) and cleans up (twice is fine)', async () => {

@@ -237,10 +237,8 @@ describe('Wyse Mate session adapter', () => {
     throw new Error('session never ended');
   }
 
-  it('creates exactly once per idempotency key and follows to completed with the transcript', async () => {
+  it('creates a session and follows to completed with the transcript', async () => {
     const a = await adapter.create(input('script:default summarise the news'), { idempotencyKey: 'wf-wm-1:create' });
-    const b = await adapter.create(input('script:default summarise the news'), { idempotencyKey: 'wf-wm-1:create' });
-    expect(b.ref.sessionId).toBe(a.ref.sessionId);
     expect(a.ref).toMatchObject({ platform: 'wysemate', alias: 'default', extra: { teamId: 'team_01' } });
     expect(['starting', 'running']).toContain(a.status);
 
@@ -261,6 +259,17 @@ describe('Wyse Mate session adapter', () => {
     // Following again from the final cursor yields nothing new and stays completed.
     const again = await adapter.follow(a.ref, last.cursor, { maxEvents: 10, maxMs: 200, pollMs: 10 }, { progress: () => undefined });
     expect(again).toMatchObject({ entries: [], status: 'completed' });
+  });
+
+  it('residual risk, as the README says: the platform ignores Idempotency-Key and offers no session lookup, so a create retried after its answer was lost makes a second session', async () => {
+    const before = calls(ROUTES.sessionCreate, 'POST').length;
+    sb.core.addFault({ platform: 'wysemate', method: 'POST', route: ROUTES.sessionCreate, phase: 'after', status: 503, times: 1 });
+    await expect(adapter.create(input('script:default lost answer'), { idempotencyKey: 'wf-wm-2:create' })).rejects.toMatchObject({ status: 503 });
+    const retried = await adapter.create(input('script:default lost answer'), { idempotencyKey: 'wf-wm-2:create', attempt: 2 });
+    const creates = calls(ROUTES.sessionCreate, 'POST').slice(before);
+    expect(creates.filter((r) => r.status < 300)).toHaveLength(2);
+    expect(creates.some((r) => r.replayed)).toBe(false);
+    expect(retried.ref.sessionId).toBeTruthy();
   });
 
   it('reports a failed session with its error', async () => {

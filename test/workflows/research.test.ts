@@ -251,8 +251,10 @@ describe('edges', () => {
       expect(await decision).toMatchObject({ decision: 'approve', effect: { ok: true } });
       expect((await result(workflowId)).status).toBe('completed');
       const calls = await h.control.journal({ platform: 'webagent', route: INTERVENE });
-      expect(calls.filter((c) => !c.replayed)).toHaveLength(1);
-      expect(new Set(calls.map((c) => c.idempotencyKey)).size).toBe(1);
+      // The platform ignores Idempotency-Key: the retry's intervene meets 409 (already answered), which counts as done.
+      expect(calls.filter((c) => c.status < 300)).toHaveLength(1);
+      expect(calls.some((c) => c.replayed)).toBe(false);
+      expect(calls.filter((c) => c.status !== 409 && c.status >= 300)).toEqual([]);
     } finally {
       first.kill('SIGKILL');
       second?.kill('SIGTERM');

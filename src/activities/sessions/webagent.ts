@@ -4,16 +4,46 @@
  *
  * The cursor is the SSE id of the last event consumed *for the current task* (ids are per task);
  * a follow-up task starts a new ref whose cursor begins at undefined.
+ *
+ * Exactly once without `Idempotency-Key` (the seed documents none; the sandbox ignores it as the
+ * real service would), by reads the platform offers:
+ * - create (a regular activity): the session carries `metadata.switchboard_key` = the activity's
+ *   key; a retry (attempt > 1) lists the project's sessions and takes the tagged one.
+ * - follow-up task: the session's task list shows a task after the current one with the same
+ *   instructions: that is ours.
+ * - in-flight message: when the task's newest user message (its event log) already is this text,
+ *   it is not pushed again. Residual risks: a message still held in the chat queue (sent while
+ *   the task was queued or waiting for input) is not an event yet, so a re-run in that window can
+ *   push it twice; and the same text sent twice in a row on purpose is sent once.
+ * - answer: a 409 whose task log shows `task.input_answered` for the request with this response
+ *   is our earlier answer; another answer to it stays a conflict.
+ * - cancel / stop: idempotent by nature (409/404 = already done).
+ * Steering runs as local activities, which a new worker re-runs from attempt 1 after a crash, so
+ * these look-ups run on every call, not only when `attempt > 1`.
  */
 import { ConflictError, NotFoundError } from '../../providers/errors.js';
 import type { CallOptions } from '../../providers/http.js';
 import type { WebAgentClient, WebAgentEvent } from '../../providers/webagent/client.js';
-import { TERMINAL_TASK_STATUSES, type Task } from '../../providers/webagent/schemas.js';
+import { type Session, TERMINAL_TASK_STATUSES, type Task } from '../../providers/webagent/schemas.js';
 import type { AdapterFactory, FollowResult, PendingInput, SessionRef, SessionStatus, TranscriptEntry } from './contract.js';
 import { readWithinBudget } from './budget.js';
 
 /** Reason sent with `cancel_task` (the seed's example value). */
 const CANCEL_REASON = 'user_cancelled';
+
+/** Session metadata key that tags a session with the create call's idempotency key. */
+export const SWITCHBOARD_KEY = 'switchboard_key';
+
+/**
+ * How many of the project's sessions a retried create scans for its tag (100 a page). The list has
+ * no metadata filter; past this bound the tagged session is not found and a second one is made
+ * (residual risk, README "Exactly once").
+ */
+const LOOKUP_MAX_SESSIONS = 5_000;
+
+function isRetry(call: CallOptions): boolean {
+  return (call.attempt ?? 1) > 1;
+}
 
 function requireTask(ref: SessionRef): string {
   if (!ref.taskId) throw new Error(`Web Agent session ref ${ref.sessionId} has no taskId`);
@@ -87,6 +117,40 @@ async function tolerateGone(fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
+/** The project's session tagged with `key`, scanning at most {@link LOOKUP_MAX_SESSIONS}. */
+async function findTagged(c: WebAgentClient, key: string, signal?: AbortSignal): Promise<Session | undefined> {
+  let seen = 0;
+  for await (const s of c.sessions.iterate({ limit: 100 }, { signal })) {
+    if (s.metadata?.[SWITCHBOARD_KEY] === key) return s;
+    if (++seen >= LOOKUP_MAX_SESSIONS) return undefined;
+  }
+  return undefined;
+}
+
+/** The text of the task's newest user message, from its event log. */
+async function newestUserMessage(c: WebAgentClient, sessionId: string, taskId: string, signal?: AbortSignal): Promise<string | undefined> {
+  const events = await c.taskEvents(sessionId, taskId, { signal });
+  const m = events.filter((e) => e.type === 'task.message' && e.data.role === 'user').at(-1);
+  return m ? text(m.data.content) : undefined;
+}
+
+/**
+ * Whether the task's event log shows `requestId` answered with `response` (`task.input_answered`):
+ * our own earlier answer. Another answer to the same request is not ours.
+ */
+export async function inputAnswered(
+  c: WebAgentClient,
+  sessionId: string,
+  taskId: string,
+  requestId: string,
+  response: unknown,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const events = await c.taskEvents(sessionId, taskId, { signal });
+  const same = JSON.stringify(response);
+  return events.some((e) => e.type === 'task.input_answered' && e.data.request_id === requestId && JSON.stringify(e.data.response) === same);
+}
+
 export const createWebAgentAdapter: AdapterFactory = (providers) => {
   const client = (ref: { alias: string }): WebAgentClient => providers.client('webagent', ref.alias);
 
@@ -117,10 +181,16 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
 
     async create(input, call) {
       if (input.platform !== 'webagent') throw new Error(`Web Agent adapter got a ${input.platform} input`);
-      // The Idempotency-Key (stable across activity retries) makes the platform answer a retry
-      // with the session the first attempt created.
-      const session = await client({ alias: input.credentialAlias }).sessions.create({ instructions: input.task, metadata: input.webagent.metadata }, call);
+      const c = client({ alias: input.credentialAlias });
+      const key = call.idempotencyKey;
+      // The platform ignores Idempotency-Key: a retry finds the session its earlier attempt made by the tag.
+      let session = key && isRetry(call) ? await findTagged(c, key, call.signal) : undefined;
+      session ??= await c.sessions.create(
+        { instructions: input.task, metadata: key ? { ...input.webagent.metadata, [SWITCHBOARD_KEY]: key } : input.webagent.metadata },
+        call,
+      );
       const task = session.tasks[0];
+      if (!task) throw new Error(`Web Agent session ${session.id} has no task`);
       return {
         ref: { platform: 'webagent', alias: input.credentialAlias, sessionId: session.id, taskId: task.id },
         status: mapTaskStatus(task.status),
@@ -174,16 +244,34 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
     },
 
     async sendMessage(ref, message, call) {
-      await client(ref).messages.send(ref.sessionId, requireTask(ref), { content: message }, call);
+      const taskId = requireTask(ref);
+      // Checked on every run, not only when `attempt > 1`: steering runs as a local activity, which
+      // a new worker re-runs from attempt 1 after a crash.
+      if ((await newestUserMessage(client(ref), ref.sessionId, taskId, call.signal)) === message) return;
+      await client(ref).messages.send(ref.sessionId, taskId, { content: message }, call);
     },
 
     async answerInput(ref, requestId, response, call) {
-      // A stale or unknown request id surfaces as ConflictError / NotFoundError (non-retryable).
-      await client(ref).messages.intervene(ref.sessionId, requireTask(ref), { inputRequestId: requestId, response }, call);
+      const taskId = requireTask(ref);
+      try {
+        await client(ref).messages.intervene(ref.sessionId, taskId, { inputRequestId: requestId, response }, call);
+      } catch (err) {
+        // "No longer pending" after our own earlier run answered it (its answer lost to a crash or
+        // a cut): the task's log shows the answer. A stale or unknown id stays an error (409/404).
+        if (err instanceof ConflictError && (await inputAnswered(client(ref), ref.sessionId, taskId, requestId, response, call.signal))) return;
+        throw err;
+      }
     },
 
     async followUp(ref, task, call) {
-      const created = await client(ref).sessions.createTask(ref.sessionId, { instructions: task }, call);
+      const c = client(ref);
+      // Only this workflow starts tasks in its session, one at a time: a task after the current one
+      // with these instructions is the one an earlier run created (every run looks: see sendMessage).
+      const s = await c.sessions.get(ref.sessionId, { signal: call.signal });
+      const at = s.tasks.findIndex((t) => t.id === ref.taskId);
+      const mine = at >= 0 ? s.tasks.slice(at + 1).find((t) => t.instructions === task) : undefined;
+      if (mine) return { ...ref, taskId: mine.id };
+      const created = await c.sessions.createTask(ref.sessionId, { instructions: task }, call);
       return { ...ref, taskId: created.id };
     },
 

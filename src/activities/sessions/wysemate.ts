@@ -3,13 +3,18 @@
  * `session.get_info` for the status (the seed documents no event stream over HTTP).
  *
  * What the platform offers, and so what this adapter does:
- * - create: `session.create({team_id, task, title})` with the activity's idempotency key. The seed
- *   has no way to list or look sessions up by a tag, so the key is the only exactly-once guard.
+ * - create: `session.create({team_id, task, title})`. Residual risk: the seed documents no
+ *   Idempotency-Key, no session list and no tag a lookup could find (the only session read takes
+ *   its id), so a retry after an answer lost in transit creates a second session, and the first
+ *   runs its task unobserved. The key is still sent (harmless; a platform that honours it replays).
  * - follow: the cursor is `"<messages seen>:<last message id>"`; messages are append-only and
  *   oldest-first, so the position alone tells us where the next page starts.
  * - rename: `session.update_session_name`.
- * - cancel: `session.stop` (not in the seed; see src/providers/wysemate/routes.ts).
- * - cleanup: stop if still running, then release every browser of the session. The seed has no
+ * - rename: a PUT of the title: repeating it changes nothing.
+ * - cancel: `session.stop` (not in the seed; see src/providers/wysemate/routes.ts), only after
+ *   `get_info` says the session is still running: a retry finds it stopped and sends nothing.
+ * - cleanup: stop if still running, then release every browser the listing still shows open (a
+ *   retry skips the ones an earlier attempt released; a 404 counts as released). The seed has no
  *   session delete, so `deleteOnPlatform` cannot be honoured; nor is there a transcript export.
  * - No sendMessage/answerInput: the seed documents no way to post a user message over HTTP.
  */
@@ -97,6 +102,8 @@ class WyseMateAdapter implements SessionAdapter {
     if (input.platform !== 'wysemate') throw new TypeError(`Wyse Mate adapter got a ${input.platform} session`);
     const client = this.clientFor(input.credentialAlias);
     const teamId = input.wysemate.teamId;
+    // residual risk: no lookup exists for a session whose create answer was lost (see the header):
+    // a retry after the platform created it makes a second one. README "Exactly once".
     const { session_id } = await client.session.create({ team_id: teamId, task: input.task, title: input.title }, call);
     const info = await client.session.getInfo(session_id, { signal: call.signal });
     return {

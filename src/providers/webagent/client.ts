@@ -7,7 +7,7 @@
  * stable idempotency key. Paths live in ./routes.ts; response shapes in ./schemas.ts.
  */
 import { ConfigError, type PlatformEndpoint } from '../../config.js';
-import { ResponseValidationError } from '../errors.js';
+import { ConnectionError, ResponseValidationError } from '../errors.js';
 import { type CallOptions, HttpClient, path } from '../http.js';
 import { collect, limitPages, paginate } from '../pagination.js';
 import { readSse } from '../sse.js';
@@ -120,6 +120,9 @@ export interface RefineMonitorParams {
   notifyChannel?: Record<string, unknown>;
   triggerDsl?: unknown;
 }
+
+/** How long {@link WebAgentClient.taskEvents} may read before giving up (retryable). */
+const TASK_EVENTS_MAX_MS = 10_000;
 
 /** How long the server may block a `wait=true` search (seed: ≤30 s), plus slack for the network. */
 const WEB_SEARCH_WAIT_TIMEOUT_MS = 35_000;
@@ -571,6 +574,44 @@ export class WebAgentClient {
     this.deepResearch = new DeepResearchResource(this.http, endpoint.projectId);
     this.webSearch = new WebSearchResource(this.http, endpoint.projectId);
     this.track = new TrackResource(this.http, endpoint.projectId);
+  }
+
+  /**
+   * The task's events so far, oldest first: reads its stream from the start up to the task's
+   * `last_event_id` (a live task's stream stays open, so the read stops there). How a caller finds
+   * what an earlier attempt did (a message pushed, an input answered) without `Idempotency-Key`.
+   * Throws a retryable error when the read takes longer than `maxMs`.
+   */
+  async taskEvents(sessionId: string, taskId: string, opts: { signal?: AbortSignal; maxMs?: number } = {}): Promise<WebAgentEvent[]> {
+    const maxMs = opts.maxMs ?? TASK_EVENTS_MAX_MS;
+    const t = await this.sessions.getTask(sessionId, taskId, { signal: opts.signal });
+    const last = Number(t.last_event_id ?? 0);
+    if (!Number.isFinite(last) || last <= 0) return [];
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => ac.abort(), maxMs);
+    const out: WebAgentEvent[] = [];
+    try {
+      for await (const ev of this.events.stream(sessionId, taskId, { signal: ac.signal })) {
+        out.push(ev);
+        if (Number(ev.id) >= last || out.length >= last) break;
+      }
+    } catch (err) {
+      if (ac.signal.aborted && !opts.signal?.aborted)
+        throw new ConnectionError({
+          platform: 'webagent',
+          alias: this.http.alias,
+          method: 'GET',
+          path: SESSION_ROUTES.events,
+          detail: `reading task ${taskId}'s events took over ${maxMs} ms`,
+        });
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    return out;
   }
 
   /**

@@ -5,7 +5,7 @@
  * spells out exactly one path — DeepResearch is the pidless Standalone API under `/v1/deep_research`
  * — and says DoAnything, WebSearch and Track are project-scoped. Everything marked `// assumption`
  * below is the most plausible REST form for a method the seed names; the sandbox simulator
- * (src/sandbox/platforms/webagent.ts) serves exactly these templates.
+ * (src/sandbox/platforms/webagent/) serves exactly these templates.
  *
  * Parameters use `{name}` and are filled with {@link path} from `../http.js`.
  */

@@ -3,8 +3,8 @@ import type { SandboxContext } from '../server.js';
 import { createArchAstroSim } from './archastro/index.js';
 import { createMixSim } from './mix/index.js';
 import { createMycelSim } from './mycel/index.js';
-import { createWebAgentSim } from './webagent.js';
-import { createWyseMateSim } from './wysemate.js';
+import { createWebAgentSim } from './webagent/index.js';
+import { createWyseMateSim } from './wysemate/index.js';
 
 /** One simulator per platform, each under its own URL prefix. */
 export function createPlatformSims(ctx: SandboxContext): PlatformSim[] {

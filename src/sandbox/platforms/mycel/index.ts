@@ -13,8 +13,8 @@
  * (created on first sight), so tests can invent users with one control call.
  *
  * Idempotency-Key: mycel-sdk 0.1.83 neither sends nor documents it, so the sandbox ignores it, as
- * the real service would (a repeated request is a new one). `SANDBOX_MYCEL_IDEMPOTENCY_REPLAY=1`
- * in the sandbox's environment turns the generic replay back on, for a test that wants it.
+ * the real service would (a repeated request is a new one). The sandbox-wide replay switch
+ * (`replayIdempotencyKeys`, `/_control/idempotency`) turns replay on for a test that wants it.
  */
 import { bearer, type PlatformSim } from '../../framework.js';
 import type { SandboxContext } from '../../server.js';
@@ -45,7 +45,7 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
     errorBody: (_status, code, detail, requestId) => ({ detail, code, request_id: requestId }),
     routes: [...identityRoutes(s), ...chatRoutes(s), ...joinRequestRoutes(s), ...relationshipRoutes(s), ...inboxRoutes(s)],
     sockets: [{ pattern: '/api/runtime/inbox/subscribe', handler: subscribeSocket(s) }],
-    honoursIdempotencyKey: process.env.SANDBOX_MYCEL_IDEMPOTENCY_REPLAY === '1',
+    honoursIdempotencyKey: false,
     reset: () => s.reset(),
     snapshot: () => s.snapshot(),
     restore: (data) => s.restore(data),

@@ -1,6 +1,6 @@
 /**
  * Web Agent Track simulator (seed: the Track section of web-agent-python-sdk.txt), one product area
- * of the Web Agent sim. Routes and wire shapes follow src/providers/webagent/routes.ts (assumptions
+ * of the Web Agent sim (./index.ts). Routes and wire shapes follow src/providers/webagent/routes.ts (assumptions
  * marked there).
  *
  * What the seed describes, and how the sandbox plays it:
@@ -22,9 +22,9 @@
  * callback URL whose host or path contains `fail` answers 500 without a request (no receiver needed).
  */
 import { request } from 'undici';
-import { HttpError, newId, type Route, type SandboxRequest } from '../framework.js';
-import type { SandboxContext } from '../server.js';
-import { TRACK_ROUTES as T } from '../../providers/webagent/routes.js';
+import { HttpError, newId, type Route, type SandboxRequest } from '../../framework.js';
+import type { SandboxContext } from '../../server.js';
+import { TRACK_ROUTES as T } from '../../../providers/webagent/routes.js';
 
 type MonitorStatus = 'active' | 'paused' | 'pending_clarification' | 'cancelled';
 
@@ -240,7 +240,7 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
     }
     if (!partial || b.notify_channel !== undefined) {
       const c = b.notify_channel as Record<string, unknown> | undefined;
-      if (!c || typeof c !== 'object' || !str(c.kind) || (c.kind === 'callback_url' && !/^https?:\/\//.test(String(c.url ?? '')))) {
+      if (!c || typeof c !== 'object' || !str(c.kind) || (c.kind === 'callback_url' && !/^https?:\/\//.test(str(c.url) ?? ''))) {
         throw new HttpError(422, 'validation_error', 'notify_channel needs a kind (callback_url needs an http(s) url)');
       }
     }
@@ -268,7 +268,7 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
 
   /** One delivery attempt: a real POST to the monitor's callback URL. */
   async function attempt(m: TrackMonitor, d: Delivery): Promise<void> {
-    const url = String(m.notify_channel.url ?? '');
+    const url = str(m.notify_channel.url) ?? '';
     d.attempts += 1;
     const body = JSON.stringify({ ...d.payload, delivery_id: d.id, attempt: d.attempts });
     let status: number | null = null;
@@ -423,7 +423,7 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
       handler: (req) => {
         const m = getMonitor(req);
         notCancelled(m);
-        const b = req.body as Record<string, unknown>;
+        const b = req.body;
         validateMonitorFields(b, true);
         if (b.status === 'paused') {
           if (m.status === 'pending_clarification') throw new HttpError(409, 'conflict', 'answer the pending clarification first');
@@ -434,7 +434,7 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
           m.status = 'active';
           m.pause_reason = null;
         } else if (b.status !== undefined) throw new HttpError(422, 'validation_error', 'status may only be set to paused or active');
-        if (b.intent !== undefined) m.intent = String(b.intent);
+        if (b.intent !== undefined) m.intent = str(b.intent) ?? '';
         if (b.notify_channel !== undefined) m.notify_channel = b.notify_channel as Record<string, unknown>;
         if (b.trigger_dsl !== undefined) m.trigger_dsl = b.trigger_dsl;
         if (b.schedule !== undefined) {

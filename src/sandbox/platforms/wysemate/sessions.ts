@@ -1,21 +1,22 @@
 /**
- * Wyse Mate simulator. Auth: `x-api-key: <key>`; paths, envelopes and status words as in
- * src/providers/wysemate/routes.ts (most are assumptions: the seed names operations, not paths).
+ * Wyse Mate teams and their sessions (seed: `client.user`, `client.team`, `client.agent`,
+ * `client.session`): a fixed catalogue of API keys, teams and agents, enough for several pages at
+ * small page sizes; sessions on a team with their messages.
  *
- * Behaviour:
- * - Fixed catalogue of API keys, teams and agents, enough for several pages at small page sizes.
  * - `session/create` starts a {@link ScriptedRun} picked by the task text (`script:<name>`). The task
  *   is the first message (a `user`/`human` message); every run event appends one message.
- * - Each session gets a browser at creation and a second one when the agent emits its second
- *   progress event, each with three pages. Browsers stay `open` after the session ends until
- *   `browser/release` — so clean-up has real work to do.
+ * - A session opens a browser at creation and a second one at its second progress event
+ *   (./browsers.ts).
  * - `session/stop` stops a running session (status `stopped`); on an ended session it is a no-op.
  */
-import { type RunEvent, ScriptedRun, type ScriptedRunState } from '../agent.js';
-import { headerOf, HttpError, intParam, newId, pageOf, type PlatformSim, type Route, type SandboxRequest, type SandboxResponse } from '../framework.js';
-import type { SandboxContext } from '../server.js';
+import { type RunEvent, ScriptedRun, type ScriptedRunState } from '../../agent.js';
+import { HttpError, newId, type Route, type SandboxRequest } from '../../framework.js';
+import type { SandboxContext } from '../../server.js';
+import { ROUTES as R } from '../../../providers/wysemate/routes.js';
+import type { Browsers } from './browsers.js';
+import { ISO, need, ok, paged, paging } from './common.js';
 
-interface SimMessage {
+export interface SimMessage {
   message_id: string;
   source: string;
   source_type: string;
@@ -28,28 +29,7 @@ interface SimMessage {
   session_round: number;
 }
 
-interface SimPage {
-  index: number;
-  url: string;
-  status: string;
-  video_url: string;
-  ws_debugger_url: string;
-  front_debugger_url: string;
-  page_id: string;
-  debugger_host: string;
-}
-
-interface SimBrowser {
-  browser_id: string;
-  user_id: string;
-  session_id: string;
-  status: 'open' | 'closed';
-  createdMs: number;
-  releasedMs?: number;
-  pages: SimPage[];
-}
-
-interface SimSession {
+export interface SimSession {
   session_id: string;
   owner: string;
   team_id: string;
@@ -64,13 +44,9 @@ interface SimSession {
   endedMs?: number;
 }
 
-/** The simulator's state as JSON (the catalogue is fixed and not part of it). */
-interface WmSnapshot {
-  sessions: (Omit<SimSession, 'run'> & { run: ScriptedRunState })[];
-  browsers: SimBrowser[];
-}
+/** A session as JSON (its run as its state). */
+export type SimSessionState = Omit<SimSession, 'run'> & { run: ScriptedRunState };
 
-const ISO = (ms: number) => new Date(ms).toISOString();
 const CREATED = '2025-01-01T00:00:00.000Z';
 
 /** The fixed catalogue: 9 agents, 12 teams, 7 API keys per identity. */
@@ -125,22 +101,11 @@ function statusOf(s: SimSession): string {
   }
 }
 
-export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
+export type TeamSessions = ReturnType<typeof createTeamSessions>;
+
+export function createTeamSessions(ctx: SandboxContext, browsers: () => Browsers) {
   const { agents, teams } = catalogue();
   const sessions = new Map<string, SimSession>();
-  const browsers = new Map<string, SimBrowser>();
-
-  const ok = (data: unknown): SandboxResponse => ({ status: 200, body: { code: 0, msg: 'success', data } });
-  const need = (q: URLSearchParams, name: string): string => {
-    const v = q.get(name);
-    if (!v) throw new HttpError(400, 'bad_request', `${name} is required`);
-    return v;
-  };
-  const paging = (req: SandboxRequest, defSize: number) => ({
-    pageNum: intParam(req.query, 'page_num', 1, { min: 1, max: 1_000_000 }),
-    pageSize: intParam(req.query, 'page_size', defSize, { min: 1, max: 100 }),
-  });
-  const paged = <T>(items: T[], pageNum: number, pageSize: number) => ({ page_num: pageNum, page_size: pageSize, ...pageOf(items, pageNum, pageSize) });
 
   function sessionFor(req: SandboxRequest, id: string): SimSession {
     const s = sessions.get(id);
@@ -149,46 +114,8 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
     return s;
   }
 
-  function browserFor(req: SandboxRequest, id: string): SimBrowser {
-    const b = browsers.get(id);
-    if (!b || b.user_id !== req.identity) throw new HttpError(404, 'not_found', `browser ${id} not found`);
-    return b;
-  }
-
   function openBrowser(s: SimSession): void {
-    const browser_id = newId('browser');
-    const now = Date.now();
-    const pages: SimPage[] = ['https://example.com/', 'https://example.com/search?q=weather', 'https://example.com/results'].map((url, index) => ({
-      index,
-      url,
-      status: 'completed',
-      video_url: '',
-      ws_debugger_url: `ws://sandbox.invalid/devtools/${browser_id}/page/${index}`,
-      front_debugger_url: `http://sandbox.invalid/devtools/${browser_id}/${index}`,
-      page_id: `${browser_id}_page_${index}`,
-      debugger_host: 'sandbox.invalid',
-    }));
-    browsers.set(browser_id, { browser_id, user_id: s.owner, session_id: s.session_id, status: 'open', createdMs: now, pages });
-    s.browsers.push(browser_id);
-  }
-
-  function browserView(b: SimBrowser) {
-    const end = b.releasedMs ?? Date.now();
-    return {
-      browser_id: b.browser_id,
-      user_id: b.user_id,
-      session_id: b.session_id,
-      status: b.status,
-      width: 1280,
-      height: 800,
-      ws_endpoint: `ws://sandbox.invalid/browser/${b.browser_id}`,
-      solve_captcha: false,
-      timezone: 'UTC',
-      user_agent: 'Mozilla/5.0 (sandbox)',
-      duration_seconds: Math.floor((end - b.createdMs) / 1000),
-      created_at: ISO(b.createdMs),
-      pages: b.pages,
-    };
+    s.browsers.push(browsers().open(s.owner, s.session_id));
   }
 
   function appendMessage(s: SimSession, m: Pick<SimMessage, 'source' | 'source_type' | 'source_component' | 'content' | 'type'> & { message?: unknown }): void {
@@ -267,7 +194,7 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
   const routes: Route[] = [
     {
       method: 'GET',
-      pattern: '/user/apikey/lists',
+      pattern: R.apiKeyList,
       handler: (req) => {
         const { pageNum, pageSize } = paging(req, 10);
         const keys = Array.from({ length: 7 }, (_, i) => ({
@@ -282,7 +209,7 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
     },
     {
       method: 'GET',
-      pattern: '/team/lists',
+      pattern: R.teamList,
       handler: (req) => {
         const { pageNum, pageSize } = paging(req, 10);
         const type = req.query.get('team_type') || 'all';
@@ -291,7 +218,7 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
     },
     {
       method: 'GET',
-      pattern: '/team/info/{team_id}',
+      pattern: R.teamInfo,
       handler: (req) => {
         const t = teams.find((x) => x.team_id === req.params.team_id);
         if (!t) throw new HttpError(404, 'not_found', `team ${req.params.team_id} not found`);
@@ -300,7 +227,7 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
     },
     {
       method: 'GET',
-      pattern: '/agent/lists',
+      pattern: R.agentList,
       handler: (req) => {
         const { pageNum, pageSize } = paging(req, 10);
         const type = req.query.get('agent_type') || 'all';
@@ -309,7 +236,7 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
     },
     {
       method: 'GET',
-      pattern: '/agent/info/{agent_id}',
+      pattern: R.agentInfo,
       handler: (req) => {
         const a = agents.find((x) => x.agent_id === req.params.agent_id);
         if (!a) throw new HttpError(404, 'not_found', `agent ${req.params.agent_id} not found`);
@@ -318,7 +245,7 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
     },
     {
       method: 'POST',
-      pattern: '/session/create',
+      pattern: R.sessionCreate,
       handler: (req) => {
         const { team_id, task, title } = req.body as { team_id?: unknown; task?: unknown; title?: unknown };
         if (typeof team_id !== 'string' || !team_id) throw new HttpError(400, 'bad_request', 'team_id is required');
@@ -326,7 +253,7 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
         if (title !== undefined && title !== null && typeof title !== 'string') throw new HttpError(400, 'bad_request', 'title must be a string');
         const team = teams.find((t) => t.team_id === team_id);
         if (!team) throw new HttpError(404, 'not_found', `team ${team_id} not found`);
-        const text = (task as string | undefined) ?? '';
+        const text = task ?? '';
         const now = Date.now();
         const session_id = newId('session');
         // The run's first step fires one tick from now, after the subscription below.
@@ -353,12 +280,12 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
     },
     {
       method: 'GET',
-      pattern: '/session/info/{session_id}',
+      pattern: R.sessionInfo,
       handler: (req) => ok(sessionView(sessionFor(req, req.params.session_id!))),
     },
     {
       method: 'PUT',
-      pattern: '/session/info/{session_id}',
+      pattern: R.sessionInfo,
       handler: (req) => {
         const s = sessionFor(req, req.params.session_id!);
         const { title, session_id } = req.body as { title?: unknown; session_id?: unknown };
@@ -371,7 +298,7 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
     },
     {
       method: 'POST',
-      pattern: '/session/stop/{session_id}',
+      pattern: R.sessionStop,
       handler: (req) => {
         const s = sessionFor(req, req.params.session_id!);
         // Stopping an ended session changes nothing (assumption: the platform answers success).
@@ -381,7 +308,7 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
     },
     {
       method: 'GET',
-      pattern: '/session/message/lists',
+      pattern: R.sessionMessages,
       handler: (req) => {
         const s = sessionFor(req, need(req.query, 'session_id'));
         const { pageNum, pageSize } = paging(req, 20);
@@ -403,7 +330,7 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
     },
     {
       method: 'GET',
-      pattern: '/session/message/between',
+      pattern: R.sessionMessagesBetween,
       handler: (req) => {
         const s = sessionFor(req, need(req.query, 'session_id'));
         const fromId = need(req.query, 'from_message_id');
@@ -416,78 +343,24 @@ export function createWyseMateSim(ctx: SandboxContext): PlatformSim {
         return ok(s.messages.slice(Math.min(a, b), Math.max(a, b) + 1));
       },
     },
-    {
-      method: 'GET',
-      pattern: '/browser/info/{browser_id}',
-      handler: (req) => ok(browserView(browserFor(req, req.params.browser_id!))),
-    },
-    {
-      method: 'GET',
-      pattern: '/browser/lists',
-      handler: (req) => {
-        const s = sessionFor(req, need(req.query, 'session_id'));
-        const { pageNum, pageSize } = paging(req, 20);
-        const all = s.browsers.map((id) => browserView(browsers.get(id)!));
-        const page = pageOf(all, pageNum, pageSize);
-        return ok({ browsers: page.data, total: page.total });
-      },
-    },
-    {
-      method: 'DELETE',
-      pattern: '/browser/release/{browser_id}',
-      handler: (req) => {
-        const b = browserFor(req, req.params.browser_id!);
-        if (b.status !== 'closed') {
-          b.status = 'closed';
-          b.releasedMs = Date.now();
-        }
-        return ok(null);
-      },
-    },
-    {
-      method: 'GET',
-      pattern: '/browser/page/lists',
-      handler: (req) => {
-        const b = browserFor(req, need(req.query, 'browser_id'));
-        const { pageNum, pageSize } = paging(req, 20);
-        const page = pageOf(b.pages, pageNum, pageSize);
-        return ok({ pages: page.data, total: page.total });
-      },
-    },
   ];
 
   return {
-    platform: 'wysemate',
-    authenticate(headers) {
-      const key = headerOf(headers, 'x-api-key');
-      const identity = ctx.keys.identity('wysemate', key);
-      return identity && key ? { identity, credential: key } : undefined;
-    },
-    // `{code, msg}` as the SDK's error handler reads it (assumption: the seed shows no error body).
-    errorBody: (_status, code, detail, requestId) => ({ code, msg: detail, request_id: requestId }),
     routes,
-    reset,
-    snapshot(): WmSnapshot {
-      return {
-        sessions: [...sessions.values()].map((s) => ({ ...s, run: s.run.toJSON() })),
-        browsers: [...browsers.values()],
-      };
-    },
-    restore(data: unknown) {
-      const snap = structuredClone(data) as WmSnapshot;
-      reset();
-      for (const b of snap.browsers) browsers.set(b.browser_id, b);
-      for (const ss of snap.sessions) {
+    /** The caller's session's browser ids (404 when the session is not theirs). */
+    browsersOf: (req: SandboxRequest, sessionId: string): string[] => sessionFor(req, sessionId).browsers,
+    snapshot: (): SimSessionState[] => [...sessions.values()].map((s) => ({ ...s, run: s.run.toJSON() })),
+    /** Restores a {@link snapshot} into an empty state (after {@link reset}). */
+    restore(list: SimSessionState[]): void {
+      for (const ss of list) {
         const s: SimSession = { ...ss, run: ScriptedRun.restore(ss.run.steps, ss.run, { tickMs: ctx.tickMs, idPrefix: 'q' }) };
         s.run.subscribe((e) => onEvent(s, e));
         sessions.set(s.session_id, s);
       }
     },
+    reset(): void {
+      for (const s of sessions.values()) s.run.dispose();
+      sessions.clear();
+    },
   };
-
-  function reset(): void {
-    for (const s of sessions.values()) s.run.dispose();
-    sessions.clear();
-    browsers.clear();
-  }
 }
