@@ -112,6 +112,17 @@ const envSchema = z.object({
     .string()
     .regex(/^https?:\/\/[^/\s]+$/, 'must be an origin: scheme://host[:port], no path')
     .optional(),
+  /**
+   * How long the decision links a worker attaches to gate notifications live (links are attached
+   * only when the worker has both `SWITCHBOARD_GATEWAY_ORIGIN` and `SWITCHBOARD_GATEWAY_SECRET`).
+   * @default 86400
+   */
+  SWITCHBOARD_NOTIFY_LINK_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(86_400),
   SWITCHBOARD_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   SWITCHBOARD_NOTIFY_WEBHOOK: url.optional(),
   SWITCHBOARD_NOTIFY_SECRET: z
@@ -303,7 +314,9 @@ export class Credentials {
       .filter(([name]) => prefixes.some((p) => name === p || name.startsWith(`${p}_`)))
       .map(([, v]) => v);
     const webhooks = new WebhookEndpoints(this.env, this.raw).secretValues();
-    return [...fromEnv, this.env.TEMPORAL_API_KEY, ...webhooks, this.mate?.api_key].filter((v): v is string => typeof v === 'string' && v.length > 0);
+    return [...fromEnv, this.env.TEMPORAL_API_KEY, this.env.SWITCHBOARD_GATEWAY_SECRET, ...webhooks, this.mate?.api_key].filter(
+      (v): v is string => typeof v === 'string' && v.length > 0,
+    );
   }
 
   /** Everything needed to build a client; throws {@link ConfigError} when the platform is not configured. */
@@ -421,4 +434,16 @@ function splitSecrets(v: string): string[] {
 export function eventAllowed(patterns: readonly string[] | undefined, eventType: string): boolean {
   if (!patterns) return true;
   return patterns.some((p) => p === '*' || p === eventType || (p.endsWith('.*') && eventType.startsWith(p.slice(0, -1))));
+}
+
+/**
+ * Whether the worker attaches one-time decision links to gate notifications, and how: only when
+ * it knows the gateway's public origin and shares its secret (`SWITCHBOARD_GATEWAY_ORIGIN`,
+ * `SWITCHBOARD_GATEWAY_SECRET`). Without either, notifications go out as before, without links.
+ */
+export function notificationLinkSettings(
+  env: Pick<Env, 'SWITCHBOARD_GATEWAY_ORIGIN' | 'SWITCHBOARD_GATEWAY_SECRET' | 'SWITCHBOARD_NOTIFY_LINK_TTL_SECONDS'>,
+): { origin: string; secret: string; ttlSeconds: number } | undefined {
+  if (!env.SWITCHBOARD_GATEWAY_ORIGIN || !env.SWITCHBOARD_GATEWAY_SECRET) return undefined;
+  return { origin: env.SWITCHBOARD_GATEWAY_ORIGIN, secret: env.SWITCHBOARD_GATEWAY_SECRET, ttlSeconds: env.SWITCHBOARD_NOTIFY_LINK_TTL_SECONDS };
 }

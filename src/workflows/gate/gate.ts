@@ -82,6 +82,12 @@ export const DECIDE_SIGNAL_PATCH = 'gate-decide-signal';
  * child) instead of the `notifyPeople` activity. Runs recorded before it replay as they ran.
  */
 export const OUTBOX_PATCH = 'gate-notifications-via-outbox';
+/**
+ * Replay guard: a `gate.opened` notification goes out through the outbox when a gate opens (so
+ * approvers hear of it before the first reminder, with decision links when the worker mints
+ * them). Runs recorded before it replay as they ran.
+ */
+export const OPENED_NOTIFICATION_PATCH = 'gate-opened-notification';
 
 const { notifyPeople } = proxyActivities<ReturnType<typeof createNotifyActivities>>({
   startToCloseTimeout: '30 s',
@@ -441,6 +447,7 @@ export class ApprovalGate {
     };
     this.open = g;
     this.publish(g);
+    if (patched(OPENED_NOTIFICATION_PATCH)) await this.send(g, 'opened');
     for (;;) {
       const decided = await condition(() => this.pending !== undefined, Math.max(1, g.deadline.getTime() - Date.now()));
       if (decided) break;
@@ -518,7 +525,15 @@ export class ApprovalGate {
   /** Publishes a gate whose deadline or approvers just changed, and tells the people on it. */
   private async extend(g: OpenGate, event: 'escalation' | 'reminder'): Promise<void> {
     this.publish(g);
-    const notification = {
+    if (!patched(OUTBOX_PATCH)) {
+      await notifyPeople(this.notification(g, event));
+      return;
+    }
+    await this.send(g, event);
+  }
+
+  private notification<E extends 'opened' | 'escalation' | 'reminder'>(g: OpenGate, event: E) {
+    return {
       event,
       workflowId: workflowInfo().workflowId,
       kind: g.kind,
@@ -527,10 +542,11 @@ export class ApprovalGate {
       deadline: g.deadline.toISOString(),
       requestId: g.requestId,
     };
-    if (!patched(OUTBOX_PATCH)) {
-      await notifyPeople(notification);
-      return;
-    }
+  }
+
+  /** Tells the people on a gate through the webhook outbox (decision links are added at send time, never here). */
+  private async send(g: OpenGate, event: 'opened' | 'escalation' | 'reminder'): Promise<void> {
+    const notification = this.notification(g, event);
     // One message per (workflow, request, event, deadline): the id is stable, so the outbox
     // delivers it once, and receivers de-duplicate on `webhook-id`.
     const messageId = `gate.${event}.${bytesToHex(sha256(utf8ToBytes(`${notification.workflowId}/${g.requestId}/${event}/${notification.deadline}`))).slice(0, 40)}`;
