@@ -123,6 +123,15 @@ const envSchema = z.object({
     .min(60)
     .max(7 * 86_400)
     .default(86_400),
+  /** Sign-in through an OpenID Connect provider (optional): its issuer URL. Needs SWITCHBOARD_OIDC_CLIENT_ID. */
+  SWITCHBOARD_OIDC_ISSUER: url.optional(),
+  SWITCHBOARD_OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
+  /** Confidential clients only (sent with HTTP Basic to the token endpoint); PKCE is used either way. */
+  SWITCHBOARD_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Registered redirect URL. @default <gateway origin>/ui/oidc/callback */
+  SWITCHBOARD_OIDC_REDIRECT_URL: url.optional(),
+  /** The sign-in button's label. @default the issuer's host */
+  SWITCHBOARD_OIDC_LABEL: z.string().min(1).max(100).optional(),
   SWITCHBOARD_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   SWITCHBOARD_NOTIFY_WEBHOOK: url.optional(),
   SWITCHBOARD_NOTIFY_SECRET: z
@@ -188,6 +197,8 @@ export function parseEnv(raw: NodeJS.ProcessEnv = process.env): Env {
     const shown = value !== undefined && !/KEY|TOKEN|SECRET/.test(variable) ? ` (got "${value}")` : '';
     throw new ConfigError(variable, `${issue.message}${shown}`);
   }
+  if (res.data.SWITCHBOARD_OIDC_ISSUER && !res.data.SWITCHBOARD_OIDC_CLIENT_ID)
+    throw new ConfigError('SWITCHBOARD_OIDC_CLIENT_ID', 'must be set with SWITCHBOARD_OIDC_ISSUER (the client id registered with the provider)');
   return res.data;
 }
 
@@ -314,9 +325,14 @@ export class Credentials {
       .filter(([name]) => prefixes.some((p) => name === p || name.startsWith(`${p}_`)))
       .map(([, v]) => v);
     const webhooks = new WebhookEndpoints(this.env, this.raw).secretValues();
-    return [...fromEnv, this.env.TEMPORAL_API_KEY, this.env.SWITCHBOARD_GATEWAY_SECRET, ...webhooks, this.mate?.api_key].filter(
-      (v): v is string => typeof v === 'string' && v.length > 0,
-    );
+    return [
+      ...fromEnv,
+      this.env.TEMPORAL_API_KEY,
+      this.env.SWITCHBOARD_GATEWAY_SECRET,
+      this.env.SWITCHBOARD_OIDC_CLIENT_SECRET,
+      ...webhooks,
+      this.mate?.api_key,
+    ].filter((v): v is string => typeof v === 'string' && v.length > 0);
   }
 
   /** Everything needed to build a client; throws {@link ConfigError} when the platform is not configured. */

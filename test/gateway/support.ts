@@ -43,7 +43,7 @@ export async function startTestGateway(o: {
   const people: TestGateway['people'] = {};
   for (const name of o.people) {
     const existing = store.get(name);
-    const added = await store.add(name, { reset: Boolean(existing), password: `${name}-password-123` });
+    const added = await store.add(name, { reset: Boolean(existing), password: `${name}-password-123`, role: o.viewers?.includes(name) ? 'viewer' : undefined });
     people[name] = { token: added.token, password: added.password };
     try {
       createKey(o.keysDir, name);
