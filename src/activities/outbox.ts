@@ -13,7 +13,8 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { eventAllowed, type WebhookEndpoints } from '../config.js';
-import { type AttemptOutcome, type DeliveryRequest, endpointMarkerId, MAX_RETRY_AFTER_SECONDS } from '../contracts/outbox.js';
+import { type AttemptOutcome, type DeliveryRequest, endpointMarkerId, MAX_RETRY_AFTER_SECONDS, type WebhookDeliveryInput } from '../contracts/outbox.js';
+import { OutboxClient } from '../client/outbox.js';
 import { postSigned, resolveTarget, TargetPolicy, TargetRefused } from '../providers/webhooks.js';
 import { METRICS } from '../contracts/metrics.js';
 import type { GateView } from '../contracts/gates.js';
@@ -92,6 +93,15 @@ export function createOutboxActivities(deps: OutboxDeps) {
     }
   };
   return {
+    /**
+     * Queues a message from a workflow as a delivery of its own (not a child): the gate announces
+     * itself this way, so once a gate is visible its history no longer grows on its own (a child's
+     * completion would land in it moments later). Same start as `client.outbox.send`.
+     */
+    async queueWebhook(input: WebhookDeliveryInput): Promise<{ workflowId: string; duplicate: boolean }> {
+      const ctx = Context.current();
+      return new OutboxClient(ctx.client, ctx.info.taskQueue).send(input);
+    },
     async deliverWebhook(r: DeliveryRequest): Promise<AttemptOutcome> {
       const out = await attempt(r);
       Context.current()
