@@ -231,6 +231,7 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
   const errors = {
     400: { description: 'malformed JSON or header', content: { 'application/json': { schema: errorSchema } } },
     401: { description: 'no valid token', content: { 'application/json': { schema: errorSchema } } },
+    403: { description: 'the person is a viewer (reading only): no change is made', content: { 'application/json': { schema: errorSchema } } },
     404: { description: 'no such workflow', content: { 'application/json': { schema: errorSchema } } },
     409: { description: 'refused by the workflow (not an approver, gate closed, stale)', content: { 'application/json': { schema: errorSchema } } },
     413: { description: 'body too large', content: { 'application/json': { schema: errorSchema } } },

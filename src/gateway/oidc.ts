@@ -35,6 +35,7 @@ type Discovery = z.infer<typeof discoveryDoc>;
 
 /** The flow's secrets, kept in a sealed, short-lived cookie between the redirect and the callback. */
 const flowValue = z.object({ s: z.string(), n: z.string(), v: z.string(), next: z.string(), exp: z.number() }).strict();
+/** State, nonce, PKCE verifier, where to go after, expiry. */
 export type OidcFlow = z.infer<typeof flowValue>;
 
 /** The cookie that carries {@link OidcFlow} (SameSite=Lax: the callback is a cross-site redirect). */

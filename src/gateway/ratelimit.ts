@@ -23,6 +23,7 @@ export interface RateLimits {
   perAddress: number;
 }
 
+/** 10 refusals per (address, name) and 100 per address in 15 minutes. */
 export const DEFAULT_RATE_LIMITS: RateLimits = { windowMs: 15 * 60_000, perName: 10, perAddress: 100 };
 
 /** The peer address of the connection (the gateway binds loopback or sits behind its own TLS proxy). */

@@ -35,6 +35,7 @@ const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
  * forms and every state change (web form or API call) is refused with 403, changing nothing.
  */
 export type Role = 'viewer' | 'decider';
+/** Every role, for validation. */
 export const ROLES: readonly Role[] = ['viewer', 'decider'];
 
 /** One person as stored (nothing in it is a usable secret). */

@@ -201,6 +201,8 @@ describe('deadlines and expiry policies', () => {
     const delivery = await h.sb.outbox.show(`outbox-default-${escalation.headers['webhook-id']}`);
     expect(delivery).toMatchObject({ status: 'delivered', eventType: 'gate.escalation', attemptCount: 1 });
     expect(events.find((e) => e.type === 'gate.escalation')!.data.approvers).toEqual(['bob']);
+    // A worker without the gateway's origin and secret attaches no decision links.
+    expect(events.find((e) => e.type === 'gate.escalation')!.data).not.toHaveProperty('decisionLinks');
   });
 
   it('wait with reminders until someone decides', async () => {
