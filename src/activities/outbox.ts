@@ -98,9 +98,15 @@ export function createOutboxActivities(deps: OutboxDeps) {
      * itself this way, so once a gate is visible its history no longer grows on its own (a child's
      * completion would land in it moments later). Same start as `client.outbox.send`.
      */
-    async queueWebhook(input: WebhookDeliveryInput): Promise<{ workflowId: string; duplicate: boolean }> {
+    async queueWebhook(input: WebhookDeliveryInput): Promise<{ queued: true; workflowId: string; duplicate: boolean } | { queued: false; reason: string }> {
       const ctx = Context.current();
-      return new OutboxClient(ctx.client, ctx.info.taskQueue).send(input);
+      // Every gate announces itself: without a default endpoint that would be one delivery
+      // workflow per gate that can only end `skipped`. The message is logged instead.
+      if (input.endpoint === 'default' && !deps.webhooks?.get('default')) {
+        ctx.log.info('webhook not queued: no default endpoint configured', { messageId: input.messageId, eventType: input.eventType });
+        return { queued: false, reason: 'no default webhook endpoint is configured (SWITCHBOARD_NOTIFY_WEBHOOK)' };
+      }
+      return { queued: true, ...(await new OutboxClient(ctx.client, ctx.info.taskQueue).send(input)) };
     },
     async deliverWebhook(r: DeliveryRequest): Promise<AttemptOutcome> {
       const out = await attempt(r);
