@@ -247,7 +247,10 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
       ({ sub } = await deps.oidc.finish(flow, { code: c.req.query('code'), state: c.req.query('state') }));
     } catch (err) {
       if (err instanceof OidcError) return refuse(401, err.message);
-      throw err;
+      // The provider did not answer (network, timeout): nothing was proven either way.
+      console.error('gateway: OIDC token exchange failed:', err instanceof Error ? err.message : err);
+      deps.audit.write({ event: 'signin.failed', detail: 'oidc: the provider could not be reached', ip: remoteAddress(c) });
+      return html(c, 502, page('Sign in', '<p class="err">The sign-in provider cannot be reached. Try again, or sign in with your password.</p>'));
     }
     const user = deps.users.byOidcSubject(sub);
     if (!user) return refuse(403, 'no Switchboard person is set up for this account', sub);
