@@ -2,7 +2,6 @@
 import tseslint from 'typescript-eslint';
 
 // Every rule the type-checked recommended set turns on, switched off again where it does not apply yet.
-const recommendedOff = Object.fromEntries(tseslint.configs.recommendedTypeChecked.flatMap((c) => Object.keys(c.rules ?? {})).map((rule) => [rule, 'off']));
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.switchboard/**', 'bench/results/**', 'dist/**'] },
@@ -28,14 +27,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
     },
   },
-  {
-    // TODO(integrator): type-checked rules after the wire/gateway merges
-    files: ['src/gateway/**/*.ts', 'test/gateway/**/*.ts'],
-    rules: {
-      ...recommendedOff,
-      '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-    },
   },
   {
     // Workflow code and the contracts it shares with activities and clients: deterministic, no I/O.

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, Credentials, metricsBindAddress, parseEnv, type Env, WebhookEndpoints } from './src/config.js';
+import { ConfigError, Credentials, metricsBindAddress, notificationLinkSettings, parseEnv, type Env, WebhookEndpoints } from './src/config.js';
 import { LocalArtifactStore } from './src/artifacts/store.js';
 import { ProviderRegistry } from './src/providers/registry.js';
 import type { NativeConnection } from '@temporalio/worker';
@@ -48,6 +48,7 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
     notifyWebhook: env.SWITCHBOARD_NOTIFY_WEBHOOK,
     notifySecret: env.SWITCHBOARD_NOTIFY_SECRET,
     webhooks,
+    decisionLinks: notificationLinkSettings(env),
     decisionProof: env.SWITCHBOARD_DECISION_PROOF,
     trustedKeysDir: trustedKeysDir(env),
     deployment: env.SWITCHBOARD_DEPLOYMENT_NAME ? { name: env.SWITCHBOARD_DEPLOYMENT_NAME, buildId: env.SWITCHBOARD_BUILD_ID ?? packageVersion() } : undefined,

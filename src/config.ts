@@ -117,6 +117,26 @@ const envSchema = z.object({
     .string()
     .regex(/^https?:\/\/[^/\s]+$/, 'must be an origin: scheme://host[:port], no path')
     .optional(),
+  /**
+   * How long the decision links a worker attaches to gate notifications live (links are attached
+   * only when the worker has both `SWITCHBOARD_GATEWAY_ORIGIN` and `SWITCHBOARD_GATEWAY_SECRET`).
+   * @default 86400
+   */
+  SWITCHBOARD_NOTIFY_LINK_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(86_400),
+  /** Sign-in through an OpenID Connect provider (optional): its issuer URL. Needs SWITCHBOARD_OIDC_CLIENT_ID. */
+  SWITCHBOARD_OIDC_ISSUER: url.optional(),
+  SWITCHBOARD_OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
+  /** Confidential clients only (sent with HTTP Basic to the token endpoint); PKCE is used either way. */
+  SWITCHBOARD_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Registered redirect URL. @default <gateway origin>/ui/oidc/callback */
+  SWITCHBOARD_OIDC_REDIRECT_URL: url.optional(),
+  /** The sign-in button's label. @default the issuer's host */
+  SWITCHBOARD_OIDC_LABEL: z.string().min(1).max(100).optional(),
   SWITCHBOARD_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   SWITCHBOARD_NOTIFY_WEBHOOK: url.optional(),
   SWITCHBOARD_NOTIFY_SECRET: z
@@ -182,6 +202,8 @@ export function parseEnv(raw: NodeJS.ProcessEnv = process.env): Env {
     const shown = value !== undefined && !/KEY|TOKEN|SECRET/.test(variable) ? ` (got "${value}")` : '';
     throw new ConfigError(variable, `${issue.message}${shown}`);
   }
+  if (res.data.SWITCHBOARD_OIDC_ISSUER && !res.data.SWITCHBOARD_OIDC_CLIENT_ID)
+    throw new ConfigError('SWITCHBOARD_OIDC_CLIENT_ID', 'must be set with SWITCHBOARD_OIDC_ISSUER (the client id registered with the provider)');
   return res.data;
 }
 
@@ -308,7 +330,14 @@ export class Credentials {
       .filter(([name]) => prefixes.some((p) => name === p || name.startsWith(`${p}_`)))
       .map(([, v]) => v);
     const webhooks = new WebhookEndpoints(this.env, this.raw).secretValues();
-    return [...fromEnv, this.env.TEMPORAL_API_KEY, ...webhooks, this.mate?.api_key].filter((v): v is string => typeof v === 'string' && v.length > 0);
+    return [
+      ...fromEnv,
+      this.env.TEMPORAL_API_KEY,
+      this.env.SWITCHBOARD_GATEWAY_SECRET,
+      this.env.SWITCHBOARD_OIDC_CLIENT_SECRET,
+      ...webhooks,
+      this.mate?.api_key,
+    ].filter((v): v is string => typeof v === 'string' && v.length > 0);
   }
 
   /** Everything needed to build a client; throws {@link ConfigError} when the platform is not configured. */
@@ -426,4 +455,16 @@ function splitSecrets(v: string): string[] {
 export function eventAllowed(patterns: readonly string[] | undefined, eventType: string): boolean {
   if (!patterns) return true;
   return patterns.some((p) => p === '*' || p === eventType || (p.endsWith('.*') && eventType.startsWith(p.slice(0, -1))));
+}
+
+/**
+ * Whether the worker attaches one-time decision links to gate notifications, and how: only when
+ * it knows the gateway's public origin and shares its secret (`SWITCHBOARD_GATEWAY_ORIGIN`,
+ * `SWITCHBOARD_GATEWAY_SECRET`). Without either, notifications go out as before, without links.
+ */
+export function notificationLinkSettings(
+  env: Pick<Env, 'SWITCHBOARD_GATEWAY_ORIGIN' | 'SWITCHBOARD_GATEWAY_SECRET' | 'SWITCHBOARD_NOTIFY_LINK_TTL_SECONDS'>,
+): { origin: string; secret: string; ttlSeconds: number } | undefined {
+  if (!env.SWITCHBOARD_GATEWAY_ORIGIN || !env.SWITCHBOARD_GATEWAY_SECRET) return undefined;
+  return { origin: env.SWITCHBOARD_GATEWAY_ORIGIN, secret: env.SWITCHBOARD_GATEWAY_SECRET, ttlSeconds: env.SWITCHBOARD_NOTIFY_LINK_TTL_SECONDS };
 }

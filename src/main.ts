@@ -13,7 +13,6 @@ import { PLATFORMS } from './providers/errors.js';
 import { KeyRing, type RunningSandbox, startSandbox } from './sandbox/server.js';
 import { connectWorker, temporalTarget } from './worker/connect.js';
 import { installRuntime } from './worker/runtime.js';
-import { keysDir } from './identity/keys.js';
 
 const say = (line: string) => process.stderr.write(line + '\n');
 
@@ -63,19 +62,14 @@ async function main(): Promise<void> {
     if (process.env.SWITCHBOARD_GATEWAY !== '0') {
       if (await portInUse(env.SWITCHBOARD_GATEWAY_PORT)) say(`Gateway: port ${env.SWITCHBOARD_GATEWAY_PORT} is taken; not started (SWITCHBOARD_GATEWAY_PORT)`);
       else {
-        const { startGateway } = await import('./gateway/server.js');
-        const { gatewayDir } = await import('./gateway/state.js');
+        const { gatewayEnvOptions, startGateway } = await import('./gateway/server.js');
         const { SwitchboardClient } = await import('./client/index.js');
         const sb = await SwitchboardClient.fromEnv();
         const gw = await startGateway({
           sb,
           host: env.SWITCHBOARD_GATEWAY_HOST,
           port: env.SWITCHBOARD_GATEWAY_PORT,
-          dir: gatewayDir(env),
-          secret: env.SWITCHBOARD_GATEWAY_SECRET,
-          origin: env.SWITCHBOARD_GATEWAY_ORIGIN,
-          keysDir: keysDir(env),
-          artifactDir: env.SWITCHBOARD_ARTIFACT_DIR ?? join(env.SWITCHBOARD_DATA_DIR, 'artifacts'),
+          ...gatewayEnvOptions(env),
         });
         gateway = { close: () => gw.close().then(() => sb.close()) };
         say(`Gateway (API and web inbox) on ${gw.url}/ui/inbox — add a person with: npm run switchboard -- users add <name>`);

@@ -13,15 +13,23 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { eventAllowed, type WebhookEndpoints } from '../config.js';
-import { type AttemptOutcome, type DeliveryRequest, endpointMarkerId, MAX_RETRY_AFTER_SECONDS } from '../contracts/outbox.js';
+import { type AttemptOutcome, type DeliveryRequest, endpointMarkerId, MAX_RETRY_AFTER_SECONDS, type WebhookDeliveryInput } from '../contracts/outbox.js';
+import { OutboxClient } from '../client/outbox.js';
 import { postSigned, resolveTarget, TargetPolicy, TargetRefused } from '../providers/webhooks.js';
 import { METRICS } from '../contracts/metrics.js';
+import type { GateView } from '../contracts/gates.js';
+import { type NotificationLinks, type NotificationLinkSettings, notificationLinks } from '../identity/links.js';
 
 export interface OutboxDeps {
   /** Endpoints from the environment; without it only the default endpoint of the old variables exists. */
   webhooks?: WebhookEndpoints;
   /** Per-attempt timeout. @default 15000 */
   webhookTimeoutMs?: number;
+  /**
+   * Attach one-time approve/reject links to gate notifications (`gate.*` events), minted at send
+   * time so they never enter history. Undefined: notifications carry no links.
+   */
+  decisionLinks?: NotificationLinkSettings;
 }
 
 /**
@@ -60,7 +68,9 @@ export function createOutboxActivities(deps: OutboxDeps) {
       }
       return { outcome: 'failed', reason: `cannot resolve the endpoint's host: ${errText(err)}` };
     }
-    const body = JSON.stringify({ type: r.eventType, timestamp: r.createdAt, data: r.payload });
+    const links = deps.decisionLinks ? await gateLinks(ctx, deps.decisionLinks, r) : undefined;
+    const data = links ? { ...(r.payload as Record<string, unknown>), decisionLinks: links } : r.payload;
+    const body = JSON.stringify({ type: r.eventType, timestamp: r.createdAt, data });
     try {
       const answer = await postSigned({
         url: ep.url,
@@ -87,6 +97,21 @@ export function createOutboxActivities(deps: OutboxDeps) {
     }
   };
   return {
+    /**
+     * Queues a message from a workflow as a delivery of its own (not a child): the gate announces
+     * itself this way, so once a gate is visible its history no longer grows on its own (a child's
+     * completion would land in it moments later). Same start as `client.outbox.send`.
+     */
+    async queueWebhook(input: WebhookDeliveryInput): Promise<{ queued: true; workflowId: string; duplicate: boolean } | { queued: false; reason: string }> {
+      const ctx = Context.current();
+      // Every gate announces itself: without a default endpoint that would be one delivery
+      // workflow per gate that can only end `skipped`. The message is logged instead.
+      if (input.endpoint === 'default' && !deps.webhooks?.get('default')) {
+        ctx.log.info('webhook not queued: no default endpoint configured', { messageId: input.messageId, eventType: input.eventType });
+        return { queued: false, reason: 'no default webhook endpoint is configured (SWITCHBOARD_NOTIFY_WEBHOOK)' };
+      }
+      return { queued: true, ...(await new OutboxClient(ctx.client, ctx.info.taskQueue).send(input)) };
+    },
     async deliverWebhook(r: DeliveryRequest): Promise<AttemptOutcome> {
       const out = await attempt(r);
       Context.current()
@@ -95,6 +120,37 @@ export function createOutboxActivities(deps: OutboxDeps) {
       return out;
     },
   };
+}
+
+/**
+ * Decision links for a gate notification, from what the gate shows now: only while the request
+ * the notification is about is still open (a late attempt for a decided gate carries none). A
+ * gate that cannot be asked never holds the notification up: it goes out without links.
+ */
+async function gateLinks(ctx: Context, settings: NotificationLinkSettings, r: DeliveryRequest): Promise<NotificationLinks | undefined> {
+  if (!r.eventType.startsWith('gate.') || typeof r.payload !== 'object' || r.payload === null) return undefined;
+  const p = r.payload as { workflowId?: unknown; requestId?: unknown };
+  if (typeof p.workflowId !== 'string' || typeof p.requestId !== 'string') return undefined;
+  try {
+    const view = await ctx.client.workflow.getHandle(p.workflowId).query<GateView>('gate');
+    if (!view.open || view.requestId !== p.requestId || !view.digest || !view.approvers?.length) return undefined;
+    const links = notificationLinks(
+      settings,
+      { workflowId: p.workflowId, requestId: view.requestId, digest: view.digest, approvers: view.approvers, allowed: view.allowed },
+      { messageId: r.messageId, createdAt: r.createdAt },
+    );
+    // The links themselves are bearer capabilities: logged by count only.
+    ctx.log.info('decision links attached', {
+      messageId: r.messageId,
+      workflowId: p.workflowId,
+      approvers: view.approvers.length,
+      expiresAt: links?.expiresAt,
+    });
+    return links;
+  } catch (err) {
+    ctx.log.warn('decision links not attached: the gate could not be read', { messageId: r.messageId, workflowId: p.workflowId, error: errText(err) });
+    return undefined;
+  }
 }
 
 /** Why the endpoint marker is open (its start time), or undefined when there is none running. */

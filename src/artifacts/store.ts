@@ -62,6 +62,8 @@ export function ownerPath(owner: ArtifactOwner): string[] {
  */
 export class LocalArtifactStore implements ArtifactStore {
   readonly dir: string;
+  /** Folders known to exist (bounded: cleared when large). */
+  private readonly folders = new Set<string>();
 
   constructor(dir: string) {
     this.dir = resolve(dir);
@@ -86,8 +88,21 @@ export class LocalArtifactStore implements ArtifactStore {
 
   async appendLines(owner: ArtifactOwner, name: string, rows: unknown[]): Promise<ArtifactRef> {
     const { folder, file } = this.where(owner, name);
-    await mkdir(folder, { recursive: true });
-    if (rows.length > 0) await appendFile(file, rows.map((r) => JSON.stringify(r) + '\n').join(''));
+    // A live transcript is appended to once per platform event, and live readers wait on the
+    // write: the folder is made once per store, not before every line (made again if removed).
+    if (!this.folders.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      if (this.folders.size >= 10_000) this.folders.clear();
+      this.folders.add(folder);
+    }
+    if (rows.length > 0) {
+      const text = rows.map((r) => JSON.stringify(r) + '\n').join('');
+      await appendFile(file, text).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+        await mkdir(folder, { recursive: true });
+        await appendFile(file, text);
+      });
+    }
     const s = await stat(file).catch(() => undefined);
     return { name, uri: pathToFileURL(file).toString(), bytes: s?.size ?? 0 };
   }

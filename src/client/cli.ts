@@ -870,18 +870,13 @@ export function buildCli(): Command {
     .action(async (o: { host?: string; port?: number }) => {
       const env = parseEnv();
       // Loaded here: the other commands need no HTTP server.
-      const { startGateway } = await import('../gateway/server.js');
-      const { gatewayDir } = await import('../gateway/state.js');
+      const { gatewayEnvOptions, startGateway } = await import('../gateway/server.js');
       const sb = await SwitchboardClient.fromEnv();
       const gw = await startGateway({
         sb,
         host: o.host ?? env.SWITCHBOARD_GATEWAY_HOST,
         port: o.port ?? env.SWITCHBOARD_GATEWAY_PORT,
-        dir: gatewayDir(env),
-        secret: env.SWITCHBOARD_GATEWAY_SECRET,
-        origin: env.SWITCHBOARD_GATEWAY_ORIGIN,
-        keysDir: keysDir(env),
-        artifactDir: env.SWITCHBOARD_ARTIFACT_DIR ?? join(env.SWITCHBOARD_DATA_DIR, 'artifacts'),
+        ...gatewayEnvOptions(env),
       });
       process.stderr.write(`Switchboard gateway on ${gw.url} (inbox ${gw.url}/ui/inbox, API ${gw.url}/openapi.json)\n`);
       if (gw.deps.users.all().length === 0) process.stderr.write('No one can sign in yet: switchboard users add <name>\n');
@@ -904,13 +899,15 @@ export function buildCli(): Command {
     .description('adds a person: prints their password and API token once, and creates their decision key')
     .option('--password <password>', 'choose the password (at least 12 characters); else one is generated')
     .option('--reset', 'issue a new password and token for an existing person', false)
-    .action(async (name: string, o: { password?: string; reset: boolean }) => {
+    .addOption(new Option('--role <role>', 'decider (read and decide) or viewer (read only)').choices(['decider', 'viewer']))
+    .option('--oidc-subject <sub...>', 'OIDC subjects (`sub` at SWITCHBOARD_OIDC_ISSUER) that sign in as this person')
+    .action(async (name: string, o: { password?: string; reset: boolean; role?: 'decider' | 'viewer'; oidcSubject?: string[] }) => {
       const env = parseEnv();
       const { gatewayDir, UserStore } = await import('../gateway/state.js');
       const store = new UserStore(gatewayDir(env));
       let added;
       try {
-        added = await store.add(name, { password: o.password, reset: o.reset });
+        added = await store.add(name, { password: o.password, reset: o.reset, role: o.role, oidcSubjects: o.oidcSubject });
       } catch (err) {
         throw new SwitchboardClientError('invalid_input', err instanceof Error ? err.message : String(err));
       }
@@ -923,11 +920,31 @@ export function buildCli(): Command {
         { name, password: added.password, token: added.token, keyId: key.keyId },
       );
     });
+  users
+    .command('set <name>')
+    .description("changes a person's role or OIDC subjects (password and token stay)")
+    .addOption(new Option('--role <role>', 'decider (read and decide) or viewer (read only)').choices(['decider', 'viewer']))
+    .option('--oidc-subject <sub...>', 'OIDC subjects that sign in as this person (replaces the list; --no-oidc-subject clears it)')
+    .option('--no-oidc-subject', 'no OIDC sign-in for this person')
+    .action(async (name: string, o: { role?: 'decider' | 'viewer'; oidcSubject?: string[] | false }) => {
+      const env = parseEnv();
+      const { gatewayDir, roleOf, UserStore } = await import('../gateway/state.js');
+      let row;
+      try {
+        row = new UserStore(gatewayDir(env)).update(name, { role: o.role, oidcSubjects: o.oidcSubject === false ? [] : o.oidcSubject });
+      } catch (err) {
+        throw new SwitchboardClientError('invalid_input', err instanceof Error ? err.message : String(err));
+      }
+      const shown = { name: row.name, role: roleOf(row), oidcSubjects: row.oidcSubjects ?? [] };
+      print(out(), `${shown.name}: ${shown.role}${shown.oidcSubjects.length ? `, OIDC ${shown.oidcSubjects.join(', ')}` : ''}`, shown);
+    });
   users.command('list').action(async () => {
     const env = parseEnv();
-    const { gatewayDir, UserStore } = await import('../gateway/state.js');
-    const rows = new UserStore(gatewayDir(env)).all().map((u) => ({ name: u.name, createdAt: u.createdAt, tokens: u.tokens.length }));
-    print(out(), rows.map((r) => `${r.name}  since ${r.createdAt}`).join('\n') || 'no people yet (switchboard users add <name>)', rows);
+    const { gatewayDir, roleOf, UserStore } = await import('../gateway/state.js');
+    const rows = new UserStore(gatewayDir(env))
+      .all()
+      .map((u) => ({ name: u.name, role: roleOf(u), createdAt: u.createdAt, tokens: u.tokens.length, oidcSubjects: u.oidcSubjects ?? [] }));
+    print(out(), rows.map((r) => `${r.name}  ${r.role}  since ${r.createdAt}`).join('\n') || 'no people yet (switchboard users add <name>)', rows);
   });
 
   program

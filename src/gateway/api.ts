@@ -20,6 +20,7 @@ import { agentSessionInput, answerInputArgs, SESSION_PLATFORMS, SESSION_STATUSES
 import { deepResearchInput } from '../workflows/deepResearch.js';
 import { decideAs, type GatewayDeps, HttpProblem, jsonBody, parseOr422, problemBody, toProblem } from './deps.js';
 import { issueLink } from './links.js';
+import { type Role, roleOf } from './state.js';
 import { MAX_LINK_TTL_SECONDS, openSession, SESSION_COOKIE } from './tokens.js';
 import { transcriptFile } from './transcript.js';
 
@@ -27,7 +28,7 @@ import { transcriptFile } from './transcript.js';
 extendZodWithOpenApi(z);
 
 /** Variables the auth middleware sets. */
-export type GatewayEnv = { Variables: { person: string } };
+export type GatewayEnv = { Variables: { person: string; role: Role } };
 
 /** Workflow ids a client may choose: what the CLI and the Web UI handle without quoting. */
 export const workflowIdSchema = z
@@ -117,12 +118,20 @@ export function requirePerson(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> 
       const m = /^Bearer\s+(\S{1,512})$/i.exec(auth);
       const user = m ? deps.users.byToken(m[1]!) : undefined;
       if (!user) return c.json(problemBody(new HttpProblem(401, 'unauthenticated', 'the API token is not valid')), 401, { 'WWW-Authenticate': 'Bearer' });
+      const role = roleOf(user);
+      if (role === 'viewer' && c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+        deps.audit.write({ event: 'viewer.refused', who: user.name, detail: `${c.req.method} ${c.req.path}` });
+        return c.json(problemBody(new HttpProblem(403, 'forbidden', `${user.name} is a viewer: reading only, no decisions or changes`)), 403);
+      }
       c.set('person', user.name);
+      c.set('role', role);
       return next();
     }
     const session = openSession(deps.signer, getCookie(c, SESSION_COOKIE));
-    if (session && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
-      c.set('person', session.u);
+    const user = session && (c.req.method === 'GET' || c.req.method === 'HEAD') ? deps.users.get(session.u) : undefined;
+    if (user) {
+      c.set('person', user.name);
+      c.set('role', roleOf(user));
       return next();
     }
     return c.json(problemBody(new HttpProblem(401, 'unauthenticated', 'send Authorization: Bearer <token> (switchboard users add <name> issues one)')), 401, {
@@ -222,6 +231,7 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
   const errors = {
     400: { description: 'malformed JSON or header', content: { 'application/json': { schema: errorSchema } } },
     401: { description: 'no valid token', content: { 'application/json': { schema: errorSchema } } },
+    403: { description: 'the person is a viewer (reading only): no change is made', content: { 'application/json': { schema: errorSchema } } },
     404: { description: 'no such workflow', content: { 'application/json': { schema: errorSchema } } },
     409: { description: 'refused by the workflow (not an approver, gate closed, stale)', content: { 'application/json': { schema: errorSchema } } },
     413: { description: 'body too large', content: { 'application/json': { schema: errorSchema } } },

@@ -9,6 +9,8 @@ import type { z } from 'zod';
 import { type ClientErrorCode, SwitchboardClientError, type SwitchboardClient } from '../client/index.js';
 import type { DecisionValue, GateOutcome } from '../contracts/gates.js';
 import { loadPrivateKey } from '../identity/keys.js';
+import type { OidcClient } from './oidc.js';
+import type { RateLimits } from './ratelimit.js';
 import type { GatewayAudit, UsedLinks, UserStore } from './state.js';
 import type { Signer } from './tokens.js';
 import type { TranscriptTails } from './transcript.js';
@@ -32,6 +34,10 @@ export interface GatewayDeps {
   endCheckMs: number;
   /** A stream ends after this long; the client reconnects with Last-Event-ID. @default 1 h */
   maxStreamMs: number;
+  /** Sign-in and link-redemption limits. */
+  rateLimits: RateLimits;
+  /** The OIDC provider people may sign in with, when configured. */
+  oidc?: OidcClient;
 }
 
 /** One field problem in a refused request. */

@@ -4,11 +4,12 @@
  * decided; posting its form decides as that person (signed with their key). A link is refused —
  * and the refusal audited — when tampered with, expired, already used (ids are recorded on disk,
  * so a restart does not revive one), or stale (the gate moved to another request or digest).
+ * Links in notifications are minted by the worker with the same claims (src/identity/links.ts).
  */
 import type { SwitchboardClient } from '../client/index.js';
 import { HttpProblem } from './deps.js';
 import { GatewayAudit, loadSecret } from './state.js';
-import { MAX_LINK_TTL_SECONDS, sealLink, Signer } from './tokens.js';
+import { linkUrl, MAX_LINK_TTL_SECONDS, sealLink, Signer } from '../identity/links.js';
 
 export interface IssuedLink {
   url: string;
@@ -34,7 +35,7 @@ export async function issueLink(
   const exp = Date.now() + ttlSeconds * 1000;
   const { token, claims } = sealLink(o.signer, { workflowId, requestId: view.requestId, digest: view.digest, decision, decider: person, exp });
   o.audit.write({ event: 'link.issued', who: person, workflowId, detail: `${decision} ${claims.id} until ${new Date(exp).toISOString()}` });
-  return { url: `${o.origin}/ui/l/${token}`, expiresAt: new Date(exp).toISOString(), requestId: view.requestId, digest: view.digest, linkId: claims.id };
+  return { url: linkUrl(o.origin, token), expiresAt: new Date(exp).toISOString(), requestId: view.requestId, digest: view.digest, linkId: claims.id };
 }
 
 /** The same, from the CLI: reads the gateway's secret from its directory (or the environment). */

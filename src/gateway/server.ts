@@ -9,7 +9,10 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { SwitchboardClient } from '../client/index.js';
 import { keysDir as defaultKeysDir } from '../identity/keys.js';
+import type { Env } from '../config.js';
 import { type GatewayEnv, mountApi } from './api.js';
+import { OidcClient, type OidcSettings } from './oidc.js';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './ratelimit.js';
 import type { GatewayDeps } from './deps.js';
 import { GatewayAudit, gatewayDir, loadSecret, UsedLinks, UserStore } from './state.js';
 import { Signer } from './tokens.js';
@@ -34,6 +37,30 @@ export interface GatewayOptions {
   heartbeatMs?: number;
   endCheckMs?: number;
   maxStreamMs?: number;
+  /** Sign-in and link-redemption limits. @default {@link DEFAULT_RATE_LIMITS} */
+  rateLimits?: Partial<RateLimits>;
+  /** Sign-in through an OpenID Connect provider (`SWITCHBOARD_OIDC_*`); off without it. */
+  oidc?: OidcSettings;
+}
+
+/** The gateway options that come from the environment (shared by `switchboard serve` and `npm start`). */
+export function gatewayEnvOptions(env: Env): Pick<GatewayOptions, 'dir' | 'secret' | 'origin' | 'keysDir' | 'artifactDir' | 'oidc'> {
+  return {
+    dir: gatewayDir(env),
+    secret: env.SWITCHBOARD_GATEWAY_SECRET,
+    origin: env.SWITCHBOARD_GATEWAY_ORIGIN,
+    keysDir: defaultKeysDir(env),
+    artifactDir: env.SWITCHBOARD_ARTIFACT_DIR ?? join(env.SWITCHBOARD_DATA_DIR, 'artifacts'),
+    oidc: env.SWITCHBOARD_OIDC_ISSUER
+      ? {
+          issuer: env.SWITCHBOARD_OIDC_ISSUER,
+          clientId: env.SWITCHBOARD_OIDC_CLIENT_ID!,
+          clientSecret: env.SWITCHBOARD_OIDC_CLIENT_SECRET,
+          redirectUrl: env.SWITCHBOARD_OIDC_REDIRECT_URL,
+          label: env.SWITCHBOARD_OIDC_LABEL,
+        }
+      : undefined,
+  };
 }
 
 export interface RunningGateway {
@@ -85,7 +112,9 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
     heartbeatMs: o.heartbeatMs ?? 15_000,
     endCheckMs: o.endCheckMs ?? 1_000,
     maxStreamMs: o.maxStreamMs ?? 3600_000,
+    rateLimits: { ...DEFAULT_RATE_LIMITS, ...o.rateLimits },
   };
+  if (o.oidc) deps.oidc = new OidcClient(o.oidc, () => deps.origins[0]!);
   const app = createGatewayApp(deps);
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port: o.port ?? 7390 }, () => resolve(s));

@@ -29,6 +29,15 @@ export const PERSON_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/;
 /** scrypt cost: N=2^15 (≈ 50 ms and 32 MiB per check on this machine), the usual interactive setting. */
 const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
+/**
+ * What a person may do. `decider` (the default, and what every person stored before roles is):
+ * read, decide, answer, start, pause and cancel. `viewer`: read only — pages show no decision
+ * forms and every state change (web form or API call) is refused with 403, changing nothing.
+ */
+export type Role = 'viewer' | 'decider';
+/** Every role, for validation. */
+export const ROLES: readonly Role[] = ['viewer', 'decider'];
+
 /** One person as stored (nothing in it is a usable secret). */
 export interface StoredUser {
   name: string;
@@ -37,6 +46,15 @@ export interface StoredUser {
   /** SHA-256 (hex) of each API token. */
   tokens: string[];
   createdAt: string;
+  /** Absent in files written before roles: a decider. */
+  role?: Role;
+  /** OIDC subjects (`sub` from the configured issuer) that sign in as this person. */
+  oidcSubjects?: string[];
+}
+
+/** A person's role (a stored person without one is a decider, as before roles existed). */
+export function roleOf(u: Pick<StoredUser, 'role'>): Role {
+  return u.role === 'viewer' ? 'viewer' : 'decider';
 }
 
 /** Where the gateway keeps its state, from the environment. */
@@ -123,6 +141,11 @@ export class UserStore {
     return this.all().find((u) => u.tokens.some((t) => timingSafeEqual(Buffer.from(t, 'hex'), h)));
   }
 
+  /** The person an OIDC subject (of the configured issuer) signs in as. */
+  byOidcSubject(sub: string): StoredUser | undefined {
+    return this.all().find((u) => u.oidcSubjects?.includes(sub));
+  }
+
   /** Checks a password; the same work is done for an unknown name (no timing oracle on names). */
   async verify(name: string, password: string): Promise<StoredUser | undefined> {
     const u = this.get(name);
@@ -134,7 +157,10 @@ export class UserStore {
    * Adds a person (or, with `reset`, gives an existing one a new password and token). Returns the
    * password and token in clear: this is the only time they exist outside the person's hands.
    */
-  async add(name: string, opts: { password?: string; reset?: boolean } = {}): Promise<{ name: string; password: string; token: string }> {
+  async add(
+    name: string,
+    opts: { password?: string; reset?: boolean; role?: Role; oidcSubjects?: string[] } = {},
+  ): Promise<{ name: string; password: string; token: string }> {
     if (!PERSON_NAME.test(name) || name.includes('..')) throw new Error(`"${name}" is not a person's name (letters, digits, . _ @ -)`);
     if (opts.password !== undefined && opts.password.length < 12) throw new Error('a password must be at least 12 characters');
     const users = this.all();
@@ -142,11 +168,46 @@ export class UserStore {
     if (existing && !opts.reset) throw new Error(`${name} already exists (use --reset to issue a new password and token)`);
     const password = opts.password ?? newPassword();
     const token = newToken();
-    const row: StoredUser = { name, password: await hashPassword(password), tokens: [tokenHash(token)], createdAt: new Date().toISOString() };
+    const subjects = opts.oidcSubjects ?? existing?.oidcSubjects;
+    if (subjects) this.checkSubjects(users, name, subjects);
+    const role = opts.role ?? existing?.role;
+    const row: StoredUser = {
+      name,
+      password: await hashPassword(password),
+      tokens: [tokenHash(token)],
+      createdAt: new Date().toISOString(),
+      ...(role ? { role } : {}),
+      ...(subjects?.length ? { oidcSubjects: subjects } : {}),
+    };
     const next = existing ? users.map((u) => (u.name === name ? row : u)) : [...users, row];
     ensureDir(this.dir);
     writePrivate(this.file, JSON.stringify({ users: next }, null, 2));
     return { name, password, token };
+  }
+
+  /**
+   * Changes a person's role and/or OIDC subjects, keeping their password and tokens. Takes effect
+   * on their next request (signed-in sessions included: the role is read on each one).
+   */
+  update(name: string, change: { role?: Role; oidcSubjects?: string[] }): StoredUser {
+    const users = this.all();
+    const u = users.find((x) => x.name === name);
+    if (!u) throw new Error(`no person named ${name} (switchboard users add ${name})`);
+    if (change.role !== undefined && !ROLES.includes(change.role)) throw new Error(`a role is one of ${ROLES.join(', ')}`);
+    if (change.oidcSubjects) this.checkSubjects(users, name, change.oidcSubjects);
+    const row: StoredUser = { ...u, ...(change.role ? { role: change.role } : {}), ...(change.oidcSubjects ? { oidcSubjects: change.oidcSubjects } : {}) };
+    if (row.oidcSubjects && row.oidcSubjects.length === 0) delete row.oidcSubjects;
+    writePrivate(this.file, JSON.stringify({ users: users.map((x) => (x.name === name ? row : x)) }, null, 2));
+    return row;
+  }
+
+  /** One subject signs in as one person only. */
+  private checkSubjects(users: StoredUser[], name: string, subjects: string[]): void {
+    for (const sub of subjects) {
+      if (!sub || sub.length > 255) throw new Error('an OIDC subject is 1-255 characters');
+      const other = users.find((u) => u.name !== name && u.oidcSubjects?.includes(sub));
+      if (other) throw new Error(`OIDC subject ${sub} already signs in as ${other.name}`);
+    }
   }
 }
 

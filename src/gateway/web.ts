@@ -16,8 +16,18 @@ import { type GatewayEnv, showWorkflow, workflowIdSchema } from './api.js';
 import { decideAs, type GatewayDeps, toProblem } from './deps.js';
 import { checkCsrf, csrfToken, newNonce, openLink, openSession, PRE_COOKIE, sealSession, SESSION_COOKIE, SESSION_TTL_MS } from './tokens.js';
 import { readTranscript, transcriptFile } from './transcript.js';
+import { OIDC_COOKIE, OIDC_FLOW_TTL_MS, OidcClient, OidcError } from './oidc.js';
+import { attemptLimit, remoteAddress } from './ratelimit.js';
+import { type Role, roleOf } from './state.js';
 
 type WebEnv = GatewayEnv & { Variables: { nonce: string } };
+
+/** The signed-in person as pages see them. */
+interface Who {
+  person: string;
+  csrf: string;
+  role: Role;
+}
 
 /** HTML-escapes text for element content and quoted attributes. */
 export function esc(v: unknown): string {
@@ -107,12 +117,19 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
   /** A signed-in person, or a redirect to sign-in. */
   const signedIn: MiddlewareHandler<WebEnv> = async (c, next) => {
     const s = openSession(deps.signer, getCookie(c, SESSION_COOKIE));
-    if (!s) {
+    // The person is read on each request: a role change or a removal takes effect at once.
+    const user = s ? deps.users.get(s.u) : undefined;
+    if (!s || !user) {
       if (c.req.method !== 'GET') return html(c, 401, page('Sign in', '<p class="err">Your session has ended. <a href="/ui/login">Sign in</a> again.</p>'));
       return c.redirect(`/ui/login?next=${encodeURIComponent(c.req.path)}`, 303);
     }
-    c.set('person', s.u);
+    c.set('person', user.name);
+    c.set('role', roleOf(user));
     c.set('nonce', s.n);
+    if (c.get('role') === 'viewer' && c.req.method !== 'GET' && c.req.path !== '/ui/logout') {
+      deps.audit.write({ event: 'viewer.refused', who: user.name, detail: `${c.req.method} ${c.req.path}`, ip: remoteAddress(c) });
+      return html(c, 403, page('Refused', `<p class="err">${esc(user.name)} is a viewer: reading only, no decisions or changes.</p>`, who(c)));
+    }
     return next();
   };
 
@@ -136,7 +153,31 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     }
     return fields;
   };
-  const who = (c: Context<WebEnv>) => ({ person: c.get('person'), csrf: csrfToken(deps.signer, c.get('nonce')) });
+  const who = (c: Context<WebEnv>): Who => ({ person: c.get('person'), csrf: csrfToken(deps.signer, c.get('nonce')), role: c.get('role') });
+  /** A 429 page that says why; the limiter has set Retry-After. */
+  const tooMany = (c: Context, message: string) => html(c, 429, page('Too many attempts', `<p class="err">${esc(message)}</p>`));
+  const formName = async (c: Context) => {
+    const f = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    return typeof f.name === 'string' ? f.name.slice(0, 100) : '';
+  };
+  const signInLimit = attemptLimit('sign-in', deps.rateLimits, deps.audit, formName, tooMany);
+  // A link's attempts count against the person it decides as (a tampered one against nobody in particular).
+  const linkLimit = attemptLimit(
+    'decision-link',
+    deps.rateLimits,
+    deps.audit,
+    async (c) => openLink(deps.signer, c.req.param('token') ?? '').claims?.decider ?? '',
+    tooMany,
+  );
+  // The OIDC callback has no name to guess at (the provider authenticates): per address only.
+  const oidcLimit = attemptLimit('oidc sign-in', deps.rateLimits, deps.audit, undefined, tooMany);
+  /** Signs a person in on this browser and sends them on (shared by password and OIDC sign-in). */
+  const startSession = (c: Context, person: string, how: string) => {
+    const { value } = sealSession(deps.signer, person);
+    setCookie(c, SESSION_COOKIE, value, { ...cookieOpts(), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
+    deleteCookie(c, PRE_COOKIE, { path: '/' });
+    deps.audit.write({ event: 'signin', who: person, detail: how, ip: remoteAddress(c) });
+  };
   const failure = (c: Context<WebEnv>, err: unknown, back?: string) => {
     const p = toProblem(err);
     return html(c, p.status, page('Refused', `<p class="err">${esc(p.message)}</p>${back ? `<p><a href="${esc(back)}">Back</a></p>` : ''}`, who(c)));
@@ -159,23 +200,69 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
         <form method="post" action="/ui/login"><input type="hidden" name="_csrf" value="${esc(csrfToken(deps.signer, nonce))}"><input type="hidden" name="next" value="${esc(next)}">
         <p><label>Name<br><input type="text" name="name" autocomplete="username" required></label></p>
         <p><label>Password<br><input type="password" name="password" autocomplete="current-password" required></label></p>
-        <p><button class="approve">Sign in</button></p></form></div>`,
+        <p><button class="approve">Sign in</button></p></form>
+        ${deps.oidc ? `<p class="muted">or</p><p><a id="oidc" href="/ui/oidc/start?next=${esc(encodeURIComponent(next))}">Sign in with ${esc(deps.oidc.label)}</a></p>` : ''}</div>`,
       ),
     );
   });
-  web.post('/ui/login', limit, async (c) => {
+  web.post('/ui/login', limit, signInLimit, async (c) => {
     const f = await checkForm(c, getCookie(c, PRE_COOKIE));
     if (f instanceof Response) return f;
     const user = f.name && f.password ? await deps.users.verify(f.name, f.password) : undefined;
     if (!user) {
-      deps.audit.write({ event: 'signin.refused', who: f.name?.slice(0, 100), detail: 'wrong name or password' });
+      deps.audit.write({ event: 'signin.refused', who: f.name?.slice(0, 100), detail: 'wrong name or password', ip: remoteAddress(c) });
       return html(c, 401, page('Sign in', '<p class="err">Wrong name or password.</p><p><a href="/ui/login">Try again</a></p>'));
     }
-    const { value } = sealSession(deps.signer, user.name);
-    setCookie(c, SESSION_COOKIE, value, { ...cookieOpts(), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
-    deleteCookie(c, PRE_COOKIE, { path: '/' });
-    deps.audit.write({ event: 'signin', who: user.name });
+    startSession(c, user.name, 'password');
     return c.redirect(safeNext(f.next), 303);
+  });
+
+  // ---- sign-in through an OIDC provider (when configured) ----
+  web.get('/ui/oidc/start', async (c) => {
+    if (!deps.oidc) return html(c, 404, page('Sign in', '<p class="err">No OIDC provider is configured.</p>'));
+    try {
+      const { url, cookie } = await deps.oidc.begin(deps.signer, safeNext(c.req.query('next')));
+      // Lax, not Strict: the provider sends the browser back with a cross-site redirect.
+      setCookie(c, OIDC_COOKIE, cookie, { ...cookieOpts(), sameSite: 'Lax', path: '/ui/oidc', maxAge: Math.floor(OIDC_FLOW_TTL_MS / 1000) });
+      return c.redirect(url, 302);
+    } catch (err) {
+      console.error('gateway: OIDC provider unavailable:', err instanceof Error ? err.message : err);
+      return html(c, 502, page('Sign in', '<p class="err">The sign-in provider cannot be reached. Try again, or sign in with your password.</p>'));
+    }
+  });
+  web.get('/ui/oidc/callback', oidcLimit, async (c) => {
+    if (!deps.oidc) return html(c, 404, page('Sign in', '<p class="err">No OIDC provider is configured.</p>'));
+    const refuse = (status: 401 | 403, why: string, sub?: string) => {
+      deps.audit.write({ event: 'signin.refused', detail: `oidc: ${why}${sub ? ` (subject ${sub.slice(0, 255)})` : ''}`, ip: remoteAddress(c) });
+      return html(c, status, page('Sign in', `<p class="err">Sign-in refused: ${esc(why)}.</p><p><a href="/ui/login">Try again</a></p>`));
+    };
+    const flow = OidcClient.flow(deps.signer, getCookie(c, OIDC_COOKIE));
+    // One use: the flow cookie goes whatever happens next.
+    deleteCookie(c, OIDC_COOKIE, { path: '/ui/oidc' });
+    if (!flow) return refuse(401, 'this sign-in was not started here, or took longer than 10 minutes');
+    const error = c.req.query('error');
+    if (error) return refuse(401, `the provider answered ${error.slice(0, 100)}`);
+    let sub: string;
+    try {
+      ({ sub } = await deps.oidc.finish(flow, { code: c.req.query('code'), state: c.req.query('state') }));
+    } catch (err) {
+      if (err instanceof OidcError) return refuse(401, err.message);
+      // The provider did not answer (network, timeout): nothing was proven either way.
+      console.error('gateway: OIDC token exchange failed:', err instanceof Error ? err.message : err);
+      deps.audit.write({ event: 'signin.failed', detail: 'oidc: the provider could not be reached', ip: remoteAddress(c) });
+      return html(c, 502, page('Sign in', '<p class="err">The sign-in provider cannot be reached. Try again, or sign in with your password.</p>'));
+    }
+    const user = deps.users.byOidcSubject(sub);
+    if (!user) return refuse(403, 'no Switchboard person is set up for this account', sub);
+    startSession(c, user.name, `oidc ${sub.slice(0, 255)}`);
+    // A page, not a redirect: after the provider's cross-site redirect, browsers would not send
+    // the Strict session cookie on a redirect chain that began on another site.
+    const next = safeNext(flow.next);
+    return c.html(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${esc(next)}"><title>Signed in · Switchboard</title></head><body><p>Signed in as ${esc(user.name)}. <a href="${esc(next)}">Continue</a></p></body></html>`,
+      200,
+      { 'Content-Security-Policy': "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'" },
+    );
   });
   web.post('/ui/logout', limit, signedIn, async (c) => {
     const f = await checkForm(c, c.get('nonce'));
@@ -303,8 +390,12 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
         <tr><th>Clarifications answered</th><td>${esc(st.answered.join(', ') || '–')}</td></tr>
         ${gate?.open ? `<tr><th>Waiting on a person</th><td><a href="/ui/gates/${encodeURIComponent(workflowId)}">${esc(gate.subject)}</a></td></tr>` : ''}
         </table></div>
-        <div class="forms"><form method="post" action="/ui/monitors/${encodeURIComponent(workflowId)}/pause">${hidden}<p><input type="text" name="reason" placeholder="reason (optional)"></p><button>Pause</button></form>
-        <form method="post" action="/ui/monitors/${encodeURIComponent(workflowId)}/resume">${hidden}<p>&nbsp;</p><button>Resume</button></form></div>
+        ${
+          w.role === 'viewer'
+            ? ''
+            : `<div class="forms"><form method="post" action="/ui/monitors/${encodeURIComponent(workflowId)}/pause">${hidden}<p><input type="text" name="reason" placeholder="reason (optional)"></p><button>Pause</button></form>
+        <form method="post" action="/ui/monitors/${encodeURIComponent(workflowId)}/resume">${hidden}<p>&nbsp;</p><button>Resume</button></form></div>`
+        }
         <p class="muted">Snapshot contents and deliveries stay on the platform and in the outbox (<code>switchboard outbox list</code>).</p>`;
       return html(c, 200, page(`Monitor ${workflowId}`, body, w));
     } catch (err) {
@@ -325,7 +416,7 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
   });
 
   // ---- one-time decision links ----
-  web.get('/ui/l/:token', async (c) => {
+  web.get('/ui/l/:token', linkLimit, async (c) => {
     const token = c.req.param('token');
     const opened = openLink(deps.signer, token);
     if (!opened.ok || deps.usedLinks.has(opened.claims.id)) {
@@ -344,7 +435,7 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
       <button class="${claims.decision}">${claims.decision === 'approve' ? 'Approve' : 'Reject'}</button></form>`;
     return html(c, 200, page('Decision link', body));
   });
-  web.post('/ui/l/:token', limit, async (c) => {
+  web.post('/ui/l/:token', limit, linkLimit, async (c) => {
     const token = c.req.param('token');
     const f = await checkForm(c, getCookie(c, PRE_COOKIE));
     if (f instanceof Response) return f;
@@ -355,6 +446,11 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     };
     if (!opened.ok) return refuse(opened.why, opened.claims);
     const { claims } = opened;
+    const person = deps.users.get(claims.decider);
+    if (person && roleOf(person) === 'viewer') {
+      deps.audit.write({ event: 'link.refused.viewer', who: claims.decider, workflowId: claims.workflowId, detail: `${claims.decider} is a viewer` });
+      return html(c, 403, page('Link refused', `<p class="err">${esc(claims.decider)} is a viewer: reading only, no decisions.</p>`));
+    }
     if (claims.decision === 'reject' && !f.reason?.trim()) return html(c, 422, page('Reason needed', '<p class="err">A rejection needs a reason.</p>'));
     // Spent before the decision is sent: a crash in between leaves the link used, never usable twice.
     if (!deps.usedLinks.use(claims.id)) return refuse('used', claims);
@@ -412,14 +508,14 @@ function shownCard(view: GateView): string {
     <p>Digest: <code id="digest">${esc(view.digest)}</code></p></div>`;
 }
 
-function gatePage(workflowId: string, view: GateView, w: { person: string; csrf: string }): string {
+function gatePage(workflowId: string, view: GateView, w: Who): string {
   const decided = view.decided.length
     ? `<h3>Decided</h3><ul>${view.decided.map((o) => `<li>${esc(o.decision)} by ${esc(o.decider)} (${esc(o.identity ?? 'unverified')}) ${when(o.at)}${o.reason ? ` — ${esc(o.reason)}` : ''}</li>`).join('')}</ul>`
     : '';
   if (!view.open)
     return `<h2>${esc(workflowId)}</h2><p>No open gate.</p>${decided}<p><a href="/ui/sessions/${encodeURIComponent(workflowId)}">Transcript</a></p>`;
   const allowed = view.allowed ?? ['approve', 'approve_with_edits', 'reject'];
-  const mayDecide = view.approvers?.includes(w.person);
+  const mayDecide = view.approvers?.includes(w.person) && w.role === 'decider';
   const hidden = `<input type="hidden" name="_csrf" value="${esc(w.csrf)}"><input type="hidden" name="requestId" value="${esc(view.requestId)}"><input type="hidden" name="digest" value="${esc(view.digest)}">`;
   const action = `/ui/gates/${encodeURIComponent(workflowId)}/decide`;
   const forms = [
@@ -435,7 +531,11 @@ function gatePage(workflowId: string, view: GateView, w: { person: string; csrf:
   return `<h2>${esc(workflowId)}</h2>${shownCard(view)}
     <table><tr><th>Request</th><td><code>${esc(view.requestId)}</code></td></tr><tr><th>Approvers</th><td>${esc(view.approvers?.join(', '))}${view.quorum && view.quorum.need > 1 ? ` (${view.quorum.votes.length} of ${view.quorum.need} approvals)` : ''}</td></tr>
     <tr><th>Waiting since</th><td>${when(view.since)}</td></tr><tr><th>Deadline</th><td>${when(view.deadline)}${view.escalated ? ' (escalated)' : ''}</td></tr></table>
-    ${mayDecide ? `<h3>Decide as ${esc(w.person)}</h3><div class="forms">${forms}</div>` : `<p class="muted">${esc(w.person)} is not an approver of this gate.</p>`}
+    ${
+      mayDecide
+        ? `<h3>Decide as ${esc(w.person)}</h3><div class="forms">${forms}</div>`
+        : `<p class="muted">${esc(w.person)} ${w.role === 'viewer' ? 'is a viewer (reading only)' : 'is not an approver of this gate'}.</p>`
+    }
     ${decided}<p><a href="/ui/sessions/${encodeURIComponent(workflowId)}">Transcript</a></p>`;
 }
 
@@ -445,20 +545,18 @@ function decidedPage(workflowId: string, o: GateOutcome): string {
     <p><a href="/ui/sessions/${encodeURIComponent(workflowId)}">Follow ${esc(workflowId)}</a> · <a href="/ui/inbox">Inbox</a></p>`;
 }
 
-function sessionPage(
-  workflowId: string,
-  shown: Record<string, unknown>,
-  entries: { pos: number; entry: TranscriptEntry }[],
-  w: { person: string; csrf: string },
-): string {
+function sessionPage(workflowId: string, shown: Record<string, unknown>, entries: { pos: number; entry: TranscriptEntry }[], w: Who): string {
   const st = (shown.state ?? {}) as { status?: string; pendingInput?: { requestId: string; prompt: string }; title?: string; topic?: string };
   const gate = shown.gate as GateView | undefined;
   const last = entries.at(-1)?.pos ?? 0;
   const running = shown.workflowStatus === 'RUNNING';
-  const answer = st.pendingInput
-    ? `<div class="card"><p><strong>The agent asks:</strong> ${esc(st.pendingInput.prompt)}</p><form method="post" action="/ui/sessions/${encodeURIComponent(workflowId)}/answer">
+  const answer =
+    st.pendingInput && w.role === 'viewer'
+      ? `<div class="card"><p><strong>The agent asks:</strong> ${esc(st.pendingInput.prompt)}</p><p class="muted">Viewers cannot answer.</p></div>`
+      : st.pendingInput
+        ? `<div class="card"><p><strong>The agent asks:</strong> ${esc(st.pendingInput.prompt)}</p><form method="post" action="/ui/sessions/${encodeURIComponent(workflowId)}/answer">
        <input type="hidden" name="_csrf" value="${esc(w.csrf)}"><input type="hidden" name="requestId" value="${esc(st.pendingInput.requestId)}"><p><textarea name="response" rows="2" required></textarea></p><button class="approve">Answer</button></form></div>`
-    : '';
+        : '';
   return `<h2>${esc(st.title ?? st.topic ?? workflowId)}</h2><p class="muted">${esc(workflowId)} · ${esc(shown.type)} · status <strong id="status">${esc(st.status ?? shown.workflowStatus)}</strong></p>
     ${gate?.open ? `<p><a href="/ui/gates/${encodeURIComponent(workflowId)}">Waiting on a person: ${esc(gate.subject)}</a></p>` : ''}${answer}
     ${

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createParser } from 'eventsource-parser';
 import type { SwitchboardClient } from '../../src/client/index.js';
 import { createKey } from '../../src/identity/keys.js';
-import { type RunningGateway, startGateway } from '../../src/gateway/server.js';
+import { type GatewayOptions, type RunningGateway, startGateway } from '../../src/gateway/server.js';
 import { UserStore } from '../../src/gateway/state.js';
 
 /** Where the test people's keys live: the harness worker trusts `<dir>/trusted`. */
@@ -32,13 +32,18 @@ export async function startTestGateway(o: {
   dir?: string;
   port?: number;
   heartbeatMs?: number;
+  secret?: string;
+  /** Extra gateway options (roles, OIDC, rate limits). */
+  options?: Partial<GatewayOptions>;
+  /** People who may only look (role `viewer`). */
+  viewers?: string[];
 }): Promise<TestGateway> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'sb-gw-'));
   const store = new UserStore(dir);
   const people: TestGateway['people'] = {};
   for (const name of o.people) {
     const existing = store.get(name);
-    const added = await store.add(name, { reset: Boolean(existing), password: `${name}-password-123` });
+    const added = await store.add(name, { reset: Boolean(existing), password: `${name}-password-123`, role: o.viewers?.includes(name) ? 'viewer' : undefined });
     people[name] = { token: added.token, password: added.password };
     try {
       createKey(o.keysDir, name);
@@ -50,6 +55,8 @@ export async function startTestGateway(o: {
     sb: o.sb,
     port: o.port ?? 0,
     dir,
+    secret: o.secret,
+    ...o.options,
     keysDir: o.keysDir,
     artifactDir: o.artifactDir,
     heartbeatMs: o.heartbeatMs ?? 500,
@@ -133,4 +140,17 @@ export async function readSse(
     clearTimeout(timer);
   }
   return { events, comments, status: res.status, ended };
+}
+
+/** A free loopback port (for a gateway whose origin the worker must know before it starts). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

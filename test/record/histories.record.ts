@@ -378,6 +378,17 @@ it('records webhookDelivery: retried with Retry-After, dead, replayed and delive
   await save('deepResearch-escalated-via-outbox', e.workflowId);
 });
 
+it('records a gate that announces itself: gate.opened through the outbox, then approved', async () => {
+  const r = await h.sb.startResearch({ topic: 'fixture opened notification', approvers: ['alice'] });
+  await eventually(async () => (await h.sb.gate(r.workflowId)).open);
+  await eventually(async () =>
+    (await fixtureSandbox.webhooks('fixture-default')).some((d) => d.headers['webhook-id']?.startsWith('gate.opened.') && d.raw.includes(r.workflowId)),
+  );
+  await h.sb.decide(r.workflowId, { decider: 'alice', decision: 'approve' });
+  await h.client.workflow.getHandle(r.workflowId).result();
+  await save('deepResearch-opened-notified', r.workflowId);
+});
+
 it('records trackMonitor: a clarification answered at the gate, pause, resume, refine, run-now, message, polls, cancel', async () => {
   const key = `fixture-${Date.now()}`;
   const { workflowId } = await h.sb.monitors.create(key, {

@@ -11,7 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { LocalArtifactStore } from '../../src/artifacts/store.js';
-import { Credentials, parseEnv, PLATFORM_ENV, WebhookEndpoints } from '../../src/config.js';
+import { Credentials, notificationLinkSettings, parseEnv, PLATFORM_ENV, WebhookEndpoints } from '../../src/config.js';
 import { PLATFORMS } from '../../src/providers/errors.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
@@ -80,6 +80,7 @@ export async function createHarness(opts: { extraEnv?: NodeJS.ProcessEnv; name?:
       notifyWebhook: env.SWITCHBOARD_NOTIFY_WEBHOOK,
       notifySecret: env.SWITCHBOARD_NOTIFY_SECRET,
       webhooks: new WebhookEndpoints(env, rawEnv),
+      decisionLinks: notificationLinkSettings(env),
       decisionProof: env.SWITCHBOARD_DECISION_PROOF,
       trustedKeysDir: trustedKeysDir(rawEnv),
       workflowBundle: { code },

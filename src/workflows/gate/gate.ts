@@ -42,6 +42,7 @@ import {
 } from '@temporalio/workflow';
 import type { createDecisionActivities, VerifyDecisionResult } from '../../activities/decisions.js';
 import type { createNotifyActivities } from '../../activities/notify.js';
+import type { createOutboxActivities } from '../../activities/outbox.js';
 import { AwaitingHuman, GateDeadline, GateKind as GateKindKey } from '../../contracts/searchAttributes.js';
 import { parseAccepted, parseMessage, singleArg } from '../validation.js';
 import { countGateEscalation, countGateExpiry, recordDecision } from '../metrics.js';
@@ -90,16 +91,32 @@ export const DECIDE_SIGNAL_PATCH = 'gate-decide-signal';
  * child) instead of the `notifyPeople` activity. Runs recorded before it replay as they ran.
  */
 export const OUTBOX_PATCH = 'gate-notifications-via-outbox';
+/**
+ * Replay guard: a `gate.opened` notification is queued in the outbox (by the `queueWebhook` local
+ * activity) just before a gate opens, so approvers hear of it before the first reminder, with
+ * decision links when the worker mints them. Runs recorded before it replay as they ran.
+ */
+export const OPENED_NOTIFICATION_PATCH = 'gate-opened-notification';
 
 const { notifyPeople } = proxyActivities<ReturnType<typeof createNotifyActivities>>({
   startToCloseTimeout: '30 s',
   retry: { initialInterval: '1 s', maximumInterval: '1 m', maximumAttempts: 10 },
+});
+/** Local: queued before the gate is published, in the same workflow task (see `announce`). */
+const { queueWebhook } = proxyLocalActivities<ReturnType<typeof createOutboxActivities>>({
+  startToCloseTimeout: '10 s',
+  retry: { initialInterval: '200 ms', maximumAttempts: 3 },
 });
 /** Local: a person is waiting on the update, and the check reads only local files. */
 const { verifyDecision } = proxyLocalActivities<ReturnType<typeof createDecisionActivities>>({
   startToCloseTimeout: '10 s',
   retry: { initialInterval: '200 ms', maximumAttempts: 3 },
 });
+
+/** One message id per (workflow, request, event, deadline): the outbox delivers it once, receivers de-duplicate on `webhook-id`. */
+function gateMessageId(n: { event: string; workflowId: string; requestId: string; deadline: string }): string {
+  return `gate.${n.event}.${bytesToHex(sha256(utf8ToBytes(`${n.workflowId}/${n.requestId}/${n.event}/${n.deadline}`))).slice(0, 40)}`;
+}
 
 /** What a workflow asks the gate to hold. */
 export interface GateRequest {
@@ -458,6 +475,9 @@ export class ApprovalGate {
       baseDigest: req.digest,
       votes: [],
     };
+    // Announced before it is visible: the local activity's marker lands in the same workflow task
+    // as the gate's publication, so nothing is added to history once a person can see the gate.
+    if (patched(OPENED_NOTIFICATION_PATCH)) await this.announce(g);
     this.open = g;
     this.publish(g);
     for (;;) {
@@ -537,7 +557,15 @@ export class ApprovalGate {
   /** Publishes a gate whose deadline or approvers just changed, and tells the people on it. */
   private async extend(g: OpenGate, event: 'escalation' | 'reminder'): Promise<void> {
     this.publish(g);
-    const notification = {
+    if (!patched(OUTBOX_PATCH)) {
+      await notifyPeople(this.notification(g, event));
+      return;
+    }
+    await this.send(g, event);
+  }
+
+  private notification<E extends 'opened' | 'escalation' | 'reminder'>(g: OpenGate, event: E) {
+    return {
       event,
       workflowId: workflowInfo().workflowId,
       kind: g.kind,
@@ -546,13 +574,32 @@ export class ApprovalGate {
       deadline: g.deadline.toISOString(),
       requestId: g.requestId,
     };
-    if (!patched(OUTBOX_PATCH)) {
-      await notifyPeople(notification);
-      return;
+  }
+
+  /**
+   * `gate.opened` through the outbox, queued by a local activity (a delivery of its own, not a
+   * child). A notification that cannot be queued never keeps the gate from opening.
+   */
+  private async announce(g: OpenGate): Promise<void> {
+    const n = this.notification(g, 'opened');
+    const input: WebhookDeliveryInput = { endpoint: 'default', messageId: gateMessageId(n), eventType: 'gate.opened', payload: n };
+    try {
+      await queueWebhook(input);
+    } catch (err) {
+      log.warn('gate.opened notification not queued', {
+        workflowId: n.workflowId,
+        requestId: g.requestId,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
+  }
+
+  /** Tells the people on a gate through the webhook outbox (decision links are added at send time, never here). */
+  private async send(g: OpenGate, event: 'escalation' | 'reminder'): Promise<void> {
+    const notification = this.notification(g, event);
     // One message per (workflow, request, event, deadline): the id is stable, so the outbox
     // delivers it once, and receivers de-duplicate on `webhook-id`.
-    const messageId = `gate.${event}.${bytesToHex(sha256(utf8ToBytes(`${notification.workflowId}/${g.requestId}/${event}/${notification.deadline}`))).slice(0, 40)}`;
+    const messageId = gateMessageId(notification);
     const input: WebhookDeliveryInput = { endpoint: 'default', messageId, eventType: `gate.${event}`, payload: notification };
     try {
       // The delivery outlives the gate (ABANDON): a slow receiver never holds the decision up.
