@@ -1,8 +1,6 @@
 // Lint rules, with the workflow-safety rules from DESIGN.md for src/workflows.
 import tseslint from 'typescript-eslint';
 
-// Every rule the type-checked recommended set turns on, switched off again where it does not apply yet.
-
 export default tseslint.config(
   { ignores: ['node_modules/**', '.switchboard/**', 'bench/results/**', 'dist/**'] },
   {
@@ -27,6 +25,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
     },
   },
+  {
+    // TODO(integrator): gateway code and tests still lint without the type-checked rules.
+    files: ['src/gateway/**/*.ts', 'test/gateway/**/*.ts'],
+    rules: Object.fromEntries(
+      tseslint.configs.recommendedTypeChecked
+        .flatMap((c) => Object.keys(c.rules ?? {}))
+        .filter((rule) => rule !== '@typescript-eslint/no-floating-promises')
+        .map((rule) => [rule, 'off']),
+    ),
   },
   {
     // Workflow code and the contracts it shares with activities and clients: deterministic, no I/O.

@@ -7,7 +7,6 @@ import { shutdownTracing } from '../telemetry/tracing.js';
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { join } from 'node:path';
 import { ConfigError, parseEnv } from '../config.js';
 import { createKey, keysDir, listKeys, loadPrivateKey } from '../identity/keys.js';
 import type { AuditEntry, GateOutcome } from '../contracts/gates.js';
