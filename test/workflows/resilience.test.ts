@@ -140,6 +140,11 @@ it('SIGKILL while a trackMonitor create waits for its answer → exactly one pla
 }, 120_000);
 
 it('30% 503 with Retry-After and 5% connection resets on every route → every session still completes', async () => {
+  // Wyse Mate's session create has no tag or lookup (README, "Exactly once without
+  // Idempotency-Key": a residual risk): a create slower than the client's timeout on a loaded
+  // machine is retried and makes a second session. This test is about faults, so Wyse Mate keeps
+  // the header's replay here; the other three must hold without it.
+  await h.control.replayIdempotency(['wysemate']);
   await h.control.fault({ status: 503, retryAfter: '1', rate: 0.3 });
   await h.control.fault({ reset: true, rate: 0.05 / 0.7 }); // 5% of all calls: the rule sees the 70% the first let through
   const inputs: AgentSessionInputRaw[] = [
