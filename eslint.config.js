@@ -26,16 +26,6 @@ export default tseslint.config(
     },
   },
   {
-    // TODO(integrator): gateway code and tests still lint without the type-checked rules.
-    files: ['src/gateway/**/*.ts', 'test/gateway/**/*.ts'],
-    rules: Object.fromEntries(
-      tseslint.configs.recommendedTypeChecked
-        .flatMap((c) => Object.keys(c.rules ?? {}))
-        .filter((rule) => rule !== '@typescript-eslint/no-floating-promises')
-        .map((rule) => [rule, 'off']),
-    ),
-  },
-  {
     // Workflow code and the contracts it shares with activities and clients: deterministic, no I/O.
     files: ['src/workflows/**/*.ts', 'src/contracts/**/*.ts'],
     rules: {

@@ -182,8 +182,17 @@ async function idempotentStart(
   }
 }
 
+/** What `GET /workflows/{id}` answers: these fields for every workflow, then its state, gate or transcript tail by type. */
+export type ShownWorkflow = Record<string, unknown> & {
+  workflowId: string;
+  type: string;
+  workflowStatus: string;
+  startTime: string;
+  closeTime?: string;
+};
+
 /** What `GET /workflows/{id}` answers for any Switchboard workflow. */
-export async function showWorkflow(deps: GatewayDeps, workflowId: string): Promise<Record<string, unknown>> {
+export async function showWorkflow(deps: GatewayDeps, workflowId: string): Promise<ShownWorkflow> {
   let desc;
   try {
     desc = await deps.sb.describe(workflowId);

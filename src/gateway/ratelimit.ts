@@ -48,8 +48,12 @@ export function attemptLimit(
   nameOf: ((c: Context) => Promise<string>) | undefined,
   answer: (c: Context, message: string) => Response,
 ): MiddlewareHandler {
-  const refusal = (scope: 'name' | 'address') => async (c: Context) => {
-    const name = (await nameOf?.(c)) ?? '';
+  // The name each attempt is for, as the per-name key generator read it (it runs first, for this
+  // same context). The limiter types `handler` as synchronous (it answers with what the handler
+  // returns), so a refusal looks the name up here instead of awaiting `nameOf` again.
+  const names = new WeakMap<Context, string>();
+  const refusal = (scope: 'name' | 'address') => (c: Context) => {
+    const name = names.get(c) ?? '';
     const minutes = Math.ceil(limits.windowMs / 60_000);
     const message =
       scope === 'name'
@@ -68,7 +72,11 @@ export function attemptLimit(
   const perName = rateLimiter({
     ...common,
     limit: limits.perName,
-    keyGenerator: async (c) => `${remoteAddress(c)}\n${((await nameOf?.(c)) ?? '').toLowerCase()}`,
+    keyGenerator: async (c) => {
+      const name = (await nameOf?.(c)) ?? '';
+      names.set(c, name);
+      return `${remoteAddress(c)}\n${name.toLowerCase()}`;
+    },
     handler: refusal('name'),
   });
   const perAddress = rateLimiter({ ...common, limit: limits.perAddress, keyGenerator: (c) => remoteAddress(c), handler: refusal('address') });

@@ -12,7 +12,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { SwitchboardClientError, type InboxItem } from '../client/index.js';
 import type { GateOutcome, GateView } from '../contracts/gates.js';
 import type { TranscriptEntry } from '../contracts/sessions.js';
-import { type GatewayEnv, showWorkflow, workflowIdSchema } from './api.js';
+import { type GatewayEnv, type ShownWorkflow, showWorkflow, workflowIdSchema } from './api.js';
 import { decideAs, type GatewayDeps, toProblem } from './deps.js';
 import { checkCsrf, csrfToken, newNonce, openLink, openSession, PRE_COOKIE, sealSession, SESSION_COOKIE, SESSION_TTL_MS } from './tokens.js';
 import { readTranscript, transcriptFile } from './transcript.js';
@@ -30,7 +30,7 @@ interface Who {
 }
 
 /** HTML-escapes text for element content and quoted attributes. */
-export function esc(v: unknown): string {
+export function esc(v: string | number | boolean | null | undefined): string {
   return String(v ?? '').replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 }
 
@@ -139,7 +139,7 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
    */
   const checkForm = async (c: Context<WebEnv>, nonce: string | undefined): Promise<Record<string, string> | Response> => {
     const origin = c.req.header('origin') ?? refererOrigin(c.req.header('referer'));
-    const form = (await c.req.parseBody()) as Record<string, string | File>;
+    const form = await c.req.parseBody<Record<string, string | File>>();
     const fields = Object.fromEntries(Object.entries(form).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
     const why =
       !origin || !deps.origins.includes(origin)
@@ -157,7 +157,7 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
   /** A 429 page that says why; the limiter has set Retry-After. */
   const tooMany = (c: Context, message: string) => html(c, 429, page('Too many attempts', `<p class="err">${esc(message)}</p>`));
   const formName = async (c: Context) => {
-    const f = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    const f = await c.req.parseBody().catch((): Record<string, string | File> => ({}));
     return typeof f.name === 'string' ? f.name.slice(0, 100) : '';
   };
   const signInLimit = attemptLimit('sign-in', deps.rateLimits, deps.audit, formName, tooMany);
@@ -545,7 +545,7 @@ function decidedPage(workflowId: string, o: GateOutcome): string {
     <p><a href="/ui/sessions/${encodeURIComponent(workflowId)}">Follow ${esc(workflowId)}</a> · <a href="/ui/inbox">Inbox</a></p>`;
 }
 
-function sessionPage(workflowId: string, shown: Record<string, unknown>, entries: { pos: number; entry: TranscriptEntry }[], w: Who): string {
+function sessionPage(workflowId: string, shown: ShownWorkflow, entries: { pos: number; entry: TranscriptEntry }[], w: Who): string {
   const st = (shown.state ?? {}) as { status?: string; pendingInput?: { requestId: string; prompt: string }; title?: string; topic?: string };
   const gate = shown.gate as GateView | undefined;
   const last = entries.at(-1)?.pos ?? 0;

@@ -13,7 +13,7 @@ import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealLink } from '../../src/identity/links.js';
 import { createHarness, eventually, type Harness } from '../support/harness.js';
-import { startTestGateway, type TestGateway, testKeysDir } from './support.js';
+import { type ApiProblem, startTestGateway, type TestGateway, testKeysDir } from './support.js';
 
 let h: Harness;
 let gw: TestGateway;
@@ -149,7 +149,11 @@ describe('roles', () => {
     });
     expect(post.status).toBe(403);
     expect(post.text).toContain('victor is a viewer');
-    const api = await gw.call(`/workflows/${workflowId}/decision`, { method: 'POST', as: 'victor', json: { decision: 'approve', digest: gate.digest } });
+    const api = await gw.call<ApiProblem>(`/workflows/${workflowId}/decision`, {
+      method: 'POST',
+      as: 'victor',
+      json: { decision: 'approve', digest: gate.digest },
+    });
     expect(api.status).toBe(403);
     expect(api.body.error.type).toBe('forbidden');
     expect((await gw.call(`/workflows/${workflowId}/cancel`, { method: 'POST', as: 'victor', json: {} })).status).toBe(403);

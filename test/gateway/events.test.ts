@@ -19,7 +19,7 @@ import { ProviderRegistry } from '../../src/providers/registry.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
 import { createSwitchboardWorker } from '../../src/worker/create.js';
 import { eventually, sandboxEnv } from '../support/harness.js';
-import { readSse, type SseEvent, startTestGateway, type TestGateway, testKeysDir } from './support.js';
+import { type ApiProblem, readSse, type SseEvent, startTestGateway, type TestGateway, testKeysDir } from './support.js';
 
 let server: DevServer;
 let worker: Worker;
@@ -134,7 +134,7 @@ it('Last-Event-ID resumes exactly across hang-ups, a worker restart and continue
 it('refuses streams it cannot serve with a clear status', async () => {
   const { workflowId } = await sb.startSession({ platform: 'webagent', task: 'List the top 3 stories script:default' });
   await eventually(async () => (await client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED');
-  const bad = await gw.call(`/workflows/${workflowId}/events`, { as: 'alice', headers: { 'last-event-id': 'abc' } });
+  const bad = await gw.call<ApiProblem>(`/workflows/${workflowId}/events`, { as: 'alice', headers: { 'last-event-id': 'abc' } });
   expect(bad.status).toBe(400);
   expect(bad.body.error.type).toBe('invalid_last_event_id');
   const anon = await gw.call(`/workflows/${workflowId}/events`);

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SandboxControl } from '../../src/sandbox/control.js';
+import type { DeepResearchResult } from '../../src/workflows/deepResearch.js';
 import { Webhook } from 'standardwebhooks';
 import { createHarness, eventually, type Harness } from '../support/harness.js';
 import { freePort, startTestGateway, type TestGateway, testKeysDir } from './support.js';
@@ -103,7 +104,7 @@ describe('decision links in notifications', () => {
     expect(first.shownStatus).toBe(200);
     expect(first.html).toContain(gate.digest!);
     expect(first.status).toBe(200);
-    const res = await h.client.workflow.getHandle(workflowId).result();
+    const res = (await h.client.workflow.getHandle(workflowId).result()) as DeepResearchResult;
     expect(res.status).toBe('completed');
     const decided = (await h.sb.gate(workflowId)).decided;
     expect(decided).toEqual([expect.objectContaining({ decider: 'alice', decision: 'approve', identity: 'verified', comment: 'via decision link' })]);

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createParser } from 'eventsource-parser';
 import type { SwitchboardClient } from '../../src/client/index.js';
+import type { ShownWorkflow } from '../../src/gateway/api.js';
+import type { problemBody } from '../../src/gateway/deps.js';
 import { createKey } from '../../src/identity/keys.js';
 import { type GatewayOptions, type RunningGateway, startGateway } from '../../src/gateway/server.js';
 import { UserStore } from '../../src/gateway/state.js';
@@ -16,12 +18,35 @@ export function testKeysDir(): string {
   return mkdtempSync(join(tmpdir(), 'sb-gw-keys-'));
 }
 
+/** A gateway answer: `body` is the parsed JSON (or the text when it is not JSON). */
+export interface CallResult<T = unknown> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** The body of every refused API request. */
+export type ApiProblem = ReturnType<typeof problemBody>;
+
+/** What `POST /sessions`, `/research` and `/monitors` answer (a new start or the existing one). */
+export interface Started {
+  workflowId: string;
+  created: boolean;
+  status?: string;
+}
+
+/** `GET /workflows/{id}` with the parts of `state` the tests read. */
+export type Shown = ShownWorkflow & { state?: { status?: string; pendingInput?: { requestId: string } } };
+
 export interface TestGateway extends RunningGateway {
   dir: string;
   /** Each person's API token and password. */
   people: Record<string, { token: string; password: string }>;
-  /** fetch against the gateway as a person (or anonymously with `as: undefined`). */
-  call(path: string, init?: RequestInit & { as?: string; json?: unknown }): Promise<{ status: number; body: any; headers: Headers }>;
+  /**
+   * fetch against the gateway as a person (or anonymously with `as: undefined`). `T` is what the
+   * caller expects the body to be: it is not checked, so the assertions on it are what test it.
+   */
+  call<T = unknown>(path: string, init?: RequestInit & { as?: string; json?: unknown }): Promise<CallResult<T>>;
 }
 
 export async function startTestGateway(o: {
@@ -62,7 +87,7 @@ export async function startTestGateway(o: {
     heartbeatMs: o.heartbeatMs ?? 500,
     endCheckMs: 200,
   });
-  const call: TestGateway['call'] = async (path, init = {}) => {
+  const call = async <T = unknown>(path: string, init: RequestInit & { as?: string; json?: unknown } = {}): Promise<CallResult<T>> => {
     const headers = new Headers(init.headers);
     if (init.as) headers.set('authorization', `Bearer ${people[init.as]!.token}`);
     let body = init.body;
@@ -78,7 +103,7 @@ export async function startTestGateway(o: {
     } catch {
       // not JSON
     }
-    return { status: res.status, body: parsed, headers: res.headers };
+    return { status: res.status, body: parsed as T, headers: res.headers };
   };
   return Object.assign(gw, { dir, people, call });
 }

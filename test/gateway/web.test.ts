@@ -10,12 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { dedupeLines } from '../../src/artifacts/store.js';
 import type { TranscriptEntry } from '../../src/contracts/sessions.js';
+import type { IssuedLink } from '../../src/gateway/links.js';
 import { sealLink } from '../../src/gateway/tokens.js';
+import type { DeepResearchResult } from '../../src/workflows/deepResearch.js';
 import { createHarness, eventually, type Harness, switchboardCli } from '../support/harness.js';
 import { startTestGateway, type TestGateway, testKeysDir } from './support.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 if (!CHROMIUM) console.warn('\n*** Chromium not found: the browser test is SKIPPED (apt-get install -y chromium, or set CHROMIUM_PATH) ***\n');
+
+/** The part of a transcript `<li>` read in the page (the tests type-check without the DOM library). */
+type TranscriptItem = { getAttribute(name: string): string | null };
 
 let h: Harness;
 let gw: TestGateway;
@@ -135,7 +140,7 @@ describe('forms', () => {
 describe('decision links', () => {
   it('a link decides once; used, expired and tampered links are refused and audited, also after a restart', async () => {
     const { workflowId, gate } = await researchAtGate('Decided by a link');
-    const issued = await gw.call('/links', { method: 'POST', as: 'alice', json: { workflowId, decision: 'approve', ttlSeconds: 600 } });
+    const issued = await gw.call<IssuedLink>('/links', { method: 'POST', as: 'alice', json: { workflowId, decision: 'approve', ttlSeconds: 600 } });
     expect(issued.status).toBe(201);
     expect(issued.body).toMatchObject({ requestId: gate.requestId, digest: gate.digest });
     // Not for someone who is not an approver.
@@ -261,7 +266,7 @@ describe.skipIf(!CHROMIUM)('in a browser (headless Chromium)', () => {
     await page.click(`a:has-text("Follow ${workflowId}")`);
     await page.waitForSelector('#stream-status[data-ended], #stream-status:has-text("ended")', { timeout: 30_000 });
     expect(await page.textContent('#stream-status')).toContain('COMPLETED');
-    const research = await h.client.workflow.getHandle(workflowId).result();
+    const research = (await h.client.workflow.getHandle(workflowId).result()) as DeepResearchResult;
     expect(research.status).toBe('completed');
 
     // A slow session: reload the page while it streams; every entry once, in order.
@@ -277,7 +282,9 @@ describe.skipIf(!CHROMIUM)('in a browser (headless Chromium)', () => {
     await page.waitForSelector('#transcript li:nth-child(6)', { timeout: 20_000 });
     await page.reload();
     await page.waitForSelector('#stream-status[data-ended]', { timeout: 30_000 });
-    const shown = await page.$$eval('#transcript li', (lis) => lis.map((li) => ({ pos: Number(li.getAttribute('data-pos')), id: li.getAttribute('data-id') })));
+    const shown = await page.$$eval('#transcript li', (lis: TranscriptItem[]) =>
+      lis.map((li) => ({ pos: Number(li.getAttribute('data-pos')), id: li.getAttribute('data-id') })),
+    );
     const result = await h.sb.result(sid);
     const file = result.artifacts.find((a) => a.name === 'transcript.jsonl')!;
     const transcript = dedupeLines<TranscriptEntry>(readFileSync(new URL(file.uri), 'utf8'));
