@@ -1,6 +1,8 @@
 /**
  * Crashes and platform faults: a worker SIGKILLed right after the create call reached the
- * platform leaves exactly one platform session (and one Track monitor for a trackMonitor); 30% 503s with Retry-After plus 5% connection
+ * platform leaves exactly one platform session (and one Track monitor for a trackMonitor), and
+ * right after a steering message reached Mix or ArchAstro exactly one copy of it (while a
+ * deliberate repeat on Mix is sent twice); 30% 503s with Retry-After plus 5% connection
  * resets on every route still let every session complete; a bad credential fails at once.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -186,9 +188,10 @@ it('a 401 fails the workflow at once, non-retryable, naming the platform and the
 });
 
 /**
- * Steering runs as a local activity: a worker killed after the platform received the message but
- * before the activity completed leaves no trace in history, and the new worker re-runs the send from
- * attempt 1. The platform (like the sandbox) ignores Idempotency-Key, so only the adapter's own
+ * A worker killed after the platform received a steering message but before the send completed:
+ * the send runs again on the new worker (as a retried activity since the `send-message-requested-at`
+ * patch; before it, as a local activity re-run from attempt 1, which left two copies on Mix and
+ * ArchAstro). The platform (like the sandbox) ignores Idempotency-Key, so only the adapter's own
  * look-up stops a second copy.
  */
 async function crashDuringSend(opts: {
@@ -220,7 +223,7 @@ async function crashDuringSend(opts: {
     first.kill('SIGKILL');
     await exited(first);
     second = spawnWorker(taskQueue);
-    // The update is delivered again to the new worker, which runs the send again from attempt 1.
+    // The new worker runs the send again; the update completes then.
     const outcome = await update;
     expect(outcome).toMatchObject({ accepted: true });
     await eventually(async () => (await sb.state(workflowId)).counts.messagesSent === 1, { timeoutMs: 30_000 });
