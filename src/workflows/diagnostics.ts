@@ -11,7 +11,9 @@ import type { createSessionActivities } from '../activities/sessions/activities.
 import type { createDiagnosticActivities } from '../activities/diagnostics.js';
 import type { SessionRef } from '../contracts/sessions.js';
 
-// The same call path agentSession uses for steering: a local activity.
+// The call path agentSession uses for steering: a local activity. (Its messages run as a regular
+// activity since the `send-message-requested-at` patch; the floor stays on the local path, the
+// faster of the two, so the ratio is not flattered.)
 const { sessionAct } = proxyLocalActivities<ReturnType<typeof createSessionActivities>>({ startToCloseTimeout: '15 s' });
 
 /** Benchmarks only: posts one message through `sessionAct`, agentSession's steering call path. */

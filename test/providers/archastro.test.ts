@@ -519,6 +519,8 @@ describe('ArchAstro session adapter', () => {
     await adapter.sendMessage!(ref, 'the second one', { idempotencyKey: 'wf-4/msg-1', attempt: 1 });
     // Retried (the answer was lost): ArchAstro ignores Idempotency-Key; the inbox tag is found instead.
     await adapter.sendMessage!(ref, 'the second one', { idempotencyKey: 'wf-4/msg-1', attempt: 2 });
+    // A crash re-run of a steering local activity starts again at attempt 1: it looks the tag up too.
+    await adapter.sendMessage!(ref, 'the second one', { idempotencyKey: 'wf-4/msg-1', attempt: 1 });
     expect((await control.journal({ platform: 'archastro', method: 'POST', route: '/api/v1/agent_sessions/{session}/message' })).length).toBe(1);
     const rest = await followUntil(ref, first.last.cursor, (r) => r.status === 'completed');
     expect(rest.entries[0]).toMatchObject({ role: 'user', text: 'the second one' });

@@ -2,7 +2,7 @@
  * Mix: client, simulator and session adapter, against the in-process sandbox over real HTTP.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createMixAdapter } from '../../src/activities/sessions/mix.js';
+import { createMixAdapter, MIX_SEND_SKEW_MS } from '../../src/activities/sessions/mix.js';
 import type { FollowResult, SessionAdapter, SessionRef } from '../../src/activities/sessions/contract.js';
 import { Credentials, parseEnv, type PlatformEndpoint } from '../../src/config.js';
 import { BadRequestError, NotFoundError, ProviderError, UnauthorizedError } from '../../src/providers/errors.js';
@@ -492,6 +492,22 @@ describe('Mix session adapter', () => {
     expect(second.entries.filter((e) => e.role === 'user').map((e) => e.text)).toEqual(['now shorter']);
     const sends = await control.journal({ platform: 'mix', route: '/api/sessions/{id}/messages', method: 'POST' });
     expect(sends.map((e) => (e.body as { text: string }).text)).toEqual(['Write a poem', 'now shorter']);
+  });
+
+  it('a steering message with requestedAt: a crash re-run (attempt 1 again) finds its message by text and time; a later deliberate repeat is sent', async () => {
+    const { ref } = await adapter.create(input('Keep at it script:long'), { idempotencyKey: 'wf-6b/create' });
+    const requestedAt = Date.now();
+    await adapter.sendMessage!(ref, 'same words', { idempotencyKey: 'wf-6b/op/1', attempt: 1 }, { requestedAt });
+    // A new worker re-runs the local activity from attempt 1 with the same requestedAt: nothing more is sent.
+    await adapter.sendMessage!(ref, 'same words', { idempotencyKey: 'wf-6b/op/1', attempt: 1 }, { requestedAt });
+    // The same words again, accepted later than the skew allowance after the first: a deliberate repeat.
+    const later = Date.now() + MIX_SEND_SKEW_MS + 100;
+    await adapter.sendMessage!(ref, 'same words', { idempotencyKey: 'wf-6b/op/2', attempt: 1 }, { requestedAt: later });
+    const sends = await control.journal({ platform: 'mix', route: '/api/sessions/{id}/messages', method: 'POST' });
+    expect(sends.map((e) => (e.body as { text: string }).text)).toEqual(['Keep at it script:long', 'same words', 'same words']);
+    // The look-up reads the export (its messages carry createdAt), on every send.
+    expect(await control.journal({ platform: 'mix', route: '/api/sessions/{id}/export', method: 'GET' })).toHaveLength(3);
+    await adapter.cancel(ref, {});
   });
 
   it("turns the agent's question (a notification) into an input request and answers it once", async () => {

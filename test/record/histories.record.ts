@@ -104,6 +104,18 @@ it('records steered sessions: input answered, message, cancel, follow-up', async
   await save('agentSession-webagent-followup', fu.workflowId);
 });
 
+it('records steering messages with their requestedAt (a regular activity, patch send-message-requested-at): Mix, the same text twice', async () => {
+  const mix = await h.sb.startSession({ platform: 'mix', task: 'fixture script:long' });
+  await eventually(async () => (await h.sb.state(mix.workflowId)).status === 'running');
+  await h.sb.sendMessage(mix.workflowId, 'go on');
+  // Past the duplicate check's clock-skew allowance: a deliberate repeat, sent again.
+  await new Promise((r) => setTimeout(r, 1_500));
+  await h.sb.sendMessage(mix.workflowId, 'go on');
+  expect((await h.sb.state(mix.workflowId)).counts.messagesSent).toBe(2);
+  await h.sb.cancel(mix.workflowId);
+  await save('agentSession-mix-message-requested-at', mix.workflowId);
+});
+
 it('records Mix platform gates: a permission granted and a choice answered at the gate; a plain question answered in its own terms', async () => {
   await fixtureSandbox.script('fixture-mix-gates', [
     { type: 'emit', count: 1 },

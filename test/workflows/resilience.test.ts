@@ -1,6 +1,8 @@
 /**
  * Crashes and platform faults: a worker SIGKILLed right after the create call reached the
- * platform leaves exactly one platform session (and one Track monitor for a trackMonitor); 30% 503s with Retry-After plus 5% connection
+ * platform leaves exactly one platform session (and one Track monitor for a trackMonitor), and
+ * right after a steering message reached Mix or ArchAstro exactly one copy of it (while a
+ * deliberate repeat on Mix is sent twice); 30% 503s with Retry-After plus 5% connection
  * resets on every route still let every session complete; a bad credential fails at once.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -11,6 +13,7 @@ import { type Connection, WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, expect, inject, it } from 'vitest';
 import { SwitchboardClient } from '../../src/client/index.js';
+import { MIX_SEND_SKEW_MS } from '../../src/activities/sessions/mix.js';
 import type { AgentSessionInputRaw } from '../../src/contracts/sessions.js';
 import { createHarness, eventually, type Harness, sandboxEnv } from '../support/harness.js';
 
@@ -187,4 +190,107 @@ it('a 401 fails the workflow at once, non-retryable, naming the platform and the
   const calls = await h.control.journal({ platform: 'archastro' });
   expect(calls.filter((r) => r.status === 401)).toHaveLength(calls.length);
   expect(calls.length).toBeLessThanOrEqual(2); // one look-up (and no retries)
+});
+
+/**
+ * A worker killed after the platform received a steering message but before the send completed:
+ * the send runs again on the new worker (as a retried activity since the `send-message-requested-at`
+ * patch; before it, as a local activity re-run from attempt 1, which left two copies on Mix and
+ * ArchAstro). The platform (like the sandbox) ignores Idempotency-Key, so only the adapter's own
+ * look-up stops a second copy.
+ */
+async function crashDuringSend(opts: {
+  platform: 'mix' | 'archastro';
+  input: AgentSessionInputRaw;
+  route: string;
+  text: string;
+}): Promise<{ sends: number; workflowId: string; sb: SwitchboardClient; stop: () => Promise<void> }> {
+  const taskQueue = `crash-send-${opts.platform}-${Date.now()}`;
+  const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
+  const first = spawnWorker(taskQueue);
+  let second: ChildProcess | undefined;
+  const stop = async () => {
+    first.kill('SIGKILL');
+    second?.kill('SIGTERM');
+    if (second) await exited(second);
+  };
+  try {
+    const { workflowId } = await sb.startSession(opts.input);
+    await eventually(async () => (await sb.state(workflowId)).status === 'running', { timeoutMs: 30_000 });
+    const sent = async () =>
+      (await h.control.journal({ platform: opts.platform, method: 'POST', route: opts.route })).filter(
+        (r) => r.status < 300 && JSON.stringify(r.body).includes(opts.text),
+      );
+    // The platform takes the message, then its answer is held back long enough to kill the worker.
+    await h.control.fault({ platform: opts.platform, method: 'POST', route: opts.route, phase: 'after', latencyMs: 4_000, times: 1 });
+    const update = sb.sendMessage(workflowId, opts.text).catch((err: unknown) => err);
+    await eventually(async () => (await sent()).length > 0, { timeoutMs: 30_000 });
+    first.kill('SIGKILL');
+    await exited(first);
+    second = spawnWorker(taskQueue);
+    // The new worker runs the send again; the update completes then.
+    const outcome = await update;
+    expect(outcome).toMatchObject({ accepted: true });
+    await eventually(async () => (await sb.state(workflowId)).counts.messagesSent === 1, { timeoutMs: 30_000 });
+    return { sends: (await sent()).length, workflowId, sb, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+it('Mix: SIGKILL after a steering message reached the platform → exactly one copy after the crash re-run (found by text and time)', async () => {
+  const text = `Focus on the summary ${Date.now()}`;
+  const run = await crashDuringSend({
+    platform: 'mix',
+    input: { platform: 'mix', task: 'Keep going script:long' },
+    route: '/api/sessions/{id}/messages',
+    text,
+  });
+  try {
+    expect(run.sends).toBe(1);
+    const ref = (await run.sb.state(run.workflowId)).ref!;
+    const exported = await h.providers.client('mix', 'default').exportSession(ref.sessionId);
+    expect(exported.messages.filter((m) => m.role === 'user' && m.content === text)).toHaveLength(1);
+    await run.sb.cancel(run.workflowId);
+  } finally {
+    await run.stop();
+  }
+}, 120_000);
+
+it('ArchAstro: SIGKILL after a steering message reached the platform → exactly one copy after the crash re-run (found by its metadata tag)', async () => {
+  const text = `Also count comments ${Date.now()}`;
+  const run = await crashDuringSend({
+    platform: 'archastro',
+    input: { platform: 'archastro', task: 'Work until told script:long', archastro: { agentId: 'agi_test' } },
+    route: '/api/v1/agent_sessions/{session}/message',
+    text,
+  });
+  try {
+    expect(run.sends).toBe(1);
+    const ref = (await run.sb.state(run.workflowId)).ref!;
+    const s = await h.providers.client('archastro', 'default').getSession(ref.sessionId);
+    expect((s.inbox ?? []).filter((m) => m.content === text)).toHaveLength(1);
+    await run.sb.cancel(run.workflowId);
+  } finally {
+    await run.stop();
+  }
+}, 120_000);
+
+it('Mix: the same text sent on purpose twice (two sendMessage calls) reaches the platform twice', async () => {
+  const { workflowId } = await h.sb.startSession({ platform: 'mix', task: 'Keep going script:long' });
+  await eventually(async () => (await h.sb.state(workflowId)).status === 'running');
+  const text = `Again, please ${Date.now()}`;
+  expect(await h.sb.sendMessage(workflowId, text)).toMatchObject({ accepted: true });
+  // A person's second press, past the clock-skew allowance (MIX_SEND_SKEW_MS) of the duplicate check.
+  await new Promise((r) => setTimeout(r, MIX_SEND_SKEW_MS + 200));
+  expect(await h.sb.sendMessage(workflowId, text)).toMatchObject({ accepted: true });
+  const sends = (await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions/{id}/messages' })).filter(
+    (r) => r.status < 300 && (r.body as { text?: string }).text === text,
+  );
+  expect(sends).toHaveLength(2);
+  const ref = (await h.sb.state(workflowId)).ref!;
+  const exported = await h.providers.client('mix', 'default').exportSession(ref.sessionId);
+  expect(exported.messages.filter((m) => m.role === 'user' && m.content === text)).toHaveLength(2);
+  await h.sb.cancel(workflowId);
 });

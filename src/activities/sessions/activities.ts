@@ -71,7 +71,11 @@ export interface FollowBatch {
 }
 
 export type SessionOperation =
-  | { op: 'sendMessage'; text: string }
+  /**
+   * `requestedAt`: the workflow time (epoch ms) the message was accepted at, the same on every run of
+   * this operation (absent in runs recorded before the `send-message-requested-at` patch).
+   */
+  | { op: 'sendMessage'; text: string; requestedAt?: number }
   | { op: 'answerInput'; requestId: string; response: unknown }
   /** A platform's own permission or question, answered once (src/contracts/platformGates.ts). */
   | { op: 'answerPlatformGate'; requestId: string; answer: PlatformGateAnswer }
@@ -203,7 +207,7 @@ export function createSessionActivities(deps: SessionActivityDeps) {
         switch (op.op) {
           case 'sendMessage':
             if (!a.sendMessage) throw missing(op.op);
-            await a.sendMessage(args.ref, op.text, call);
+            await a.sendMessage(args.ref, op.text, call, op.requestedAt !== undefined ? { requestedAt: op.requestedAt } : {});
             return {};
           case 'answerInput':
             if (!a.answerInput) throw missing(op.op);

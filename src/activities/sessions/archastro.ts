@@ -37,6 +37,13 @@ export const SWITCHBOARD_KEY = 'switchboard_key';
  */
 const LOOKUP_LIMIT = 100;
 
+/**
+ * How many of the session's newest inbox messages a send scans for its tag. The one it looks for
+ * was sent by an earlier run of the same operation, moments before. residual risk: were more than this many messages delivered to the session in
+ * between (other clients), the earlier message is not found and this one is sent again.
+ */
+const INBOX_LOOKUP_TAIL = 50;
+
 /** Poll back-off grows from `budget.pollMs` to this multiple of it. */
 const MAX_BACKOFF_FACTOR = 8;
 
@@ -341,11 +348,13 @@ export function archAstroAdapter(providers: Parameters<AdapterFactory>[0], optio
     async sendMessage(ref, text, call) {
       const c = client(ref.alias);
       const key = call.idempotencyKey;
-      // ArchAstro takes no Idempotency-Key, but an inbox message carries metadata: tag it, and on a
-      // retry look for the tag before sending again.
-      if (key && (call.attempt ?? 1) > 1) {
+      // ArchAstro takes no Idempotency-Key, but an inbox message carries metadata: tag it, and look
+      // for the tag before sending. Checked on every run, not only when `attempt > 1`: steering runs
+      // as a local activity, which a new worker re-runs from attempt 1 after a crash. The cost is one
+      // session read per message, and only the inbox's newest entries are scanned.
+      if (key) {
         const s = await c.getSession(ref.sessionId, { signal: call.signal, timeoutMs: call.timeoutMs });
-        if (s.inbox?.some((m) => m.metadata?.[SWITCHBOARD_KEY] === key)) return;
+        if ((s.inbox ?? []).slice(-INBOX_LOOKUP_TAIL).some((m) => m.metadata?.[SWITCHBOARD_KEY] === key)) return;
       }
       await c.sendMessage(ref.sessionId, { content: text, role: 'user', ...(key ? { metadata: { [SWITCHBOARD_KEY]: key } } : {}) }, call);
     },

@@ -63,6 +63,12 @@ export interface FollowResult {
   error?: string;
 }
 
+/** What a steering `sendMessage` carries besides its text. */
+export interface SendOptions {
+  /** Workflow time (epoch ms) at which the workflow accepted the message; stable across re-runs. */
+  requestedAt?: number;
+}
+
 /** One platform's implementation of the session operations. Optional methods = not supported. */
 export interface SessionAdapter {
   readonly platform: SessionPlatform;
@@ -73,7 +79,14 @@ export interface SessionAdapter {
   create(input: AgentSessionInput, call: CallOptions): Promise<CreatedSession>;
   /** Reads progress from `cursor` until a boundary (input request, terminal) or the budget. */
   follow(ref: SessionRef, cursor: FollowCursor, budget: FollowBudget, hooks: FollowHooks): Promise<FollowResult>;
-  sendMessage?(ref: SessionRef, text: string, call: CallOptions): Promise<void>;
+  /**
+   * Sends a message exactly once per steering operation. Steering runs as a local activity, which a
+   * new worker re-runs from attempt 1 after a crash: the duplicate check cannot wait for
+   * `attempt > 1`. `opts.requestedAt` is the workflow time (epoch ms) at which the message was
+   * accepted, the same on every run of one operation; adapters without a tag to look up use it to
+   * tell their own earlier message from an older one with the same text.
+   */
+  sendMessage?(ref: SessionRef, text: string, call: CallOptions, opts?: SendOptions): Promise<void>;
   answerInput?(ref: SessionRef, requestId: string, response: unknown, call: CallOptions): Promise<void>;
   /**
    * Answers the platform's own permission request or question exactly once, whatever the retries;

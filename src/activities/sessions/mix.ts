@@ -6,8 +6,10 @@
  *
  * Exactly once without `Idempotency-Key` (no Mix operation documents one): the title carries a
  * marker derived from the activity's idempotency key, and a create first looks the marker up in
- * listSessions; the task is sent only while the session has no user message; a re-sent message is
- * skipped on a retry when the session's newest user message already is that text.
+ * listSessions; the task is sent only while the session has no user message; a steering message
+ * is not sent again when a user message with its text was created since the workflow accepted it
+ * (`requestedAt`, see {@link sentSince}), checked on every run because a crash re-runs a local
+ * activity from attempt 1.
  */
 import { createHash } from 'node:crypto';
 import type { MixClient } from '../../providers/mix/client.js';
@@ -170,6 +172,39 @@ function fromTranscript(messages: MixExportMessage[]): SessionStatus {
   return 'completed';
 }
 
+/**
+ * How far before the workflow's `requestedAt` a message may be stamped and still count as ours: the
+ * message's `createdAt` is Mix's clock, `requestedAt` the Temporal server's, so a little skew
+ * between them must not hide our own message.
+ */
+export const MIX_SEND_SKEW_MS = 1_000;
+
+/**
+ * Whether a user message with this text was created at or after `requestedAt` (less
+ * {@link MIX_SEND_SKEW_MS}): one that an earlier run of this same operation sent, its answer lost
+ * with a crash. Mix's message list (SDK BackendMessage) has no time; the export's messages carry
+ * `createdAt` (SDK ExportMessage, required), so the export is read. The scan walks back from the
+ * newest message and stops at the first user message older than the window.
+ *
+ * residual risk: the same text sent by another client (or by this workflow, deliberately, twice)
+ * within {@link MIX_SEND_SKEW_MS} before this operation was accepted is taken for ours, and this
+ * message is not sent.
+ */
+async function sentSince(c: MixClient, sessionId: string, text: string, requestedAt: number, signal?: AbortSignal): Promise<boolean> {
+  const since = requestedAt - MIX_SEND_SKEW_MS;
+  const messages = (await c.exportSession(sessionId, { signal })).messages;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role !== 'user') continue;
+    const at = m.createdAt ? Date.parse(m.createdAt) : Number.NaN;
+    // Mix stamps every message; one without a readable time cannot be placed, so it is not ours.
+    if (Number.isNaN(at)) continue;
+    if (at < since) return false;
+    if (m.content === text) return true;
+  }
+  return false;
+}
+
 /** Sub-key for the n-th mutating call of one activity, so one activity key never collides with itself. */
 function subKey(call: CallOptions, step: string): CallOptions {
   return call.idempotencyKey ? { ...call, idempotencyKey: `${call.idempotencyKey}/${step}` } : call;
@@ -251,10 +286,16 @@ export const createMixAdapter: AdapterFactory = (providers) => {
       };
     },
 
-    async sendMessage(ref, text, call): Promise<void> {
+    async sendMessage(ref, text, call, opts = {}): Promise<void> {
       const c = client(ref.alias);
-      // Mix ignores Idempotency-Key: on a retry, an earlier attempt's message may already be there.
-      if ((call.attempt ?? 1) > 1) {
+      // Mix ignores Idempotency-Key and a message carries no tag of ours.
+      if (opts.requestedAt !== undefined) {
+        // Checked on every run, not only when `attempt > 1`: steering runs as a local activity, which
+        // a new worker re-runs from attempt 1 after a crash. `requestedAt` is the same on every run.
+        if (await sentSince(c, ref.sessionId, text, opts.requestedAt, call.signal)) return;
+      } else if ((call.attempt ?? 1) > 1) {
+        // A run recorded before `requestedAt` existed: on a retry, an earlier attempt's message may
+        // already be the newest user message (a crash re-run from attempt 1 is not covered here).
         const newestUser = (await c.listMessages(ref.sessionId, { signal: call.signal })).filter((m) => m.role === 'user').at(-1);
         if (newestUser?.userInput === text) return;
       }

@@ -86,12 +86,20 @@ const retry = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterva
 /** Short platform calls: a crashed worker is noticed within the start-to-close timeout. */
 const acts = proxyActivities<Acts>({ startToCloseTimeout: '20 s', retry });
 /**
- * Steering calls (message, answer, cancel, …) run as local activities: a person is waiting on the
+ * Steering calls (answer, follow-up, cancel, …; messages only in runs from before the
+ * `send-message-requested-at` patch, see `sendActs`) run as local activities: a person is waiting on the
  * update, and a local activity skips the activity-task round trip through the server. They are
  * still retried (locally, then with timers) and keep their idempotency key, so a worker crash
  * mid-call re-runs them safely on the next worker.
  */
 const steer = proxyLocalActivities<Acts>({ startToCloseTimeout: '15 s', retry });
+/**
+ * Steering messages, from the `send-message-requested-at` patch on: a regular activity, so the
+ * workflow task that accepted the message (and the time read in it) is in history before the send
+ * starts, and a crash mid-send retries it with the same `requestedAt` (see the sendMessage handler).
+ * Measured against the sandbox it costs what the local activity did (~35 ms an update).
+ */
+const sendActs = proxyActivities<Acts>({ startToCloseTimeout: '15 s', retry });
 /** Following progress: long, heartbeated, resumable from the heartbeated cursor. */
 const followActs = proxyActivities<Acts>({ startToCloseTimeout: '5 m', heartbeatTimeout: '10 s', retry });
 /**
@@ -131,6 +139,12 @@ export const START_CHECKS_PATCH = 'agent-session-start-checks';
  * Runs recorded before it treated a Mix question as plain text and never stopped on a permission.
  */
 export const PLATFORM_GATES_PATCH = 'agent-session-platform-gates';
+/**
+ * Replay guard: a steering message carries the workflow time it was accepted at (`requestedAt`), so
+ * a platform without a message tag (Mix) can tell its earlier send on a crash re-run. Runs recorded
+ * before it sent the text alone.
+ */
+export const SEND_REQUESTED_AT_PATCH = 'send-message-requested-at';
 /** Platform-gate decisions and audit rows kept across continue-as-new. */
 const GATE_CARRY = { decided: 100, audit: 200 };
 
@@ -285,10 +299,11 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
       requireLive(op);
       parseOrThrow(schema, singleArg(all, op));
     };
-  const act = async (operation: SessionOperation) => {
+  /** Runs one steering operation, as a local activity unless `via` says otherwise. */
+  const act = async (operation: SessionOperation, via: Pick<typeof steer, 'sessionAct'> = steer) => {
     await condition(() => s.ref !== undefined);
     const key = `${keyBase}/op/${++s.opSeq}`;
-    return steer.sessionAct({ ref: s.ref!, operation, key });
+    return via.sessionAct({ ref: s.ref!, operation, key });
   };
   const outcome = (extra: Partial<UpdateOutcome> = {}): UpdateOutcome => ({ accepted: true, status: s.status, ...extra });
 
@@ -296,7 +311,17 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
     sendMessageUpdate,
     async (args) => {
       const { text } = parseAccepted(sendMessageArgs(), args);
-      await act({ op: 'sendMessage', text });
+      if (patched(SEND_REQUESTED_AT_PATCH)) {
+        // Workflow time is replay-safe only once its workflow task is in history. A local activity
+        // holds that task open until it completes, so a crash mid-send loses the task (and the time
+        // read in it): the update comes again in a later task with a later time. A regular activity
+        // is scheduled by a task that completes at once, so every run of the send (a retry after a
+        // crash included, with its attempt count) carries the same `requestedAt`, which Mix's
+        // duplicate check needs. (A 1 ms timer before the local activity did the same at ~0.7 s per
+        // message on the dev server; the activity costs what the local one did, ~35 ms an update.)
+        const requestedAt = Date.now();
+        await act({ op: 'sendMessage', text, requestedAt }, sendActs);
+      } else await act({ op: 'sendMessage', text });
       s.counts.messagesSent += 1;
       if (MESSAGE_RESUMES_WAITING[input.platform] && s.status === 'awaiting_input') {
         s.pendingInput = undefined;
