@@ -16,6 +16,12 @@ export default tseslint.config(
       // A leading underscore marks a parameter kept for its position or for overload resolution;
       // `{ dropped: _x, ...kept }` is how a field is left out of a copy.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      // 120 columns: Prettier wraps code at 120; this catches the comments it leaves alone. Strings,
+      // template literals (test names, HTML, messages) and URLs stay whole so they can be searched for.
+      'max-len': [
+        'error',
+        { code: 120, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreUrls: true, ignoreRegExpLiterals: true },
+      ],
     },
   },
   {
@@ -42,7 +48,11 @@ export default tseslint.config(
               group: ['**/providers/**', '**/sandbox/**', '**/artifacts/**', '**/worker/**'],
               message: 'Workflows must not import provider or worker code: call an activity.',
             },
-            { group: ['**/activities/**'], message: 'Workflows import activities as types only.', allowTypeImports: true },
+            {
+              group: ['**/activities/**'],
+              message: 'Workflows import activities as types only.',
+              allowTypeImports: true,
+            },
           ],
         },
       ],
@@ -52,19 +62,24 @@ export default tseslint.config(
         'error',
         {
           selector: ':matches(Program, ExportNamedDeclaration) > VariableDeclaration[kind!="const"]',
-          message: 'Module scope is shared by every workflow in a V8 context: no `let`/`var` here; keep state in the workflow function.',
+          message:
+            'Module scope is shared by every workflow in a V8 context: no `let`/`var` here; keep state in the workflow function.',
         },
         {
-          selector: ':matches(Program, ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > NewExpression',
-          message: 'Module scope is shared by every workflow in a V8 context: no module-level Map/Set/objects built with `new`.',
+          selector:
+            ':matches(Program, ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > NewExpression',
+          message:
+            'Module scope is shared by every workflow in a V8 context: no module-level Map/Set/objects built with `new`.',
         },
         {
           selector: 'PropertyDefinition[static=true]',
           message: 'Static fields are shared by every workflow in a V8 context.',
         },
         {
-          selector: 'ExportNamedDeclaration > VariableDeclaration > VariableDeclarator[init.callee.name!="lazy"] MemberExpression[object.name="z"]',
-          message: 'Export zod schemas through `lazy(() => …)` (src/contracts/lazy.ts): preloaded exports are deep-frozen and zod schemas mutate themselves.',
+          selector:
+            'ExportNamedDeclaration > VariableDeclaration > VariableDeclarator[init.callee.name!="lazy"] MemberExpression[object.name="z"]',
+          message:
+            'Export zod schemas through `lazy(() => …)` (src/contracts/lazy.ts): preloaded exports are deep-frozen and zod schemas mutate themselves.',
         },
       ],
     },
@@ -72,11 +87,21 @@ export default tseslint.config(
   {
     // Data flows down: activities, providers, stores and the sandbox share contracts through
     // src/contracts, never by importing workflow code.
-    files: ['src/activities/**/*.ts', 'src/providers/**/*.ts', 'src/artifacts/**/*.ts', 'src/identity/**/*.ts', 'src/sandbox/**/*.ts'],
+    files: [
+      'src/activities/**/*.ts',
+      'src/providers/**/*.ts',
+      'src/artifacts/**/*.ts',
+      'src/identity/**/*.ts',
+      'src/sandbox/**/*.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/workflows/**'], message: 'Import shared types from src/contracts, not from src/workflows.' }] },
+        {
+          patterns: [
+            { group: ['**/workflows/**'], message: 'Import shared types from src/contracts, not from src/workflows.' },
+          ],
+        },
       ],
     },
   },

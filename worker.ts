@@ -7,7 +7,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, Credentials, metricsBindAddress, notificationLinkSettings, parseEnv, type Env, WebhookEndpoints } from './src/config.js';
+import {
+  ConfigError,
+  Credentials,
+  metricsBindAddress,
+  notificationLinkSettings,
+  parseEnv,
+  type Env,
+  WebhookEndpoints,
+} from './src/config.js';
 import { LocalArtifactStore } from './src/artifacts/store.js';
 import { ProviderRegistry } from './src/providers/registry.js';
 import type { NativeConnection } from '@temporalio/worker';
@@ -51,13 +59,19 @@ export async function runWorker({ env, onReady, ...opts }: RunWorkerOptions): Pr
     decisionLinks: notificationLinkSettings(env),
     decisionProof: env.SWITCHBOARD_DECISION_PROOF,
     trustedKeysDir: trustedKeysDir(env),
-    deployment: env.SWITCHBOARD_DEPLOYMENT_NAME ? { name: env.SWITCHBOARD_DEPLOYMENT_NAME, buildId: env.SWITCHBOARD_BUILD_ID ?? packageVersion() } : undefined,
+    deployment: env.SWITCHBOARD_DEPLOYMENT_NAME
+      ? { name: env.SWITCHBOARD_DEPLOYMENT_NAME, buildId: env.SWITCHBOARD_BUILD_ID ?? packageVersion() }
+      : undefined,
     // A pre-built bundle (npm run build:workflows) keeps webpack out of the worker process; with
     // tracing on, its traced twin.
-    workflowBundle: env.SWITCHBOARD_WORKFLOW_BUNDLE ? { codePath: workflowBundleFor(env.SWITCHBOARD_WORKFLOW_BUNDLE) } : undefined,
+    workflowBundle: env.SWITCHBOARD_WORKFLOW_BUNDLE
+      ? { codePath: workflowBundleFor(env.SWITCHBOARD_WORKFLOW_BUNDLE) }
+      : undefined,
     tuning: {
       maxConcurrentActivityTaskExecutions: env.SWITCHBOARD_MAX_CONCURRENT_ACTIVITIES,
-      ...(env.SWITCHBOARD_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: env.SWITCHBOARD_MAX_CACHED_WORKFLOWS } : {}),
+      ...(env.SWITCHBOARD_MAX_CACHED_WORKFLOWS !== undefined
+        ? { maxCachedWorkflows: env.SWITCHBOARD_MAX_CACHED_WORKFLOWS }
+        : {}),
     },
   };
   const worker = await createSwitchboardWorker(deps);
@@ -96,7 +110,9 @@ function packageVersion(): string {
 /** Prints one line for a startup failure and exits non-zero. */
 export function exitWithStartupError(err: unknown): never {
   const line =
-    err instanceof ConfigError ? `switchboard: configuration error: ${err.message}` : `switchboard: ${err instanceof Error ? err.message : String(err)}`;
+    err instanceof ConfigError
+      ? `switchboard: configuration error: ${err.message}`
+      : `switchboard: ${err instanceof Error ? err.message : String(err)}`;
   process.stderr.write(line + '\n');
   process.exit(err instanceof ConfigError ? 2 : 1);
 }
@@ -106,7 +122,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const env = parseEnv();
     await runWorker({
       env,
-      onReady: (i) => process.stderr.write(`switchboard worker polling ${i.taskQueue} on ${i.address} (${i.namespace})\n`),
+      onReady: (i) =>
+        process.stderr.write(`switchboard worker polling ${i.taskQueue} on ${i.address} (${i.namespace})\n`),
     });
   })().catch(exitWithStartupError);
 }

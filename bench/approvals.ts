@@ -10,7 +10,19 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { bounded, runMain, messageContent, percentile, platformLatency, pool, round, startBenchEnv, startFloor, sum, writeResults } from './support.js';
+import {
+  bounded,
+  runMain,
+  messageContent,
+  percentile,
+  platformLatency,
+  pool,
+  round,
+  startBenchEnv,
+  startFloor,
+  sum,
+  writeResults,
+} from './support.js';
 
 const GATES = Number(process.env.BENCH_GATES ?? 1000);
 const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 200);
@@ -37,7 +49,11 @@ async function main(): Promise<void> {
       async (i) =>
         (
           await env.sb.startResearch(
-            { topic: `bench topic ${i}${RESEARCH_TAKES_S ? ` takes:${RESEARCH_TAKES_S}s` : ''}`, approvers: ['alice'], deadlineSeconds: 86_400 },
+            {
+              topic: `bench topic ${i}${RESEARCH_TAKES_S ? ` takes:${RESEARCH_TAKES_S}s` : ''}`,
+              approvers: ['alice'],
+              deadlineSeconds: 86_400,
+            },
             { workflowId: `gate-${i}` },
           )
         ).workflowId,
@@ -56,7 +72,8 @@ async function main(): Promise<void> {
     const openSeconds = (Date.now() - t0) / 1000;
 
     // ---- idle: nobody decides ----
-    const historyOf = async () => pool(ids, 50, async (id) => (await env.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0);
+    const historyOf = async () =>
+      pool(ids, 50, async (id) => (await env.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0);
     const before = await historyOf();
     env.resetPeak();
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
@@ -94,7 +111,9 @@ async function main(): Promise<void> {
     const pick = shuffled(ids, 42).slice(0, 2 * DECISIONS);
     // Request ids come from the inbox (visibility), as for a person deciding from `switchboard inbox`:
     // no query touches the gates first, so a gate the worker evicted from its cache is decided cold.
-    const openRequest = new Map((await env.sb.inbox({ limit: GATES + 10 })).map((row) => [row.workflowId, row.requestId!]));
+    const openRequest = new Map(
+      (await env.sb.inbox({ limit: GATES + 10 })).map((row) => [row.workflowId, row.requestId!]),
+    );
     const gates = pick.map((id) => ({ id, requestId: openRequest.get(id)! }));
     const decideOn = (offset: number, label: string) => ({
       send: async (i: number, marker: string) => {
@@ -120,7 +139,10 @@ async function main(): Promise<void> {
     if (process.env.SWITCHBOARD_METRICS_PORT) {
       // Worker-side evidence (cache size, evictions, replays) for the run, when metrics are on.
       const res = await fetch(`http://127.0.0.1:${process.env.SWITCHBOARD_METRICS_PORT}/metrics`);
-      (await import('node:fs')).writeFileSync(`bench/results/${process.env.BENCH_RESULT_NAME ?? 'approvals'}-worker-metrics.txt`, await res.text());
+      (await import('node:fs')).writeFileSync(
+        `bench/results/${process.env.BENCH_RESULT_NAME ?? 'approvals'}-worker-metrics.txt`,
+        await res.text(),
+      );
     }
     const floorInTurn = [...f1, ...f2];
     await floor.close();
@@ -135,7 +157,11 @@ async function main(): Promise<void> {
       command: 'npm run bench:approvals',
       at: new Date().toISOString(),
       machine: env.machine,
-      gates: { open: GATES, secondsToOpenAll: round(openSeconds, 1), researchTakesSecondsAfterApproval: RESEARCH_TAKES_S },
+      gates: {
+        open: GATES,
+        secondsToOpenAll: round(openSeconds, 1),
+        researchTakesSecondsAfterApproval: RESEARCH_TAKES_S,
+      },
       worker: {
         process: 'bin/switchboard-worker',
         ...env.workerProcess(),
@@ -151,7 +177,12 @@ async function main(): Promise<void> {
         historyEventsPerGateWhenOpened: { median: percentile(before, 50), max: Math.max(...before) },
       },
       workerRssMb: { peakWhileIdleWithAllGatesOpen: round(idleRss, 0), now: round(env.rssMb(), 0) },
-      inbox: { rows: GATES, libraryMs: { median: percentile(inboxMs, 50), max: Math.max(...inboxMs) }, cliEndToEndMs: cliMs, cliRows },
+      inbox: {
+        rows: GATES,
+        libraryMs: { median: percentile(inboxMs, 50), max: Math.max(...inboxMs) },
+        cliEndToEndMs: cliMs,
+        cliRows,
+      },
       decisionToPlatformMs: {
         sideBySide: stats(decisionTogether, floorTogether, K),
         inTurn: stats(decisionInTurn, floorInTurn, K),

@@ -35,7 +35,9 @@ import { joinStateQuery } from '../src/workflows/mycel/joinRequest.js';
 import type { AgentSessionInputRaw } from '../src/contracts/sessions.js';
 import { pool, round, runMain, writeResults } from './support.js';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, port: { type: 'string', default: '18233' } } });
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, port: { type: 'string', default: '18233' } },
+});
 const QUICK = values.quick;
 /** Load and chaos for the bounded (CI) form and the full run. */
 const PLAN = QUICK
@@ -107,7 +109,14 @@ async function main(): Promise<void> {
   await stopCluster(DIR, () => {});
   rmSync(DIR, { recursive: true, force: true });
   // No Web UI: nobody watches a chaos run, and CI keeps it bounded.
-  const state: ClusterState = await startCluster({ dir: DIR, basePort: Number(values.port), workers: WORKERS, uiPort: false, env: process.env, log: say });
+  const state: ClusterState = await startCluster({
+    dir: DIR,
+    basePort: Number(values.port),
+    workers: WORKERS,
+    uiPort: false,
+    env: process.env,
+    log: say,
+  });
   const bins = await findServerBinaries();
   const control = new SandboxControl(state.sandboxOrigin!);
   await control.reset();
@@ -115,7 +124,10 @@ async function main(): Promise<void> {
   const connection = await connectClient(temporalTarget(env));
   const sb = new SwitchboardClient({ connection, namespace: state.namespace });
   const wf = new WorkflowClient({ connection, namespace: state.namespace });
-  const mycel = new ProviderRegistry(new Credentials(env, { ...process.env, ...state.workerEnv })).client('mycel', 'owner');
+  const mycel = new ProviderRegistry(new Credentials(env, { ...process.env, ...state.workerEnv })).client(
+    'mycel',
+    'owner',
+  );
 
   const tracked: Tracked[] = [];
   const counts = { workerKills: 0, serverRestarts: 0, workerRestarts: 0 };
@@ -137,9 +149,19 @@ async function main(): Promise<void> {
     const marker = mark('r', ++n);
     starts.push(async () => {
       const { workflowId } = await retry('research start', () =>
-        sb.startResearch({ topic: `${marker} durable execution`, approvers: ['alice'], deadlineSeconds: 86_400 }, { workflowId: marker }),
+        sb.startResearch(
+          { topic: `${marker} durable execution`, approvers: ['alice'], deadlineSeconds: 86_400 },
+          { workflowId: marker },
+        ),
       );
-      tracked.push({ kind: 'research', platform: 'webagent', workflowId, marker, pathIds: [], gateWorkflowId: workflowId });
+      tracked.push({
+        kind: 'research',
+        platform: 'webagent',
+        workflowId,
+        marker,
+        pathIds: [],
+        gateWorkflowId: workflowId,
+      });
     });
   }
   for (let i = 0; i < PLAN.joins; i++) {
@@ -184,14 +206,15 @@ async function main(): Promise<void> {
     while (deciding) {
       for (const t of tracked.filter((x) => (x.kind === 'research' || x.kind === 'join') && !x.decided)) {
         try {
-          if (t.kind === 'join' && !t.gateWorkflowId) t.gateWorkflowId = (await wf.getHandle(t.workflowId).query(joinStateQuery)).gateWorkflowId;
+          if (t.kind === 'join' && !t.gateWorkflowId)
+            t.gateWorkflowId = (await wf.getHandle(t.workflowId).query(joinStateQuery)).gateWorkflowId;
           if (!t.gateWorkflowId) continue;
           const g = await wf.getHandle(t.gateWorkflowId).query(gateQuery);
           if (!g.open) continue;
           const decider = t.kind === 'join' ? 'owner' : 'alice';
-          await wf
-            .getHandle(t.gateWorkflowId)
-            .executeUpdate(decideUpdate, { args: [{ requestId: g.requestId!, decider, decision: 'approve', digest: g.digest }] });
+          await wf.getHandle(t.gateWorkflowId).executeUpdate(decideUpdate, {
+            args: [{ requestId: g.requestId!, decider, decision: 'approve', digest: g.digest }],
+          });
           t.decided = true;
         } catch {
           // A killed worker or the restarting server: ask again next round.
@@ -226,10 +249,13 @@ async function main(): Promise<void> {
     counts.workerRestarts += 1;
   }
   await loadDone;
-  say(`chaos over after ${round((Date.now() - t0) / 1000)} s: ${counts.workerKills} kills, ${counts.serverRestarts} server restart; settling`);
+  say(
+    `chaos over after ${round((Date.now() - t0) / 1000)} s: ${counts.workerKills} kills, ${counts.serverRestarts} server restart; settling`,
+  );
 
   // ---- settle: monitors are cancelled, everything else must finish by itself ----
-  for (const t of tracked.filter((x) => x.kind === 'monitor')) await retry('monitor cancel', () => sb.monitors.cancel(t.monitorKey!)).catch(() => undefined);
+  for (const t of tracked.filter((x) => x.kind === 'monitor'))
+    await retry('monitor cancel', () => sb.monitors.cancel(t.monitorKey!)).catch(() => undefined);
   const settleEnd = Date.now() + SETTLE_MS;
   while (Date.now() < settleEnd) {
     await pool(
@@ -253,7 +279,9 @@ async function main(): Promise<void> {
   await decider;
 
   // ---- count: side effects per workflow, from the sandbox journal ----
-  const journal = (await control.journal()).filter((e) => e.method !== 'GET' && e.status >= 200 && e.status < 300 && !e.replayed && !e.fault);
+  const journal = (await control.journal()).filter(
+    (e) => e.method !== 'GET' && e.status >= 200 && e.status < 300 && !e.replayed && !e.fault,
+  );
   const text = (e: JournalEntry) => JSON.stringify(e.body ?? '');
   const perWorkflow: Record<string, unknown>[] = [];
   let lost = 0;
@@ -282,9 +310,14 @@ async function main(): Promise<void> {
         : t.kind === 'join'
           ? ['POST /api/chats/{chat_id}/join-requests', 'POST /api/chats/{chat_id}/join-requests/{request_id}/approve']
           : t.kind === 'monitor'
-            ? ['POST /v1/projects/{project_id}/track/monitors', 'POST /v1/projects/{project_id}/track/monitors/{monitor_id}/cancel']
+            ? [
+                'POST /v1/projects/{project_id}/track/monitors',
+                'POST /v1/projects/{project_id}/track/monitors/{monitor_id}/cancel',
+              ]
             : [];
-    const missing = expected.filter((r) => !byRoute.has(r) && ![...byRoute.keys()].some((k) => k.endsWith(r.split(' ')[1]!) && k.startsWith('POST')));
+    const missing = expected.filter(
+      (r) => !byRoute.has(r) && ![...byRoute.keys()].some((k) => k.endsWith(r.split(' ')[1]!) && k.startsWith('POST')),
+    );
     // Sessions: at least one creating call; every mutating route at most once (one create, one task …).
     const sessionLost = t.kind === 'session' && byRoute.size === 0;
     const allDups = [...byRoute.entries()].filter(([, c]) => c > 1);
@@ -319,8 +352,12 @@ async function main(): Promise<void> {
     });
   }
   const stuck = tracked.filter((t) => !t.done).length;
-  const notCompleted = tracked.filter((t) => t.done && t.status !== 'COMPLETED' && !(t.kind === 'monitor' && t.status === 'COMPLETED'));
-  const byKind = Object.fromEntries((['session', 'research', 'join', 'monitor'] as Kind[]).map((k) => [k, tracked.filter((t) => t.kind === k).length]));
+  const notCompleted = tracked.filter(
+    (t) => t.done && t.status !== 'COMPLETED' && !(t.kind === 'monitor' && t.status === 'COMPLETED'),
+  );
+  const byKind = Object.fromEntries(
+    (['session', 'research', 'join', 'monitor'] as Kind[]).map((k) => [k, tracked.filter((t) => t.kind === k).length]),
+  );
   const figures = {
     mode: QUICK ? 'quick' : 'full',
     at: new Date().toISOString(),
@@ -328,14 +365,27 @@ async function main(): Promise<void> {
     plan: PLAN,
     workflows: { total: tracked.length, ...byKind },
     chaos: counts,
-    result: { lost, duplicated, residualDuplicates, stuck, transcriptsIncomplete, notCompleted: notCompleted.map((t) => `${t.workflowId}: ${t.status}`) },
+    result: {
+      lost,
+      duplicated,
+      residualDuplicates,
+      stuck,
+      transcriptsIncomplete,
+      notCompleted: notCompleted.map((t) => `${t.workflowId}: ${t.status}`),
+    },
     durationSeconds: round((Date.now() - t0) / 1000),
     perWorkflow,
   };
   writeResults(QUICK ? 'chaos-quick' : 'chaos', figures);
   await connection.close();
   await stopCluster(DIR, say);
-  const ok = lost === 0 && duplicated === 0 && stuck === 0 && transcriptsIncomplete === 0 && counts.workerKills >= 10 && counts.serverRestarts === 1;
+  const ok =
+    lost === 0 &&
+    duplicated === 0 &&
+    stuck === 0 &&
+    transcriptsIncomplete === 0 &&
+    counts.workerKills >= 10 &&
+    counts.serverRestarts === 1;
   say(
     `${ok ? 'PASS' : 'FAIL'}: lost ${lost}, duplicated ${duplicated} (+ ${residualDuplicates} on residual-risk routes), stuck ${stuck}, transcripts incomplete ${transcriptsIncomplete}, kills ${counts.workerKills}, server restarts ${counts.serverRestarts}`,
   );

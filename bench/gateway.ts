@@ -44,12 +44,20 @@ function procKb(pid: number, field: string): number {
 const stats = (xs: number[]) => ({ n: xs.length, p50: round(percentile(xs, 50)), p99: round(percentile(xs, 99)) });
 
 /** Reads an event stream to its end; calls `onEntry` with each entry and its arrival time. */
-async function follow(url: string, token: string, onEntry: (pos: number, e: TranscriptEntry, at: number) => void, timeoutMs: number): Promise<boolean> {
+async function follow(
+  url: string,
+  token: string,
+  onEntry: (pos: number, e: TranscriptEntry, at: number) => void,
+  timeoutMs: number,
+): Promise<boolean> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
   let ended = false;
   try {
-    const res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: ac.signal });
+    const res = await fetch(url, {
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      signal: ac.signal,
+    });
     if (res.status !== 200 || !res.body) throw new Error(`stream answered ${res.status}`);
     const parser = createParser({
       onEvent: (ev) => {
@@ -78,7 +86,11 @@ async function main(): Promise<void> {
   const env = await startBenchEnv({
     taskQueue: 'bench-gateway',
     heartbeatMs: 15_000,
-    workerEnv: { SWITCHBOARD_ARTIFACT_DIR: artifactDir, SWITCHBOARD_KEYS_DIR: keysDir, SWITCHBOARD_DECISION_PROOF: 'required' },
+    workerEnv: {
+      SWITCHBOARD_ARTIFACT_DIR: artifactDir,
+      SWITCHBOARD_KEYS_DIR: keysDir,
+      SWITCHBOARD_DECISION_PROOF: 'required',
+    },
   });
   const { token } = await new UserStore(gwDir).add('alice', { password: 'alice-bench-password' });
   createKey(keysDir, 'alice');
@@ -134,7 +146,10 @@ async function main(): Promise<void> {
     ]);
     const latency = await bounded(
       (async () => {
-        const { workflowId } = await env.sb.startSession({ platform: 'webagent', task: 'Latency script:bench-gw-latency' });
+        const { workflowId } = await env.sb.startSession({
+          platform: 'webagent',
+          task: 'Latency script:bench-gw-latency',
+        });
         const ref = await bounded(
           (async () => {
             for (;;) {
@@ -162,7 +177,11 @@ async function main(): Promise<void> {
           120_000,
         );
         await Promise.all([readDirect, readGateway]);
-        return { direct: stats(direct), gateway: stats(viaGateway), p50Ratio: round(percentile(viaGateway, 50) / Math.max(0.5, percentile(direct, 50)), 2) };
+        return {
+          direct: stats(direct),
+          gateway: stats(viaGateway),
+          p50Ratio: round(percentile(viaGateway, 50) / Math.max(0.5, percentile(direct, 50)), 2),
+        };
       })(),
       PHASE_MS,
       'latency',
@@ -182,7 +201,9 @@ async function main(): Promise<void> {
     const fanout = await bounded(
       (async () => {
         const sessions = await Promise.all(
-          Array.from({ length: FANOUT_SESSIONS }, (_, i) => env.sb.startSession({ platform: 'webagent', task: `Fan-out ${i} script:bench-gw-fanout` })),
+          Array.from({ length: FANOUT_SESSIONS }, (_, i) =>
+            env.sb.startSession({ platform: 'webagent', task: `Fan-out ${i} script:bench-gw-fanout` }),
+          ),
         );
         writeFileSafe(`/proc/${gwPid}/clear_refs`, '5');
         const received: { workflowId: string; positions: number[]; ended: boolean }[] = [];
@@ -195,7 +216,12 @@ async function main(): Promise<void> {
           received.push(row);
           open += 1;
           peakOpen = Math.max(peakOpen, open);
-          return follow(`${base}/workflows/${workflowId}/events`, token, (pos) => row.positions.push(pos), holdMs + 120_000).then((ended) => {
+          return follow(
+            `${base}/workflows/${workflowId}/events`,
+            token,
+            (pos) => row.positions.push(pos),
+            holdMs + 120_000,
+          ).then((ended) => {
             row.ended = ended;
             open -= 1;
           });
@@ -210,7 +236,10 @@ async function main(): Promise<void> {
         for (const s of sessions) {
           const desc = await env.client.workflow.getHandle(s.workflowId).describe();
           const chain = desc.raw.workflowExecutionInfo?.firstRunId || desc.runId;
-          expected.set(s.workflowId, dedupeLines(readFileSync(transcriptFile(artifactDir, s.workflowId, chain), 'utf8')).length);
+          expected.set(
+            s.workflowId,
+            dedupeLines(readFileSync(transcriptFile(artifactDir, s.workflowId, chain), 'utf8')).length,
+          );
         }
         let lost = 0;
         let repeated = 0;
@@ -230,7 +259,11 @@ async function main(): Promise<void> {
           eventsLost: lost,
           eventsRepeated: repeated,
           clientsOutOfOrder: outOfOrder,
-          gatewayRssMb: { idle: rssIdleMb, peakDuring: round(rssPeakDuring / 1024), highWater: round(procKb(gwPid, 'VmHWM') / 1024) },
+          gatewayRssMb: {
+            idle: rssIdleMb,
+            peakDuring: round(rssPeakDuring / 1024),
+            highWater: round(procKb(gwPid, 'VmHWM') / 1024),
+          },
           peakOpenStreams: peakOpen,
           elapsedMs,
         };
@@ -245,7 +278,9 @@ async function main(): Promise<void> {
       pool(
         Array.from({ length: GATES }, (_, i) => i),
         40,
-        async (i) => (await env.sb.startResearch({ topic: `gateway bench ${i}`, approvers: ['alice'], deadlineSeconds: 86_400 })).workflowId,
+        async (i) =>
+          (await env.sb.startResearch({ topic: `gateway bench ${i}`, approvers: ['alice'], deadlineSeconds: 86_400 }))
+            .workflowId,
       ),
       PHASE_MS,
       'open gates',
@@ -272,7 +307,9 @@ async function main(): Promise<void> {
       const html = await res.text();
       page.push(performance.now() - t);
       const timing = Object.fromEntries(
-        [...(res.headers.get('server-timing') ?? '').matchAll(/(\w+);dur=([\d.]+)/g)].map((m) => [m[1]!, Number(m[2])] as const),
+        [...(res.headers.get('server-timing') ?? '').matchAll(/(\w+);dur=([\d.]+)/g)].map(
+          (m) => [m[1]!, Number(m[2])] as const,
+        ),
       );
       visibility.push(timing.visibility ?? NaN);
       render.push(timing.render ?? NaN);

@@ -55,7 +55,11 @@ async function main(): Promise<void> {
   const env = await startBenchEnv({
     taskQueue: 'bench-monitors',
     heartbeatMs: 15_000,
-    workerEnv: { SWITCHBOARD_WEBHOOK_BENCH_URL: url, SWITCHBOARD_WEBHOOK_BENCH_SECRET: SECRET, SWITCHBOARD_WEBHOOK_ALLOW: '127.0.0.1' },
+    workerEnv: {
+      SWITCHBOARD_WEBHOOK_BENCH_URL: url,
+      SWITCHBOARD_WEBHOOK_BENCH_SECRET: SECRET,
+      SWITCHBOARD_WEBHOOK_ALLOW: '127.0.0.1',
+    },
   });
   try {
     // ---- MONITORS monitors, ALERTING of them alerting on every tick ----
@@ -66,7 +70,9 @@ async function main(): Promise<void> {
         key,
         check: { kind: 'web_search', query: `bench ${key}` },
         schedule: { everySeconds: [60], jitterSeconds: JITTER_S },
-        condition: key.startsWith('bench-a') ? { op: 'gt', field: 'count', value: 0 } : { op: 'lt', field: 'count', value: -1 },
+        condition: key.startsWith('bench-a')
+          ? { op: 'gt', field: 'count', value: 0 }
+          : { op: 'lt', field: 'count', value: -1 },
         notify: { endpoint: 'bench' },
         approvers: ['alice'],
       }),
@@ -78,7 +84,10 @@ async function main(): Promise<void> {
       pool(sample, 10, async (k) => {
         const h = env.client.workflow.getHandle(`monitor-${k}`);
         const [history, st] = await Promise.all([h.fetchHistory(), h.query(scheduledMonitorStateQuery)]);
-        return { events: history.events?.length ?? 0, ticks: st.counts.ticks + st.counts.skippedWhileWaiting + st.counts.skippedOverlap };
+        return {
+          events: history.events?.length ?? 0,
+          ticks: st.counts.ticks + st.counts.skippedWhileWaiting + st.counts.skippedOverlap,
+        };
       });
 
     // ---- the window ----
@@ -203,7 +212,8 @@ async function main(): Promise<void> {
     );
     await bounded(
       (async () => {
-        while ([...Array(BURST).keys()].some((i) => !arrivals.has(`burst.${i}`))) await new Promise((r) => setTimeout(r, 100));
+        while ([...Array(BURST).keys()].some((i) => !arrivals.has(`burst.${i}`)))
+          await new Promise((r) => setTimeout(r, 100));
       })(),
       300_000,
       'burst deliveries',

@@ -8,7 +8,18 @@
  * a bare workflow whose update handler calls the same activity, measured in the same run.
  */
 import type { AgentSessionInputRaw, SessionPlatform } from '../src/contracts/sessions.js';
-import { bounded, runMain, messageContent, percentile, platformLatency, round, startBenchEnv, startFloor, sum, writeResults } from './support.js';
+import {
+  bounded,
+  runMain,
+  messageContent,
+  percentile,
+  platformLatency,
+  round,
+  startBenchEnv,
+  startFloor,
+  sum,
+  writeResults,
+} from './support.js';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 200);
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 200);
@@ -24,7 +35,10 @@ async function main(): Promise<void> {
     ]);
     // Warm up (the worker bundles workflow code at start-up), note that peak, then reset the
     // high-water mark so the load figure is the worker under load.
-    const warm = await env.sb.startSession({ platform: 'webagent', task: 'warm-up script:default' }, { workflowId: 'bench-warmup' });
+    const warm = await env.sb.startSession(
+      { platform: 'webagent', task: 'warm-up script:default' },
+      { workflowId: 'bench-warmup' },
+    );
     await bounded(env.sb.result(warm.workflowId), PHASE_MS, 'warm-up');
     const startupRss = env.peakRssMb();
     env.resetPeak();
@@ -39,7 +53,9 @@ async function main(): Promise<void> {
       return { platform, task };
     };
     const t0 = Date.now();
-    const started = await Promise.all(Array.from({ length: SESSIONS }, (_, i) => env.sb.startSession(inputFor(i), { workflowId: `bench-${i}` })));
+    const started = await Promise.all(
+      Array.from({ length: SESSIONS }, (_, i) => env.sb.startSession(inputFor(i), { workflowId: `bench-${i}` })),
+    );
     const results = await bounded(Promise.all(started.map((s) => env.sb.result(s.workflowId))), PHASE_MS, 'sessions');
     const elapsedMs = Date.now() - t0;
     const completed = results.filter((r) => r.status === 'completed').length;
@@ -62,7 +78,14 @@ async function main(): Promise<void> {
     const sessions = floor.sessions;
     // floor, sessions, floor again: neither side always runs on a warmer server.
     const f1 = await platformLatency(env.control, UPDATES / 2, K, floor.send, 'floor-a', messageContent);
-    const sessionLat = await platformLatency(env.control, UPDATES, K, (i, text) => env.sb.sendMessage(sessions[i % K]!, text), 'session', messageContent);
+    const sessionLat = await platformLatency(
+      env.control,
+      UPDATES,
+      K,
+      (i, text) => env.sb.sendMessage(sessions[i % K]!, text),
+      'session',
+      messageContent,
+    );
     const f2 = await platformLatency(env.control, UPDATES / 2, K, floor.send, 'floor-b', messageContent);
     const floorLat = [...f1, ...f2];
     await floor.close();

@@ -71,7 +71,9 @@ export async function startBenchEnv(opts: {
     metricsPort: await freePort(),
     uiPort: opts.ui ? await freePort() : 0,
     // BENCH_SERVER_CONFIG='{"history.cacheMaxSize":4096}': dev-server dynamic config for a run.
-    dynamicConfig: process.env.BENCH_SERVER_CONFIG ? (JSON.parse(process.env.BENCH_SERVER_CONFIG) as Record<string, number>) : undefined,
+    dynamicConfig: process.env.BENCH_SERVER_CONFIG
+      ? (JSON.parse(process.env.BENCH_SERVER_CONFIG) as Record<string, number>)
+      : undefined,
   });
   const sandbox = await startSandbox({ tickMs: opts.tickMs ?? 5, heartbeatMs: opts.heartbeatMs });
   const env: NodeJS.ProcessEnv = {
@@ -99,7 +101,10 @@ export async function startBenchEnv(opts: {
   env.SWITCHBOARD_WORKFLOW_BUNDLE = bundle;
   // The floor workflow (updateFloor) runs in the worker's diagnostics worker, on its own task queue.
   const diagnosticsBundle = join(dirname(bundle), 'diagnostics-bundle.js');
-  writeFileSync(diagnosticsBundle, (await bundleWorkflowCode({ ...diagnosticsBundleOptions(), logger: quietLogger })).code);
+  writeFileSync(
+    diagnosticsBundle,
+    (await bundleWorkflowCode({ ...diagnosticsBundleOptions(), logger: quietLogger })).code,
+  );
   env.SWITCHBOARD_DIAGNOSTICS_BUNDLE = diagnosticsBundle;
   // BENCH_WORKER_NODE_FLAGS='--max-semi-space-size=16 --cpu-prof': node flags instead of the script's.
   if (process.env.BENCH_WORKER_NODE_FLAGS) env.NODE_FLAGS = process.env.BENCH_WORKER_NODE_FLAGS;
@@ -130,7 +135,9 @@ export async function startBenchEnv(opts: {
       const environ = readFileSync(`/proc/${worker.pid}/environ`, 'utf8').split('\0');
       return {
         nodeFlags: argv.slice(1).filter((a) => a.startsWith('--')),
-        malloc: Object.fromEntries(environ.filter((e) => e.startsWith('MALLOC_')).map((e) => e.split('=', 2) as [string, string])),
+        malloc: Object.fromEntries(
+          environ.filter((e) => e.startsWith('MALLOC_')).map((e) => e.split('=', 2) as [string, string]),
+        ),
       };
     },
     machine: { cpus: cpus().length, node: process.version },
@@ -149,7 +156,10 @@ export async function startBenchEnv(opts: {
 export async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what}: over ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what}: over ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(t);
   }
@@ -225,7 +235,10 @@ export async function startFloor(env: BenchEnv, k: number): Promise<Floor> {
   const { floorDoneUpdate, floorSendUpdate } = await import('../src/workflows/diagnostics.js');
   const sessions = await Promise.all(
     Array.from({ length: k }, (_, i) =>
-      env.sb.startSession({ platform: 'webagent', task: `floor ${i} script:long` }, { workflowId: `floor-session-${i}-${Date.now()}` }),
+      env.sb.startSession(
+        { platform: 'webagent', task: `floor ${i} script:long` },
+        { workflowId: `floor-session-${i}-${Date.now()}` },
+      ),
     ),
   );
   const refs = await Promise.all(
@@ -239,7 +252,11 @@ export async function startFloor(env: BenchEnv, k: number): Promise<Floor> {
   );
   const floors = await Promise.all(
     refs.map((ref, i) =>
-      env.client.workflow.start('updateFloor', { taskQueue: diagnosticsTaskQueue(env.taskQueue), workflowId: `floor-${i}-${Date.now()}`, args: [ref] }),
+      env.client.workflow.start('updateFloor', {
+        taskQueue: diagnosticsTaskQueue(env.taskQueue),
+        workflowId: `floor-${i}-${Date.now()}`,
+        args: [ref],
+      }),
     ),
   );
   return {
@@ -253,7 +270,8 @@ export async function startFloor(env: BenchEnv, k: number): Promise<Floor> {
 }
 
 /** Journal body → the `content` of a Web Agent message. */
-export const messageContent = (body: unknown): string | undefined => (body as { content?: string } | undefined)?.content;
+export const messageContent = (body: unknown): string | undefined =>
+  (body as { content?: string } | undefined)?.content;
 
 /** Runs a script's main function and exits 0, or prints the error and exits 1. */
 export function runMain(main: () => Promise<void>): void {

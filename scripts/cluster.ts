@@ -31,23 +31,30 @@ try {
       say(`Temporal ${state.address}, namespace ${state.namespace}`);
       const ui = uiPid(dir);
       say(`Web UI: ${ui && state.uiUrl ? `${state.uiUrl} (pid ${ui})` : 'down'}`);
-      for (let i = 1; i <= state.workers; i++) say(`worker ${i}: ${workerPid(dir, i) ? `running (pid ${workerPid(dir, i)})` : 'down'}`);
+      for (let i = 1; i <= state.workers; i++)
+        say(`worker ${i}: ${workerPid(dir, i) ? `running (pid ${workerPid(dir, i)})` : 'down'}`);
     }
   } else if (command === 'start') {
     const workers = Number(values.workers);
     const basePort = Number(values.port);
-    if (!Number.isInteger(workers) || workers < 0 || workers > 32) throw new Error('--workers must be an integer from 0 to 32');
-    if (!Number.isInteger(basePort) || basePort < 1024 || basePort > 65000) throw new Error('--port must be an integer from 1024 to 65000');
+    if (!Number.isInteger(workers) || workers < 0 || workers > 32)
+      throw new Error('--workers must be an integer from 0 to 32');
+    if (!Number.isInteger(basePort) || basePort < 1024 || basePort > 65000)
+      throw new Error('--port must be an integer from 1024 to 65000');
     // 0 runs no Web UI.
     const uiPort = Number(values['ui-port']);
     if (!Number.isInteger(uiPort) || (uiPort !== 0 && (uiPort < 1024 || uiPort > 65535)))
       throw new Error('--ui-port must be 0 or an integer from 1024 to 65535');
     const state = await startCluster({ dir, basePort, workers, uiPort: uiPort || false, env: process.env, log: say });
     say('');
-    say(`Cluster up. Temporal at ${state.address} (namespace ${state.namespace}); server metrics http://127.0.0.1:${state.ports.serverMetrics}/metrics`);
+    say(
+      `Cluster up. Temporal at ${state.address} (namespace ${state.namespace}); server metrics http://127.0.0.1:${state.ports.serverMetrics}/metrics`,
+    );
     if (state.uiUrl) say(`Web UI at ${state.uiUrl}`);
     if (state.sandboxOrigin) say(`Sandbox at ${state.sandboxOrigin}`);
-    say(`Try:  TEMPORAL_ADDRESS=${state.address} npm run switchboard -- session start --provider webagent --task "Summarise today's top stories" --follow`);
+    say(
+      `Try:  TEMPORAL_ADDRESS=${state.address} npm run switchboard -- session start --provider webagent --task "Summarise today's top stories" --follow`,
+    );
     say('Stop: npm run cluster -- stop');
   } else throw new Error(`unknown command "${command}" (start, stop, status)`);
 } catch (err) {

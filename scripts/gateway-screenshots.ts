@@ -16,7 +16,8 @@ import { UserStore } from '../src/gateway/state.js';
 import { createKey } from '../src/identity/keys.js';
 
 async function main(): Promise<void> {
-  const executablePath = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  const executablePath =
+    process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
   if (!executablePath) throw new Error('Chromium not found: apt-get install chromium (or set CHROMIUM_PATH)');
   const artifactDir = mkdtempSync(join(tmpdir(), 'sb-shot-artifacts-'));
   const keysDir = mkdtempSync(join(tmpdir(), 'sb-shot-keys-'));
@@ -31,7 +32,12 @@ async function main(): Promise<void> {
   const gw = await startGateway({ sb: env.sb, port: 0, dir, keysDir, artifactDir });
   try {
     await env.sb.startResearch(
-      { topic: 'Open-source vector DB landscape 2026', depth: 'deep', approvers: ['alice', 'bob'], onExpiry: { policy: 'escalate', to: ['carol'] } },
+      {
+        topic: 'Open-source vector DB landscape 2026',
+        depth: 'deep',
+        approvers: ['alice', 'bob'],
+        onExpiry: { policy: 'escalate', to: ['carol'] },
+      },
       { workflowId: 'research-vector-dbs' },
     );
     await env.sb.startResearch(
@@ -39,11 +45,18 @@ async function main(): Promise<void> {
       { workflowId: 'research-ai-act' },
     );
     await env.sb.startSession(
-      { platform: 'webagent', task: 'Book the cheapest refundable flight script:ask', title: 'Flight booking (needs a choice)' },
+      {
+        platform: 'webagent',
+        task: 'Book the cheapest refundable flight script:ask',
+        title: 'Flight booking (needs a choice)',
+      },
       { workflowId: 'session-flight-booking' },
     );
     for (let i = 0; i < 100 && (await env.sb.inbox()).length < 3; i++) await new Promise((r) => setTimeout(r, 200));
-    const browser = await chromium.launch({ executablePath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await chromium.launch({
+      executablePath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     const page = await browser.newPage({ viewport: { width: 1200, height: 560 } });
     await page.goto(`${gw.url}/ui/inbox`);
     await page.fill('input[name=name]', 'alice');

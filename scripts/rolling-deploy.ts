@@ -19,7 +19,9 @@ import { connectClient, temporalTarget } from '../src/worker/connect.js';
 import { writeResults } from '../bench/support.js';
 
 const run = promisify(execFile);
-const { values } = parseArgs({ options: { port: { type: 'string', default: '19233' }, keep: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { port: { type: 'string', default: '19233' }, keep: { type: 'boolean', default: false } },
+});
 const DIR = resolve(parseEnv().SWITCHBOARD_DATA_DIR, 'rolling');
 const DEPLOYMENT = 'switchboard';
 const say = (l: string) => process.stderr.write(`[rolling] ${l}\n`);
@@ -37,7 +39,9 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
     }
     await sleep(500);
   }
-  throw new Error(`${what}: not within ${ms} ms${last ? ` (${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`);
+  throw new Error(
+    `${what}: not within ${ms} ms${last ? ` (${last instanceof Error ? last.message : JSON.stringify(last)})` : ''}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -48,7 +52,16 @@ async function main(): Promise<void> {
   const temporal = (...args: string[]) => run(cli, [...args, '--address', state.address], { timeout: 30_000 });
   const setCurrent = (buildId: string) =>
     until(`set-current-version ${buildId}`, async () => {
-      await temporal('worker', 'deployment', 'set-current-version', '--deployment-name', DEPLOYMENT, '--build-id', buildId, '--yes');
+      await temporal(
+        'worker',
+        'deployment',
+        'set-current-version',
+        '--deployment-name',
+        DEPLOYMENT,
+        '--build-id',
+        buildId,
+        '--yes',
+      );
       return true;
     });
   const env = parseEnv({ ...process.env, ...state.workerEnv });
@@ -61,7 +74,8 @@ async function main(): Promise<void> {
     const behavior = ['UNSPECIFIED', 'PINNED', 'AUTO_UPGRADE'][Number(info?.behavior ?? 0)] ?? String(info?.behavior);
     return { buildId: info?.deploymentVersion?.buildId ?? undefined, behavior };
   };
-  const worker = (i: number, buildId: string) => startWorkerProcess(DIR, state, i, { SWITCHBOARD_DEPLOYMENT_NAME: DEPLOYMENT, SWITCHBOARD_BUILD_ID: buildId });
+  const worker = (i: number, buildId: string) =>
+    startWorkerProcess(DIR, state, i, { SWITCHBOARD_DEPLOYMENT_NAME: DEPLOYMENT, SWITCHBOARD_BUILD_ID: buildId });
   const monitor = (key: string) =>
     sb.monitors.create(key, {
       intent: `${key}: watch the price`,
@@ -74,7 +88,10 @@ async function main(): Promise<void> {
       credentialAlias: 'default',
     } as never);
   const research = async (id: string) => {
-    await sb.startResearch({ topic: `${id} rolling deploys`, approvers: ['alice'], deadlineSeconds: 86_400 }, { workflowId: id });
+    await sb.startResearch(
+      { topic: `${id} rolling deploys`, approvers: ['alice'], deadlineSeconds: 86_400 },
+      { workflowId: id },
+    );
     return until(`${id} gate`, async () => ((await sb.gate(id)).open ? true : undefined));
   };
   const seen: Record<string, unknown> = {};
@@ -85,7 +102,10 @@ async function main(): Promise<void> {
     say('v1 is current');
     await monitor('rolling-m1');
     await research('rolling-r1');
-    seen.m1_on_start = await until('m1 on v1', async () => (await versionOf('monitor-rolling-m1')).buildId && versionOf('monitor-rolling-m1'));
+    seen.m1_on_start = await until(
+      'm1 on v1',
+      async () => (await versionOf('monitor-rolling-m1')).buildId && versionOf('monitor-rolling-m1'),
+    );
     seen.r1_on_start = await versionOf('rolling-r1');
 
     // ---- v2 joins, becomes current ----
@@ -94,7 +114,10 @@ async function main(): Promise<void> {
     say('v2 is current (v1 still running)');
     await monitor('rolling-m2');
     await research('rolling-r2');
-    seen.m2_on_start = await until('m2 versioned', async () => (await versionOf('monitor-rolling-m2')).buildId && versionOf('monitor-rolling-m2'));
+    seen.m2_on_start = await until(
+      'm2 versioned',
+      async () => (await versionOf('monitor-rolling-m2')).buildId && versionOf('monitor-rolling-m2'),
+    );
     seen.r2_on_start = await versionOf('rolling-r2');
 
     // ---- running workflows take their next tasks ----
@@ -140,7 +163,12 @@ async function main(): Promise<void> {
     const checks = Object.entries(expect).map(([name, got]) => {
       const g = got as { buildId?: string; behavior?: string } | undefined;
       const [buildId, behavior] = want[name]!;
-      return { check: name, want: `${buildId} ${behavior}`, got: `${g?.buildId} ${g?.behavior}`, ok: g?.buildId === buildId && g?.behavior === behavior };
+      return {
+        check: name,
+        want: `${buildId} ${behavior}`,
+        got: `${g?.buildId} ${g?.behavior}`,
+        ok: g?.buildId === buildId && g?.behavior === behavior,
+      };
     });
     writeResults('rolling-deploy', { at: new Date().toISOString(), checks, seen });
     const failed = checks.filter((c) => !c.ok);

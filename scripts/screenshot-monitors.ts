@@ -11,14 +11,33 @@ import { chromium } from 'playwright-core';
 import { runMain, startBenchEnv } from '../bench/support.js';
 
 async function main(): Promise<void> {
-  const executablePath = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  const executablePath =
+    process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
   if (!executablePath) throw new Error('Chromium not found: apt-get install chromium (or set CHROMIUM_PATH)');
   const env = await startBenchEnv({ taskQueue: 'switchboard', ui: true, tickMs: 20 });
   try {
     const monitors = [
-      { key: 'gpu-prices', description: 'GPU spot prices under $2/h', query: 'h100 spot price', every: 10, op: 'gt' as const },
-      { key: 'competitor-launches', description: 'New launches by competitors', query: 'agent platform launch', every: 15, op: 'changed' as const },
-      { key: 'status-pages', description: 'Vendor status pages mention an outage', query: 'status outage', every: 12, op: 'gt' as const },
+      {
+        key: 'gpu-prices',
+        description: 'GPU spot prices under $2/h',
+        query: 'h100 spot price',
+        every: 10,
+        op: 'gt' as const,
+      },
+      {
+        key: 'competitor-launches',
+        description: 'New launches by competitors',
+        query: 'agent platform launch',
+        every: 15,
+        op: 'changed' as const,
+      },
+      {
+        key: 'status-pages',
+        description: 'Vendor status pages mention an outage',
+        query: 'status outage',
+        every: 12,
+        op: 'gt' as const,
+      },
     ];
     for (const m of monitors) {
       await env.sb.scheduledMonitors.create({
@@ -45,12 +64,18 @@ async function main(): Promise<void> {
       if (shown.every((s) => s.counts.ticks >= 2)) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    const browser = await chromium.launch({ executablePath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await chromium.launch({
+      executablePath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     const page = await browser.newPage({ viewport: { width: 1440, height: 820 } });
     await page.goto(`${env.uiUrl}/namespaces/default/schedules`, { waitUntil: 'networkidle', timeout: 60_000 });
     await page.waitForSelector('text=monitor-gpu-prices', { timeout: 30_000 });
     await page.screenshot({ path: 'docs/monitors-schedules.png' });
-    await page.goto(`${env.uiUrl}/namespaces/default/workflows/monitor-gpu-prices`, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+    await page.goto(`${env.uiUrl}/namespaces/default/workflows/monitor-gpu-prices`, {
+      waitUntil: 'domcontentloaded',
+      timeout: 60_000,
+    });
     await page.waitForSelector('text=monitor-gpu-prices', { timeout: 30_000 });
     // Current details (schedule, last tick, last change, next run) are under "User Metadata".
     await page.getByText('User Metadata', { exact: true }).click();

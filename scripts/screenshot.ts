@@ -13,7 +13,8 @@ import { runMain, startBenchEnv } from '../bench/support.js';
 const OUT = process.env.SCREENSHOT_PATH ?? 'docs/awaiting-human.png';
 
 async function main(): Promise<void> {
-  const executablePath = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  const executablePath =
+    process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
   if (!executablePath) throw new Error('Chromium not found: apt-get install chromium (or set CHROMIUM_PATH)');
   const env = await startBenchEnv({ taskQueue: 'switchboard', ui: true, tickMs: 20 });
   try {
@@ -32,7 +33,11 @@ async function main(): Promise<void> {
       { workflowId: 'research-ai-act' },
     );
     await env.sb.startSession(
-      { platform: 'webagent', task: 'Book the cheapest refundable flight script:ask', title: 'Flight booking (needs a choice)' },
+      {
+        platform: 'webagent',
+        task: 'Book the cheapest refundable flight script:ask',
+        title: 'Flight booking (needs a choice)',
+      },
       { workflowId: 'session-flight-booking' },
     );
     await env.sb.startSession(
@@ -43,10 +48,16 @@ async function main(): Promise<void> {
       if ((await env.sb.inbox()).length >= 3) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const browser = await chromium.launch({ executablePath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await chromium.launch({
+      executablePath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     const page = await browser.newPage({ viewport: { width: 1440, height: 820 } });
     const query = encodeURIComponent('AwaitingHuman = true');
-    await page.goto(`${env.uiUrl}/namespaces/default/workflows?query=${query}`, { waitUntil: 'networkidle', timeout: 60_000 });
+    await page.goto(`${env.uiUrl}/namespaces/default/workflows?query=${query}`, {
+      waitUntil: 'networkidle',
+      timeout: 60_000,
+    });
     await page.waitForSelector('text=research-vector-dbs', { timeout: 30_000 });
     await page.screenshot({ path: OUT });
     await browser.close();

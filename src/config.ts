@@ -41,7 +41,9 @@ const hostPort = z
   .string()
   .trim()
   .regex(/^[^\s:/]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/, 'must be host:port (for example localhost:7233)');
-const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no', '']).transform((v) => v === '1' || v === 'true' || v === 'yes');
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
 /** Every variable Switchboard reads (besides per-alias credentials), with its rule. */
 const envSchema = z.object({
@@ -141,7 +143,10 @@ const envSchema = z.object({
   SWITCHBOARD_NOTIFY_WEBHOOK: url.optional(),
   SWITCHBOARD_NOTIFY_SECRET: z
     .string()
-    .regex(/^whsec_[A-Za-z0-9+/=]+(\s*,\s*whsec_[A-Za-z0-9+/=]+)*$/, 'must be Standard Webhooks secrets (whsec_<base64>), comma-separated')
+    .regex(
+      /^whsec_[A-Za-z0-9+/=]+(\s*,\s*whsec_[A-Za-z0-9+/=]+)*$/,
+      'must be Standard Webhooks secrets (whsec_<base64>), comma-separated',
+    )
     .optional(),
   /**
    * Targets the webhook outbox may reach although they resolve to loopback, private, link-local
@@ -155,7 +160,13 @@ const envSchema = z.object({
         .map((x) => x.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(z.string().refine(isAllowEntry, 'each entry must be a CIDR (10.0.0.0/8, fd00::/8), an IP address or a host name')))
+    .pipe(
+      z.array(
+        z
+          .string()
+          .refine(isAllowEntry, 'each entry must be a CIDR (10.0.0.0/8, fd00::/8), an IP address or a host name'),
+      ),
+    )
     .optional(),
   WEBAGENT_BASE_URL: url.optional(),
   WEBAGENT_API_KEY: z.string().min(1).optional(),
@@ -176,7 +187,10 @@ export type Env = z.output<typeof envSchema>;
 
 /** The worker's Prometheus bind address (host:port), or undefined when metrics are off. */
 export function metricsBindAddress(env: Env): string | undefined {
-  return env.SWITCHBOARD_METRICS_ADDRESS ?? (env.SWITCHBOARD_METRICS_PORT !== undefined ? `127.0.0.1:${env.SWITCHBOARD_METRICS_PORT}` : undefined);
+  return (
+    env.SWITCHBOARD_METRICS_ADDRESS ??
+    (env.SWITCHBOARD_METRICS_PORT !== undefined ? `127.0.0.1:${env.SWITCHBOARD_METRICS_PORT}` : undefined)
+  );
 }
 
 /** Environment variable prefix per platform. */
@@ -203,7 +217,10 @@ export function parseEnv(raw: NodeJS.ProcessEnv = process.env): Env {
     throw new ConfigError(variable, `${issue.message}${shown}`);
   }
   if (res.data.SWITCHBOARD_OIDC_ISSUER && !res.data.SWITCHBOARD_OIDC_CLIENT_ID)
-    throw new ConfigError('SWITCHBOARD_OIDC_CLIENT_ID', 'must be set with SWITCHBOARD_OIDC_ISSUER (the client id registered with the provider)');
+    throw new ConfigError(
+      'SWITCHBOARD_OIDC_CLIENT_ID',
+      'must be set with SWITCHBOARD_OIDC_ISSUER (the client id registered with the provider)',
+    );
   return res.data;
 }
 
@@ -219,7 +236,9 @@ function isAllowEntry(s: string): boolean {
     const n = Number(bits);
     return family !== 0 && /^\d{1,3}$/.test(bits) && n <= (family === 4 ? 32 : 128);
   }
-  return family !== 0 || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/.test(addr);
+  return (
+    family !== 0 || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/.test(addr)
+  );
 }
 
 function aliasSuffix(alias: string): string {
@@ -255,7 +274,11 @@ export function loadMateConfig(path?: string): MateConfig | undefined {
     })
     .passthrough()
     .safeParse(parseYaml(readFileSync(file, 'utf8')) ?? {});
-  if (!parsed.success) throw new ConfigError('WYSEMATE_CONFIG', `${file}: ${parsed.error.issues[0]!.path.join('.')} ${parsed.error.issues[0]!.message}`);
+  if (!parsed.success)
+    throw new ConfigError(
+      'WYSEMATE_CONFIG',
+      `${file}: ${parsed.error.issues[0]!.path.join('.')} ${parsed.error.issues[0]!.message}`,
+    );
   return parsed.data;
 }
 
@@ -351,7 +374,8 @@ export class Credentials {
       secret: this.secret(platform, alias),
       accessToken:
         platform === 'archastro'
-          ? this.raw[alias === 'default' ? ARCHASTRO_TOKEN_ENV : `${ARCHASTRO_TOKEN_ENV}_${aliasSuffix(alias)}`] || undefined
+          ? this.raw[alias === 'default' ? ARCHASTRO_TOKEN_ENV : `${ARCHASTRO_TOKEN_ENV}_${aliasSuffix(alias)}`] ||
+            undefined
           : undefined,
       projectId: platform === 'webagent' ? this.env.WEBAGENT_PROJECT_ID : undefined,
       timeoutMs: platform === 'wysemate' && this.mate?.timeout ? this.mate.timeout * 1000 : undefined,
@@ -394,18 +418,25 @@ export class WebhookEndpoints {
   readonly allow: string[];
 
   constructor(
-    private readonly env: Pick<Env, 'SWITCHBOARD_NOTIFY_WEBHOOK' | 'SWITCHBOARD_NOTIFY_SECRET' | 'SWITCHBOARD_WEBHOOK_ALLOW'>,
+    private readonly env: Pick<
+      Env,
+      'SWITCHBOARD_NOTIFY_WEBHOOK' | 'SWITCHBOARD_NOTIFY_SECRET' | 'SWITCHBOARD_WEBHOOK_ALLOW'
+    >,
     private readonly raw: NodeJS.ProcessEnv = process.env,
   ) {
     this.allow = env.SWITCHBOARD_WEBHOOK_ALLOW ?? [];
     for (const [name, value] of Object.entries(raw)) {
       const m = WEBHOOK_VAR.exec(name);
       if (!m || value === undefined || value === '') continue;
-      if (m[2] === 'URL' && !url.safeParse(value).success) throw new ConfigError(name, `must be an absolute http:// or https:// URL (got "${value}")`);
+      if (m[2] === 'URL' && !url.safeParse(value).success)
+        throw new ConfigError(name, `must be an absolute http:// or https:// URL (got "${value}")`);
       if (m[2] === 'SECRET' && !splitSecrets(value).every((s) => whsec.test(s)))
         throw new ConfigError(name, 'must be Standard Webhooks secrets (whsec_<base64>), comma-separated');
       if (m[2] === 'EVENTS' && !splitSecrets(value).every((s) => eventPattern.test(s)))
-        throw new ConfigError(name, `must be event types or prefixes (gate.reminder, gate.*), comma-separated (got "${value}")`);
+        throw new ConfigError(
+          name,
+          `must be event types or prefixes (gate.reminder, gate.*), comma-separated (got "${value}")`,
+        );
     }
   }
 
@@ -416,7 +447,14 @@ export class WebhookEndpoints {
     const own = this.raw[variable];
     const eventsVar = this.raw[`SWITCHBOARD_WEBHOOK_${suffix}_EVENTS`];
     const events = eventsVar ? splitSecrets(eventsVar) : undefined;
-    if (own) return { alias, url: own.trim(), secrets: splitSecrets(this.raw[`SWITCHBOARD_WEBHOOK_${suffix}_SECRET`] ?? ''), variable, events };
+    if (own)
+      return {
+        alias,
+        url: own.trim(),
+        secrets: splitSecrets(this.raw[`SWITCHBOARD_WEBHOOK_${suffix}_SECRET`] ?? ''),
+        variable,
+        events,
+      };
     if (alias === 'default' && this.env.SWITCHBOARD_NOTIFY_WEBHOOK) {
       return {
         alias,
@@ -454,7 +492,9 @@ function splitSecrets(v: string): string[] {
 /** True when `eventType` is one of `patterns` (`gate.reminder`, `gate.*`, `*`). */
 export function eventAllowed(patterns: readonly string[] | undefined, eventType: string): boolean {
   if (!patterns) return true;
-  return patterns.some((p) => p === '*' || p === eventType || (p.endsWith('.*') && eventType.startsWith(p.slice(0, -1))));
+  return patterns.some(
+    (p) => p === '*' || p === eventType || (p.endsWith('.*') && eventType.startsWith(p.slice(0, -1))),
+  );
 }
 
 /**
@@ -466,5 +506,9 @@ export function notificationLinkSettings(
   env: Pick<Env, 'SWITCHBOARD_GATEWAY_ORIGIN' | 'SWITCHBOARD_GATEWAY_SECRET' | 'SWITCHBOARD_NOTIFY_LINK_TTL_SECONDS'>,
 ): { origin: string; secret: string; ttlSeconds: number } | undefined {
   if (!env.SWITCHBOARD_GATEWAY_ORIGIN || !env.SWITCHBOARD_GATEWAY_SECRET) return undefined;
-  return { origin: env.SWITCHBOARD_GATEWAY_ORIGIN, secret: env.SWITCHBOARD_GATEWAY_SECRET, ttlSeconds: env.SWITCHBOARD_NOTIFY_LINK_TTL_SECONDS };
+  return {
+    origin: env.SWITCHBOARD_GATEWAY_ORIGIN,
+    secret: env.SWITCHBOARD_GATEWAY_SECRET,
+    ttlSeconds: env.SWITCHBOARD_NOTIFY_LINK_TTL_SECONDS,
+  };
 }

@@ -36,7 +36,12 @@ async function main(): Promise<void> {
       } else {
         const cli = await findTemporalCli({ log: say });
         const dbFile = join(env.SWITCHBOARD_DATA_DIR, 'temporal.db');
-        devServer = await startDevServer({ cliPath: cli, dbFile, port: env.SWITCHBOARD_TEMPORAL_PORT, uiPort: env.SWITCHBOARD_UI_PORT });
+        devServer = await startDevServer({
+          cliPath: cli,
+          dbFile,
+          port: env.SWITCHBOARD_TEMPORAL_PORT,
+          uiPort: env.SWITCHBOARD_UI_PORT,
+        });
         uiUrl = devServer.uiUrl;
         say(`Temporal dev server on ${devServer.address} (state in ${dbFile})`);
       }
@@ -48,7 +53,11 @@ async function main(): Promise<void> {
 
     const unconfigured = PLATFORMS.filter((p) => !process.env[PLATFORM_ENV[p].baseUrl]);
     if (unconfigured.length > 0) {
-      sandbox = await startSandbox({ port: env.SWITCHBOARD_SANDBOX_PORT, tickMs: 200, stateFile: join(env.SWITCHBOARD_DATA_DIR, 'sandbox.json') });
+      sandbox = await startSandbox({
+        port: env.SWITCHBOARD_SANDBOX_PORT,
+        tickMs: 200,
+        stateFile: join(env.SWITCHBOARD_DATA_DIR, 'sandbox.json'),
+      });
       for (const p of unconfigured) {
         process.env[PLATFORM_ENV[p].baseUrl] = sandbox.baseUrl(p);
         const keyVar = p === 'mycel' ? `${PLATFORM_ENV[p].key}_DEFAULT` : PLATFORM_ENV[p].key;
@@ -60,7 +69,8 @@ async function main(): Promise<void> {
     }
 
     if (process.env.SWITCHBOARD_GATEWAY !== '0') {
-      if (await portInUse(env.SWITCHBOARD_GATEWAY_PORT)) say(`Gateway: port ${env.SWITCHBOARD_GATEWAY_PORT} is taken; not started (SWITCHBOARD_GATEWAY_PORT)`);
+      if (await portInUse(env.SWITCHBOARD_GATEWAY_PORT))
+        say(`Gateway: port ${env.SWITCHBOARD_GATEWAY_PORT} is taken; not started (SWITCHBOARD_GATEWAY_PORT)`);
       else {
         const { gatewayEnvOptions, startGateway } = await import('./gateway/server.js');
         const { SwitchboardClient } = await import('./client/index.js');
@@ -72,7 +82,9 @@ async function main(): Promise<void> {
           ...gatewayEnvOptions(env),
         });
         gateway = { close: () => gw.close().then(() => sb.close()) };
-        say(`Gateway (API and web inbox) on ${gw.url}/ui/inbox — add a person with: npm run switchboard -- users add <name>`);
+        say(
+          `Gateway (API and web inbox) on ${gw.url}/ui/inbox — add a person with: npm run switchboard -- users add <name>`,
+        );
       }
     }
 
@@ -82,7 +94,9 @@ async function main(): Promise<void> {
       onReady: (i) => {
         say(`Worker polling task queue "${i.taskQueue}" on ${i.address}, namespace ${i.namespace}`);
         if (uiUrl) say(`\nTemporal Web UI: ${uiUrl}/namespaces/${i.namespace}/workflows`);
-        say('Try:  npm run switchboard -- session start --provider webagent --task "Summarise today\'s top stories" --follow');
+        say(
+          'Try:  npm run switchboard -- session start --provider webagent --task "Summarise today\'s top stories" --follow',
+        );
         say('Stop with Ctrl-C; state is kept for the next start.\n');
       },
     });

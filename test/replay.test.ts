@@ -32,7 +32,8 @@ it('has fixtures for every workflow type', () => {
       'scheduledMonitorTick',
     ]),
   );
-  for (const platform of ['webagent', 'archastro', 'wysemate', 'mix']) expect(files.some((f) => f.includes(`agentSession-${platform}`))).toBe(true);
+  for (const platform of ['webagent', 'archastro', 'wysemate', 'mix'])
+    expect(files.some((f) => f.includes(`agentSession-${platform}`))).toBe(true);
 });
 
 it.each(files)('%s replays deterministically', async (file) => {
@@ -41,7 +42,8 @@ it.each(files)('%s replays deterministically', async (file) => {
   const code = readFileSync(inject('workflowBundlePath'), 'utf8');
   // Replay under the recorded workflow id (the started event carries it): a workflow that derives
   // ids from its own (the gate's outbox message ids, an endpoint marker) must see the same one.
-  const started = (history as { events?: { workflowExecutionStartedEventAttributes?: { workflowId?: string } }[] }).events?.[0];
+  const started = (history as { events?: { workflowExecutionStartedEventAttributes?: { workflowId?: string } }[] })
+    .events?.[0];
   await Worker.runReplayHistory(
     { workflowBundle: { code }, dataConverter: { payloadConverterPath: payloadConverterPath() } },
     history,

@@ -46,12 +46,29 @@ async function restart(): Promise<RunningSandbox> {
 }
 
 const webagent = (s: RunningSandbox, secret = KeyRing.defaultKey('webagent')) =>
-  new WebAgentClient({ platform: 'webagent', alias: 'default', baseUrl: s.baseUrl('webagent'), secret, projectId: 'proj_test' });
+  new WebAgentClient({
+    platform: 'webagent',
+    alias: 'default',
+    baseUrl: s.baseUrl('webagent'),
+    secret,
+    projectId: 'proj_test',
+  });
 const archastro = (s: RunningSandbox) =>
-  new ArchAstroClient({ platform: 'archastro', alias: 'default', baseUrl: s.baseUrl('archastro'), secret: KeyRing.defaultKey('archastro') });
+  new ArchAstroClient({
+    platform: 'archastro',
+    alias: 'default',
+    baseUrl: s.baseUrl('archastro'),
+    secret: KeyRing.defaultKey('archastro'),
+  });
 const wysemate = (s: RunningSandbox) =>
-  new WyseMateClient({ platform: 'wysemate', alias: 'default', baseUrl: s.baseUrl('wysemate'), secret: KeyRing.defaultKey('wysemate') });
-const mix = (s: RunningSandbox) => new MixClient({ platform: 'mix', alias: 'default', baseUrl: s.baseUrl('mix'), secret: KeyRing.defaultKey('mix') });
+  new WyseMateClient({
+    platform: 'wysemate',
+    alias: 'default',
+    baseUrl: s.baseUrl('wysemate'),
+    secret: KeyRing.defaultKey('wysemate'),
+  });
+const mix = (s: RunningSandbox) =>
+  new MixClient({ platform: 'mix', alias: 'default', baseUrl: s.baseUrl('mix'), secret: KeyRing.defaultKey('mix') });
 const mycel = (s: RunningSandbox, secret: string) =>
   new MycelClient({ platform: 'mycel', alias: 'test', baseUrl: s.baseUrl('mycel'), secret, timeoutMs: 5_000 });
 
@@ -65,7 +82,10 @@ async function waitFor<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeout
   }
 }
 
-async function drain(events: AsyncIterable<WebAgentEvent>, stopAt?: (e: WebAgentEvent) => boolean): Promise<WebAgentEvent[]> {
+async function drain(
+  events: AsyncIterable<WebAgentEvent>,
+  stopAt?: (e: WebAgentEvent) => boolean,
+): Promise<WebAgentEvent[]> {
   const out: WebAgentEvent[] = [];
   for await (const e of events) {
     out.push(e);
@@ -74,7 +94,11 @@ async function drain(events: AsyncIterable<WebAgentEvent>, stopAt?: (e: WebAgent
   return out;
 }
 
-async function take(open: (signal: AbortSignal) => AsyncGenerator<MycelInboxFrame>, n: number, timeoutMs = 3_000): Promise<MycelNotifyFrame[]> {
+async function take(
+  open: (signal: AbortSignal) => AsyncGenerator<MycelInboxFrame>,
+  n: number,
+  timeoutMs = 3_000,
+): Promise<MycelNotifyFrame[]> {
   const out: MycelNotifyFrame[] = [];
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(new Error('take: timed out')), timeoutMs);
@@ -116,11 +140,20 @@ describe('sandbox persistence', () => {
     const ids = rest.map((e) => Number(e.id));
     expect(ids[0]).toBe(Number(resumeFrom) + 1);
     expect(ids).toEqual(ids.map((_, i) => ids[0]! + i)); // dense, no duplicates, nothing skipped
-    expect(rest.map((e) => e.type)).toEqual(['task.progress', 'task.input_request', 'task.input_answered', 'task.progress', 'task.progress', 'task.completed']);
+    expect(rest.map((e) => e.type)).toEqual([
+      'task.progress',
+      'task.input_request',
+      'task.input_answered',
+      'task.progress',
+      'task.progress',
+      'task.completed',
+    ]);
     expect(rest[0]).toEqual(before[2]); // the replayed part is the same event as before the restart
     expect((await wa.sessions.getTask(session.id, taskId)).status).toBe('completed');
     // Answering again is a conflict, as it would have been without the restart.
-    await expect(wa.messages.intervene(session.id, taskId, { inputRequestId: requestId, response: 'B' })).rejects.toMatchObject({ status: 409 });
+    await expect(
+      wa.messages.intervene(session.id, taskId, { inputRequestId: requestId, response: 'B' }),
+    ).rejects.toMatchObject({ status: 409 });
   });
 
   it('Web Agent: a research outline waiting for approval is approved after a restart and finishes with its artifacts', async () => {
@@ -132,7 +165,10 @@ describe('sandbox persistence', () => {
     );
     wa = webagent(await restart());
     expect((await wa.deepResearch.get(task.task_id)).status).toBe('awaiting_input');
-    await wa.deepResearch.intervene(task.task_id, { requestId: waiting.pending_input_request!.id, response: 'approve' });
+    await wa.deepResearch.intervene(task.task_id, {
+      requestId: waiting.pending_input_request!.id,
+      response: 'approve',
+    });
     await waitFor(
       () => wa.deepResearch.get(task.task_id),
       (t) => t.status === 'completed',
@@ -166,8 +202,12 @@ describe('sandbox persistence', () => {
     s = await restart();
     ctl = new SandboxControl(s.origin);
     const wa = webagent(s);
-    expect((await wa.track.listSnapshots(ticking.id, { limit: 100 })).items.map((x) => x.id)).toEqual(expect.arrayContaining(before.items.map((x) => x.id)));
-    expect((await wa.track.listDeliveries(ticking.id)).items.map((d) => d.id)).toEqual(expect.arrayContaining([dead.items[0]!.id]));
+    expect((await wa.track.listSnapshots(ticking.id, { limit: 100 })).items.map((x) => x.id)).toEqual(
+      expect.arrayContaining(before.items.map((x) => x.id)),
+    );
+    expect((await wa.track.listDeliveries(ticking.id)).items.map((d) => d.id)).toEqual(
+      expect.arrayContaining([dead.items[0]!.id]),
+    );
     // The schedule started again: more snapshots, the price still moving on from where it was.
     const after = await waitFor(
       () => wa.track.listSnapshots(ticking.id, { limit: 100 }),
@@ -176,7 +216,9 @@ describe('sandbox persistence', () => {
     expect(new Set(after.items.map((x) => (x.data as { price: number }).price)).size).toBeGreaterThan(2);
     const m = await wa.track.get(asking.id);
     expect(m.status).toBe('pending_clarification');
-    expect((await wa.track.intervene(asking.id, { requestId: m.pending_request!.id, response: 'SKU A' })).status).toBe('active');
+    expect((await wa.track.intervene(asking.id, { requestId: m.pending_request!.id, response: 'SKU A' })).status).toBe(
+      'active',
+    );
     await wa.track.cancel(ticking.id);
   });
 
@@ -267,7 +309,12 @@ describe('sandbox persistence', () => {
     expect(info.status).toBe('completed');
     expect(await wm.session.getMessages(session_id, { page_size: 100 })).toEqual(messages);
     const after = await wm.browser.listBrowsers(session_id);
-    const shape = (b: (typeof after.browsers)[number]) => ({ id: b.browser_id, status: b.status, created: b.created_at, pages: b.pages });
+    const shape = (b: (typeof after.browsers)[number]) => ({
+      id: b.browser_id,
+      status: b.status,
+      created: b.created_at,
+      pages: b.pages,
+    });
     expect(after.browsers.map(shape)).toEqual(browsers.browsers.map(shape));
     // Clean-up still has its work to do, and does it.
     await wm.browser.releaseBrowser(after.browsers[0]!.browser_id);
@@ -277,7 +324,8 @@ describe('sandbox persistence', () => {
   it("Mix: a session's transcript exports the same after a restart, and a processing one carries on", async () => {
     let mx = mix(await start());
     // The turn is over when the newest message is the agent's final one (Mix has no status field).
-    const over = (e: { messages: { role: string; finishReason?: string | null }[] }) => e.messages.at(-1)?.finishReason === 'end_turn';
+    const over = (e: { messages: { role: string; finishReason?: string | null }[] }) =>
+      e.messages.at(-1)?.finishReason === 'end_turn';
     const done = await mx.create({ title: 'script:default report', browserMode: 'local-browser-service' });
     await mx.sendMessage(done.id, { text: 'hello' });
     await waitFor(() => mx.exportSession(done.id), over);

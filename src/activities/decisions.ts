@@ -12,7 +12,10 @@ import { checkProof, fingerprint, loadTrustedKey } from '../identity/keys.js';
 export type DecisionProofMode = 'required' | 'optional';
 
 export interface DecisionDeps {
-  /** `required`: every decision must be signed by a trusted key. `optional` (development): typed names are accepted and marked `unverified`. @default 'optional' */
+  /**
+   * `required`: every decision must be signed by a trusted key. `optional` (development): typed names are accepted and
+   * marked `unverified`. @default 'optional'
+   */
   decisionProof?: DecisionProofMode;
   /** Directory of trusted approver public keys (`<name>.pub.pem`). */
   trustedKeysDir?: string;
@@ -21,7 +24,8 @@ export interface DecisionDeps {
 /** What is checked: the statement's fields (the workflow id comes from the activity's context) and the proof. */
 export type VerifyDecisionArgs = Omit<DecisionStatementFields, 'workflowId' | 'expiresAt'> & { proof?: DecisionProof };
 
-export type VerifyDecisionResult = { ok: true; identity: DeciderIdentity; keyId?: string } | { ok: false; reason: string };
+export type VerifyDecisionResult =
+  { ok: true; identity: DeciderIdentity; keyId?: string } | { ok: false; reason: string };
 
 /**
  * Who decided: the deployment's proof mode and the check of a decision's signature against trusted
@@ -30,7 +34,9 @@ export type VerifyDecisionResult = { ok: true; identity: DeciderIdentity; keyId?
 export function createDecisionActivities(deps: DecisionDeps) {
   const mode = deps.decisionProof ?? 'optional';
   return {
-    /** How this deployment treats unproven decisions (workflows ask before spending a person's token without a person). */
+    /**
+     * How this deployment treats unproven decisions (workflows ask before spending a person's token without a person).
+     */
     async decisionProofMode(): Promise<{ mode: DecisionProofMode }> {
       return { mode };
     },

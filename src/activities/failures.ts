@@ -12,7 +12,8 @@ import { FailureType } from '../contracts/failures.js';
 /** Converts any error thrown by a provider call into what an activity should throw. */
 export function toApplicationFailure(err: unknown): unknown {
   // A missing base URL or project id will not appear by retrying: fail at once, naming the variable.
-  if (err instanceof ConfigError) return ApplicationFailure.create({ type: FailureType.ConfigError, message: err.message, nonRetryable: true });
+  if (err instanceof ConfigError)
+    return ApplicationFailure.create({ type: FailureType.ConfigError, message: err.message, nonRetryable: true });
   if (!(err instanceof ProviderError)) return err;
   const details = [
     {
@@ -30,7 +31,10 @@ export function toApplicationFailure(err: unknown): unknown {
     message: err.message,
     nonRetryable: !err.retryable,
     details,
-    nextRetryDelay: err.retryable && err.retryAfterSeconds !== undefined ? `${Math.round(err.retryAfterSeconds * 1000)} ms` : undefined,
+    nextRetryDelay:
+      err.retryable && err.retryAfterSeconds !== undefined
+        ? `${Math.round(err.retryAfterSeconds * 1000)} ms`
+        : undefined,
     cause: err,
   });
 }

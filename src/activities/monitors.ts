@@ -42,10 +42,12 @@ export function diffData(prev: unknown, next: unknown, path = '', out: FieldChan
   if (out.length >= 200) return out;
   const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
   if (isObj(prev) && isObj(next) && depth < 5) {
-    for (const k of [...new Set([...Object.keys(prev), ...Object.keys(next)])].sort()) diffData(prev[k], next[k], path ? `${path}.${k}` : k, out, depth + 1);
+    for (const k of [...new Set([...Object.keys(prev), ...Object.keys(next)])].sort())
+      diffData(prev[k], next[k], path ? `${path}.${k}` : k, out, depth + 1);
     return out;
   }
-  if (JSON.stringify(prev) !== JSON.stringify(next)) out.push({ field: path || '(data)', from: prev ?? null, to: next ?? null });
+  if (JSON.stringify(prev) !== JSON.stringify(next))
+    out.push({ field: path || '(data)', from: prev ?? null, to: next ?? null });
   return out;
 }
 
@@ -104,7 +106,9 @@ function view(m: Monitor): MonitorView {
     monitorId: m.id,
     status: m.status,
     pauseReason: m.pause_reason ?? undefined,
-    pendingRequest: m.pending_request ? pending(m.pending_request.id, m.pending_request.prompt?.slice(0, 2_000) ?? undefined) : undefined,
+    pendingRequest: m.pending_request
+      ? pending(m.pending_request.id, m.pending_request.prompt?.slice(0, 2_000) ?? undefined)
+      : undefined,
   };
 }
 
@@ -130,7 +134,8 @@ function pending(id: string, prompt: string | undefined) {
 export async function freshSnapshot(t: TrackResource, monitorId: string): Promise<Snapshot | undefined> {
   const info = Context.current().info;
   if (info.attempt <= 1) return undefined;
-  const newest = (await t.listSnapshots(monitorId, { limit: 1 }, { signal: Context.current().cancellationSignal })).items[0];
+  const newest = (await t.listSnapshots(monitorId, { limit: 1 }, { signal: Context.current().cancellationSignal }))
+    .items[0];
   const at = newest?.created_at ? Date.parse(newest.created_at) : NaN;
   return Number.isFinite(at) && at >= info.scheduledTimestampMs ? newest : undefined;
 }
@@ -193,7 +198,12 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
      * workflow. Rewriting a snapshot or a change row on a retry is harmless (same content; readers
      * dedupe change rows by id).
      */
-    async monitorSync(args: { alias: string; monitorId: string; owner: ArtifactOwner; since?: SnapshotRef }): Promise<MonitorSync> {
+    async monitorSync(args: {
+      alias: string;
+      monitorId: string;
+      owner: ArtifactOwner;
+      since?: SnapshotRef;
+    }): Promise<MonitorSync> {
       return mapFailures(async () => {
         const t = track(args.alias);
         const m = await t.get(args.monitorId, call());
@@ -231,7 +241,13 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
           latest = { id: snap.id, at: snap.created_at ?? undefined, ref: ref.uri, sha256: ref.sha256 };
           // The first snapshot is compared with nothing: every field is new.
           const rows = diffData(prev?.data ?? {}, snap.data ?? {});
-          changeRows.push({ id: snap.id, from: prev?.id ?? null, to: snap.id, at: snap.created_at ?? null, changes: rows });
+          changeRows.push({
+            id: snap.id,
+            from: prev?.id ?? null,
+            to: snap.id,
+            at: snap.created_at ?? null,
+            changes: rows,
+          });
           change = {
             fromSnapshotId: prev?.id,
             toSnapshotId: snap.id,
@@ -271,7 +287,12 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
      * Retries one dead delivery (`retry_delivery`). A retry of this activity whose first attempt
      * reached the platform finds the row no longer dead (409): it answers the row as it now is.
      */
-    async monitorRetryDelivery(args: { alias: string; monitorId: string; deliveryId: string; key: string }): Promise<DeliveryRow> {
+    async monitorRetryDelivery(args: {
+      alias: string;
+      monitorId: string;
+      deliveryId: string;
+      key: string;
+    }): Promise<DeliveryRow> {
       return mapFailures(async () => {
         const t = track(args.alias);
         try {
@@ -297,7 +318,12 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
       alias: string;
       monitorId: string;
       key: string;
-      op: { op: 'pause'; reason?: string } | { op: 'resume' } | { op: 'refine'; triggerDsl: unknown } | { op: 'cancel' } | { op: 'message'; content: string };
+      op:
+        | { op: 'pause'; reason?: string }
+        | { op: 'resume' }
+        | { op: 'refine'; triggerDsl: unknown }
+        | { op: 'cancel' }
+        | { op: 'message'; content: string };
     }): Promise<MonitorView> {
       return mapFailures(async () => {
         const t = track(args.alias);
@@ -325,13 +351,26 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
      * Fires one tick now; answers the snapshot it produced. A retry first looks for a snapshot made
      * since the first attempt was scheduled ({@link freshSnapshot}) and answers that one.
      */
-    async monitorRunNow(args: { alias: string; monitorId: string; key: string }): Promise<{ snapshotId?: string; snapshotAt?: string; notified: boolean }> {
+    async monitorRunNow(args: {
+      alias: string;
+      monitorId: string;
+      key: string;
+    }): Promise<{ snapshotId?: string; snapshotAt?: string; notified: boolean }> {
       return mapFailures(async () => {
         const t = track(args.alias);
         const earlier = await freshSnapshot(t, args.monitorId);
-        if (earlier) return { snapshotId: earlier.id, snapshotAt: earlier.created_at ?? undefined, notified: earlier.notified ?? false };
+        if (earlier)
+          return {
+            snapshotId: earlier.id,
+            snapshotAt: earlier.created_at ?? undefined,
+            notified: earlier.notified ?? false,
+          };
         const out = await t.runNow(args.monitorId, call(args.key));
-        return { snapshotId: out.snapshot?.id, snapshotAt: out.snapshot?.created_at ?? undefined, notified: out.notified ?? false };
+        return {
+          snapshotId: out.snapshot?.id,
+          snapshotAt: out.snapshot?.created_at ?? undefined,
+          notified: out.notified ?? false,
+        };
       });
     },
 
@@ -339,11 +378,19 @@ export function createMonitorActivities(deps: { providers: ProviderRegistry; art
      * Answers an alignment request. A run after one whose call reached the platform (answer lost)
      * meets 409 with the request no longer pending: that is the answer having been given.
      */
-    async monitorIntervene(args: { alias: string; monitorId: string; requestId: string; response: unknown; key: string }): Promise<MonitorView> {
+    async monitorIntervene(args: {
+      alias: string;
+      monitorId: string;
+      requestId: string;
+      response: unknown;
+      key: string;
+    }): Promise<MonitorView> {
       return mapFailures(async () => {
         const t = track(args.alias);
         try {
-          return view(await t.intervene(args.monitorId, { requestId: args.requestId, response: args.response }, call(args.key)));
+          return view(
+            await t.intervene(args.monitorId, { requestId: args.requestId, response: args.response }, call(args.key)),
+          );
         } catch (err) {
           // Not `attempt > 1` only: steering is a local activity, re-run from attempt 1 after a crash.
           if ((err as { status?: number }).status === 409) {

@@ -26,7 +26,10 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import { mapFailures, toApplicationFailure } from './failures.js';
 
 /** See `mycelApprovalOutcome`. */
-export type ApprovalOutcome = { running: true } | { running: false; result: unknown } | { running: false; status: 'failed' | 'cancelled'; error: string };
+export type ApprovalOutcome =
+  | { running: true }
+  | { running: false; result: unknown }
+  | { running: false; status: 'failed' | 'cancelled'; error: string };
 
 /** Tries of {@link createMycelActivities}' `mycelSendCaughtUp` before it gives up. */
 export const MAX_CAUGHT_UP_TRIES = 3;
@@ -129,7 +132,11 @@ function epochMs(t: string | number | null | undefined): number {
  * What this cannot close: a second actor deciding the same request the same way between our read
  * and our call looks like our own earlier attempt, which for a decision is the same outcome.
  */
-async function settleOnce<T>(read: () => Promise<T | undefined>, act: () => Promise<T>, settled: (t: T) => boolean): Promise<T> {
+async function settleOnce<T>(
+  read: () => Promise<T | undefined>,
+  act: () => Promise<T>,
+  settled: (t: T) => boolean,
+): Promise<T> {
   if (Context.current().info.attempt > 1) {
     const before = await read();
     if (before !== undefined && settled(before)) return before;
@@ -165,7 +172,10 @@ export function createMycelActivities(deps: { providers: ProviderRegistry }) {
    * request (or chat) the platform does not know (404) answers `state: 'absent'`: there is nothing
    * to let in, which is what a reject wants; an approve of one fails.
    */
-  const decideJoin = (args: { alias: string; chatId: string; requestId: string; key: string }, decision: 'approved' | 'rejected') =>
+  const decideJoin = (
+    args: { alias: string; chatId: string; requestId: string; key: string },
+    decision: 'approved' | 'rejected',
+  ) =>
     mapFailures(async () => {
       const client = mycel(args.alias);
       try {
@@ -179,7 +189,8 @@ export function createMycelActivities(deps: { providers: ProviderRegistry }) {
         );
         return { state: r.state, decidedBy: r.decided_by ?? undefined, requester: r.requester_user_id };
       } catch (err) {
-        if (decision === 'rejected' && err instanceof NotFoundError) return { state: 'absent', decidedBy: undefined, requester: undefined };
+        if (decision === 'rejected' && err instanceof NotFoundError)
+          return { state: 'absent', decidedBy: undefined, requester: undefined };
         throw err;
       }
     });
@@ -237,7 +248,10 @@ export function createMycelActivities(deps: { providers: ProviderRegistry }) {
       return mapFailures(async () => {
         const client = mycel(args.alias);
         const r = await settleOnce(
-          async () => (await client.relationships.list(call())).find((x) => x.other_user_id === args.targetUserId && x.state === 'pending' && x.is_requester),
+          async () =>
+            (await client.relationships.list(call())).find(
+              (x) => x.other_user_id === args.targetUserId && x.state === 'pending' && x.is_requester,
+            ),
           () => client.relationships.request(args.targetUserId, call(args.key)),
           (x) => x.state === 'pending' && x.is_requester === true,
         );
@@ -284,7 +298,11 @@ export function createMycelActivities(deps: { providers: ProviderRegistry }) {
      * or ended — with its result when it completed. The requester side asks when the approval's own
      * answer (a signal) cannot come: it had already ended, or it was terminated or timed out.
      */
-    async mycelApprovalOutcome(args: { workflowId: string; workflowType?: string; waitMs?: number }): Promise<ApprovalOutcome> {
+    async mycelApprovalOutcome(args: {
+      workflowId: string;
+      workflowType?: string;
+      waitMs?: number;
+    }): Promise<ApprovalOutcome> {
       const ctx = Context.current();
       let described = await ctx.client.workflow.getHandle(args.workflowId).describe();
       // Woken by the approval's own signal, which it sends just before it completes: give it a
@@ -306,7 +324,11 @@ export function createMycelActivities(deps: { providers: ProviderRegistry }) {
       }
       const status = described.status.name;
       if (status === 'RUNNING') return { running: true };
-      if (status === 'COMPLETED') return { running: false, result: await ctx.client.workflow.getHandle(args.workflowId, described.runId).result() };
+      if (status === 'COMPLETED')
+        return {
+          running: false,
+          result: await ctx.client.workflow.getHandle(args.workflowId, described.runId).result(),
+        };
       return {
         running: false,
         status: status === 'CANCELLED' ? 'cancelled' : 'failed',
@@ -342,15 +364,21 @@ export function createMycelActivities(deps: { providers: ProviderRegistry }) {
           const me = (await client.me.whoami(call())).id;
           const since = ctx.info.scheduledTimestampMs - SEND_CLOCK_SKEW_MS;
           const recent = await client.messages.list(args.chatId, { ...call(), limit: SEND_LOOKBACK });
-          return recent.findLast((m: MycelMessage) => m.sender_id === me && m.content === args.text && epochMs(m.created_at) >= since);
+          return recent.findLast(
+            (m: MycelMessage) => m.sender_id === me && m.content === args.text && epochMs(m.created_at) >= since,
+          );
         });
         if (earlier) return { messageId: earlier.id, tries: 1, readMessages: 0, recovered: true };
       }
       let read = 0;
       for (let attempt = 1; attempt <= MAX_CAUGHT_UP_TRIES; attempt++) {
-        read += (await mapFailures(() => client.messages.read(args.chatId, call(`${args.key}/read-${attempt}`)))).length;
+        read += (await mapFailures(() => client.messages.read(args.chatId, call(`${args.key}/read-${attempt}`))))
+          .length;
         try {
-          const sent = await client.messages.send(args.chatId, args.text, { ...call(`${args.key}/send-${attempt}`), enforceCaughtUp: true });
+          const sent = await client.messages.send(args.chatId, args.text, {
+            ...call(`${args.key}/send-${attempt}`),
+            enforceCaughtUp: true,
+          });
           return { messageId: sent.id, tries: attempt, readMessages: read, recovered: false };
         } catch (err) {
           if (isChatNotCaughtUp(err)) continue;
@@ -397,7 +425,12 @@ export function createMycelActivities(deps: { providers: ProviderRegistry }) {
       const checkpoint = () => ctx.heartbeat({ ...st, frames: [...st.frames], gaps: [...st.gaps] });
       const started = Date.now();
       const left = () => maxMs - (Date.now() - started);
-      const result = (): ReadNotificationsResult => ({ frames: st.frames, lastSeq: st.lastSeq, mode: st.mode, gaps: st.gaps });
+      const result = (): ReadNotificationsResult => ({
+        frames: st.frames,
+        lastSeq: st.lastSeq,
+        mode: st.mode,
+        gaps: st.gaps,
+      });
       // Heartbeat on a timer too: a quiet stream (or a held wait) yields nothing to heartbeat on.
       const beat = setInterval(checkpoint, 2_000);
       try {

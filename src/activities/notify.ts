@@ -55,7 +55,8 @@ export function createNotifyActivities(deps: { notifyWebhook?: string; notifySec
       });
       await res.body.dump();
       if (res.statusCode >= 500 || res.statusCode === 429) throw new Error(`webhook answered ${res.statusCode}`);
-      if (res.statusCode >= 300) throw ApplicationFailure.nonRetryable(`webhook answered ${res.statusCode}`, 'WebhookRejected');
+      if (res.statusCode >= 300)
+        throw ApplicationFailure.nonRetryable(`webhook answered ${res.statusCode}`, 'WebhookRejected');
       return { delivered: true };
     },
   };

@@ -7,13 +7,20 @@
  * one message.
  *
  * Before sending it checks, in order: the endpoint alias is configured and accepts the event
- * type; the endpoint is not disabled (its marker workflow is not open); the target passes the SSRF guard. The URL and the
+ * type; the endpoint is not disabled (its marker workflow is not open); the target passes the SSRF guard. The URL and
+ * the
  * secrets never leave the worker.
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { eventAllowed, type WebhookEndpoints } from '../config.js';
-import { type AttemptOutcome, type DeliveryRequest, endpointMarkerId, MAX_RETRY_AFTER_SECONDS, type WebhookDeliveryInput } from '../contracts/outbox.js';
+import {
+  type AttemptOutcome,
+  type DeliveryRequest,
+  endpointMarkerId,
+  MAX_RETRY_AFTER_SECONDS,
+  type WebhookDeliveryInput,
+} from '../contracts/outbox.js';
 import { OutboxClient } from '../client/outbox.js';
 import { postSigned, resolveTarget, TargetPolicy, TargetRefused } from '../providers/webhooks.js';
 import { METRICS } from '../contracts/metrics.js';
@@ -46,18 +53,28 @@ export function createOutboxActivities(deps: OutboxDeps) {
     if (!ep) {
       ctx.log.info('webhook not sent: no endpoint configured', log);
       // The default endpoint is optional (notifications are then only logged); a named one is a mistake.
-      if (r.endpoint === 'default') return { outcome: 'unconfigured', reason: 'no default webhook endpoint is configured (SWITCHBOARD_NOTIFY_WEBHOOK)' };
+      if (r.endpoint === 'default')
+        return {
+          outcome: 'unconfigured',
+          reason: 'no default webhook endpoint is configured (SWITCHBOARD_NOTIFY_WEBHOOK)',
+        };
       return {
         outcome: 'refused',
         reason: `endpoint ${r.endpoint} is not configured (${deps.webhooks?.variableFor(r.endpoint) ?? 'SWITCHBOARD_WEBHOOK_<ALIAS>_URL'})`,
       };
     }
     if (!eventAllowed(ep.events, r.eventType)) {
-      return { outcome: 'refused', reason: `endpoint ${r.endpoint} does not accept ${r.eventType} events (it accepts ${ep.events!.join(', ')})` };
+      return {
+        outcome: 'refused',
+        reason: `endpoint ${r.endpoint} does not accept ${r.eventType} events (it accepts ${ep.events!.join(', ')})`,
+      };
     }
     const disabled = await markerOpen(ctx, endpointMarkerId(r.endpoint));
     if (disabled)
-      return { outcome: 'disabled', reason: `endpoint ${r.endpoint} is disabled (${disabled}); enable it with \`switchboard outbox enable ${r.endpoint}\`` };
+      return {
+        outcome: 'disabled',
+        reason: `endpoint ${r.endpoint} is disabled (${disabled}); enable it with \`switchboard outbox enable ${r.endpoint}\``,
+      };
     let target;
     try {
       target = await resolveTarget(new URL(ep.url), policy);
@@ -83,8 +100,12 @@ export function createOutboxActivities(deps: OutboxDeps) {
       });
       ctx.log.info('webhook attempt', { ...log, status: answer.status });
       if (answer.status >= 200 && answer.status < 300) return { outcome: 'delivered', status: answer.status };
-      if (answer.status === 410) return { outcome: 'gone', status: 410, reason: `endpoint ${r.endpoint} answered 410 Gone` };
-      const retryAfterSeconds = answer.retryAfterSeconds === undefined ? undefined : Math.min(answer.retryAfterSeconds, MAX_RETRY_AFTER_SECONDS);
+      if (answer.status === 410)
+        return { outcome: 'gone', status: 410, reason: `endpoint ${r.endpoint} answered 410 Gone` };
+      const retryAfterSeconds =
+        answer.retryAfterSeconds === undefined
+          ? undefined
+          : Math.min(answer.retryAfterSeconds, MAX_RETRY_AFTER_SECONDS);
       return {
         outcome: 'failed',
         status: answer.status,
@@ -102,12 +123,17 @@ export function createOutboxActivities(deps: OutboxDeps) {
      * itself this way, so once a gate is visible its history no longer grows on its own (a child's
      * completion would land in it moments later). Same start as `client.outbox.send`.
      */
-    async queueWebhook(input: WebhookDeliveryInput): Promise<{ queued: true; workflowId: string; duplicate: boolean } | { queued: false; reason: string }> {
+    async queueWebhook(
+      input: WebhookDeliveryInput,
+    ): Promise<{ queued: true; workflowId: string; duplicate: boolean } | { queued: false; reason: string }> {
       const ctx = Context.current();
       // Every gate announces itself: without a default endpoint that would be one delivery
       // workflow per gate that can only end `skipped`. The message is logged instead.
       if (input.endpoint === 'default' && !deps.webhooks?.get('default')) {
-        ctx.log.info('webhook not queued: no default endpoint configured', { messageId: input.messageId, eventType: input.eventType });
+        ctx.log.info('webhook not queued: no default endpoint configured', {
+          messageId: input.messageId,
+          eventType: input.eventType,
+        });
         return { queued: false, reason: 'no default webhook endpoint is configured (SWITCHBOARD_NOTIFY_WEBHOOK)' };
       }
       return { queued: true, ...(await new OutboxClient(ctx.client, ctx.info.taskQueue).send(input)) };
@@ -127,7 +153,11 @@ export function createOutboxActivities(deps: OutboxDeps) {
  * the notification is about is still open (a late attempt for a decided gate carries none). A
  * gate that cannot be asked never holds the notification up: it goes out without links.
  */
-async function gateLinks(ctx: Context, settings: NotificationLinkSettings, r: DeliveryRequest): Promise<NotificationLinks | undefined> {
+async function gateLinks(
+  ctx: Context,
+  settings: NotificationLinkSettings,
+  r: DeliveryRequest,
+): Promise<NotificationLinks | undefined> {
   if (!r.eventType.startsWith('gate.') || typeof r.payload !== 'object' || r.payload === null) return undefined;
   const p = r.payload as { workflowId?: unknown; requestId?: unknown };
   if (typeof p.workflowId !== 'string' || typeof p.requestId !== 'string') return undefined;
@@ -136,7 +166,13 @@ async function gateLinks(ctx: Context, settings: NotificationLinkSettings, r: De
     if (!view.open || view.requestId !== p.requestId || !view.digest || !view.approvers?.length) return undefined;
     const links = notificationLinks(
       settings,
-      { workflowId: p.workflowId, requestId: view.requestId, digest: view.digest, approvers: view.approvers, allowed: view.allowed },
+      {
+        workflowId: p.workflowId,
+        requestId: view.requestId,
+        digest: view.digest,
+        approvers: view.approvers,
+        allowed: view.allowed,
+      },
       { messageId: r.messageId, createdAt: r.createdAt },
     );
     // The links themselves are bearer capabilities: logged by count only.
@@ -148,7 +184,11 @@ async function gateLinks(ctx: Context, settings: NotificationLinkSettings, r: De
     });
     return links;
   } catch (err) {
-    ctx.log.warn('decision links not attached: the gate could not be read', { messageId: r.messageId, workflowId: p.workflowId, error: errText(err) });
+    ctx.log.warn('decision links not attached: the gate could not be read', {
+      messageId: r.messageId,
+      workflowId: p.workflowId,
+      error: errText(err),
+    });
     return undefined;
   }
 }

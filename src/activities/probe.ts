@@ -13,9 +13,14 @@ import { mapFailures } from './failures.js';
  */
 export function createProbeActivities(deps: { providers: ProviderRegistry }) {
   return {
-    async probePlatform(args: { platform: Platform; alias: string }): Promise<{ platform: Platform; alias: string; ok: true; attempt: number }> {
+    async probePlatform(args: {
+      platform: Platform;
+      alias: string;
+    }): Promise<{ platform: Platform; alias: string; ok: true; attempt: number }> {
       const ctx = Context.current();
-      await mapFailures(() => deps.providers.client(args.platform, args.alias).ping({ signal: ctx.cancellationSignal }));
+      await mapFailures(() =>
+        deps.providers.client(args.platform, args.alias).ping({ signal: ctx.cancellationSignal }),
+      );
       return { platform: args.platform, alias: args.alias, ok: true, attempt: ctx.info.attempt };
     },
   };

@@ -50,7 +50,13 @@ export function createResearchActivities(deps: { providers: ProviderRegistry; ar
   const wa = (alias: string) => deps.providers.client('webagent', alias);
   const call = (key?: string) => ({ signal: Context.current().cancellationSignal, idempotencyKey: key });
   return {
-    async researchStart(args: { alias: string; topic: string; depth: 'light' | 'standard' | 'deep'; requireOutlineApproval: boolean; key: string }) {
+    async researchStart(args: {
+      alias: string;
+      topic: string;
+      depth: 'light' | 'standard' | 'deep';
+      requireOutlineApproval: boolean;
+      key: string;
+    }) {
       return mapFailures(async () => {
         // residual risk: DeepResearch `run` takes no metadata and there is no list of research
         // tasks to look one up in, so a retry after a lost answer starts a second research task;
@@ -67,13 +73,32 @@ export function createResearchActivities(deps: { providers: ProviderRegistry; ar
      * Sends the outline decision with `intervene`. The platform answers a second answer to the same
      * request with 409: when the task's log shows the request answered, that was our earlier run.
      */
-    async researchAnswer(args: { alias: string; taskId: string; requestId: string; response: OutlineDecision; key: string }) {
+    async researchAnswer(args: {
+      alias: string;
+      taskId: string;
+      requestId: string;
+      response: OutlineDecision;
+      key: string;
+    }) {
       return mapFailures(async () => {
         const c = wa(args.alias);
         await doneOnConflict(
-          () => c.deepResearch.intervene(args.taskId, { requestId: args.requestId, response: args.response }, call(args.key)),
+          () =>
+            c.deepResearch.intervene(
+              args.taskId,
+              { requestId: args.requestId, response: args.response },
+              call(args.key),
+            ),
           // DeepResearch runs on the DoAnything channel (seed): the task's log shows the answer.
-          async () => inputAnswered(c, (await c.deepResearch.get(args.taskId, call())).session_id, args.taskId, args.requestId, args.response, call().signal),
+          async () =>
+            inputAnswered(
+              c,
+              (await c.deepResearch.get(args.taskId, call())).session_id,
+              args.taskId,
+              args.requestId,
+              args.response,
+              call().signal,
+            ),
         );
       });
     },
@@ -91,7 +116,11 @@ export function createResearchActivities(deps: { providers: ProviderRegistry; ar
     },
 
     /** Pulls final.md, citations.json and confidence.json, validates the JSON ones, stores all three. */
-    async researchCollect(args: { alias: string; taskId: string; owner: ArtifactOwner }): Promise<{ artifacts: ArtifactRef[]; summary: ResearchSummary }> {
+    async researchCollect(args: {
+      alias: string;
+      taskId: string;
+      owner: ArtifactOwner;
+    }): Promise<{ artifacts: ArtifactRef[]; summary: ResearchSummary }> {
       return mapFailures(async () => {
         const client = wa(args.alias);
         const listed = await client.deepResearch.listArtifacts(args.taskId, call());
@@ -100,7 +129,12 @@ export function createResearchActivities(deps: { providers: ProviderRegistry; ar
         for (const name of RESEARCH_ARTIFACTS) {
           const meta = listed.find((a) => a.name === name);
           const bad = (detail: string) =>
-            new ResponseValidationError({ platform: 'webagent', alias: args.alias, code: 'artifact_invalid', detail: `${name}: ${detail}` });
+            new ResponseValidationError({
+              platform: 'webagent',
+              alias: args.alias,
+              code: 'artifact_invalid',
+              detail: `${name}: ${detail}`,
+            });
           if (!meta) throw bad('missing from the artifact set');
           const got = await client.deepResearch.getArtifact(args.taskId, meta.id, call());
           const content = got.content;

@@ -14,7 +14,12 @@
  */
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleDescription } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type ScheduleDescription,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   type MonitorCheck,
@@ -136,7 +141,11 @@ export function createScheduledMonitorActivities(deps: { providers: ProviderRegi
           try {
             // The run carries the key in its metadata too: the SDK's run model has no `idempotency_key`,
             // so after a 409 the run is found by this tag (see ROUTINE_RUN_TAG).
-            run = await aa.invokeRoutine(check.routineId, { idempotency_key: idem, message, metadata: { [ROUTINE_RUN_TAG]: idem } }, call());
+            run = await aa.invokeRoutine(
+              check.routineId,
+              { idempotency_key: idem, message, metadata: { [ROUTINE_RUN_TAG]: idem } },
+              call(),
+            );
           } catch (err) {
             // 409: the run for this key has completed already; read it back.
             if ((err as { status?: number }).status !== 409) throw err;
@@ -155,7 +164,11 @@ export function createScheduledMonitorActivities(deps: { providers: ProviderRegi
      * Creates the monitor's Schedule, or finds it: a retry after a lost answer, or a continued
      * run, gets the one that exists. An id taken by a Schedule that is not this monitor's is refused.
      */
-    async smonEnsureSchedule(args: { key: string; spec: MonitorScheduleSpecParsed; description?: string }): Promise<ScheduleView> {
+    async smonEnsureSchedule(args: {
+      key: string;
+      spec: MonitorScheduleSpecParsed;
+      description?: string;
+    }): Promise<ScheduleView> {
       const ctx = Context.current();
       const scheduleId = scheduledMonitorId(args.key);
       const s = args.spec;
@@ -182,18 +195,24 @@ export function createScheduledMonitorActivities(deps: { providers: ProviderRegi
           },
           policies: { overlap: OVERLAP[s.overlap], catchupWindow: `${s.catchupWindowSeconds}s`, pauseOnFailure: false },
           memo: { switchboardMonitor: args.key },
-          state: { note: args.description ? `monitor ${args.key}: ${args.description.slice(0, 200)}` : `monitor ${args.key}` },
+          state: {
+            note: args.description ? `monitor ${args.key}: ${args.description.slice(0, 200)}` : `monitor ${args.key}`,
+          },
         });
         return view(await h.describe());
       } catch (err) {
         if (err instanceof ScheduleAlreadyRunning) {
           const d = await schedules().getHandle(scheduleId).describe();
-          const ours = d.action.type === 'startWorkflow' && d.action.workflowType === SCHEDULED_MONITOR_TICK_TYPE && d.memo?.switchboardMonitor === args.key;
+          const ours =
+            d.action.type === 'startWorkflow' &&
+            d.action.workflowType === SCHEDULED_MONITOR_TICK_TYPE &&
+            d.memo?.switchboardMonitor === args.key;
           if (!ours) throw refused('ScheduleConflict', `schedule ${scheduleId} exists and is not this monitor's`);
           return view(d);
         }
         const msg = err instanceof Error ? err.message : String(err);
-        if (/invalid|INVALID_ARGUMENT/i.test(msg)) throw refused('InvalidSchedule', `the Temporal server refused the schedule: ${msg}`);
+        if (/invalid|INVALID_ARGUMENT/i.test(msg))
+          throw refused('InvalidSchedule', `the Temporal server refused the schedule: ${msg}`);
         throw err;
       }
     },
@@ -216,7 +235,11 @@ export function createScheduledMonitorActivities(deps: { providers: ProviderRegi
             await h.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
             break;
           case 'backfill':
-            await h.backfill({ start: new Date(o.from), end: new Date(o.to), overlap: ScheduleOverlapPolicy.ALLOW_ALL });
+            await h.backfill({
+              start: new Date(o.from),
+              end: new Date(o.to),
+              overlap: ScheduleOverlapPolicy.ALLOW_ALL,
+            });
             break;
           case 'delete':
             await h.delete();
@@ -264,7 +287,10 @@ export function createScheduledMonitorActivities(deps: { providers: ProviderRegi
       return { tick, outcome: await runCheck(args.alias, args.check, args.key, tick) };
     },
 
-    /** Only the check of a wake against the Schedule (a tick skipped while a person decides is still verified before it is counted). */
+    /**
+     * Only the check of a wake against the Schedule (a tick skipped while a person decides is still verified before it
+     * is counted).
+     */
     async smonVerify(args: { key: string; tickWorkflowId: string; tickRunId: string }): Promise<VerifiedTick> {
       return verifyTick(args.key, args.tickWorkflowId, args.tickRunId);
     },
@@ -273,7 +299,11 @@ export function createScheduledMonitorActivities(deps: { providers: ProviderRegi
     async smonPoll(args: { alias: string; check: PendingCheck; taskId: string }): Promise<CheckOutcome> {
       return mapFailures(async () => {
         const notYet = (status: string) =>
-          ApplicationFailure.create({ type: 'StillRunning', message: `${args.check} ${args.taskId} is ${status}`, nextRetryDelay: '1 s' });
+          ApplicationFailure.create({
+            type: 'StillRunning',
+            message: `${args.check} ${args.taskId} is ${status}`,
+            nextRetryDelay: '1 s',
+          });
         if (args.check === 'archastro_routine') {
           const run = await deps.providers.client('archastro', args.alias).getRun(args.taskId, call());
           const out = routineOutcome(run);
@@ -282,12 +312,14 @@ export function createScheduledMonitorActivities(deps: { providers: ProviderRegi
         }
         if (args.check === 'web_search') {
           const env = await deps.providers.client('webagent', args.alias).webSearch.get(args.taskId, call());
-          if (env.status === 'failed') throw refused('SearchFailed', `web search ${args.taskId} failed${env.error ? `: ${env.error}` : ''}`);
+          if (env.status === 'failed')
+            throw refused('SearchFailed', `web search ${args.taskId} failed${env.error ? `: ${env.error}` : ''}`);
           if (env.status !== 'completed') throw notYet(env.status);
           return { kind: 'value', value: searchValue(env) };
         }
         const t = await deps.providers.client('webagent', args.alias).deepResearch.get(args.taskId, call());
-        if (t.status === 'failed' || t.status === 'cancelled') throw refused('ResearchFailed', `research ${args.taskId} ${t.status}`);
+        if (t.status === 'failed' || t.status === 'cancelled')
+          throw refused('ResearchFailed', `research ${args.taskId} ${t.status}`);
         if (t.status !== 'completed') throw notYet(t.status);
         return { kind: 'value', value: { status: t.status, topic: t.topic ?? null, depth: t.depth ?? null } };
       });
@@ -337,11 +369,16 @@ const MAX_RESULT_BYTES = 4 * 1024;
  */
 export function summariseRoutineResult(result: unknown): unknown {
   if (result === null || result === undefined) return null;
-  if (typeof result === 'string') return result.length <= MAX_RESULT_BYTES ? result : { text: result.slice(0, 2_000), bytes: result.length, truncated: true };
+  if (typeof result === 'string')
+    return result.length <= MAX_RESULT_BYTES
+      ? result
+      : { text: result.slice(0, 2_000), bytes: result.length, truncated: true };
   const text = JSON.stringify(result);
   if (text.length <= MAX_RESULT_BYTES) return result;
   const obj = typeof result === 'object' && !Array.isArray(result) ? (result as Record<string, unknown>) : {};
-  const head = ['text', 'content', 'message', 'summary'].map((k) => obj[k]).find((v): v is string => typeof v === 'string');
+  const head = ['text', 'content', 'message', 'summary']
+    .map((k) => obj[k])
+    .find((v): v is string => typeof v === 'string');
   return {
     ...(head !== undefined ? { text: head.slice(0, 2_000) } : {}),
     keys: Object.keys(obj).slice(0, 20),
@@ -356,18 +393,35 @@ export function summariseRoutineResult(result: unknown): unknown {
  * to retry: the platform ran it); `cancelled` and `skipped` are terminal outcomes, not failures —
  * the tick records them as its value and the monitor goes on.
  */
-function routineOutcome(run: { id: string; status: string; result?: unknown; structured_response?: unknown }): CheckOutcome | undefined {
+function routineOutcome(run: {
+  id: string;
+  status: string;
+  result?: unknown;
+  structured_response?: unknown;
+}): CheckOutcome | undefined {
   if (run.status === 'failed') {
     // The SDK's run has no `error` field; a reason, if any, sits in `result`.
     const reason = (run.result as { error?: unknown } | null | undefined)?.error;
-    throw refused('RoutineRunFailed', `routine run ${run.id} failed${typeof reason === 'string' ? `: ${reason.slice(0, 500)}` : ''}`);
+    throw refused(
+      'RoutineRunFailed',
+      `routine run ${run.id} failed${typeof reason === 'string' ? `: ${reason.slice(0, 500)}` : ''}`,
+    );
   }
-  if (run.status === 'cancelled' || run.status === 'skipped') return { kind: 'value', value: { status: run.status, result: null, structured: null } };
+  if (run.status === 'cancelled' || run.status === 'skipped')
+    return { kind: 'value', value: { status: run.status, result: null, structured: null } };
   if (run.status !== 'completed') return undefined;
-  return { kind: 'value', value: bounded({ result: summariseRoutineResult(run.result), structured: summariseRoutineResult(run.structured_response) }) };
+  return {
+    kind: 'value',
+    value: bounded({
+      result: summariseRoutineResult(run.result),
+      structured: summariseRoutineResult(run.structured_response),
+    }),
+  };
 }
 
-function searchValue(env: { results?: { results: { url: string; title?: string | null }[]; summary?: string | null } | null }) {
+function searchValue(env: {
+  results?: { results: { url: string; title?: string | null }[]; summary?: string | null } | null;
+}) {
   const hits = env.results?.results ?? [];
   return bounded({
     count: hits.length,

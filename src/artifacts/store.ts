@@ -74,7 +74,8 @@ export class LocalArtifactStore implements ArtifactStore {
     const file = join(folder, nameSegment(name));
     // Belt and braces: whatever the encoding above, nothing is written outside the store.
     const rel = relative(this.dir, file);
-    if (!rel || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new Error(`artifact key escapes the store: ${JSON.stringify(name)}`);
+    if (!rel || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+      throw new Error(`artifact key escapes the store: ${JSON.stringify(name)}`);
     return { folder, file };
   }
 
@@ -83,7 +84,12 @@ export class LocalArtifactStore implements ArtifactStore {
     await mkdir(folder, { recursive: true });
     await writeFile(file, content);
     const bytes = typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength;
-    return { name, uri: pathToFileURL(file).toString(), bytes, sha256: createHash('sha256').update(content).digest('hex') };
+    return {
+      name,
+      uri: pathToFileURL(file).toString(),
+      bytes,
+      sha256: createHash('sha256').update(content).digest('hex'),
+    };
   }
 
   async appendLines(owner: ArtifactOwner, name: string, rows: unknown[]): Promise<ArtifactRef> {

@@ -19,12 +19,29 @@ import {
   type TranscriptEntry,
 } from '../contracts/sessions.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../contracts/outbox.js';
-import { MONITOR_STATUSES, type RefineMonitorArgs, type TrackMonitorInput, type TrackMonitorState } from '../contracts/monitors.js';
+import {
+  MONITOR_STATUSES,
+  type RefineMonitorArgs,
+  type TrackMonitorInput,
+  type TrackMonitorState,
+} from '../contracts/monitors.js';
 import { type ScheduledMonitorInput, SMON_STATUSES } from '../contracts/scheduledMonitors.js';
 import type { ScheduledMonitorView } from './scheduledMonitors.js';
-import { type ClientErrorCode, parseDuration, parseExpiry, SwitchboardClient, SwitchboardClientError } from './index.js';
+import {
+  type ClientErrorCode,
+  parseDuration,
+  parseExpiry,
+  SwitchboardClient,
+  SwitchboardClientError,
+} from './index.js';
 
-const EXIT: Record<ClientErrorCode, number> = { failed: 1, invalid_input: 2, not_found: 3, rejected: 4, already_exists: 5 };
+const EXIT: Record<ClientErrorCode, number> = {
+  failed: 1,
+  invalid_input: 2,
+  not_found: 3,
+  rejected: 4,
+  already_exists: 5,
+};
 
 interface Out {
   json: boolean;
@@ -140,20 +157,26 @@ function signingKey(decider: string, sign: boolean): KeyObject | undefined {
 
 function describeOutcome(o: GateOutcome): string {
   const who = `${o.decider}${o.identity ? ` (${o.identity})` : ''}`;
-  if (o.vote) return `${o.decision} by ${who} recorded: ${o.vote.have} of ${o.vote.need} approvals; the gate stays open`;
+  if (o.vote)
+    return `${o.decision} by ${who} recorded: ${o.vote.have} of ${o.vote.need} approvals; the gate stays open`;
   return `${o.decision} by ${who} at ${o.at}${o.deciders ? ` (approvals: ${o.deciders.join(', ')})` : ''}${o.effect?.detail ? ` — ${o.effect.detail}` : ''}`;
 }
 
 function auditLine(a: AuditEntry): string {
   const who = `${a.decider}${a.identity ? ` (${a.identity})` : ''}`;
-  if (a.outcome === 'refused') return `${a.at} REFUSED ${a.decision} claimed by ${a.decider} via ${a.via ?? 'update'}: ${a.refusedReason ?? ''}`;
+  if (a.outcome === 'refused')
+    return `${a.at} REFUSED ${a.decision} claimed by ${a.decider} via ${a.via ?? 'update'}: ${a.refusedReason ?? ''}`;
   const what = a.outcome === 'vote' ? `vote ${a.decision}` : a.decision;
   return `${a.at} ${what} by ${who}${a.deciders ? ` (approvals: ${a.deciders.join(', ')})` : ''}${a.comment ? `: ${a.comment}` : ''}${a.reason ? ` — ${a.reason}` : ''}`;
 }
 
 /** `--check`: JSON, or `web_search:<query>`, `track:<monitorId>`, `deep_research:<topic>`, `routine:<routineId>`. */
 function parseCheck(spec: string | undefined): ScheduledMonitorInput['check'] {
-  if (!spec) throw new SwitchboardClientError('invalid_input', 'a scheduled monitor needs --check (e.g. web_search:"iphone 17 price")');
+  if (!spec)
+    throw new SwitchboardClientError(
+      'invalid_input',
+      'a scheduled monitor needs --check (e.g. web_search:"iphone 17 price")',
+    );
   if (spec.startsWith('{') || spec.startsWith('@')) return jsonArg(spec) as ScheduledMonitorInput['check'];
   const i = spec.indexOf(':');
   const [kind, arg] = i < 0 ? [spec, ''] : [spec.slice(0, i), spec.slice(i + 1)];
@@ -169,7 +192,10 @@ function parseCheck(spec: string | undefined): ScheduledMonitorInput['check'] {
     case 'archastro_routine':
       return { kind: 'archastro_routine', routineId: arg };
   }
-  throw new SwitchboardClientError('invalid_input', `unknown check "${kind}" (web_search, track, deep_research, routine, or JSON)`);
+  throw new SwitchboardClientError(
+    'invalid_input',
+    `unknown check "${kind}" (web_search, track, deep_research, routine, or JSON)`,
+  );
 }
 
 /** `--condition`: JSON, or `<op>[:<field>[:<value>]]` (`lt:price:999`, `changed`, `contains:summary:sold out`). */
@@ -177,9 +203,22 @@ function parseCondition(spec: string): ScheduledMonitorInput['condition'] {
   if (spec.startsWith('{') || spec.startsWith('@')) return jsonArg(spec) as ScheduledMonitorInput['condition'];
   const [op, field, ...rest] = spec.split(':');
   const text = rest.join(':');
-  const value = rest.length === 0 ? undefined : /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text === 'true' ? true : text === 'false' ? false : text;
+  const value =
+    rest.length === 0
+      ? undefined
+      : /^-?\d+(\.\d+)?$/.test(text)
+        ? Number(text)
+        : text === 'true'
+          ? true
+          : text === 'false'
+            ? false
+            : text;
   // The client validates the whole condition (zod) before anything starts.
-  return { op: op as NonNullable<ScheduledMonitorInput['condition']>['op'], ...(field ? { field } : {}), ...(value !== undefined ? { value } : {}) };
+  return {
+    op: op as NonNullable<ScheduledMonitorInput['condition']>['op'],
+    ...(field ? { field } : {}),
+    ...(value !== undefined ? { value } : {}),
+  };
 }
 
 function describeScheduled(v: ScheduledMonitorView): string {
@@ -218,7 +257,10 @@ export function buildCli(): Command {
     .option('--follow-up-window <seconds>', 'stay open this long after the task ends for follow-ups', (v) => Number(v))
     .option('--delete-on-end', 'delete the platform session after clean-up')
     .option('--follow', 'print events as they arrive until the session ends')
-    .option('--gate-approver <name...>', "Mix: who decides the platform's permission requests and questions (they become approval gates)")
+    .option(
+      '--gate-approver <name...>',
+      "Mix: who decides the platform's permission requests and questions (they become approval gates)",
+    )
     .option('--gate-deadline <duration>', "Mix: time to decide each (e.g. 30m; never past the platform's own timeout)")
     .option('--gate-on-expiry <policy>', 'Mix: reject | approve | escalate:<who>[,<who>][@24h] | wait[:1h]')
     .action(async (o: SessionStartOpts) => {
@@ -246,7 +288,11 @@ export function buildCli(): Command {
         const final = await c.sessions.follow(started.workflowId, (e) => {
           process.stdout.write(out().json ? JSON.stringify(e) + '\n' : line(e) + '\n');
         });
-        print(out(), `${final.status}${final.result ? `: ${final.result}` : ''}${final.error ? `: ${final.error}` : ''}`, { ...started, final });
+        print(
+          out(),
+          `${final.status}${final.result ? `: ${final.result}` : ''}${final.error ? `: ${final.error}` : ''}`,
+          { ...started, final },
+        );
         if (final.status === 'failed') process.exitCode = 1;
       });
     });
@@ -254,7 +300,9 @@ export function buildCli(): Command {
   session
     .command('message <workflowId> <text>')
     .description('send a message to the running agent')
-    .action((id: string, text: string) => withClient(async (c) => print(out(), 'message sent', await c.sessions.sendMessage(id, text))));
+    .action((id: string, text: string) =>
+      withClient(async (c) => print(out(), 'message sent', await c.sessions.sendMessage(id, text))),
+    );
 
   session
     .command('answer <workflowId>')
@@ -276,18 +324,24 @@ export function buildCli(): Command {
   session
     .command('follow-up <workflowId> <task>')
     .description('start the next task in the same session (Web Agent)')
-    .action((id: string, task: string) => withClient(async (c) => print(out(), 'follow-up started', await c.sessions.followUp(id, task))));
+    .action((id: string, task: string) =>
+      withClient(async (c) => print(out(), 'follow-up started', await c.sessions.followUp(id, task))),
+    );
 
   session
     .command('rename <workflowId> <name>')
     .description('rename the session (Wyse Mate)')
-    .action((id: string, name: string) => withClient(async (c) => print(out(), 'renamed', await c.sessions.rename(id, name))));
+    .action((id: string, name: string) =>
+      withClient(async (c) => print(out(), 'renamed', await c.sessions.rename(id, name))),
+    );
 
   session
     .command('callbacks <workflowId> <json>')
     .description('replace the session callbacks (Mix); [] clears them')
     .action((id: string, json: string) =>
-      withClient(async (c) => print(out(), 'callbacks set', await c.sessions.setCallbacks(id, jsonArg(json) as Record<string, unknown>[]))),
+      withClient(async (c) =>
+        print(out(), 'callbacks set', await c.sessions.setCallbacks(id, jsonArg(json) as Record<string, unknown>[])),
+      ),
     );
 
   session
@@ -302,7 +356,9 @@ export function buildCli(): Command {
     .command('cancel <workflowId>')
     .description('cancel the session on the platform and end the workflow')
     .option('--reason <text>')
-    .action((id: string, o: { reason?: string }) => withClient(async (c) => print(out(), 'cancelled', await c.sessions.cancel(id, o.reason))));
+    .action((id: string, o: { reason?: string }) =>
+      withClient(async (c) => print(out(), 'cancelled', await c.sessions.cancel(id, o.reason))),
+    );
 
   session
     .command('show <workflowId>')
@@ -331,7 +387,12 @@ export function buildCli(): Command {
     .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
     .action((o: SessionListOpts) =>
       withClient(async (c) => {
-        const rows = await c.sessions.list({ provider: o.provider, status: o.status, awaiting: o.awaiting ? true : undefined, limit: o.limit });
+        const rows = await c.sessions.list({
+          provider: o.provider,
+          status: o.status,
+          awaiting: o.awaiting ? true : undefined,
+          limit: o.limit,
+        });
         const human = rows.length
           ? rows
               .map(
@@ -385,7 +446,10 @@ export function buildCli(): Command {
       withClient(async (c) => {
         const g = await c.gates.show(id);
         if (g.kind && g.kind !== 'research_outline')
-          throw new SwitchboardClientError('rejected', `workflow ${id} waits on a ${g.kind} gate, not a research outline`);
+          throw new SwitchboardClientError(
+            'rejected',
+            `workflow ${id} waits on a ${g.kind} gate, not a research outline`,
+          );
         const human = g.open
           ? [
               `${id}: outline ${g.requestId} waiting for ${g.approvers?.join(' or ')} until ${g.deadline}`,
@@ -402,10 +466,17 @@ export function buildCli(): Command {
     .action((id: string) =>
       withClient(async (c) => {
         const [st, audit] = await Promise.all([c.research.state(id), c.gates.audit(id)]);
-        print(out(), [`${id}: ${st.status}, ${st.rounds} outline round(s), task ${st.taskId ?? '-'}`, ...audit.map((a) => `  ${auditLine(a)}`)].join('\n'), {
-          ...st,
-          audit,
-        });
+        print(
+          out(),
+          [
+            `${id}: ${st.status}, ${st.rounds} outline round(s), task ${st.taskId ?? '-'}`,
+            ...audit.map((a) => `  ${auditLine(a)}`),
+          ].join('\n'),
+          {
+            ...st,
+            audit,
+          },
+        );
       }),
     );
 
@@ -413,14 +484,19 @@ export function buildCli(): Command {
     .command('approve <workflowId>')
     .description('approve what the workflow waits for (outline, join, relationship, a Mix permission or question)')
     .requiredOption('--as <name>', 'who is deciding (must be an approver)')
-    .option('--edits <file>', 'JSON list of outline edits (approve with edits); for a text or choice question, the answer: \'["eu"]\'')
+    .option(
+      '--edits <file>',
+      'JSON list of outline edits (approve with edits); for a text or choice question, the answer: \'["eu"]\'',
+    )
     .option('--comment <text>')
     .option('--request <id>', 'the request being decided (default: the open one)')
     .option('--no-sign', "do not sign with the decider's key, even when one is on this machine")
     .action((id: string, o: DecideOpts & { edits?: string }) =>
       withClient(async (c) => {
         const edits = o.edits
-          ? (jsonArg(o.edits.startsWith('@') || o.edits.startsWith('[') ? o.edits : `@${o.edits}`) as (string | Record<string, unknown>)[])
+          ? (jsonArg(o.edits.startsWith('@') || o.edits.startsWith('[') ? o.edits : `@${o.edits}`) as (
+              string | Record<string, unknown>
+            )[])
           : undefined;
         const outcome = await c.gates.decide(
           id,
@@ -472,7 +548,11 @@ export function buildCli(): Command {
     .requiredOption('--as <name>', 'the approver name the key proves')
     .action((o: { as: string }) => {
       const k = createKey(keysDir(), o.as);
-      print(out(), `created key ${k.keyId} for ${k.name} in ${keysDir()} (private/${k.name}.pem; trusted/${k.name}.pub.pem)`, k);
+      print(
+        out(),
+        `created key ${k.keyId} for ${k.name} in ${keysDir()} (private/${k.name}.pem; trusted/${k.name}.pub.pem)`,
+        k,
+      );
     });
   keys
     .command('list')
@@ -482,7 +562,12 @@ export function buildCli(): Command {
       print(
         out(),
         rows.length
-          ? rows.map((k) => `${k.name}  ${k.keyId}  ${k.canSign ? 'can sign here' : '-'}  ${k.trusted ? 'trusted' : 'not trusted'}`).join('\n')
+          ? rows
+              .map(
+                (k) =>
+                  `${k.name}  ${k.keyId}  ${k.canSign ? 'can sign here' : '-'}  ${k.trusted ? 'trusted' : 'not trusted'}`,
+              )
+              .join('\n')
           : `no keys in ${keysDir()}`,
         rows,
       );
@@ -520,7 +605,12 @@ export function buildCli(): Command {
         print(
           out(),
           rows.length
-            ? rows.map((r) => `${r.workflowId}  ${r.switchboardStatus ?? '-'}${r.awaitingHuman ? '  (awaiting human)' : ''}  ${r.status}`).join('\n')
+            ? rows
+                .map(
+                  (r) =>
+                    `${r.workflowId}  ${r.switchboardStatus ?? '-'}${r.awaitingHuman ? '  (awaiting human)' : ''}  ${r.status}`,
+                )
+                .join('\n')
             : 'no join requests',
           rows,
         );
@@ -559,7 +649,9 @@ export function buildCli(): Command {
         const v = await c.outbox.show(id);
         const human = [
           `${id}: ${v.status} (${v.eventType} to ${v.endpoint}, message ${v.messageId})`,
-          v.deadReason ? `  ${v.status === 'dead' ? 'dead' : 'reason'}: ${v.deadReason}; replayable until ${v.retainUntil}` : '',
+          v.deadReason
+            ? `  ${v.status === 'dead' ? 'dead' : 'reason'}: ${v.deadReason}; replayable until ${v.retainUntil}`
+            : '',
           v.nextAttemptAt ? `  next attempt at ${v.nextAttemptAt}` : '',
           ...v.attempts.map(
             (a) =>
@@ -576,7 +668,10 @@ export function buildCli(): Command {
     .option('--full', 'run the whole retry schedule again')
     .action((ids: string[], o: { as?: string; full?: boolean }) =>
       withClient(async (c) => {
-        const results = await c.outbox.replay(ids, { by: o.as ?? process.env.USER, fullSchedule: o.full ? true : undefined });
+        const results = await c.outbox.replay(ids, {
+          by: o.as ?? process.env.USER,
+          fullSchedule: o.full ? true : undefined,
+        });
         const human = results
           .map((r) =>
             r.ok
@@ -608,7 +703,12 @@ export function buildCli(): Command {
     .requiredOption('--payload <json>', 'JSON payload or @file (at most 64 KB)')
     .action((o: { endpoint: string; id: string; type: string; payload: string }) =>
       withClient(async (c) => {
-        const r = await c.outbox.send({ endpoint: o.endpoint, messageId: o.id, eventType: o.type, payload: jsonArg(o.payload) });
+        const r = await c.outbox.send({
+          endpoint: o.endpoint,
+          messageId: o.id,
+          eventType: o.type,
+          payload: jsonArg(o.payload),
+        });
         print(out(), r.duplicate ? `already queued: ${r.workflowId}` : `queued ${r.workflowId}`, r);
       }),
     );
@@ -627,16 +727,25 @@ export function buildCli(): Command {
     `${m.skippedRuns || m.skippedPolls ? `, skipped while waiting on a person: ${m.skippedRuns ?? 0} run(s), ${m.skippedPolls ?? 0} poll(s)` : ''}`;
   monitor
     .command('create <key>')
-    .description('create a monitor (monitor-<key>): a Track monitor (--intent/--schedule/--callback), or, with --cron or --every, one Switchboard schedules')
+    .description(
+      'create a monitor (monitor-<key>): a Track monitor (--intent/--schedule/--callback), or, with --cron or --every, one Switchboard schedules',
+    )
     .option('--intent <text>', 'Track: what to watch for')
-    .option('--schedule <json>', 'Track: e.g. {"kind":"interval","every_seconds":3600} or {"kind":"cron","expression":"0 * * * *"}')
+    .option(
+      '--schedule <json>',
+      'Track: e.g. {"kind":"interval","every_seconds":3600} or {"kind":"cron","expression":"0 * * * *"}',
+    )
     .option('--callback <url>', 'Track: where the platform sends notifications (callback_url)')
     .option('--trigger <json>', 'Track: trigger DSL, e.g. {"op":"lt","field":"price","value":999}')
     .option('--poll <duration>', 'Track: how often Switchboard reads the monitor (e.g. 60s, 5m)', '5m')
     .option('--retry-dead <n>', 'Track: retry each dead platform delivery up to n times', (v) => Number(v), 0)
     .option('--approver <name...>', 'who answers alignment questions', ['me'])
     .option('--deadline <duration>', 'time to answer (e.g. 30m, 24h)', '24h')
-    .option('--on-expiry <policy>', 'reject | escalate:<who>[,<who>][@24h] | wait[:1h] (reject cancels the monitor)', 'reject')
+    .option(
+      '--on-expiry <policy>',
+      'reject | escalate:<who>[,<who>][@24h] | wait[:1h] (reject cancels the monitor)',
+      'reject',
+    )
     .option('--alias <alias>', 'credential alias', 'default')
     .option('--cron <expr...>', 'scheduled: cron expression(s), 5 fields (e.g. "0 9 * * MON-FRI") or @daily')
     .option('--every <duration...>', 'scheduled: interval(s), e.g. 30s, 5m, 1h')
@@ -646,7 +755,10 @@ export function buildCli(): Command {
     .option('--end-at <time>', 'scheduled: no tick after this ISO time')
     .option('--overlap <policy>', 'scheduled: Schedule overlap policy (SKIP, BUFFER_ONE, ALLOW_ALL…)')
     .option('--catchup <duration>', 'scheduled: catch-up window (e.g. 1m, 1h)')
-    .option('--check <spec>', 'scheduled: web_search:<query> | track:<monitorId> | deep_research:<topic> | routine:<routineId> | JSON')
+    .option(
+      '--check <spec>',
+      'scheduled: web_search:<query> | track:<monitorId> | deep_research:<topic> | routine:<routineId> | JSON',
+    )
     .option('--condition <spec>', 'scheduled: <op>[:<field>[:<value>]] (lt, gt, eq, contains, changed) or JSON')
     .option('--notify <endpoint>', 'scheduled: outbox endpoint alias for alerts', 'default')
     .option('--alert-after-failures <n>', 'scheduled: alert after n failed ticks in a row', (v) => Number(v))
@@ -689,7 +801,10 @@ export function buildCli(): Command {
         const { intent, schedule, callback } = o;
         if (!intent || !schedule || !callback) {
           const name = !intent ? '--intent' : !schedule ? '--schedule' : '--callback';
-          throw new SwitchboardClientError('invalid_input', `a Track monitor needs ${name} (or give --cron/--every for a scheduled monitor)`);
+          throw new SwitchboardClientError(
+            'invalid_input',
+            `a Track monitor needs ${name} (or give --cron/--every for a scheduled monitor)`,
+          );
         }
         const started = await c.monitors.create(key, {
           intent,
@@ -723,20 +838,30 @@ export function buildCli(): Command {
     .command('list')
     .description('monitors, through one visibility query')
     .addOption(new Option('--status <status>').choices([...new Set([...MONITOR_STATUSES, ...SMON_STATUSES])]))
-    .addOption(new Option('--kind <kind>', 'Track monitors, scheduled ones, or both').choices(['track', 'scheduled', 'all']).default('all'))
+    .addOption(
+      new Option('--kind <kind>', 'Track monitors, scheduled ones, or both')
+        .choices(['track', 'scheduled', 'all'])
+        .default('all'),
+    )
     .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
     .action((o: ListOpts & { kind: 'track' | 'scheduled' | 'all' }) =>
       withClient(async (c) => {
         const track = (MONITOR_STATUSES as readonly string[]).includes(o.status ?? 'active') && o.kind !== 'scheduled';
         const sched = (SMON_STATUSES as readonly string[]).includes(o.status ?? 'active') && o.kind !== 'track';
         const rows = [
-          ...(track ? (await c.monitors.list({ status: o.status, limit: o.limit })).map((r) => ({ kind: 'track' as const, ...r })) : []),
+          ...(track
+            ? (await c.monitors.list({ status: o.status, limit: o.limit })).map((r) => ({
+                kind: 'track' as const,
+                ...r,
+              }))
+            : []),
           ...(sched ? await c.scheduledMonitors.list({ status: o.status, limit: o.limit }) : []),
         ];
         const human = rows.length
           ? rows
               .map(
-                (r) => `${r.workflowId}  ${r.kind}  ${r.status ?? '-'}${r.awaitingHuman ? ' (waiting on a person)' : ''}  ${r.workflowStatus}  ${r.startTime}`,
+                (r) =>
+                  `${r.workflowId}  ${r.kind}  ${r.status ?? '-'}${r.awaitingHuman ? ' (waiting on a person)' : ''}  ${r.workflowStatus}  ${r.startTime}`,
               )
               .join('\n')
           : 'no monitors';
@@ -744,7 +869,10 @@ export function buildCli(): Command {
       }),
     );
   const steered =
-    (verb: string, fn: (c: SwitchboardClient, key: string, o: Record<string, string | undefined>) => Promise<unknown>) =>
+    (
+      verb: string,
+      fn: (c: SwitchboardClient, key: string, o: Record<string, string | undefined>) => Promise<unknown>,
+    ) =>
     (key: string, o: Record<string, string>) =>
       withClient(async (c) => {
         const r = (await fn(c, key, o)) as { status: string; snapshotId?: string };
@@ -786,7 +914,11 @@ export function buildCli(): Command {
   monitor
     .command('refine <key>')
     .requiredOption('--trigger <json>', 'the new trigger DSL, e.g. {"op":"lt","field":"price","value":950}')
-    .action(steered('refined', (c, k, o) => c.monitors.refine(k, { triggerDsl: jsonArg(o.trigger!) as RefineMonitorArgs['triggerDsl'] })));
+    .action(
+      steered('refined', (c, k, o) =>
+        c.monitors.refine(k, { triggerDsl: jsonArg(o.trigger!) as RefineMonitorArgs['triggerDsl'] }),
+      ),
+    );
   monitor
     .command('run-now <key>')
     .description('fire one tick now (a scheduled monitor: the Schedule triggers it)')
@@ -805,7 +937,9 @@ export function buildCli(): Command {
     .requiredOption('--until <time>', 'ISO time, or a duration from now (e.g. 2h)')
     .action(
       steered('snoozed', (c, k, o) => {
-        const until = /^\d+\s*[smhd]?$/.test(o.until!) ? new Date(Date.now() + parseDuration(o.until!) * 1000).toISOString() : o.until!;
+        const until = /^\d+\s*[smhd]?$/.test(o.until!)
+          ? new Date(Date.now() + parseDuration(o.until!) * 1000).toISOString()
+          : o.until!;
         return c.scheduledMonitors.snooze(k, { until });
       }),
     );
@@ -834,7 +968,11 @@ export function buildCli(): Command {
         const r = await c.monitors.deliveries(key, { status: o.status, limit: o.limit });
         const rows = r.deliveries ?? [];
         const human = rows.length
-          ? rows.map((d) => `${d.id}  ${d.status}  ${d.attempts} attempt(s)  ${d.eventType ?? '-'}  ${d.lastError ?? ''}`.trimEnd()).join('\n')
+          ? rows
+              .map((d) =>
+                `${d.id}  ${d.status}  ${d.attempts} attempt(s)  ${d.eventType ?? '-'}  ${d.lastError ?? ''}`.trimEnd(),
+              )
+              .join('\n')
           : 'no deliveries';
         print(out(), human, rows);
       }),
@@ -878,9 +1016,15 @@ export function buildCli(): Command {
         ...gatewayEnvOptions(env),
       });
       process.stderr.write(`Switchboard gateway on ${gw.url} (inbox ${gw.url}/ui/inbox, API ${gw.url}/openapi.json)\n`);
-      if (gw.deps.users.all().length === 0) process.stderr.write('No one can sign in yet: switchboard users add <name>\n');
-      if (!['127.0.0.1', 'localhost', '::1'].includes(o.host ?? env.SWITCHBOARD_GATEWAY_HOST) && !env.SWITCHBOARD_GATEWAY_ORIGIN)
-        process.stderr.write('Listening beyond loopback over plain HTTP: put TLS in front and set SWITCHBOARD_GATEWAY_ORIGIN to the https origin\n');
+      if (gw.deps.users.all().length === 0)
+        process.stderr.write('No one can sign in yet: switchboard users add <name>\n');
+      if (
+        !['127.0.0.1', 'localhost', '::1'].includes(o.host ?? env.SWITCHBOARD_GATEWAY_HOST) &&
+        !env.SWITCHBOARD_GATEWAY_ORIGIN
+      )
+        process.stderr.write(
+          'Listening beyond loopback over plain HTTP: put TLS in front and set SWITCHBOARD_GATEWAY_ORIGIN to the https origin\n',
+        );
       await new Promise<void>((resolve) => {
         const stop = () =>
           void gw
@@ -898,52 +1042,85 @@ export function buildCli(): Command {
     .description('adds a person: prints their password and API token once, and creates their decision key')
     .option('--password <password>', 'choose the password (at least 12 characters); else one is generated')
     .option('--reset', 'issue a new password and token for an existing person', false)
-    .addOption(new Option('--role <role>', 'decider (read and decide) or viewer (read only)').choices(['decider', 'viewer']))
+    .addOption(
+      new Option('--role <role>', 'decider (read and decide) or viewer (read only)').choices(['decider', 'viewer']),
+    )
     .option('--oidc-subject <sub...>', 'OIDC subjects (`sub` at SWITCHBOARD_OIDC_ISSUER) that sign in as this person')
-    .action(async (name: string, o: { password?: string; reset: boolean; role?: 'decider' | 'viewer'; oidcSubject?: string[] }) => {
-      const env = parseEnv();
-      const { gatewayDir, UserStore } = await import('../gateway/state.js');
-      const store = new UserStore(gatewayDir(env));
-      let added;
-      try {
-        added = await store.add(name, { password: o.password, reset: o.reset, role: o.role, oidcSubjects: o.oidcSubject });
-      } catch (err) {
-        throw new SwitchboardClientError('invalid_input', err instanceof Error ? err.message : String(err));
-      }
-      // The gateway decides as this person with this key; the worker trusts its public half.
-      const dir = keysDir(env);
-      const key = listKeys(dir).find((k) => k.name === name && k.canSign) ?? createKey(dir, name);
-      print(
-        out(),
-        `${name} added.\n  password: ${added.password}\n  API token: ${added.token}\n  decision key: ${key.keyId} (${dir})\nNeither is shown again; the gateway keeps only hashes.`,
-        { name, password: added.password, token: added.token, keyId: key.keyId },
-      );
-    });
+    .action(
+      async (
+        name: string,
+        o: { password?: string; reset: boolean; role?: 'decider' | 'viewer'; oidcSubject?: string[] },
+      ) => {
+        const env = parseEnv();
+        const { gatewayDir, UserStore } = await import('../gateway/state.js');
+        const store = new UserStore(gatewayDir(env));
+        let added;
+        try {
+          added = await store.add(name, {
+            password: o.password,
+            reset: o.reset,
+            role: o.role,
+            oidcSubjects: o.oidcSubject,
+          });
+        } catch (err) {
+          throw new SwitchboardClientError('invalid_input', err instanceof Error ? err.message : String(err));
+        }
+        // The gateway decides as this person with this key; the worker trusts its public half.
+        const dir = keysDir(env);
+        const key = listKeys(dir).find((k) => k.name === name && k.canSign) ?? createKey(dir, name);
+        print(
+          out(),
+          `${name} added.\n  password: ${added.password}\n  API token: ${added.token}\n  decision key: ${key.keyId} (${dir})\nNeither is shown again; the gateway keeps only hashes.`,
+          { name, password: added.password, token: added.token, keyId: key.keyId },
+        );
+      },
+    );
   users
     .command('set <name>')
     .description("changes a person's role or OIDC subjects (password and token stay)")
-    .addOption(new Option('--role <role>', 'decider (read and decide) or viewer (read only)').choices(['decider', 'viewer']))
-    .option('--oidc-subject <sub...>', 'OIDC subjects that sign in as this person (replaces the list; --no-oidc-subject clears it)')
+    .addOption(
+      new Option('--role <role>', 'decider (read and decide) or viewer (read only)').choices(['decider', 'viewer']),
+    )
+    .option(
+      '--oidc-subject <sub...>',
+      'OIDC subjects that sign in as this person (replaces the list; --no-oidc-subject clears it)',
+    )
     .option('--no-oidc-subject', 'no OIDC sign-in for this person')
     .action(async (name: string, o: { role?: 'decider' | 'viewer'; oidcSubject?: string[] | false }) => {
       const env = parseEnv();
       const { gatewayDir, roleOf, UserStore } = await import('../gateway/state.js');
       let row;
       try {
-        row = new UserStore(gatewayDir(env)).update(name, { role: o.role, oidcSubjects: o.oidcSubject === false ? [] : o.oidcSubject });
+        row = new UserStore(gatewayDir(env)).update(name, {
+          role: o.role,
+          oidcSubjects: o.oidcSubject === false ? [] : o.oidcSubject,
+        });
       } catch (err) {
         throw new SwitchboardClientError('invalid_input', err instanceof Error ? err.message : String(err));
       }
       const shown = { name: row.name, role: roleOf(row), oidcSubjects: row.oidcSubjects ?? [] };
-      print(out(), `${shown.name}: ${shown.role}${shown.oidcSubjects.length ? `, OIDC ${shown.oidcSubjects.join(', ')}` : ''}`, shown);
+      print(
+        out(),
+        `${shown.name}: ${shown.role}${shown.oidcSubjects.length ? `, OIDC ${shown.oidcSubjects.join(', ')}` : ''}`,
+        shown,
+      );
     });
   users.command('list').action(async () => {
     const env = parseEnv();
     const { gatewayDir, roleOf, UserStore } = await import('../gateway/state.js');
-    const rows = new UserStore(gatewayDir(env))
-      .all()
-      .map((u) => ({ name: u.name, role: roleOf(u), createdAt: u.createdAt, tokens: u.tokens.length, oidcSubjects: u.oidcSubjects ?? [] }));
-    print(out(), rows.map((r) => `${r.name}  ${r.role}  since ${r.createdAt}`).join('\n') || 'no people yet (switchboard users add <name>)', rows);
+    const rows = new UserStore(gatewayDir(env)).all().map((u) => ({
+      name: u.name,
+      role: roleOf(u),
+      createdAt: u.createdAt,
+      tokens: u.tokens.length,
+      oidcSubjects: u.oidcSubjects ?? [],
+    }));
+    print(
+      out(),
+      rows.map((r) => `${r.name}  ${r.role}  since ${r.createdAt}`).join('\n') ||
+        'no people yet (switchboard users add <name>)',
+      rows,
+    );
   });
 
   program
@@ -961,7 +1138,13 @@ export function buildCli(): Command {
         const ttl = parseDuration(o.ttl);
         const port = env.SWITCHBOARD_GATEWAY_PORT;
         const origin = env.SWITCHBOARD_GATEWAY_ORIGIN ?? `http://${env.SWITCHBOARD_GATEWAY_HOST}:${port}`;
-        const link = await issueLinkFor({ sb: c, dir, secret: env.SWITCHBOARD_GATEWAY_SECRET, origin }, o.for, workflowId, o.decision, ttl);
+        const link = await issueLinkFor(
+          { sb: c, dir, secret: env.SWITCHBOARD_GATEWAY_SECRET, origin },
+          o.for,
+          workflowId,
+          o.decision,
+          ttl,
+        );
         print(out(), `${link.url}\n(valid until ${link.expiresAt}, once)`, link);
       }),
     );
@@ -998,7 +1181,9 @@ export async function runCli(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     const json = argv.includes('--json');
     if (err instanceof SwitchboardClientError) {
-      process.stderr.write(json ? JSON.stringify({ error: err.code, message: err.message }) + '\n' : `switchboard: ${err.message}\n`);
+      process.stderr.write(
+        json ? JSON.stringify({ error: err.code, message: err.message }) + '\n' : `switchboard: ${err.message}\n`,
+      );
       return EXIT[err.code];
     }
     if (err instanceof ConfigError) {

@@ -50,10 +50,17 @@ export function parseExpiry(text: string): ExpiryPolicyInput {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    if (to.length === 0) throw new SwitchboardClientError('invalid_input', 'escalate needs someone to escalate to: escalate:<name>[,<name>][@24h]');
+    if (to.length === 0)
+      throw new SwitchboardClientError(
+        'invalid_input',
+        'escalate needs someone to escalate to: escalate:<name>[,<name>][@24h]',
+      );
     return after ? { policy, to, extendSeconds: parseDuration(after) } : { policy, to };
   }
-  throw new SwitchboardClientError('invalid_input', `unknown expiry policy "${text}" (reject, approve, escalate:<who>, wait[:<every>])`);
+  throw new SwitchboardClientError(
+    'invalid_input',
+    `unknown expiry policy "${text}" (reject, approve, escalate:<who>, wait[:<every>])`,
+  );
 }
 
 /** How {@link GateClient.decide} checks and signs a decision. */
@@ -93,8 +100,10 @@ export class GateClient extends SubClient {
         : type === 'relationshipRequest'
           ? await this.runQuery(workflowId, relationshipStateQuery)
           : undefined;
-    if (st?.gateWorkflowId) return `workflow ${workflowId} made the request; its approval gate is workflow ${st.gateWorkflowId} (decide there)`;
-    if (st?.status === 'requesting') return `workflow ${workflowId} is still making the request; its approval workflow is not started yet (try again)`;
+    if (st?.gateWorkflowId)
+      return `workflow ${workflowId} made the request; its approval gate is workflow ${st.gateWorkflowId} (decide there)`;
+    if (st?.status === 'requesting')
+      return `workflow ${workflowId} is still making the request; its approval workflow is not started yet (try again)`;
     return `workflow ${workflowId} has no approval gate`;
   }
 
@@ -107,19 +116,34 @@ export class GateClient extends SubClient {
    * Sends a decision to the open gate (or repeats one: the first outcome is returned). Without
    * `requestId`, the open request is used; `expectKind` refuses a gate of another kind.
    */
-  async decide(workflowId: string, d: Omit<DecisionInput, 'requestId'> & { requestId?: string }, opts: DecideOptions = {}): Promise<GateOutcome> {
+  async decide(
+    workflowId: string,
+    d: Omit<DecisionInput, 'requestId'> & { requestId?: string },
+    opts: DecideOptions = {},
+  ): Promise<GateOutcome> {
     validate(decisionInput(), { ...d, requestId: d.requestId ?? 'pending' }, 'invalid decision');
     // With a request id and no kind to check (and nothing to sign), go straight to the update (one
     // round trip): the validator refuses anything stale or wrong.
     const view = d.requestId && !opts.expectKind && !opts.signWith ? undefined : await this.show(workflowId);
     if (opts.expectKind && view?.kind && view.kind !== opts.expectKind) {
-      throw new SwitchboardClientError('rejected', `workflow ${workflowId} waits on a ${view.kind} gate, not ${opts.expectKind}`);
+      throw new SwitchboardClientError(
+        'rejected',
+        `workflow ${workflowId} waits on a ${view.kind} gate, not ${opts.expectKind}`,
+      );
     }
     const requestId = d.requestId ?? view?.requestId ?? view?.decided.at(-1)?.requestId;
-    if (!requestId) throw new SwitchboardClientError('rejected', `workflow ${workflowId} has no open gate and no decision to repeat`);
+    if (!requestId)
+      throw new SwitchboardClientError('rejected', `workflow ${workflowId} has no open gate and no decision to repeat`);
     // A proof is signed over the digest open now: never over another than the decider was shown
     // (unsigned, the gate's validator refuses the mismatch itself, in the same words).
-    if (opts.signWith && d.digest && view?.open && view.digest && view.requestId === requestId && d.digest !== view.digest) {
+    if (
+      opts.signWith &&
+      d.digest &&
+      view?.open &&
+      view.digest &&
+      view.requestId === requestId &&
+      d.digest !== view.digest
+    ) {
       throw new SwitchboardClientError(
         'rejected',
         `what you were shown (digest ${d.digest.slice(0, 12)}…) is not what is open now (${view.digest.slice(0, 12)}…); look again`,
@@ -145,19 +169,24 @@ export class GateClient extends SubClient {
 
   /** Everything waiting on a person, across workflow types: one visibility query. */
   async inbox({ limit = 1000 }: { limit?: number } = {}): Promise<InboxItem[]> {
-    const out = await listVisible(this.temporal, 'AwaitingHuman = true AND ExecutionStatus = "Running"', limit, (wf): InboxItem => {
-      const gate = (wf.memo as { gate?: GateMemo } | undefined)?.gate;
-      return {
-        workflowId: wf.workflowId,
-        workflowType: wf.type,
-        kind: gate?.kind ?? wf.typedSearchAttributes.get(GateKind),
-        subject: gate?.subject,
-        waitingSince: gate?.since,
-        deadline: gate?.deadline ?? wf.typedSearchAttributes.get(GateDeadline)?.toISOString(),
-        approvers: gate?.approvers ?? [],
-        requestId: gate?.requestId,
-      };
-    });
+    const out = await listVisible(
+      this.temporal,
+      'AwaitingHuman = true AND ExecutionStatus = "Running"',
+      limit,
+      (wf): InboxItem => {
+        const gate = (wf.memo as { gate?: GateMemo } | undefined)?.gate;
+        return {
+          workflowId: wf.workflowId,
+          workflowType: wf.type,
+          kind: gate?.kind ?? wf.typedSearchAttributes.get(GateKind),
+          subject: gate?.subject,
+          waitingSince: gate?.since,
+          deadline: gate?.deadline ?? wf.typedSearchAttributes.get(GateDeadline)?.toISOString(),
+          approvers: gate?.approvers ?? [],
+          requestId: gate?.requestId,
+        };
+      },
+    );
     return out.sort((a, b) => (a.deadline ?? '').localeCompare(b.deadline ?? ''));
   }
 }

@@ -7,7 +7,12 @@
  */
 import { clientInterceptors, setupTracing } from '../telemetry/tracing.js';
 import { Client, type Connection, type WorkflowExecutionDescription } from '@temporalio/client';
-import type { AgentSessionInputRaw, AgentSessionResult, AgentSessionState, TranscriptEntry } from '../contracts/sessions.js';
+import type {
+  AgentSessionInputRaw,
+  AgentSessionResult,
+  AgentSessionState,
+  TranscriptEntry,
+} from '../contracts/sessions.js';
 import type { AuditEntry, DecisionInput, GateOutcome, GateView } from '../contracts/gates.js';
 import { parseEnv } from '../config.js';
 import { connectClient, temporalTarget } from '../worker/connect.js';
@@ -61,7 +66,11 @@ export class SwitchboardClient {
 
   constructor(opts: SwitchboardClientOptions) {
     // With tracing on (setupTracing), every start, signal, update and query opens a span the workflow continues.
-    this.temporal = new Client({ connection: opts.connection, namespace: opts.namespace ?? 'default', interceptors: clientInterceptors() });
+    this.temporal = new Client({
+      connection: opts.connection,
+      namespace: opts.namespace ?? 'default',
+      interceptors: clientInterceptors(),
+    });
     this.taskQueue = opts.taskQueue ?? 'switchboard';
     this.sessions = new SessionClient(this.temporal, this.taskQueue);
     this.research = new ResearchClient(this.temporal, this.taskQueue);
@@ -91,7 +100,10 @@ export class SwitchboardClient {
     return this.temporal.workflow.getHandle(workflowId).describe();
   }
 
-  /** Asks Temporal to cancel any workflow (for types without a cancel update of their own); Temporal's errors as they are. */
+  /**
+   * Asks Temporal to cancel any workflow (for types without a cancel update of their own); Temporal's errors as they
+   * are.
+   */
   async requestCancel(workflowId: string): Promise<void> {
     await this.temporal.workflow.getHandle(workflowId).cancel();
   }
@@ -150,11 +162,17 @@ export class SwitchboardClient {
     return this.sessions.result(workflowId);
   }
   /** {@link SessionClient.follow} */
-  follow(workflowId: string, onEntry: (e: TranscriptEntry) => void, opts: { intervalMs?: number } = {}): Promise<AgentSessionState> {
+  follow(
+    workflowId: string,
+    onEntry: (e: TranscriptEntry) => void,
+    opts: { intervalMs?: number } = {},
+  ): Promise<AgentSessionState> {
     return this.sessions.follow(workflowId, onEntry, opts);
   }
   /** {@link SessionClient.list} */
-  listSessions(filter: { provider?: string; status?: string; awaiting?: boolean; limit?: number } = {}): Promise<SessionSummary[]> {
+  listSessions(
+    filter: { provider?: string; status?: string; awaiting?: boolean; limit?: number } = {},
+  ): Promise<SessionSummary[]> {
     return this.sessions.list(filter);
   }
   /** {@link ResearchClient.start} */
@@ -174,7 +192,11 @@ export class SwitchboardClient {
     return this.gates.audit(workflowId);
   }
   /** {@link GateClient.decide} */
-  decide(workflowId: string, d: Omit<DecisionInput, 'requestId'> & { requestId?: string }, opts: DecideOptions = {}): Promise<GateOutcome> {
+  decide(
+    workflowId: string,
+    d: Omit<DecisionInput, 'requestId'> & { requestId?: string },
+    opts: DecideOptions = {},
+  ): Promise<GateOutcome> {
     return this.gates.decide(workflowId, d, opts);
   }
   /** {@link GateClient.inbox} */

@@ -41,7 +41,9 @@ import { listVisible, type StatusRow, statusRow, SubClient, SwitchboardClientErr
 /** One row of `switchboard monitor list`. */
 export type MonitorSummary = StatusRow;
 
-const monitorFilter = z.object({ status: z.enum(MONITOR_STATUSES).optional(), limit: z.number().int().positive().max(10_000).optional() }).strict();
+const monitorFilter = z
+  .object({ status: z.enum(MONITOR_STATUSES).optional(), limit: z.number().int().positive().max(10_000).optional() })
+  .strict();
 
 /** Client for `trackMonitor` workflows. */
 export class MonitorClient extends SubClient {
@@ -68,7 +70,11 @@ export class MonitorClient extends SubClient {
   }
 
   /** An update whose `ok: false` answer (a platform refusal) becomes a `rejected` error. */
-  private async update<A>(keyOrId: string, def: UpdateDefinition<MonitorUpdateOutcome, [A]>, args: A): Promise<MonitorUpdateOutcome> {
+  private async update<A>(
+    keyOrId: string,
+    def: UpdateDefinition<MonitorUpdateOutcome, [A]>,
+    args: A,
+  ): Promise<MonitorUpdateOutcome> {
     const r = await this.runUpdate(this.id(keyOrId), def, args);
     if (!r.ok) throw new SwitchboardClientError('rejected', r.detail ?? 'refused by the platform');
     return r;

@@ -26,7 +26,10 @@ export class MycelClient extends SubClient {
   }
 
   /** Join-request (or relationship-request) workflows, newest first. */
-  list(type: 'joinRequest' | 'relationshipRequest' = 'joinRequest', opts: { limit?: number } = {}): Promise<WorkflowRow[]> {
+  list(
+    type: 'joinRequest' | 'relationshipRequest' = 'joinRequest',
+    opts: { limit?: number } = {},
+  ): Promise<WorkflowRow[]> {
     return listWorkflowsOfType(this.temporal, type, opts);
   }
 }

@@ -30,7 +30,9 @@ export interface OutboxItem extends Partial<DeliveryMemo> {
 }
 
 /** What `replay` did for one delivery. */
-export type ReplayResult = { workflowId: string; ok: true; attempt: AttemptRecord } | { workflowId: string; ok: false; code: ClientErrorCode; message: string };
+export type ReplayResult =
+  | { workflowId: string; ok: true; attempt: AttemptRecord }
+  | { workflowId: string; ok: false; code: ClientErrorCode; message: string };
 
 const outboxFilter = z
   .object({
@@ -97,7 +99,8 @@ export class OutboxClient extends SubClient {
    */
   async replay(workflowIds: string[], opts: ReplayInput = {}): Promise<ReplayResult[]> {
     const args = validate(replayInput(), opts, 'invalid replay');
-    if (workflowIds.length === 0) throw new SwitchboardClientError('invalid_input', 'name at least one delivery to replay');
+    if (workflowIds.length === 0)
+      throw new SwitchboardClientError('invalid_input', 'name at least one delivery to replay');
     return Promise.all(
       workflowIds.map(async (workflowId): Promise<ReplayResult> => {
         try {
@@ -135,7 +138,10 @@ export class OutboxClient extends SubClient {
       const r = await this.runUpdate(id, enableUpdate, by ? { by } : {});
       return { endpoint, disabledSince: r.disabledSince };
     } catch (err) {
-      if (err instanceof SwitchboardClientError && (err.code === 'not_found' || /already ended|already completed/i.test(err.message)))
+      if (
+        err instanceof SwitchboardClientError &&
+        (err.code === 'not_found' || /already ended|already completed/i.test(err.message))
+      )
         throw new SwitchboardClientError('rejected', `endpoint ${endpoint} is not disabled`);
       throw err;
     }
@@ -144,9 +150,15 @@ export class OutboxClient extends SubClient {
   /** Endpoints disabled now (their markers are open). */
   async disabled(): Promise<{ endpoint: string; since: string; reason?: string }[]> {
     const out = [];
-    for await (const wf of this.temporal.workflow.list({ query: `WorkflowType = 'webhookEndpoint' AND ExecutionStatus = 'Running'` })) {
+    for await (const wf of this.temporal.workflow.list({
+      query: `WorkflowType = 'webhookEndpoint' AND ExecutionStatus = 'Running'`,
+    })) {
       const memo = (wf.memo as { outboxEndpoint?: { endpoint: string; reason?: string } } | undefined)?.outboxEndpoint;
-      out.push({ endpoint: memo?.endpoint ?? wf.workflowId.replace(/^webhook-endpoint-/, ''), since: wf.startTime.toISOString(), reason: memo?.reason });
+      out.push({
+        endpoint: memo?.endpoint ?? wf.workflowId.replace(/^webhook-endpoint-/, ''),
+        since: wf.startTime.toISOString(),
+        reason: memo?.reason,
+      });
     }
     return out;
   }

@@ -3,7 +3,12 @@
  * approval gate (decided through `client.gates`), read its state, list runs.
  */
 import { randomUUID } from 'node:crypto';
-import { type DeepResearchInput, type DeepResearchState, deepResearchInput, researchStateQuery } from '../workflows/deepResearch.js';
+import {
+  type DeepResearchInput,
+  type DeepResearchState,
+  deepResearchInput,
+  researchStateQuery,
+} from '../workflows/deepResearch.js';
 import type { StartIdOptions } from './sessions.js';
 import { listWorkflowsOfType, SubClient, validate, type WorkflowRow } from './shared.js';
 

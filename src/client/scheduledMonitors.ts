@@ -36,7 +36,15 @@ import {
   smonRunNowUpdate,
   smonSnoozeUpdate,
 } from '../workflows/monitors/scheduledMonitor.js';
-import { explain, listVisible, type StatusRow, statusRow, SubClient, SwitchboardClientError, validate } from './shared.js';
+import {
+  explain,
+  listVisible,
+  type StatusRow,
+  statusRow,
+  SubClient,
+  SwitchboardClientError,
+  validate,
+} from './shared.js';
 
 /** The Schedule as the Temporal server has it now. */
 export interface ScheduleNow {
@@ -62,7 +70,9 @@ export interface ScheduledMonitorSummary extends StatusRow {
   kind: 'scheduled';
 }
 
-const filter = z.object({ status: z.enum(SMON_STATUSES).optional(), limit: z.number().int().positive().max(10_000).optional() }).strict();
+const filter = z
+  .object({ status: z.enum(SMON_STATUSES).optional(), limit: z.number().int().positive().max(10_000).optional() })
+  .strict();
 
 /** Client for `scheduledMonitor` workflows and their Schedules. */
 export class ScheduledMonitorClient extends SubClient {
@@ -107,7 +117,8 @@ export class ScheduledMonitorClient extends SubClient {
     return explain(workflowId, async () => {
       const h = this.temporal.workflow.getHandle(workflowId);
       const [d, state] = await Promise.all([h.describe(), h.query(scheduledMonitorStateQuery)]);
-      if (d.type !== SCHEDULED_MONITOR_TYPE) throw new SwitchboardClientError('invalid_input', `${workflowId} is a ${d.type}, not a scheduled monitor`);
+      if (d.type !== SCHEDULED_MONITOR_TYPE)
+        throw new SwitchboardClientError('invalid_input', `${workflowId} is a ${d.type}, not a scheduled monitor`);
       let schedule: ScheduleNow | undefined;
       let scheduleError: string | undefined;
       try {
@@ -123,11 +134,22 @@ export class ScheduledMonitorClient extends SubClient {
         // The entity's own state still answers when the Schedule cannot be read (gone, or a busy server).
         if (!(err instanceof ScheduleNotFoundError)) scheduleError = err instanceof Error ? err.message : String(err);
       }
-      return { ...state, key: workflowId.slice('monitor-'.length), workflowId, workflowStatus: d.status.name, schedule, scheduleError };
+      return {
+        ...state,
+        key: workflowId.slice('monitor-'.length),
+        workflowId,
+        workflowStatus: d.status.name,
+        schedule,
+        scheduleError,
+      };
     });
   }
 
-  private update<A>(keyOrId: string, def: UpdateDefinition<SmonUpdateOutcome, [A]>, args: A): Promise<SmonUpdateOutcome> {
+  private update<A>(
+    keyOrId: string,
+    def: UpdateDefinition<SmonUpdateOutcome, [A]>,
+    args: A,
+  ): Promise<SmonUpdateOutcome> {
     const workflowId = this.id(keyOrId);
     return explain(workflowId, async () => {
       const h = this.temporal.workflow.getHandle(workflowId);
@@ -137,7 +159,11 @@ export class ScheduledMonitorClient extends SubClient {
       } catch (err) {
         // An update to a monitor that has ended reads as "not found" from the server: say what it is.
         const d = await h.describe().catch(() => undefined);
-        if (d && d.status.name !== 'RUNNING') throw new SwitchboardClientError('rejected', `monitor ${workflowId} has ended (${d.status.name.toLowerCase()})`);
+        if (d && d.status.name !== 'RUNNING')
+          throw new SwitchboardClientError(
+            'rejected',
+            `monitor ${workflowId} has ended (${d.status.name.toLowerCase()})`,
+          );
         throw err;
       }
       if (!r.ok) throw new SwitchboardClientError('rejected', r.detail ?? 'refused');
@@ -179,6 +205,9 @@ export class ScheduledMonitorClient extends SubClient {
     const q = validate(filter, f, 'invalid filter');
     const clauses = [`WorkflowType = '${SCHEDULED_MONITOR_TYPE}'`];
     if (q.status) clauses.push(`SwitchboardStatus = '${q.status}'`);
-    return listVisible(this.temporal, clauses.join(' AND '), q.limit ?? 100, (wf): ScheduledMonitorSummary => ({ kind: 'scheduled', ...statusRow(wf) }));
+    return listVisible(this.temporal, clauses.join(' AND '), q.limit ?? 100, (wf): ScheduledMonitorSummary => ({
+      kind: 'scheduled',
+      ...statusRow(wf),
+    }));
   }
 }

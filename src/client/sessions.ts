@@ -44,7 +44,10 @@ export interface SessionSummary {
 export interface StartIdOptions {
   /** The caller's business key (e.g. `ticket-4711`); one is generated when omitted. */
   workflowId?: string;
-  /** `REJECT_DUPLICATE` makes a retried start with the same id start nothing, even after the first run ended (the gateway's idempotent starts). */
+  /**
+   * `REJECT_DUPLICATE` makes a retried start with the same id start nothing, even after the first run ended (the
+   * gateway's idempotent starts).
+   */
   reusePolicy?: WorkflowIdReusePolicy;
 }
 
@@ -83,7 +86,11 @@ export class SessionClient extends SubClient {
 
   /** Answers the pending input request (Web Agent `intervene`). */
   answerInput(workflowId: string, requestId: string, response: unknown): Promise<UpdateOutcome> {
-    return this.runUpdate(workflowId, defs.answerInputUpdate, validate(answerInputArgs(), { requestId, response }, 'invalid answer'));
+    return this.runUpdate(
+      workflowId,
+      defs.answerInputUpdate,
+      validate(answerInputArgs(), { requestId, response }, 'invalid answer'),
+    );
   }
 
   /** Starts a follow-up task in the same session once the current task has ended. */
@@ -98,12 +105,20 @@ export class SessionClient extends SubClient {
 
   /** Replaces the session's platform callbacks. */
   setCallbacks(workflowId: string, callbacks: Record<string, unknown>[]): Promise<UpdateOutcome> {
-    return this.runUpdate(workflowId, defs.setCallbacksUpdate, validate(setCallbacksArgs(), { callbacks }, 'invalid callbacks'));
+    return this.runUpdate(
+      workflowId,
+      defs.setCallbacksUpdate,
+      validate(setCallbacksArgs(), { callbacks }, 'invalid callbacks'),
+    );
   }
 
   /** Rewinds the conversation to a message (optionally cleaning media made after it). */
   rewind(workflowId: string, messageId: string, cleanMedia = false): Promise<UpdateOutcome> {
-    return this.runUpdate(workflowId, defs.rewindUpdate, validate(rewindArgs(), { messageId, cleanMedia }, 'invalid rewind'));
+    return this.runUpdate(
+      workflowId,
+      defs.rewindUpdate,
+      validate(rewindArgs(), { messageId, cleanMedia }, 'invalid rewind'),
+    );
   }
 
   /** Cancels the session on the platform and ends the workflow with status `cancelled`. */
@@ -130,7 +145,11 @@ export class SessionClient extends SubClient {
    * Calls `onEntry` for each new transcript entry until the session ends (polls the workflow's
    * queries: nothing is written to history). Returns the final state.
    */
-  async follow(workflowId: string, onEntry: (e: TranscriptEntry) => void, { intervalMs = 500 } = {}): Promise<AgentSessionState> {
+  async follow(
+    workflowId: string,
+    onEntry: (e: TranscriptEntry) => void,
+    { intervalMs = 500 } = {},
+  ): Promise<AgentSessionState> {
     const seen = new Set<string>();
     const poll = async () => {
       const [st, tail] = await Promise.all([this.state(workflowId), this.transcriptTail(workflowId, 50)]);
@@ -152,7 +171,9 @@ export class SessionClient extends SubClient {
   }
 
   /** Lists sessions through a visibility query (no scanning). */
-  list(filter: { provider?: string; status?: string; awaiting?: boolean; limit?: number } = {}): Promise<SessionSummary[]> {
+  list(
+    filter: { provider?: string; status?: string; awaiting?: boolean; limit?: number } = {},
+  ): Promise<SessionSummary[]> {
     const clauses = [`WorkflowType = 'agentSession'`];
     const f = validate(listFilter, filter, 'invalid filter');
     if (f.provider) clauses.push(`SwitchboardProvider = '${f.provider}'`);

@@ -67,7 +67,12 @@ export interface StartOptions {
  * the Web UI and the search attributes lists and the inbox read from the first moment, and a
  * taken workflow id reported as `already_exists` (`running` says what is running).
  */
-export async function startWorkflow(temporal: Client, taskQueue: string, type: string, o: StartOptions): Promise<{ workflowId: string; runId: string }> {
+export async function startWorkflow(
+  temporal: Client,
+  taskQueue: string,
+  type: string,
+  o: StartOptions,
+): Promise<{ workflowId: string; runId: string }> {
   try {
     const h = await temporal.workflow.start(type, {
       taskQueue,
@@ -88,7 +93,8 @@ export async function startWorkflow(temporal: Client, taskQueue: string, type: s
     });
     return { workflowId: o.workflowId, runId: h.firstExecutionRunId };
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SwitchboardClientError('already_exists', o.running);
+    if (err instanceof WorkflowExecutionAlreadyStartedError)
+      throw new SwitchboardClientError('already_exists', o.running);
     throw err;
   }
 }
@@ -99,10 +105,12 @@ export async function explain<T>(workflowId: string, fn: () => Promise<T>): Prom
     return await fn();
   } catch (err) {
     if (err instanceof SwitchboardClientError) throw err;
-    if (err instanceof WorkflowNotFoundError) throw new SwitchboardClientError('not_found', `no workflow with id ${workflowId}`);
+    if (err instanceof WorkflowNotFoundError)
+      throw new SwitchboardClientError('not_found', `no workflow with id ${workflowId}`);
     if (err instanceof WorkflowUpdateFailedError) throw new SwitchboardClientError('rejected', rootMessage(err));
     const msg = err instanceof Error ? err.message : String(err);
-    if (/not found|NOT_FOUND/i.test(msg)) throw new SwitchboardClientError('not_found', `no workflow with id ${workflowId}`);
+    if (/not found|NOT_FOUND/i.test(msg))
+      throw new SwitchboardClientError('not_found', `no workflow with id ${workflowId}`);
     if (/already completed|workflow execution already completed/i.test(msg))
       throw new SwitchboardClientError('rejected', `workflow ${workflowId} has already ended`);
     throw new SwitchboardClientError('failed', msg);
@@ -113,7 +121,12 @@ export async function explain<T>(workflowId: string, fn: () => Promise<T>): Prom
  * Rows of one visibility query, at most `limit` (no scanning): `row` maps an execution to a row,
  * or to `undefined` to pass over it (a filter the query cannot say).
  */
-export async function listVisible<T>(temporal: Client, query: string, limit: number, row: (wf: WorkflowExecutionInfo) => T | undefined): Promise<T[]> {
+export async function listVisible<T>(
+  temporal: Client,
+  query: string,
+  limit: number,
+  row: (wf: WorkflowExecutionInfo) => T | undefined,
+): Promise<T[]> {
   const out: T[] = [];
   for await (const wf of temporal.workflow.list({ query })) {
     const r = row(wf);
@@ -154,7 +167,11 @@ export interface WorkflowRow {
 }
 
 /** Workflows of one type, newest first (the research and join-request lists). */
-export function listWorkflowsOfType(temporal: Client, type: string, { limit = 100 }: { limit?: number } = {}): Promise<WorkflowRow[]> {
+export function listWorkflowsOfType(
+  temporal: Client,
+  type: string,
+  { limit = 100 }: { limit?: number } = {},
+): Promise<WorkflowRow[]> {
   return listVisible(temporal, `WorkflowType = '${type.replace(/'/g, '')}'`, limit, (wf) => ({
     workflowId: wf.workflowId,
     status: wf.status.name,

@@ -32,5 +32,15 @@ export const MAX_PROOF_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
 /** The exact bytes (as a string) that are signed: a JSON array, so field order is fixed. */
 export function decisionStatement(f: DecisionStatementFields): string {
-  return JSON.stringify([DECISION_STATEMENT_VERSION, f.workflowId, f.requestId, f.decider, f.decision, f.digest, f.edits ?? [], f.reason ?? '', f.expiresAt]);
+  return JSON.stringify([
+    DECISION_STATEMENT_VERSION,
+    f.workflowId,
+    f.requestId,
+    f.decider,
+    f.decision,
+    f.digest,
+    f.edits ?? [],
+    f.reason ?? '',
+    f.expiresAt,
+  ]);
 }

@@ -35,7 +35,12 @@ export const deciderName = lazy(() =>
 export const outlineEdit = lazy(() =>
   z.union([
     z.string().trim().min(1).max(2_000),
-    z.record(z.unknown()).refine((v) => jsonBytes(v) <= MAX_OBJECT_BYTES, `a structured edit must be at most ${MAX_OBJECT_BYTES} bytes as JSON`),
+    z
+      .record(z.unknown())
+      .refine(
+        (v) => jsonBytes(v) <= MAX_OBJECT_BYTES,
+        `a structured edit must be at most ${MAX_OBJECT_BYTES} bytes as JSON`,
+      ),
   ]),
 );
 
@@ -80,8 +85,13 @@ export const decisionInput = lazy(() =>
       if (d.decision === 'approve_with_edits' && !d.edits?.length)
         ctx.addIssue({ code: 'custom', path: ['edits'], message: 'approve_with_edits needs a non-empty edits list' });
       if (d.decision !== 'approve_with_edits' && d.edits?.length)
-        ctx.addIssue({ code: 'custom', path: ['edits'], message: `edits only go with approve_with_edits, not ${d.decision}` });
-      if (d.decision === 'reject' && !d.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'reject needs a reason' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['edits'],
+          message: `edits only go with approve_with_edits, not ${d.decision}`,
+        });
+      if (d.decision === 'reject' && !d.reason)
+        ctx.addIssue({ code: 'custom', path: ['reason'], message: 'reject needs a reason' });
     }),
 );
 export type DecisionInput = z.input<ReturnType<typeof decisionInput>>;
@@ -143,7 +153,11 @@ export const gateSettings = lazy(() => ({
 /** A zod refinement for inputs with gate settings: a quorum no larger than the approver list. */
 export function quorumFits(v: { approvers?: string[]; quorum?: number }, ctx: z.RefinementCtx): void {
   if (v.approvers && v.quorum !== undefined && v.quorum > v.approvers.length)
-    ctx.addIssue({ code: 'custom', path: ['quorum'], message: `quorum ${v.quorum} is more than the ${v.approvers.length} approver(s)` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['quorum'],
+      message: `quorum ${v.quorum} is more than the ${v.approvers.length} approver(s)`,
+    });
 }
 
 /**
@@ -185,7 +199,10 @@ export interface AuditEntry {
   reason?: string;
   digest: string;
   auto: boolean;
-  /** `decided` (the decision that stands), `vote` (one vote toward a quorum) or `refused` (an attempt that was not accepted). Absent: decided. */
+  /**
+   * `decided` (the decision that stands), `vote` (one vote toward a quorum) or `refused` (an attempt that was not
+   * accepted). Absent: decided.
+   */
   outcome?: 'decided' | 'vote' | 'refused';
   identity?: DeciderIdentity;
   deciders?: string[];
@@ -211,11 +228,17 @@ export interface GateView {
   escalated?: boolean;
   remindersSent?: number;
   /** Approvals needed and cast so far (for the current proposal, when edits were proposed). */
-  quorum?: { need: number; votes: { decider: string; decision: DecisionValue; identity: DeciderIdentity; at: string }[] };
+  quorum?: {
+    need: number;
+    votes: { decider: string; decision: DecisionValue; identity: DeciderIdentity; at: string }[];
+  };
   /** Edits proposed by an approver, waiting for the quorum (the digest then covers them too). */
   proposal?: { by: string; edits: unknown[]; at: string };
   separateDuties?: boolean;
-  /** The workflow's run chain (first run id): signed proofs name it, so they cannot be replayed on a later run with the same id. */
+  /**
+   * The workflow's run chain (first run id): signed proofs name it, so they cannot be replayed on a later run with the
+   * same id.
+   */
   chain?: string;
   /** Every decision taken so far (latest last). */
   decided: GateOutcome[];

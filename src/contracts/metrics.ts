@@ -5,7 +5,10 @@
  * task queue and workflow or activity type. Without an endpoint they cost nothing.
  */
 export const METRICS = {
-  /** Histogram, ms: gate opened → decided (by a person or by the expiry policy). Tags: kind, decision, by (`person` | `expiry`). */
+  /**
+   * Histogram, ms: gate opened → decided (by a person or by the expiry policy). Tags: kind, decision, by (`person` |
+   * `expiry`).
+   */
   timeToDecision: 'switchboard_gate_time_to_decision',
   /** Counter: gates decided by their expiry policy. Tags: kind, policy. */
   gateExpiries: 'switchboard_gate_expiries',

@@ -10,7 +10,14 @@ import { lazy } from './lazy.js';
 import { privateCallbackReason } from './addresses.js';
 
 /** The monitor's lifecycle as the platform reports it (seed: Track), plus our own start and end. */
-export const MONITOR_STATUSES = ['creating', 'active', 'paused', 'pending_clarification', 'cancelled', 'failed'] as const;
+export const MONITOR_STATUSES = [
+  'creating',
+  'active',
+  'paused',
+  'pending_clarification',
+  'cancelled',
+  'failed',
+] as const;
 export type MonitorStatus = (typeof MONITOR_STATUSES)[number];
 
 /** Conditions of the trigger DSL the seed shows (`{"op": "lt", "field": "price", "value": 999}`). */
@@ -21,12 +28,15 @@ export const triggerDsl = lazy(() =>
   z
     .object({
       op: z.enum(TRIGGER_OPS),
-      field: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]{0,99}$/, 'field must be a field name (letters, digits, _ and .)'),
+      field: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_.]{0,99}$/, 'field must be a field name (letters, digits, _ and .)'),
       value: z.union([z.number().finite(), z.string().max(1_000), z.boolean()]).optional(),
     })
     .strict()
     .superRefine((d, ctx) => {
-      if (d.op !== 'changed' && d.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: `${d.op} needs a value` });
+      if (d.op !== 'changed' && d.value === undefined)
+        ctx.addIssue({ code: 'custom', path: ['value'], message: `${d.op} needs a value` });
       if ((d.op === 'lt' || d.op === 'gt') && typeof d.value !== 'number')
         ctx.addIssue({ code: 'custom', path: ['value'], message: `${d.op} compares numbers` });
     }),
@@ -47,7 +57,10 @@ export const monitorSchedule = lazy(() =>
           .string()
           .trim()
           .max(100)
-          .refine((e) => CRON.test(e) && e.split(/\s+/).every((f) => CRON_FIELD.test(f)), 'expression must be a cron expression (5 or 6 fields)'),
+          .refine(
+            (e) => CRON.test(e) && e.split(/\s+/).every((f) => CRON_FIELD.test(f)),
+            'expression must be a cron expression (5 or 6 fields)',
+          ),
         timezone: z.string().max(64).optional(),
       })
       .strict(),
@@ -118,14 +131,23 @@ export const pauseMonitorArgs = lazy(() => z.object({ reason: z.string().trim().
 export const resumeMonitorArgs = lazy(() => z.object({}).strict());
 export const refineMonitorArgs = lazy(() => z.object({ triggerDsl: triggerDsl() }).strict());
 export const runNowArgs = lazy(() => z.object({}).strict());
-export const monitorMessageArgs = lazy(() => z.object({ content: z.string().trim().min(1, 'content is required').max(4_000) }).strict());
-export const cancelMonitorArgs = lazy(() => z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict());
+export const monitorMessageArgs = lazy(() =>
+  z.object({ content: z.string().trim().min(1, 'content is required').max(4_000) }).strict(),
+);
+export const cancelMonitorArgs = lazy(() =>
+  z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict(),
+);
 
 /** A platform delivery id (`dlv_…`). */
 const deliveryId = () => z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'deliveryId must be a platform delivery id');
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead'] as const;
 export const listDeliveriesArgs = lazy(() =>
-  z.object({ status: z.enum(DELIVERY_STATUSES).optional(), limit: z.number().int().min(1).max(MAX_DELIVERY_ROWS).optional() }).strict(),
+  z
+    .object({
+      status: z.enum(DELIVERY_STATUSES).optional(),
+      limit: z.number().int().min(1).max(MAX_DELIVERY_ROWS).optional(),
+    })
+    .strict(),
 );
 export const retryDeliveryArgs = lazy(() => z.object({ deliveryId: deliveryId() }).strict());
 export type ListDeliveriesArgs = z.input<ReturnType<typeof listDeliveriesArgs>>;
@@ -297,7 +319,9 @@ export const carriedMonitor = lazy(() => {
       monitorId: id.optional(),
       intent: z.string().max(2_000),
       pauseReason: z.string().max(1_000).optional(),
-      pendingRequest: z.object({ id, prompt: z.string().max(10_000).optional(), digest: z.string().max(200).optional() }).optional(),
+      pendingRequest: z
+        .object({ id, prompt: z.string().max(10_000).optional(), digest: z.string().max(200).optional() })
+        .optional(),
       lastSnapshotId: id.optional(),
       lastSnapshotAt: z.string().max(100).optional(),
       snapshotsSeen: z.number().int().min(0),
@@ -306,7 +330,12 @@ export const carriedMonitor = lazy(() => {
       answered: z.array(id).max(MAX_ANSWERED),
       opSeq: z.number().int().min(0),
       lastStored: z
-        .object({ id, at: z.string().max(100).optional(), ref: z.string().max(4_000).optional(), sha256: z.string().max(100).optional() })
+        .object({
+          id,
+          at: z.string().max(100).optional(),
+          ref: z.string().max(4_000).optional(),
+          sha256: z.string().max(100).optional(),
+        })
         .optional(),
       lastChange: z
         .object({
@@ -328,7 +357,9 @@ export const carriedMonitor = lazy(() => {
         })
         .optional(),
       retries: z
-        .array(z.object({ deliveryId: id, by: z.string().max(200), at: z.string().max(100), status: z.string().max(100) }))
+        .array(
+          z.object({ deliveryId: id, by: z.string().max(200), at: z.string().max(100), status: z.string().max(100) }),
+        )
         .max(MAX_ANSWERED)
         .optional(),
       lastChangedAt: z.string().max(100).optional(),
@@ -348,4 +379,6 @@ export function monitorWorkflowId(key: string): string {
 }
 
 /** A monitor's business key (letters, digits, `-`, `_`, `.`). */
-export const monitorKey = lazy(() => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'key must be 1-100 letters, digits, . _ or -'));
+export const monitorKey = lazy(() =>
+  z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'key must be 1-100 letters, digits, . _ or -'),
+);

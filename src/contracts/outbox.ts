@@ -51,7 +51,8 @@ function boundedJson() {
     }
     if (text === undefined) return void ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be a JSON value' });
     const bytes = utf8ToBytes(text).length;
-    if (bytes > MAX_PAYLOAD_BYTES) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `is ${bytes} bytes of JSON; at most ${MAX_PAYLOAD_BYTES}` });
+    if (bytes > MAX_PAYLOAD_BYTES)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `is ${bytes} bytes of JSON; at most ${MAX_PAYLOAD_BYTES}` });
   });
 }
 
@@ -60,11 +61,23 @@ export const webhookDeliveryInput = lazy(() =>
   z
     .object({
       /** Endpoint alias (`default` is `SWITCHBOARD_NOTIFY_WEBHOOK` unless `SWITCHBOARD_WEBHOOK_DEFAULT_URL` is set). */
-      endpoint: credentialAlias('endpoint must be an alias (1-63 letters, digits, - or _), never a URL').default('default'),
+      endpoint: credentialAlias('endpoint must be an alias (1-63 letters, digits, - or _), never a URL').default(
+        'default',
+      ),
       /** Sent as `webhook-id`; receivers de-duplicate on it. */
-      messageId: z.string().regex(new RegExp(MESSAGE_ID_SOURCE), 'messageId must be 1-200 letters, digits or ._:@+=/- starting with a letter or digit'),
+      messageId: z
+        .string()
+        .regex(
+          new RegExp(MESSAGE_ID_SOURCE),
+          'messageId must be 1-200 letters, digits or ._:@+=/- starting with a letter or digit',
+        ),
       /** The message `type`, e.g. `gate.reminder`. */
-      eventType: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'eventType must be 1-100 letters, digits or ._- (e.g. gate.reminder)'),
+      eventType: z
+        .string()
+        .regex(
+          /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
+          'eventType must be 1-100 letters, digits or ._- (e.g. gate.reminder)',
+        ),
       payload: boundedJson(),
       /**
        * Seconds before each attempt (the first is usually 0). Bounded: 1-12 waits of at most 10 h.
@@ -98,7 +111,9 @@ export const replayInput = lazy(() =>
 export type ReplayInput = z.input<ReturnType<typeof replayInput>>;
 
 /** What an endpoint's marker (`webhookEndpoint`) is started with. */
-export const endpointMarkerInput = lazy(() => z.object({ endpoint: credentialAlias(), reason: z.string().max(300) }).strict());
+export const endpointMarkerInput = lazy(() =>
+  z.object({ endpoint: credentialAlias(), reason: z.string().max(300) }).strict(),
+);
 export type EndpointMarkerInput = z.input<ReturnType<typeof endpointMarkerInput>>;
 
 /** The `enable` update's argument (an endpoint marker). */

@@ -52,7 +52,9 @@ export const platformGateShown = lazy(() =>
 export type PlatformGateShown = z.output<ReturnType<typeof platformGateShown>>;
 
 /** What reaches the platform: a grant/deny, or a question's response. */
-export type PlatformGateAnswer = { gate: 'permission'; grant: boolean } | { gate: 'question'; type: (typeof MIX_RESPONSE_TYPES)[number]; value?: string };
+export type PlatformGateAnswer =
+  | { gate: 'permission'; grant: boolean }
+  | { gate: 'question'; type: (typeof MIX_RESPONSE_TYPES)[number]; value?: string };
 
 /**
  * Start-input settings for platform gates (`agentSession` on Mix): who decides, by when, and what
@@ -100,7 +102,10 @@ export function platformGateSubject(title: string, shown: PlatformGateShown): st
  * The answer a gate's outcome sends, or undefined when nothing is sent: a rejected question is
  * left unanswered (the SDK has no "decline"), so the platform's own timeout applies.
  */
-export function answerFromDecision(shown: PlatformGateShown, outcome: Pick<GateOutcome, 'decision' | 'edits'>): PlatformGateAnswer | undefined {
+export function answerFromDecision(
+  shown: PlatformGateShown,
+  outcome: Pick<GateOutcome, 'decision' | 'edits'>,
+): PlatformGateAnswer | undefined {
   if (shown.gate === 'permission') return { gate: 'permission', grant: outcome.decision !== 'reject' };
   if (outcome.decision === 'reject') return undefined;
   if (shown.responseType === 'acknowledge') return { gate: 'question', type: 'acknowledge' };
@@ -120,9 +125,12 @@ export function answerFromResponse(shown: PlatformGateShown, response: unknown):
     throw new Error(`permission ${shown.id} takes "grant" or "deny" (or true/false)`);
   }
   if (shown.responseType === 'acknowledge') return { gate: 'question', type: 'acknowledge' };
-  if (typeof response !== 'string' || response.trim() === '') throw new Error(`question ${shown.id} needs a ${shown.responseType} answer as a string`);
+  if (typeof response !== 'string' || response.trim() === '')
+    throw new Error(`question ${shown.id} needs a ${shown.responseType} answer as a string`);
   if (shown.responseType === 'choice' && !(shown.choices ?? []).includes(response))
-    throw new Error(`"${response.slice(0, 100)}" is not one of the offered choices: ${(shown.choices ?? []).join(', ')}`);
+    throw new Error(
+      `"${response.slice(0, 100)}" is not one of the offered choices: ${(shown.choices ?? []).join(', ')}`,
+    );
   return { gate: 'question', type: shown.responseType, value: response };
 }
 
@@ -142,7 +150,12 @@ export function platformGateDeadline(shown: PlatformGateShown, configured: numbe
  * (reminders past the platform's own expiry) becomes `reject`, and an escalation gets only the
  * time that is left (none left: `reject`).
  */
-export function platformGateExpiry(shown: PlatformGateShown, policy: ExpiryPolicy, deadlineSeconds: number, nowMs: number): ExpiryPolicy {
+export function platformGateExpiry(
+  shown: PlatformGateShown,
+  policy: ExpiryPolicy,
+  deadlineSeconds: number,
+  nowMs: number,
+): ExpiryPolicy {
   if (shown.gate !== 'question' || shown.timeoutSeconds === undefined) return policy;
   if (policy.policy === 'wait') return { policy: 'reject' };
   if (policy.policy !== 'escalate') return policy;

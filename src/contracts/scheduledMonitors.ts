@@ -20,7 +20,12 @@ const CRON_FIELDS: readonly { name: string; min: number; max: number; names?: re
   { name: 'minute', min: 0, max: 59 },
   { name: 'hour', min: 0, max: 23 },
   { name: 'day of month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
+  {
+    name: 'month',
+    min: 1,
+    max: 12,
+    names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'],
+  },
   { name: 'day of week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
 ];
 const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
@@ -35,10 +40,12 @@ const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@
  */
 export function cronProblem(expr: string): string | undefined {
   const e = expr.trim();
-  if (e.startsWith('@')) return CRON_MACROS.includes(e.toLowerCase()) ? undefined : `unknown macro ${e} (use ${CRON_MACROS.join(', ')})`;
+  if (e.startsWith('@'))
+    return CRON_MACROS.includes(e.toLowerCase()) ? undefined : `unknown macro ${e} (use ${CRON_MACROS.join(', ')})`;
   if (/^CRON_TZ=|^TZ=/i.test(e)) return 'put the time zone in timezone (--tz), not in the expression';
   const fields = e.split(/\s+/);
-  if (fields.length !== 5) return `a cron expression has 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`;
+  if (fields.length !== 5)
+    return `a cron expression has 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`;
   for (let i = 0; i < 5; i++) {
     const spec = CRON_FIELDS[i]!;
     const why = cronFieldProblem(fields[i]!, spec);
@@ -83,7 +90,14 @@ export function knownTimeZone(tz: string): boolean {
 // ---------------------------------------------------------------- spec
 
 /** Temporal Schedule overlap policies (see `ScheduleOverlapPolicy`). Ticks end at once, so SKIP rarely matters. */
-export const OVERLAP_POLICIES = ['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'CANCEL_OTHER', 'TERMINATE_OTHER', 'ALLOW_ALL'] as const;
+export const OVERLAP_POLICIES = [
+  'SKIP',
+  'BUFFER_ONE',
+  'BUFFER_ALL',
+  'CANCEL_OTHER',
+  'TERMINATE_OTHER',
+  'ALLOW_ALL',
+] as const;
 
 const isoTime = () => z.string().datetime({ offset: true, message: 'must be an ISO 8601 time (2026-12-01T09:00:00Z)' });
 
@@ -119,7 +133,11 @@ export const monitorScheduleSpec = lazy(() =>
         )
         .max(10)
         .default([]),
-      timezone: z.string().max(64).refine(knownTimeZone, 'timezone must be an IANA time zone (UTC, Europe/Berlin)').default('UTC'),
+      timezone: z
+        .string()
+        .max(64)
+        .refine(knownTimeZone, 'timezone must be an IANA time zone (UTC, Europe/Berlin)')
+        .default('UTC'),
       /** Up to this many seconds added to each tick at random (the Schedule's jitter). */
       jitterSeconds: z.number().int().min(0).max(86_400).default(0),
       /** No tick before this time ("start on a date"). */
@@ -137,7 +155,8 @@ export const monitorScheduleSpec = lazy(() =>
     })
     .strict()
     .superRefine((s, ctx) => {
-      if (s.cron.length + s.everySeconds.length === 0) ctx.addIssue({ code: 'custom', message: 'a schedule needs a cron expression or an interval' });
+      if (s.cron.length + s.everySeconds.length === 0)
+        ctx.addIssue({ code: 'custom', message: 'a schedule needs a cron expression or an interval' });
       if (s.startAt && s.endAt && Date.parse(s.endAt) <= Date.parse(s.startAt))
         ctx.addIssue({ code: 'custom', path: ['endAt'], message: 'endAt must be after startAt' });
     }),
@@ -153,11 +172,23 @@ export const monitorCheck = lazy(() =>
     /** Fires one tick of a Web Agent Track monitor; the value is the new snapshot's `data`. */
     z.object({ kind: z.literal('track_run_now'), monitorId: shortText(200) }).strict(),
     /** A WebSearch; the value is `{count, urls, titles, summary}`. A 202 is polled through the retry policy. */
-    z.object({ kind: z.literal('web_search'), query: shortText(1_000), engines: z.array(shortText(50)).max(5).optional() }).strict(),
+    z
+      .object({
+        kind: z.literal('web_search'),
+        query: shortText(1_000),
+        engines: z.array(shortText(50)).max(5).optional(),
+      })
+      .strict(),
     /** A light DeepResearch without the outline gate; the value is `{status, sections, title}`. */
     z.object({ kind: z.literal('deep_research'), topic: shortText(2_000) }).strict(),
     /** Invokes an ArchAstro routine with `idempotency_key` = monitor + tick time; the value is the run's result. */
-    z.object({ kind: z.literal('archastro_routine'), routineId: shortText(200), message: z.string().max(4_000).optional() }).strict(),
+    z
+      .object({
+        kind: z.literal('archastro_routine'),
+        routineId: shortText(200),
+        message: z.string().max(4_000).optional(),
+      })
+      .strict(),
   ]),
 );
 export type MonitorCheck = z.output<ReturnType<typeof monitorCheck>>;
@@ -179,16 +210,22 @@ export const CHECK_PLATFORM: Record<MonitorCheck['kind'], 'webagent' | 'archastr
 export const monitorCondition = lazy(() =>
   z
     .object({
-      op: z.enum(TRIGGER_OPS, { errorMap: () => ({ message: `unknown condition: op must be one of ${TRIGGER_OPS.join(', ')}` }) }),
+      op: z.enum(TRIGGER_OPS, {
+        errorMap: () => ({ message: `unknown condition: op must be one of ${TRIGGER_OPS.join(', ')}` }),
+      }),
       field: z
         .string()
-        .regex(/^[A-Za-z0-9_]{1,64}(\.[A-Za-z0-9_]{1,64}){0,7}$/, 'field must be a dotted path of names (price, results.0.url)')
+        .regex(
+          /^[A-Za-z0-9_]{1,64}(\.[A-Za-z0-9_]{1,64}){0,7}$/,
+          'field must be a dotted path of names (price, results.0.url)',
+        )
         .optional(),
       value: z.union([z.number().finite(), z.string().max(1_000), z.boolean()]).optional(),
     })
     .strict()
     .superRefine((d, ctx) => {
-      if (d.op !== 'changed' && d.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: `${d.op} needs a value` });
+      if (d.op !== 'changed' && d.value === undefined)
+        ctx.addIssue({ code: 'custom', path: ['value'], message: `${d.op} needs a value` });
       if ((d.op === 'lt' || d.op === 'gt') && typeof d.value !== 'number')
         ctx.addIssue({ code: 'custom', path: ['value'], message: `${d.op} compares numbers` });
     }),
@@ -239,7 +276,9 @@ export const scheduledMonitorInput = lazy(() =>
       condition: monitorCondition().optional(),
       /** Where alerts go: an endpoint alias of the webhook outbox (`SWITCHBOARD_WEBHOOK_<ALIAS>_URL`), never a URL. */
       notify: z
-        .object({ endpoint: credentialAlias('notify.endpoint must be an outbox endpoint alias (not a URL)').default('default') })
+        .object({
+          endpoint: credentialAlias('notify.endpoint must be an outbox endpoint alias (not a URL)').default('default'),
+        })
         .strict()
         .default({}),
       alerts: alertRules().default({}),
@@ -266,7 +305,9 @@ export const SCHEDULED_MONITOR_TICK_TYPE = 'scheduledMonitorTick';
 // ---------------------------------------------------------------- messages
 
 /** The tick's wake: names the tick workflow run. It is a claim the entity checks against the Schedule. */
-export const wakeArgs = lazy(() => z.object({ tickWorkflowId: z.string().min(1).max(300), tickRunId: z.string().min(1).max(100) }).strict());
+export const wakeArgs = lazy(() =>
+  z.object({ tickWorkflowId: z.string().min(1).max(300), tickRunId: z.string().min(1).max(100) }).strict(),
+);
 export type WakeArgs = z.input<ReturnType<typeof wakeArgs>>;
 export const tickInput = lazy(() => z.object({ key: monitorKey() }).strict());
 export type TickInput = z.input<ReturnType<typeof tickInput>>;
@@ -454,7 +495,12 @@ export const valueText = (v: unknown): string => (v === undefined ? 'undefined' 
  * Whether the condition holds on this tick's value (`previous` is the last value, for `changed`).
  * Without a condition every change of the value is a hit.
  */
-export function conditionHolds(c: MonitorCondition | undefined, value: unknown, previous: unknown, hadPrevious: boolean): boolean {
+export function conditionHolds(
+  c: MonitorCondition | undefined,
+  value: unknown,
+  previous: unknown,
+  hadPrevious: boolean,
+): boolean {
   if (!c) return hadPrevious && valueText(value) !== valueText(previous);
   const v = extract(value, c.field);
   switch (c.op) {

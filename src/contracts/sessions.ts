@@ -19,7 +19,9 @@ export const SESSION_STATUSES = ['starting', 'running', 'awaiting_input', 'compl
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly SessionStatus[] = ['completed', 'failed', 'cancelled'];
 
-const alias = credentialAlias('credentialAlias must be 1-63 letters, digits, - or _ (an alias, never a key)').default('default');
+const alias = credentialAlias('credentialAlias must be 1-63 letters, digits, - or _ (an alias, never a key)').default(
+  'default',
+);
 
 const common = {
   credentialAlias: alias,
@@ -44,7 +46,10 @@ const common = {
    * history events; smaller, fresher state). @default 1000 events / 60 s
    */
   followBatch: z
-    .object({ maxEvents: z.number().int().min(1).max(10_000).optional(), maxSeconds: z.number().int().min(1).max(240).optional() })
+    .object({
+      maxEvents: z.number().int().min(1).max(10_000).optional(),
+      maxSeconds: z.number().int().min(1).max(240).optional(),
+    })
     .strict()
     .optional(),
 };
@@ -105,7 +110,9 @@ export interface TranscriptEntry {
 
 // ---- update payloads (validated in the update validators and again in the client) ----
 
-export const sendMessageArgs = lazy(() => z.object({ text: z.string().trim().min(1, 'text must not be empty').max(50_000) }).strict());
+export const sendMessageArgs = lazy(() =>
+  z.object({ text: z.string().trim().min(1, 'text must not be empty').max(50_000) }).strict(),
+);
 /** Largest answer to an input request, as JSON (it goes into history and to the platform). */
 export const MAX_ANSWER_BYTES = 64 * 1024;
 export const answerInputArgs = lazy(() =>
@@ -120,12 +127,18 @@ export const answerInputArgs = lazy(() =>
     .strict(),
 );
 
-export const followUpArgs = lazy(() => z.object({ task: z.string().trim().min(1, 'task must not be empty').max(100_000) }).strict());
-export const renameArgs = lazy(() => z.object({ name: z.string().trim().min(1, 'name must not be empty').max(200) }).strict());
+export const followUpArgs = lazy(() =>
+  z.object({ task: z.string().trim().min(1, 'task must not be empty').max(100_000) }).strict(),
+);
+export const renameArgs = lazy(() =>
+  z.object({ name: z.string().trim().min(1, 'name must not be empty').max(200) }).strict(),
+);
 /** Only Mix has callbacks, so its callback schema is the payload schema (an empty list clears them). */
 export const setCallbacksArgs = lazy(() => z.object({ callbacks: z.array(mixCallback()).max(50) }).strict());
 export const rewindArgs = lazy(() =>
-  z.object({ messageId: z.string().min(1, 'messageId is required').max(200), cleanMedia: z.boolean().default(false) }).strict(),
+  z
+    .object({ messageId: z.string().min(1, 'messageId is required').max(200), cleanMedia: z.boolean().default(false) })
+    .strict(),
 );
 export const cancelArgs = lazy(() => z.object({ reason: z.string().max(500).optional() }).strict());
 
@@ -159,7 +172,13 @@ export const MESSAGE_RESUMES_WAITING: Record<SessionPlatform, boolean> = {
 /** The continue-as-new carry of `agentSession` (`CarriedSession` in workflow.ts), checked on arrival. */
 export const carriedSession = lazy(() => {
   const id = z.string().min(1).max(1_000);
-  const entry = z.object({ id: z.string(), role: z.enum(['agent', 'user', 'system']), kind: z.string(), text: z.string(), at: z.string().optional() });
+  const entry = z.object({
+    id: z.string(),
+    role: z.enum(['agent', 'user', 'system']),
+    kind: z.string(),
+    text: z.string(),
+    at: z.string().optional(),
+  });
   const count = z.number().int().min(0);
   return z.object({
     ref: z
@@ -174,13 +193,31 @@ export const carriedSession = lazy(() => {
     cursor: z.string().max(10_000).optional(),
     status: z.enum(SESSION_STATUSES),
     platformStatus: z.string().max(200),
-    pendingInput: z.object({ requestId: id, prompt: z.string(), since: z.string(), data: z.unknown().optional(), digest: z.string().optional() }).optional(),
-    counts: z.object({ platformEvents: count, transcriptEntries: count, messagesSent: count, followUps: count, tasks: count }),
+    pendingInput: z
+      .object({
+        requestId: id,
+        prompt: z.string(),
+        since: z.string(),
+        data: z.unknown().optional(),
+        digest: z.string().optional(),
+      })
+      .optional(),
+    counts: z.object({
+      platformEvents: count,
+      transcriptEntries: count,
+      messagesSent: count,
+      followUps: count,
+      tasks: count,
+    }),
     tail: z.array(entry).max(1_000),
     opSeq: count,
-    artifacts: z.array(z.object({ name: z.string(), uri: z.string(), bytes: count.optional(), sha256: z.string().optional() })).max(100),
+    artifacts: z
+      .array(z.object({ name: z.string(), uri: z.string(), bytes: count.optional(), sha256: z.string().optional() }))
+      .max(100),
     title: z.string().max(1_000),
-    owner: z.union([z.string().max(2_000), z.object({ workflowId: z.string().max(2_000), chain: z.string().max(200) })]).optional(),
+    owner: z
+      .union([z.string().max(2_000), z.object({ workflowId: z.string().max(2_000), chain: z.string().max(200) })])
+      .optional(),
     /** Decisions and audit of the session's platform gates (bounded by the workflow). */
     gate: z.object({ decided: z.array(z.any()).max(200), audit: z.array(z.any()).max(400) }).optional(),
   });

@@ -12,7 +12,18 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,20 +87,25 @@ async function works(bin: string): Promise<boolean> {
  * cached build, else `GOTOOLCHAIN=local go install` of both into the cache (about ten minutes,
  * once). The message of a failure lists every attempt and the command to run by hand.
  */
-export async function findServerBinaries(opts: { env?: NodeJS.ProcessEnv; log?: (l: string) => void } = {}): Promise<ServerBinaries> {
+export async function findServerBinaries(
+  opts: { env?: NodeJS.ProcessEnv; log?: (l: string) => void } = {},
+): Promise<ServerBinaries> {
   const env = opts.env ?? process.env;
   const log = opts.log ?? (() => {});
   const dir = serverCacheDir(env);
   const server = env.TEMPORAL_SERVER_PATH ?? join(dir, 'server');
   const sql = env.TEMPORAL_SQL_TOOL_PATH ?? join(dir, 'sql');
   if ((await works(server)) && (await works(sql))) return { server, sql };
-  log(`Building the Temporal server and sql tool ${TEMPORAL_SERVER_VERSION} with Go into ${dir} (about ten minutes, once)…`);
+  log(
+    `Building the Temporal server and sql tool ${TEMPORAL_SERVER_VERSION} with Go into ${dir} (about ten minutes, once)…`,
+  );
   await goInstall(env, dir, 'the Temporal server', [
     `${SERVER_MODULE}/cmd/server@${TEMPORAL_SERVER_VERSION}`,
     `${SERVER_MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`,
   ]);
   const built = { server: join(dir, 'server'), sql: join(dir, 'sql') };
-  if (!(await works(built.server)) || !(await works(built.sql))) throw new Error(`go install finished but ${dir} holds no working server/sql binaries`);
+  if (!(await works(built.server)) || !(await works(built.sql)))
+    throw new Error(`go install finished but ${dir} holds no working server/sql binaries`);
   return built;
 }
 
@@ -103,7 +119,11 @@ async function goInstall(env: NodeJS.ProcessEnv, dir: string, what: string, pack
   if (!go) throw new Error(`${what} is not built and Go is not on PATH.\nFix: install Go ≥ 1.23 and run\n  ${manual}`);
   mkdirSync(dir, { recursive: true });
   try {
-    await run(go, ['install', ...packages], { env: { ...env, GOTOOLCHAIN: 'local', GOBIN: dir }, timeout: 60 * 60_000, maxBuffer: 64 * 1024 * 1024 });
+    await run(go, ['install', ...packages], {
+      env: { ...env, GOTOOLCHAIN: 'local', GOBIN: dir },
+      timeout: 60 * 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
   } catch (err) {
     const tail = String((err as { stderr?: string }).stderr ?? err)
       .trim()
@@ -126,15 +146,21 @@ export async function findUiServer(opts: { env?: NodeJS.ProcessEnv; log?: (l: st
   if (await works(bin)) return bin;
   opts.log?.(`Building the Temporal Web UI server ${UI_SERVER_VERSION} with Go into ${dir} (once)…`);
   await goInstall(env, dir, 'the Temporal Web UI server', [`${UI_SERVER_MODULE}/cmd/server@${UI_SERVER_VERSION}`]);
-  if (!(await works(join(dir, 'server')))) throw new Error(`go install finished but ${dir} holds no working Web UI server`);
+  if (!(await works(join(dir, 'server'))))
+    throw new Error(`go install finished but ${dir} holds no working Web UI server`);
   return join(dir, 'server');
 }
 
-/** The PostgreSQL schema directory (`…/schema/postgresql/v12`) of the server module, downloading the module if needed. */
+/**
+ * The PostgreSQL schema directory (`…/schema/postgresql/v12`) of the server module, downloading the module if needed.
+ */
 export async function findSchemaDir(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   if (env.TEMPORAL_SCHEMA_DIR) return env.TEMPORAL_SCHEMA_DIR;
   const go = onPath('go', env);
-  if (!go) throw new Error('TEMPORAL_SCHEMA_DIR is not set and Go is not on PATH to find the schema files of the server module');
+  if (!go)
+    throw new Error(
+      'TEMPORAL_SCHEMA_DIR is not set and Go is not on PATH to find the schema files of the server module',
+    );
   // `go mod download -json` answers from the module cache when the module is there (no network).
   const { stdout } = await run(go, ['mod', 'download', '-json', `${SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`], {
     env: { ...env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
@@ -154,7 +180,10 @@ export function findPostgresBin(env: NodeJS.ProcessEnv = process.env): string {
   const base = '/usr/lib/postgresql';
   const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'pg_ctl'))) : [];
   versions.sort((a, b) => Number(b) - Number(a));
-  if (!versions[0]) throw new Error('PostgreSQL not found: install it (apt-get install postgresql) or set PG_BIN to the directory holding pg_ctl and initdb');
+  if (!versions[0])
+    throw new Error(
+      'PostgreSQL not found: install it (apt-get install postgresql) or set PG_BIN to the directory holding pg_ctl and initdb',
+    );
   return join(base, versions[0], 'bin');
 }
 
@@ -238,7 +267,14 @@ function readPid(dir: string, name: string): number | undefined {
 }
 
 /** Starts a detached process with its output in `<dir>/logs/<name>.log` and a pid file. */
-function spawnDetached(dir: string, name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): number {
+function spawnDetached(
+  dir: string,
+  name: string,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd = ROOT,
+): number {
   mkdirSync(join(dir, 'logs'), { recursive: true });
   mkdirSync(join(dir, 'pids'), { recursive: true });
   const out = openSync(logFile(dir, name), 'a');
@@ -290,7 +326,8 @@ function userInfoOf(name: string): { uid: number; gid: number } {
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((l) => l.startsWith(`${name}:`));
-  if (!line) throw new Error(`running as root needs a "${name}" user to run PostgreSQL (apt-get install postgresql creates it)`);
+  if (!line)
+    throw new Error(`running as root needs a "${name}" user to run PostgreSQL (apt-get install postgresql creates it)`);
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
 }
@@ -336,7 +373,18 @@ async function startPostgres(dir: string, port: number, log: (l: string) => void
     throw new Error(`port ${port} (PostgreSQL) is in use by something else; choose another base port with --port`);
   }
   const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${pgDir} -c max_connections=200`;
-  const [cmd, args] = asPgUser(join(bin, 'pg_ctl'), ['-D', data, '-l', join(pgDir, 'postgres.log'), '-o', opts, '-w', '-t', '60', 'start']);
+  const [cmd, args] = asPgUser(join(bin, 'pg_ctl'), [
+    '-D',
+    data,
+    '-l',
+    join(pgDir, 'postgres.log'),
+    '-o',
+    opts,
+    '-w',
+    '-t',
+    '60',
+    'start',
+  ]);
   await run(cmd, args, { timeout: 90_000 });
   log(`PostgreSQL on 127.0.0.1:${port} (data in ${data})`);
 }
@@ -345,14 +393,23 @@ async function stopPostgres(dir: string, log: (l: string) => void): Promise<void
   const data = join(dir, 'pg', 'data');
   if (!existsSync(join(data, 'postmaster.pid'))) return;
   const [cmd, args] = asPgUser(join(findPostgresBin(), 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']);
-  await run(cmd, args, { timeout: 90_000 }).catch((err: unknown) => log(`PostgreSQL: stop failed: ${(err as Error).message.split('\n')[0]}`));
+  await run(cmd, args, { timeout: 90_000 }).catch((err: unknown) =>
+    log(`PostgreSQL: stop failed: ${(err as Error).message.split('\n')[0]}`),
+  );
   log('PostgreSQL stopped');
 }
 
 /** Creates both databases and brings their schema to the version this server needs (idempotent). */
 async function setupSchema(dir: string, sqlTool: string, port: number, log: (l: string) => void): Promise<void> {
   const schema = await findSchemaDir();
-  const env = { ...process.env, SQL_PLUGIN: 'postgres12', SQL_HOST: '127.0.0.1', SQL_PORT: String(port), SQL_USER: 'temporal', SQL_PASSWORD: dbPassword(dir) };
+  const env = {
+    ...process.env,
+    SQL_PLUGIN: 'postgres12',
+    SQL_HOST: '127.0.0.1',
+    SQL_PORT: String(port),
+    SQL_USER: 'temporal',
+    SQL_PASSWORD: dbPassword(dir),
+  };
   for (const [db, sub] of [
     ['temporal', 'temporal'],
     ['temporal_visibility', 'visibility'],
@@ -374,7 +431,11 @@ async function setupSchema(dir: string, sqlTool: string, port: number, log: (l: 
 // ---------------------------------------------------------------- Temporal server
 
 /** The server config: development-postgres12 with SQL advanced visibility, 127.0.0.1 everywhere. */
-export function serverConfig(ports: ClusterPorts, password: string, dynamicConfigFile: string): Record<string, unknown> {
+export function serverConfig(
+  ports: ClusterPorts,
+  password: string,
+  dynamicConfigFile: string,
+): Record<string, unknown> {
   const store = (db: string, maxConns: number) => ({
     sql: {
       pluginName: 'postgres12',
@@ -397,11 +458,16 @@ export function serverConfig(ports: ClusterPorts, password: string, dynamicConfi
       defaultStore: 'postgres-default',
       visibilityStore: 'postgres-visibility',
       numHistoryShards: HISTORY_SHARDS,
-      datastores: { 'postgres-default': store('temporal', 20), 'postgres-visibility': store('temporal_visibility', 10) },
+      datastores: {
+        'postgres-default': store('temporal', 20),
+        'postgres-visibility': store('temporal_visibility', 10),
+      },
     },
     global: {
       membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' },
-      metrics: { prometheus: { framework: 'tally', timerType: 'histogram', listenAddress: `127.0.0.1:${ports.serverMetrics}` } },
+      metrics: {
+        prometheus: { framework: 'tally', timerType: 'histogram', listenAddress: `127.0.0.1:${ports.serverMetrics}` },
+      },
     },
     services: {
       frontend: svc(ports.frontend, { httpPort: ports.frontendHttp }),
@@ -414,7 +480,14 @@ export function serverConfig(ports: ClusterPorts, password: string, dynamicConfi
       failoverVersionIncrement: 10,
       masterClusterName: 'active',
       currentClusterName: 'active',
-      clusterInformation: { active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: `127.0.0.1:${ports.frontend}` } },
+      clusterInformation: {
+        active: {
+          enabled: true,
+          initialFailoverVersion: 1,
+          rpcName: 'frontend',
+          rpcAddress: `127.0.0.1:${ports.frontend}`,
+        },
+      },
     },
     dcRedirectionPolicy: { policy: 'noop' },
     dynamicConfigClient: { filepath: dynamicConfigFile, pollInterval: '10s' },
@@ -424,21 +497,39 @@ export function serverConfig(ports: ClusterPorts, password: string, dynamicConfi
 const SERVER_MARKER = 'switchboard-cluster';
 
 /** Starts the Temporal server (detached) and waits until its frontend answers. */
-export async function startServer(relDir: string, server: string, ports: ClusterPorts, log: (l: string) => void): Promise<void> {
+export async function startServer(
+  relDir: string,
+  server: string,
+  ports: ClusterPorts,
+  log: (l: string) => void,
+): Promise<void> {
   // The server runs with its own working directory: every path it sees is absolute.
   const dir = resolve(relDir);
   const pid = readPid(dir, 'server');
   if (pid && ours(pid, server)) return log(`Temporal server: already running (pid ${pid})`);
   if (await portInUse(ports.frontend))
-    throw new Error(`port ${ports.frontend} (Temporal frontend) is in use by something else; choose another base port with --port`);
+    throw new Error(
+      `port ${ports.frontend} (Temporal frontend) is in use by something else; choose another base port with --port`,
+    );
   const configDir = join(dir, 'config');
   mkdirSync(configDir, { recursive: true });
   const cfg = serverConfig(ports, dbPassword(dir), join(ROOT, 'deploy', 'temporal-dynamicconfig.yaml'));
-  writeFileSync(join(configDir, 'development.yaml'), `# Written by npm run cluster (${SERVER_MARKER}); regenerated on every start.\n${toYaml(cfg)}`, {
-    mode: 0o600,
-  });
+  writeFileSync(
+    join(configDir, 'development.yaml'),
+    `# Written by npm run cluster (${SERVER_MARKER}); regenerated on every start.\n${toYaml(cfg)}`,
+    {
+      mode: 0o600,
+    },
+  );
   // Loopback-only cluster: no authorizer, which the server wants said out loud.
-  spawnDetached(dir, 'server', server, ['--root', dir, '--config', 'config', '--env', 'development', '--allow-no-auth', 'start'], process.env, dir);
+  spawnDetached(
+    dir,
+    'server',
+    server,
+    ['--root', dir, '--config', 'config', '--env', 'development', '--allow-no-auth', 'start'],
+    process.env,
+    dir,
+  );
   const started = readPid(dir, 'server')!;
   await waitForPort('127.0.0.1', ports.frontend, 120_000, () =>
     ours(started, server) ? undefined : `the Temporal server exited; see ${logFile(dir, 'server')}`,
@@ -460,7 +551,13 @@ const UI_MARKER = 'switchboard-cluster-ui';
  * `127.0.0.1:<port>`, and waits until it answers. Its config (`<dir>/switchboard-cluster-ui/config/`)
  * is written on every start. Returns the UI's URL.
  */
-export async function startUi(relDir: string, bin: string, address: string, port: number, log: (l: string) => void): Promise<string> {
+export async function startUi(
+  relDir: string,
+  bin: string,
+  address: string,
+  port: number,
+  log: (l: string) => void,
+): Promise<string> {
   const dir = resolve(relDir);
   const url = `http://127.0.0.1:${port}`;
   const pid = readPid(dir, 'ui');
@@ -468,7 +565,8 @@ export async function startUi(relDir: string, bin: string, address: string, port
     log(`Web UI: already running on ${url} (pid ${pid})`);
     return url;
   }
-  if (await portInUse(port)) throw new Error(`port ${port} (Web UI) is in use by something else; choose another with --ui-port`);
+  if (await portInUse(port))
+    throw new Error(`port ${port} (Web UI) is in use by something else; choose another with --ui-port`);
   const root = join(dir, UI_MARKER);
   mkdirSync(join(root, 'config'), { recursive: true });
   const cfg = {
@@ -487,9 +585,18 @@ export async function startUi(relDir: string, bin: string, address: string, port
     `# Written by npm run cluster; regenerated on every start.
 ${toYaml(cfg)}`,
   );
-  spawnDetached(dir, 'ui', bin, ['--root', root, '--config', 'config', '--env', 'development', 'start'], process.env, dir);
+  spawnDetached(
+    dir,
+    'ui',
+    bin,
+    ['--root', root, '--config', 'config', '--env', 'development', 'start'],
+    process.env,
+    dir,
+  );
   const started = readPid(dir, 'ui')!;
-  await waitForPort('127.0.0.1', port, 60_000, () => (ours(started, UI_MARKER) ? undefined : `the Web UI server exited; see ${logFile(dir, 'ui')}`));
+  await waitForPort('127.0.0.1', port, 60_000, () =>
+    ours(started, UI_MARKER) ? undefined : `the Web UI server exited; see ${logFile(dir, 'ui')}`,
+  );
   log(`Web UI on ${url} (pid ${started}, log ${logFile(dir, 'ui')})`);
   return url;
 }
@@ -530,12 +637,19 @@ export async function setupNamespace(address: string, namespace: string, log: (l
     () => true,
     () => false,
   );
-  if (!exists) await retry('namespace create', () => t(['operator', 'namespace', 'create', '--namespace', namespace, '--retention', '30d']));
-  const { stdout } = await retry('search-attribute list', () => t(['operator', 'search-attribute', 'list', '--namespace', namespace, '-o', 'json']));
+  if (!exists)
+    await retry('namespace create', () =>
+      t(['operator', 'namespace', 'create', '--namespace', namespace, '--retention', '30d']),
+    );
+  const { stdout } = await retry('search-attribute list', () =>
+    t(['operator', 'search-attribute', 'list', '--namespace', namespace, '-o', 'json']),
+  );
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
     if (stdout.includes(`"${name}"`)) continue;
     // A namespace just created reaches every frontend's cache within ~10 s: retry until then.
-    await retry(`search attribute ${name}`, () => t(['operator', 'search-attribute', 'create', '--namespace', namespace, '--name', name, '--type', type]));
+    await retry(`search attribute ${name}`, () =>
+      t(['operator', 'search-attribute', 'create', '--namespace', namespace, '--name', name, '--type', type]),
+    );
   }
   log(`Namespace ${namespace}: registered, search attributes ${Object.keys(SEARCH_ATTRIBUTES).join(', ')}`);
 }
@@ -548,8 +662,19 @@ const WORKER_MARKER = 'worker.ts';
  * Starts worker `i` (1-based) detached; its metrics port is `workerMetrics + i - 1`. Resolves
  * once its log says it polls (bounded by `timeoutMs`).
  */
-export async function startWorkerProcess(dir: string, state: ClusterState, i: number, extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<number> {
-  const env = { ...process.env, ...state.workerEnv, SWITCHBOARD_METRICS_PORT: String(state.ports.workerMetrics + i - 1), ...extraEnv };
+export async function startWorkerProcess(
+  dir: string,
+  state: ClusterState,
+  i: number,
+  extraEnv: NodeJS.ProcessEnv = {},
+  timeoutMs = 120_000,
+): Promise<number> {
+  const env = {
+    ...process.env,
+    ...state.workerEnv,
+    SWITCHBOARD_METRICS_PORT: String(state.ports.workerMetrics + i - 1),
+    ...extraEnv,
+  };
   // The log is appended to across restarts: only what this start writes counts.
   const from = existsSync(logFile(dir, `worker-${i}`)) ? statSync(logFile(dir, `worker-${i}`)).size : 0;
   const pid = spawnDetached(dir, `worker-${i}`, process.execPath, ['--import', 'tsx', join(ROOT, WORKER_MARKER)], env);
@@ -564,7 +689,12 @@ export function workerPid(dir: string, i: number): number | undefined {
 }
 
 /** Stops worker `i`: SIGTERM drains it (SIGKILL after `graceMs`); pass SIGKILL to crash it. */
-export async function stopWorkerProcess(dir: string, i: number, signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000): Promise<void> {
+export async function stopWorkerProcess(
+  dir: string,
+  i: number,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 20_000,
+): Promise<void> {
   const pid = workerPid(dir, i);
   if (pid) await stopPid(pid, signal, graceMs);
   rmSync(pidFile(dir, `worker-${i}`), { force: true });
@@ -580,7 +710,10 @@ async function waitForWorker(dir: string, i: number, from: number, timeoutMs: nu
           .toString('utf8')
       : '';
     if (text.includes('switchboard worker polling')) return;
-    if (!workerPid(dir, i)) throw new Error(`worker ${i} exited; see ${logFile(dir, `worker-${i}`)}:\n${text.trim().split('\n').slice(-5).join('\n')}`);
+    if (!workerPid(dir, i))
+      throw new Error(
+        `worker ${i} exited; see ${logFile(dir, `worker-${i}`)}:\n${text.trim().split('\n').slice(-5).join('\n')}`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`worker ${i} did not start polling within ${timeoutMs} ms; see ${logFile(dir, `worker-${i}`)}`);
@@ -639,7 +772,8 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterState> 
     sandboxOrigin = `http://127.0.0.1:${ports.sandbox}`;
     const pid = readPid(dir, 'sandbox');
     if (!(pid && ours(pid, 'sandbox/main.ts'))) {
-      if (await portInUse(ports.sandbox)) throw new Error(`port ${ports.sandbox} (sandbox) is in use by something else`);
+      if (await portInUse(ports.sandbox))
+        throw new Error(`port ${ports.sandbox} (sandbox) is in use by something else`);
       spawnDetached(dir, 'sandbox', process.execPath, ['--import', 'tsx', join(ROOT, 'src/sandbox/main.ts')], {
         ...process.env,
         SWITCHBOARD_SANDBOX_PORT: String(ports.sandbox),
@@ -664,7 +798,10 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterState> 
   workerEnv.SWITCHBOARD_WORKFLOW_BUNDLE = bundle;
   if (!existsSync(bundle) || !existsSync(tracedBundlePath(bundle)) || opts.env.SWITCHBOARD_REBUNDLE) {
     log('Bundling the workflows once for all workers…');
-    await run(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/build-workflows.ts'), bundle], { cwd: ROOT, timeout: 600_000 });
+    await run(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/build-workflows.ts'), bundle], {
+      cwd: ROOT,
+      timeout: 600_000,
+    });
   }
 
   const state: ClusterState = { address, namespace, ports, workers: opts.workers, sandboxOrigin, uiUrl, workerEnv };
@@ -672,7 +809,9 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterState> 
   const starting: Promise<number>[] = [];
   for (let i = 1; i <= opts.workers; i++) if (!workerPid(dir, i)) starting.push(startWorkerProcess(dir, state, i));
   await Promise.all(starting);
-  log(`${opts.workers} workers polling (metrics on 127.0.0.1:${ports.workerMetrics}…${ports.workerMetrics + opts.workers - 1}, logs in ${join(dir, 'logs')})`);
+  log(
+    `${opts.workers} workers polling (metrics on 127.0.0.1:${ports.workerMetrics}…${ports.workerMetrics + opts.workers - 1}, logs in ${join(dir, 'logs')})`,
+  );
   return state;
 }
 
@@ -680,7 +819,9 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterState> 
 export async function stopCluster(relDir: string, log: (l: string) => void): Promise<void> {
   const dir = resolve(relDir);
   const pids = existsSync(join(dir, 'pids')) ? readdirSync(join(dir, 'pids')) : [];
-  const workers = pids.filter((f) => f.startsWith('worker-')).map((f) => Number(f.slice('worker-'.length, -'.pid'.length)));
+  const workers = pids
+    .filter((f) => f.startsWith('worker-'))
+    .map((f) => Number(f.slice('worker-'.length, -'.pid'.length)));
   await Promise.all(workers.map((i) => stopWorkerProcess(dir, i)));
   if (workers.length) log(`Workers stopped: ${workers.length}`);
   if (uiPid(dir)) {

@@ -128,7 +128,9 @@ export async function findTemporalCli(opts: FindCliOptions = {}): Promise<string
       server: { executable: { type: 'cached-download', downloadDir } },
     });
     await testEnv.teardown();
-    const found = await run('find', [downloadDir, '-type', 'f', '-name', 'temporal*', '-perm', '-u+x']).catch(() => ({ stdout: '' }));
+    const found = await run('find', [downloadDir, '-type', 'f', '-name', 'temporal*', '-perm', '-u+x']).catch(() => ({
+      stdout: '',
+    }));
     const bin = found.stdout.split('\n').find(Boolean);
     if (bin && (await works(bin))) return bin;
     attempts.push('SDK download: ran but left no temporal binary');
@@ -167,7 +169,12 @@ export interface DevServer {
 }
 
 /** Resolves when something accepts TCP connections on host:port, or rejects after `timeoutMs`. */
-export async function waitForPort(host: string, port: number, timeoutMs: number, isDead?: () => string | undefined): Promise<void> {
+export async function waitForPort(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  isDead?: () => string | undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((res) => {
@@ -201,7 +208,16 @@ export async function portInUse(port: number): Promise<boolean> {
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const port = opts.port ?? 7233;
   const uiPort = opts.uiPort ?? port + 1000;
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', opts.namespace ?? 'default'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--namespace',
+    opts.namespace ?? 'default',
+  ];
   args.push('--log-level', opts.logLevel ?? 'warn');
   if (uiPort > 0) args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
@@ -217,13 +233,18 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   // Gates wait for days, so a busy inbox holds more than that open; a decision on an evicted one
   // first reloads it from SQLite (measured: +30–40% on decision latency with 1,000 open gates).
   args.push('--dynamic-config-value', 'history.cacheMaxSize=8192');
-  for (const [k, v] of Object.entries(opts.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
+  for (const [k, v] of Object.entries(opts.dynamicConfig ?? {}))
+    args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
   if (opts.httpPort) args.push('--http-port', String(opts.httpPort));
   if (opts.metricsPort) args.push('--metrics-port', String(opts.metricsPort));
 
   const child = spawn(opts.cliPath, args, { stdio: opts.stdio ?? 'ignore' });
   let exited: string | undefined;
-  child.on('exit', (code, sig) => (exited = `temporal server start-dev exited early (code ${code}, signal ${sig}): ${opts.cliPath} ${args.join(' ')}`));
+  child.on(
+    'exit',
+    (code, sig) =>
+      (exited = `temporal server start-dev exited early (code ${code}, signal ${sig}): ${opts.cliPath} ${args.join(' ')}`),
+  );
   try {
     await waitForPort('127.0.0.1', port, 60_000, () => exited);
     if (uiPort > 0) await waitForPort('127.0.0.1', uiPort, 30_000, () => exited);

@@ -55,8 +55,13 @@ export const decisionBody = z
     if (d.decision === 'approve_with_edits' && !d.edits?.length)
       ctx.addIssue({ code: 'custom', path: ['edits'], message: 'approve_with_edits needs a non-empty edits list' });
     if (d.decision !== 'approve_with_edits' && d.edits?.length)
-      ctx.addIssue({ code: 'custom', path: ['edits'], message: `edits only go with approve_with_edits, not ${d.decision}` });
-    if (d.decision === 'reject' && !d.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'reject needs a reason' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['edits'],
+        message: `edits only go with approve_with_edits, not ${d.decision}`,
+      });
+    if (d.decision === 'reject' && !d.reason)
+      ctx.addIssue({ code: 'custom', path: ['reason'], message: 'reject needs a reason' });
   });
 const cancelBody = z.object({ reason: z.string().max(500).optional() }).strict();
 const linkBody = z
@@ -76,7 +81,11 @@ const listQuery = z
 const inboxQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).optional() }).strict();
 
 const errorSchema = z.object({
-  error: z.object({ type: z.string(), message: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })) }),
+  error: z.object({
+    type: z.string(),
+    message: z.string(),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })),
+  }),
 });
 
 /** Workflow types whose transcript the event stream serves. */
@@ -84,7 +93,8 @@ const STREAMED_TYPES = new Set(['agentSession', 'deepResearch']);
 
 /** The body-size limit of a route, answered with a 413 JSON body. */
 export function limit(maxSize: number): MiddlewareHandler {
-  const tooLarge = (c: Context) => c.json(problemBody(new HttpProblem(413, 'payload_too_large', `the body must be at most ${maxSize} bytes`)), 413);
+  const tooLarge = (c: Context) =>
+    c.json(problemBody(new HttpProblem(413, 'payload_too_large', `the body must be at most ${maxSize} bytes`)), 413);
   const streamed = bodyLimit({ maxSize, onError: tooLarge });
   return async (c, next) => {
     const declared = Number(c.req.header('content-length'));
@@ -93,7 +103,8 @@ export function limit(maxSize: number): MiddlewareHandler {
       // instead of a reset connection; a huge one is cut off.
       if (declared <= DRAIN_MAX && c.req.raw.body) {
         let seen = 0;
-        for await (const chunk of c.req.raw.body as unknown as AsyncIterable<Uint8Array>) if ((seen += chunk.byteLength) > DRAIN_MAX) break;
+        for await (const chunk of c.req.raw.body as unknown as AsyncIterable<Uint8Array>)
+          if ((seen += chunk.byteLength) > DRAIN_MAX) break;
       }
       return tooLarge(c);
     }
@@ -117,11 +128,19 @@ export function requirePerson(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> 
     if (auth) {
       const m = /^Bearer\s+(\S{1,512})$/i.exec(auth);
       const user = m ? deps.users.byToken(m[1]!) : undefined;
-      if (!user) return c.json(problemBody(new HttpProblem(401, 'unauthenticated', 'the API token is not valid')), 401, { 'WWW-Authenticate': 'Bearer' });
+      if (!user)
+        return c.json(problemBody(new HttpProblem(401, 'unauthenticated', 'the API token is not valid')), 401, {
+          'WWW-Authenticate': 'Bearer',
+        });
       const role = roleOf(user);
       if (role === 'viewer' && c.req.method !== 'GET' && c.req.method !== 'HEAD') {
         deps.audit.write({ event: 'viewer.refused', who: user.name, detail: `${c.req.method} ${c.req.path}` });
-        return c.json(problemBody(new HttpProblem(403, 'forbidden', `${user.name} is a viewer: reading only, no decisions or changes`)), 403);
+        return c.json(
+          problemBody(
+            new HttpProblem(403, 'forbidden', `${user.name} is a viewer: reading only, no decisions or changes`),
+          ),
+          403,
+        );
       }
       c.set('person', user.name);
       c.set('role', role);
@@ -134,9 +153,19 @@ export function requirePerson(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> 
       c.set('role', roleOf(user));
       return next();
     }
-    return c.json(problemBody(new HttpProblem(401, 'unauthenticated', 'send Authorization: Bearer <token> (switchboard users add <name> issues one)')), 401, {
-      'WWW-Authenticate': 'Bearer',
-    });
+    return c.json(
+      problemBody(
+        new HttpProblem(
+          401,
+          'unauthenticated',
+          'send Authorization: Bearer <token> (switchboard users add <name> issues one)',
+        ),
+      ),
+      401,
+      {
+        'WWW-Authenticate': 'Bearer',
+      },
+    );
   };
 }
 
@@ -144,7 +173,11 @@ export function requirePerson(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> 
  * The workflow id of a start: the one the client chose, else one derived from its
  * `Idempotency-Key` (scoped to the person, so two people's keys never collide), else a fresh one.
  */
-function startId(c: Context<GatewayEnv>, prefix: string, chosen: string | undefined): { workflowId?: string; idempotent: boolean } {
+function startId(
+  c: Context<GatewayEnv>,
+  prefix: string,
+  chosen: string | undefined,
+): { workflowId?: string; idempotent: boolean } {
   const key = c.req.header('idempotency-key');
   if (key !== undefined && !/^[\x21-\x7e]{1,255}$/.test(key))
     throw new HttpProblem(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 visible ASCII characters');
@@ -175,14 +208,17 @@ async function idempotentStart(
   } catch (err) {
     if (err instanceof SwitchboardClientError && err.code === 'already_exists' && workflowId) {
       const desc = await deps.sb.describe(workflowId);
-      if (desc.type !== type) throw new HttpProblem(409, 'already_exists', `workflow id ${workflowId} is taken by a ${desc.type} workflow`);
+      if (desc.type !== type)
+        throw new HttpProblem(409, 'already_exists', `workflow id ${workflowId} is taken by a ${desc.type} workflow`);
       return c.json({ workflowId, runId: desc.runId, created: false, status: desc.status.name }, 200);
     }
     throw err;
   }
 }
 
-/** What `GET /workflows/{id}` answers: these fields for every workflow, then its state, gate or transcript tail by type. */
+/**
+ * What `GET /workflows/{id}` answers: these fields for every workflow, then its state, gate or transcript tail by type.
+ */
 export type ShownWorkflow = Record<string, unknown> & {
   workflowId: string;
   type: string;
@@ -209,7 +245,11 @@ export async function showWorkflow(deps: GatewayDeps, workflowId: string): Promi
   const gate = async () => deps.sb.gates.show(workflowId).catch(() => undefined);
   switch (desc.type) {
     case 'agentSession':
-      return { ...base, state: await deps.sb.sessions.state(workflowId), transcriptTail: await deps.sb.sessions.transcriptTail(workflowId, 20) };
+      return {
+        ...base,
+        state: await deps.sb.sessions.state(workflowId),
+        transcriptTail: await deps.sb.sessions.transcriptTail(workflowId, 20),
+      };
     case 'deepResearch':
       return { ...base, state: await deps.sb.research.state(workflowId), gate: await gate() };
     case 'trackMonitor':
@@ -219,7 +259,10 @@ export async function showWorkflow(deps: GatewayDeps, workflowId: string): Promi
   }
 }
 
-/** Cancels whatever the workflow is: a session or monitor through its update, anything else through Temporal cancellation. */
+/**
+ * Cancels whatever the workflow is: a session or monitor through its update, anything else through Temporal
+ * cancellation.
+ */
 async function cancelWorkflow(deps: GatewayDeps, workflowId: string, reason?: string): Promise<unknown> {
   let type: string;
   try {
@@ -240,16 +283,30 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
   const errors = {
     400: { description: 'malformed JSON or header', content: { 'application/json': { schema: errorSchema } } },
     401: { description: 'no valid token', content: { 'application/json': { schema: errorSchema } } },
-    403: { description: 'the person is a viewer (reading only): no change is made', content: { 'application/json': { schema: errorSchema } } },
+    403: {
+      description: 'the person is a viewer (reading only): no change is made',
+      content: { 'application/json': { schema: errorSchema } },
+    },
     404: { description: 'no such workflow', content: { 'application/json': { schema: errorSchema } } },
-    409: { description: 'refused by the workflow (not an approver, gate closed, stale)', content: { 'application/json': { schema: errorSchema } } },
+    409: {
+      description: 'refused by the workflow (not an approver, gate closed, stale)',
+      content: { 'application/json': { schema: errorSchema } },
+    },
     413: { description: 'body too large', content: { 'application/json': { schema: errorSchema } } },
     415: { description: 'not application/json', content: { 'application/json': { schema: errorSchema } } },
-    422: { description: 'the body fails its schema (issues name each field)', content: { 'application/json': { schema: errorSchema } } },
+    422: {
+      description: 'the body fails its schema (issues name each field)',
+      content: { 'application/json': { schema: errorSchema } },
+    },
   };
   const json = (schema: z.ZodTypeAny) => ({ content: { 'application/json': { schema } } });
   const anyJson = { 'application/json': { schema: z.object({}).passthrough() } };
-  const doc = (method: 'get' | 'post', path: string, summary: string, extra: { body?: z.ZodTypeAny; query?: z.AnyZodObject; stream?: boolean } = {}) =>
+  const doc = (
+    method: 'get' | 'post',
+    path: string,
+    summary: string,
+    extra: { body?: z.ZodTypeAny; query?: z.AnyZodObject; stream?: boolean } = {},
+  ) =>
     registry.registerPath({
       method,
       path,
@@ -260,7 +317,9 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
         ...(path.includes('{key}') ? { params: z.object({ key: z.string() }) } : {}),
         ...(extra.body ? { body: json(extra.body) } : {}),
         ...(extra.query ? { query: extra.query } : {}),
-        ...(method === 'post' && path.match(/^\/(sessions|research)$/) ? { headers: z.object({ 'idempotency-key': z.string().max(255).optional() }) } : {}),
+        ...(method === 'post' && path.match(/^\/(sessions|research)$/)
+          ? { headers: z.object({ 'idempotency-key': z.string().max(255).optional() }) }
+          : {}),
       },
       responses: extra.stream
         ? {
@@ -287,7 +346,9 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
     };
   const id = (c: Context) => parseOr422(workflowIdSchema, c.req.param('id'), 'workflow id');
 
-  doc('post', '/sessions', 'Start an agent session (idempotent with workflowId or Idempotency-Key)', { body: startSessionBody });
+  doc('post', '/sessions', 'Start an agent session (idempotent with workflowId or Idempotency-Key)', {
+    body: startSessionBody,
+  });
   app.post(
     '/sessions',
     auth,
@@ -299,7 +360,10 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
       // The workflow gets the input as sent (it applies the defaults itself, as with the CLI).
       const raw = (body as { input: never }).input;
       return idempotentStart(c, deps, 'agentSession', workflowId, () =>
-        deps.sb.sessions.start(raw, { workflowId, ...(idempotent ? { reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE } : {}) }),
+        deps.sb.sessions.start(raw, {
+          workflowId,
+          ...(idempotent ? { reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE } : {}),
+        }),
       );
     }),
   );
@@ -322,12 +386,17 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
       // The workflow gets the input as sent (it applies the defaults itself, as with the CLI).
       const raw = (body as { input: never }).input;
       return idempotentStart(c, deps, 'deepResearch', workflowId, () =>
-        deps.sb.research.start(raw, { workflowId, ...(idempotent ? { reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE } : {}) }),
+        deps.sb.research.start(raw, {
+          workflowId,
+          ...(idempotent ? { reusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE } : {}),
+        }),
       );
     }),
   );
 
-  doc('post', '/monitors', 'Create a Track monitor (its id is monitor-<key>; a running key is not started again)', { body: startMonitorBody });
+  doc('post', '/monitors', 'Create a Track monitor (its id is monitor-<key>; a running key is not started again)', {
+    body: startMonitorBody,
+  });
   app.post(
     '/monitors',
     auth,
@@ -360,7 +429,9 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
   app.post(
     '/monitors/:key/resume',
     auth,
-    wrap(async (c) => c.json(await deps.sb.monitors.resume(parseOr422(monitorKey(), c.req.param('key'), 'monitor key')))),
+    wrap(async (c) =>
+      c.json(await deps.sb.monitors.resume(parseOr422(monitorKey(), c.req.param('key'), 'monitor key'))),
+    ),
   );
 
   doc('get', '/inbox', 'Everything waiting on a person', { query: inboxQuery });
@@ -382,7 +453,9 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
     auth,
     wrap(async (c) => c.json(await deps.sb.gates.show(id(c)))),
   );
-  doc('post', '/workflows/{id}/decision', 'Decide as the token’s person (signed with their key)', { body: decisionBody });
+  doc('post', '/workflows/{id}/decision', 'Decide as the token’s person (signed with their key)', {
+    body: decisionBody,
+  });
   app.post(
     '/workflows/:id/decision',
     auth,
@@ -422,11 +495,19 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
     limit(MESSAGE_LIMIT),
     wrap(async (c) => {
       const b = parseOr422(linkBody, await jsonBody(c), 'link request');
-      return c.json(await issueLink({ ...deps, origin: deps.origins[0]! }, c.get('person'), b.workflowId, b.decision, b.ttlSeconds), 201);
+      return c.json(
+        await issueLink({ ...deps, origin: deps.origins[0]! }, c.get('person'), b.workflowId, b.decision, b.ttlSeconds),
+        201,
+      );
     }),
   );
 
-  doc('get', '/workflows/{id}/events', 'Live transcript as Server-Sent Events; resume with Last-Event-ID (or ?after=N)', { stream: true });
+  doc(
+    'get',
+    '/workflows/{id}/events',
+    'Live transcript as Server-Sent Events; resume with Last-Event-ID (or ?after=N)',
+    { stream: true },
+  );
   app.get(
     '/workflows/:id/events',
     auth,
@@ -449,7 +530,8 @@ export function mountApi(app: Hono<GatewayEnv>, deps: GatewayDeps): Record<strin
 /** `Last-Event-ID` (or `?after=`): the last position the client has; 0 = from the start. */
 function resumePosition(c: Context): number {
   const raw = c.req.header('last-event-id') ?? c.req.query('after') ?? '0';
-  if (!/^\d{1,9}$/.test(raw)) throw new HttpProblem(400, 'invalid_last_event_id', 'Last-Event-ID must be a position (a whole number)');
+  if (!/^\d{1,9}$/.test(raw))
+    throw new HttpProblem(400, 'invalid_last_event_id', 'Last-Event-ID must be a position (a whole number)');
   return Number(raw);
 }
 
@@ -462,7 +544,8 @@ async function streamEvents(c: Context<GatewayEnv>, deps: GatewayDeps, workflowI
   } catch {
     throw new HttpProblem(404, 'not_found', `no workflow with id ${workflowId}`);
   }
-  if (!STREAMED_TYPES.has(desc.type)) throw new HttpProblem(409, 'no_transcript', `a ${desc.type} workflow has no transcript to stream`);
+  if (!STREAMED_TYPES.has(desc.type))
+    throw new HttpProblem(409, 'no_transcript', `a ${desc.type} workflow has no transcript to stream`);
   // The run chain's first run id keys the transcript file (stable across continue-as-new).
   const chain = desc.raw.workflowExecutionInfo?.firstRunId || desc.runId;
   const tail = deps.tails.get(transcriptFile(deps.artifactDir, workflowId, chain));
@@ -489,10 +572,16 @@ async function streamEvents(c: Context<GatewayEnv>, deps: GatewayDeps, workflowI
           sent = pos;
         }
         if (ended) {
-          await stream.writeSSE({ event: 'end', data: JSON.stringify({ workflowStatus: ended, entries: tail.entries.length }) });
+          await stream.writeSSE({
+            event: 'end',
+            data: JSON.stringify({ workflowStatus: ended, entries: tail.entries.length }),
+          });
           break;
         }
-        const waitMs = Math.max(1, Math.min(deps.heartbeatMs - (Date.now() - lastBeat), deps.endCheckMs - (Date.now() - lastCheck)));
+        const waitMs = Math.max(
+          1,
+          Math.min(deps.heartbeatMs - (Date.now() - lastBeat), deps.endCheckMs - (Date.now() - lastCheck)),
+        );
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, waitMs);
           wake = () => {
@@ -508,7 +597,9 @@ async function streamEvents(c: Context<GatewayEnv>, deps: GatewayDeps, workflowI
         }
         if (Date.now() - lastCheck >= deps.endCheckMs) {
           lastCheck = Date.now();
-          const status = await deps.tails.status(workflowId, () => deps.sb.describe(workflowId).then((d) => d.status.name));
+          const status = await deps.tails.status(workflowId, () =>
+            deps.sb.describe(workflowId).then((d) => d.status.name),
+          );
           if (status !== 'RUNNING') {
             // Everything the workflow's activities wrote is on disk before it closed: read it all.
             await tail.refresh();

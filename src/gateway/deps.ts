@@ -58,7 +58,13 @@ export class HttpProblem extends Error {
   }
 }
 
-const STATUS: Record<ClientErrorCode, ContentfulStatusCode> = { invalid_input: 422, not_found: 404, rejected: 409, already_exists: 409, failed: 502 };
+const STATUS: Record<ClientErrorCode, ContentfulStatusCode> = {
+  invalid_input: 422,
+  not_found: 404,
+  rejected: 409,
+  already_exists: 409,
+  failed: 502,
+};
 
 /** The JSON error body every endpoint answers with. */
 export function problemBody(p: HttpProblem): { error: { type: string; message: string; issues: Issue[] } } {
@@ -86,7 +92,8 @@ export function parseOr422<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value
 /** Reads a JSON body (the size limit is enforced before, by the body-limit middleware). */
 export async function jsonBody(c: Context): Promise<unknown> {
   const type = c.req.header('content-type') ?? '';
-  if (!/^application\/json\b/i.test(type)) throw new HttpProblem(415, 'unsupported_media_type', 'send the body as application/json');
+  if (!/^application\/json\b/i.test(type))
+    throw new HttpProblem(415, 'unsupported_media_type', 'send the body as application/json');
   const text = await c.req.text();
   if (!text.trim()) return {};
   try {
@@ -113,13 +120,26 @@ export interface PersonDecision {
  * worker checks it like a CLI-signed one. A person without a key decides unsigned (accepted as
  * `unverified` where proof is optional, refused and audited where it is required).
  */
-export async function decideAs(deps: GatewayDeps, person: string, workflowId: string, d: PersonDecision): Promise<GateOutcome> {
+export async function decideAs(
+  deps: GatewayDeps,
+  person: string,
+  workflowId: string,
+  d: PersonDecision,
+): Promise<GateOutcome> {
   // One gate query (inside decide, to sign over what is open); a digest other than the one open
   // now, or a stale request id, is refused there or by the gate's validator.
   const key = loadPrivateKey(deps.keysDir, person);
   return deps.sb.gates.decide(
     workflowId,
-    { decider: person, decision: d.decision, edits: d.edits, reason: d.reason, comment: d.comment, requestId: d.requestId, digest: d.digest },
+    {
+      decider: person,
+      decision: d.decision,
+      edits: d.edits,
+      reason: d.reason,
+      comment: d.comment,
+      requestId: d.requestId,
+      digest: d.digest,
+    },
     { signWith: key },
   );
 }

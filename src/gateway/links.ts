@@ -30,12 +30,32 @@ export async function issueLink(
   if (!(ttlSeconds > 0 && ttlSeconds <= MAX_LINK_TTL_SECONDS))
     throw new HttpProblem(422, 'invalid_input', `a link lives at most ${MAX_LINK_TTL_SECONDS} seconds`);
   const view = await o.sb.gates.show(workflowId);
-  if (!view.open || !view.requestId || !view.digest) throw new HttpProblem(409, 'gate_closed', `workflow ${workflowId} has no open gate`);
-  if (!view.approvers?.includes(person)) throw new HttpProblem(403, 'not_an_approver', `${person} is not an approver of this gate`);
+  if (!view.open || !view.requestId || !view.digest)
+    throw new HttpProblem(409, 'gate_closed', `workflow ${workflowId} has no open gate`);
+  if (!view.approvers?.includes(person))
+    throw new HttpProblem(403, 'not_an_approver', `${person} is not an approver of this gate`);
   const exp = Date.now() + ttlSeconds * 1000;
-  const { token, claims } = sealLink(o.signer, { workflowId, requestId: view.requestId, digest: view.digest, decision, decider: person, exp });
-  o.audit.write({ event: 'link.issued', who: person, workflowId, detail: `${decision} ${claims.id} until ${new Date(exp).toISOString()}` });
-  return { url: linkUrl(o.origin, token), expiresAt: new Date(exp).toISOString(), requestId: view.requestId, digest: view.digest, linkId: claims.id };
+  const { token, claims } = sealLink(o.signer, {
+    workflowId,
+    requestId: view.requestId,
+    digest: view.digest,
+    decision,
+    decider: person,
+    exp,
+  });
+  o.audit.write({
+    event: 'link.issued',
+    who: person,
+    workflowId,
+    detail: `${decision} ${claims.id} until ${new Date(exp).toISOString()}`,
+  });
+  return {
+    url: linkUrl(o.origin, token),
+    expiresAt: new Date(exp).toISOString(),
+    requestId: view.requestId,
+    digest: view.digest,
+    linkId: claims.id,
+  };
 }
 
 /** The same, from the CLI: reads the gateway's secret from its directory (or the environment). */

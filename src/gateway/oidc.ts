@@ -13,7 +13,10 @@ import type { Signer } from '../identity/links.js';
 
 /** The provider and this gateway's registration with it (`SWITCHBOARD_OIDC_*`). */
 export interface OidcSettings {
-  /** `SWITCHBOARD_OIDC_ISSUER`: the issuer URL; its discovery document is at `<issuer>/.well-known/openid-configuration`. */
+  /**
+   * `SWITCHBOARD_OIDC_ISSUER`: the issuer URL; its discovery document is at
+   * `<issuer>/.well-known/openid-configuration`.
+   */
   issuer: string;
   /** `SWITCHBOARD_OIDC_CLIENT_ID` */
   clientId: string;
@@ -74,7 +77,8 @@ export class OidcClient {
       const doc = discoveryDoc.safeParse(await res.json());
       if (!doc.success) throw new OidcError("the provider's discovery document is not valid");
       // OpenID Connect Discovery §4.3: the issuer in the document is exactly the one configured.
-      if (doc.data.issuer.replace(/\/+$/, '') !== issuer) throw new OidcError(`the provider says it is ${doc.data.issuer}, not ${this.settings.issuer}`);
+      if (doc.data.issuer.replace(/\/+$/, '') !== issuer)
+        throw new OidcError(`the provider says it is ${doc.data.issuer}, not ${this.settings.issuer}`);
       return { doc: doc.data, jwks: createRemoteJWKSet(new URL(doc.data.jwks_uri), { timeoutDuration: 10_000 }) };
     })();
     // A provider that was down is asked again next time.
@@ -113,7 +117,8 @@ export class OidcClient {
    * expiry, nonce). Returns the token's subject and claims.
    */
   async finish(flow: OidcFlow, q: { code?: string; state?: string }): Promise<{ sub: string; claims: JWTPayload }> {
-    if (!q.state || !sameText(q.state, flow.s)) throw new OidcError('the sign-in answer does not belong to this browser (state)');
+    if (!q.state || !sameText(q.state, flow.s))
+      throw new OidcError('the sign-in answer does not belong to this browser (state)');
     if (!q.code || q.code.length > 4096) throw new OidcError('the provider sent no authorization code');
     const { doc, jwks } = await this.discover();
     const body = new URLSearchParams({
@@ -123,20 +128,30 @@ export class OidcClient {
       code_verifier: flow.v,
       client_id: this.settings.clientId,
     });
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
     if (this.settings.clientSecret)
       headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(this.settings.clientId)}:${encodeURIComponent(this.settings.clientSecret)}`).toString('base64')}`;
     const res = await fetch(doc.token_endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
     const tokens = (await res.json().catch(() => ({}))) as { id_token?: unknown; error?: unknown };
     if (!res.ok || typeof tokens.id_token !== 'string')
-      throw new OidcError(`the provider refused the code (${res.status}${typeof tokens.error === 'string' ? ` ${tokens.error}` : ''})`);
+      throw new OidcError(
+        `the provider refused the code (${res.status}${typeof tokens.error === 'string' ? ` ${tokens.error}` : ''})`,
+      );
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(tokens.id_token, jwks, { issuer: doc.issuer, audience: this.settings.clientId, maxTokenAge: '10 min' }));
+      ({ payload: claims } = await jwtVerify(tokens.id_token, jwks, {
+        issuer: doc.issuer,
+        audience: this.settings.clientId,
+        maxTokenAge: '10 min',
+      }));
     } catch (err) {
       throw new OidcError(`the ID token does not verify: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (typeof claims.nonce !== 'string' || !sameText(claims.nonce, flow.n)) throw new OidcError('the ID token was not issued for this sign-in (nonce)');
+    if (typeof claims.nonce !== 'string' || !sameText(claims.nonce, flow.n))
+      throw new OidcError('the ID token was not issued for this sign-in (nonce)');
     // Several audiences: the token must have been issued to us (azp), OpenID Connect Core §3.1.3.7.
     if (Array.isArray(claims.aud) && claims.aud.length > 1 && claims.azp !== this.settings.clientId)
       throw new OidcError('the ID token was issued to another client');

@@ -59,7 +59,12 @@ export function attemptLimit(
       scope === 'name'
         ? `Too many failed ${what} attempts for ${name || 'this name'} from your address. Try again in ${minutes} minutes.`
         : `Too many failed ${what} attempts from your address. Try again in ${minutes} minutes.`;
-    audit.write({ event: `${what.replace(/\W+/g, '_')}.rate_limited`, who: name.slice(0, 100) || undefined, ip: remoteAddress(c), detail: `per ${scope}` });
+    audit.write({
+      event: `${what.replace(/\W+/g, '_')}.rate_limited`,
+      who: name.slice(0, 100) || undefined,
+      ip: remoteAddress(c),
+      detail: `per ${scope}`,
+    });
     c.header('Retry-After', String(Math.ceil(limits.windowMs / 1000)));
     return answer(c, message);
   };
@@ -79,7 +84,12 @@ export function attemptLimit(
     },
     handler: refusal('name'),
   });
-  const perAddress = rateLimiter({ ...common, limit: limits.perAddress, keyGenerator: (c) => remoteAddress(c), handler: refusal('address') });
+  const perAddress = rateLimiter({
+    ...common,
+    limit: limits.perAddress,
+    keyGenerator: (c) => remoteAddress(c),
+    handler: refusal('address'),
+  });
   // `every` runs them in order and makes either one's 429 the response.
   return nameOf ? every(perName, perAddress) : perAddress;
 }

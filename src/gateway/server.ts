@@ -44,7 +44,9 @@ export interface GatewayOptions {
 }
 
 /** The gateway options that come from the environment (shared by `switchboard serve` and `npm start`). */
-export function gatewayEnvOptions(env: Env): Pick<GatewayOptions, 'dir' | 'secret' | 'origin' | 'keysDir' | 'artifactDir' | 'oidc'> {
+export function gatewayEnvOptions(
+  env: Env,
+): Pick<GatewayOptions, 'dir' | 'secret' | 'origin' | 'keysDir' | 'artifactDir' | 'oidc'> {
   return {
     dir: gatewayDir(env),
     secret: env.SWITCHBOARD_GATEWAY_SECRET,
@@ -87,7 +89,9 @@ export function createGatewayApp(deps: GatewayDeps): Hono<GatewayEnv> {
   app.get('/healthz', (c) => c.json({ ok: true }));
   mountApi(app, deps);
   mountWeb(app, deps);
-  app.notFound((c) => c.json({ error: { type: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, issues: [] } }, 404));
+  app.notFound((c) =>
+    c.json({ error: { type: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, issues: [] } }, 404),
+  );
   app.onError((err, c) => {
     console.error('gateway:', err);
     return c.json({ error: { type: 'internal', message: 'internal error (see the gateway log)', issues: [] } }, 500);
@@ -125,7 +129,8 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
   const url = `http://${shown}:${port}`;
   // Forms are accepted from the gateway's own origin only (and its loopback aliases).
   deps.origins.push(o.origin ?? url);
-  if (!o.origin && (host === '127.0.0.1' || host === 'localhost')) deps.origins.push(`http://localhost:${port}`, `http://127.0.0.1:${port}`);
+  if (!o.origin && (host === '127.0.0.1' || host === 'localhost'))
+    deps.origins.push(`http://localhost:${port}`, `http://127.0.0.1:${port}`);
   // Many long-lived event streams: no per-request timeout on the server side.
   server.setTimeout?.(0);
   return {

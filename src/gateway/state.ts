@@ -58,7 +58,9 @@ export function roleOf(u: Pick<StoredUser, 'role'>): Role {
 }
 
 /** Where the gateway keeps its state, from the environment. */
-export function gatewayDir(env: { SWITCHBOARD_GATEWAY_DIR?: string; SWITCHBOARD_DATA_DIR?: string } = process.env): string {
+export function gatewayDir(
+  env: { SWITCHBOARD_GATEWAY_DIR?: string; SWITCHBOARD_DATA_DIR?: string } = process.env,
+): string {
   return env.SWITCHBOARD_GATEWAY_DIR ?? join(env.SWITCHBOARD_DATA_DIR ?? '.switchboard', 'gateway');
 }
 
@@ -96,7 +98,12 @@ export async function checkPassword(stored: string, password: string): Promise<b
   const [alg, n, r, p, salt, hash] = stored.split('$');
   if (alg !== 'scrypt' || !salt || !hash) return false;
   const want = Buffer.from(hash, 'base64');
-  const got = await scrypt(password, Buffer.from(salt, 'base64'), want.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem });
+  const got = await scrypt(password, Buffer.from(salt, 'base64'), want.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: SCRYPT.maxmem,
+  });
   return got.length === want.length && timingSafeEqual(got, want);
 }
 
@@ -161,11 +168,14 @@ export class UserStore {
     name: string,
     opts: { password?: string; reset?: boolean; role?: Role; oidcSubjects?: string[] } = {},
   ): Promise<{ name: string; password: string; token: string }> {
-    if (!PERSON_NAME.test(name) || name.includes('..')) throw new Error(`"${name}" is not a person's name (letters, digits, . _ @ -)`);
-    if (opts.password !== undefined && opts.password.length < 12) throw new Error('a password must be at least 12 characters');
+    if (!PERSON_NAME.test(name) || name.includes('..'))
+      throw new Error(`"${name}" is not a person's name (letters, digits, . _ @ -)`);
+    if (opts.password !== undefined && opts.password.length < 12)
+      throw new Error('a password must be at least 12 characters');
     const users = this.all();
     const existing = users.find((u) => u.name === name);
-    if (existing && !opts.reset) throw new Error(`${name} already exists (use --reset to issue a new password and token)`);
+    if (existing && !opts.reset)
+      throw new Error(`${name} already exists (use --reset to issue a new password and token)`);
     const password = opts.password ?? newPassword();
     const token = newToken();
     const subjects = opts.oidcSubjects ?? existing?.oidcSubjects;
@@ -193,9 +203,14 @@ export class UserStore {
     const users = this.all();
     const u = users.find((x) => x.name === name);
     if (!u) throw new Error(`no person named ${name} (switchboard users add ${name})`);
-    if (change.role !== undefined && !ROLES.includes(change.role)) throw new Error(`a role is one of ${ROLES.join(', ')}`);
+    if (change.role !== undefined && !ROLES.includes(change.role))
+      throw new Error(`a role is one of ${ROLES.join(', ')}`);
     if (change.oidcSubjects) this.checkSubjects(users, name, change.oidcSubjects);
-    const row: StoredUser = { ...u, ...(change.role ? { role: change.role } : {}), ...(change.oidcSubjects ? { oidcSubjects: change.oidcSubjects } : {}) };
+    const row: StoredUser = {
+      ...u,
+      ...(change.role ? { role: change.role } : {}),
+      ...(change.oidcSubjects ? { oidcSubjects: change.oidcSubjects } : {}),
+    };
     if (row.oidcSubjects && row.oidcSubjects.length === 0) delete row.oidcSubjects;
     writePrivate(this.file, JSON.stringify({ users: users.map((x) => (x.name === name ? row : x)) }, null, 2));
     return row;

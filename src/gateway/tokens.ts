@@ -7,7 +7,15 @@ import { z } from 'zod';
 import { newNonce, type Signer } from '../identity/links.js';
 
 // The signer and decision links live in src/identity/links.ts: the worker mints links too.
-export { linkClaims, type LinkClaims, MAX_LINK_TTL_SECONDS, newNonce, openLink, sealLink, Signer } from '../identity/links.js';
+export {
+  linkClaims,
+  type LinkClaims,
+  MAX_LINK_TTL_SECONDS,
+  newNonce,
+  openLink,
+  sealLink,
+  Signer,
+} from '../identity/links.js';
 
 export const SESSION_COOKIE = 'sb_session';
 /** Before sign-in: a nonce the sign-in form's CSRF token is bound to. */

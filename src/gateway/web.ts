@@ -14,7 +14,17 @@ import type { GateOutcome, GateView } from '../contracts/gates.js';
 import type { TranscriptEntry } from '../contracts/sessions.js';
 import { type GatewayEnv, type ShownWorkflow, showWorkflow, workflowIdSchema } from './api.js';
 import { decideAs, type GatewayDeps, toProblem } from './deps.js';
-import { checkCsrf, csrfToken, newNonce, openLink, openSession, PRE_COOKIE, sealSession, SESSION_COOKIE, SESSION_TTL_MS } from './tokens.js';
+import {
+  checkCsrf,
+  csrfToken,
+  newNonce,
+  openLink,
+  openSession,
+  PRE_COOKIE,
+  sealSession,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+} from './tokens.js';
 import { readTranscript, transcriptFile } from './transcript.js';
 import { OIDC_COOKIE, OIDC_FLOW_TTL_MS, OidcClient, OidcError } from './oidc.js';
 import { attemptLimit, remoteAddress } from './ratelimit.js';
@@ -31,7 +41,10 @@ interface Who {
 
 /** HTML-escapes text for element content and quoted attributes. */
 export function esc(v: string | number | boolean | null | undefined): string {
-  return String(v ?? '').replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+  return String(v ?? '').replace(
+    /[&<>"']/g,
+    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!,
+  );
 }
 
 const CSS = `
@@ -96,13 +109,20 @@ function html(c: Context, status: number, text: string): Response {
 }
 
 function when(iso?: string): string {
-  return iso ? `<time datetime="${esc(iso)}">${esc(iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</time>` : '<span class="muted">–</span>';
+  return iso
+    ? `<time datetime="${esc(iso)}">${esc(iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}</time>`
+    : '<span class="muted">–</span>';
 }
 
 export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
   const web = app as unknown as Hono<WebEnv>;
   const secure = deps.origins[0]?.startsWith('https:') ?? false;
-  const cookieOpts = () => ({ httpOnly: true, sameSite: 'Strict' as const, path: '/', secure: deps.origins[0]?.startsWith('https:') ?? secure });
+  const cookieOpts = () => ({
+    httpOnly: true,
+    sameSite: 'Strict' as const,
+    path: '/',
+    secure: deps.origins[0]?.startsWith('https:') ?? secure,
+  });
   const limit = bodyLimit({ maxSize: 64 * 1024, onError: (c) => c.text('request too large', 413) });
 
   /** The nonce forms on this page are bound to: the session's, else a pre-sign-in cookie (set now). */
@@ -120,15 +140,33 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     // The person is read on each request: a role change or a removal takes effect at once.
     const user = s ? deps.users.get(s.u) : undefined;
     if (!s || !user) {
-      if (c.req.method !== 'GET') return html(c, 401, page('Sign in', '<p class="err">Your session has ended. <a href="/ui/login">Sign in</a> again.</p>'));
+      if (c.req.method !== 'GET')
+        return html(
+          c,
+          401,
+          page('Sign in', '<p class="err">Your session has ended. <a href="/ui/login">Sign in</a> again.</p>'),
+        );
       return c.redirect(`/ui/login?next=${encodeURIComponent(c.req.path)}`, 303);
     }
     c.set('person', user.name);
     c.set('role', roleOf(user));
     c.set('nonce', s.n);
     if (c.get('role') === 'viewer' && c.req.method !== 'GET' && c.req.path !== '/ui/logout') {
-      deps.audit.write({ event: 'viewer.refused', who: user.name, detail: `${c.req.method} ${c.req.path}`, ip: remoteAddress(c) });
-      return html(c, 403, page('Refused', `<p class="err">${esc(user.name)} is a viewer: reading only, no decisions or changes.</p>`, who(c)));
+      deps.audit.write({
+        event: 'viewer.refused',
+        who: user.name,
+        detail: `${c.req.method} ${c.req.path}`,
+        ip: remoteAddress(c),
+      });
+      return html(
+        c,
+        403,
+        page(
+          'Refused',
+          `<p class="err">${esc(user.name)} is a viewer: reading only, no decisions or changes.</p>`,
+          who(c),
+        ),
+      );
     }
     return next();
   };
@@ -137,10 +175,16 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
    * Every form post: its Origin (or, without one, its Referer) must be the gateway's own, and its
    * `_csrf` must be the token of the nonce this browser holds. Refusals are audited.
    */
-  const checkForm = async (c: Context<WebEnv>, nonce: string | undefined): Promise<Record<string, string> | Response> => {
+  const checkForm = async (
+    c: Context<WebEnv>,
+    nonce: string | undefined,
+  ): Promise<Record<string, string> | Response> => {
     const origin = c.req.header('origin') ?? refererOrigin(c.req.header('referer'));
     const form = await c.req.parseBody<Record<string, string | File>>();
-    const fields = Object.fromEntries(Object.entries(form).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+    const fields = Object.fromEntries(Object.entries(form).filter(([, v]) => typeof v === 'string')) as Record<
+      string,
+      string
+    >;
     const why =
       !origin || !deps.origins.includes(origin)
         ? `origin ${origin ?? '(none)'} is not this gateway`
@@ -148,14 +192,23 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
           ? 'CSRF token missing or wrong'
           : undefined;
     if (why) {
-      deps.audit.write({ event: 'csrf.refused', who: c.get('person'), detail: `${c.req.method} ${c.req.path}: ${why}` });
+      deps.audit.write({
+        event: 'csrf.refused',
+        who: c.get('person'),
+        detail: `${c.req.method} ${c.req.path}: ${why}`,
+      });
       return html(c, 403, page('Refused', `<p class="err">Refused: ${esc(why)}. Reload the page and try again.</p>`));
     }
     return fields;
   };
-  const who = (c: Context<WebEnv>): Who => ({ person: c.get('person'), csrf: csrfToken(deps.signer, c.get('nonce')), role: c.get('role') });
+  const who = (c: Context<WebEnv>): Who => ({
+    person: c.get('person'),
+    csrf: csrfToken(deps.signer, c.get('nonce')),
+    role: c.get('role'),
+  });
   /** A 429 page that says why; the limiter has set Retry-After. */
-  const tooMany = (c: Context, message: string) => html(c, 429, page('Too many attempts', `<p class="err">${esc(message)}</p>`));
+  const tooMany = (c: Context, message: string) =>
+    html(c, 429, page('Too many attempts', `<p class="err">${esc(message)}</p>`));
   const formName = async (c: Context) => {
     const f = await c.req.parseBody().catch((): Record<string, string | File> => ({}));
     return typeof f.name === 'string' ? f.name.slice(0, 100) : '';
@@ -180,12 +233,24 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
   };
   const failure = (c: Context<WebEnv>, err: unknown, back?: string) => {
     const p = toProblem(err);
-    return html(c, p.status, page('Refused', `<p class="err">${esc(p.message)}</p>${back ? `<p><a href="${esc(back)}">Back</a></p>` : ''}`, who(c)));
+    return html(
+      c,
+      p.status,
+      page(
+        'Refused',
+        `<p class="err">${esc(p.message)}</p>${back ? `<p><a href="${esc(back)}">Back</a></p>` : ''}`,
+        who(c),
+      ),
+    );
   };
 
   web.get('/', (c) => c.redirect('/ui/inbox', 303));
-  web.get('/ui/app.js', (c) => c.body(JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'max-age=300' }));
-  web.get('/ui/app.css', (c) => c.body(CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'max-age=300' }));
+  web.get('/ui/app.js', (c) =>
+    c.body(JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'max-age=300' }),
+  );
+  web.get('/ui/app.css', (c) =>
+    c.body(CSS, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'max-age=300' }),
+  );
 
   // ---- sign-in ----
   web.get('/ui/login', (c) => {
@@ -210,8 +275,17 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     if (f instanceof Response) return f;
     const user = f.name && f.password ? await deps.users.verify(f.name, f.password) : undefined;
     if (!user) {
-      deps.audit.write({ event: 'signin.refused', who: f.name?.slice(0, 100), detail: 'wrong name or password', ip: remoteAddress(c) });
-      return html(c, 401, page('Sign in', '<p class="err">Wrong name or password.</p><p><a href="/ui/login">Try again</a></p>'));
+      deps.audit.write({
+        event: 'signin.refused',
+        who: f.name?.slice(0, 100),
+        detail: 'wrong name or password',
+        ip: remoteAddress(c),
+      });
+      return html(
+        c,
+        401,
+        page('Sign in', '<p class="err">Wrong name or password.</p><p><a href="/ui/login">Try again</a></p>'),
+      );
     }
     startSession(c, user.name, 'password');
     return c.redirect(safeNext(f.next), 303);
@@ -223,18 +297,38 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     try {
       const { url, cookie } = await deps.oidc.begin(deps.signer, safeNext(c.req.query('next')));
       // Lax, not Strict: the provider sends the browser back with a cross-site redirect.
-      setCookie(c, OIDC_COOKIE, cookie, { ...cookieOpts(), sameSite: 'Lax', path: '/ui/oidc', maxAge: Math.floor(OIDC_FLOW_TTL_MS / 1000) });
+      setCookie(c, OIDC_COOKIE, cookie, {
+        ...cookieOpts(),
+        sameSite: 'Lax',
+        path: '/ui/oidc',
+        maxAge: Math.floor(OIDC_FLOW_TTL_MS / 1000),
+      });
       return c.redirect(url, 302);
     } catch (err) {
       console.error('gateway: OIDC provider unavailable:', err instanceof Error ? err.message : err);
-      return html(c, 502, page('Sign in', '<p class="err">The sign-in provider cannot be reached. Try again, or sign in with your password.</p>'));
+      return html(
+        c,
+        502,
+        page(
+          'Sign in',
+          '<p class="err">The sign-in provider cannot be reached. Try again, or sign in with your password.</p>',
+        ),
+      );
     }
   });
   web.get('/ui/oidc/callback', oidcLimit, async (c) => {
     if (!deps.oidc) return html(c, 404, page('Sign in', '<p class="err">No OIDC provider is configured.</p>'));
     const refuse = (status: 401 | 403, why: string, sub?: string) => {
-      deps.audit.write({ event: 'signin.refused', detail: `oidc: ${why}${sub ? ` (subject ${sub.slice(0, 255)})` : ''}`, ip: remoteAddress(c) });
-      return html(c, status, page('Sign in', `<p class="err">Sign-in refused: ${esc(why)}.</p><p><a href="/ui/login">Try again</a></p>`));
+      deps.audit.write({
+        event: 'signin.refused',
+        detail: `oidc: ${why}${sub ? ` (subject ${sub.slice(0, 255)})` : ''}`,
+        ip: remoteAddress(c),
+      });
+      return html(
+        c,
+        status,
+        page('Sign in', `<p class="err">Sign-in refused: ${esc(why)}.</p><p><a href="/ui/login">Try again</a></p>`),
+      );
     };
     const flow = OidcClient.flow(deps.signer, getCookie(c, OIDC_COOKIE));
     // One use: the flow cookie goes whatever happens next.
@@ -249,8 +343,19 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
       if (err instanceof OidcError) return refuse(401, err.message);
       // The provider did not answer (network, timeout): nothing was proven either way.
       console.error('gateway: OIDC token exchange failed:', err instanceof Error ? err.message : err);
-      deps.audit.write({ event: 'signin.failed', detail: 'oidc: the provider could not be reached', ip: remoteAddress(c) });
-      return html(c, 502, page('Sign in', '<p class="err">The sign-in provider cannot be reached. Try again, or sign in with your password.</p>'));
+      deps.audit.write({
+        event: 'signin.failed',
+        detail: 'oidc: the provider could not be reached',
+        ip: remoteAddress(c),
+      });
+      return html(
+        c,
+        502,
+        page(
+          'Sign in',
+          '<p class="err">The sign-in provider cannot be reached. Try again, or sign in with your password.</p>',
+        ),
+      );
     }
     const user = deps.users.byOidcSubject(sub);
     if (!user) return refuse(403, 'no Switchboard person is set up for this account', sub);
@@ -278,7 +383,10 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     const t1 = performance.now();
     const text = page('Inbox', inboxTable(items, c.get('person')), who(c));
     // Where the time goes (the visibility query or the page), for the benchmark and browsers' dev tools.
-    c.header('Server-Timing', `visibility;dur=${(t1 - t0).toFixed(1)}, render;dur=${(performance.now() - t1).toFixed(1)}`);
+    c.header(
+      'Server-Timing',
+      `visibility;dur=${(t1 - t0).toFixed(1)}, render;dur=${(performance.now() - t1).toFixed(1)}`,
+    );
     return html(c, 200, text);
   });
 
@@ -290,7 +398,13 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
       const view = await deps.sb.gates.show(workflowId);
       return html(c, 200, page(`Gate ${workflowId}`, gatePage(workflowId, view, who(c)), who(c)));
     } catch (err) {
-      return failure(c, err instanceof SwitchboardClientError ? err : new SwitchboardClientError('not_found', `no gate for ${workflowId}`), '/ui/inbox');
+      return failure(
+        c,
+        err instanceof SwitchboardClientError
+          ? err
+          : new SwitchboardClientError('not_found', `no gate for ${workflowId}`),
+        '/ui/inbox',
+      );
     }
   });
   web.post('/ui/gates/:id/decide', limit, signedIn, async (c) => {
@@ -299,7 +413,13 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     if (f instanceof Response) return f;
     try {
       const decision =
-        f.decision === 'approve_with_edits' ? 'approve_with_edits' : f.decision === 'reject' ? 'reject' : f.decision === 'approve' ? 'approve' : undefined;
+        f.decision === 'approve_with_edits'
+          ? 'approve_with_edits'
+          : f.decision === 'reject'
+            ? 'reject'
+            : f.decision === 'approve'
+              ? 'approve'
+              : undefined;
       if (!decision) throw new SwitchboardClientError('invalid_input', 'choose approve, approve with edits or reject');
       const edits =
         decision === 'approve_with_edits'
@@ -310,7 +430,8 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
           : undefined;
       if (decision === 'approve_with_edits' && !edits?.length)
         throw new SwitchboardClientError('invalid_input', 'approve with edits needs at least one edit (one per line)');
-      if (decision === 'reject' && !f.reason?.trim()) throw new SwitchboardClientError('invalid_input', 'a rejection needs a reason');
+      if (decision === 'reject' && !f.reason?.trim())
+        throw new SwitchboardClientError('invalid_input', 'a rejection needs a reason');
       const outcome = await decideAs(deps, c.get('person'), workflowId, {
         decision,
         edits,
@@ -332,7 +453,12 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     const body = `<h2>Sessions and research</h2><table><tr><th>Workflow</th><th>Provider</th><th>Status</th><th>Started</th></tr>
       ${[
         ...rows.map((r) => ({ id: r.workflowId, p: r.provider, s: r.status ?? r.workflowStatus, t: r.startTime })),
-        ...research.map((r) => ({ id: r.workflowId, p: 'webagent (research)', s: r.switchboardStatus ?? r.status, t: r.startTime })),
+        ...research.map((r) => ({
+          id: r.workflowId,
+          p: 'webagent (research)',
+          s: r.switchboardStatus ?? r.status,
+          t: r.startTime,
+        })),
       ]
         .sort((a, b) => b.t.localeCompare(a.t))
         .map(
@@ -407,7 +533,8 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     const f = await checkForm(c, c.get('nonce'));
     if (f instanceof Response) return f;
     try {
-      if (c.req.param('op') === 'pause') await deps.sb.monitors.pause(workflowId, f.reason?.trim() ? { reason: f.reason.trim() } : {});
+      if (c.req.param('op') === 'pause')
+        await deps.sb.monitors.pause(workflowId, f.reason?.trim() ? { reason: f.reason.trim() } : {});
       else await deps.sb.monitors.resume(workflowId);
       return c.redirect(`/ui/monitors/${encodeURIComponent(workflowId)}`, 303);
     } catch (err) {
@@ -421,8 +548,17 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     const opened = openLink(deps.signer, token);
     if (!opened.ok || deps.usedLinks.has(opened.claims.id)) {
       const why = opened.ok ? 'used' : opened.why;
-      deps.audit.write({ event: `link.refused.${why}`, who: opened.claims?.decider, workflowId: opened.claims?.workflowId, detail: `opened: ${why}` });
-      return html(c, 410, page('Link refused', `<p class="err">This decision link is ${esc(why)}. Open the inbox to decide.</p>`));
+      deps.audit.write({
+        event: `link.refused.${why}`,
+        who: opened.claims?.decider,
+        workflowId: opened.claims?.workflowId,
+        detail: `opened: ${why}`,
+      });
+      return html(
+        c,
+        410,
+        page('Link refused', `<p class="err">This decision link is ${esc(why)}. Open the inbox to decide.</p>`),
+      );
     }
     const nonce = preNonce(c);
     const { claims } = opened;
@@ -441,17 +577,32 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     if (f instanceof Response) return f;
     const opened = openLink(deps.signer, token);
     const refuse = (why: string, claims?: { decider: string; workflowId: string }) => {
-      deps.audit.write({ event: `link.refused.${why}`, who: claims?.decider, workflowId: claims?.workflowId, detail: `used: ${why}` });
+      deps.audit.write({
+        event: `link.refused.${why}`,
+        who: claims?.decider,
+        workflowId: claims?.workflowId,
+        detail: `used: ${why}`,
+      });
       return html(c, 410, page('Link refused', `<p class="err">This decision link is ${esc(why)}.</p>`));
     };
     if (!opened.ok) return refuse(opened.why, opened.claims);
     const { claims } = opened;
     const person = deps.users.get(claims.decider);
     if (person && roleOf(person) === 'viewer') {
-      deps.audit.write({ event: 'link.refused.viewer', who: claims.decider, workflowId: claims.workflowId, detail: `${claims.decider} is a viewer` });
-      return html(c, 403, page('Link refused', `<p class="err">${esc(claims.decider)} is a viewer: reading only, no decisions.</p>`));
+      deps.audit.write({
+        event: 'link.refused.viewer',
+        who: claims.decider,
+        workflowId: claims.workflowId,
+        detail: `${claims.decider} is a viewer`,
+      });
+      return html(
+        c,
+        403,
+        page('Link refused', `<p class="err">${esc(claims.decider)} is a viewer: reading only, no decisions.</p>`),
+      );
     }
-    if (claims.decision === 'reject' && !f.reason?.trim()) return html(c, 422, page('Reason needed', '<p class="err">A rejection needs a reason.</p>'));
+    if (claims.decision === 'reject' && !f.reason?.trim())
+      return html(c, 422, page('Reason needed', '<p class="err">A rejection needs a reason.</p>'));
     // Spent before the decision is sent: a crash in between leaves the link used, never usable twice.
     if (!deps.usedLinks.use(claims.id)) return refuse('used', claims);
     try {
@@ -462,11 +613,21 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
         reason: claims.decision === 'reject' ? f.reason!.trim() : undefined,
         comment: 'via decision link',
       });
-      deps.audit.write({ event: 'link.used', who: claims.decider, workflowId: claims.workflowId, detail: `${claims.decision} ${claims.id}` });
+      deps.audit.write({
+        event: 'link.used',
+        who: claims.decider,
+        workflowId: claims.workflowId,
+        detail: `${claims.decision} ${claims.id}`,
+      });
       return html(c, 200, page('Decided', decidedPage(claims.workflowId, outcome)));
     } catch (err) {
       const p = toProblem(err);
-      deps.audit.write({ event: 'link.refused.by_gate', who: claims.decider, workflowId: claims.workflowId, detail: p.message });
+      deps.audit.write({
+        event: 'link.refused.by_gate',
+        who: claims.decider,
+        workflowId: claims.workflowId,
+        detail: p.message,
+      });
       return html(c, p.status, page('Refused', `<p class="err">${esc(p.message)}</p>`));
     }
   });
@@ -490,7 +651,10 @@ function inboxTable(items: InboxItem[], person: string): string {
   if (items.length === 0) return '<h2>Inbox</h2><p class="muted">Nothing is waiting on a person.</p>';
   const rows = items
     .map((i) => {
-      const href = i.kind === 'session_input' ? `/ui/sessions/${encodeURIComponent(i.workflowId)}` : `/ui/gates/${encodeURIComponent(i.workflowId)}`;
+      const href =
+        i.kind === 'session_input'
+          ? `/ui/sessions/${encodeURIComponent(i.workflowId)}`
+          : `/ui/gates/${encodeURIComponent(i.workflowId)}`;
       const mine = i.approvers.includes(person);
       return `<tr data-workflow="${esc(i.workflowId)}"><td><span class="kind">${esc(i.kind ?? '-')}</span></td><td><a href="${href}">${esc(i.subject ?? i.workflowId)}</a><br><span class="muted">${esc(i.workflowId)}</span></td>
         <td>${when(i.waitingSince)}</td><td>${when(i.deadline || undefined)}</td><td>${i.approvers.map((a) => (a === person ? `<strong>${esc(a)}</strong>` : esc(a))).join(', ') || '<span class="muted">anyone</span>'}${mine ? '' : ''}</td></tr>`;
@@ -540,13 +704,25 @@ function gatePage(workflowId: string, view: GateView, w: Who): string {
 }
 
 function decidedPage(workflowId: string, o: GateOutcome): string {
-  const what = o.vote ? `vote recorded (${o.vote.have} of ${o.vote.need} approvals; the gate stays open)` : `${o.decision} recorded`;
+  const what = o.vote
+    ? `vote recorded (${o.vote.have} of ${o.vote.need} approvals; the gate stays open)`
+    : `${o.decision} recorded`;
   return `<h2 class="ok" id="outcome">${esc(what)}</h2><p>By ${esc(o.decider)} (${esc(o.identity ?? 'unverified')}) at ${when(o.at)}${o.effect?.detail ? ` — ${esc(o.effect.detail)}` : ''}.</p>
     <p><a href="/ui/sessions/${encodeURIComponent(workflowId)}">Follow ${esc(workflowId)}</a> · <a href="/ui/inbox">Inbox</a></p>`;
 }
 
-function sessionPage(workflowId: string, shown: ShownWorkflow, entries: { pos: number; entry: TranscriptEntry }[], w: Who): string {
-  const st = (shown.state ?? {}) as { status?: string; pendingInput?: { requestId: string; prompt: string }; title?: string; topic?: string };
+function sessionPage(
+  workflowId: string,
+  shown: ShownWorkflow,
+  entries: { pos: number; entry: TranscriptEntry }[],
+  w: Who,
+): string {
+  const st = (shown.state ?? {}) as {
+    status?: string;
+    pendingInput?: { requestId: string; prompt: string };
+    title?: string;
+    topic?: string;
+  };
   const gate = shown.gate as GateView | undefined;
   const last = entries.at(-1)?.pos ?? 0;
   const running = shown.workflowStatus === 'RUNNING';
@@ -564,7 +740,10 @@ function sessionPage(workflowId: string, shown: ShownWorkflow, entries: { pos: n
         ? `<p class="muted">A ${esc(shown.type)} workflow has no transcript.</p>`
         : `<h3>Transcript <span class="muted" id="stream-status">${running ? 'connecting…' : `ended: ${esc(shown.workflowStatus)}`}</span></h3>
     <ol id="transcript" data-src="/workflows/${esc(encodeURIComponent(workflowId))}/events" data-last="${last}">${entries
-      .map((e) => `<li value="${e.pos}" data-pos="${e.pos}" data-id="${esc(e.entry.id)}">[${esc(e.entry.role)}/${esc(e.entry.kind)}] ${esc(e.entry.text)}</li>`)
+      .map(
+        (e) =>
+          `<li value="${e.pos}" data-pos="${e.pos}" data-id="${esc(e.entry.id)}">[${esc(e.entry.role)}/${esc(e.entry.kind)}] ${esc(e.entry.text)}</li>`,
+      )
       .join('')}</ol>`
     }`;
 }

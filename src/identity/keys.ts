@@ -11,7 +11,15 @@
  * Neither kind of key enters a workflow: the worker checks signatures in an activity, and history
  * holds only the signature, its expiry and the key's fingerprint.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decisionStatement, type DecisionStatementFields, MAX_PROOF_LIFETIME_MS } from '../contracts/decisions.js';
@@ -33,7 +41,8 @@ export function trustedKeysDir(env: KeyEnv = process.env): string {
 }
 
 function checkName(name: string): string {
-  if (!NAME_RE.test(name) || name.includes('..')) throw new Error(`"${name}" is not an approver name (letters, digits, . _ @ -)`);
+  if (!NAME_RE.test(name) || name.includes('..'))
+    throw new Error(`"${name}" is not an approver name (letters, digits, . _ @ -)`);
   return name;
 }
 
@@ -105,7 +114,9 @@ export function loadPrivateKey(dir: string, name: string): KeyObject | undefined
   return existsSync(f) ? createPrivateKey(readFileSync(f, 'utf8')) : undefined;
 }
 
-/** The trusted public key of `name`, or undefined (read on each call: adding or removing a file takes effect at once). */
+/**
+ * The trusted public key of `name`, or undefined (read on each call: adding or removing a file takes effect at once).
+ */
 export function loadTrustedKey(trustedDir: string, name: string): KeyObject | undefined {
   if (!NAME_RE.test(name) || name.includes('..')) return undefined;
   const f = join(trustedDir, `${name}.pub.pem`);
@@ -121,7 +132,11 @@ export interface SignedProof {
 }
 
 /** Signs a decision statement (see src/contracts/decisions.ts). @default lifetime 5 minutes */
-export function signDecision(key: KeyObject, fields: Omit<DecisionStatementFields, 'expiresAt'>, lifetimeMs = 5 * 60_000): SignedProof {
+export function signDecision(
+  key: KeyObject,
+  fields: Omit<DecisionStatementFields, 'expiresAt'>,
+  lifetimeMs = 5 * 60_000,
+): SignedProof {
   const expiresAt = new Date(Date.now() + Math.min(lifetimeMs, MAX_PROOF_LIFETIME_MS)).toISOString();
   const signature = sign(null, Buffer.from(decisionStatement({ ...fields, expiresAt })), key).toString('base64');
   return { alg: 'ed25519', expiresAt, signature, keyId: fingerprint(key) };
@@ -137,9 +152,12 @@ export function checkProof(
   const expires = Date.parse(proof.expiresAt);
   if (!Number.isFinite(expires)) return 'the proof has no valid expiry';
   if (expires <= now) return `the proof expired at ${proof.expiresAt}`;
-  if (expires - now > MAX_PROOF_LIFETIME_MS + 60_000) return 'the proof is valid for longer than a day; sign a fresh one';
+  if (expires - now > MAX_PROOF_LIFETIME_MS + 60_000)
+    return 'the proof is valid for longer than a day; sign a fresh one';
   const signature = Buffer.from(proof.signature, 'base64');
   if (signature.length !== 64) return 'the signature is not an Ed25519 signature';
   const ok = verify(null, Buffer.from(decisionStatement({ ...fields, expiresAt: proof.expiresAt })), key, signature);
-  return ok ? undefined : `the signature does not match this decision by ${fields.decider} (another workflow, request, decision, or what was shown changed)`;
+  return ok
+    ? undefined
+    : `the signature does not match this decision by ${fields.decider} (another workflow, request, decision, or what was shown changed)`;
 }

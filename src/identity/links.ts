@@ -79,7 +79,10 @@ export type LinkClaims = z.infer<typeof linkClaims>;
 export const MAX_LINK_TTL_SECONDS = 7 * 86_400;
 
 /** Seals a link's claims; `id` defaults to a fresh random one. */
-export function sealLink(s: Signer, claims: Omit<LinkClaims, 'v' | 'id'> & { id?: string }): { token: string; claims: LinkClaims } {
+export function sealLink(
+  s: Signer,
+  claims: Omit<LinkClaims, 'v' | 'id'> & { id?: string },
+): { token: string; claims: LinkClaims } {
   const full: LinkClaims = { v: 1, ...claims, id: claims.id ?? newNonce() };
   return { token: s.seal('decision-link', full), claims: full };
 }
@@ -148,11 +151,26 @@ export function notificationLinks(
   for (const person of gate.approvers) {
     const links: ApproverLinks = {};
     for (const decision of decisions) {
-      const id = signer.mac('notification-link-id', `${message.messageId}\n${gate.requestId}\n${person}\n${decision}`).slice(0, 32);
-      const { token } = sealLink(signer, { id, workflowId: gate.workflowId, requestId: gate.requestId, digest: gate.digest, decision, decider: person, exp });
+      const id = signer
+        .mac('notification-link-id', `${message.messageId}\n${gate.requestId}\n${person}\n${decision}`)
+        .slice(0, 32);
+      const { token } = sealLink(signer, {
+        id,
+        workflowId: gate.workflowId,
+        requestId: gate.requestId,
+        digest: gate.digest,
+        decision,
+        decider: person,
+        exp,
+      });
       links[decision] = linkUrl(settings.origin, token);
     }
     approvers[person] = links;
   }
-  return { requestId: gate.requestId, digest: gate.digest, expiresAt: new Date(exp).toISOString(), approvers: { ...approvers } };
+  return {
+    requestId: gate.requestId,
+    digest: gate.digest,
+    expiresAt: new Date(exp).toISOString(),
+    approvers: { ...approvers },
+  };
 }

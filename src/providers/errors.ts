@@ -170,13 +170,24 @@ function str(v: unknown): string | undefined {
  * Web Agent `{code, detail, extra}` (optionally under `error`), ArchAstro `{error: {code, message}}`,
  * Mix `{error: "…"}`/`{message}`, Wyse Mate `{code, msg}`, Mycel/FastAPI `{detail}`.
  */
-export function parseErrorEnvelope(body: unknown): { code?: string; detail?: string; requestId?: string; extra?: unknown } {
+export function parseErrorEnvelope(body: unknown): {
+  code?: string;
+  detail?: string;
+  requestId?: string;
+  extra?: unknown;
+} {
   if (typeof body === 'string') return { detail: body.slice(0, 500) || undefined };
   if (body === null || typeof body !== 'object') return {};
   const b = body as Record<string, unknown>;
   const inner = b.error && typeof b.error === 'object' ? (b.error as Record<string, unknown>) : undefined;
-  const code = str(inner?.code) ?? str(inner?.type) ?? str(b.code) ?? str(b.error_code) ?? (typeof b.code === 'number' ? String(b.code) : undefined);
-  let detail = str(inner?.detail) ?? str(inner?.message) ?? str(b.detail) ?? str(b.message) ?? str(b.msg) ?? str(b.error);
+  const code =
+    str(inner?.code) ??
+    str(inner?.type) ??
+    str(b.code) ??
+    str(b.error_code) ??
+    (typeof b.code === 'number' ? String(b.code) : undefined);
+  let detail =
+    str(inner?.detail) ?? str(inner?.message) ?? str(b.detail) ?? str(b.message) ?? str(b.msg) ?? str(b.error);
   // FastAPI validation errors put a list under `detail`.
   if (!detail && Array.isArray(b.detail)) detail = JSON.stringify(b.detail).slice(0, 500);
   const requestId = str(inner?.request_id) ?? str(b.request_id) ?? str(b.requestId);
@@ -188,7 +199,12 @@ export function parseErrorEnvelope(body: unknown): { code?: string; detail?: str
  * The one factory: builds the right {@link ProviderError} from an HTTP status, the parsed body and
  * the response headers.
  */
-export function errorFromResponse(ctx: ProviderErrorContext, status: number, body: unknown, headers: Headers = {}): ProviderError {
+export function errorFromResponse(
+  ctx: ProviderErrorContext,
+  status: number,
+  body: unknown,
+  headers: Headers = {},
+): ProviderError {
   const env = parseErrorEnvelope(body);
   const init: ProviderErrorInit = {
     ...ctx,

@@ -7,7 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher, request } from 'undici';
 import { withHttpSpan } from '../telemetry/tracing.js';
 import type { z } from 'zod';
-import { ConnectionError, errorFromResponse, type Platform, type ProviderErrorContext, ResponseValidationError, TimeoutError } from './errors.js';
+import {
+  ConnectionError,
+  errorFromResponse,
+  type Platform,
+  type ProviderErrorContext,
+  ResponseValidationError,
+  TimeoutError,
+} from './errors.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -120,7 +127,8 @@ export class HttpClient {
     const u = new URL(this.baseUrl + p);
     for (const [k, v] of Object.entries(query ?? {})) {
       if (v === undefined || v === null) continue;
-      if (Array.isArray(v)) for (const item of v) u.searchParams.append(this.arrayQuery === 'brackets' ? `${k}[]` : k, String(item));
+      if (Array.isArray(v))
+        for (const item of v) u.searchParams.append(this.arrayQuery === 'brackets' ? `${k}[]` : k, String(item));
       else u.searchParams.set(k, String(v));
     }
     return u.toString();
@@ -172,16 +180,29 @@ export class HttpClient {
    * otherwise the caller owns the body. No overall timeout applies: only the header timeout.
    */
   async openStream(spec: Omit<RequestSpec<undefined>, 'schema'>): Promise<Dispatcher.ResponseData> {
-    const res = await this.send({ ...spec, timeoutMs: spec.timeoutMs ?? 0 }, 'text/event-stream', this.streamDispatcher);
+    const res = await this.send(
+      { ...spec, timeoutMs: spec.timeoutMs ?? 0 },
+      'text/event-stream',
+      this.streamDispatcher,
+    );
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const text = await res.body.text().catch(() => '');
       const parsed = parseBody(text);
-      throw errorFromResponse(this.ctx(spec.method, spec.path), res.statusCode, parsed.ok ? parsed.value : text, res.headers);
+      throw errorFromResponse(
+        this.ctx(spec.method, spec.path),
+        res.statusCode,
+        parsed.ok ? parsed.value : text,
+        res.headers,
+      );
     }
     return res;
   }
 
-  private async send(spec: RequestSpec<z.ZodTypeAny | undefined>, accept: string, dispatcher = this.dispatcher): Promise<Dispatcher.ResponseData> {
+  private async send(
+    spec: RequestSpec<z.ZodTypeAny | undefined>,
+    accept: string,
+    dispatcher = this.dispatcher,
+  ): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = {
       accept,
       'user-agent': this.userAgent,
@@ -225,8 +246,18 @@ export class HttpClient {
 /** Maps an undici/Node transport failure to ConnectionError or TimeoutError. */
 export function transportError(ctx: ProviderErrorContext, err: unknown, timedOut: boolean, timeoutMs?: number) {
   const code = (err as { code?: string } | undefined)?.code;
-  if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return new TimeoutError({ ...ctx, code: code ?? 'timeout', detail: `no answer within ${timeoutMs ?? '?'} ms`, cause: err });
+  if (
+    timedOut ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  ) {
+    return new TimeoutError({
+      ...ctx,
+      code: code ?? 'timeout',
+      detail: `no answer within ${timeoutMs ?? '?'} ms`,
+      cause: err,
+    });
   }
   const message = err instanceof Error ? err.message : String(err);
   return new ConnectionError({ ...ctx, code: code ?? 'connection_failed', detail: message, cause: err });

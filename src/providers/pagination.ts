@@ -65,7 +65,9 @@ export function beforeCursorPages<T>(
  * src/providers/webagent/routes.ts).
  */
 export function limitPages<T>(
-  fetch: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor?: string | null; has_more?: boolean | null }>,
+  fetch: (
+    cursor: string | undefined,
+  ) => Promise<{ items: T[]; next_cursor?: string | null; has_more?: boolean | null }>,
 ): (cursor: string | undefined) => Promise<Page<T, string>> {
   return async (cursor) => {
     const res = await fetch(cursor);

@@ -34,7 +34,13 @@ const HEARTBEAT = new Set(['heartbeat', 'ping', 'keepalive']);
 export async function* readSse(http: HttpClient, opts: SseOptions): AsyncGenerator<SseEvent> {
   const headers: Record<string, string> = {};
   if (opts.lastEventId) headers['last-event-id'] = opts.lastEventId;
-  const res = await http.openStream({ method: 'GET', path: opts.path, query: opts.query, headers, signal: opts.signal });
+  const res = await http.openStream({
+    method: 'GET',
+    path: opts.path,
+    query: opts.query,
+    headers,
+    signal: opts.signal,
+  });
   const queue: SseEvent[] = [];
   const parser = createParser({
     onEvent(msg: EventSourceMessage) {
@@ -53,8 +59,14 @@ export async function* readSse(http: HttpClient, opts: SseOptions): AsyncGenerat
     if (opts.signal?.aborted) throw opts.signal.reason ?? err;
     // Deliver what was fully parsed before the cut, then report the cut.
     while (queue.length > 0) yield queue.shift()!;
-    const e = transportError({ platform: http.platform, alias: http.alias, method: 'GET', path: opts.path }, err, false);
-    throw e instanceof ConnectionError ? e : new ConnectionError({ platform: http.platform, alias: http.alias, detail: e.message, cause: err });
+    const e = transportError(
+      { platform: http.platform, alias: http.alias, method: 'GET', path: opts.path },
+      err,
+      false,
+    );
+    throw e instanceof ConnectionError
+      ? e
+      : new ConnectionError({ platform: http.platform, alias: http.alias, detail: e.message, cause: err });
   } finally {
     // Closing early (the consumer broke out) must release the socket.
     res.body.destroy();

@@ -71,7 +71,12 @@ export class TargetPolicy {
       const [addr, bits] = entry.split('/') as [string, string | undefined];
       const family = isIP(addr);
       if (family === 0) this.allowHosts.add(addr.toLowerCase().replace(/\.$/, ''));
-      else this.allowNets.addSubnet(addr, bits === undefined ? (family === 4 ? 32 : 128) : Number(bits), family === 4 ? 'ipv4' : 'ipv6');
+      else
+        this.allowNets.addSubnet(
+          addr,
+          bits === undefined ? (family === 4 ? 32 : 128) : Number(bits),
+          family === 4 ? 'ipv4' : 'ipv6',
+        );
     }
   }
 
@@ -95,15 +100,22 @@ export class TargetRefused extends Error {
 export type Resolver = (host: string) => Promise<LookupAddress[]>;
 
 const systemResolver: Resolver = (host) =>
-  new Promise((resolve, reject) => dnsLookup(host, { all: true, verbatim: true }, (err, addrs) => (err ? reject(err) : resolve(addrs))));
+  new Promise((resolve, reject) =>
+    dnsLookup(host, { all: true, verbatim: true }, (err, addrs) => (err ? reject(err) : resolve(addrs))),
+  );
 
 /**
  * Resolves the URL's host (every address) and returns the one to connect to, or throws
  * {@link TargetRefused} when any address is denied: a name with one private address among public
  * ones is refused too, since which one a connection would use is not ours to choose.
  */
-export async function resolveTarget(target: URL, policy: TargetPolicy, resolver: Resolver = systemResolver): Promise<LookupAddress> {
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TargetRefused(`${target.protocol} is not http or https`);
+export async function resolveTarget(
+  target: URL,
+  policy: TargetPolicy,
+  resolver: Resolver = systemResolver,
+): Promise<LookupAddress> {
+  if (target.protocol !== 'http:' && target.protocol !== 'https:')
+    throw new TargetRefused(`${target.protocol} is not http or https`);
   const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
   const literal = isIP(host);
   const addrs = literal ? [{ address: host, family: literal }] : await resolver(host);
@@ -154,7 +166,8 @@ export async function postSigned(p: SignedPost): Promise<PostAnswer> {
     'webhook-id': p.messageId,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
   };
-  if (p.secrets.length) headers['webhook-signature'] = p.secrets.map((s) => new Webhook(s).sign(p.messageId, at, p.body)).join(' ');
+  if (p.secrets.length)
+    headers['webhook-signature'] = p.secrets.map((s) => new Webhook(s).sign(p.messageId, at, p.body)).join(' ');
   // One agent per attempt: its connections can only ever reach the pinned address.
   const agent = new Agent({ connect: { lookup: pinnedLookup(p.address), timeout: p.timeoutMs }, keepAliveTimeout: 1 });
   const timeout = AbortSignal.timeout(p.timeoutMs);

@@ -39,9 +39,19 @@ export const BUILTIN_SCRIPTS: Record<string, ScriptStep[]> = {
     { type: 'emit', count: 3 },
     { type: 'finish', result: 'done' },
   ],
-  ask: [{ type: 'emit', count: 2 }, { type: 'ask', prompt: 'Which option?' }, { type: 'emit', count: 2 }, { type: 'finish' }],
+  ask: [
+    { type: 'emit', count: 2 },
+    { type: 'ask', prompt: 'Which option?' },
+    { type: 'emit', count: 2 },
+    { type: 'finish' },
+  ],
   chatty: [{ type: 'emit', count: 100 }, { type: 'finish' }],
-  'wait-message': [{ type: 'emit', count: 1 }, { type: 'await_message' }, { type: 'emit', count: 1 }, { type: 'finish' }],
+  'wait-message': [
+    { type: 'emit', count: 1 },
+    { type: 'await_message' },
+    { type: 'emit', count: 1 },
+    { type: 'finish' },
+  ],
   long: [{ type: 'emit', count: 1 }, { type: 'wait', ms: 600_000 }, { type: 'finish' }],
   fail: [
     { type: 'emit', count: 1 },
@@ -129,7 +139,8 @@ export class ScriptedRun {
     run.pc = state.pc;
     run.remainingEmits = state.remainingEmits;
     run.inputSeq = state.inputSeq;
-    if (run.status === 'running' && state.nextTickAt !== undefined) run.schedule(Math.max(0, state.nextTickAt - Date.now()));
+    if (run.status === 'running' && state.nextTickAt !== undefined)
+      run.schedule(Math.max(0, state.nextTickAt - Date.now()));
     return run;
   }
 
@@ -228,7 +239,11 @@ export class ScriptedRun {
         const id = `${this.opts.idPrefix ?? 'ir'}_${this.inputSeq}_${Math.random().toString(36).slice(2, 8)}`;
         this.pendingInput = { id, prompt: step.prompt ?? 'Input needed' };
         this.status = 'awaiting_input';
-        this.emit('input_request', this.pendingInput.prompt, { request_id: id, prompt: this.pendingInput.prompt, ...(step.meta ? { meta: step.meta } : {}) });
+        this.emit('input_request', this.pendingInput.prompt, {
+          request_id: id,
+          prompt: this.pendingInput.prompt,
+          ...(step.meta ? { meta: step.meta } : {}),
+        });
         return;
       }
       case 'wait':

@@ -75,10 +75,18 @@ export class SandboxControl {
    * of them or one `inbox`'s (see {@link SandboxControl.webhookUrl}).
    */
   async webhooks(inbox?: string): Promise<WebhookDelivery[]> {
-    return (await this.call<{ deliveries: WebhookDelivery[] }>('GET', `webhooks${inbox ? `?inbox=${encodeURIComponent(inbox)}` : ''}`)).deliveries;
+    return (
+      await this.call<{ deliveries: WebhookDelivery[] }>(
+        'GET',
+        `webhooks${inbox ? `?inbox=${encodeURIComponent(inbox)}` : ''}`,
+      )
+    ).deliveries;
   }
 
-  /** A receiver URL: its own `inbox`, answering `status` (with `Retry-After`), or failing only the first `failFirst` POSTs. */
+  /**
+   * A receiver URL: its own `inbox`, answering `status` (with `Retry-After`), or failing only the first `failFirst`
+   * POSTs.
+   */
   webhookUrl(inbox: string, answer: { status?: number; retryAfter?: number; failFirst?: number } = {}): string {
     const q = new URLSearchParams({ inbox });
     if (answer.status !== undefined) q.set('status', String(answer.status));

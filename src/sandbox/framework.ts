@@ -158,10 +158,12 @@ interface CompiledRoute extends Route {
 
 function compile(route: Route): CompiledRoute {
   const keys: string[] = [];
-  const src = route.pattern.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a: string | undefined, b: string | undefined) => {
-    keys.push((a ?? b)!);
-    return '([^/]+)';
-  });
+  const src = route.pattern
+    .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+    .replace(/\\?\{(\w+)\\?\}|\{(\w+)\}/g, (_m, a: string | undefined, b: string | undefined) => {
+      keys.push((a ?? b)!);
+      return '([^/]+)';
+    });
   return { ...route, regex: new RegExp(`^${src}/?$`), keys };
 }
 
@@ -186,7 +188,10 @@ export function parseIdempotencyReplay(raw: string | undefined): IdempotencyRepl
     .map((x) => x.trim())
     .filter(Boolean);
   const unknown = names.filter((n) => !(PLATFORMS as readonly string[]).includes(n));
-  if (unknown.length > 0) throw new Error(`SWITCHBOARD_SANDBOX_REPLAY_IDEMPOTENCY: not a platform: ${unknown.join(', ')} (known: ${PLATFORMS.join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(
+      `SWITCHBOARD_SANDBOX_REPLAY_IDEMPOTENCY: not a platform: ${unknown.join(', ')} (known: ${PLATFORMS.join(', ')})`,
+    );
   return names as Platform[];
 }
 
@@ -259,7 +264,9 @@ export class SandboxCore {
 
   /** The simulators that can persist their state. */
   persistentSims(): PlatformSim[] {
-    return [...this.sims.values()].map((e) => e.sim).filter((sim) => sim.snapshot !== undefined && sim.restore !== undefined);
+    return [...this.sims.values()]
+      .map((e) => e.sim)
+      .filter((sim) => sim.snapshot !== undefined && sim.restore !== undefined);
   }
 
   reset(): void {
@@ -300,13 +307,24 @@ export class SandboxCore {
     const entry = this.sims.get(prefix as Platform);
     const p = '/' + rest.join('/');
     const target = entry?.sim.sockets
-      ?.map((s) => ({ ...s, regex: compile({ method: 'GET', pattern: s.pattern, handler: () => ({ status: 500 }) }).regex }))
+      ?.map((s) => ({
+        ...s,
+        regex: compile({ method: 'GET', pattern: s.pattern, handler: () => ({ status: 500 }) }).regex,
+      }))
       .find((s) => s.regex.test(p));
     if (!entry || !target) return false;
-    const base = { platform: entry.sim.platform, method: 'GET', path: p, route: target.pattern, ...(url.search ? { query: url.search.slice(1) } : {}) };
+    const base = {
+      platform: entry.sim.platform,
+      method: 'GET',
+      path: p,
+      route: target.pattern,
+      ...(url.search ? { query: url.search.slice(1) } : {}),
+    };
     const refuse = (status: number) => {
       this.record({ ...base, status });
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Refused'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Refused'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+      );
       return true;
     };
     const fault = this.pickFault(entry.sim.platform, 'GET', target.pattern, p);
@@ -407,7 +425,10 @@ export class SandboxCore {
     // Idempotency-Key replay: the same key on the same route by the same credential gets the
     // first answer again, and the handler (the side effect) does not run twice.
     const honours = this.replays(sim);
-    const idemId = honours && idemKey && method !== 'GET' ? `${sim.platform} ${auth.credential} ${method} ${p} ${idemKey}` : undefined;
+    const idemId =
+      honours && idemKey && method !== 'GET'
+        ? `${sim.platform} ${auth.credential} ${method} ${p} ${idemKey}`
+        : undefined;
     const cached = idemId ? this.idem.get(idemId) : undefined;
     if (cached) {
       this.record({ ...journalBase, status: cached.status, replayed: true });
@@ -494,9 +515,15 @@ export class SandboxCore {
 
 function defaultCode(status: number): string {
   return (
-    { 400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 422: 'validation_error', 429: 'rate_limit_exceeded' }[
-      status
-    ] ?? (status >= 500 ? 'server_error' : 'error')
+    {
+      400: 'bad_request',
+      401: 'unauthorized',
+      403: 'forbidden',
+      404: 'not_found',
+      409: 'conflict',
+      422: 'validation_error',
+      429: 'rate_limit_exceeded',
+    }[status] ?? (status >= 500 ? 'server_error' : 'error')
   );
 }
 
@@ -530,7 +557,11 @@ export function newId(prefix: string): string {
 }
 
 /** Slices `items` for a 1-indexed page. */
-export function pageOf<T>(items: T[], pageNum: number, pageSize: number): { data: T[]; total: number; total_page: number } {
+export function pageOf<T>(
+  items: T[],
+  pageNum: number,
+  pageSize: number,
+): { data: T[]; total: number; total_page: number } {
   const total = items.length;
   const total_page = Math.max(1, Math.ceil(total / pageSize));
   return { data: items.slice((pageNum - 1) * pageSize, pageNum * pageSize), total, total_page };
@@ -541,6 +572,7 @@ export function intParam(q: URLSearchParams, name: string, def: number, { min = 
   const raw = q.get(name);
   if (raw === null) return def;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new HttpError(422, 'validation_error', `${name} must be an integer in [${min}, ${max}]`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new HttpError(422, 'validation_error', `${name} must be an integer in [${min}, ${max}]`);
   return n;
 }

@@ -183,7 +183,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     try {
       raw = readFileSync(stateFile, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') process.stderr.write(`sandbox: cannot read ${stateFile} (${String(err)}); starting empty\n`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        process.stderr.write(`sandbox: cannot read ${stateFile} (${String(err)}); starting empty\n`);
     }
     if (raw !== undefined) {
       try {
@@ -192,13 +193,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
         ctx.keys.restore(state.keys ?? []);
         ctx.scripts.restore(state.scripts ?? []);
         core.restoreIdempotency(state.idempotency ?? []);
-        for (const sim of core.persistentSims()) if (state.platforms?.[sim.platform] !== undefined) sim.restore!(state.platforms[sim.platform]);
+        for (const sim of core.persistentSims())
+          if (state.platforms?.[sim.platform] !== undefined) sim.restore!(state.platforms[sim.platform]);
         lastSaved = snapshotBody();
       } catch (err) {
         core.reset();
         ctx.keys.reset();
         ctx.scripts.reset();
-        process.stderr.write(`sandbox: state file ${stateFile} is unreadable (${err instanceof Error ? err.message : String(err)}); starting empty\n`);
+        process.stderr.write(
+          `sandbox: state file ${stateFile} is unreadable (${err instanceof Error ? err.message : String(err)}); starting empty\n`,
+        );
       }
     }
   }
@@ -310,7 +314,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       return json(200, { ok: true });
     }
     if (what === 'keys' && method === 'POST') {
-      ctx.keys.add(body.platform as Platform, String(body.key), typeof body.identity === 'string' ? body.identity : 'default');
+      ctx.keys.add(
+        body.platform as Platform,
+        String(body.key),
+        typeof body.identity === 'string' ? body.identity : 'default',
+      );
       return json(200, { ok: true });
     }
     // A webhook receiver for tests: notifications (reminders, escalations, outbox deliveries) land
@@ -321,7 +329,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       const q = url.searchParams;
       const inbox = q.get('inbox') ?? undefined;
       const seen = webhooks.filter((w) => w.inbox === inbox).length;
-      webhooks.push({ at: Date.now(), inbox, headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), body, raw });
+      webhooks.push({
+        at: Date.now(),
+        inbox,
+        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+        body,
+        raw,
+      });
       const failFirst = q.get('fail_first');
       const status = Number(q.get('status') ?? 200);
       const answer = failFirst !== null && seen >= Number(failFirst) ? 200 : status;
@@ -337,7 +351,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     }
     if (what === 'config' && method === 'GET') {
       return json(200, {
-        platforms: Object.fromEntries(core.platforms().map((p) => [p, { baseUrl: `${origin}/${p}`, key: KeyRing.defaultKey(p) }])),
+        platforms: Object.fromEntries(
+          core.platforms().map((p) => [p, { baseUrl: `${origin}/${p}`, key: KeyRing.defaultKey(p) }]),
+        ),
       });
     }
     return json(404, { error: `unknown control route ${method} ${url.pathname}` });

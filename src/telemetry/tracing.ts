@@ -42,7 +42,11 @@ export function currentTracing(): Tracing | undefined {
  * `<endpoint>/v1/traces` as OTLP/HTTP JSON, or to `exporter` (tests). Returns undefined, and
  * changes nothing, when neither is given.
  */
-export async function setupTracing(opts: { endpoint?: string; exporter?: SpanExporter; serviceName: string }): Promise<Tracing | undefined> {
+export async function setupTracing(opts: {
+  endpoint?: string;
+  exporter?: SpanExporter;
+  serviceName: string;
+}): Promise<Tracing | undefined> {
   if (active) return active;
   if (!opts.endpoint && !opts.exporter) return undefined;
   // Loaded only when tracing is on: the SDK and exporter stay out of a process that does not trace.
@@ -72,13 +76,16 @@ export async function shutdownTracing(): Promise<void> {
 /** The client's tracing interceptors, or undefined when tracing is off. */
 export function clientInterceptors(): { workflow: WorkflowClientInterceptor[] } | undefined {
   if (!active) return undefined;
-  const { OpenTelemetryWorkflowClientInterceptor } = require('@temporalio/interceptors-opentelemetry') as typeof OtelInterceptors;
+  const { OpenTelemetryWorkflowClientInterceptor } =
+    require('@temporalio/interceptors-opentelemetry') as typeof OtelInterceptors;
   return { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
 }
 
 /** Path of the workflow interceptor module that traces workflows (bundled only when tracing is on). */
 export function workflowTracingModule(): string {
-  return require.resolve(import.meta.url.endsWith('.ts') ? '../workflows/interceptors/tracing.ts' : '../workflows/interceptors/tracing.js');
+  return require.resolve(
+    import.meta.url.endsWith('.ts') ? '../workflows/interceptors/tracing.ts' : '../workflows/interceptors/tracing.js',
+  );
 }
 
 /**
@@ -94,12 +101,19 @@ export function tracedBundlePath(bundlePath: string): string {
  * when tracing is off. The workflow interceptors themselves are bundled ({@link workflowTracingModule}).
  */
 export function workerTracing():
-  { activityInterceptors: NonNullable<WorkerOptions['interceptors']>['activity']; sinks: InjectedSinks<OtelInterceptors.OpenTelemetrySinks> } | undefined {
+  | {
+      activityInterceptors: NonNullable<WorkerOptions['interceptors']>['activity'];
+      sinks: InjectedSinks<OtelInterceptors.OpenTelemetrySinks>;
+    }
+  | undefined {
   if (!active) return undefined;
   const otel = require('@temporalio/interceptors-opentelemetry') as typeof OtelInterceptors;
   return {
     activityInterceptors: [
-      (ctx) => ({ inbound: new otel.OpenTelemetryActivityInboundInterceptor(ctx), outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx) }),
+      (ctx) => ({
+        inbound: new otel.OpenTelemetryActivityInboundInterceptor(ctx),
+        outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
+      }),
     ],
     sinks: { exporter: otel.makeWorkflowExporter(active.spanProcessor, active.resource) },
   };
@@ -120,7 +134,12 @@ export async function withHttpSpan<T extends { statusCode: number }>(
     `HTTP ${info.method} ${info.platform}`,
     {
       kind: SpanKind.CLIENT,
-      attributes: { 'http.request.method': info.method, 'server.address': u.hostname, 'url.path': u.pathname, 'switchboard.platform': info.platform },
+      attributes: {
+        'http.request.method': info.method,
+        'server.address': u.hostname,
+        'url.path': u.pathname,
+        'switchboard.platform': info.platform,
+      },
     },
     async (span: Span) => {
       propagation.inject(context.active(), info.headers);

@@ -36,13 +36,22 @@ export function temporalTarget(env: Env): TemporalTarget {
     };
   }
   const address = `127.0.0.1:${env.SWITCHBOARD_TEMPORAL_PORT}`;
-  return { address, namespace: env.TEMPORAL_NAMESPACE, connectionOptions: { address }, source: 'SWITCHBOARD_TEMPORAL_PORT', embedded: true };
+  return {
+    address,
+    namespace: env.TEMPORAL_NAMESPACE,
+    connectionOptions: { address },
+    source: 'SWITCHBOARD_TEMPORAL_PORT',
+    embedded: true,
+  };
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what} timed out after ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what} timed out after ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(t);
   }
@@ -60,7 +69,10 @@ export async function connectWorker(target: TemporalTarget, timeoutMs = 15_000):
 /** Connects a client connection (CLI, client library). */
 export async function connectClient(target: TemporalTarget, timeoutMs = 15_000): Promise<Connection> {
   // The envconfig profile's options, minus what only a NativeConnection takes.
-  const { address, tls, apiKey, metadata } = target.connectionOptions as Pick<ConnectionOptions, 'tls' | 'metadata'> & { address: string; apiKey?: string };
+  const { address, tls, apiKey, metadata } = target.connectionOptions as Pick<ConnectionOptions, 'tls' | 'metadata'> & {
+    address: string;
+    apiKey?: string;
+  };
   try {
     return await withTimeout(Connection.connect({ address, tls, apiKey, metadata }), timeoutMs, 'connecting');
   } catch (err) {

@@ -25,7 +25,13 @@ export interface SwitchboardWorkerOptions extends ActivityDeps {
   deployment?: { name: string; buildId: string };
   /** Extra worker options (tuning for benchmarks). */
   tuning?: Partial<
-    Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows' | 'shutdownGraceTime'>
+    Pick<
+      WorkerOptions,
+      | 'maxConcurrentActivityTaskExecutions'
+      | 'maxConcurrentWorkflowTaskExecutions'
+      | 'maxCachedWorkflows'
+      | 'shutdownGraceTime'
+    >
   >;
 }
 
@@ -80,7 +86,9 @@ export function workflowBundleFor(bundlePath: string): string {
   if (!tracingEnabled()) return bundlePath;
   const traced = tracedBundlePath(bundlePath);
   if (existsSync(traced)) return traced;
-  Runtime.instance().logger.warn(`No traced workflow bundle beside ${bundlePath} (npm run build:workflows writes ${traced}): workflow spans are off`);
+  Runtime.instance().logger.warn(
+    `No traced workflow bundle beside ${bundlePath} (npm run build:workflows writes ${traced}): workflow spans are off`,
+  );
   return bundlePath;
 }
 
@@ -107,7 +115,9 @@ export const diagnosticsTaskQueue = (taskQueue: string) => `${taskQueue}-diagnos
 /** Bundler options of the diagnostic workflows (benchmarks only; never in the production bundle). */
 export function diagnosticsBundleOptions() {
   return {
-    workflowsPath: require.resolve(import.meta.url.endsWith('.ts') ? '../workflows/diagnostics.ts' : '../workflows/diagnostics.js'),
+    workflowsPath: require.resolve(
+      import.meta.url.endsWith('.ts') ? '../workflows/diagnostics.ts' : '../workflows/diagnostics.js',
+    ),
     payloadConverterPath: payloadConverterPath(),
   };
 }
@@ -117,7 +127,9 @@ export function diagnosticsBundleOptions() {
  * ({@link diagnosticsTaskQueue}), with the same activities: they measure the production call
  * path, but must never be startable on the production task queue.
  */
-export async function createDiagnosticsWorker(opts: SwitchboardWorkerOptions & { workflowBundle: WorkerOptions['workflowBundle'] }): Promise<Worker> {
+export async function createDiagnosticsWorker(
+  opts: SwitchboardWorkerOptions & { workflowBundle: WorkerOptions['workflowBundle'] },
+): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,

@@ -56,7 +56,10 @@ export function clearSecrets(): void {
 
 /** Header-shaped credentials: `Authorization: Bearer …`, `"x-api-key":"…"`, a bare `Bearer …`. */
 const HEADER_PATTERNS: [RegExp, string][] = [
-  [/((?:authorization|x-api-key|api-key|apikey)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?)(?:(?:bearer|basic|token)\s+)?[^\s"',;}\\]+/gi, `$1${REDACTED}`],
+  [
+    /((?:authorization|x-api-key|api-key|apikey)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?)(?:(?:bearer|basic|token)\s+)?[^\s"',;}\\]+/gi,
+    `$1${REDACTED}`,
+  ],
   [/\b(bearer\s+)[A-Za-z0-9._~+/=-]{4,}/gi, `$1${REDACTED}`],
 ];
 
@@ -64,7 +67,8 @@ const HEADER_PATTERNS: [RegExp, string][] = [
 export function redact(text: string): string {
   let out = text;
   // Longest first, so a secret that contains another is removed whole.
-  for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (out.includes(s)) out = out.split(s).join(REDACTED);
+  for (const s of [...secrets].sort((a, b) => b.length - a.length))
+    if (out.includes(s)) out = out.split(s).join(REDACTED);
   for (const [re, to] of HEADER_PATTERNS) out = out.replace(re, to);
   return out;
 }
@@ -78,7 +82,8 @@ function isError(v: unknown): v is Error {
   return (
     typeof v === 'object' &&
     v !== null &&
-    (Object.prototype.toString.call(v) === '[object Error]' || (typeof (v as Error).message === 'string' && 'stack' in v))
+    (Object.prototype.toString.call(v) === '[object Error]' ||
+      (typeof (v as Error).message === 'string' && 'stack' in v))
   );
 }
 
@@ -95,8 +100,18 @@ function firstFrames(stack: unknown): string | undefined {
 /** An Error and its cause chain as plain JSON (see {@link SerializedError}). */
 export function serializeError(err: Error, seen = new Set<unknown>(), depth = 0): SerializedError {
   seen.add(err);
-  const e = err as Error & { type?: unknown; status?: unknown; code?: unknown; requestId?: unknown; nonRetryable?: unknown; cause?: unknown };
-  const out: SerializedError = { name: typeof e.name === 'string' && e.name ? e.name : 'Error', message: String(e.message ?? '') };
+  const e = err as Error & {
+    type?: unknown;
+    status?: unknown;
+    code?: unknown;
+    requestId?: unknown;
+    nonRetryable?: unknown;
+    cause?: unknown;
+  };
+  const out: SerializedError = {
+    name: typeof e.name === 'string' && e.name ? e.name : 'Error',
+    message: String(e.message ?? ''),
+  };
   if (typeof e.type === 'string') out.type = e.type;
   if (typeof e.status === 'number') out.status = e.status;
   if (typeof e.code === 'string' || typeof e.code === 'number') out.code = String(e.code);
@@ -139,7 +154,12 @@ export function serializeMeta(value: unknown, depth = 0, seen = new Set<unknown>
 }
 
 /** One redacted JSON log line (no trailing newline). */
-export function formatLogLine(fields: { ts: string; level: string; msg: string; meta?: Record<string, unknown> }): string {
+export function formatLogLine(fields: {
+  ts: string;
+  level: string;
+  msg: string;
+  meta?: Record<string, unknown>;
+}): string {
   const meta = fields.meta ? (serializeMeta(fields.meta) as Record<string, unknown>) : {};
   return redact(safeJson({ ts: fields.ts, level: fields.level, msg: fields.msg, ...meta }));
 }

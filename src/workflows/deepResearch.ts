@@ -53,7 +53,15 @@ export const deepResearchInput = lazy(() =>
 );
 export type DeepResearchInput = z.input<ReturnType<typeof deepResearchInput>>;
 
-export const RESEARCH_STATUSES = ['starting', 'researching', 'awaiting_approval', 'completed', 'rejected', 'failed', 'cancelled'] as const;
+export const RESEARCH_STATUSES = [
+  'starting',
+  'researching',
+  'awaiting_approval',
+  'completed',
+  'rejected',
+  'failed',
+  'cancelled',
+] as const;
 export type ResearchStatus = (typeof RESEARCH_STATUSES)[number];
 
 export interface DeepResearchState {
@@ -89,7 +97,9 @@ export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearch
   const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;
   // Artifacts are keyed by workflow id and run chain, so a later run reusing this id keeps its own
   // files. Runs recorded before that keep the bare id.
-  const owner = patched('artifacts-keyed-by-run-chain') ? { workflowId: info.workflowId, chain: info.firstExecutionRunId } : info.workflowId;
+  const owner = patched('artifacts-keyed-by-run-chain')
+    ? { workflowId: info.workflowId, chain: info.firstExecutionRunId }
+    : info.workflowId;
   const gate = new ApprovalGate();
   const st: DeepResearchState = { status: 'starting', topic: input.topic, rounds: 0, platformEvents: 0 };
   let artifacts: ArtifactRef[] = [];
@@ -103,9 +113,17 @@ export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearch
       { key: SwitchboardProvider, value: 'webagent' },
       { key: SwitchboardStatus, value: status },
     ]);
-    if (status !== 'awaiting_approval') setCurrentDetails(`Deep research "${input.topic}" (${input.depth}): ${status}, ${st.rounds} outline round(s)`);
+    if (status !== 'awaiting_approval')
+      setCurrentDetails(`Deep research "${input.topic}" (${input.depth}): ${status}, ${st.rounds} outline round(s)`);
   };
-  const finish = (): DeepResearchResult => ({ ...st, artifacts, summary, decisions: gate.snapshot().decided, audit: gate.audit, error });
+  const finish = (): DeepResearchResult => ({
+    ...st,
+    artifacts,
+    summary,
+    decisions: gate.snapshot().decided,
+    audit: gate.audit,
+    error,
+  });
 
   setStatus('starting');
   try {
@@ -118,7 +136,12 @@ export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearch
     });
     st.taskId = run.taskId;
     st.sessionId = run.sessionId;
-    const ref: SessionRef = { platform: 'webagent', alias: input.credentialAlias, sessionId: run.sessionId, taskId: run.taskId };
+    const ref: SessionRef = {
+      platform: 'webagent',
+      alias: input.credentialAlias,
+      sessionId: run.sessionId,
+      taskId: run.taskId,
+    };
     setStatus('researching');
     let cursor: string | undefined;
     for (;;) {
@@ -153,7 +176,10 @@ export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearch
           setStatus('rejected');
           break;
         }
-        const response = outcome.decision === 'approve' ? ('approve' as const) : { action: 'approve_with_edits' as const, edits: outcome.edits ?? [] };
+        const response =
+          outcome.decision === 'approve'
+            ? ('approve' as const)
+            : { action: 'approve_with_edits' as const, edits: outcome.edits ?? [] };
         // One key per request: a retry (or a new worker after a crash) replays, never re-sends.
         await steer.researchAnswer({
           alias: input.credentialAlias,
@@ -185,7 +211,12 @@ export async function deepResearch(raw: DeepResearchInput): Promise<DeepResearch
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(async () => {
         if (st.taskId)
-          await acts.researchCancel({ alias: input.credentialAlias, taskId: st.taskId, reason: 'workflow_cancelled', key: `${keyBase}/cancel/workflow` });
+          await acts.researchCancel({
+            alias: input.credentialAlias,
+            taskId: st.taskId,
+            reason: 'workflow_cancelled',
+            key: `${keyBase}/cancel/workflow`,
+          });
         setStatus('cancelled');
       });
     } else setStatus('failed');

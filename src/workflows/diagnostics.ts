@@ -1,6 +1,7 @@
 /**
  * `updateFloor`: a bare workflow whose update handler calls one activity — the same
- * `sessionAct` (as a local activity) the agentSession workflow uses for steering. It measures the floor for update-to-platform
+ * `sessionAct` (as a local activity) the agentSession workflow uses for steering. It measures the floor for
+ * update-to-platform
  * latency on a given cluster (`npm run bench:sessions` reports agentSession beside it).
  *
  * Not in the production bundle (src/workflows/index.ts): it runs only in the diagnostics worker on
@@ -14,7 +15,9 @@ import type { SessionRef } from '../contracts/sessions.js';
 // The call path agentSession uses for steering: a local activity. (Its messages run as a regular
 // activity since the `send-message-requested-at` patch; the floor stays on the local path, the
 // faster of the two, so the ratio is not flattered.)
-const { sessionAct } = proxyLocalActivities<ReturnType<typeof createSessionActivities>>({ startToCloseTimeout: '15 s' });
+const { sessionAct } = proxyLocalActivities<ReturnType<typeof createSessionActivities>>({
+  startToCloseTimeout: '15 s',
+});
 
 /** Benchmarks only: posts one message through `sessionAct`, agentSession's steering call path. */
 export const floorSendUpdate = defineUpdate<void, [string]>('floorSend');
@@ -36,7 +39,10 @@ export async function updateFloor(ref: SessionRef): Promise<number> {
   return sent;
 }
 
-const { barePost } = proxyActivities<ReturnType<typeof createDiagnosticActivities>>({ startToCloseTimeout: '30 s', retry: { maximumAttempts: 1 } });
+const { barePost } = proxyActivities<ReturnType<typeof createDiagnosticActivities>>({
+  startToCloseTimeout: '30 s',
+  retry: { maximumAttempts: 1 },
+});
 
 /**
  * `postFloor`: one activity that POSTs `body` to `url`, nothing else: the floor `bench:monitors`

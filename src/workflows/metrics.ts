@@ -15,7 +15,9 @@ export function recordDecision(kind: string, decision: string, byExpiry: boolean
 
 /** A gate's deadline passed and its expiry policy decided. */
 export function countGateExpiry(kind: string, policy: string): void {
-  metricMeter.createCounter(METRICS.gateExpiries, 'gates', 'gates decided by their expiry policy').add(1, { kind, policy });
+  metricMeter
+    .createCounter(METRICS.gateExpiries, 'gates', 'gates decided by their expiry policy')
+    .add(1, { kind, policy });
 }
 
 /** A gate's deadline passed and it went to other approvers. */
@@ -32,5 +34,6 @@ export function recordMonitorPoll(dueMs: number, intervalMs: number): void {
   if (lateMs <= Math.max(1000, intervalMs / 2)) return;
   metricMeter.createCounter(METRICS.monitorPollsLate, 'polls', 'monitor polls that ran late').add(1);
   const skipped = Math.floor(lateMs / intervalMs);
-  if (skipped > 0) metricMeter.createCounter(METRICS.monitorPollsSkipped, 'polls', 'monitor poll intervals missed').add(skipped);
+  if (skipped > 0)
+    metricMeter.createCounter(METRICS.monitorPollsSkipped, 'polls', 'monitor poll intervals missed').add(skipped);
 }

@@ -20,8 +20,13 @@ export function formatZodError(error: { issues: { path: (string | number)[]; mes
  * An undecodable start argument (src/contracts/payload-converter.cjs) fails the same way, and so
  * does one over `maxBytes` as JSON (src/contracts/limits.ts).
  */
-export function parseWorkflowInput<S extends z.ZodTypeAny>(schema: S, raw: unknown, maxBytes = MAX_START_INPUT_BYTES): z.output<S> {
-  const invalid = (message: string) => ApplicationFailure.create({ type: FailureType.InvalidInput, message, nonRetryable: true });
+export function parseWorkflowInput<S extends z.ZodTypeAny>(
+  schema: S,
+  raw: unknown,
+  maxBytes = MAX_START_INPUT_BYTES,
+): z.output<S> {
+  const invalid = (message: string) =>
+    ApplicationFailure.create({ type: FailureType.InvalidInput, message, nonRetryable: true });
   if (isUndecodable(raw)) throw invalid(undecodableReason(raw));
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw invalid(formatZodError(parsed.error));
@@ -32,7 +37,9 @@ export function parseWorkflowInput<S extends z.ZodTypeAny>(schema: S, raw: unkno
 }
 
 function tooBig(what: string, bytes: number, max: number): string {
-  return Number.isFinite(bytes) ? `${what} is ${bytes} bytes as JSON; at most ${max}` : `${what} cannot be measured as JSON (at most ${max} bytes)`;
+  return Number.isFinite(bytes)
+    ? `${what} is ${bytes} bytes as JSON; at most ${max}`
+    : `${what} cannot be measured as JSON (at most ${max} bytes)`;
 }
 
 /**

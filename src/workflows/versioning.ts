@@ -16,7 +16,8 @@ import { makeContinueAsNewFunc, type Workflow, workflowInfo } from '@temporalio/
  * id but no deployment name), since the server refuses a
  * versioning behavior from a worker that is not in a deployment.
  */
-export const LONG_LIVED = (): WorkflowDefinitionOptions => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'PINNED' } : {});
+export const LONG_LIVED = (): WorkflowDefinitionOptions =>
+  workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'PINNED' } : {};
 
 /**
  * Continue-as-new whose next run starts on the deployment's current version (AUTO_UPGRADE for its

@@ -42,10 +42,15 @@ it('the Python SDK drives the sandbox: every answer validates in its types, erro
 
 it('the TypeScript SDK (its own auth header and key[] filters) gets what it asks for', async () => {
   const aa = PlatformClient.withSecretKey(KEY, sb.baseUrl('archastro'));
-  const s = await aa.agent_sessions.create({ agent: AGENT, instructions: 'ts sdk script:ask', metadata: { via: 'ts' } });
+  const s = await aa.agent_sessions.create({
+    agent: AGENT,
+    instructions: 'ts sdk script:ask',
+    metadata: { via: 'ts' },
+  });
   const other = await aa.agent_sessions.create({ agent: 'agi_elsewhere', instructions: 'script:long' });
   const deadline = Date.now() + 5_000;
-  while ((await aa.agent_sessions.get(s.id)).status !== 'waiting' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while ((await aa.agent_sessions.get(s.id)).status !== 'waiting' && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   const waiting = await aa.agent_sessions.list({ agent: [AGENT, 'agi_nobody'], status: ['waiting', 'completed'] });
   expect(waiting.data.map((x) => x.id)).toEqual([s.id]);
   const both = await aa.agent_sessions.list({ agent: [AGENT, 'agi_elsewhere'] });
@@ -73,7 +78,8 @@ it('the TypeScript SDK (its own auth header and key[] filters) gets what it asks
   expect(decodeURIComponent(runLists[0]!.query ?? '')).toContain('agent[]=agi_sandbox&agent[]=agi_nobody');
   const live = await aa.agent_sessions.create({ agent: AGENT, instructions: 'ts stream' });
   const kinds: string[] = [];
-  for await (const ev of aa.agent_sessions.stream(live.id)) kinds.push(ev.event === 'session_update' ? `update:${ev.data.status}` : ev.event);
+  for await (const ev of aa.agent_sessions.stream(live.id))
+    kinds.push(ev.event === 'session_update' ? `update:${ev.data.status}` : ev.event);
   expect(kinds[0]).toMatch(/^update:/);
   expect(kinds.at(-1)).toBe('update:completed');
 });
@@ -89,18 +95,32 @@ it("every body Switchboard's ArchAstro client sends fits the SDK's input types",
   });
   const { ref } = await adapter.create(input, { idempotencyKey: 'contract/create' });
   await adapter.sendMessage!(ref, 'go on', { idempotencyKey: 'contract/msg' });
-  const client = new ArchAstroClient({ platform: 'archastro', alias: 'default', baseUrl: sb.baseUrl('archastro'), secret: KEY });
+  const client = new ArchAstroClient({
+    platform: 'archastro',
+    alias: 'default',
+    baseUrl: sb.baseUrl('archastro'),
+    secret: KEY,
+  });
   await client.updateSession(ref.sessionId, { metadata: { more: true } });
   const routine = await client.createRoutine(AGENT, {
     name: 'contract',
     handler_type: 'preset',
     preset_name: 'agent_chat',
-    preset_config: { instructions: 'Be brief.', llm: { model: 'openrouter/x' }, session_mode: 'session', session_scope: 'per_key' },
+    preset_config: {
+      instructions: 'Be brief.',
+      llm: { model: 'openrouter/x' },
+      session_mode: 'session',
+      session_scope: 'per_key',
+    },
     event_type: 'agentroutine.invoked',
     status: 'active',
   });
   await client.updateRoutine(routine.id, { description: 'v2', preset_config: { instructions: 'Be thorough.' } });
-  await client.invokeRoutine('sandbox-invoke', { message: 'quick', idempotency_key: 'contract/inv', metadata: { switchboard_key: 'contract/inv' } });
+  await client.invokeRoutine('sandbox-invoke', {
+    message: 'quick',
+    idempotency_key: 'contract/inv',
+    metadata: { switchboard_key: 'contract/inv' },
+  });
   const ops: Record<string, string> = {
     'POST /api/v1/agent_sessions': 'createSession',
     'PATCH /api/v1/agent_sessions/{session}': 'updateSession',

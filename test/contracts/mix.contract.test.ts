@@ -34,14 +34,25 @@ async function gateScripts(): Promise<void> {
     { type: 'finish' as const, result: 'done' },
   ];
   await control.script('contract-permission', [
-    { type: 'ask', prompt: 'Clean the build directory', meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/' } },
+    {
+      type: 'ask',
+      prompt: 'Clean the build directory',
+      meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/' },
+    },
     ...then,
   ]);
   await control.script('contract-choice', [
-    { type: 'ask', prompt: 'Which region?', meta: { responseType: 'choice', choices: ['eu', 'us'], timeoutSeconds: 30 } },
+    {
+      type: 'ask',
+      prompt: 'Which region?',
+      meta: { responseType: 'choice', choices: ['eu', 'us'], timeoutSeconds: 30 },
+    },
     ...then,
   ]);
-  await control.script('contract-ack', [{ type: 'ask', prompt: 'Deploy starts now', meta: { responseType: 'acknowledge', timeoutSeconds: 1 } }, ...then]);
+  await control.script('contract-ack', [
+    { type: 'ask', prompt: 'Deploy starts now', meta: { responseType: 'acknowledge', timeoutSeconds: 1 } },
+    ...then,
+  ]);
 }
 
 it('the Mix SDK drives the sandbox: every operation parses in its models, errors in its error types, the stream resumes on its cursor', async () => {
@@ -79,15 +90,31 @@ it("every body Switchboard's Mix adapter sends validates in the SDK's request mo
   const input = agentSessionInput().parse({
     platform: 'mix',
     task: 'Contract run script:ask',
-    mix: { promptMode: 'append', customSystemPrompt: 'Be brief.', callbacks: [{ toolName: '*', type: 'send_message', messageContent: 'check' }] },
+    mix: {
+      promptMode: 'append',
+      customSystemPrompt: 'Be brief.',
+      callbacks: [{ toolName: '*', type: 'send_message', messageContent: 'check' }],
+    },
   });
   const { ref } = await adapter.create(input, { idempotencyKey: 'contract/create' });
-  const asked = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 3_000, pollMs: 5 }, { progress: () => {} });
+  const asked = await adapter.follow(
+    ref,
+    undefined,
+    { maxEvents: 100, maxMs: 3_000, pollMs: 5 },
+    { progress: () => {} },
+  );
   expect(asked.status).toBe('awaiting_input');
   await adapter.answerInput!(ref, asked.pendingInput!.requestId, 'yes', { idempotencyKey: 'contract/answer' });
-  const done = await adapter.follow(ref, asked.cursor, { maxEvents: 100, maxMs: 3_000, pollMs: 5 }, { progress: () => {} });
+  const done = await adapter.follow(
+    ref,
+    asked.cursor,
+    { maxEvents: 100, maxMs: 3_000, pollMs: 5 },
+    { progress: () => {} },
+  );
   await adapter.sendMessage!(ref, 'and one more thing', { idempotencyKey: 'contract/msg' });
-  await adapter.setCallbacks!(ref, [{ toolName: 'Bash', type: 'bash_script', bashCommand: 'echo ok' }], { idempotencyKey: 'contract/cb' });
+  await adapter.setCallbacks!(ref, [{ toolName: 'Bash', type: 'bash_script', bashCommand: 'echo ok' }], {
+    idempotencyKey: 'contract/cb',
+  });
   const firstMessage = done.entries.find((e) => e.role === 'user') ?? asked.entries.find((e) => e.role === 'user');
   await adapter.rewind!(ref, firstMessage!.id, true, { idempotencyKey: 'contract/rewind' });
 
@@ -98,12 +125,22 @@ it("every body Switchboard's Mix adapter sends validates in the SDK's request mo
     ['contract-permission', { gate: 'permission', grant: false }],
     ['contract-choice', { gate: 'question', type: 'choice', value: 'us' }],
   ] as const) {
-    const gated = await adapter.create(agentSessionInput().parse({ platform: 'mix', task: `Contract gate script:${script}` }), {
-      idempotencyKey: `contract/gate/${script}/${JSON.stringify(answer)}`,
-    });
-    const waiting = await adapter.follow(gated.ref, undefined, { maxEvents: 100, maxMs: 3_000, pollMs: 5 }, { progress: () => {} });
+    const gated = await adapter.create(
+      agentSessionInput().parse({ platform: 'mix', task: `Contract gate script:${script}` }),
+      {
+        idempotencyKey: `contract/gate/${script}/${JSON.stringify(answer)}`,
+      },
+    );
+    const waiting = await adapter.follow(
+      gated.ref,
+      undefined,
+      { maxEvents: 100, maxMs: 3_000, pollMs: 5 },
+      { progress: () => {} },
+    );
     expect(waiting.pendingInput?.data).toMatchObject({ platform: 'mix', gate: answer.gate });
-    await adapter.answerPlatformGate!(gated.ref, waiting.pendingInput!.requestId, answer, { idempotencyKey: 'contract/gate' });
+    await adapter.answerPlatformGate!(gated.ref, waiting.pendingInput!.requestId, answer, {
+      idempotencyKey: 'contract/gate',
+    });
   }
 
   const ops: Record<string, string> = {

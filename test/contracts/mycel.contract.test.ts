@@ -24,10 +24,15 @@ beforeEach(async () => control.reset());
 
 const sdk = sdkRunner(SCRIPT);
 
-const client = (token: string) => new MycelClient({ platform: 'mycel', alias: token, baseUrl: sb.baseUrl('mycel'), secret: token });
+const client = (token: string) =>
+  new MycelClient({ platform: 'mycel', alias: token, baseUrl: sb.baseUrl('mycel'), secret: token });
 
 it('the Mycel SDK drives the sandbox through every operation Switchboard uses', async () => {
-  const checks = await sdk([], { MYCEL_BASE_URL: sb.baseUrl('mycel'), MYCEL_OWNER_TOKEN: 'sb_mycel_owner', MYCEL_VISITOR_TOKEN: 'sb_mycel_visitor' });
+  const checks = await sdk([], {
+    MYCEL_BASE_URL: sb.baseUrl('mycel'),
+    MYCEL_OWNER_TOKEN: 'sb_mycel_owner',
+    MYCEL_VISITOR_TOKEN: 'sb_mycel_visitor',
+  });
   expect(checks.filter((c) => !c.ok)).toEqual([]);
   expect(checks.map((c) => c.check)).toEqual(
     expect.arrayContaining([

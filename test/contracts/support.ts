@@ -21,11 +21,14 @@ export interface Check {
 /** Runs `script` (a path under test/contracts) with the venv's python; returns its checks. */
 export function sdkRunner(script: string): (args: string[], env?: Record<string, string>) => Promise<Check[]> {
   return async (args, env = {}) => {
-    const { stdout } = await run(contractPython(), [script, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }).catch(
-      (err: { stdout?: string; stderr?: string }) => {
-        throw new Error(`the SDK run failed:\n${err.stdout ?? ''}\n${(err.stderr ?? '').split('\n').slice(-12).join('\n')}`);
-      },
-    );
+    const { stdout } = await run(contractPython(), [script, ...args], {
+      env: { ...process.env, ...env },
+      timeout: 60_000,
+    }).catch((err: { stdout?: string; stderr?: string }) => {
+      throw new Error(
+        `the SDK run failed:\n${err.stdout ?? ''}\n${(err.stderr ?? '').split('\n').slice(-12).join('\n')}`,
+      );
+    });
     return stdout
       .split('\n')
       .filter((l) => l.startsWith('{"check"'))
@@ -49,7 +52,9 @@ export async function sentBodiesChecked(
   ops: Record<string, string>,
   sdk: (args: string[]) => Promise<Check[]>,
 ): Promise<{ sent: SentRequest[]; checks: Check[] }> {
-  const sent = journal.filter((e) => ops[`${e.method} ${e.route}`]).map((e) => ({ op: ops[`${e.method} ${e.route}`]!, body: e.body ?? {} }));
+  const sent = journal
+    .filter((e) => ops[`${e.method} ${e.route}`])
+    .map((e) => ({ op: ops[`${e.method} ${e.route}`]!, body: e.body ?? {} }));
   const file = join(mkdtempSync(join(tmpdir(), 'sb-contract-')), 'requests.json');
   writeFileSync(file, JSON.stringify(sent));
   return { sent, checks: await sdk(['--requests', file]) };

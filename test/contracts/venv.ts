@@ -16,7 +16,9 @@ export function contractPython(): string {
   const wanted = readFileSync(REQUIREMENTS, 'utf8');
   if (existsSync(python) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return python;
   execFileSync('python3', ['-m', 'venv', VENV], { stdio: 'ignore' });
-  execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   writeFileSync(stamp, wanted);
   return python;
 }

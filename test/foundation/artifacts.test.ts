@@ -48,7 +48,9 @@ describe('LocalArtifactStore keys', () => {
       for (const segment of rel.split(sep)) expect(segment.length).toBeLessThanOrEqual(100);
       folders.add(rel.split(sep)[0]!);
       expect(await store.read(put)).toBe(`# ${workflowId}`);
-      expect(dedupeLines<{ id: string; text: string }>(await store.read(appended))).toEqual([{ id: '1', text: workflowId }]);
+      expect(dedupeLines<{ id: string; text: string }>(await store.read(appended))).toEqual([
+        { id: '1', text: workflowId },
+      ]);
     }
     expect(folders.size).toBe(IDS.length);
     // Nothing was written next to the store.
@@ -57,8 +59,12 @@ describe('LocalArtifactStore keys', () => {
 
   it('gives two run chains of the same id their own transcript', async () => {
     const store = new LocalArtifactStore(mkdtempSync(join(tmpdir(), 'sb-store-')));
-    const first = await store.appendLines({ workflowId: 'session-1', chain: 'run-a' }, 'transcript.jsonl', [{ id: 'e1', run: 'a' }]);
-    const second = await store.appendLines({ workflowId: 'session-1', chain: 'run-b' }, 'transcript.jsonl', [{ id: 'e1', run: 'b' }]);
+    const first = await store.appendLines({ workflowId: 'session-1', chain: 'run-a' }, 'transcript.jsonl', [
+      { id: 'e1', run: 'a' },
+    ]);
+    const second = await store.appendLines({ workflowId: 'session-1', chain: 'run-b' }, 'transcript.jsonl', [
+      { id: 'e1', run: 'b' },
+    ]);
     expect(first.uri).not.toBe(second.uri);
     expect(dedupeLines(await store.read(first))).toEqual([{ id: 'e1', run: 'a' }]);
     expect(dedupeLines(await store.read(second))).toEqual([{ id: 'e1', run: 'b' }]);

@@ -16,7 +16,15 @@ import { createHarness, eventually, type Harness } from '../support/harness.js';
 
 /** The part of the UI server's workflow list (ListWorkflowExecutionsResponse as JSON) read here. */
 const workflowList = z.object({
-  executions: z.array(z.object({ execution: z.object({ workflowId: z.string() }), type: z.object({ name: z.string() }), status: z.string() })).nullish(),
+  executions: z
+    .array(
+      z.object({
+        execution: z.object({ workflowId: z.string() }),
+        type: z.object({ name: z.string() }),
+        status: z.string(),
+      }),
+    )
+    .nullish(),
 });
 
 let h: Harness;
@@ -39,7 +47,11 @@ it(
     expect(url).toBe(`http://127.0.0.1:${port}`);
     expect(uiPid(dir)).toBeGreaterThan(0);
 
-    const { workflowId } = await h.sb.startResearch({ topic: 'Seen in the Web UI', approvers: ['alice'], requireOutlineApproval: false });
+    const { workflowId } = await h.sb.startResearch({
+      topic: 'Seen in the Web UI',
+      approvers: ['alice'],
+      requireOutlineApproval: false,
+    });
     const query = encodeURIComponent(`WorkflowId = '${workflowId}'`);
     const listed = await eventually(
       async () => {

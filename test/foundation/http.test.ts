@@ -124,7 +124,9 @@ describe('bodies and transport', () => {
 
   it('a body that does not match the schema is a ResponseValidationError naming the field', async () => {
     await http.request({ method: 'POST', path: route, body: { title: 'shape', browserMode: 'local-browser-service' } });
-    const err = await failureOf(http.request({ method: 'GET', path: route, schema: z.array(z.object({ mustExist: z.string() })) }));
+    const err = await failureOf(
+      http.request({ method: 'GET', path: route, schema: z.array(z.object({ mustExist: z.string() })) }),
+    );
     expect(err.name).toBe('ResponseValidationError');
     expect(err.retryable).toBe(false);
     expect(err.detail).toContain('0.mustExist');
@@ -166,7 +168,12 @@ describe('bodies and transport', () => {
   });
 
   it('a wrong key is a 401 naming the platform and alias, never the key', async () => {
-    const bad = new HttpClient({ platform: 'mix', baseUrl: `${origin}/mix`, alias: 'ops', authHeaders: { authorization: 'Bearer not-a-key' } });
+    const bad = new HttpClient({
+      platform: 'mix',
+      baseUrl: `${origin}/mix`,
+      alias: 'ops',
+      authHeaders: { authorization: 'Bearer not-a-key' },
+    });
     const err = await failureOf(bad.request({ method: 'GET', path: route, schema: z.unknown() }));
     expect(err.name).toBe('UnauthorizedError');
     expect(err.message).toMatch(/Mix.*credential alias "ops"/);

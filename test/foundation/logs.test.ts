@@ -27,14 +27,22 @@ interface LogLine {
 }
 
 function line(meta: Record<string, unknown>): LogLine {
-  return JSON.parse(formatLogLine({ ts: '2026-12-01T00:00:00.000Z', level: 'WARN', msg: 'Activity failed', meta })) as LogLine;
+  return JSON.parse(
+    formatLogLine({ ts: '2026-12-01T00:00:00.000Z', level: 'WARN', msg: 'Activity failed', meta }),
+  ) as LogLine;
 }
 
 afterEach(() => clearSecrets());
 
 describe('log line serializer', () => {
   it('prints message, type and the whole cause chain of a Temporal failure; details are left out', () => {
-    const root = new UnauthorizedError({ platform: 'archastro', alias: 'ops', status: 401, code: 'unauthorized', requestId: 'req_123' });
+    const root = new UnauthorizedError({
+      platform: 'archastro',
+      alias: 'ops',
+      status: 401,
+      code: 'unauthorized',
+      requestId: 'req_123',
+    });
     const app = ApplicationFailure.create({
       type: 'UnauthorizedError',
       message: root.message,
@@ -42,12 +50,29 @@ describe('log line serializer', () => {
       details: [{ body: 'payload data' }],
       cause: root,
     });
-    const failure = new ActivityFailure('Activity task failed', 'sessionCreate', '1', RetryState.NON_RETRYABLE_FAILURE, 'sb-worker', app);
+    const failure = new ActivityFailure(
+      'Activity task failed',
+      'sessionCreate',
+      '1',
+      RetryState.NON_RETRYABLE_FAILURE,
+      'sb-worker',
+      app,
+    );
     const out = line({ error: failure, durationMs: 12 });
     expect(out.durationMs).toBe(12);
     expect(out.error).toMatchObject({ name: 'ActivityFailure', message: 'Activity task failed' });
-    expect(out.error.cause).toMatchObject({ name: 'ApplicationFailure', type: 'UnauthorizedError', message: root.message, nonRetryable: true });
-    expect(out.error.cause.cause).toMatchObject({ name: 'UnauthorizedError', status: 401, code: 'unauthorized', requestId: 'req_123' });
+    expect(out.error.cause).toMatchObject({
+      name: 'ApplicationFailure',
+      type: 'UnauthorizedError',
+      message: root.message,
+      nonRetryable: true,
+    });
+    expect(out.error.cause.cause).toMatchObject({
+      name: 'UnauthorizedError',
+      status: 401,
+      code: 'unauthorized',
+      requestId: 'req_123',
+    });
     expect(out.error.cause.cause.message).toContain('401');
     expect(JSON.stringify(out)).not.toContain('payload data');
     // A few stack frames at most.
@@ -56,12 +81,18 @@ describe('log line serializer', () => {
   });
 
   it('finds errors anywhere in the metadata, from another V8 context too, and survives cycles', () => {
-    const foreign = runInNewContext('const e = new TypeError("from the workflow sandbox"); e.cause = new Error("inner"); e') as Error;
+    const foreign = runInNewContext(
+      'const e = new TypeError("from the workflow sandbox"); e.cause = new Error("inner"); e',
+    ) as Error;
     const cyclic = new Error('outer');
     (cyclic as { cause?: unknown }).cause = cyclic;
     const out = line({ nested: { list: [foreign], plain: 'kept' }, cyclic });
     expect(out.nested.plain).toBe('kept');
-    expect(out.nested.list[0]).toMatchObject({ name: 'TypeError', message: 'from the workflow sandbox', cause: { name: 'Error', message: 'inner' } });
+    expect(out.nested.list[0]).toMatchObject({
+      name: 'TypeError',
+      message: 'from the workflow sandbox',
+      cause: { name: 'Error', message: 'inner' },
+    });
     expect(out.cyclic.message).toBe('outer');
     expect(out.cyclic.cause.message).toMatch(/cut/);
     expect(serializeMeta({ big: 10n })).toEqual({ big: '10' });
@@ -69,14 +100,19 @@ describe('log line serializer', () => {
 
   it('redacts registered secrets and header-shaped credentials, wherever they appear', () => {
     registerSecrets([SECRET, undefined, '']);
-    const err = new Error(`POST /api/v1/agent_sessions failed with key ${SECRET}`, { cause: new Error(`x-api-key: ${SECRET}`) });
+    const err = new Error(`POST /api/v1/agent_sessions failed with key ${SECRET}`, {
+      cause: new Error(`x-api-key: ${SECRET}`),
+    });
     const text = formatLogLine({
       ts: 't',
       level: 'WARN',
       msg: `retrying with ${SECRET}`,
       meta: {
         error: err,
-        headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.unregistered.token', 'x-api-key': 'unregistered-key-123' },
+        headers: {
+          authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.unregistered.token',
+          'x-api-key': 'unregistered-key-123',
+        },
         raw: 'Authorization: Bearer abc.def.ghi and "x-api-key":"k_987654"',
       },
     });

@@ -22,7 +22,10 @@ let idp: FakeIdp;
 let keysDir: string;
 beforeAll(async () => {
   keysDir = testKeysDir();
-  h = await createHarness({ name: 'gw-access', extraEnv: { SWITCHBOARD_KEYS_DIR: keysDir, SWITCHBOARD_DECISION_PROOF: 'required' } });
+  h = await createHarness({
+    name: 'gw-access',
+    extraEnv: { SWITCHBOARD_KEYS_DIR: keysDir, SWITCHBOARD_DECISION_PROOF: 'required' },
+  });
   idp = await startFakeIdp();
   gw = await startTestGateway({
     sb: h.sb,
@@ -103,12 +106,20 @@ describe('rate limits', () => {
     const other = browser(gw.url);
     expect((await other.signIn('alice', gw.people.alice!.password)).status).toBe(303);
     expect((await other.signIn('alice', gw.people.alice!.password)).status).toBe(303);
-    expect(gw.deps.audit.read()).toEqual(expect.arrayContaining([expect.objectContaining({ event: 'sign_in.rate_limited', who: 'bob', ip: '127.0.0.1' })]));
+    expect(gw.deps.audit.read()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ event: 'sign_in.rate_limited', who: 'bob', ip: '127.0.0.1' })]),
+    );
   });
 
   it('decision links: after 3 refused links for a person, 429 — even for their valid link, which stays unused', async () => {
     const { workflowId, gate } = await researchAtGate('Rate-limited links', ['dave']);
-    const claims = { workflowId, requestId: gate.requestId!, digest: gate.digest!, decision: 'approve' as const, decider: 'dave' };
+    const claims = {
+      workflowId,
+      requestId: gate.requestId!,
+      digest: gate.digest!,
+      decision: 'approve' as const,
+      decider: 'dave',
+    };
     const b = browser(gw.url);
     for (let i = 0; i < 3; i++) {
       const expired = sealLink(gw.deps.signer, { ...claims, exp: Date.now() - 1000 });
@@ -156,8 +167,12 @@ describe('roles', () => {
     });
     expect(api.status).toBe(403);
     expect(api.body.error.type).toBe('forbidden');
-    expect((await gw.call(`/workflows/${workflowId}/cancel`, { method: 'POST', as: 'victor', json: {} })).status).toBe(403);
-    expect((await gw.call('/links', { method: 'POST', as: 'victor', json: { workflowId, decision: 'approve' } })).status).toBe(403);
+    expect((await gw.call(`/workflows/${workflowId}/cancel`, { method: 'POST', as: 'victor', json: {} })).status).toBe(
+      403,
+    );
+    expect(
+      (await gw.call('/links', { method: 'POST', as: 'victor', json: { workflowId, decision: 'approve' } })).status,
+    ).toBe(403);
     // Reading through the API is fine.
     expect((await gw.call(`/workflows/${workflowId}/gate`, { as: 'victor' })).status).toBe(200);
     // A link made out to a viewer (e.g. minted by a worker that does not know roles) does not decide either.
@@ -170,7 +185,9 @@ describe('roles', () => {
       exp: Date.now() + 60_000,
     });
     const shown = await b.request(`/ui/l/${link.token}`);
-    expect((await b.request(`/ui/l/${link.token}`, { method: 'POST', form: { _csrf: b.csrfOf(shown.text) } })).status).toBe(403);
+    expect(
+      (await b.request(`/ui/l/${link.token}`, { method: 'POST', form: { _csrf: b.csrfOf(shown.text) } })).status,
+    ).toBe(403);
     expect(await historyLength(workflowId)).toBe(before);
     expect((await h.sb.gate(workflowId)).decided).toHaveLength(0);
     const refused = gw.deps.audit.read().filter((e) => e.who === 'victor');
@@ -185,7 +202,9 @@ describe('roles', () => {
       form: { _csrf: b.csrfOf(again.text), decision: 'approve', requestId: gate.requestId!, digest: gate.digest! },
     });
     expect(decided.status).toBe(200);
-    expect((await h.sb.gate(workflowId)).decided).toEqual([expect.objectContaining({ decider: 'victor', identity: 'verified' })]);
+    expect((await h.sb.gate(workflowId)).decided).toEqual([
+      expect.objectContaining({ decider: 'victor', identity: 'verified' }),
+    ]);
     gw.deps.users.update('victor', { role: 'viewer' });
   });
 });
@@ -239,8 +258,14 @@ describe('OIDC sign-in', () => {
       form: { _csrf: b.csrfOf(page.text), decision: 'approve', requestId: gate.requestId!, digest: gate.digest! },
     });
     expect(decided.status).toBe(200);
-    expect((await h.sb.gate(workflowId)).decided).toEqual([expect.objectContaining({ decider: 'alice', identity: 'verified' })]);
-    expect(gw.deps.audit.read()).toEqual(expect.arrayContaining([expect.objectContaining({ event: 'signin', who: 'alice', detail: 'oidc idp|alice-0001' })]));
+    expect((await h.sb.gate(workflowId)).decided).toEqual([
+      expect.objectContaining({ decider: 'alice', identity: 'verified' }),
+    ]);
+    expect(gw.deps.audit.read()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ event: 'signin', who: 'alice', detail: 'oidc idp|alice-0001' }),
+      ]),
+    );
   });
 
   it('refused and audited: an unmapped subject, a forged state, no flow cookie, a token signed by another key, a wrong nonce', async () => {
@@ -340,11 +365,21 @@ async function startFakeIdp(): Promise<FakeIdp> {
     if (req.method === 'GET' && url.pathname === '/jwks') return json(res, 200, { keys: [jwk] });
     if (req.method === 'GET' && url.pathname === '/authorize') {
       const q = url.searchParams;
-      if (q.get('client_id') !== state.clientId || q.get('redirect_uri') !== state.redirectUri || q.get('response_type') !== 'code')
+      if (
+        q.get('client_id') !== state.clientId ||
+        q.get('redirect_uri') !== state.redirectUri ||
+        q.get('response_type') !== 'code'
+      )
         return json(res, 400, { error: 'invalid_request' });
-      if (q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge')) return json(res, 400, { error: 'invalid_request', detail: 'PKCE required' });
+      if (q.get('code_challenge_method') !== 'S256' || !q.get('code_challenge'))
+        return json(res, 400, { error: 'invalid_request', detail: 'PKCE required' });
       const code = randomBytes(16).toString('hex');
-      codes.set(code, { challenge: q.get('code_challenge')!, nonce: q.get('nonce') ?? '', sub: state.nextSubject, redirectUri: q.get('redirect_uri')! });
+      codes.set(code, {
+        challenge: q.get('code_challenge')!,
+        nonce: q.get('nonce') ?? '',
+        sub: state.nextSubject,
+        redirectUri: q.get('redirect_uri')!,
+      });
       const back = new URL(state.redirectUri);
       back.searchParams.set('code', code);
       back.searchParams.set('state', q.get('state') ?? '');
@@ -358,7 +393,8 @@ async function startFakeIdp(): Promise<FakeIdp> {
         void (async () => {
           const form = new URLSearchParams(text);
           const auth = req.headers.authorization ?? '';
-          const clientAuthOk = auth === `Basic ${Buffer.from(`${state.clientId}:${state.clientSecret}`).toString('base64')}`;
+          const clientAuthOk =
+            auth === `Basic ${Buffer.from(`${state.clientId}:${state.clientSecret}`).toString('base64')}`;
           const grant = codes.get(form.get('code') ?? '');
           codes.delete(form.get('code') ?? '');
           const pkceOk =
@@ -367,7 +403,13 @@ async function startFakeIdp(): Promise<FakeIdp> {
               .update(form.get('code_verifier') ?? '')
               .digest('base64url') === grant.challenge;
           state.tokenRequests.push({ pkceOk, clientAuthOk });
-          if (!grant || !clientAuthOk || !pkceOk || form.get('redirect_uri') !== grant.redirectUri || form.get('grant_type') !== 'authorization_code')
+          if (
+            !grant ||
+            !clientAuthOk ||
+            !pkceOk ||
+            form.get('redirect_uri') !== grant.redirectUri ||
+            form.get('grant_type') !== 'authorization_code'
+          )
             return json(res, 400, { error: 'invalid_grant' });
           const forge = state.forgeNext;
           state.forgeNext = undefined;

@@ -8,14 +8,25 @@ import type { InboxItem, SessionSummary } from '../../src/client/index.js';
 import type { GateView } from '../../src/contracts/gates.js';
 import type { DeepResearchResult } from '../../src/workflows/deepResearch.js';
 import { createHarness, eventually, type Harness } from '../support/harness.js';
-import { type ApiProblem, type CallResult, type Shown, type Started, startTestGateway, type TestGateway, testKeysDir } from './support.js';
+import {
+  type ApiProblem,
+  type CallResult,
+  type Shown,
+  type Started,
+  startTestGateway,
+  type TestGateway,
+  testKeysDir,
+} from './support.js';
 
 let h: Harness;
 let gw: TestGateway;
 beforeAll(async () => {
   const keysDir = testKeysDir();
   // Decisions must be proven: the gateway's signatures are what lets them through.
-  h = await createHarness({ name: 'gw-api', extraEnv: { SWITCHBOARD_KEYS_DIR: keysDir, SWITCHBOARD_DECISION_PROOF: 'required' } });
+  h = await createHarness({
+    name: 'gw-api',
+    extraEnv: { SWITCHBOARD_KEYS_DIR: keysDir, SWITCHBOARD_DECISION_PROOF: 'required' },
+  });
   gw = await startTestGateway({ sb: h.sb, artifactDir: h.artifactsDir, keysDir, people: ['alice', 'bob'] });
 });
 afterAll(async () => {
@@ -41,21 +52,41 @@ describe('starts', () => {
   it('an Idempotency-Key maps to one workflow: a retried POST starts nothing new', async () => {
     const key = `retry-${Date.now()}`;
     const input = { topic: 'Idempotent research start', approvers: ['alice'] };
-    const first = await gw.call<Started>('/research', { method: 'POST', as: 'alice', json: { input }, headers: { 'idempotency-key': key } });
+    const first = await gw.call<Started>('/research', {
+      method: 'POST',
+      as: 'alice',
+      json: { input },
+      headers: { 'idempotency-key': key },
+    });
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ created: true });
-    const second = await gw.call<Started>('/research', { method: 'POST', as: 'alice', json: { input }, headers: { 'idempotency-key': key } });
+    const second = await gw.call<Started>('/research', {
+      method: 'POST',
+      as: 'alice',
+      json: { input },
+      headers: { 'idempotency-key': key },
+    });
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ workflowId: first.body.workflowId, created: false });
     // The same key from another person is another start.
-    const bobs = await gw.call<Started>('/research', { method: 'POST', as: 'bob', json: { input }, headers: { 'idempotency-key': key } });
+    const bobs = await gw.call<Started>('/research', {
+      method: 'POST',
+      as: 'bob',
+      json: { input },
+      headers: { 'idempotency-key': key },
+    });
     expect(bobs.status).toBe(201);
     expect(bobs.body.workflowId).not.toBe(first.body.workflowId);
     expect(await countRuns(first.body.workflowId)).toBe(1);
     await h.client.workflow.getHandle(bobs.body.workflowId).terminate('test done');
     // Even after the run ends, a retry starts nothing (the id is never reused).
     await h.client.workflow.getHandle(first.body.workflowId).terminate('test done');
-    const third = await gw.call('/research', { method: 'POST', as: 'alice', json: { input }, headers: { 'idempotency-key': key } });
+    const third = await gw.call('/research', {
+      method: 'POST',
+      as: 'alice',
+      json: { input },
+      headers: { 'idempotency-key': key },
+    });
     expect(third.status).toBe(200);
     expect(third.body).toMatchObject({ created: false, status: 'TERMINATED' });
     expect(await countRuns(first.body.workflowId)).toBe(1);
@@ -80,11 +111,18 @@ describe('starts', () => {
 
 describe('decisions', () => {
   it('approve through the API is made as the token’s person, proven with their key', async () => {
-    const started = await gw.call<Started>('/research', { method: 'POST', as: 'alice', json: { input: { topic: 'Gateway decisions', approvers: ['alice'] } } });
+    const started = await gw.call<Started>('/research', {
+      method: 'POST',
+      as: 'alice',
+      json: { input: { topic: 'Gateway decisions', approvers: ['alice'] } },
+    });
     const { workflowId } = started.body;
     const gate = await openGate(workflowId);
     const inbox = await gw.call<{ items: InboxItem[] }>('/inbox', { as: 'bob' });
-    expect(inbox.body.items.find((i: { workflowId: string }) => i.workflowId === workflowId)).toMatchObject({ kind: 'research_outline', approvers: ['alice'] });
+    expect(inbox.body.items.find((i: { workflowId: string }) => i.workflowId === workflowId)).toMatchObject({
+      kind: 'research_outline',
+      approvers: ['alice'],
+    });
 
     // Refused requests change nothing in history.
     const before = await historyLength(workflowId);
@@ -97,16 +135,28 @@ describe('decisions', () => {
         headers: { 'content-type': 'application/json' },
       }),
       await gw.call(`/workflows/${workflowId}/decision`, { method: 'POST', as: 'alice', json: { decision: 'reject' } }),
-      await gw.call(`/workflows/${workflowId}/decision`, { method: 'POST', as: 'alice', json: { decision: 'approve', comment: 'x'.repeat(400_000) } }),
+      await gw.call(`/workflows/${workflowId}/decision`, {
+        method: 'POST',
+        as: 'alice',
+        json: { decision: 'approve', comment: 'x'.repeat(400_000) },
+      }),
       await gw.call(`/workflows/${workflowId}/decision`, {
         method: 'POST',
         as: 'alice',
         body: 'decision=approve',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       }),
-      await gw.call(`/workflows/${workflowId}/decision`, { method: 'POST', as: 'alice', json: { decision: 'approve', decider: 'mallory' } }),
+      await gw.call(`/workflows/${workflowId}/decision`, {
+        method: 'POST',
+        as: 'alice',
+        json: { decision: 'approve', decider: 'mallory' },
+      }),
       await gw.call(`/workflows/${workflowId}/decision`, { method: 'POST', as: 'bob', json: { decision: 'approve' } }),
-      await gw.call(`/workflows/${workflowId}/decision`, { method: 'POST', as: 'alice', json: { decision: 'approve', digest: 'not-what-was-shown' } }),
+      await gw.call(`/workflows/${workflowId}/decision`, {
+        method: 'POST',
+        as: 'alice',
+        json: { decision: 'approve', digest: 'not-what-was-shown' },
+      }),
     ];
     expect(refused.map((r) => r.status)).toEqual([401, 400, 422, 413, 415, 422, 409, 409]);
     expect(refused.map((r) => r.body.error.type)).toEqual([
@@ -134,7 +184,9 @@ describe('decisions', () => {
     expect(ok.body).toMatchObject({ decision: 'approve', decider: 'alice', identity: 'verified' });
     const res = (await h.client.workflow.getHandle(workflowId).result()) as DeepResearchResult;
     expect(res.status).toBe('completed');
-    expect(res.audit).toEqual([expect.objectContaining({ decider: 'alice', identity: 'verified', comment: 'from the API', digest: gate.digest })]);
+    expect(res.audit).toEqual([
+      expect.objectContaining({ decider: 'alice', identity: 'verified', comment: 'from the API', digest: gate.digest }),
+    ]);
   });
 
   it('reject with a reason and cancel', async () => {
@@ -144,17 +196,30 @@ describe('decisions', () => {
       json: { input: { topic: 'Rejected through the API', approvers: ['alice'] } },
     });
     await openGate(body.workflowId);
-    const r = await gw.call(`/workflows/${body.workflowId}/decision`, { method: 'POST', as: 'alice', json: { decision: 'reject', reason: 'out of scope' } });
+    const r = await gw.call(`/workflows/${body.workflowId}/decision`, {
+      method: 'POST',
+      as: 'alice',
+      json: { decision: 'reject', reason: 'out of scope' },
+    });
     expect(r.body).toMatchObject({ decision: 'reject', reason: 'out of scope', identity: 'verified' });
-    expect(((await h.client.workflow.getHandle(body.workflowId).result()) as DeepResearchResult).status).toBe('rejected');
+    expect(((await h.client.workflow.getHandle(body.workflowId).result()) as DeepResearchResult).status).toBe(
+      'rejected',
+    );
 
     const s = await gw.call<Started>('/sessions', {
       method: 'POST',
       as: 'alice',
       json: { input: { platform: 'webagent', task: 'Work for a long time script:long' } },
     });
-    await eventually(async () => (await gw.call<Shown>(`/workflows/${s.body.workflowId}`, { as: 'alice' })).body.state?.status === 'running');
-    const c = await gw.call(`/workflows/${s.body.workflowId}/cancel`, { method: 'POST', as: 'alice', json: { reason: 'enough' } });
+    await eventually(
+      async () =>
+        (await gw.call<Shown>(`/workflows/${s.body.workflowId}`, { as: 'alice' })).body.state?.status === 'running',
+    );
+    const c = await gw.call(`/workflows/${s.body.workflowId}/cancel`, {
+      method: 'POST',
+      as: 'alice',
+      json: { reason: 'enough' },
+    });
     expect(c.status).toBe(200);
     expect(c.body).toMatchObject({ accepted: true, status: 'cancelled' });
   });
@@ -167,15 +232,40 @@ describe('bad input', () => {
     const rs: CallResult<ApiProblem>[] = [
       await gw.call('/research', { method: 'POST', json: good }),
       await gw.call('/research', { method: 'POST', json: good, headers: { authorization: 'Bearer sbg_forged' } }),
-      await gw.call('/research', { method: 'POST', as: 'alice', body: '{', headers: { 'content-type': 'application/json' } }),
-      await gw.call('/research', { method: 'POST', as: 'alice', json: { ...good, input: { ...good.input, topic: 'x'.repeat(600_000) } } }),
-      await gw.call('/research', { method: 'POST', as: 'alice', json: { ...good, input: { topic: 'ab', approvers: [] } } }),
+      await gw.call('/research', {
+        method: 'POST',
+        as: 'alice',
+        body: '{',
+        headers: { 'content-type': 'application/json' },
+      }),
+      await gw.call('/research', {
+        method: 'POST',
+        as: 'alice',
+        json: { ...good, input: { ...good.input, topic: 'x'.repeat(600_000) } },
+      }),
+      await gw.call('/research', {
+        method: 'POST',
+        as: 'alice',
+        json: { ...good, input: { topic: 'ab', approvers: [] } },
+      }),
       await gw.call('/research', { method: 'POST', as: 'alice', json: { ...good, workflowId: '../etc' } }),
-      await gw.call('/research', { method: 'POST', as: 'alice', json: good, headers: { 'idempotency-key': 'k'.repeat(300) } }),
+      await gw.call('/research', {
+        method: 'POST',
+        as: 'alice',
+        json: good,
+        headers: { 'idempotency-key': 'k'.repeat(300) },
+      }),
     ];
     expect(rs.map((r) => r.status)).toEqual([401, 401, 400, 413, 422, 422, 400]);
-    for (const r of rs) expect(r.body.error).toEqual({ type: expect.any(String), message: expect.any(String), issues: expect.any(Array) });
-    expect(rs[4]!.body.error.issues.map((i: { path: string }) => i.path)).toEqual(expect.arrayContaining(['input.topic', 'input.approvers']));
+    for (const r of rs)
+      expect(r.body.error).toEqual({
+        type: expect.any(String),
+        message: expect.any(String),
+        issues: expect.any(Array),
+      });
+    expect(rs[4]!.body.error.issues.map((i: { path: string }) => i.path)).toEqual(
+      expect.arrayContaining(['input.topic', 'input.approvers']),
+    );
     expect(await countRuns(workflowId)).toBe(0);
     const unknown = await gw.call<ApiProblem>('/workflows/no-such-workflow', { as: 'alice' });
     expect(unknown.status).toBe(404);
@@ -186,7 +276,14 @@ describe('bad input', () => {
     const r = await gw.call<{ paths: Record<string, { post: { requestBody: unknown } }> }>('/openapi.json');
     expect(r.status).toBe(200);
     expect(Object.keys(r.body.paths)).toEqual(
-      expect.arrayContaining(['/sessions', '/research', '/monitors', '/inbox', '/workflows/{id}/decision', '/workflows/{id}/events']),
+      expect.arrayContaining([
+        '/sessions',
+        '/research',
+        '/monitors',
+        '/inbox',
+        '/workflows/{id}/decision',
+        '/workflows/{id}/events',
+      ]),
     );
     const schema = JSON.stringify(r.body.paths['/research']!.post.requestBody);
     expect(schema).toContain('requireOutlineApproval');
@@ -195,20 +292,43 @@ describe('bad input', () => {
 
 describe('answers and monitors', () => {
   it('answers a session’s input request; a wrong request id is refused without a history event', async () => {
-    const s = await gw.call<Started>('/sessions', { method: 'POST', as: 'alice', json: { input: { platform: 'webagent', task: 'Pick one script:ask' } } });
+    const s = await gw.call<Started>('/sessions', {
+      method: 'POST',
+      as: 'alice',
+      json: { input: { platform: 'webagent', task: 'Pick one script:ask' } },
+    });
     const { workflowId } = s.body;
-    const pending = await eventually(async () => (await gw.call<Shown>(`/workflows/${workflowId}`, { as: 'alice' })).body.state?.pendingInput);
+    const pending = await eventually(
+      async () => (await gw.call<Shown>(`/workflows/${workflowId}`, { as: 'alice' })).body.state?.pendingInput,
+    );
     const inbox = await gw.call<{ items: InboxItem[] }>('/inbox', { as: 'alice' });
-    expect(inbox.body.items.find((i: { workflowId: string }) => i.workflowId === workflowId)).toMatchObject({ kind: 'session_input' });
+    expect(inbox.body.items.find((i: { workflowId: string }) => i.workflowId === workflowId)).toMatchObject({
+      kind: 'session_input',
+    });
     const before = await historyLength(workflowId);
-    const stale = await gw.call(`/workflows/${workflowId}/answer`, { method: 'POST', as: 'alice', json: { requestId: 'ir_nope', response: 'A' } });
+    const stale = await gw.call(`/workflows/${workflowId}/answer`, {
+      method: 'POST',
+      as: 'alice',
+      json: { requestId: 'ir_nope', response: 'A' },
+    });
     expect(stale.status).toBe(409);
-    const bad = await gw.call(`/workflows/${workflowId}/answer`, { method: 'POST', as: 'alice', json: { requestId: pending.requestId } });
+    const bad = await gw.call(`/workflows/${workflowId}/answer`, {
+      method: 'POST',
+      as: 'alice',
+      json: { requestId: pending.requestId },
+    });
     expect(bad.status).toBe(422);
     expect(await historyLength(workflowId)).toBe(before);
-    const ok = await gw.call(`/workflows/${workflowId}/answer`, { method: 'POST', as: 'alice', json: { requestId: pending.requestId, response: 'option A' } });
+    const ok = await gw.call(`/workflows/${workflowId}/answer`, {
+      method: 'POST',
+      as: 'alice',
+      json: { requestId: pending.requestId, response: 'option A' },
+    });
     expect(ok.status).toBe(200);
-    await eventually(async () => (await gw.call<Shown>(`/workflows/${workflowId}`, { as: 'alice' })).body.workflowStatus === 'COMPLETED');
+    await eventually(
+      async () =>
+        (await gw.call<Shown>(`/workflows/${workflowId}`, { as: 'alice' })).body.workflowStatus === 'COMPLETED',
+    );
   });
 
   it('creates a monitor once, pauses and resumes it; it has no event stream', async () => {
@@ -227,13 +347,20 @@ describe('answers and monitors', () => {
     const b = await gw.call('/monitors', { method: 'POST', as: 'alice', json: body });
     expect([a.status, b.status]).toEqual([201, 200]);
     expect(b.body).toMatchObject({ workflowId: `monitor-${key}`, created: false });
-    await eventually(async () => (await gw.call<Shown>(`/workflows/monitor-${key}`, { as: 'alice' })).body.state?.status === 'active');
-    expect((await gw.call(`/monitors/${key}/pause`, { method: 'POST', as: 'alice', json: { reason: 'holiday' } })).body).toMatchObject({
+    await eventually(
+      async () => (await gw.call<Shown>(`/workflows/monitor-${key}`, { as: 'alice' })).body.state?.status === 'active',
+    );
+    expect(
+      (await gw.call(`/monitors/${key}/pause`, { method: 'POST', as: 'alice', json: { reason: 'holiday' } })).body,
+    ).toMatchObject({
       ok: true,
       status: 'paused',
     });
     expect((await gw.call(`/monitors/${key}/pause`, { method: 'POST', as: 'alice', json: {} })).status).toBe(409);
-    expect((await gw.call(`/monitors/${key}/resume`, { method: 'POST', as: 'alice' })).body).toMatchObject({ ok: true, status: 'active' });
+    expect((await gw.call(`/monitors/${key}/resume`, { method: 'POST', as: 'alice' })).body).toMatchObject({
+      ok: true,
+      status: 'active',
+    });
     expect((await gw.call(`/workflows/monitor-${key}/events`, { as: 'alice' })).status).toBe(409);
     const c = await gw.call(`/workflows/monitor-${key}/cancel`, { method: 'POST', as: 'alice', json: {} });
     expect(c.status).toBe(200);

@@ -87,7 +87,11 @@ it('Last-Event-ID resumes exactly across hang-ups, a worker restart and continue
     ]).flat(),
     { type: 'finish', result: 'slow done' },
   ]);
-  const { workflowId, runId } = await sb.startSession({ platform: 'webagent', task: 'Slow and steady script:gw-slow', followBatch: { maxEvents: 3 } });
+  const { workflowId, runId } = await sb.startSession({
+    platform: 'webagent',
+    task: 'Slow and steady script:gw-slow',
+    followBatch: { maxEvents: 3 },
+  });
   const url = `${gw.url}/workflows/${workflowId}/events`;
   const token = gw.people.alice!.token;
 
@@ -134,7 +138,10 @@ it('Last-Event-ID resumes exactly across hang-ups, a worker restart and continue
 it('refuses streams it cannot serve with a clear status', async () => {
   const { workflowId } = await sb.startSession({ platform: 'webagent', task: 'List the top 3 stories script:default' });
   await eventually(async () => (await client.workflow.getHandle(workflowId).describe()).status.name === 'COMPLETED');
-  const bad = await gw.call<ApiProblem>(`/workflows/${workflowId}/events`, { as: 'alice', headers: { 'last-event-id': 'abc' } });
+  const bad = await gw.call<ApiProblem>(`/workflows/${workflowId}/events`, {
+    as: 'alice',
+    headers: { 'last-event-id': 'abc' },
+  });
   expect(bad.status).toBe(400);
   expect(bad.body.error.type).toBe('invalid_last_event_id');
   const anon = await gw.call(`/workflows/${workflowId}/events`);

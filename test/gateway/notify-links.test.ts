@@ -37,7 +37,14 @@ beforeAll(async () => {
       SWITCHBOARD_NOTIFY_SECRET: WEBHOOK_SECRET,
     },
   });
-  gw = await startTestGateway({ sb: h.sb, artifactDir: h.artifactsDir, keysDir, people: ['alice', 'bob'], port, secret: GATEWAY_SECRET });
+  gw = await startTestGateway({
+    sb: h.sb,
+    artifactDir: h.artifactsDir,
+    keysDir,
+    people: ['alice', 'bob'],
+    port,
+    secret: GATEWAY_SECRET,
+  });
 });
 afterAll(async () => {
   await gw?.close();
@@ -50,14 +57,21 @@ interface GateMessage {
     workflowId: string;
     requestId: string;
     approvers: string[];
-    decisionLinks?: { requestId: string; digest: string; expiresAt: string; approvers: Record<string, { approve?: string; reject?: string }> };
+    decisionLinks?: {
+      requestId: string;
+      digest: string;
+      expiresAt: string;
+      approvers: Record<string, { approve?: string; reject?: string }>;
+    };
   };
 }
 
 /** The gate notifications the receiver got for a workflow, after checking each one's signature. */
 async function received(workflowId: string): Promise<GateMessage[]> {
   const wh = new Webhook(WEBHOOK_SECRET);
-  return (await h.control.webhooks(inbox)).map((d) => wh.verify(d.raw, d.headers) as GateMessage).filter((m) => m.data.workflowId === workflowId);
+  return (await h.control.webhooks(inbox))
+    .map((d) => wh.verify(d.raw, d.headers) as GateMessage)
+    .filter((m) => m.data.workflowId === workflowId);
 }
 
 /** A history as text with every payload decoded (payload bytes would hide a token from a plain search). */
@@ -87,12 +101,17 @@ async function follow(url: string, form: Record<string, string> = {}, browser?: 
 
 describe('decision links in notifications', () => {
   it('a gate opens → a signed notification with each approver’s links → one use decides, a second is refused; history holds no link', async () => {
-    const { workflowId } = await h.sb.startResearch({ topic: 'Linked from a notification', approvers: ['alice', 'bob'] });
+    const { workflowId } = await h.sb.startResearch({
+      topic: 'Linked from a notification',
+      approvers: ['alice', 'bob'],
+    });
     const gate = await eventually(async () => {
       const g = await h.sb.gate(workflowId);
       return g.open ? g : undefined;
     });
-    const opened = await eventually(async () => (await received(workflowId)).find((m) => m.type === 'gate.opened'), { timeoutMs: 20_000 });
+    const opened = await eventually(async () => (await received(workflowId)).find((m) => m.type === 'gate.opened'), {
+      timeoutMs: 20_000,
+    });
     const links = opened.data.decisionLinks!;
     expect(links).toMatchObject({ requestId: gate.requestId, digest: gate.digest });
     expect(Object.keys(links.approvers).sort()).toEqual(['alice', 'bob']);
@@ -107,7 +126,14 @@ describe('decision links in notifications', () => {
     const res = (await h.client.workflow.getHandle(workflowId).result()) as DeepResearchResult;
     expect(res.status).toBe('completed');
     const decided = (await h.sb.gate(workflowId)).decided;
-    expect(decided).toEqual([expect.objectContaining({ decider: 'alice', decision: 'approve', identity: 'verified', comment: 'via decision link' })]);
+    expect(decided).toEqual([
+      expect.objectContaining({
+        decider: 'alice',
+        decision: 'approve',
+        identity: 'verified',
+        comment: 'via decision link',
+      }),
+    ]);
 
     // The same link again, and bob's reject link on the decided gate: refused, audited, nothing changes.
     const historyBefore = (await h.client.workflow.getHandle(workflowId).fetchHistory()).events?.length;
@@ -121,10 +147,14 @@ describe('decision links in notifications', () => {
     expect((await h.client.workflow.getHandle(workflowId).fetchHistory()).events?.length).toBe(historyBefore);
     expect((await h.sb.gate(workflowId)).decided).toHaveLength(1);
     const audit = gw.deps.audit.read().filter((e) => e.workflowId === workflowId);
-    expect(audit.map((e) => e.event)).toEqual(expect.arrayContaining(['link.used', 'link.refused.used', 'link.refused.by_gate']));
+    expect(audit.map((e) => e.event)).toEqual(
+      expect.arrayContaining(['link.used', 'link.refused.used', 'link.refused.by_gate']),
+    );
 
     // No link token in any history: the gate's, or the delivery that sent it.
-    const tokens = Object.values(links.approvers).flatMap((l) => [l.approve, l.reject].map((u) => new URL(u!).pathname.split('/').pop()!));
+    const tokens = Object.values(links.approvers).flatMap((l) =>
+      [l.approve, l.reject].map((u) => new URL(u!).pathname.split('/').pop()!),
+    );
     const histories = [
       workflowId,
       `outbox-default-${(await h.control.webhooks(inbox)).find((d) => d.headers['webhook-id']?.startsWith('gate.opened'))!.headers['webhook-id']}`,

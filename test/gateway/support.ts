@@ -68,7 +68,11 @@ export async function startTestGateway(o: {
   const people: TestGateway['people'] = {};
   for (const name of o.people) {
     const existing = store.get(name);
-    const added = await store.add(name, { reset: Boolean(existing), password: `${name}-password-123`, role: o.viewers?.includes(name) ? 'viewer' : undefined });
+    const added = await store.add(name, {
+      reset: Boolean(existing),
+      password: `${name}-password-123`,
+      role: o.viewers?.includes(name) ? 'viewer' : undefined,
+    });
     people[name] = { token: added.token, password: added.password };
     try {
       createKey(o.keysDir, name);
@@ -87,7 +91,10 @@ export async function startTestGateway(o: {
     heartbeatMs: o.heartbeatMs ?? 500,
     endCheckMs: 200,
   });
-  const call = async <T = unknown>(path: string, init: RequestInit & { as?: string; json?: unknown } = {}): Promise<CallResult<T>> => {
+  const call = async <T = unknown>(
+    path: string,
+    init: RequestInit & { as?: string; json?: unknown } = {},
+  ): Promise<CallResult<T>> => {
     const headers = new Headers(init.headers);
     if (init.as) headers.set('authorization', `Bearer ${people[init.as]!.token}`);
     let body = init.body;

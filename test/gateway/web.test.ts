@@ -16,8 +16,12 @@ import type { DeepResearchResult } from '../../src/workflows/deepResearch.js';
 import { createHarness, eventually, type Harness, switchboardCli } from '../support/harness.js';
 import { startTestGateway, type TestGateway, testKeysDir } from './support.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-if (!CHROMIUM) console.warn('\n*** Chromium not found: the browser test is SKIPPED (apt-get install -y chromium, or set CHROMIUM_PATH) ***\n');
+const CHROMIUM =
+  process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+if (!CHROMIUM)
+  console.warn(
+    '\n*** Chromium not found: the browser test is SKIPPED (apt-get install -y chromium, or set CHROMIUM_PATH) ***\n',
+  );
 
 /** The part of a transcript `<li>` read in the page (the tests type-check without the DOM library). */
 type TranscriptItem = { getAttribute(name: string): string | null };
@@ -27,7 +31,10 @@ let gw: TestGateway;
 let keysDir: string;
 beforeAll(async () => {
   keysDir = testKeysDir();
-  h = await createHarness({ name: 'gw-web', extraEnv: { SWITCHBOARD_KEYS_DIR: keysDir, SWITCHBOARD_DECISION_PROOF: 'required' } });
+  h = await createHarness({
+    name: 'gw-web',
+    extraEnv: { SWITCHBOARD_KEYS_DIR: keysDir, SWITCHBOARD_DECISION_PROOF: 'required' },
+  });
   gw = await startTestGateway({ sb: h.sb, artifactDir: h.artifactsDir, keysDir, people: ['alice', 'bob'] });
 });
 afterAll(async () => {
@@ -49,7 +56,10 @@ async function researchAtGate(topic: string) {
 /** A tiny cookie jar over fetch: what a browser would send back. */
 function browserish(base: () => string) {
   const jar = new Map<string, string>();
-  const request = async (path: string, init: RequestInit & { form?: Record<string, string>; origin?: string | null } = {}) => {
+  const request = async (
+    path: string,
+    init: RequestInit & { form?: Record<string, string>; origin?: string | null } = {},
+  ) => {
     const headers = new Headers(init.headers);
     headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
     if (init.origin !== null) headers.set('origin', init.origin ?? base());
@@ -79,7 +89,10 @@ describe('forms', () => {
     expect(login.headers.get('content-security-policy')).toContain("script-src 'self'");
     const csrf = b.csrfOf(login.text);
     // No token, a wrong Origin, no Origin at all: refused.
-    expect((await b.request('/ui/login', { method: 'POST', form: { name: 'alice', password: gw.people.alice!.password } })).status).toBe(403);
+    expect(
+      (await b.request('/ui/login', { method: 'POST', form: { name: 'alice', password: gw.people.alice!.password } }))
+        .status,
+    ).toBe(403);
     expect(
       (
         await b.request('/ui/login', {
@@ -90,10 +103,26 @@ describe('forms', () => {
       ).status,
     ).toBe(403);
     expect(
-      (await b.request('/ui/login', { method: 'POST', origin: null, form: { _csrf: csrf, name: 'alice', password: gw.people.alice!.password } })).status,
+      (
+        await b.request('/ui/login', {
+          method: 'POST',
+          origin: null,
+          form: { _csrf: csrf, name: 'alice', password: gw.people.alice!.password },
+        })
+      ).status,
     ).toBe(403);
-    expect((await b.request('/ui/login', { method: 'POST', form: { _csrf: csrf, name: 'alice', password: 'wrong-password-000' } })).status).toBe(401);
-    const ok = await b.request('/ui/login', { method: 'POST', form: { _csrf: csrf, name: 'alice', password: gw.people.alice!.password } });
+    expect(
+      (
+        await b.request('/ui/login', {
+          method: 'POST',
+          form: { _csrf: csrf, name: 'alice', password: 'wrong-password-000' },
+        })
+      ).status,
+    ).toBe(401);
+    const ok = await b.request('/ui/login', {
+      method: 'POST',
+      form: { _csrf: csrf, name: 'alice', password: gw.people.alice!.password },
+    });
     expect(ok.status).toBe(303);
     const cookie = ok.headers.getSetCookie().find((c) => c.startsWith('sb_session='))!;
     expect(cookie).toMatch(/HttpOnly/);
@@ -108,14 +137,26 @@ describe('forms', () => {
     const before = await historyLength(workflowId);
     const form = { decision: 'approve', requestId: gate.requestId!, digest: gate.digest! };
     expect((await b.request(`/ui/gates/${workflowId}/decide`, { method: 'POST', form })).status).toBe(403);
-    expect((await b.request(`/ui/gates/${workflowId}/decide`, { method: 'POST', form: { ...form, _csrf: 'forged' } })).status).toBe(403);
-    expect((await b.request(`/ui/gates/${workflowId}/decide`, { method: 'POST', origin: 'http://evil.example', form: { ...form, _csrf: token } })).status).toBe(
-      403,
-    );
+    expect(
+      (await b.request(`/ui/gates/${workflowId}/decide`, { method: 'POST', form: { ...form, _csrf: 'forged' } }))
+        .status,
+    ).toBe(403);
+    expect(
+      (
+        await b.request(`/ui/gates/${workflowId}/decide`, {
+          method: 'POST',
+          origin: 'http://evil.example',
+          form: { ...form, _csrf: token },
+        })
+      ).status,
+    ).toBe(403);
     // Another person's session token does not pass either.
     const other = browserish(() => gw.url);
     await other.request('/ui/login');
-    expect((await other.request(`/ui/gates/${workflowId}/decide`, { method: 'POST', form: { ...form, _csrf: token } })).status).toBe(401);
+    expect(
+      (await other.request(`/ui/gates/${workflowId}/decide`, { method: 'POST', form: { ...form, _csrf: token } }))
+        .status,
+    ).toBe(401);
     expect(await historyLength(workflowId)).toBe(before);
     // The API refuses a cookie for a state change (forms go through the CSRF-checked routes).
     expect(
@@ -133,18 +174,26 @@ describe('forms', () => {
     expect(done.status).toBe(200);
     expect(done.text).toContain('approve recorded');
     expect(done.text).toContain('verified');
-    expect((await h.sb.gate(workflowId)).decided).toEqual([expect.objectContaining({ decider: 'alice', identity: 'verified' })]);
+    expect((await h.sb.gate(workflowId)).decided).toEqual([
+      expect.objectContaining({ decider: 'alice', identity: 'verified' }),
+    ]);
   });
 });
 
 describe('decision links', () => {
   it('a link decides once; used, expired and tampered links are refused and audited, also after a restart', async () => {
     const { workflowId, gate } = await researchAtGate('Decided by a link');
-    const issued = await gw.call<IssuedLink>('/links', { method: 'POST', as: 'alice', json: { workflowId, decision: 'approve', ttlSeconds: 600 } });
+    const issued = await gw.call<IssuedLink>('/links', {
+      method: 'POST',
+      as: 'alice',
+      json: { workflowId, decision: 'approve', ttlSeconds: 600 },
+    });
     expect(issued.status).toBe(201);
     expect(issued.body).toMatchObject({ requestId: gate.requestId, digest: gate.digest });
     // Not for someone who is not an approver.
-    expect((await gw.call('/links', { method: 'POST', as: 'bob', json: { workflowId, decision: 'approve' } })).status).toBe(403);
+    expect(
+      (await gw.call('/links', { method: 'POST', as: 'bob', json: { workflowId, decision: 'approve' } })).status,
+    ).toBe(403);
     const path = new URL(issued.body.url).pathname;
 
     const b = browserish(() => gw.url);
@@ -155,7 +204,9 @@ describe('decision links', () => {
     expect((await h.sb.gate(workflowId)).open).toBe(true);
     const used = await b.request(path, { method: 'POST', form: { _csrf: b.csrfOf(shown.text) } });
     expect(used.status).toBe(200);
-    expect((await h.sb.gate(workflowId)).decided).toEqual([expect.objectContaining({ decider: 'alice', decision: 'approve', identity: 'verified' })]);
+    expect((await h.sb.gate(workflowId)).decided).toEqual([
+      expect.objectContaining({ decider: 'alice', decision: 'approve', identity: 'verified' }),
+    ]);
     const again = await b.request(path, { method: 'POST', form: { _csrf: b.csrfOf(shown.text) } });
     expect(again.status).toBe(410);
     expect(again.text).toContain('used');
@@ -191,7 +242,10 @@ describe('decision links', () => {
       const c = browserish(() => gw.url);
       const got = await c.request(`/ui/l/${token}`);
       expect(got.status).toBe(410);
-      const posted = await c.request(`/ui/l/${token}`, { method: 'POST', form: { _csrf: c.csrfOf((await c.request('/ui/login')).text) } });
+      const posted = await c.request(`/ui/l/${token}`, {
+        method: 'POST',
+        form: { _csrf: c.csrfOf((await c.request('/ui/login')).text) },
+      });
       expect(posted.status).toBe(410);
       expect(posted.text).toContain(why);
     }
@@ -205,13 +259,25 @@ describe('decision links', () => {
     const after = await c.request(path);
     expect(after.status).toBe(410);
     const events = gw.deps.audit.read().map((e) => e.event);
-    expect(events).toEqual(expect.arrayContaining(['link.issued', 'link.used', 'link.refused.used', 'link.refused.expired', 'link.refused.tampered']));
+    expect(events).toEqual(
+      expect.arrayContaining([
+        'link.issued',
+        'link.used',
+        'link.refused.used',
+        'link.refused.expired',
+        'link.refused.tampered',
+      ]),
+    );
   });
 });
 
 describe('the CLI', () => {
   it('users add issues a token the running gateway accepts; link issues a one-time link it honours', async () => {
-    const cli = switchboardCli(h, { SWITCHBOARD_GATEWAY_DIR: gw.dir, SWITCHBOARD_KEYS_DIR: keysDir, SWITCHBOARD_GATEWAY_ORIGIN: gw.url });
+    const cli = switchboardCli(h, {
+      SWITCHBOARD_GATEWAY_DIR: gw.dir,
+      SWITCHBOARD_KEYS_DIR: keysDir,
+      SWITCHBOARD_GATEWAY_ORIGIN: gw.url,
+    });
     const added = await cli('--json', 'users', 'add', 'erin');
     expect(added.code).toBe(0);
     const erin = JSON.parse(added.stdout) as { token: string; password: string; keyId: string };
@@ -234,14 +300,19 @@ describe('the CLI', () => {
     const path = new URL(link.url).pathname;
     const shown = await b.request(path);
     expect((await b.request(path, { method: 'POST', form: { _csrf: b.csrfOf(shown.text) } })).status).toBe(200);
-    expect((await h.sb.gate(workflowId)).decided).toEqual([expect.objectContaining({ decider: 'alice', identity: 'verified', comment: 'via decision link' })]);
+    expect((await h.sb.gate(workflowId)).decided).toEqual([
+      expect.objectContaining({ decider: 'alice', identity: 'verified', comment: 'via decision link' }),
+    ]);
   });
 });
 
 describe.skipIf(!CHROMIUM)('in a browser (headless Chromium)', () => {
   let browser: Browser;
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
   });
   afterAll(async () => browser?.close());
 

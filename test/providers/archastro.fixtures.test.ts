@@ -54,7 +54,13 @@ const RESPONSES: Record<ArchAstroOperation, ZodTypeAny | undefined> = {
 const operations: Record<string, FixtureOperation> = Object.fromEntries(
   Object.entries(OPERATIONS).map(([name, op]) => [
     name,
-    { method: op.method, path: ROUTES[op.route], source: op.source, status: op.status, response: RESPONSES[name as ArchAstroOperation] },
+    {
+      method: op.method,
+      path: ROUTES[op.route],
+      source: op.source,
+      status: op.status,
+      response: RESPONSES[name as ArchAstroOperation],
+    },
   ]),
 );
 
@@ -66,7 +72,12 @@ let client: ArchAstroClient;
 beforeAll(async () => {
   sb = await startSandbox({ tickMs: 5 });
   control = new SandboxControl(sb.origin);
-  client = new ArchAstroClient({ platform: 'archastro', alias: 'default', baseUrl: sb.baseUrl('archastro'), secret: KeyRing.defaultKey('archastro') });
+  client = new ArchAstroClient({
+    platform: 'archastro',
+    alias: 'default',
+    baseUrl: sb.baseUrl('archastro'),
+    secret: KeyRing.defaultKey('archastro'),
+  });
   sb.core.captureResponses = true;
 });
 afterAll(async () => sb?.close());
@@ -98,14 +109,22 @@ it('every ArchAstro wire operation matches its committed request/response fixtur
   await control.clearJournal();
 
   // ---- agent sessions
-  const created = await client.createSession({ agent: AGENT, instructions: 'Fixture run script:ask', metadata: { switchboard_key: 'fx-1' } });
+  const created = await client.createSession({
+    agent: AGENT,
+    instructions: 'Fixture run script:ask',
+    metadata: { switchboard_key: 'fx-1' },
+  });
   await quietly(async () => (await session(created.id)).status === 'waiting');
   expect((await client.getSession(created.id)).status).toBe('waiting');
   expect(await client.listSessions({ agent: AGENT, status: ['waiting'] })).toHaveLength(1);
   expect((await client.listEvents(created.id)).at(-1)?.event).toBe('needs_input');
-  expect((await client.sendMessage(created.id, { content: 'option B', metadata: { switchboard_key: 'fx-m1' } })).status).toBe('running');
+  expect(
+    (await client.sendMessage(created.id, { content: 'option B', metadata: { switchboard_key: 'fx-m1' } })).status,
+  ).toBe('running');
   await quietly(async () => (await session(created.id)).status === 'completed');
-  expect((await client.updateSession(created.id, { metadata: { done: true } })).result).toMatchObject({ text: expect.any(String) });
+  expect((await client.updateSession(created.id, { metadata: { done: true } })).result).toMatchObject({
+    text: expect.any(String),
+  });
   expect(await drain(client.streamSession(created.id))).toHaveLength(1);
   expect((await client.cancelSession(created.id)).status).toBe('completed');
   await client.deleteSession(created.id);
@@ -121,10 +140,17 @@ it('every ArchAstro wire operation matches its committed request/response fixtur
     preset_config: { instructions: 'Be brief.', session_mode: 'stateless' },
     event_type: 'agentroutine.invoked',
   });
-  await client.updateRoutine(routine.id, { description: 'v2', preset_config: { instructions: 'Be thorough.', session_mode: 'stateless' } });
+  await client.updateRoutine(routine.id, {
+    description: 'v2',
+    preset_config: { instructions: 'Be thorough.', session_mode: 'stateless' },
+  });
   expect((await client.activateRoutine(routine.id)).status).toBe('active');
   expect((await client.pauseRoutine(routine.id)).status).toBe('paused');
-  const run = await client.invokeRoutine('sandbox-invoke', { message: 'quick', idempotency_key: 'fx-inv', metadata: { switchboard_key: 'fx-inv' } });
+  const run = await client.invokeRoutine('sandbox-invoke', {
+    message: 'quick',
+    idempotency_key: 'fx-inv',
+    metadata: { switchboard_key: 'fx-inv' },
+  });
   expect(run.status).toBe('pending');
   await quietly(async () => (await client.getRun(run.id)).status === 'completed');
   expect((await client.getRun(run.id)).result).toEqual({ text: 'done' });

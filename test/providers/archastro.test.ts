@@ -28,12 +28,20 @@ let client: ArchAstroClient;
 let adapter: SessionAdapter;
 
 const AGENT = 'agi_test';
-const rawEnv = () => ({ ARCHASTRO_BASE_URL: sb.baseUrl('archastro'), ARCHASTRO_API_KEY: KeyRing.defaultKey('archastro') });
+const rawEnv = () => ({
+  ARCHASTRO_BASE_URL: sb.baseUrl('archastro'),
+  ARCHASTRO_API_KEY: KeyRing.defaultKey('archastro'),
+});
 
 beforeAll(async () => {
   sb = await startSandbox({ tickMs: 5 });
   control = new SandboxControl(sb.origin);
-  const endpoint = { platform: 'archastro' as const, alias: 'default', baseUrl: sb.baseUrl('archastro'), secret: KeyRing.defaultKey('archastro') };
+  const endpoint = {
+    platform: 'archastro' as const,
+    alias: 'default',
+    baseUrl: sb.baseUrl('archastro'),
+    secret: KeyRing.defaultKey('archastro'),
+  };
   client = new ArchAstroClient(endpoint);
   const raw = rawEnv();
   adapter = createArchAstroAdapter(new ProviderRegistry(new Credentials(parseEnv(raw), raw)));
@@ -80,7 +88,13 @@ async function followUntil(ref: SessionRef, cursor: string | undefined, stop: (r
 
 describe('ArchAstroClient: agent sessions', () => {
   it('creates, lists with filters, gets, updates metadata, and runs to completion', async () => {
-    const created = await client.createSession({ agent: AGENT, instructions: 'summarise the week', name: 'weekly', max_turns: 5, metadata: { a: 1 } });
+    const created = await client.createSession({
+      agent: AGENT,
+      instructions: 'summarise the week',
+      name: 'weekly',
+      max_turns: 5,
+      metadata: { a: 1 },
+    });
     expect(created.id).toMatch(/^ase_/);
     expect(created.status).toBe('pending');
     expect(created.max_turns).toBe(5);
@@ -91,10 +105,19 @@ describe('ArchAstroClient: agent sessions', () => {
     expect(done.trajectory).toMatch(/^trj_/);
     expect(done.started_at).toBeTruthy();
     const events = await client.listEvents(created.id);
-    expect(events.filter((e) => e.event === 'message').map((e) => e.payload?.content)).toEqual(['step 1 of 3', 'step 2 of 3', 'step 3 of 3']);
-    expect(events.at(-1)).toMatchObject({ event: 'finished', payload: { status: 'completed', result: { text: 'done' } } });
+    expect(events.filter((e) => e.event === 'message').map((e) => e.payload?.content)).toEqual([
+      'step 1 of 3',
+      'step 2 of 3',
+      'step 3 of 3',
+    ]);
+    expect(events.at(-1)).toMatchObject({
+      event: 'finished',
+      payload: { status: 'completed', result: { text: 'done' } },
+    });
     // The durable cursor: events after one id, no more than `limit`.
-    expect((await client.listEvents(created.id, { after: events[0]!.id, limit: 2 })).map((e) => e.id)).toEqual(events.slice(1, 3).map((e) => e.id));
+    expect((await client.listEvents(created.id, { after: events[0]!.id, limit: 2 })).map((e) => e.id)).toEqual(
+      events.slice(1, 3).map((e) => e.id),
+    );
 
     const other = await client.createSession({ agent: 'agi_other', instructions: 'script:long' });
     expect((await client.listSessions({ agent: AGENT })).map((s) => s.id)).toEqual([created.id]);
@@ -131,7 +154,9 @@ describe('ArchAstroClient: agent sessions', () => {
     expect(first.status).toBe('cancelled');
     const second = await client.cancelSession(s.id);
     expect(second.status).toBe('cancelled');
-    expect((await client.listEvents(s.id)).filter((e) => e.event === 'finished' && e.payload?.status === 'cancelled')).toHaveLength(1);
+    expect(
+      (await client.listEvents(s.id)).filter((e) => e.event === 'finished' && e.payload?.status === 'cancelled'),
+    ).toHaveLength(1);
 
     const quick = await client.createSession({ agent: AGENT, instructions: 'quick' });
     await waitFor(quick.id, (x) => x.status === 'completed');
@@ -141,13 +166,20 @@ describe('ArchAstroClient: agent sessions', () => {
   it('a waiting session resumes on an inbox message and records it in inbox and trajectory', async () => {
     const s = await client.createSession({ agent: AGENT, instructions: 'pick one script:ask' });
     const waiting = await waitFor(s.id, (x) => x.status === 'waiting');
-    expect((await client.listEvents(waiting.id)).at(-1)).toMatchObject({ event: 'needs_input', payload: { prompt: 'Which option?' } });
+    expect((await client.listEvents(waiting.id)).at(-1)).toMatchObject({
+      event: 'needs_input',
+      payload: { prompt: 'Which option?' },
+    });
 
     const after = await client.sendMessage(s.id, { content: 'option B', metadata: { via: 'test' } });
     expect(after.inbox).toMatchObject([{ role: 'user', content: 'option B', metadata: { via: 'test' } }]);
     expect(after.status).toBe('running');
     await waitFor(s.id, (x) => x.status === 'completed');
-    expect((await client.listEvents(s.id)).some((e) => e.event === 'message' && e.payload?.role === 'user' && e.payload.content === 'option B')).toBe(true);
+    expect(
+      (await client.listEvents(s.id)).some(
+        (e) => e.event === 'message' && e.payload?.role === 'user' && e.payload.content === 'option B',
+      ),
+    ).toBe(true);
 
     await expect(client.sendMessage(s.id, { content: 'too late' })).rejects.toBeInstanceOf(UnprocessableError);
   });
@@ -164,7 +196,10 @@ describe('ArchAstroClient: agent sessions', () => {
     await client.sendMessage(s.id, { content: 'go' });
     const done = await waitFor(s.id, (x) => x.status === 'completed');
     expect(done.trajectory).toMatch(/^trj_/);
-    expect((await client.listEvents(s.id))[0]).toMatchObject({ event: 'message', payload: { role: 'user', content: 'go' } });
+    expect((await client.listEvents(s.id))[0]).toMatchObject({
+      event: 'message',
+      payload: { role: 'user', content: 'go' },
+    });
   });
 
   it('max_turns ends a session that would start one turn too many', async () => {
@@ -178,7 +213,9 @@ describe('ArchAstroClient: agent sessions', () => {
   it('validates create input the platform way (422 / 404)', async () => {
     await expect(client.createSession({ agent: AGENT, instructions: '' })).rejects.toBeInstanceOf(UnprocessableError);
     await expect(client.createSession({ agent: 'nope', instructions: 'x' })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(client.createSession({ agent: AGENT, instructions: 'x', max_turns: 0 })).rejects.toBeInstanceOf(UnprocessableError);
+    await expect(client.createSession({ agent: AGENT, instructions: 'x', max_turns: 0 })).rejects.toBeInstanceOf(
+      UnprocessableError,
+    );
   });
 });
 
@@ -203,16 +240,24 @@ describe('ArchAstroClient: agent routines', () => {
     expect((await client.pauseRoutine(draft.id)).status).toBe('paused');
 
     // Sub-hourly schedules are refused.
-    await expect(client.updateRoutine('arn_sbx_digest', { schedule: '*/5 * * * *' })).rejects.toBeInstanceOf(UnprocessableError);
+    await expect(client.updateRoutine('arn_sbx_digest', { schedule: '*/5 * * * *' })).rejects.toBeInstanceOf(
+      UnprocessableError,
+    );
     await client.deleteRoutine('arn_sbx_digest');
     await expect(client.getRoutine('arn_sbx_digest')).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('invoke: the same idempotency_key returns the in-flight run, then 409 once it completed', async () => {
     // Distinct transport Idempotency-Keys (random per call): the dedupe under test is the body's key.
-    const first = await client.invokeRoutine('arn_sbx_invoke', { message: 'hello script:long', idempotency_key: 'inv-1' });
+    const first = await client.invokeRoutine('arn_sbx_invoke', {
+      message: 'hello script:long',
+      idempotency_key: 'inv-1',
+    });
     expect(first.id).toMatch(/^arr_/);
-    const again = await client.invokeRoutine('arn_sbx_invoke', { message: 'hello script:long', idempotency_key: 'inv-1' });
+    const again = await client.invokeRoutine('arn_sbx_invoke', {
+      message: 'hello script:long',
+      idempotency_key: 'inv-1',
+    });
     expect(again.id).toBe(first.id);
 
     const journal = await control.journal({ platform: 'archastro', route: '/api/v1/agent_routines/{routine}/invoke' });
@@ -235,7 +280,9 @@ describe('ArchAstroClient: agent routines', () => {
     const run = await client.getRun(quick.id);
     expect(run.result).toEqual({ text: 'done' });
     expect(run.duration_ms).toBeGreaterThanOrEqual(0);
-    const conflict = await client.invokeRoutine('sandbox-invoke', { message: 'quick', idempotency_key: 'inv-2' }).catch((e: unknown) => e);
+    const conflict = await client
+      .invokeRoutine('sandbox-invoke', { message: 'quick', idempotency_key: 'inv-2' })
+      .catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(ConflictError);
     expect((conflict as ConflictError).code).toBe('idempotency_conflict');
 
@@ -251,7 +298,10 @@ describe('ArchAstroClient: agent routines', () => {
       { type: 'emit', count: 1 },
       { type: 'finish', result: 'checked' },
     ]);
-    const run = await client.invokeRoutine('arn_sbx_invoke', { message: 'check the price script:takes-time', idempotency_key: 'takes-1' });
+    const run = await client.invokeRoutine('arn_sbx_invoke', {
+      message: 'check the price script:takes-time',
+      idempotency_key: 'takes-1',
+    });
     expect(['pending', 'running']).toContain(run.status);
     const seen: string[] = [run.status];
     const deadline = Date.now() + 5_000;
@@ -286,7 +336,8 @@ describe('ArchAstroClient: agent routines', () => {
 
   it('runs are cursor-paginated newest first; before_cursor walks every page, after_cursor goes back', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 7; i++) ids.push((await client.invokeRoutine('arn_sbx_invoke', { message: `n${i} script:long` })).id);
+    for (let i = 0; i < 7; i++)
+      ids.push((await client.invokeRoutine('arn_sbx_invoke', { message: `n${i} script:long` })).id);
     const newestFirst = [...ids].reverse();
 
     const p1 = await client.listRuns('arn_sbx_invoke', { limit: 3 });
@@ -308,7 +359,9 @@ describe('ArchAstroClient: agent routines', () => {
 
     expect((await client.listRuns('arn_sbx_invoke', { status: 'completed' })).data).toEqual([]);
     await expect(client.listRuns('arn_sbx_invoke', { limit: 101 })).rejects.toBeInstanceOf(UnprocessableError);
-    await expect(client.listRuns('arn_sbx_invoke', { beforeCursor: 'garbage' })).rejects.toBeInstanceOf(UnprocessableError);
+    await expect(client.listRuns('arn_sbx_invoke', { beforeCursor: 'garbage' })).rejects.toBeInstanceOf(
+      UnprocessableError,
+    );
   });
 });
 
@@ -320,7 +373,9 @@ describe('ArchAstroClient: routines on the SDK wire (message, cancelled, object 
       expect((err as BadRequestError).code).toBe('request_invalid');
       expect((err as BadRequestError).detail).toContain('message is required');
     }
-    expect(await control.journal({ platform: 'archastro', route: '/api/v1/agent_routines/{routine}/invoke' })).toEqual([]);
+    expect(await control.journal({ platform: 'archastro', route: '/api/v1/agent_routines/{routine}/invoke' })).toEqual(
+      [],
+    );
     // The platform refuses it too (both SDKs model `message` as required).
     const raw = await fetch(`${sb.baseUrl('archastro')}/api/v1/agent_routines/arn_sbx_invoke/invoke`, {
       method: 'POST',
@@ -332,7 +387,10 @@ describe('ArchAstroClient: routines on the SDK wire (message, cancelled, object 
   });
 
   it('a cancelled run ends cancelled (terminal, listed under status=cancelled, in every run list) and cancelling again is fine', async () => {
-    const run = await client.invokeRoutine('arn_sbx_invoke', { message: 'hold on script:long', metadata: { switchboard_key: 'c-1' } });
+    const run = await client.invokeRoutine('arn_sbx_invoke', {
+      message: 'hold on script:long',
+      metadata: { switchboard_key: 'c-1' },
+    });
     const cancelled = await client.cancelRun(run.id);
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.result ?? null).toBeNull();
@@ -395,7 +453,11 @@ describe('ArchAstroClient: routines on the SDK wire (message, cancelled, object 
     });
     expect(created).toMatchObject({ status: 'active', agent: 'agi_test', preset_name: 'agent_chat', preset_config });
     expect((await client.getRoutine('keyed-helper')).preset_config).toEqual(preset_config);
-    const [sent] = await control.journal({ platform: 'archastro', method: 'POST', route: '/api/v1/agents/{agent}/agent_routines' });
+    const [sent] = await control.journal({
+      platform: 'archastro',
+      method: 'POST',
+      route: '/api/v1/agents/{agent}/agent_routines',
+    });
     expect(sent!.body).toMatchObject({ preset_name: 'agent_chat', preset_config });
     // The preset's session scope is honoured: per_key needs a session_key.
     await expect(client.invokeRoutine(created.id, { message: 'hi' })).rejects.toBeInstanceOf(UnprocessableError);
@@ -406,35 +468,68 @@ describe('ArchAstroClient: routines on the SDK wire (message, cancelled, object 
     await control.clearJournal();
     for (const bad of [
       { name: 'x', handler_type: 'preset' as const },
-      { name: 'x', handler_type: 'preset' as const, preset_name: 'agent_chat', preset_config: { session_mode: 'forever' } },
+      {
+        name: 'x',
+        handler_type: 'preset' as const,
+        preset_name: 'agent_chat',
+        preset_config: { session_mode: 'forever' },
+      },
       { name: 'x', handler_type: 'preset' as const, preset_name: 'agent_chat', preset_config: { instruction: 'typo' } },
-      { name: 'x', handler_type: 'preset' as const, preset_name: 'agent_chat', preset_config: { session_scope: 'per_user' } },
-      { name: 'x', handler_type: 'preset' as const, preset_name: 'agent_chat', preset_config: { instructions: 'z'.repeat(10_001) } },
+      {
+        name: 'x',
+        handler_type: 'preset' as const,
+        preset_name: 'agent_chat',
+        preset_config: { session_scope: 'per_user' },
+      },
+      {
+        name: 'x',
+        handler_type: 'preset' as const,
+        preset_name: 'agent_chat',
+        preset_config: { instructions: 'z'.repeat(10_001) },
+      },
     ]) {
       const err = await client.createRoutine('agi_test', bad as never).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BadRequestError);
     }
-    await expect(client.updateRoutine(created.id, { preset_config: { session_mode: 'sometimes' } as never })).rejects.toBeInstanceOf(BadRequestError);
+    await expect(
+      client.updateRoutine(created.id, { preset_config: { session_mode: 'sometimes' } as never }),
+    ).rejects.toBeInstanceOf(BadRequestError);
     expect(await control.journal({ platform: 'archastro' })).toEqual([]);
     // Refused by the platform: an unknown preset, a trigger the preset does not accept, a second unique preset.
-    await expect(client.createRoutine('agi_test', { name: 'x', handler_type: 'preset', preset_name: 'no_such_preset' })).rejects.toMatchObject({
+    await expect(
+      client.createRoutine('agi_test', { name: 'x', handler_type: 'preset', preset_name: 'no_such_preset' }),
+    ).rejects.toMatchObject({
       status: 422,
       code: 'unknown_preset',
     });
     await expect(
-      client.createRoutine('agi_test', { name: 'x', handler_type: 'preset', preset_name: 'daily_digest', event_type: 'agentroutine.invoked' }),
+      client.createRoutine('agi_test', {
+        name: 'x',
+        handler_type: 'preset',
+        preset_name: 'daily_digest',
+        event_type: 'agentroutine.invoked',
+      }),
     ).rejects.toBeInstanceOf(UnprocessableError);
-    await expect(client.createRoutine('agi_digest', { name: 'x', handler_type: 'preset', preset_name: 'daily_digest' })).rejects.toMatchObject({
+    await expect(
+      client.createRoutine('agi_digest', { name: 'x', handler_type: 'preset', preset_name: 'daily_digest' }),
+    ).rejects.toMatchObject({
       code: 'preset_not_unique',
     });
-    await expect(client.createRoutine('nobody', { name: 'x', handler_type: 'script', script: 'return 1' })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      client.createRoutine('nobody', { name: 'x', handler_type: 'script', script: 'return 1' }),
+    ).rejects.toBeInstanceOf(NotFoundError);
     expect((await client.createRoutine('agi_test', { name: 'draft', handler_type: 'script' })).status).toBe('draft');
   });
 });
 
 describe('ArchAstroClient: errors through the one factory', () => {
   it('maps auth, faults, error envelopes and bad bodies onto the taxonomy', async () => {
-    const bad = new ArchAstroClient({ platform: 'archastro', alias: 'ops', baseUrl: sb.baseUrl('archastro'), secret: 'wrong' });
+    const bad = new ArchAstroClient({
+      platform: 'archastro',
+      alias: 'ops',
+      baseUrl: sb.baseUrl('archastro'),
+      secret: 'wrong',
+    });
     const unauth = await bad.listSessions().catch((e: unknown) => e);
     expect(unauth).toBeInstanceOf(UnauthorizedError);
     expect((unauth as UnauthorizedError).code).toBe('unauthorized');
@@ -445,13 +540,25 @@ describe('ArchAstroClient: errors through the one factory', () => {
     expect(missing).toBeInstanceOf(NotFoundError);
     expect((missing as NotFoundError).detail).toContain('ase_missing');
 
-    await control.fault({ platform: 'archastro', route: '/api/v1/agent_sessions/{session}', status: 503, retryAfter: '7', times: 1 });
+    await control.fault({
+      platform: 'archastro',
+      route: '/api/v1/agent_sessions/{session}',
+      status: 503,
+      retryAfter: '7',
+      times: 1,
+    });
     const server = await client.getSession('ase_x').catch((e: unknown) => e);
     expect(server).toBeInstanceOf(ServerError);
     expect((server as ServerError).retryAfterSeconds).toBe(7);
     expect((server as ServerError).retryable).toBe(true);
 
-    await control.fault({ platform: 'archastro', route: '/api/v1/agent_sessions', method: 'GET', malformed: true, times: 1 });
+    await control.fault({
+      platform: 'archastro',
+      route: '/api/v1/agent_sessions',
+      method: 'GET',
+      malformed: true,
+      times: 1,
+    });
     await expect(client.listSessions()).rejects.toBeInstanceOf(ResponseValidationError);
     await expect(client.ping()).resolves.toBeUndefined();
   });
@@ -476,7 +583,12 @@ describe('ArchAstro session adapter', () => {
     expect(decodeCursor(last.cursor)).toEqual({ status: 'completed', after: events.at(-1)!.id });
 
     // Following again from the final cursor yields nothing new (waits out the budget).
-    const again = await adapter.follow(created.ref, last.cursor, { ...budget, maxMs: 30 }, { progress: () => undefined });
+    const again = await adapter.follow(
+      created.ref,
+      last.cursor,
+      { ...budget, maxMs: 30 },
+      { progress: () => undefined },
+    );
     expect(again.entries).toEqual([]);
     expect(again.status).toBe('completed');
 
@@ -496,8 +608,17 @@ describe('ArchAstro session adapter', () => {
   });
 
   it('a lost create answer (fault after the side effect) is recovered on retry without a duplicate', async () => {
-    await control.fault({ platform: 'archastro', route: '/api/v1/agent_sessions', method: 'POST', status: 502, phase: 'after', times: 1 });
-    await expect(adapter.create(input('lost answer'), { idempotencyKey: 'wf-3/create' })).rejects.toBeInstanceOf(ServerError);
+    await control.fault({
+      platform: 'archastro',
+      route: '/api/v1/agent_sessions',
+      method: 'POST',
+      status: 502,
+      phase: 'after',
+      times: 1,
+    });
+    await expect(adapter.create(input('lost answer'), { idempotencyKey: 'wf-3/create' })).rejects.toBeInstanceOf(
+      ServerError,
+    );
     const retry = await adapter.create(input('lost answer'), { idempotencyKey: 'wf-3/create' });
     const all = await client.listSessions({ agent: AGENT });
     expect(all.map((s) => s.id)).toEqual([retry.ref.sessionId]);
@@ -507,7 +628,10 @@ describe('ArchAstro session adapter', () => {
     const { ref } = await adapter.create(input('decide script:ask'), { idempotencyKey: 'wf-4/create' });
     const first = await followUntil(ref, undefined, (r) => r.status === 'awaiting_input');
     expect(first.last.platformStatus).toBe('waiting');
-    expect(first.last.pendingInput).toMatchObject({ requestId: expect.stringMatching(/^waiting@cse_/), prompt: 'Which option?' });
+    expect(first.last.pendingInput).toMatchObject({
+      requestId: expect.stringMatching(/^waiting@cse_/),
+      prompt: 'Which option?',
+    });
     const requestId = first.last.pendingInput!.requestId;
     expect(first.entries.at(-1)).toMatchObject({ kind: 'question', role: 'agent', text: 'Which option?' });
 
@@ -521,7 +645,15 @@ describe('ArchAstro session adapter', () => {
     await adapter.sendMessage!(ref, 'the second one', { idempotencyKey: 'wf-4/msg-1', attempt: 2 });
     // A crash re-run of a steering local activity starts again at attempt 1: it looks the tag up too.
     await adapter.sendMessage!(ref, 'the second one', { idempotencyKey: 'wf-4/msg-1', attempt: 1 });
-    expect((await control.journal({ platform: 'archastro', method: 'POST', route: '/api/v1/agent_sessions/{session}/message' })).length).toBe(1);
+    expect(
+      (
+        await control.journal({
+          platform: 'archastro',
+          method: 'POST',
+          route: '/api/v1/agent_sessions/{session}/message',
+        })
+      ).length,
+    ).toBe(1);
     const rest = await followUntil(ref, first.last.cursor, (r) => r.status === 'completed');
     expect(rest.entries[0]).toMatchObject({ role: 'user', text: 'the second one' });
     expect(rest.entries.filter((e) => e.role === 'user')).toHaveLength(1);
@@ -530,7 +662,9 @@ describe('ArchAstro session adapter', () => {
   });
 
   it('start_idle: awaiting input from the start (waiting@start), the first message runs it', async () => {
-    const created = await adapter.create(input('idle until told', { startIdle: true }), { idempotencyKey: 'wf-5/create' });
+    const created = await adapter.create(input('idle until told', { startIdle: true }), {
+      idempotencyKey: 'wf-5/create',
+    });
     expect(created.status).toBe('awaiting_input');
     const first = await adapter.follow(created.ref, undefined, budget, { progress: () => undefined });
     expect(first.pendingInput?.requestId).toBe('waiting@start');
@@ -584,14 +718,19 @@ describe('ArchAstro session adapter', () => {
     ]);
     const wide = { maxEvents: 1000, maxMs: 5_000, pollMs: 200 };
     for (const statusStream of [true, false]) {
-      const ad = archAstroAdapter(new ProviderRegistry(new Credentials(parseEnv(rawEnv()), rawEnv())), { statusStream });
+      const ad = archAstroAdapter(new ProviderRegistry(new Credentials(parseEnv(rawEnv()), rawEnv())), {
+        statusStream,
+      });
       const { ref } = await ad.create(input('Stream me script:quiet'), {});
       let r = await ad.follow(ref, undefined, wide, { progress: () => undefined });
       while (r.status !== 'awaiting_input') r = await ad.follow(ref, r.cursor, wide, { progress: () => undefined });
       const s = await client.getSession(ref.sessionId);
       const lagMs = Date.now() - Date.parse(s.updated_at!);
       expect(r.pendingInput?.prompt).toBe('Go on?');
-      const streams = await control.journal({ platform: 'archastro', route: '/api/v1/agent_sessions/{session}/stream' });
+      const streams = await control.journal({
+        platform: 'archastro',
+        route: '/api/v1/agent_sessions/{session}/stream',
+      });
       if (statusStream) {
         // Polling alone backs off to 1.6 s here; the stream reports the wait within a tick or two.
         expect(lagMs).toBeLessThan(500);
@@ -606,7 +745,8 @@ describe('ArchAstro session adapter', () => {
     await control.fault({ platform: 'archastro', route: '/api/v1/agent_sessions/{session}/stream', status: 404 });
     const { ref } = await adapter.create(input('No stream script:ask'), {});
     let r = await adapter.follow(ref, undefined, budget, { progress: () => undefined });
-    while (r.status !== 'awaiting_input') r = await adapter.follow(ref, r.cursor, budget, { progress: () => undefined });
+    while (r.status !== 'awaiting_input')
+      r = await adapter.follow(ref, r.cursor, budget, { progress: () => undefined });
     expect(r.pendingInput?.prompt).toBe('Which option?');
     await control.clearFaults();
   });

@@ -115,7 +115,9 @@ export function checkOperationFixtures(
     if (op.response) {
       const parsed = op.response.safeParse(row.response);
       if (!parsed.success)
-        problems.push(`${name}: live answer fails its response schema: ${parsed.error.issues[0]?.message} at ${parsed.error.issues[0]?.path.join('.')}`);
+        problems.push(
+          `${name}: live answer fails its response schema: ${parsed.error.issues[0]?.message} at ${parsed.error.issues[0]?.path.join('.')}`,
+        );
     }
     const file = join(dir, `${name}.json`);
     if (record) {
@@ -133,9 +135,13 @@ export function checkOperationFixtures(
       problems.push(`${name}: fixture is for ${committed.request.method} ${committed.request.route}`);
     if (op.response) {
       const parsed = op.response.safeParse(committed.response.body);
-      if (!parsed.success) problems.push(`${name}: committed fixture answer fails the response schema: ${parsed.error.issues[0]?.message}`);
+      if (!parsed.success)
+        problems.push(
+          `${name}: committed fixture answer fails the response schema: ${parsed.error.issues[0]?.message}`,
+        );
     }
-    if (committed.response.status !== live.response.status) problems.push(`${name}: status ${live.response.status}, fixture ${committed.response.status}`);
+    if (committed.response.status !== live.response.status)
+      problems.push(`${name}: status ${live.response.status}, fixture ${committed.response.status}`);
     if (JSON.stringify(shapeOf(committed.request.body)) !== JSON.stringify(shapeOf(live.request.body)))
       problems.push(`${name}: request body shape changed: ${JSON.stringify(shapeOf(live.request.body))}`);
     if (JSON.stringify(shapeOf(committed.response.body)) !== JSON.stringify(shapeOf(live.response.body)))

@@ -45,7 +45,10 @@ const ANSWERS: Record<keyof typeof MIX_OPS, { response?: ZodTypeAny; status?: nu
 };
 
 const OPERATIONS: Record<string, FixtureOperation> = Object.fromEntries(
-  Object.entries(MIX_OPS).map(([name, op]) => [name, { method: op.method, path: op.path, source: op.source, ...ANSWERS[name as keyof typeof MIX_OPS] }]),
+  Object.entries(MIX_OPS).map(([name, op]) => [
+    name,
+    { method: op.method, path: op.path, source: op.source, ...ANSWERS[name as keyof typeof MIX_OPS] },
+  ]),
 );
 
 let sb: RunningSandbox;
@@ -55,7 +58,12 @@ let control: SandboxControl;
 beforeAll(async () => {
   sb = await startSandbox({ tickMs: 5 });
   control = new SandboxControl(sb.origin);
-  client = new MixClient({ platform: 'mix', alias: 'default', baseUrl: sb.baseUrl('mix'), secret: KeyRing.defaultKey('mix') });
+  client = new MixClient({
+    platform: 'mix',
+    alias: 'default',
+    baseUrl: sb.baseUrl('mix'),
+    secret: KeyRing.defaultKey('mix'),
+  });
 });
 afterAll(async () => sb?.close());
 
@@ -79,9 +87,21 @@ async function readUntil(sessionId: string, stop: (ev: SseEvent) => boolean, las
 it('every Mix operation matches its request/response fixture', async () => {
   await control.script('fixture-mix-ops', [
     { type: 'emit', count: 1 },
-    { type: 'ask', prompt: 'Clean the build directory', meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/' } },
-    { type: 'ask', prompt: 'Overwrite .env', meta: { mix: 'permission', toolName: 'Write', action: 'write', path: '.env' } },
-    { type: 'ask', prompt: 'Which region?', meta: { responseType: 'choice', choices: ['eu', 'us'], timeoutSeconds: 60 } },
+    {
+      type: 'ask',
+      prompt: 'Clean the build directory',
+      meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/' },
+    },
+    {
+      type: 'ask',
+      prompt: 'Overwrite .env',
+      meta: { mix: 'permission', toolName: 'Write', action: 'write', path: '.env' },
+    },
+    {
+      type: 'ask',
+      prompt: 'Which region?',
+      meta: { responseType: 'choice', choices: ['eu', 'us'], timeoutSeconds: 60 },
+    },
     { type: 'finish', result: 'done' },
   ]);
   sb.core.captureResponses = true;

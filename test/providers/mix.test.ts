@@ -28,7 +28,11 @@ beforeAll(async () => {
   const endpoint: PlatformEndpoint = { platform: 'mix', alias: 'default', baseUrl: sb.baseUrl('mix'), secret: KEY };
   client = new MixClient(endpoint);
   // The raw client bypasses MixClient's checks, to prove the simulator enforces them itself.
-  raw = new HttpClient({ platform: 'mix', baseUrl: sb.baseUrl('mix'), authHeaders: { authorization: `Bearer ${KEY}` } });
+  raw = new HttpClient({
+    platform: 'mix',
+    baseUrl: sb.baseUrl('mix'),
+    authHeaders: { authorization: `Bearer ${KEY}` },
+  });
   const env = { MIX_SERVER_URL: sb.baseUrl('mix'), MIX_API_KEY: KEY };
   adapter = createMixAdapter(new ProviderRegistry(new Credentials(parseEnv(env), env)));
 });
@@ -118,12 +122,22 @@ const INVALID: { code: string; params: CreateSessionParams; body: Record<string,
   {
     code: 'prompt_size_exceeded_append',
     params: { ...base, promptMode: 'append', customSystemPrompt: 'x'.repeat(51_201) },
-    body: { title: 't', browserMode: 'local-browser-service', promptMode: 'append', customSystemPrompt: 'x'.repeat(51_201) },
+    body: {
+      title: 't',
+      browserMode: 'local-browser-service',
+      promptMode: 'append',
+      customSystemPrompt: 'x'.repeat(51_201),
+    },
   },
   {
     code: 'prompt_size_exceeded_replace',
     params: { ...base, promptMode: 'replace', customSystemPrompt: 'x'.repeat(102_401) },
-    body: { title: 't', browserMode: 'local-browser-service', promptMode: 'replace', customSystemPrompt: 'x'.repeat(102_401) },
+    body: {
+      title: 't',
+      browserMode: 'local-browser-service',
+      promptMode: 'replace',
+      customSystemPrompt: 'x'.repeat(102_401),
+    },
   },
   {
     code: 'subagent_type_not_allowed',
@@ -163,7 +177,9 @@ describe('create checks', () => {
     });
 
     it(`${c.code}: rejected by the simulator with 400 and the SDK's five-value error type`, async () => {
-      const err = await caught(raw.request({ method: 'POST', path: '/api/sessions', body: c.body, schema: sessionDataSchema }));
+      const err = await caught(
+        raw.request({ method: 'POST', path: '/api/sessions', body: c.body, schema: sessionDataSchema }),
+      );
       expect(err).toBeInstanceOf(BadRequestError);
       expect(err.status).toBe(400);
       // mix-python-sdk RESTError.type is a closed enum; the specific check leads the message.
@@ -177,9 +193,16 @@ describe('create checks', () => {
   it('counts prompt size in bytes, not characters, and allows exactly the limit', async () => {
     // 17,067 three-byte characters = 51,201 bytes: over the append limit with far fewer characters.
     const euros = '€'.repeat(17_067);
-    expect((await caught(client.create({ ...base, promptMode: 'append', customSystemPrompt: euros }))).code).toBe('prompt_size_exceeded_append');
+    expect((await caught(client.create({ ...base, promptMode: 'append', customSystemPrompt: euros }))).code).toBe(
+      'prompt_size_exceeded_append',
+    );
     const rawErr = await caught(
-      raw.request({ method: 'POST', path: '/api/sessions', body: { ...base, promptMode: 'append', customSystemPrompt: euros }, schema: sessionDataSchema }),
+      raw.request({
+        method: 'POST',
+        path: '/api/sessions',
+        body: { ...base, promptMode: 'append', customSystemPrompt: euros },
+        schema: sessionDataSchema,
+      }),
     );
     expect([rawErr.code, rawErr.message.includes('prompt_size_exceeded_append')]).toEqual(['bad_request', true]);
 
@@ -192,7 +215,9 @@ describe('create checks', () => {
     const big = 'x'.repeat(200_000);
     await client.create({ ...base, customSystemPrompt: big });
     await client.create({ ...base, promptMode: 'default', customSystemPrompt: big });
-    const sent = (await control.journal({ platform: 'mix', method: 'POST' })).map((e) => e.body as Record<string, unknown>);
+    const sent = (await control.journal({ platform: 'mix', method: 'POST' })).map(
+      (e) => e.body as Record<string, unknown>,
+    );
     expect(sent).toHaveLength(2);
     for (const b of sent) expect(b).not.toHaveProperty('customSystemPrompt');
 
@@ -229,7 +254,10 @@ describe('sessions CRUD', () => {
     await client.sendMessage(created.id, { text: 'find the papers', thinkingLevel: 'basic', maxSteps: 5 });
     const [send] = await control.journal({ platform: 'mix', route: '/api/sessions/{id}/messages' });
     // The one snake_case body of the Mix API (SDK SendMessageRequest).
-    expect([send!.status, send!.body]).toEqual([202, { text: 'find the papers', thinking_level: 'basic', max_steps: 5 }]);
+    expect([send!.status, send!.body]).toEqual([
+      202,
+      { text: 'find the papers', thinking_level: 'basic', max_steps: 5 },
+    ]);
 
     const got = await client.get(created.id);
     expect(got.firstUserMessage).toBe('find the papers');
@@ -251,7 +279,12 @@ describe('sessions CRUD', () => {
     expect((await keyless.list()).map((s) => s.id)).toEqual([mine.id]);
     const [entry] = await control.journal({ platform: 'mix', method: 'POST' });
     expect(entry!.status).toBe(201);
-    const stranger = new MixClient({ platform: 'mix', alias: 'nobody', baseUrl: sb.baseUrl('mix'), secret: 'not-a-key' });
+    const stranger = new MixClient({
+      platform: 'mix',
+      alias: 'nobody',
+      baseUrl: sb.baseUrl('mix'),
+      secret: 'not-a-key',
+    });
     const err = await caught(stranger.list());
     expect(err).toBeInstanceOf(UnauthorizedError);
     expect(err.code).toBe('unauthorized');
@@ -259,7 +292,10 @@ describe('sessions CRUD', () => {
 
   it('sends includeSubagents and hides subagent sessions unless asked', async () => {
     // A sub_agent callback spawns a subagent session after the first tool completion.
-    const s = await started({ ...base, callbacks: [{ toolName: '*', type: 'sub_agent', subAgentPrompt: 'double-check' }] });
+    const s = await started({
+      ...base,
+      callbacks: [{ toolName: '*', type: 'sub_agent', subAgentPrompt: 'double-check' }],
+    });
     await settled(s.id);
     const mains = await client.list({ includeSubagents: false });
     const all = await client.list({ includeSubagents: true });
@@ -275,7 +311,12 @@ describe('callbacks', () => {
   it('stores, returns and clears callbacks; send_message callbacks inject user messages', async () => {
     const s = await client.create({ ...base, title: 'cb script:long' });
     const updated = await client.updateSessionCallbacks(s.id, [
-      { toolName: '*', type: 'send_message', name: 'Log Output', messageContent: 'Please review the changes and run tests' },
+      {
+        toolName: '*',
+        type: 'send_message',
+        name: 'Log Output',
+        messageContent: 'Please review the changes and run tests',
+      },
       { toolName: 'bash', type: 'bash_script', bashCommand: 'echo $CALLBACK_TOOL_NAME' },
     ]);
     expect(updated.callbacks?.map((c) => c.type)).toEqual(['send_message', 'bash_script']);
@@ -297,7 +338,10 @@ describe('callbacks', () => {
     expect([err.status, err.code, err.message.includes('invalid_callback')]).toEqual([400, 'bad_request', true]);
     expect((await caught(client.updateSessionCallbacks('sess_missing', []))).status).toBe(404);
 
-    const live = await started({ ...base, callbacks: [{ toolName: '*', type: 'send_message', messageContent: 'run the tests' }] });
+    const live = await started({
+      ...base,
+      callbacks: [{ toolName: '*', type: 'send_message', messageContent: 'run the tests' }],
+    });
     await settled(live.id);
     const ex = await client.exportSession(live.id);
     const injected = ex.messages.filter((m) => m.role === 'user' && m.content === 'run the tests');
@@ -321,7 +365,12 @@ describe('export, rewind, cancel', () => {
     expect(ex.messages[0]!.content).toBe('summarise the repo');
     expect(ex.messages[4]!.content).toBe('done');
     // SDK ExportToolCall: input is a string, type a string, finished a boolean.
-    expect(ex.messages[1]!.toolCalls?.[0]).toMatchObject({ name: 'Bash', type: 'tool_use', finished: true, input: expect.any(String) });
+    expect(ex.messages[1]!.toolCalls?.[0]).toMatchObject({
+      name: 'Bash',
+      type: 'tool_use',
+      finished: true,
+      input: expect.any(String),
+    });
     expect(new Set(ex.messages.map((m) => m.id)).size).toBe(5);
     expect((await caught(client.exportSession('sess_missing'))).status).toBe(404);
   });
@@ -338,14 +387,22 @@ describe('export, rewind, cancel', () => {
     expect(rewindCall!.body).toEqual({ messageId: before[1]!.id, cleanupMedia: true });
 
     expect(await caught(client.rewindSession(s.id, { messageId: before[3]!.id }))).toBeInstanceOf(NotFoundError);
-    expect(await caught(client.rewindSession('sess_missing', { messageId: before[0]!.id }))).toBeInstanceOf(NotFoundError);
+    expect(await caught(client.rewindSession('sess_missing', { messageId: before[0]!.id }))).toBeInstanceOf(
+      NotFoundError,
+    );
 
     await control.clearJournal();
     const local = await caught(client.rewindSession(s.id, { messageId: '' }));
     expect([local.status, local.code]).toEqual([undefined, 'missing_message_id']);
     expect(await control.journal({ platform: 'mix' })).toEqual([]);
-    const remote = await caught(raw.request({ method: 'POST', path: `/api/sessions/${s.id}/rewind`, body: {}, schema: sessionDataSchema }));
-    expect([remote.status, remote.code, remote.message.includes('missing_message_id')]).toEqual([400, 'bad_request', true]);
+    const remote = await caught(
+      raw.request({ method: 'POST', path: `/api/sessions/${s.id}/rewind`, body: {}, schema: sessionDataSchema }),
+    );
+    expect([remote.status, remote.code, remote.message.includes('missing_message_id')]).toEqual([
+      400,
+      'bad_request',
+      true,
+    ]);
   });
 
   it('cancels processing; a second cancel is a harmless no-op', async () => {
@@ -358,19 +415,27 @@ describe('export, rewind, cancel', () => {
     expect(await client.cancelProcessing(s.id)).toMatchObject({ cancelled: true });
     expect(await client.cancelProcessing(s.id)).toMatchObject({ cancelled: false });
     const seen = await frames(s.id, (e) => e.event === 'error');
-    expect(seen.filter((e) => e.event === 'error').map((e) => e.data)).toEqual([{ type: 'cancelled', error: 'processing cancelled' }]);
+    expect(seen.filter((e) => e.event === 'error').map((e) => e.data)).toEqual([
+      { type: 'cancelled', error: 'processing cancelled' },
+    ]);
     expect(await caught(client.cancelProcessing('sess_missing'))).toBeInstanceOf(NotFoundError);
   });
 });
 
 describe('Mix session adapter', () => {
-  const input = (task: string, mix: Record<string, unknown> = {}) => agentSessionInput().parse({ platform: 'mix', task, mix });
+  const input = (task: string, mix: Record<string, unknown> = {}) =>
+    agentSessionInput().parse({ platform: 'mix', task, mix });
 
   async function followToEnd(ref: SessionRef, cursors: string[]): Promise<{ last: FollowResult; all: FollowResult[] }> {
     const all: FollowResult[] = [];
     let cursor: string | undefined;
     for (let i = 0; i < 50; i++) {
-      const r = await adapter.follow(ref, cursor, { maxEvents: 2, maxMs: 2_000, pollMs: 5 }, { progress: (c) => cursors.push(c!) });
+      const r = await adapter.follow(
+        ref,
+        cursor,
+        { maxEvents: 2, maxMs: 2_000, pollMs: 5 },
+        { progress: (c) => cursors.push(c!) },
+      );
       all.push(r);
       cursor = r.cursor;
       if (r.status !== 'running') return { last: r, all };
@@ -379,7 +444,9 @@ describe('Mix session adapter', () => {
   }
 
   it('creates with the task, follows to completed, exports and deletes on clean-up', async () => {
-    const created = await adapter.create(input("Summarise today's AI news\nwith sources"), { idempotencyKey: 'wf-1/create' });
+    const created = await adapter.create(input("Summarise today's AI news\nwith sources"), {
+      idempotencyKey: 'wf-1/create',
+    });
     expect(created.status).toBe('running');
     expect(created.ref).toMatchObject({ platform: 'mix', alias: 'default' });
     const session = await client.get(created.ref.sessionId);
@@ -392,7 +459,10 @@ describe('Mix session adapter', () => {
     // Same key again (an activity retry): found by its marker, so no second create and no second task,
     // without any help from Idempotency-Key (which Mix does not document).
     await control.clearJournal();
-    const again = await adapter.create(input("Summarise today's AI news\nwith sources"), { idempotencyKey: 'wf-1/create', attempt: 2 });
+    const again = await adapter.create(input("Summarise today's AI news\nwith sources"), {
+      idempotencyKey: 'wf-1/create',
+      attempt: 2,
+    });
     expect(again.ref.sessionId).toBe(created.ref.sessionId);
     expect(await client.list()).toHaveLength(1);
     expect((await control.journal({ platform: 'mix', method: 'POST' })).map((e) => e.route)).toEqual([]);
@@ -404,35 +474,63 @@ describe('Mix session adapter', () => {
     expect(last.result).toBe('done');
     const entries = all.flatMap((r) => r.entries);
     const step = ['agent:message', 'agent:tool_call', 'agent:tool_result'];
-    expect(entries.map((e) => `${e.role}:${e.kind}`)).toEqual(['user:message', ...step, ...step, ...step, 'agent:message', 'system:complete']);
+    expect(entries.map((e) => `${e.role}:${e.kind}`)).toEqual([
+      'user:message',
+      ...step,
+      ...step,
+      ...step,
+      'agent:message',
+      'system:complete',
+    ]);
     expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length); // no entry twice across batches
     expect(cursors.length).toBeGreaterThan(0);
     // Heartbeats stop just before the boundary frame (`complete`), which only the result carries.
     expect(Number(cursors.at(-1))).toBe(Number(last.cursor) - 1);
 
     // Following again from the final cursor yields nothing new.
-    const idle = await adapter.follow(created.ref, last.cursor, { maxEvents: 100, maxMs: 500, pollMs: 5 }, { progress: () => {} });
+    const idle = await adapter.follow(
+      created.ref,
+      last.cursor,
+      { maxEvents: 100, maxMs: 500, pollMs: 5 },
+      { progress: () => {} },
+    );
     expect([idle.status, idle.entries.length]).toEqual(['completed', 0]);
 
-    const { exportedTranscript } = await adapter.cleanup(created.ref, { deleteOnPlatform: true }, { idempotencyKey: 'wf-1/cleanup' });
+    const { exportedTranscript } = await adapter.cleanup(
+      created.ref,
+      { deleteOnPlatform: true },
+      { idempotencyKey: 'wf-1/cleanup' },
+    );
     const exported = exportSessionSchema.parse(JSON.parse(exportedTranscript!));
     // Every exported message is in the transcript under its own Mix id (what rewind takes).
     expect(exported.messages.map((m) => m.id)).toEqual(entries.filter((e) => e.kind === 'message').map((e) => e.id));
     expect(await caught(client.get(created.ref.sessionId))).toBeInstanceOf(NotFoundError);
 
     // A retried clean-up after the delete went through is not an error.
-    expect(await adapter.cleanup(created.ref, { deleteOnPlatform: true }, { idempotencyKey: 'wf-1/cleanup-2' })).toEqual({});
+    expect(
+      await adapter.cleanup(created.ref, { deleteOnPlatform: true }, { idempotencyKey: 'wf-1/cleanup-2' }),
+    ).toEqual({});
   });
 
   it('cancels mid-run: follow reports cancelled, cancel twice is safe, clean-up keeps the session', async () => {
     const { ref } = await adapter.create(input('Crawl everything script:long'), { idempotencyKey: 'wf-2/create' });
-    const first = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 150, pollMs: 5 }, { progress: () => {} });
+    const first = await adapter.follow(
+      ref,
+      undefined,
+      { maxEvents: 100, maxMs: 150, pollMs: 5 },
+      { progress: () => {} },
+    );
     expect(first.status).toBe('running');
     expect(first.entries[0]).toMatchObject({ role: 'user', text: 'Crawl everything script:long' });
 
     await adapter.cancel(ref, { idempotencyKey: 'wf-2/cancel' });
     await adapter.cancel(ref, { idempotencyKey: 'wf-2/cancel-again' });
-    const after = await adapter.follow(ref, first.cursor, { maxEvents: 100, maxMs: 1_000, pollMs: 5 }, { progress: () => {} });
+    const after = await adapter.follow(
+      ref,
+      first.cursor,
+      { maxEvents: 100, maxMs: 1_000, pollMs: 5 },
+      { progress: () => {} },
+    );
     expect([after.status, after.platformStatus]).toEqual(['cancelled', 'cancelled']);
 
     const { exportedTranscript } = await adapter.cleanup(ref, { deleteOnPlatform: false }, {});
@@ -452,11 +550,22 @@ describe('Mix session adapter', () => {
 
   it('sets callbacks (seed spelling accepted) and rewinds', async () => {
     const { ref } = await adapter.create(input('Plan a trip'), { idempotencyKey: 'wf-4/create' });
-    const done = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    const done = await adapter.follow(
+      ref,
+      undefined,
+      { maxEvents: 100, maxMs: 2_000, pollMs: 5 },
+      { progress: () => {} },
+    );
     expect(done.status).toBe('completed');
 
-    await adapter.setCallbacks!(ref, [{ tool_name: '*', type: 'send_message', message_content: 'Please review', name: 'Log Output' }], {});
-    expect((await client.get(ref.sessionId)).callbacks).toEqual([{ toolName: '*', type: 'send_message', messageContent: 'Please review', name: 'Log Output' }]);
+    await adapter.setCallbacks!(
+      ref,
+      [{ tool_name: '*', type: 'send_message', message_content: 'Please review', name: 'Log Output' }],
+      {},
+    );
+    expect((await client.get(ref.sessionId)).callbacks).toEqual([
+      { toolName: '*', type: 'send_message', messageContent: 'Please review', name: 'Log Output' },
+    ]);
     await adapter.setCallbacks!(ref, [], {});
     expect((await client.get(ref.sessionId)).callbacks).toEqual([]);
 
@@ -469,7 +578,10 @@ describe('Mix session adapter', () => {
     if (bad.platform !== 'mix') throw new Error('unreachable');
     // Bypass the workflow schema, as a caller of the activity could.
     const err = await caught(
-      adapter.create({ ...bad, mix: { ...bad.mix, promptMode: 'replace', customSystemPrompt: 'y'.repeat(102_401) } }, { idempotencyKey: 'wf-5/create' }),
+      adapter.create(
+        { ...bad, mix: { ...bad.mix, promptMode: 'replace', customSystemPrompt: 'y'.repeat(102_401) } },
+        { idempotencyKey: 'wf-5/create' },
+      ),
     );
     expect([err.name, err.code]).toEqual(['BadRequestError', 'prompt_size_exceeded_replace']);
     // Only the marker lookup (a read) went out.
@@ -482,12 +594,22 @@ describe('Mix session adapter', () => {
 
   it('sends later messages: one in a running turn reaches the agent, one after the turn starts the next', async () => {
     const { ref } = await adapter.create(input('Write a poem'), { idempotencyKey: 'wf-6/create' });
-    const first = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    const first = await adapter.follow(
+      ref,
+      undefined,
+      { maxEvents: 100, maxMs: 2_000, pollMs: 5 },
+      { progress: () => {} },
+    );
     expect(first.status).toBe('completed');
     await adapter.sendMessage!(ref, 'now shorter', { idempotencyKey: 'wf-6/msg-1', attempt: 1 });
     // A retry of the same send (the first reached Mix, its answer was lost) sends nothing more.
     await adapter.sendMessage!(ref, 'now shorter', { idempotencyKey: 'wf-6/msg-1', attempt: 2 });
-    const second = await adapter.follow(ref, first.cursor, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    const second = await adapter.follow(
+      ref,
+      first.cursor,
+      { maxEvents: 100, maxMs: 2_000, pollMs: 5 },
+      { progress: () => {} },
+    );
     expect(second.status).toBe('completed');
     expect(second.entries.filter((e) => e.role === 'user').map((e) => e.text)).toEqual(['now shorter']);
     const sends = await control.journal({ platform: 'mix', route: '/api/sessions/{id}/messages', method: 'POST' });
@@ -504,39 +626,71 @@ describe('Mix session adapter', () => {
     const later = Date.now() + MIX_SEND_SKEW_MS + 100;
     await adapter.sendMessage!(ref, 'same words', { idempotencyKey: 'wf-6b/op/2', attempt: 1 }, { requestedAt: later });
     const sends = await control.journal({ platform: 'mix', route: '/api/sessions/{id}/messages', method: 'POST' });
-    expect(sends.map((e) => (e.body as { text: string }).text)).toEqual(['Keep at it script:long', 'same words', 'same words']);
+    expect(sends.map((e) => (e.body as { text: string }).text)).toEqual([
+      'Keep at it script:long',
+      'same words',
+      'same words',
+    ]);
     // The look-up reads the export (its messages carry createdAt), on every send.
-    expect(await control.journal({ platform: 'mix', route: '/api/sessions/{id}/export', method: 'GET' })).toHaveLength(3);
+    expect(await control.journal({ platform: 'mix', route: '/api/sessions/{id}/export', method: 'GET' })).toHaveLength(
+      3,
+    );
     await adapter.cancel(ref, {});
   });
 
   it("turns the agent's question (a notification) into an input request and answers it once", async () => {
     const { ref } = await adapter.create(input('Pick one script:ask'), { idempotencyKey: 'wf-7/create' });
     const cursors: string[] = [];
-    const asked = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: (c) => cursors.push(c!) });
+    const asked = await adapter.follow(
+      ref,
+      undefined,
+      { maxEvents: 100, maxMs: 2_000, pollMs: 5 },
+      { progress: (c) => cursors.push(c!) },
+    );
     expect(asked.status).toBe('awaiting_input');
     expect(asked.pendingInput).toMatchObject({ requestId: expect.stringMatching(/^notif_/), prompt: 'Which option?' });
     // The question's own frame is never heartbeated: an attempt that dies here re-reads it.
     expect(cursors).not.toContain(asked.cursor);
-    const retried = await adapter.follow(ref, cursors.at(-1), { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    const retried = await adapter.follow(
+      ref,
+      cursors.at(-1),
+      { maxEvents: 100, maxMs: 2_000, pollMs: 5 },
+      { progress: () => {} },
+    );
     expect(retried.pendingInput?.requestId).toBe(asked.pendingInput!.requestId);
 
     await adapter.answerInput!(ref, asked.pendingInput!.requestId, 'the second', { idempotencyKey: 'wf-7/answer' });
     const [respond] = await control.journal({ platform: 'mix', route: '/api/notifications/{id}/respond' });
     expect([respond!.status, respond!.body]).toEqual([204, { type: 'text', value: 'the second' }]);
-    const again = await caught(client.respondToNotification(asked.pendingInput!.requestId, { type: 'text', value: 'twice' }));
+    const again = await caught(
+      client.respondToNotification(asked.pendingInput!.requestId, { type: 'text', value: 'twice' }),
+    );
     expect(again).toBeInstanceOf(NotFoundError);
-    const done = await adapter.follow(ref, asked.cursor, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    const done = await adapter.follow(
+      ref,
+      asked.cursor,
+      { maxEvents: 100, maxMs: 2_000, pollMs: 5 },
+      { progress: () => {} },
+    );
     expect(done.status).toBe('completed');
   });
 
   it('turns a permission into a pending input with what to show, and answers it once: a retry that finds it answered succeeds', async () => {
     await control.script('perm-once', [
-      { type: 'ask', prompt: 'Clean up', meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/', path: 'build/' } },
+      {
+        type: 'ask',
+        prompt: 'Clean up',
+        meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/', path: 'build/' },
+      },
       { type: 'finish', result: 'ok' },
     ]);
     const { ref } = await adapter.create(input('Clean script:perm-once'), { idempotencyKey: 'wf-perm/create' });
-    const asked = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    const asked = await adapter.follow(
+      ref,
+      undefined,
+      { maxEvents: 100, maxMs: 2_000, pollMs: 5 },
+      { progress: () => {} },
+    );
     expect(asked).toMatchObject({ status: 'awaiting_input', platformStatus: 'permission' });
     expect(asked.pendingInput!.data).toEqual({
       gate: 'permission',
@@ -548,14 +702,23 @@ describe('Mix session adapter', () => {
       path: 'build/',
     });
     const id = asked.pendingInput!.requestId;
-    expect(await adapter.answerPlatformGate!(ref, id, { gate: 'permission', grant: true }, { attempt: 1 })).toBe('granted');
+    expect(await adapter.answerPlatformGate!(ref, id, { gate: 'permission', grant: true }, { attempt: 1 })).toBe(
+      'granted',
+    );
     // Mix refuses a second answer as not found: on a retry that means the first one landed…
-    expect(await adapter.answerPlatformGate!(ref, id, { gate: 'permission', grant: true }, { attempt: 2 })).toBe('granted (by an earlier attempt)');
+    expect(await adapter.answerPlatformGate!(ref, id, { gate: 'permission', grant: true }, { attempt: 2 })).toBe(
+      'granted (by an earlier attempt)',
+    );
     // …on a first attempt it is a real failure.
-    expect(await caught(adapter.answerPlatformGate!(ref, id, { gate: 'permission', grant: false }, { attempt: 1 }))).toBeInstanceOf(NotFoundError);
+    expect(
+      await caught(adapter.answerPlatformGate!(ref, id, { gate: 'permission', grant: false }, { attempt: 1 })),
+    ).toBeInstanceOf(NotFoundError);
     const grants = await control.journal({ platform: 'mix', route: '/api/permissions/{id}/grant' });
     expect(grants.map((g) => g.status)).toEqual([200, 404]);
-    expect((await adapter.follow(ref, asked.cursor, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} })).status).toBe('completed');
+    expect(
+      (await adapter.follow(ref, asked.cursor, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} }))
+        .status,
+    ).toBe('completed');
   });
 
   it("answers a choice question in the question's terms; the simulator refuses a choice not offered and expires an unanswered one", async () => {
@@ -565,7 +728,12 @@ describe('Mix session adapter', () => {
       { type: 'finish', result: 'ok' },
     ]);
     const { ref } = await adapter.create(input('Pick script:choice-q'), { idempotencyKey: 'wf-choice/create' });
-    const asked = await adapter.follow(ref, undefined, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    const asked = await adapter.follow(
+      ref,
+      undefined,
+      { maxEvents: 100, maxMs: 2_000, pollMs: 5 },
+      { progress: () => {} },
+    );
     expect(asked.pendingInput!.data).toMatchObject({
       gate: 'question',
       responseType: 'choice',
@@ -576,11 +744,23 @@ describe('Mix session adapter', () => {
     const id = asked.pendingInput!.requestId;
     expect((await caught(client.respondToNotification(id, { type: 'choice', value: 'apac' }))).status).toBe(400);
     expect((await caught(client.respondToNotification(id, { type: 'text', value: 'eu' }))).status).toBe(400);
-    expect(await adapter.answerPlatformGate!(ref, id, { gate: 'question', type: 'choice', value: 'us' }, {})).toBe('answered (choice)');
-    const ack = await adapter.follow(ref, asked.cursor, { maxEvents: 100, maxMs: 2_000, pollMs: 5 }, { progress: () => {} });
+    expect(await adapter.answerPlatformGate!(ref, id, { gate: 'question', type: 'choice', value: 'us' }, {})).toBe(
+      'answered (choice)',
+    );
+    const ack = await adapter.follow(
+      ref,
+      asked.cursor,
+      { maxEvents: 100, maxMs: 2_000, pollMs: 5 },
+      { progress: () => {} },
+    );
     expect(ack.pendingInput!.data).toMatchObject({ responseType: 'acknowledge', timeoutSeconds: 1 });
     // Nobody answers: the platform gives up at its timeout and the agent goes on.
-    const done = await adapter.follow(ref, ack.cursor, { maxEvents: 100, maxMs: 3_000, pollMs: 5 }, { progress: () => {} });
+    const done = await adapter.follow(
+      ref,
+      ack.cursor,
+      { maxEvents: 100, maxMs: 3_000, pollMs: 5 },
+      { progress: () => {} },
+    );
     expect(done.status).toBe('completed');
     const late = await caught(client.respondToNotification(ack.pendingInput!.requestId, { type: 'acknowledge' }));
     expect(late).toBeInstanceOf(NotFoundError);
@@ -594,6 +774,8 @@ describe('Mix session adapter', () => {
     expect(ids).toEqual(ids.map((_, i) => i + 1));
     const mid = String(ids[Math.floor(ids.length / 2)]);
     const rest = await frames(s.id, (e) => e.event === 'complete', 3_000, mid);
-    expect(rest.filter((e) => e.event !== 'connected').map((e) => Number(e.id))).toEqual(ids.filter((i) => i > Number(mid)));
+    expect(rest.filter((e) => e.event !== 'connected').map((e) => Number(e.id))).toEqual(
+      ids.filter((i) => i > Number(mid)),
+    );
   });
 });

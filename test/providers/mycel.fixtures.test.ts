@@ -66,11 +66,15 @@ const RESPONSES: Record<keyof typeof MYCEL_OPERATIONS, ZodTypeAny> = {
 };
 
 const OPERATIONS: Record<string, FixtureOperation> = Object.fromEntries(
-  Object.entries(MYCEL_OPERATIONS).map(([name, op]) => [name, { ...op, response: RESPONSES[name as keyof typeof MYCEL_OPERATIONS] }]),
+  Object.entries(MYCEL_OPERATIONS).map(([name, op]) => [
+    name,
+    { ...op, response: RESPONSES[name as keyof typeof MYCEL_OPERATIONS] },
+  ]),
 );
 
 let sb: RunningSandbox;
-const client = (secret?: string) => new MycelClient({ platform: 'mycel', alias: 'fixtures', baseUrl: sb.baseUrl('mycel'), secret, timeoutMs: 5_000 });
+const client = (secret?: string) =>
+  new MycelClient({ platform: 'mycel', alias: 'fixtures', baseUrl: sb.baseUrl('mycel'), secret, timeoutMs: 5_000 });
 
 beforeAll(async () => {
   sb = await startSandbox({ tickMs: 5 });

@@ -39,7 +39,11 @@ afterAll(async () => {
  * Reads `n` notify frames from a stream, then stops (closing the connection). Gives up after
  * `timeoutMs` by aborting the request: a generator parked on a silent socket cannot be `return()`ed.
  */
-async function take(open: (signal: AbortSignal) => AsyncGenerator<MycelInboxFrame>, n: number, timeoutMs = 3_000): Promise<MycelNotifyFrame[]> {
+async function take(
+  open: (signal: AbortSignal) => AsyncGenerator<MycelInboxFrame>,
+  n: number,
+  timeoutMs = 3_000,
+): Promise<MycelNotifyFrame[]> {
   const out: MycelNotifyFrame[] = [];
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(new Error('take: timed out')), timeoutMs);
@@ -108,7 +112,12 @@ describe('mycel join requests', () => {
 
     await expect(visitor.chats.get(group.id)).rejects.toBeInstanceOf(ForbiddenError);
     const target = await visitor.chats.joinTarget(group.id);
-    expect(target).toMatchObject({ chat_id: group.id, is_member: false, owner_user_id: 'owner', pending_request_id: null });
+    expect(target).toMatchObject({
+      chat_id: group.id,
+      is_member: false,
+      owner_user_id: 'owner',
+      pending_request_id: null,
+    });
 
     const pending = await visitor.chats.requestJoin(group.id, 'please add me');
     expect(pending.state).toBe('pending');
@@ -118,7 +127,12 @@ describe('mycel join requests', () => {
 
     const [frame] = await take((signal) => owner.notifications.stream(0, { signal }), 1);
     expect(frame).toMatchObject({ type: 'notify', seq: 1 });
-    expect(frame!.metadata).toMatchObject({ event_type: 'chat.join_request', chat_id: group.id, request_id: pending.id, sender_id: 'visitor' });
+    expect(frame!.metadata).toMatchObject({
+      event_type: 'chat.join_request',
+      chat_id: group.id,
+      request_id: pending.id,
+      sender_id: 'visitor',
+    });
     expect(JSON.stringify(frame!.metadata)).not.toContain('please add me'); // metadata only, no bodies
 
     const drained = await owner.notifications.drain();
@@ -138,7 +152,10 @@ describe('mycel join requests', () => {
 
     const seen = await visitor.chats.get(group.id);
     expect(seen.members?.map((m) => m.user_id).sort()).toEqual([MYCEL_DEMO_AGENT, 'owner', 'visitor'].sort());
-    expect((await visitor.notifications.drain()).notifications[0]).toMatchObject({ event_type: 'chat.join_approved', chat_id: group.id });
+    expect((await visitor.notifications.drain()).notifications[0]).toMatchObject({
+      event_type: 'chat.join_approved',
+      chat_id: group.id,
+    });
   });
 });
 
@@ -169,7 +186,14 @@ describe('mycel messages', () => {
     expect(sent).toMatchObject({ sender_id: 'owner', content: 'yes, here' });
 
     // A 409 that is not the stale-chat refusal stays a plain ConflictError.
-    await control.fault({ platform: 'mycel', method: 'POST', route: '/api/chats/{chat_id}/messages', status: 409, code: 'conflict', times: 1 });
+    await control.fault({
+      platform: 'mycel',
+      method: 'POST',
+      route: '/api/chats/{chat_id}/messages',
+      status: 409,
+      code: 'conflict',
+      times: 1,
+    });
     const other = await owner.messages.send(chat.id, 'x').catch((e: unknown) => e);
     expect(other).toBeInstanceOf(ConflictError);
     expect(other).not.toBeInstanceOf(ChatNotCaughtUpError);
@@ -205,15 +229,24 @@ describe('mycel relationships', () => {
   it('request → recipient notified → approve → visit; visit allows group creation', async () => {
     const visitor = client('sb_mycel_visitor');
     const agentB = client('sb_mycel_agent-b');
-    await expect(visitor.chats.create(['agent-b'], 'too soon')).rejects.toMatchObject({ status: 400, code: 'relationship_required' });
+    await expect(visitor.chats.create(['agent-b'], 'too soon')).rejects.toMatchObject({
+      status: 400,
+      code: 'relationship_required',
+    });
 
     const pending = await visitor.relationships.request('agent-b');
     expect(pending).toMatchObject({ other_user_id: 'agent-b', state: 'pending', is_requester: true });
     const inbox = await agentB.notifications.drain();
-    expect(inbox.notifications[0]).toMatchObject({ event_type: 'relationship.request', relationship_id: pending.id, sender_id: 'visitor' });
+    expect(inbox.notifications[0]).toMatchObject({
+      event_type: 'relationship.request',
+      relationship_id: pending.id,
+      sender_id: 'visitor',
+    });
 
     const listed = await agentB.relationships.list();
-    expect(listed).toEqual([expect.objectContaining({ id: pending.id, other_user_id: 'visitor', state: 'pending', is_requester: false })]);
+    expect(listed).toEqual([
+      expect.objectContaining({ id: pending.id, other_user_id: 'visitor', state: 'pending', is_requester: false }),
+    ]);
     await expect(visitor.relationships.approve(pending.id)).rejects.toBeInstanceOf(ConflictError); // not your own
     const accepted = await agentB.relationships.approve(pending.id);
     expect(accepted.state).toBe('visit');
@@ -282,7 +315,9 @@ describe('mycel notification stream', () => {
     expect(idle).toEqual([]);
 
     // A refused handshake is the platform's error for its status; a bad token is a 401.
-    await expect(take((signal) => client('not-a-token').notifications.stream(0, { signal }), 1, 1_000)).rejects.toMatchObject({ status: 401 });
+    await expect(
+      take((signal) => client('not-a-token').notifications.stream(0, { signal }), 1, 1_000),
+    ).rejects.toMatchObject({ status: 401 });
   });
 });
 
@@ -302,7 +337,9 @@ describe('mycel inbox long poll (wait) and drain', () => {
     await visitor.messages.send(chat.id, 'wake up', { enforceCaughtUp: false });
     const woke = await held;
     expect(Date.now() - t0).toBeLessThan(3_000); // early, not after 10 s
-    expect(woke.notifications).toEqual([expect.objectContaining({ seq: 1, event_type: 'chat.message', chat_id: chat.id })]);
+    expect(woke.notifications).toEqual([
+      expect.objectContaining({ seq: 1, event_type: 'chat.message', chat_id: chat.id }),
+    ]);
 
     // Nothing was taken: asked again, the same notification comes at once, until drain acknowledges it.
     expect((await owner.notifications.wait(5)).notifications.map((n) => n.seq)).toEqual([1]);

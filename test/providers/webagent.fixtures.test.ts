@@ -15,7 +15,12 @@ import type { ZodTypeAny } from 'zod';
 import { Credentials, parseEnv } from '../../src/config.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import type { WebAgentClient, WebAgentEvent } from '../../src/providers/webagent/client.js';
-import { DEEP_RESEARCH_ROUTES, SESSION_ROUTES, TRACK_ROUTES, WEB_SEARCH_ROUTES } from '../../src/providers/webagent/routes.js';
+import {
+  DEEP_RESEARCH_ROUTES,
+  SESSION_ROUTES,
+  TRACK_ROUTES,
+  WEB_SEARCH_ROUTES,
+} from '../../src/providers/webagent/routes.js';
 import {
   artifactContentSchema,
   artifactListSchema,
@@ -112,9 +117,15 @@ let wa: WebAgentClient;
 beforeAll(async () => {
   sb = await startSandbox({ tickMs: 5 });
   const env = parseEnv({ WEBAGENT_BASE_URL: sb.baseUrl('webagent'), WEBAGENT_PROJECT_ID: 'proj_fixtures' });
-  wa = new ProviderRegistry(new Credentials(env, { WEBAGENT_API_KEY: KeyRing.defaultKey('webagent') })).client('webagent');
+  wa = new ProviderRegistry(new Credentials(env, { WEBAGENT_API_KEY: KeyRing.defaultKey('webagent') })).client(
+    'webagent',
+  );
   // A task that speaks once, then holds still: every read of it has one shape.
-  sb.ctx.scripts.set('hold', [{ type: 'emit', count: 1, text: 'working' }, { type: 'wait', ms: 600_000 }, { type: 'finish' }]);
+  sb.ctx.scripts.set('hold', [
+    { type: 'emit', count: 1, text: 'working' },
+    { type: 'wait', ms: 600_000 },
+    { type: 'finish' },
+  ]);
 });
 
 afterAll(async () => sb?.close());
@@ -146,7 +157,10 @@ it('every Web Agent operation matches its committed request/response fixture', a
   await wa.sessions.cancelTask(s.id, first.id, { reason: 'user_cancelled' });
   const next = await wa.sessions.createTask(s.id, { instructions: 'script:ask pick one' });
   const asked = (await until(s.id, next.id, (e) => e.type === 'task.input_request')).at(-1)!;
-  await wa.messages.intervene(s.id, next.id, { inputRequestId: String(asked.data.input_request_id), response: { choice: 'A' } });
+  await wa.messages.intervene(s.id, next.id, {
+    inputRequestId: String(asked.data.input_request_id),
+    response: { choice: 'A' },
+  });
   await until(s.id, next.id, () => false);
   await wa.sessions.stop(s.id, { force: false });
 

@@ -52,7 +52,10 @@ beforeEach(async () => {
 });
 
 /** Reads a whole stream (it ends after the terminal event). */
-async function drain(it: AsyncIterable<WebAgentEvent>, stopAt?: (e: WebAgentEvent) => boolean): Promise<WebAgentEvent[]> {
+async function drain(
+  it: AsyncIterable<WebAgentEvent>,
+  stopAt?: (e: WebAgentEvent) => boolean,
+): Promise<WebAgentEvent[]> {
   const out: WebAgentEvent[] = [];
   for await (const e of it) {
     out.push(e);
@@ -81,12 +84,16 @@ async function followToBoundary(ref: SessionRef, cursor?: string, budget: Follow
 }
 
 /** Polls the task until `ok` holds (at most 5 s). */
-async function eventuallyTask(ref: SessionRef, ok: (t: Awaited<ReturnType<WebAgentClient['sessions']['getTask']>>) => boolean) {
+async function eventuallyTask(
+  ref: SessionRef,
+  ok: (t: Awaited<ReturnType<WebAgentClient['sessions']['getTask']>>) => boolean,
+) {
   const deadline = Date.now() + 5_000;
   for (;;) {
     const t = await wa.sessions.getTask(ref.sessionId, ref.taskId!);
     if (ok(t)) return t;
-    if (Date.now() > deadline) throw new Error(`task ${ref.taskId} never reached the state (${t.status}, ${t.last_event_id})`);
+    if (Date.now() > deadline)
+      throw new Error(`task ${ref.taskId} never reached the state (${t.status}, ${t.last_event_id})`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -98,7 +105,10 @@ function input(task: string) {
 describe('WebAgentClient: sessions, tasks, messages', () => {
   it('creates a session with its first task queued, reads it back, and walks the task lifecycle', async () => {
     // wait-message parks the task until a message arrives, so "still running" is not a race.
-    const s = await wa.sessions.create({ instructions: 'Top 5 HN stories script:wait-message', metadata: { team: 'ops' } });
+    const s = await wa.sessions.create({
+      instructions: 'Top 5 HN stories script:wait-message',
+      metadata: { team: 'ops' },
+    });
     expect(s.id).toMatch(/^sess_/);
     expect(s.project_id).toBe(PROJECT);
     expect(s.tasks[0].status).toBe('queued');
@@ -112,7 +122,13 @@ describe('WebAgentClient: sessions, tasks, messages', () => {
 
     await wa.messages.send(s.id, s.tasks[0].id, { content: 'carry on' });
     const events = await drain(wa.events.stream(s.id, s.tasks[0].id));
-    expect(events.map((e) => e.type)).toEqual(['task.started', 'task.progress', 'task.message', 'task.progress', 'task.completed']);
+    expect(events.map((e) => e.type)).toEqual([
+      'task.started',
+      'task.progress',
+      'task.message',
+      'task.progress',
+      'task.completed',
+    ]);
     const done = await wa.sessions.getTask(s.id, s.tasks[0].id);
     expect(done.status).toBe('completed');
     expect(done.result).toMatch(/^finished after/);
@@ -150,7 +166,10 @@ describe('WebAgentClient: sessions, tasks, messages', () => {
     const msg = await wa.messages.send(s.id, t.id, { content: 'Also include the comment count.' });
     expect(msg.id).toMatch(/^msg_/);
     const events = await drain(wa.events.stream(s.id, t.id));
-    expect(events.find((e) => e.type === 'task.message')?.data).toMatchObject({ role: 'user', content: 'Also include the comment count.' });
+    expect(events.find((e) => e.type === 'task.message')?.data).toMatchObject({
+      role: 'user',
+      content: 'Also include the comment count.',
+    });
     expect(events.at(-1)?.type).toBe('task.completed');
     await expect(wa.messages.send(s.id, t.id, { content: 'late' })).rejects.toBeInstanceOf(ConflictError);
   });
@@ -166,16 +185,23 @@ describe('WebAgentClient: sessions, tasks, messages', () => {
     expect(req.data.request_id).toBe(requestId);
     expect((await wa.sessions.getTask(s.id, t.id)).pending_input_request?.id).toBe(requestId);
 
-    const unknown = await wa.messages.intervene(s.id, t.id, { inputRequestId: 'ir_nope', response: 'x' }).catch((e: unknown) => e);
+    const unknown = await wa.messages
+      .intervene(s.id, t.id, { inputRequestId: 'ir_nope', response: 'x' })
+      .catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(NotFoundError);
     expect((unknown as NotFoundError).code).toBe('input_request_not_found');
 
     const ok = await wa.messages.intervene(s.id, t.id, { inputRequestId: requestId, response: { solved: true } });
     expect(ok.accepted).toBe(true);
-    await expect(wa.messages.intervene(s.id, t.id, { inputRequestId: requestId, response: 'again' })).rejects.toBeInstanceOf(ConflictError);
+    await expect(
+      wa.messages.intervene(s.id, t.id, { inputRequestId: requestId, response: 'again' }),
+    ).rejects.toBeInstanceOf(ConflictError);
 
     const rest = await drain(wa.events.stream(s.id, t.id, { lastEventId: req.id }));
-    expect(rest[0]).toMatchObject({ type: 'task.input_answered', data: { request_id: requestId, response: { solved: true } } });
+    expect(rest[0]).toMatchObject({
+      type: 'task.input_answered',
+      data: { request_id: requestId, response: { solved: true } },
+    });
     expect(rest.at(-1)?.type).toBe('task.completed');
   });
 
@@ -331,7 +357,9 @@ describe('WebAgentClient: SSE events', () => {
 
   it('rejects a malformed Last-Event-ID and an unknown task', async () => {
     const s = await wa.sessions.create({ instructions: 'x' });
-    await expect(drain(wa.events.stream(s.id, s.tasks[0].id, { lastEventId: 'abc' }))).rejects.toBeInstanceOf(UnprocessableError);
+    await expect(drain(wa.events.stream(s.id, s.tasks[0].id, { lastEventId: 'abc' }))).rejects.toBeInstanceOf(
+      UnprocessableError,
+    );
     const nf = await drain(wa.events.stream(s.id, 'task_missing')).catch((e: unknown) => e);
     expect(nf).toBeInstanceOf(NotFoundError);
     expect((nf as NotFoundError).code).toBe('task_not_found');
@@ -348,7 +376,11 @@ describe('Web Agent session adapter', () => {
     expect(created.ref.taskId).toMatch(/^task_/);
     expect(created.status).toBe('starting');
 
-    const { res, entries, cursors } = await followToBoundary(created.ref, undefined, { maxEvents: 2, maxMs: 5_000, pollMs: 10 });
+    const { res, entries, cursors } = await followToBoundary(created.ref, undefined, {
+      maxEvents: 2,
+      maxMs: 5_000,
+      pollMs: 10,
+    });
     expect(res.status).toBe('completed');
     expect(res.result).toBe('done');
     expect(entries.map((e) => e.kind)).toEqual(['started', 'progress', 'progress', 'progress', 'result']);
@@ -365,11 +397,18 @@ describe('Web Agent session adapter', () => {
     await ctl.script('twelve', [{ type: 'emit', count: 12 }, { type: 'finish' }]);
     const { ref } = await adapter.create(input('script:twelve'), {});
     await new Promise((r) => setTimeout(r, 150)); // let events accumulate
-    const first = await adapter.follow(ref, undefined, { maxEvents: 5, maxMs: 5_000, pollMs: 10 }, { progress: () => undefined });
+    const first = await adapter.follow(
+      ref,
+      undefined,
+      { maxEvents: 5, maxMs: 5_000, pollMs: 10 },
+      { progress: () => undefined },
+    );
     expect(first).toMatchObject({ status: 'running', cursor: '5', platformEvents: 5 });
     const rest = await followToBoundary(ref, first.cursor);
     expect(rest.res.status).toBe('completed');
-    expect([...first.entries, ...rest.entries].map((e) => e.id)).toEqual(Array.from({ length: 14 }, (_, i) => `${ref.taskId}:${i + 1}`));
+    expect([...first.entries, ...rest.entries].map((e) => e.id)).toEqual(
+      Array.from({ length: 14 }, (_, i) => `${ref.taskId}:${i + 1}`),
+    );
   });
 
   it('stops at an input request, takes the answer, and rejects a stale request id', async () => {
@@ -380,7 +419,12 @@ describe('Web Agent session adapter', () => {
     const requestId = r1.res.pendingInput!.requestId;
 
     // Following again before answering reads nothing new but still reports the open question.
-    const idle = await adapter.follow(ref, r1.cursor, { maxEvents: 10, maxMs: 150, pollMs: 10 }, { progress: () => undefined });
+    const idle = await adapter.follow(
+      ref,
+      r1.cursor,
+      { maxEvents: 10, maxMs: 150, pollMs: 10 },
+      { progress: () => undefined },
+    );
     expect(idle).toMatchObject({ status: 'awaiting_input', entries: [], pendingInput: { requestId } });
 
     await expect(adapter.answerInput!(ref, 'ir_bogus', 'A', {})).rejects.toBeInstanceOf(NotFoundError);
@@ -416,26 +460,37 @@ describe('Web Agent session adapter', () => {
     const SESSIONS = '/v1/projects/{project_id}/sessions';
     const TASK = `${SESSIONS}/{session_id}/tasks/{task_id}`;
     /** Fails the next matching call after the platform ran it, as a crash before the answer would. */
-    const loseAnswer = (method: string, route: string) => ctl.fault({ platform: 'webagent', method, route, phase: 'after', status: 503, times: 1 });
+    const loseAnswer = (method: string, route: string) =>
+      ctl.fault({ platform: 'webagent', method, route, phase: 'after', status: 503, times: 1 });
     // Rows the platform ran: a lost answer's row keeps the handler's status (its fault is `after`).
-    const ok = async (route: string) => (await ctl.journal({ platform: 'webagent', method: 'POST', route })).filter((r) => r.status < 300);
+    const ok = async (route: string) =>
+      (await ctl.journal({ platform: 'webagent', method: 'POST', route })).filter((r) => r.status < 300);
 
     it('create: the retry takes the session tagged with its key; the project has one session', async () => {
       await ctl.script('ask-long', [{ type: 'ask', prompt: 'Which?' }, { type: 'finish' }]);
       await loseAnswer('POST', SESSIONS);
-      await expect(adapter.create(input('script:ask-long lost create'), { idempotencyKey: 'wf-lost/create' })).rejects.toMatchObject({ status: 503 });
-      const retried = await adapter.create(input('script:ask-long lost create'), { idempotencyKey: 'wf-lost/create', attempt: 2 });
+      await expect(
+        adapter.create(input('script:ask-long lost create'), { idempotencyKey: 'wf-lost/create' }),
+      ).rejects.toMatchObject({ status: 503 });
+      const retried = await adapter.create(input('script:ask-long lost create'), {
+        idempotencyKey: 'wf-lost/create',
+        attempt: 2,
+      });
       expect(await wa.sessions.listAll()).toHaveLength(1);
       expect((await wa.sessions.listAll())[0]!.id).toBe(retried.ref.sessionId);
       expect(await ok(SESSIONS)).toHaveLength(1);
-      expect((await ctl.journal({ platform: 'webagent', method: 'POST', route: SESSIONS })).some((r) => r.replayed)).toBe(false);
+      expect(
+        (await ctl.journal({ platform: 'webagent', method: 'POST', route: SESSIONS })).some((r) => r.replayed),
+      ).toBe(false);
     });
 
     it('follow-up task: the retry finds the task after the current one; one task is started', async () => {
       const { ref } = await adapter.create(input('script:default'), { idempotencyKey: 'wf-fu/create' });
       await followToBoundary(ref);
       await loseAnswer('POST', `${SESSIONS}/{session_id}/tasks`);
-      await expect(adapter.followUp!(ref, 'next step script:default', { idempotencyKey: 'wf-fu/1' })).rejects.toMatchObject({ status: 503 });
+      await expect(
+        adapter.followUp!(ref, 'next step script:default', { idempotencyKey: 'wf-fu/1' }),
+      ).rejects.toMatchObject({ status: 503 });
       // Let the lost task finish, so a second create would be accepted by the platform.
       const s = await wa.sessions.get(ref.sessionId);
       await followToBoundary({ ...ref, taskId: s.tasks[1]!.id });
@@ -455,7 +510,9 @@ describe('Web Agent session adapter', () => {
       const { ref } = await adapter.create(input('script:wait-two'), { idempotencyKey: 'wf-msg/create' });
       await eventuallyTask(ref, (t) => t.status === 'running' && Number(t.last_event_id ?? 0) >= 2);
       await loseAnswer('POST', `${TASK}/messages`);
-      await expect(adapter.sendMessage!(ref, 'first note', { idempotencyKey: 'wf-msg/1' })).rejects.toMatchObject({ status: 503 });
+      await expect(adapter.sendMessage!(ref, 'first note', { idempotencyKey: 'wf-msg/1' })).rejects.toMatchObject({
+        status: 503,
+      });
       await eventuallyTask(ref, (t) => Number(t.last_event_id ?? 0) >= 3);
       await adapter.sendMessage!(ref, 'first note', { idempotencyKey: 'wf-msg/1' });
       expect(await ok(`${TASK}/messages`)).toHaveLength(1);
@@ -472,9 +529,13 @@ describe('Web Agent session adapter', () => {
       const r1 = await followToBoundary(ref);
       const requestId = r1.res.pendingInput!.requestId;
       await loseAnswer('POST', `${TASK}/intervene`);
-      await expect(adapter.answerInput!(ref, requestId, 'option A', { idempotencyKey: 'wf-ans/1' })).rejects.toMatchObject({ status: 503 });
+      await expect(
+        adapter.answerInput!(ref, requestId, 'option A', { idempotencyKey: 'wf-ans/1' }),
+      ).rejects.toMatchObject({ status: 503 });
       await adapter.answerInput!(ref, requestId, 'option A', { idempotencyKey: 'wf-ans/1' });
-      await expect(adapter.answerInput!(ref, requestId, 'option B', { idempotencyKey: 'wf-ans/2' })).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        adapter.answerInput!(ref, requestId, 'option B', { idempotencyKey: 'wf-ans/2' }),
+      ).rejects.toBeInstanceOf(ConflictError);
       expect(await ok(`${TASK}/intervene`)).toHaveLength(1);
       const r2 = await followToBoundary(ref, r1.cursor);
       expect(r2.entries.filter((e) => e.kind === 'input_answer').map((e) => e.text)).toEqual(['option A']);
@@ -492,7 +553,10 @@ describe('Web Agent session adapter', () => {
     expect(await adapter.cleanup(ref, { deleteOnPlatform: true }, {})).toEqual({});
     expect(await adapter.cleanup(ref, { deleteOnPlatform: true }, {})).toEqual({});
     expect((await wa.sessions.get(ref.sessionId)).status).toBe('stopped');
-    const stops = await ctl.journal({ platform: 'webagent', route: '/v1/projects/{project_id}/sessions/{session_id}/stop' });
+    const stops = await ctl.journal({
+      platform: 'webagent',
+      route: '/v1/projects/{project_id}/sessions/{session_id}/stop',
+    });
     expect(stops.map((s) => s.status)).toEqual([200, 409]);
   });
 
@@ -500,16 +564,24 @@ describe('Web Agent session adapter', () => {
     const { ref } = await adapter.create(input('script:long'), {});
     const ac = new AbortController();
     setTimeout(() => ac.abort(new Error('activity cancelled')), 100);
-    await expect(adapter.follow(ref, undefined, BUDGET, { progress: () => undefined, signal: ac.signal })).rejects.toThrow('activity cancelled');
+    await expect(
+      adapter.follow(ref, undefined, BUDGET, { progress: () => undefined, signal: ac.signal }),
+    ).rejects.toThrow('activity cancelled');
 
     await ctl.fault({ platform: 'webagent', method: 'GET', status: 503, times: 1 });
-    await expect(adapter.follow(ref, undefined, BUDGET, { progress: () => undefined })).rejects.toMatchObject({ status: 503, retryable: true });
+    await expect(adapter.follow(ref, undefined, BUDGET, { progress: () => undefined })).rejects.toMatchObject({
+      status: 503,
+      retryable: true,
+    });
   });
 });
 
 describe('DeepResearch', () => {
   async function untilInput(sessionId: string, taskId: string, after?: string) {
-    const evs = await drain(wa.events.stream(sessionId, taskId, { lastEventId: after }), (e) => e.type === 'task.input_request');
+    const evs = await drain(
+      wa.events.stream(sessionId, taskId, { lastEventId: after }),
+      (e) => e.type === 'task.input_request',
+    );
     return evs;
   }
 
@@ -525,15 +597,18 @@ describe('DeepResearch', () => {
     expect((gate.data.outline as { sections: string[] }).sections).toContain('Methodology');
 
     await expect(
-      wa.deepResearch.intervene(task.task_id, { requestId: String(gate.data.request_id), response: { action: 'bogus' } as never }),
+      wa.deepResearch.intervene(task.task_id, {
+        requestId: String(gate.data.request_id),
+        response: { action: 'bogus' } as never,
+      }),
     ).rejects.toBeInstanceOf(UnprocessableError);
     await wa.deepResearch.intervene(task.task_id, {
       requestId: String(gate.data.request_id),
       response: { action: 'approve_with_edits', edits: ['Pricing', { op: 'remove', title: 'Outlook' }] },
     });
-    await expect(wa.deepResearch.intervene(task.task_id, { requestId: String(gate.data.request_id), response: 'approve' })).rejects.toBeInstanceOf(
-      ConflictError,
-    );
+    await expect(
+      wa.deepResearch.intervene(task.task_id, { requestId: String(gate.data.request_id), response: 'approve' }),
+    ).rejects.toBeInstanceOf(ConflictError);
 
     const rest = await drain(wa.events.stream(task.session_id, task.task_id, { lastEventId: gate.id }));
     expect(rest.at(-1)?.type).toBe('task.completed');
@@ -545,9 +620,13 @@ describe('DeepResearch', () => {
     expect(final.content).toContain('## Reviewer edits');
     expect(final.content).toMatch(/## \d+\. Pricing/);
     expect(final.content).not.toMatch(/## \d+\. Outlook/);
-    const citations = JSON.parse((await wa.deepResearch.getArtifact(task.task_id, artifacts[1]!.id)).content) as unknown[];
+    const citations = JSON.parse(
+      (await wa.deepResearch.getArtifact(task.task_id, artifacts[1]!.id)).content,
+    ) as unknown[];
     expect(citations.length).toBeGreaterThan(0);
-    const confidence = JSON.parse((await wa.deepResearch.getArtifact(task.task_id, artifacts[2]!.id)).content) as { overall: number };
+    const confidence = JSON.parse((await wa.deepResearch.getArtifact(task.task_id, artifacts[2]!.id)).content) as {
+      overall: number;
+    };
     expect(confidence.overall).toBeGreaterThan(0);
     await expect(wa.deepResearch.getArtifact(task.task_id, 'art_missing')).rejects.toBeInstanceOf(NotFoundError);
   });
@@ -574,7 +653,10 @@ describe('DeepResearch', () => {
   it('reject cancels the task; cancel works before the gate; no gate when approval is off', async () => {
     const r = await wa.deepResearch.run({ topic: 'Reject me' });
     const gate = (await untilInput(r.session_id, r.task_id)).at(-1)!;
-    await wa.deepResearch.intervene(r.task_id, { requestId: String(gate.data.request_id), response: { action: 'reject', reason: 'off-topic' } });
+    await wa.deepResearch.intervene(r.task_id, {
+      requestId: String(gate.data.request_id),
+      response: { action: 'reject', reason: 'off-topic' },
+    });
     const rest = await drain(wa.events.stream(r.session_id, r.task_id, { lastEventId: gate.id }));
     expect(rest.map((e) => e.type)).toEqual(['task.input_answered', 'task.cancelled']);
     expect(rest[1]!.data.reason).toContain('off-topic');
@@ -666,7 +748,9 @@ describe('Track', () => {
     expect((await wa.track.listDeliveries(mon.id)).items[0]!.payload).toBeUndefined();
     await wa.track.refine(mon.id, { notifyChannel: { kind: 'callback_url', url: ctl.webhookUrl('retried') } });
     expect(await wa.track.retryDelivery(mon.id, dl.items[0]!.id)).toMatchObject({ status: 'delivered', attempts: 4 });
-    expect(await ctl.webhooks('retried')).toEqual([expect.objectContaining({ body: expect.objectContaining({ delivery_id: dl.items[0]!.id, attempt: 4 }) })]);
+    expect(await ctl.webhooks('retried')).toEqual([
+      expect.objectContaining({ body: expect.objectContaining({ delivery_id: dl.items[0]!.id, attempt: 4 }) }),
+    ]);
     await expect(wa.track.retryDelivery(mon.id, dl.items[0]!.id)).rejects.toBeInstanceOf(ConflictError);
 
     await wa.track.message(mon.id, { content: 'only the 256 GB model' });
@@ -710,7 +794,9 @@ describe('Track', () => {
     expect((await wa.track.listSnapshots(mon.id, { limit: 100 })).items.length).toBe(count);
 
     // A receiver that answers 500: three attempts, then dead; a public host is never contacted.
-    await wa.track.refine(mon.id, { notifyChannel: { kind: 'callback_url', url: ctl.webhookUrl('track-500', { status: 500 }) } });
+    await wa.track.refine(mon.id, {
+      notifyChannel: { kind: 'callback_url', url: ctl.webhookUrl('track-500', { status: 500 }) },
+    });
     await wa.track.resume(mon.id);
     const tick = await wa.track.runNow(mon.id);
     expect(tick.notified).toBe(true);
@@ -719,7 +805,11 @@ describe('Track', () => {
       return d?.status === 'dead' ? d : undefined;
     });
     expect(dead).toMatchObject({ attempts: 3, last_error: 'callback answered 500' });
-    expect((await ctl.webhooks('track-500')).filter((w) => (w.body as { delivery_id: string }).delivery_id === tick.delivery_id)).toHaveLength(3);
+    expect(
+      (await ctl.webhooks('track-500')).filter(
+        (w) => (w.body as { delivery_id: string }).delivery_id === tick.delivery_id,
+      ),
+    ).toHaveLength(3);
     await wa.track.cancel(mon.id);
   });
 
@@ -749,8 +839,13 @@ describe('Track', () => {
     const asked = await wa.track.runNow(mon.id);
     expect(asked.snapshot).toBeNull();
     const m = await wa.track.get(mon.id);
-    expect(m).toMatchObject({ status: 'pending_clarification', pending_request: { prompt: 'Did you mean SKU A or SKU B?' } });
-    const q = await until(async () => (await ctl.webhooks('align')).find((x) => (x.body as { type: string }).type === 'alignment.input_request'));
+    expect(m).toMatchObject({
+      status: 'pending_clarification',
+      pending_request: { prompt: 'Did you mean SKU A or SKU B?' },
+    });
+    const q = await until(async () =>
+      (await ctl.webhooks('align')).find((x) => (x.body as { type: string }).type === 'alignment.input_request'),
+    );
     expect(q.body).toMatchObject({ data: { request_id: m.pending_request!.id, options: ['SKU A', 'SKU B'] } });
     await expect(wa.track.runNow(mon.id)).rejects.toBeInstanceOf(ConflictError);
     await wa.track.intervene(mon.id, { requestId: m.pending_request!.id, response: 'SKU A' });
@@ -758,7 +853,10 @@ describe('Track', () => {
   });
 
   it('lists with pagination and resolves an alignment clarification with intervene', async () => {
-    const base = { schedule: { kind: 'cron', expr: '0 * * * *' }, notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/t' } };
+    const base = {
+      schedule: { kind: 'cron', expr: '0 * * * *' },
+      notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/t' },
+    };
     const amb = await wa.track.create({ intent: 'ambiguous: watch the iPhone price', ...base });
     for (let i = 0; i < 4; i++) await wa.track.create({ intent: `watch ${i}`, ...base });
     expect((await wa.track.listAll({ limit: 2 })).length).toBe(5);
@@ -766,9 +864,15 @@ describe('Track', () => {
 
     expect(amb.status).toBe('pending_clarification');
     const req = amb.pending_request!.id;
-    await expect(wa.track.intervene(amb.id, { requestId: 'req_nope', response: 'SKU A' })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(wa.track.intervene(amb.id, { requestId: 'req_nope', response: 'SKU A' })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
     expect((await wa.track.intervene(amb.id, { requestId: req, response: 'SKU A' })).status).toBe('active');
-    await expect(wa.track.intervene(amb.id, { requestId: req, response: 'SKU B' })).rejects.toBeInstanceOf(ConflictError);
-    await expect(wa.track.create({ intent: 'x', schedule: { kind: 'never' }, notifyChannel: base.notifyChannel })).rejects.toBeInstanceOf(UnprocessableError);
+    await expect(wa.track.intervene(amb.id, { requestId: req, response: 'SKU B' })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    await expect(
+      wa.track.create({ intent: 'x', schedule: { kind: 'never' }, notifyChannel: base.notifyChannel }),
+    ).rejects.toBeInstanceOf(UnprocessableError);
   });
 });

@@ -48,7 +48,8 @@ function routeSources(): Map<string, string> {
 }
 
 /** The success envelope around `data`. */
-const env = (data: ZodTypeAny) => z.object({ code: z.union([z.number(), z.string()]), msg: z.string().nullish(), data });
+const env = (data: ZodTypeAny) =>
+  z.object({ code: z.union([z.number(), z.string()]), msg: z.string().nullish(), data });
 
 /** [operation, method, ROUTES key, schema of `data` (null: nothing)]. */
 const TABLE: [string, string, RouteKey, ZodTypeAny][] = [
@@ -85,7 +86,12 @@ let wm: WyseMateClient;
 
 beforeAll(async () => {
   sb = await startSandbox({ tickMs: 5 });
-  wm = new WyseMateClient({ platform: 'wysemate', alias: 'default', baseUrl: sb.baseUrl('wysemate'), secret: KeyRing.defaultKey('wysemate') });
+  wm = new WyseMateClient({
+    platform: 'wysemate',
+    alias: 'default',
+    baseUrl: sb.baseUrl('wysemate'),
+    secret: KeyRing.defaultKey('wysemate'),
+  });
   sb.ctx.scripts.set('wm-hold', [{ type: 'emit', count: 1 }, { type: 'wait', ms: 600_000 }, { type: 'finish' }]);
 });
 
@@ -110,7 +116,11 @@ it('every Wyse Mate operation matches its committed request/response fixture', a
 
   // A session that runs to completed (two browsers by then), read once it has ended; nothing is
   // captured before, so every read has the ended session's shape.
-  const { session_id } = await wm.session.create({ team_id: teams.data[0]!.team_id, task: 'script:default fixture session', title: 'Fixture' });
+  const { session_id } = await wm.session.create({
+    team_id: teams.data[0]!.team_id,
+    task: 'script:default fixture session',
+    title: 'Fixture',
+  });
   // Poll before capturing, then start the journal afresh: every captured read sees the ended session.
   await until(
     () => wm.session.getInfo(session_id),

@@ -3,7 +3,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWyseMateAdapter } from '../../src/activities/sessions/wysemate.js';
-import type { FollowCursor, SessionAdapter, SessionRef, TranscriptEntry } from '../../src/activities/sessions/contract.js';
+import type {
+  FollowCursor,
+  SessionAdapter,
+  SessionRef,
+  TranscriptEntry,
+} from '../../src/activities/sessions/contract.js';
 import { Credentials, parseEnv } from '../../src/config.js';
 import { BadRequestError, NotFoundError, UnauthorizedError, UnprocessableError } from '../../src/providers/errors.js';
 import { collect } from '../../src/providers/pagination.js';
@@ -20,8 +25,15 @@ let adapter: SessionAdapter;
 beforeAll(async () => {
   sb = await startSandbox({ tickMs: 5 });
   const baseUrl = sb.baseUrl('wysemate');
-  client = new WyseMateClient({ platform: 'wysemate', alias: 'default', baseUrl, secret: KeyRing.defaultKey('wysemate') });
-  const creds = new Credentials(parseEnv({ WYSEMATE_BASE_URL: baseUrl }), { WYSEMATE_API_KEY: KeyRing.defaultKey('wysemate') });
+  client = new WyseMateClient({
+    platform: 'wysemate',
+    alias: 'default',
+    baseUrl,
+    secret: KeyRing.defaultKey('wysemate'),
+  });
+  const creds = new Credentials(parseEnv({ WYSEMATE_BASE_URL: baseUrl }), {
+    WYSEMATE_API_KEY: KeyRing.defaultKey('wysemate'),
+  });
   adapter = createWyseMateAdapter(new ProviderRegistry(creds));
   // Three progress events (→ a second browser), then it sits running until stopped.
   sb.ctx.scripts.set('wm-slow', [{ type: 'emit', count: 3 }, { type: 'wait', ms: 600_000 }, { type: 'finish' }]);
@@ -35,7 +47,8 @@ afterAll(async () => {
   await sb.close();
 });
 
-const calls = (route: string, method?: string) => sb.core.journal.filter((e) => e.route === route && (!method || e.method === method));
+const calls = (route: string, method?: string) =>
+  sb.core.journal.filter((e) => e.route === route && (!method || e.method === method));
 
 async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5_000): Promise<T> {
   const end = Date.now() + ms;
@@ -97,7 +110,12 @@ describe('Wyse Mate client: sessions and messages', () => {
   it('creates a session that runs to completed, with its messages paged and filtered', async () => {
     const id = await finishedSession();
     const info = await client.session.getInfo(id);
-    expect(info).toMatchObject({ session_id: id, status: 'completed', team_id: 'team_01', task_result: { result: 'done' } });
+    expect(info).toMatchObject({
+      session_id: id,
+      status: 'completed',
+      team_id: 'team_01',
+      task_result: { result: 'done' },
+    });
     expect(info.task[0]).toMatchObject({ role: 'user', content: 'script:default describe the weather' });
 
     const p1 = await client.session.getMessages(id, { page_num: 1, page_size: 2 });
@@ -130,7 +148,10 @@ describe('Wyse Mate client: sessions and messages', () => {
 
     const from = all[2]!.created_at!;
     const to = all[3]!.created_at!;
-    const ranged = await client.session.getMessages(id, { page_size: 100, filter: { from_timestamp: new Date(from), to_timestamp: to } });
+    const ranged = await client.session.getMessages(id, {
+      page_size: 100,
+      filter: { from_timestamp: new Date(from), to_timestamp: to },
+    });
     const ids = ranged.messages.map((m) => m.message_id);
     // Inclusive at both ends; messages in the same millisecond legitimately come along.
     expect(ids).toContain(all[2]!.message_id);
@@ -149,11 +170,17 @@ describe('Wyse Mate client: sessions and messages', () => {
     const between = await client.session.getBetweenMessages(id, all[1]!.message_id, all[3]!.message_id);
     expect(between.messages.map((m) => m.message_id)).toEqual(all.slice(1, 4).map((m) => m.message_id));
     expect(between).toMatchObject({ total_count: 3, has_next: false, has_prev: false });
-    await expect(client.session.getBetweenMessages(id, all[0]!.message_id, 'msg_nope')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(client.session.getBetweenMessages(id, all[0]!.message_id, 'msg_nope')).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 
   it('renames a session, and rejects an empty title', async () => {
-    const { session_id } = await client.session.create({ team_id: 'team_03', task: 'script:long wait', title: 'first' });
+    const { session_id } = await client.session.create({
+      team_id: 'team_03',
+      task: 'script:long wait',
+      title: 'first',
+    });
     expect((await client.session.getInfo(session_id)).name).toBe('first');
     await client.session.updateSessionName({ session_id, title: 'Renamed' });
     expect((await client.session.getInfo(session_id)).name).toBe('Renamed');
@@ -198,7 +225,12 @@ describe('Wyse Mate client: browsers', () => {
 
 describe('Wyse Mate client: errors through the one factory', () => {
   it('a wrong key is a 401 naming the platform and the alias, never the key', async () => {
-    const bad = new WyseMateClient({ platform: 'wysemate', alias: 'ops', baseUrl: sb.baseUrl('wysemate'), secret: 'wrong-key-123' });
+    const bad = new WyseMateClient({
+      platform: 'wysemate',
+      alias: 'ops',
+      baseUrl: sb.baseUrl('wysemate'),
+      secret: 'wrong-key-123',
+    });
     const err = await bad.team.getList().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnauthorizedError);
     const u = err as UnauthorizedError;
@@ -221,14 +253,20 @@ describe('Wyse Mate client: errors through the one factory', () => {
 });
 
 describe('Wyse Mate session adapter', () => {
-  const input = (task: string, teamId = 'team_01') => agentSessionInput().parse({ platform: 'wysemate', task, wysemate: { teamId } });
+  const input = (task: string, teamId = 'team_01') =>
+    agentSessionInput().parse({ platform: 'wysemate', task, wysemate: { teamId } });
 
   async function followToEnd(ref: SessionRef, maxEvents = 1000) {
     let cursor: FollowCursor;
     const entries: TranscriptEntry[] = [];
     const progressed: FollowCursor[] = [];
     for (let i = 0; i < 200; i++) {
-      const r = await adapter.follow(ref, cursor, { maxEvents, maxMs: 2_000, pollMs: 10 }, { progress: (c) => progressed.push(c) });
+      const r = await adapter.follow(
+        ref,
+        cursor,
+        { maxEvents, maxMs: 2_000, pollMs: 10 },
+        { progress: (c) => progressed.push(c) },
+      );
       entries.push(...r.entries);
       expect(r.platformEvents).toBe(r.entries.length);
       cursor = r.cursor;
@@ -257,15 +295,32 @@ describe('Wyse Mate session adapter', () => {
     expect(progressed.at(-1)).toBe(last.cursor);
 
     // Following again from the final cursor yields nothing new and stays completed.
-    const again = await adapter.follow(a.ref, last.cursor, { maxEvents: 10, maxMs: 200, pollMs: 10 }, { progress: () => undefined });
+    const again = await adapter.follow(
+      a.ref,
+      last.cursor,
+      { maxEvents: 10, maxMs: 200, pollMs: 10 },
+      { progress: () => undefined },
+    );
     expect(again).toMatchObject({ entries: [], status: 'completed' });
   });
 
   it('residual risk, as the README says: the platform ignores Idempotency-Key and offers no session lookup, so a create retried after its answer was lost makes a second session', async () => {
     const before = calls(ROUTES.sessionCreate, 'POST').length;
-    sb.core.addFault({ platform: 'wysemate', method: 'POST', route: ROUTES.sessionCreate, phase: 'after', status: 503, times: 1 });
-    await expect(adapter.create(input('script:default lost answer'), { idempotencyKey: 'wf-wm-2:create' })).rejects.toMatchObject({ status: 503 });
-    const retried = await adapter.create(input('script:default lost answer'), { idempotencyKey: 'wf-wm-2:create', attempt: 2 });
+    sb.core.addFault({
+      platform: 'wysemate',
+      method: 'POST',
+      route: ROUTES.sessionCreate,
+      phase: 'after',
+      status: 503,
+      times: 1,
+    });
+    await expect(
+      adapter.create(input('script:default lost answer'), { idempotencyKey: 'wf-wm-2:create' }),
+    ).rejects.toMatchObject({ status: 503 });
+    const retried = await adapter.create(input('script:default lost answer'), {
+      idempotencyKey: 'wf-wm-2:create',
+      attempt: 2,
+    });
     const creates = calls(ROUTES.sessionCreate, 'POST').slice(before);
     expect(creates.filter((r) => r.status < 300)).toHaveLength(2);
     expect(creates.some((r) => r.replayed)).toBe(false);
@@ -279,7 +334,12 @@ describe('Wyse Mate session adapter', () => {
       (i) => i.status === 'error',
     );
     // Ended on the platform, but 3 messages are unread: not terminal until the follower caught up.
-    const first = await adapter.follow(created.ref, undefined, { maxEvents: 1, maxMs: 1_000, pollMs: 10 }, { progress: () => undefined });
+    const first = await adapter.follow(
+      created.ref,
+      undefined,
+      { maxEvents: 1, maxMs: 1_000, pollMs: 10 },
+      { progress: () => undefined },
+    );
     expect(first).toMatchObject({ status: 'running', platformStatus: 'error', platformEvents: 1 });
     expect(first.error).toBeUndefined();
     const { last, entries } = await followToEnd(created.ref, 1);
@@ -290,15 +350,32 @@ describe('Wyse Mate session adapter', () => {
 
   it('returns within maxMs when nothing happens', async () => {
     const created = await adapter.create(input('script:long'), { idempotencyKey: 'wf-wm-idle:create' });
-    const first = await adapter.follow(created.ref, undefined, { maxEvents: 100, maxMs: 2_000, pollMs: 10 }, { progress: () => undefined });
+    const first = await adapter.follow(
+      created.ref,
+      undefined,
+      { maxEvents: 100, maxMs: 2_000, pollMs: 10 },
+      { progress: () => undefined },
+    );
     let cursor = first.cursor;
     // Drain until the single progress event has been read.
     for (let i = 0; i < 50 && !cursor?.startsWith('2:'); i++) {
-      cursor = (await adapter.follow(created.ref, cursor, { maxEvents: 100, maxMs: 500, pollMs: 10 }, { progress: () => undefined })).cursor;
+      cursor = (
+        await adapter.follow(
+          created.ref,
+          cursor,
+          { maxEvents: 100, maxMs: 500, pollMs: 10 },
+          { progress: () => undefined },
+        )
+      ).cursor;
     }
     expect(cursor?.startsWith('2:')).toBe(true);
     const t0 = Date.now();
-    const idle = await adapter.follow(created.ref, cursor, { maxEvents: 100, maxMs: 150, pollMs: 20 }, { progress: () => undefined });
+    const idle = await adapter.follow(
+      created.ref,
+      cursor,
+      { maxEvents: 100, maxMs: 150, pollMs: 20 },
+      { progress: () => undefined },
+    );
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
     expect(idle).toMatchObject({ entries: [], status: 'running', platformStatus: 'active', cursor });
     await adapter.cancel(created.ref, {});

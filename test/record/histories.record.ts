@@ -23,7 +23,11 @@ beforeAll(async () => {
       // Webhook outbox endpoints on the sandbox's receiver (see test/workflows/outbox.test.ts).
       SWITCHBOARD_NOTIFY_WEBHOOK: fixtureSandbox.webhookUrl('fixture-default'),
       SWITCHBOARD_NOTIFY_SECRET: FIXTURE_WEBHOOK_SECRET,
-      SWITCHBOARD_WEBHOOK_FIXTURE_FLAKY_URL: fixtureSandbox.webhookUrl('fixture-flaky', { status: 503, retryAfter: 1, failFirst: 2 }),
+      SWITCHBOARD_WEBHOOK_FIXTURE_FLAKY_URL: fixtureSandbox.webhookUrl('fixture-flaky', {
+        status: 503,
+        retryAfter: 1,
+        failFirst: 2,
+      }),
       SWITCHBOARD_WEBHOOK_FIXTURE_FLAKY_SECRET: FIXTURE_WEBHOOK_SECRET,
       SWITCHBOARD_WEBHOOK_FIXTURE_GONE_URL: fixtureSandbox.webhookUrl('fixture-gone', { status: 410 }),
       SWITCHBOARD_WEBHOOK_FIXTURE_GONE_SECRET: FIXTURE_WEBHOOK_SECRET,
@@ -50,8 +54,16 @@ async function save(name: string, workflowId: string): Promise<void> {
 it('records agentSession histories for every platform', async () => {
   const cases = {
     'agentSession-webagent-completed': { platform: 'webagent', task: 'fixture script:default' },
-    'agentSession-archastro-completed': { platform: 'archastro', task: 'fixture script:default', archastro: { agentId: 'agi_fixture' } },
-    'agentSession-wysemate-completed': { platform: 'wysemate', task: 'fixture script:default', wysemate: { teamId: 'team_01' } },
+    'agentSession-archastro-completed': {
+      platform: 'archastro',
+      task: 'fixture script:default',
+      archastro: { agentId: 'agi_fixture' },
+    },
+    'agentSession-wysemate-completed': {
+      platform: 'wysemate',
+      task: 'fixture script:default',
+      wysemate: { teamId: 'team_01' },
+    },
     'agentSession-mix-completed': { platform: 'mix', task: 'fixture script:default' },
   } as const;
   for (const [name, input] of Object.entries(cases)) {
@@ -71,13 +83,21 @@ it('records steered sessions: input answered, message, cancel, follow-up', async
   await h.sb.result(ask.workflowId);
   await save('agentSession-webagent-answered', ask.workflowId);
 
-  const msg = await h.sb.startSession({ platform: 'archastro', task: 'fixture script:wait-message', archastro: { agentId: 'agi_fixture' } });
+  const msg = await h.sb.startSession({
+    platform: 'archastro',
+    task: 'fixture script:wait-message',
+    archastro: { agentId: 'agi_fixture' },
+  });
   await eventually(async () => (await h.sb.state(msg.workflowId)).status === 'running');
   await h.sb.sendMessage(msg.workflowId, 'go on');
   await h.sb.result(msg.workflowId);
   await save('agentSession-archastro-message', msg.workflowId);
 
-  const cancel = await h.sb.startSession({ platform: 'wysemate', task: 'fixture script:long', wysemate: { teamId: 'team_01' } });
+  const cancel = await h.sb.startSession({
+    platform: 'wysemate',
+    task: 'fixture script:long',
+    wysemate: { teamId: 'team_01' },
+  });
   await eventually(async () => (await h.sb.state(cancel.workflowId)).status === 'running');
   await h.sb.rename(cancel.workflowId, 'renamed');
   await h.sb.cancel(cancel.workflowId);
@@ -93,7 +113,11 @@ it('records steered sessions: input answered, message, cancel, follow-up', async
     .catch(() => undefined);
   await save('agentSession-mix-workflow-cancelled', mix.workflowId);
 
-  const fu = await h.sb.startSession({ platform: 'webagent', task: 'fixture script:default', followUpWindowSeconds: 60 });
+  const fu = await h.sb.startSession({
+    platform: 'webagent',
+    task: 'fixture script:default',
+    followUpWindowSeconds: 60,
+  });
   await eventually(async () => (await h.sb.state(fu.workflowId)).status === 'completed');
   const out = await h.sb.followUp(fu.workflowId, 'second script:default');
   await eventually(async () => {
@@ -119,11 +143,19 @@ it('records steering messages with their requestedAt (a regular activity, patch 
 it('records Mix platform gates: a permission granted and a choice answered at the gate; a plain question answered in its own terms', async () => {
   await fixtureSandbox.script('fixture-mix-gates', [
     { type: 'emit', count: 1 },
-    { type: 'ask', prompt: 'Clean the build directory', meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/' } },
+    {
+      type: 'ask',
+      prompt: 'Clean the build directory',
+      meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/' },
+    },
     { type: 'ask', prompt: 'Which region?', meta: { responseType: 'choice', choices: ['eu', 'us'] } },
     { type: 'finish', result: 'done' },
   ]);
-  const gated = await h.sb.startSession({ platform: 'mix', task: 'fixture script:fixture-mix-gates', platformGates: { approvers: ['alice'] } });
+  const gated = await h.sb.startSession({
+    platform: 'mix',
+    task: 'fixture script:fixture-mix-gates',
+    platformGates: { approvers: ['alice'] },
+  });
   const openRequest = async (after?: string) =>
     eventually(async () => {
       const g = await h.sb.gates.show(gated.workflowId).catch(() => undefined);
@@ -132,7 +164,12 @@ it('records Mix platform gates: a permission granted and a choice answered at th
   const perm = await openRequest();
   await h.sb.gates.decide(gated.workflowId, { requestId: perm.requestId, decider: 'alice', decision: 'approve' });
   const question = await openRequest(perm.requestId);
-  await h.sb.gates.decide(gated.workflowId, { requestId: question.requestId, decider: 'alice', decision: 'approve_with_edits', edits: ['eu'] });
+  await h.sb.gates.decide(gated.workflowId, {
+    requestId: question.requestId,
+    decider: 'alice',
+    decision: 'approve_with_edits',
+    edits: ['eu'],
+  });
   expect((await h.sb.result(gated.workflowId)).status).toBe('completed');
   await save('agentSession-mix-platform-gates', gated.workflowId);
 
@@ -150,8 +187,16 @@ it('records Mix platform gates: a permission granted and a choice answered at th
 
 it('records sessions whose retried create found them already ended (followed from the start)', async () => {
   const cases = [
-    ['archastro', { platform: 'archastro', task: 'fixture script:default', archastro: { agentId: 'agi_fixture' } }, '/api/v1/agent_sessions'],
-    ['wysemate', { platform: 'wysemate', task: 'fixture script:default', wysemate: { teamId: 'team_01' } }, '/session/create'],
+    [
+      'archastro',
+      { platform: 'archastro', task: 'fixture script:default', archastro: { agentId: 'agi_fixture' } },
+      '/api/v1/agent_sessions',
+    ],
+    [
+      'wysemate',
+      { platform: 'wysemate', task: 'fixture script:default', wysemate: { teamId: 'team_01' } },
+      '/session/create',
+    ],
   ] as const;
   for (const [platform, input, route] of cases) {
     await h.control.reset();
@@ -164,9 +209,20 @@ it('records sessions whose retried create found them already ended (followed fro
 });
 
 it('records platformProbe', async () => {
-  await h.control.fault({ platform: 'mix', route: '/api/sessions', method: 'GET', status: 503, retryAfter: '1', times: 1 });
+  await h.control.fault({
+    platform: 'mix',
+    route: '/api/sessions',
+    method: 'GET',
+    status: 503,
+    retryAfter: '1',
+    times: 1,
+  });
   const id = `probe-fixture-${Date.now()}`;
-  await h.client.workflow.execute('platformProbe', { taskQueue: h.taskQueue, workflowId: id, args: [{ platform: 'mix' }] });
+  await h.client.workflow.execute('platformProbe', {
+    taskQueue: h.taskQueue,
+    workflowId: id,
+    args: [{ platform: 'mix' }],
+  });
   await save('platformProbe-retried', id);
 });
 
@@ -190,7 +246,12 @@ it('records deepResearch: two rounds with edits, a rejection, an escalation', as
   await h.client.workflow.getHandle(r.workflowId).result();
   await save('deepResearch-rejected', r.workflowId);
 
-  const e = await h.sb.startResearch({ topic: 'fixture escalate', approvers: ['alice'], deadlineSeconds: 1, onExpiry: { policy: 'escalate', to: ['bob'] } });
+  const e = await h.sb.startResearch({
+    topic: 'fixture escalate',
+    approvers: ['alice'],
+    deadlineSeconds: 1,
+    onExpiry: { policy: 'escalate', to: ['bob'] },
+  });
   await eventually(async () => (await h.sb.gate(e.workflowId)).escalated);
   await h.sb.decide(e.workflowId, { decider: 'bob', decision: 'approve' });
   await h.client.workflow.getHandle(e.workflowId).result();
@@ -210,12 +271,22 @@ it('records Mycel: a join approved with a post, a relationship approved, an inbo
   // the requester-side runs from before that hand-off (they held the gate themselves): kept, so
   // runs started before it keep replaying.
   const approvalOf = async (id: string, query: 'mycelJoinState' | 'mycelRelationshipState') =>
-    eventually(async () => (await h.client.workflow.getHandle(id).query<{ gateWorkflowId?: string }>(query)).gateWorkflowId);
+    eventually(
+      async () => (await h.client.workflow.getHandle(id).query<{ gateWorkflowId?: string }>(query)).gateWorkflowId,
+    );
   const join = 'fixture-join-visitor';
   await h.client.workflow.start('joinRequest', {
     workflowId: join,
     taskQueue: h.taskQueue,
-    args: [{ chatId: chat, visitorAlias: 'visitor', message: 'let me in', approvers: ['owner'], postMessage: { alias: 'owner', text: 'welcome' } }],
+    args: [
+      {
+        chatId: chat,
+        visitorAlias: 'visitor',
+        message: 'let me in',
+        approvers: ['owner'],
+        postMessage: { alias: 'owner', text: 'welcome' },
+      },
+    ],
   });
   const joinApproval = await approvalOf(join, 'mycelJoinState');
   await waitGate(joinApproval);
@@ -245,8 +316,17 @@ it('records Mycel: a join approved with a post, a relationship approved, an inbo
     taskQueue: h.taskQueue,
     args: [{ alias: 'owner', approvers: ['owner'], pollMaxMs: 500 }],
   });
-  await eventually(async () => ((await h.client.workflow.getHandle(watchInbox).query<{ me?: string }>('mycelInboxState')).me ? true : undefined));
-  await h.control.fault({ platform: 'mycel', method: 'POST', route: '/api/chats/{chat_id}/join-requests', phase: 'after', latencyMs: 2_000, times: 1 });
+  await eventually(async () =>
+    (await h.client.workflow.getHandle(watchInbox).query<{ me?: string }>('mycelInboxState')).me ? true : undefined,
+  );
+  await h.control.fault({
+    platform: 'mycel',
+    method: 'POST',
+    route: '/api/chats/{chat_id}/join-requests',
+    phase: 'after',
+    latencyMs: 2_000,
+    times: 1,
+  });
   const watcher = 'fixture-join-visitor-watching';
   await h.client.workflow.start('joinRequest', {
     workflowId: watcher,
@@ -287,7 +367,11 @@ it('records Mycel: a join (its answer lost once) and a relationship rejected at 
   const chat = (await owner.chats.create(['m_demo_agent'], 'Fixture reject lobby')).id;
   const request = await h.providers.client('mycel', 'visitor').chats.requestJoin(chat, 'may I?');
   const workflowId = 'fixture-join-owner-rejected';
-  await h.client.workflow.start('joinRequest', { workflowId, taskQueue: h.taskQueue, args: [{ chatId: chat, requestId: request.id, approvers: ['owner'] }] });
+  await h.client.workflow.start('joinRequest', {
+    workflowId,
+    taskQueue: h.taskQueue,
+    args: [{ chatId: chat, requestId: request.id, approvers: ['owner'] }],
+  });
   await eventually(async () => ((await h.sb.gate(workflowId)).open ? true : undefined));
   // reject_join runs, then its answer is lost: the retry reads the request's state instead.
   await h.control.fault({
@@ -299,7 +383,10 @@ it('records Mycel: a join (its answer lost once) and a relationship rejected at 
     times: 1,
   });
   await h.sb.decide(workflowId, { decider: 'owner', decision: 'reject', reason: 'full' });
-  expect(await h.client.workflow.getHandle(workflowId).result()).toMatchObject({ status: 'rejected', actingAlias: 'owner' });
+  expect(await h.client.workflow.getHandle(workflowId).result()).toMatchObject({
+    status: 'rejected',
+    actingAlias: 'owner',
+  });
   await save('joinRequest-owner-rejected-on-platform', workflowId);
 
   const rel = await h.providers.client('mycel', 'agent-b').relationships.request('owner');
@@ -321,8 +408,20 @@ it('records gates that check who decides: a 2-of-3 quorum with a refused and a v
       const g = await h.sb.gate(id);
       return g.open ? g : undefined;
     });
-  const temporal = (...args: string[]) => execFileSync(inject('temporalCliPath'), [...args, '--address', inject('temporalAddress'), '--namespace', 'default']);
-  const q = await h.sb.startResearch({ topic: 'fixture quorum', approvers: ['ann', 'ben', 'cat'], quorum: 2, separateDuties: true });
+  const temporal = (...args: string[]) =>
+    execFileSync(inject('temporalCliPath'), [
+      ...args,
+      '--address',
+      inject('temporalAddress'),
+      '--namespace',
+      'default',
+    ]);
+  const q = await h.sb.startResearch({
+    topic: 'fixture quorum',
+    approvers: ['ann', 'ben', 'cat'],
+    quorum: 2,
+    separateDuties: true,
+  });
   const g = await waitGate(q.workflowId);
   await h.sb.decide(q.workflowId, { decider: 'ann', decision: 'approve_with_edits', edits: ['Add a risks section'] });
   // Refused (ann proposed the edits) and audited; then ben approves by signal, cat by update.
@@ -355,7 +454,11 @@ it('records gates that check who decides: a 2-of-3 quorum with a refused and a v
   const chat = (await owner.chats.create(['m_demo_agent'], 'Fixture checked lobby')).id;
   const jr = await h.providers.client('mycel', 'visitor').chats.requestJoin(chat, 'checked');
   const join = 'fixture-join-owner-checked';
-  await h.client.workflow.start('joinRequest', { workflowId: join, taskQueue: h.taskQueue, args: [{ chatId: chat, requestId: jr.id, approvers: ['owner'] }] });
+  await h.client.workflow.start('joinRequest', {
+    workflowId: join,
+    taskQueue: h.taskQueue,
+    args: [{ chatId: chat, requestId: jr.id, approvers: ['owner'] }],
+  });
   await waitGate(join);
   await h.sb.decide(join, { decider: 'owner', decision: 'approve' });
   await h.client.workflow.getHandle(join).result();
@@ -373,17 +476,30 @@ it('records webhookDelivery: retried with Retry-After, dead, replayed and delive
   await eventually(async () => (await h.sb.outbox.show(flaky.workflowId)).status === 'dead');
   const [replayed] = await h.sb.outbox.replay([flaky.workflowId], { by: 'fixture' });
   expect(replayed).toMatchObject({ ok: true, attempt: { outcome: 'delivered' } });
-  expect(((await h.client.workflow.getHandle(flaky.workflowId).result()) as { status: string }).status).toBe('delivered');
+  expect(((await h.client.workflow.getHandle(flaky.workflowId).result()) as { status: string }).status).toBe(
+    'delivered',
+  );
   await save('webhookDelivery-replayed-delivered', flaky.workflowId);
 
-  const gone = await h.sb.outbox.send({ endpoint: 'fixture_gone', messageId: 'fixture-gone-1', eventType: 'fixture.event', payload: {}, retentionSeconds: 3 });
+  const gone = await h.sb.outbox.send({
+    endpoint: 'fixture_gone',
+    messageId: 'fixture-gone-1',
+    eventType: 'fixture.event',
+    payload: {},
+    retentionSeconds: 3,
+  });
   expect(((await h.client.workflow.getHandle(gone.workflowId).result()) as { status: string }).status).toBe('expired');
   await save('webhookDelivery-gone-expired', gone.workflowId);
   await h.sb.outbox.enable('fixture_gone', 'fixture');
   await h.client.workflow.getHandle('webhook-endpoint-fixture_gone').result();
   await save('webhookEndpoint-enabled', 'webhook-endpoint-fixture_gone');
 
-  const e = await h.sb.startResearch({ topic: 'fixture escalate', approvers: ['alice'], deadlineSeconds: 1, onExpiry: { policy: 'escalate', to: ['bob'] } });
+  const e = await h.sb.startResearch({
+    topic: 'fixture escalate',
+    approvers: ['alice'],
+    deadlineSeconds: 1,
+    onExpiry: { policy: 'escalate', to: ['bob'] },
+  });
   await eventually(async () => (await h.sb.gate(e.workflowId)).escalated);
   await h.sb.decide(e.workflowId, { decider: 'bob', decision: 'approve' });
   await h.client.workflow.getHandle(e.workflowId).result();
@@ -394,7 +510,9 @@ it('records a gate that announces itself: gate.opened through the outbox, then a
   const r = await h.sb.startResearch({ topic: 'fixture opened notification', approvers: ['alice'] });
   await eventually(async () => (await h.sb.gate(r.workflowId)).open);
   await eventually(async () =>
-    (await fixtureSandbox.webhooks('fixture-default')).some((d) => d.headers['webhook-id']?.startsWith('gate.opened.') && d.raw.includes(r.workflowId)),
+    (await fixtureSandbox.webhooks('fixture-default')).some(
+      (d) => d.headers['webhook-id']?.startsWith('gate.opened.') && d.raw.includes(r.workflowId),
+    ),
   );
   await h.sb.decide(r.workflowId, { decider: 'alice', decision: 'approve' });
   await h.client.workflow.getHandle(r.workflowId).result();
@@ -414,7 +532,12 @@ it('records trackMonitor: a clarification answered at the gate, pause, resume, r
     const gate = await h.sb.gate(workflowId);
     return gate.open ? gate : undefined;
   });
-  await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve_with_edits', edits: ['SKU A'], digest: g.digest });
+  await h.sb.decide(workflowId, {
+    decider: 'alice',
+    decision: 'approve_with_edits',
+    edits: ['SKU A'],
+    digest: g.digest,
+  });
   await eventually(async () => (await h.sb.monitors.show(key)).status === 'active');
   await h.sb.monitors.pause(key, { reason: 'fixture' });
   await h.sb.monitors.resume(key);
@@ -442,7 +565,9 @@ it('records trackMonitor: syncs into the artifact store, a dead delivery retried
   });
   await eventually(async () => (await h.sb.monitors.show(key)).status === 'active');
   for (let i = 0; i < 3; i++) await h.sb.monitors.runNow(key);
-  const dead = await eventually(async () => (await h.sb.monitors.show(key)).retries?.find((r) => r.by === 'switchboard:policy'));
+  const dead = await eventually(async () =>
+    (await h.sb.monitors.show(key)).retries?.find((r) => r.by === 'switchboard:policy'),
+  );
   await h.sb.monitors.deliveries(key, { status: 'dead' });
   await h.sb.monitors.retryDelivery(key, dead.deliveryId);
   // The fourth tick makes the platform ask; run-now meanwhile is skipped.
@@ -452,7 +577,12 @@ it('records trackMonitor: syncs into the artifact store, a dead delivery retried
     return gate.open ? gate : undefined;
   });
   await h.sb.monitors.runNow(key).catch(() => undefined);
-  await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve_with_edits', edits: ['SKU A'], digest: g.digest });
+  await h.sb.decide(workflowId, {
+    decider: 'alice',
+    decision: 'approve_with_edits',
+    edits: ['SKU A'],
+    digest: g.digest,
+  });
   await eventually(async () => (await h.sb.monitors.show(key)).status === 'active');
   await h.sb.monitors.runNow(key);
   await h.sb.monitors.cancel(key);
@@ -481,11 +611,18 @@ it('records scheduledMonitor and its tick: a clarification answered at the gate,
     return gate.open ? gate : undefined;
   });
   await eventually(async () => (await h.sb.scheduledMonitors.show(key)).counts.skippedWhileWaiting >= 1);
-  await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve_with_edits', edits: ['SKU A'], digest: g.digest });
+  await h.sb.decide(workflowId, {
+    decider: 'alice',
+    decision: 'approve_with_edits',
+    edits: ['SKU A'],
+    digest: g.digest,
+  });
   await eventually(async () => (await h.sb.scheduledMonitors.show(key)).counts.alertsSent >= 2);
   await h.sb.scheduledMonitors.snooze(key, { until: new Date(Date.now() + 3_600_000).toISOString() });
   await eventually(async () => (await h.sb.scheduledMonitors.show(key)).counts.alertsDropped >= 1);
-  await h.client.workflow.getHandle(workflowId).signal('wake', { tickWorkflowId: `monitor-${key}.tick-2026-01-01T00:00:00Z`, tickRunId: 'forged' });
+  await h.client.workflow
+    .getHandle(workflowId)
+    .signal('wake', { tickWorkflowId: `monitor-${key}.tick-2026-01-01T00:00:00Z`, tickRunId: 'forged' });
   await eventually(async () => (await h.sb.scheduledMonitors.show(key)).counts.wakesRefused >= 1);
   await h.sb.scheduledMonitors.pause(key, { note: 'fixture' });
   await h.sb.scheduledMonitors.resume(key);

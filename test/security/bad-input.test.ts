@@ -104,7 +104,10 @@ const T = {} as {
 const FOLLOW_QUIETLY = { maxEvents: 10_000, maxSeconds: 240 };
 
 async function askingSession(what: string): Promise<SessionTarget> {
-  const { workflowId: id } = await h.sb.startSession({ platform: 'webagent', task: `${what} script:ask` }, { workflowId: uniqueId(what) });
+  const { workflowId: id } = await h.sb.startSession(
+    { platform: 'webagent', task: `${what} script:ask` },
+    { workflowId: uniqueId(what) },
+  );
   started.push(id);
   const st = await eventually(
     async () => {
@@ -143,7 +146,15 @@ async function ownerJoin(what: string): Promise<GateTarget> {
   await h.client.workflow.start('joinRequest', {
     taskQueue: h.taskQueue,
     workflowId: id,
-    args: [{ chatId: `chat_${what}`, requestId: `jr_${what}`, requester: 'usr_visitor', message: 'let me in', approvers: ['owner'] }],
+    args: [
+      {
+        chatId: `chat_${what}`,
+        requestId: `jr_${what}`,
+        requester: 'usr_visitor',
+        message: 'let me in',
+        approvers: ['owner'],
+      },
+    ],
   });
   started.push(id);
   return openGate(id);
@@ -154,14 +165,19 @@ async function ownerRelationship(what: string): Promise<GateTarget> {
   await h.client.workflow.start('relationshipRequest', {
     taskQueue: h.taskQueue,
     workflowId: id,
-    args: [{ relationshipId: `rel_${what}`, requester: 'usr_someone', targetUserId: 'usr_owner', approvers: ['owner'] }],
+    args: [
+      { relationshipId: `rel_${what}`, requester: 'usr_someone', targetUserId: 'usr_owner', approvers: ['owner'] },
+    ],
   });
   started.push(id);
   return openGate(id);
 }
 
 async function research(what: string): Promise<GateTarget> {
-  const { workflowId: id } = await h.sb.startResearch({ topic: `Security review of ${what}`, approvers: ['alice'] }, { workflowId: uniqueId(what) });
+  const { workflowId: id } = await h.sb.startResearch(
+    { topic: `Security review of ${what}`, approvers: ['alice'] },
+    { workflowId: uniqueId(what) },
+  );
   started.push(id);
   return openGate(id);
 }
@@ -172,7 +188,12 @@ beforeAll(async () => {
   const targets = {
     webagent: askingSession('steer'),
     mix: runningSession({ platform: 'mix', task: 'Work on script:long', followBatch: FOLLOW_QUIETLY }),
-    wyse: runningSession({ platform: 'wysemate', task: 'Work on script:long', wysemate: { teamId: 'team_01' }, followBatch: FOLLOW_QUIETLY }),
+    wyse: runningSession({
+      platform: 'wysemate',
+      task: 'Work on script:long',
+      wysemate: { teamId: 'team_01' },
+      followBatch: FOLLOW_QUIETLY,
+    }),
     research: research('update-target'),
     join: ownerJoin('update'),
     rel: ownerRelationship('update'),
@@ -209,14 +230,25 @@ afterAll(async () => {
 
 const handle = (id: string) => h.client.workflow.getHandle(id);
 /** Any arguments, none included: the SDK sends what it is given. */
-const sdkUpdate = (id: string, name: string, ...args: unknown[]) => handle(id).executeUpdate(name, { args: args as [unknown] });
-const decide = (id: string, d: DecisionInput): Promise<GateOutcome> => handle(id).executeUpdate(decideUpdate, { args: [d] });
+const sdkUpdate = (id: string, name: string, ...args: unknown[]) =>
+  handle(id).executeUpdate(name, { args: args as [unknown] });
+const decide = (id: string, d: DecisionInput): Promise<GateOutcome> =>
+  handle(id).executeUpdate(decideUpdate, { args: [d] });
 const gateOf = (id: string): Promise<GateView> => handle(id).query(gateQuery);
 const stateOf = (id: string): Promise<AgentSessionState> => h.sb.state(id);
-const cliUpdate = (id: string, name: string, ...flags: string[]) => cliOrThrow('workflow', 'update', 'execute', '--workflow-id', id, '--name', name, ...flags);
-const cliSignal = (id: string, name: string, ...flags: string[]) => cliOrThrow('workflow', 'signal', '--workflow-id', id, '--name', name, ...flags);
+const cliUpdate = (id: string, name: string, ...flags: string[]) =>
+  cliOrThrow('workflow', 'update', 'execute', '--workflow-id', id, '--name', name, ...flags);
+const cliSignal = (id: string, name: string, ...flags: string[]) =>
+  cliOrThrow('workflow', 'signal', '--workflow-id', id, '--name', name, ...flags);
 const CLI_UNKNOWN_ENCODING = ['--input-meta', 'encoding=binary/unknown', '--input', 'not-for-you'];
-const CLI_UNKNOWN_PROTO = ['--input', '{}', '--input-meta', 'encoding=json/protobuf', '--input-meta', 'messageType=evil.Type'];
+const CLI_UNKNOWN_PROTO = [
+  '--input',
+  '{}',
+  '--input-meta',
+  'encoding=json/protobuf',
+  '--input-meta',
+  'messageType=evil.Type',
+];
 
 async function lastJournalSeq(): Promise<number> {
   return (await h.control.journal()).at(-1)?.seq ?? 0;
@@ -251,140 +283,295 @@ describe.concurrent('a start with an undecodable input ends Failed/InvalidInput,
 
   it.each(TYPES)('Temporal CLI: %s with --input-meta encoding=binary/unknown', async (type) => {
     const id = uniqueId(`cli-${type}`);
-    await cliOrThrow('workflow', 'start', '--type', type, '--task-queue', h.taskQueue, '--workflow-id', id, ...CLI_UNKNOWN_ENCODING);
+    await cliOrThrow(
+      'workflow',
+      'start',
+      '--type',
+      type,
+      '--task-queue',
+      h.taskQueue,
+      '--workflow-id',
+      id,
+      ...CLI_UNKNOWN_ENCODING,
+    );
     await expectInvalidInput(h, id, /undecodable payload/);
   });
 
-  it.each(['agentSession', 'joinRequest'])('Temporal CLI: %s with json/protobuf of an unknown message type', async (type) => {
-    const id = uniqueId(`cli-proto-${type}`);
-    await cliOrThrow('workflow', 'start', '--type', type, '--task-queue', h.taskQueue, '--workflow-id', id, ...CLI_UNKNOWN_PROTO);
-    await expectInvalidInput(h, id, /undecodable payload/);
-  });
+  it.each(['agentSession', 'joinRequest'])(
+    'Temporal CLI: %s with json/protobuf of an unknown message type',
+    async (type) => {
+      const id = uniqueId(`cli-proto-${type}`);
+      await cliOrThrow(
+        'workflow',
+        'start',
+        '--type',
+        type,
+        '--task-queue',
+        h.taskQueue,
+        '--workflow-id',
+        id,
+        ...CLI_UNKNOWN_PROTO,
+      );
+      await expectInvalidInput(h, id, /undecodable payload/);
+    },
+  );
 });
 
-describe.concurrent('a start with a malformed or hostile input ends Failed/InvalidInput, with no failed workflow task', () => {
-  const wrongType = TYPES.flatMap((type) => WRONG_TYPE.map(([what, payload]) => [type, what, payload] as const));
-  it.each(wrongType)('raw gRPC: %s, %s', async (type, _what, payload) => {
-    await expectInvalidInput(h, await rawStart(h, type, [payload]));
-  });
+describe.concurrent(
+  'a start with a malformed or hostile input ends Failed/InvalidInput, with no failed workflow task',
+  () => {
+    const wrongType = TYPES.flatMap((type) => WRONG_TYPE.map(([what, payload]) => [type, what, payload] as const));
+    it.each(wrongType)('raw gRPC: %s, %s', async (type, _what, payload) => {
+      await expectInvalidInput(h, await rawStart(h, type, [payload]));
+    });
 
-  it.each(TYPES)('raw gRPC: %s without any input', async (type) => {
-    await expectInvalidInput(h, await rawStart(h, type, undefined));
-  });
+    it.each(TYPES)('raw gRPC: %s without any input', async (type) => {
+      await expectInvalidInput(h, await rawStart(h, type, undefined));
+    });
 
-  it.each(TYPES)('Temporal CLI: %s without --input', async (type) => {
-    const id = uniqueId(`cli-none-${type}`);
-    await cliOrThrow('workflow', 'start', '--type', type, '--task-queue', h.taskQueue, '--workflow-id', id);
-    await expectInvalidInput(h, id);
-  });
+    it.each(TYPES)('Temporal CLI: %s without --input', async (type) => {
+      const id = uniqueId(`cli-none-${type}`);
+      await cliOrThrow('workflow', 'start', '--type', type, '--task-queue', h.taskQueue, '--workflow-id', id);
+      await expectInvalidInput(h, id);
+    });
 
-  it.each(TYPES)('raw gRPC: %s with a 100,000-deep nested JSON input', async (type) => {
-    await expectInvalidInput(h, await rawStart(h, type, [jsonText(nestedJson(100_000))]));
-  });
+    it.each(TYPES)('raw gRPC: %s with a 100,000-deep nested JSON input', async (type) => {
+      await expectInvalidInput(h, await rawStart(h, type, [jsonText(nestedJson(100_000))]));
+    });
 
-  /** Own `__proto__` / `constructor` keys, as JSON.parse makes them. */
-  const polluted = (base: object, key: '__proto__' | 'constructor') =>
-    JSON.parse(`{${JSON.stringify(base).slice(1, -1)},"${key}":{"credentialAlias":"admin","approvers":["mallory"]}}`) as unknown;
-  const session = { platform: 'webagent', task: 'x' };
-  const topic = { topic: 'A fine topic', approvers: ['alice'] };
-  const owner = { chatId: 'chat_1', requestId: 'jr_1', approvers: ['owner'] };
-  const hook = { endpoint: 'ops', messageId: 'm-1', eventType: 'test.event', payload: {} };
-  const mon = {
-    intent: 'Watch a price',
-    schedule: { kind: 'interval', every_seconds: 3600 },
-    notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/t' },
-    approvers: ['alice'],
-  };
-  const smon = { key: 'k1', check: { kind: 'web_search', query: 'x' }, schedule: { everySeconds: [60] }, approvers: ['alice'] };
-  const MALFORMED: [string, string, unknown, RegExp?][] = [
-    ['agentSession', 'an empty object', {}],
-    ['agentSession', 'null', null],
-    ['agentSession', 'an array of a valid input', [session]],
-    ['agentSession', 'a key where an alias belongs', { ...session, credentialAlias: 'sk-live 1234' }, /credentialAlias/],
-    ['agentSession', 'a task over 100,000 characters', { ...session, task: 'x'.repeat(100_001) }, /task/],
-    ['agentSession', 'an extra field (a base URL)', { ...session, baseUrl: 'http://169.254.169.254' }, /Unrecognized key/],
-    ['agentSession', 'an own __proto__ key', polluted(session, '__proto__')],
-    ['agentSession', 'an own constructor key', polluted(session, 'constructor')],
-    ['agentSession', 'a platform without sessions (mycel)', { platform: 'mycel', task: 'x' }],
-    ['agentSession', 'a follow batch past its bounds', { ...session, followBatch: { maxEvents: 1e9, maxSeconds: 1e9 } }],
-    ['deepResearch', 'an empty object', {}],
-    ['deepResearch', 'a two-letter topic', { ...topic, topic: 'ab' }, /topic/],
-    ['deepResearch', 'a topic over 2,000 characters', { ...topic, topic: 'x'.repeat(2_001) }, /topic/],
-    ['deepResearch', 'no approvers', { ...topic, approvers: [] }, /at least one approver/],
-    ['deepResearch', '51 approvers', { ...topic, approvers: Array.from({ length: 51 }, (_, i) => `a${i}`) }],
-    ['deepResearch', 'an approver that is a shell command', { ...topic, approvers: ['alice; rm -rf /'] }, /decider must be a name/],
-    ['deepResearch', 'a negative deadline', { ...topic, deadlineSeconds: -5 }],
-    ['deepResearch', 'an expiry policy with extra fields', { ...topic, onExpiry: { policy: 'approve', to: ['mallory'] } }, /Unrecognized key/],
-    ['deepResearch', 'an own __proto__ key', polluted(topic, '__proto__')],
-    ['joinRequest', 'neither a request id nor a visitor alias', { chatId: 'chat_1', approvers: ['owner'] }, /visitorAlias is required/],
-    ['joinRequest', 'an approver that is not an alias', { ...owner, approvers: ['owner.example@x'] }, /Mycel credential alias/],
-    ['joinRequest', 'a token where the visitor alias belongs', { chatId: 'chat_1', visitorAlias: 'Bearer sb_mycel_visitor', approvers: ['owner'] }],
-    ['joinRequest', 'a chat id over 200 characters', { ...owner, chatId: 'c'.repeat(201) }],
-    ['joinRequest', 'a post over 10,000 characters', { ...owner, postMessage: { alias: 'owner', text: 'x'.repeat(10_001) } }],
-    ['joinRequest', 'an escalation to a non-alias', { ...owner, onExpiry: { policy: 'escalate', to: ['boss@corp'] } }, /escalation target/],
-    ['joinRequest', 'an own __proto__ key', polluted(owner, '__proto__')],
-    ['relationshipRequest', 'neither a relationship nor a requester', { approvers: ['owner'] }, /requesterAlias is required/],
-    ['relationshipRequest', 'an empty relationship id', { relationshipId: '', approvers: ['owner'] }],
-    ['relationshipRequest', 'a requester without a target', { requesterAlias: 'visitor', approvers: ['owner'] }, /targetUserId is required/],
-    ['relationshipRequest', 'an extra field', { relationshipId: 'rel_1', approvers: ['owner'], decider: 'owner' }, /Unrecognized key/],
-    ['mycelInbox', 'an empty object', {}],
-    ['mycelInbox', 'a token where the alias belongs', { alias: 'Bearer sb_mycel_owner' }],
-    ['mycelInbox', 'zero loops', { alias: 'owner', maxLoops: 0 }],
-    ['mycelInbox', 'a 10 ms poll', { alias: 'owner', pollMaxMs: 10 }],
-    ['mycelInbox', 'a negative sequence', { alias: 'owner', sinceSeq: -1 }],
-    ['platformProbe', 'an unknown platform', { platform: 'nope' }],
-    ['platformProbe', 'a key where an alias belongs', { platform: 'webagent', credentialAlias: 'sk live' }],
-    ['platformProbe', 'a URL to probe', { platform: 'webagent', url: 'http://169.254.169.254/latest/meta-data' }, /Unrecognized key/],
-    ['platformProbe', 'a bare string', 'webagent'],
-    ['webhookDelivery', 'a URL where the endpoint alias belongs', { ...hook, endpoint: 'http://169.254.169.254/latest' }, /endpoint must be an alias/],
-    ['webhookDelivery', 'a signing secret in the input', { ...hook, secret: 'whsec_abc' }, /Unrecognized key/],
-    ['webhookDelivery', 'a payload over 64 KB', { ...hook, payload: 'x'.repeat(70_000) }, /at most 65536/],
-    ['webhookDelivery', 'a retry schedule past its bounds', { ...hook, retrySchedule: Array.from({ length: 50 }, () => 1e9) }, /retrySchedule/],
-    ['webhookDelivery', 'a message id with spaces', { ...hook, messageId: 'a b' }, /messageId/],
-    ['trackMonitor', 'an empty object', {}],
-    ['trackMonitor', 'a bad cron expression', { ...mon, schedule: { kind: 'cron', expression: 'rm -rf /' } }, /cron expression/],
-    ['trackMonitor', 'an unknown trigger condition', { ...mon, triggerDsl: { op: 'eval', field: 'price', value: 1 } }, /op/],
-    ['trackMonitor', 'a callback that is not http(s)', { ...mon, notifyChannel: { kind: 'callback_url', url: 'gopher://x' } }, /url/],
-    ['trackMonitor', 'a poll every millisecond', { ...mon, pollSeconds: 0.001 }, /pollSeconds/],
-    ['trackMonitor', 'an extra field (a base URL)', { ...mon, baseUrl: 'http://169.254.169.254' }, /Unrecognized key/],
-    ['trackMonitor', 'an own __proto__ key', polluted(mon, '__proto__')],
-    ['scheduledMonitor', 'an empty object', {}],
-    ['scheduledMonitor', 'a bad cron expression', { ...smon, schedule: { cron: ['rm -rf /'] } }, /bad cron/],
-    ['scheduledMonitor', 'an unknown condition', { ...smon, condition: { op: 'eval', field: 'price', value: 1 } }, /unknown condition/],
-    ['scheduledMonitor', 'a URL where the outbox endpoint alias belongs', { ...smon, notify: { endpoint: 'http://10.0.0.1/hook' } }, /endpoint alias/],
-    ['scheduledMonitor', 'a sub-second interval', { ...smon, schedule: { everySeconds: [0.001] } }, /everySeconds/],
-    ['scheduledMonitor', 'an extra field (a base URL)', { ...smon, baseUrl: 'http://169.254.169.254' }, /Unrecognized key/],
-    ['scheduledMonitor', 'an own __proto__ key', polluted(smon, '__proto__')],
-    ['scheduledMonitor', 'a monitor under another id (the Schedule would never wake it)', smon, /must run as monitor-k1/],
-    ['scheduledMonitorTick', 'an empty object', {}],
-    ['scheduledMonitorTick', 'a key that is not a key', { key: '../../etc' }, /key/],
-    ['webhookEndpoint', 'a marker under another id', { endpoint: 'ops', reason: 'forged' }, /must run as webhook-endpoint-ops/],
-  ];
-  it.each(MALFORMED)('SDK: %s with %s', async (type, _what, input, message) => {
-    const id = uniqueId(`bad-${type}`);
-    await h.client.workflow.start(type, { taskQueue: h.taskQueue, workflowId: id, args: [input] });
-    await expectInvalidInput(h, id, message);
-  });
+    /** Own `__proto__` / `constructor` keys, as JSON.parse makes them. */
+    const polluted = (base: object, key: '__proto__' | 'constructor') =>
+      JSON.parse(
+        `{${JSON.stringify(base).slice(1, -1)},"${key}":{"credentialAlias":"admin","approvers":["mallory"]}}`,
+      ) as unknown;
+    const session = { platform: 'webagent', task: 'x' };
+    const topic = { topic: 'A fine topic', approvers: ['alice'] };
+    const owner = { chatId: 'chat_1', requestId: 'jr_1', approvers: ['owner'] };
+    const hook = { endpoint: 'ops', messageId: 'm-1', eventType: 'test.event', payload: {} };
+    const mon = {
+      intent: 'Watch a price',
+      schedule: { kind: 'interval', every_seconds: 3600 },
+      notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/t' },
+      approvers: ['alice'],
+    };
+    const smon = {
+      key: 'k1',
+      check: { kind: 'web_search', query: 'x' },
+      schedule: { everySeconds: [60] },
+      approvers: ['alice'],
+    };
+    const MALFORMED: [string, string, unknown, RegExp?][] = [
+      ['agentSession', 'an empty object', {}],
+      ['agentSession', 'null', null],
+      ['agentSession', 'an array of a valid input', [session]],
+      [
+        'agentSession',
+        'a key where an alias belongs',
+        { ...session, credentialAlias: 'sk-live 1234' },
+        /credentialAlias/,
+      ],
+      ['agentSession', 'a task over 100,000 characters', { ...session, task: 'x'.repeat(100_001) }, /task/],
+      [
+        'agentSession',
+        'an extra field (a base URL)',
+        { ...session, baseUrl: 'http://169.254.169.254' },
+        /Unrecognized key/,
+      ],
+      ['agentSession', 'an own __proto__ key', polluted(session, '__proto__')],
+      ['agentSession', 'an own constructor key', polluted(session, 'constructor')],
+      ['agentSession', 'a platform without sessions (mycel)', { platform: 'mycel', task: 'x' }],
+      [
+        'agentSession',
+        'a follow batch past its bounds',
+        { ...session, followBatch: { maxEvents: 1e9, maxSeconds: 1e9 } },
+      ],
+      ['deepResearch', 'an empty object', {}],
+      ['deepResearch', 'a two-letter topic', { ...topic, topic: 'ab' }, /topic/],
+      ['deepResearch', 'a topic over 2,000 characters', { ...topic, topic: 'x'.repeat(2_001) }, /topic/],
+      ['deepResearch', 'no approvers', { ...topic, approvers: [] }, /at least one approver/],
+      ['deepResearch', '51 approvers', { ...topic, approvers: Array.from({ length: 51 }, (_, i) => `a${i}`) }],
+      [
+        'deepResearch',
+        'an approver that is a shell command',
+        { ...topic, approvers: ['alice; rm -rf /'] },
+        /decider must be a name/,
+      ],
+      ['deepResearch', 'a negative deadline', { ...topic, deadlineSeconds: -5 }],
+      [
+        'deepResearch',
+        'an expiry policy with extra fields',
+        { ...topic, onExpiry: { policy: 'approve', to: ['mallory'] } },
+        /Unrecognized key/,
+      ],
+      ['deepResearch', 'an own __proto__ key', polluted(topic, '__proto__')],
+      [
+        'joinRequest',
+        'neither a request id nor a visitor alias',
+        { chatId: 'chat_1', approvers: ['owner'] },
+        /visitorAlias is required/,
+      ],
+      [
+        'joinRequest',
+        'an approver that is not an alias',
+        { ...owner, approvers: ['owner.example@x'] },
+        /Mycel credential alias/,
+      ],
+      [
+        'joinRequest',
+        'a token where the visitor alias belongs',
+        { chatId: 'chat_1', visitorAlias: 'Bearer sb_mycel_visitor', approvers: ['owner'] },
+      ],
+      ['joinRequest', 'a chat id over 200 characters', { ...owner, chatId: 'c'.repeat(201) }],
+      [
+        'joinRequest',
+        'a post over 10,000 characters',
+        { ...owner, postMessage: { alias: 'owner', text: 'x'.repeat(10_001) } },
+      ],
+      [
+        'joinRequest',
+        'an escalation to a non-alias',
+        { ...owner, onExpiry: { policy: 'escalate', to: ['boss@corp'] } },
+        /escalation target/,
+      ],
+      ['joinRequest', 'an own __proto__ key', polluted(owner, '__proto__')],
+      [
+        'relationshipRequest',
+        'neither a relationship nor a requester',
+        { approvers: ['owner'] },
+        /requesterAlias is required/,
+      ],
+      ['relationshipRequest', 'an empty relationship id', { relationshipId: '', approvers: ['owner'] }],
+      [
+        'relationshipRequest',
+        'a requester without a target',
+        { requesterAlias: 'visitor', approvers: ['owner'] },
+        /targetUserId is required/,
+      ],
+      [
+        'relationshipRequest',
+        'an extra field',
+        { relationshipId: 'rel_1', approvers: ['owner'], decider: 'owner' },
+        /Unrecognized key/,
+      ],
+      ['mycelInbox', 'an empty object', {}],
+      ['mycelInbox', 'a token where the alias belongs', { alias: 'Bearer sb_mycel_owner' }],
+      ['mycelInbox', 'zero loops', { alias: 'owner', maxLoops: 0 }],
+      ['mycelInbox', 'a 10 ms poll', { alias: 'owner', pollMaxMs: 10 }],
+      ['mycelInbox', 'a negative sequence', { alias: 'owner', sinceSeq: -1 }],
+      ['platformProbe', 'an unknown platform', { platform: 'nope' }],
+      ['platformProbe', 'a key where an alias belongs', { platform: 'webagent', credentialAlias: 'sk live' }],
+      [
+        'platformProbe',
+        'a URL to probe',
+        { platform: 'webagent', url: 'http://169.254.169.254/latest/meta-data' },
+        /Unrecognized key/,
+      ],
+      ['platformProbe', 'a bare string', 'webagent'],
+      [
+        'webhookDelivery',
+        'a URL where the endpoint alias belongs',
+        { ...hook, endpoint: 'http://169.254.169.254/latest' },
+        /endpoint must be an alias/,
+      ],
+      ['webhookDelivery', 'a signing secret in the input', { ...hook, secret: 'whsec_abc' }, /Unrecognized key/],
+      ['webhookDelivery', 'a payload over 64 KB', { ...hook, payload: 'x'.repeat(70_000) }, /at most 65536/],
+      [
+        'webhookDelivery',
+        'a retry schedule past its bounds',
+        { ...hook, retrySchedule: Array.from({ length: 50 }, () => 1e9) },
+        /retrySchedule/,
+      ],
+      ['webhookDelivery', 'a message id with spaces', { ...hook, messageId: 'a b' }, /messageId/],
+      ['trackMonitor', 'an empty object', {}],
+      [
+        'trackMonitor',
+        'a bad cron expression',
+        { ...mon, schedule: { kind: 'cron', expression: 'rm -rf /' } },
+        /cron expression/,
+      ],
+      [
+        'trackMonitor',
+        'an unknown trigger condition',
+        { ...mon, triggerDsl: { op: 'eval', field: 'price', value: 1 } },
+        /op/,
+      ],
+      [
+        'trackMonitor',
+        'a callback that is not http(s)',
+        { ...mon, notifyChannel: { kind: 'callback_url', url: 'gopher://x' } },
+        /url/,
+      ],
+      ['trackMonitor', 'a poll every millisecond', { ...mon, pollSeconds: 0.001 }, /pollSeconds/],
+      [
+        'trackMonitor',
+        'an extra field (a base URL)',
+        { ...mon, baseUrl: 'http://169.254.169.254' },
+        /Unrecognized key/,
+      ],
+      ['trackMonitor', 'an own __proto__ key', polluted(mon, '__proto__')],
+      ['scheduledMonitor', 'an empty object', {}],
+      ['scheduledMonitor', 'a bad cron expression', { ...smon, schedule: { cron: ['rm -rf /'] } }, /bad cron/],
+      [
+        'scheduledMonitor',
+        'an unknown condition',
+        { ...smon, condition: { op: 'eval', field: 'price', value: 1 } },
+        /unknown condition/,
+      ],
+      [
+        'scheduledMonitor',
+        'a URL where the outbox endpoint alias belongs',
+        { ...smon, notify: { endpoint: 'http://10.0.0.1/hook' } },
+        /endpoint alias/,
+      ],
+      ['scheduledMonitor', 'a sub-second interval', { ...smon, schedule: { everySeconds: [0.001] } }, /everySeconds/],
+      [
+        'scheduledMonitor',
+        'an extra field (a base URL)',
+        { ...smon, baseUrl: 'http://169.254.169.254' },
+        /Unrecognized key/,
+      ],
+      ['scheduledMonitor', 'an own __proto__ key', polluted(smon, '__proto__')],
+      [
+        'scheduledMonitor',
+        'a monitor under another id (the Schedule would never wake it)',
+        smon,
+        /must run as monitor-k1/,
+      ],
+      ['scheduledMonitorTick', 'an empty object', {}],
+      ['scheduledMonitorTick', 'a key that is not a key', { key: '../../etc' }, /key/],
+      [
+        'webhookEndpoint',
+        'a marker under another id',
+        { endpoint: 'ops', reason: 'forged' },
+        /must run as webhook-endpoint-ops/,
+      ],
+    ];
+    it.each(MALFORMED)('SDK: %s with %s', async (type, _what, input, message) => {
+      const id = uniqueId(`bad-${type}`);
+      await h.client.workflow.start(type, { taskQueue: h.taskQueue, workflowId: id, args: [input] });
+      await expectInvalidInput(h, id, message);
+    });
 
-  it('raw gRPC: agentSession with an own __proto__ key that would name another credential', async () => {
-    const text = '{"platform":"webagent","task":"x","__proto__":{"credentialAlias":"admin"}}';
-    await expectInvalidInput(h, await rawStart(h, 'agentSession', [jsonText(text)]), /Unrecognized key/);
-  });
+    it('raw gRPC: agentSession with an own __proto__ key that would name another credential', async () => {
+      const text = '{"platform":"webagent","task":"x","__proto__":{"credentialAlias":"admin"}}';
+      await expectInvalidInput(h, await rawStart(h, 'agentSession', [jsonText(text)]), /Unrecognized key/);
+    });
 
-  it('our client refuses the same inputs before anything starts', async () => {
-    for (const input of [
-      { ...session, credentialAlias: 'sk-live 1234' },
-      { ...session, task: 'x'.repeat(100_001) },
-      { platform: 'mycel', task: 'x' },
-    ]) {
-      const err = await h.sb.startSession(input as AgentSessionInputRaw).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(SwitchboardClientError);
+    it('our client refuses the same inputs before anything starts', async () => {
+      for (const input of [
+        { ...session, credentialAlias: 'sk-live 1234' },
+        { ...session, task: 'x'.repeat(100_001) },
+        { platform: 'mycel', task: 'x' },
+      ]) {
+        const err = await h.sb.startSession(input as AgentSessionInputRaw).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(SwitchboardClientError);
+        expect((err as SwitchboardClientError).code).toBe('invalid_input');
+      }
+      const err = await h.sb.startResearch({ topic: 'ab', approvers: [] }).catch((e: unknown) => e);
       expect((err as SwitchboardClientError).code).toBe('invalid_input');
-    }
-    const err = await h.sb.startResearch({ topic: 'ab', approvers: [] }).catch((e: unknown) => e);
-    expect((err as SwitchboardClientError).code).toBe('invalid_input');
-  });
-});
+    });
+  },
+);
 
 // ---- continue-as-new state and workflows that are not ours -----------------------------------------
 
@@ -415,7 +602,11 @@ describe('continue-as-new state comes only from a continued run', () => {
     const ids = await Promise.all(
       carries.map(async ([, carry]) => {
         const id = uniqueId('carry-sdk');
-        await h.client.workflow.start('agentSession', { taskQueue: h.taskQueue, workflowId: id, args: [hijack, carry] });
+        await h.client.workflow.start('agentSession', {
+          taskQueue: h.taskQueue,
+          workflowId: id,
+          args: [hijack, carry],
+        });
         return id;
       }),
     );
@@ -454,7 +645,11 @@ describe('continue-as-new state comes only from a continued run', () => {
    * Starts `type` on a 2 s cron schedule and follows its first two runs: the server starts each
    * run after the first as a continuation of the previous one (`continuedFromExecutionRunId`).
    */
-  async function cronRuns(type: string, args: unknown[], opts: Partial<WorkflowStartOptions> = { cronSchedule: '@every 2s' }): Promise<CronRun[]> {
+  async function cronRuns(
+    type: string,
+    args: unknown[],
+    opts: Partial<WorkflowStartOptions> = { cronSchedule: '@every 2s' },
+  ): Promise<CronRun[]> {
     const id = uniqueId(`chain-${type}`);
     const first = await h.client.workflow.start(type, { taskQueue: h.taskQueue, workflowId: id, args, ...opts });
     started.push(id);
@@ -491,7 +686,9 @@ describe('continue-as-new state comes only from a continued run', () => {
   function expectEveryRunRefused(runs: CronRun[], message: RegExp): void {
     for (const r of runs) {
       expect.soft(r.taskFailures).toEqual([]);
-      expect.soft(r.failure ?? `ended ${r.end} after ${r.effects.join(', ') || 'nothing'}`, `run ${r.runId}`).toMatch(message);
+      expect
+        .soft(r.failure ?? `ended ${r.end} after ${r.effects.join(', ') || 'nothing'}`, `run ${r.runId}`)
+        .toMatch(message);
     }
   }
 
@@ -513,9 +710,19 @@ describe('continue-as-new state comes only from a continued run', () => {
       alias: 'visitor',
       maxLoops: 1,
       pollMaxMs: 100,
-      carry: { me: 'usr_forged', generation: 41, started: { join: 0, relationship: 0 }, alreadyStarted: { join: 0, relationship: 0 }, gaps: 0, recent: [] },
+      carry: {
+        me: 'usr_forged',
+        generation: 41,
+        started: { join: 0, relationship: 0 },
+        alreadyStarted: { join: 0, relationship: 0 },
+        gaps: 0,
+        recent: [],
+      },
     };
-    expectEveryRunRefused(await cronRuns('mycelInbox', [input]), /does not run on a cron schedule|carry is only accepted from a run this workflow continued/);
+    expectEveryRunRefused(
+      await cronRuns('mycelInbox', [input]),
+      /does not run on a cron schedule|carry is only accepted from a run this workflow continued/,
+    );
   });
 
   it('mycelInbox refuses a carry on a fresh start, three ways', async () => {
@@ -535,8 +742,20 @@ describe('continue-as-new state comes only from a continued run', () => {
     await h.client.workflow.start('mycelInbox', { taskQueue: h.taskQueue, workflowId: sdk, args: [input] });
     const raw = await rawStart(h, 'mycelInbox', [json(input)]);
     const cli = uniqueId('inbox-carry-cli');
-    await cliOrThrow('workflow', 'start', '--type', 'mycelInbox', '--task-queue', h.taskQueue, '--workflow-id', cli, '--input', JSON.stringify(input));
-    for (const id of [sdk, raw, cli]) await expectInvalidInput(h, id, /carry is only accepted from a run this workflow continued as new itself/);
+    await cliOrThrow(
+      'workflow',
+      'start',
+      '--type',
+      'mycelInbox',
+      '--task-queue',
+      h.taskQueue,
+      '--workflow-id',
+      cli,
+      '--input',
+      JSON.stringify(input),
+    );
+    for (const id of [sdk, raw, cli])
+      await expectInvalidInput(h, id, /carry is only accepted from a run this workflow continued as new itself/);
   });
 
   it('updateFloor is not a workflow of the production task queue: started there with another session’s ref, it delivers nothing', async () => {
@@ -546,7 +765,10 @@ describe('continue-as-new state comes only from a continued run', () => {
     started.push(id);
     try {
       // Admitted at most: no worker here runs updateFloor, so no handler can accept it.
-      await rawUpdate(h, id, 'floorSend', [json('sent through a workflow that is not ours')], { timeoutMs: 3_000, waitFor: 'admitted' }).catch(() => undefined);
+      await rawUpdate(h, id, 'floorSend', [json('sent through a workflow that is not ours')], {
+        timeoutMs: 3_000,
+        waitFor: 'admitted',
+      }).catch(() => undefined);
       await new Promise((r) => setTimeout(r, 2_000));
       // The worker does not know the type: its task fails (which also shows this suite's
       // failed-task detector sees what it looks for).
@@ -584,7 +806,12 @@ interface UpdateCase {
  * server persists that task (WorkflowTaskScheduled/Started/Completed, nothing else): Temporal's
  * doing, not the validator's. Such a target may grow by those three events only.
  */
-async function expectRefused(id: string, c: UpdateCase, state: () => Promise<unknown>, { heartbeating = false } = {}): Promise<void> {
+async function expectRefused(
+  id: string,
+  c: UpdateCase,
+  state: () => Promise<unknown>,
+  { heartbeating = false } = {},
+): Promise<void> {
   const before = await historyOf(h, id);
   const stBefore = await state();
   const msg = await rejectionOf(c.send());
@@ -612,7 +839,11 @@ const BAD_DECISION = /undecodable|invalid decision|refused|exactly one argument/
 /** Cases every steering update shares: undecodable payloads (raw, CLI), no and extra arguments. */
 function commonUpdateCases(target: () => string, name: string, valid: () => unknown): UpdateCase[] {
   return [
-    ...UNDECODABLE.map(([what, p]) => ({ name: `${name}: raw gRPC, ${what}`, send: () => rawUpdate(h, target(), name, [p]), message: UNDECODABLE_MSG })),
+    ...UNDECODABLE.map(([what, p]) => ({
+      name: `${name}: raw gRPC, ${what}`,
+      send: () => rawUpdate(h, target(), name, [p]),
+      message: UNDECODABLE_MSG,
+    })),
     {
       name: `${name}: raw gRPC, a valid argument and an undecodable one`,
       send: () => rawUpdate(h, target(), name, [json(valid()), UNDECODABLE[0]![1]]),
@@ -620,9 +851,21 @@ function commonUpdateCases(target: () => string, name: string, valid: () => unkn
     },
     { name: `${name}: raw gRPC, no arguments`, send: () => rawUpdate(h, target(), name, undefined), message: ONE_ARG },
     { name: `${name}: SDK, no arguments`, send: () => sdkUpdate(target(), name), message: ONE_ARG },
-    { name: `${name}: SDK, two valid arguments`, send: () => sdkUpdate(target(), name, valid(), valid()), message: ONE_ARG },
-    { name: `${name}: CLI, --input-meta encoding=binary/unknown`, send: () => cliUpdate(target(), name, ...CLI_UNKNOWN_ENCODING), message: UNDECODABLE_MSG },
-    { name: `${name}: CLI, json/protobuf of an unknown type`, send: () => cliUpdate(target(), name, ...CLI_UNKNOWN_PROTO), message: UNDECODABLE_MSG },
+    {
+      name: `${name}: SDK, two valid arguments`,
+      send: () => sdkUpdate(target(), name, valid(), valid()),
+      message: ONE_ARG,
+    },
+    {
+      name: `${name}: CLI, --input-meta encoding=binary/unknown`,
+      send: () => cliUpdate(target(), name, ...CLI_UNKNOWN_ENCODING),
+      message: UNDECODABLE_MSG,
+    },
+    {
+      name: `${name}: CLI, json/protobuf of an unknown type`,
+      send: () => cliUpdate(target(), name, ...CLI_UNKNOWN_PROTO),
+      message: UNDECODABLE_MSG,
+    },
     {
       name: `${name}: CLI, two valid inputs`,
       send: () => cliUpdate(target(), name, '--input', JSON.stringify(valid()), '--input', JSON.stringify(valid())),
@@ -638,13 +881,37 @@ describe('updates on a Web Agent session waiting for input are refused with noth
   const INVALID = /invalid update/;
   const cases: UpdateCase[] = [
     ...commonUpdateCases(id, 'sendMessage', () => ({ text: 'hello' })),
-    ...WRONG_TYPE.map(([what, p]) => ({ name: `sendMessage: raw gRPC, ${what}`, send: () => rawUpdate(h, id(), 'sendMessage', [p]), message: INVALID })),
-    { name: 'sendMessage: SDK, an empty object', send: () => sdkUpdate(id(), 'sendMessage', {}), message: /text: Required/ },
+    ...WRONG_TYPE.map(([what, p]) => ({
+      name: `sendMessage: raw gRPC, ${what}`,
+      send: () => rawUpdate(h, id(), 'sendMessage', [p]),
+      message: INVALID,
+    })),
+    {
+      name: 'sendMessage: SDK, an empty object',
+      send: () => sdkUpdate(id(), 'sendMessage', {}),
+      message: /text: Required/,
+    },
     { name: 'sendMessage: SDK, null', send: () => sdkUpdate(id(), 'sendMessage', null), message: INVALID },
-    { name: 'sendMessage: SDK, empty text', send: () => sdkUpdate(id(), 'sendMessage', { text: '   ' }), message: /text must not be empty/ },
-    { name: 'sendMessage: SDK, a number for text', send: () => sdkUpdate(id(), 'sendMessage', { text: 5 }), message: /text: Expected string/ },
-    { name: 'sendMessage: SDK, an extra field', send: () => sdkUpdate(id(), 'sendMessage', { text: 'hi', as: 'admin' }), message: /Unrecognized key/ },
-    { name: 'sendMessage: SDK, 50,001 characters', send: () => sdkUpdate(id(), 'sendMessage', { text: 'x'.repeat(50_001) }), message: /50000/ },
+    {
+      name: 'sendMessage: SDK, empty text',
+      send: () => sdkUpdate(id(), 'sendMessage', { text: '   ' }),
+      message: /text must not be empty/,
+    },
+    {
+      name: 'sendMessage: SDK, a number for text',
+      send: () => sdkUpdate(id(), 'sendMessage', { text: 5 }),
+      message: /text: Expected string/,
+    },
+    {
+      name: 'sendMessage: SDK, an extra field',
+      send: () => sdkUpdate(id(), 'sendMessage', { text: 'hi', as: 'admin' }),
+      message: /Unrecognized key/,
+    },
+    {
+      name: 'sendMessage: SDK, 50,001 characters',
+      send: () => sdkUpdate(id(), 'sendMessage', { text: 'x'.repeat(50_001) }),
+      message: /50000/,
+    },
     {
       name: 'sendMessage: raw gRPC, an own __proto__ key',
       send: () => rawUpdate(h, id(), 'sendMessage', [jsonText('{"text":"hi","__proto__":{"polluted":true}}')]),
@@ -655,7 +922,11 @@ describe('updates on a Web Agent session waiting for input are refused with noth
       send: () => rawUpdate(h, id(), 'sendMessage', [jsonText(`{"text":${nestedJson(100_000, '"x"')}}`)]),
       message: /undecodable|invalid update/,
     },
-    { name: 'sendMessage: our client, 50,001 characters', send: async () => h.sb.sendMessage(id(), 'x'.repeat(50_001)), message: /invalid message/ },
+    {
+      name: 'sendMessage: our client, 50,001 characters',
+      send: async () => h.sb.sendMessage(id(), 'x'.repeat(50_001)),
+      message: /invalid message/,
+    },
 
     ...commonUpdateCases(id, 'answerInput', () => ({ requestId: R(), response: 'option A' })),
     {
@@ -673,7 +944,11 @@ describe('updates on a Web Agent session waiting for input are refused with noth
       send: () => sdkUpdate(id(), 'answerInput', { requestId: R(), response: 'é'.repeat(32_768) }),
       message: /at most 65536 bytes/,
     },
-    { name: 'answerInput: SDK, no response', send: () => sdkUpdate(id(), 'answerInput', { requestId: R() }), message: /response is required/ },
+    {
+      name: 'answerInput: SDK, no response',
+      send: () => sdkUpdate(id(), 'answerInput', { requestId: R() }),
+      message: /response is required/,
+    },
     {
       name: 'answerInput: SDK, a forged request id',
       send: () => sdkUpdate(id(), 'answerInput', { requestId: 'req_forged', response: 'a' }),
@@ -681,22 +956,41 @@ describe('updates on a Web Agent session waiting for input are refused with noth
     },
     {
       name: 'answerInput: raw gRPC, a 100,000-deep nested response',
-      send: () => rawUpdate(h, id(), 'answerInput', [jsonText(`{"requestId":${JSON.stringify(R())},"response":${nestedJson(100_000)}}`)]),
+      send: () =>
+        rawUpdate(h, id(), 'answerInput', [
+          jsonText(`{"requestId":${JSON.stringify(R())},"response":${nestedJson(100_000)}}`),
+        ]),
       message: /undecodable|at most 65536 bytes/,
     },
-    { name: 'answerInput: our client, a 1 MB response', send: async () => h.sb.answerInput(id(), R(), 'x'.repeat(1 << 20)), message: /invalid answer/ },
+    {
+      name: 'answerInput: our client, a 1 MB response',
+      send: async () => h.sb.answerInput(id(), R(), 'x'.repeat(1 << 20)),
+      message: /invalid answer/,
+    },
 
     ...commonUpdateCases(id, 'followUp', () => ({ task: 'next' })).slice(0, 6),
     ...commonUpdateCases(id, 'cancel', () => ({ reason: 'stop' })).slice(0, 6),
-    { name: 'cancel: SDK, a 501-character reason', send: () => sdkUpdate(id(), 'cancel', { reason: 'x'.repeat(501) }), message: /500/ },
-    { name: 'cancel: SDK, a number for reason', send: () => sdkUpdate(id(), 'cancel', { reason: 5 }), message: /reason/ },
+    {
+      name: 'cancel: SDK, a 501-character reason',
+      send: () => sdkUpdate(id(), 'cancel', { reason: 'x'.repeat(501) }),
+      message: /500/,
+    },
+    {
+      name: 'cancel: SDK, a number for reason',
+      send: () => sdkUpdate(id(), 'cancel', { reason: 5 }),
+      message: /reason/,
+    },
     // Unsupported on Web Agent: refused before the payload is even read, still without a trace.
     ...['rename', 'setCallbacks', 'rewind'].map((name) => ({
       name: `${name}: raw gRPC, an unknown encoding on a platform without ${name}`,
       send: () => rawUpdate(h, id(), name, [UNDECODABLE[0]![1]]),
       message: /not supported on webagent|undecodable/,
     })),
-    { name: 'an update nobody defined, undecodable', send: () => rawUpdate(h, id(), 'becomeAdmin', [UNDECODABLE[0]![1]]), message: /becomeAdmin|handler/i },
+    {
+      name: 'an update nobody defined, undecodable',
+      send: () => rawUpdate(h, id(), 'becomeAdmin', [UNDECODABLE[0]![1]]),
+      message: /becomeAdmin|handler/i,
+    },
   ];
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
@@ -719,21 +1013,45 @@ describe('updates on a running Mix and Wyse Mate session are refused with nothin
   const cb = { tool_name: 'bash', type: 'bash_script', bash_command: 'echo hi' };
   const mixCases: UpdateCase[] = [
     ...commonUpdateCases(mix, 'setCallbacks', () => ({ callbacks: [cb] })),
-    { name: 'setCallbacks: SDK, callbacks not a list', send: () => sdkUpdate(mix(), 'setCallbacks', { callbacks: 'all' }), message: /invalid update/ },
+    {
+      name: 'setCallbacks: SDK, callbacks not a list',
+      send: () => sdkUpdate(mix(), 'setCallbacks', { callbacks: 'all' }),
+      message: /invalid update/,
+    },
     {
       name: 'setCallbacks: SDK, a bash callback without a command',
       send: () => sdkUpdate(mix(), 'setCallbacks', { callbacks: [{ tool_name: 'bash', type: 'bash_script' }] }),
       message: /bashCommand is required/,
     },
     ...commonUpdateCases(mix, 'rewind', () => ({ messageId: 'msg_1' })),
-    { name: 'rewind: SDK, an empty message id', send: () => sdkUpdate(mix(), 'rewind', { messageId: '' }), message: /messageId is required/ },
-    { name: 'rewind: SDK, cleanMedia not a boolean', send: () => sdkUpdate(mix(), 'rewind', { messageId: 'm', cleanMedia: 'yes' }), message: /cleanMedia/ },
+    {
+      name: 'rewind: SDK, an empty message id',
+      send: () => sdkUpdate(mix(), 'rewind', { messageId: '' }),
+      message: /messageId is required/,
+    },
+    {
+      name: 'rewind: SDK, cleanMedia not a boolean',
+      send: () => sdkUpdate(mix(), 'rewind', { messageId: 'm', cleanMedia: 'yes' }),
+      message: /cleanMedia/,
+    },
   ];
   const wyseCases: UpdateCase[] = [
     ...commonUpdateCases(wyse, 'rename', () => ({ name: 'Renamed' })),
-    { name: 'rename: SDK, an empty name', send: () => sdkUpdate(wyse(), 'rename', { name: ' ' }), message: /name must not be empty/ },
-    { name: 'rename: SDK, 201 characters', send: () => sdkUpdate(wyse(), 'rename', { name: 'n'.repeat(201) }), message: /200/ },
-    { name: 'rename: SDK, an extra field', send: () => sdkUpdate(wyse(), 'rename', { name: 'ok', sessionId: 'other' }), message: /Unrecognized key/ },
+    {
+      name: 'rename: SDK, an empty name',
+      send: () => sdkUpdate(wyse(), 'rename', { name: ' ' }),
+      message: /name must not be empty/,
+    },
+    {
+      name: 'rename: SDK, 201 characters',
+      send: () => sdkUpdate(wyse(), 'rename', { name: 'n'.repeat(201) }),
+      message: /200/,
+    },
+    {
+      name: 'rename: SDK, an extra field',
+      send: () => sdkUpdate(wyse(), 'rename', { name: 'ok', sessionId: 'other' }),
+      message: /Unrecognized key/,
+    },
   ];
 
   it.each(mixCases.map((c) => [c.name, c] as const))('mix %s', async (_n, c) => {
@@ -752,40 +1070,96 @@ describe('updates on a running Mix and Wyse Mate session are refused with nothin
 
 describe('decisions that are undecodable, malformed, oversized or forged are refused with nothing written', () => {
   const R = () => T.research;
-  const d = (extra: Partial<DecisionInput> & Record<string, unknown> = {}) => ({ requestId: R().requestId, decider: 'alice', decision: 'approve', ...extra });
+  const d = (extra: Partial<DecisionInput> & Record<string, unknown> = {}) => ({
+    requestId: R().requestId,
+    decider: 'alice',
+    decision: 'approve',
+    ...extra,
+  });
   const send = (x: unknown) => () => sdkUpdate(R().id, 'decide', x);
   /** A decision built when sent (the gate's request id is known only then). */
-  const sendD = (extra: Partial<DecisionInput> & Record<string, unknown>) => () => sdkUpdate(R().id, 'decide', d(extra));
+  const sendD = (extra: Partial<DecisionInput> & Record<string, unknown>) => () =>
+    sdkUpdate(R().id, 'decide', d(extra));
   const researchCases: UpdateCase[] = [
-    ...UNDECODABLE.map(([what, p]) => ({ name: `raw gRPC, ${what}`, send: () => rawUpdate(h, R().id, 'decide', [p]), message: BAD_DECISION })),
-    ...WRONG_TYPE.map(([what, p]) => ({ name: `raw gRPC, ${what}`, send: () => rawUpdate(h, R().id, 'decide', [p]), message: BAD_DECISION })),
+    ...UNDECODABLE.map(([what, p]) => ({
+      name: `raw gRPC, ${what}`,
+      send: () => rawUpdate(h, R().id, 'decide', [p]),
+      message: BAD_DECISION,
+    })),
+    ...WRONG_TYPE.map(([what, p]) => ({
+      name: `raw gRPC, ${what}`,
+      send: () => rawUpdate(h, R().id, 'decide', [p]),
+      message: BAD_DECISION,
+    })),
     { name: 'raw gRPC, no arguments', send: () => rawUpdate(h, R().id, 'decide', undefined), message: BAD_DECISION },
-    { name: 'CLI, --input-meta encoding=binary/unknown', send: () => cliUpdate(R().id, 'decide', ...CLI_UNKNOWN_ENCODING), message: BAD_DECISION },
-    { name: 'CLI, json/protobuf of an unknown type', send: () => cliUpdate(R().id, 'decide', ...CLI_UNKNOWN_PROTO), message: BAD_DECISION },
+    {
+      name: 'CLI, --input-meta encoding=binary/unknown',
+      send: () => cliUpdate(R().id, 'decide', ...CLI_UNKNOWN_ENCODING),
+      message: BAD_DECISION,
+    },
+    {
+      name: 'CLI, json/protobuf of an unknown type',
+      send: () => cliUpdate(R().id, 'decide', ...CLI_UNKNOWN_PROTO),
+      message: BAD_DECISION,
+    },
     { name: 'SDK, an empty object', send: send({}), message: /invalid decision/ },
     { name: 'SDK, null', send: send(null), message: /invalid decision/ },
     { name: 'SDK, a bare "approve"', send: send('approve'), message: /invalid decision/ },
     { name: 'SDK, an unknown decision', send: sendD({ decision: 'maybe' as never }), message: /invalid decision/ },
     { name: 'SDK, an extra field', send: sendD({ auto: true }), message: /Unrecognized key/ },
     { name: 'SDK, a request id that is a number', send: sendD({ requestId: 5 as never }), message: /invalid decision/ },
-    { name: 'SDK, a decider that is not a name', send: sendD({ decider: 'alice bob' }), message: /decider must be a name/ },
-    { name: 'SDK, the expiry policy as decider', send: sendD({ decider: 'switchboard:expiry' }), message: /decider must be a name/ },
+    {
+      name: 'SDK, a decider that is not a name',
+      send: sendD({ decider: 'alice bob' }),
+      message: /decider must be a name/,
+    },
+    {
+      name: 'SDK, the expiry policy as decider',
+      send: sendD({ decider: 'switchboard:expiry' }),
+      message: /decider must be a name/,
+    },
     { name: 'SDK, a reject without a reason', send: sendD({ decision: 'reject' }), message: /reject needs a reason/ },
-    { name: 'SDK, approve_with_edits without edits', send: sendD({ decision: 'approve_with_edits' }), message: /needs a non-empty edits list/ },
-    { name: 'SDK, a reason of 2,001 characters', send: sendD({ decision: 'reject', reason: 'r'.repeat(2_001) }), message: /2000/ },
+    {
+      name: 'SDK, approve_with_edits without edits',
+      send: sendD({ decision: 'approve_with_edits' }),
+      message: /needs a non-empty edits list/,
+    },
+    {
+      name: 'SDK, a reason of 2,001 characters',
+      send: sendD({ decision: 'reject', reason: 'r'.repeat(2_001) }),
+      message: /2000/,
+    },
     { name: 'SDK, a comment of 2,001 characters', send: sendD({ comment: 'c'.repeat(2_001) }), message: /2000/ },
     { name: 'SDK, a 1 MB comment', send: sendD({ comment: 'c'.repeat(1 << 20) }), message: /2000/ },
-    { name: 'SDK, 101 edits', send: sendD({ decision: 'approve_with_edits', edits: Array.from({ length: 101 }, (_, i) => `e${i}`) }), message: /100/ },
-    { name: 'SDK, an edit of 2,001 characters', send: sendD({ decision: 'approve_with_edits', edits: ['e'.repeat(2_001)] }), message: /invalid decision/ },
-    { name: 'SDK, a decider not on the approver list', send: sendD({ decider: 'mallory' }), message: /mallory is not an approver/ },
+    {
+      name: 'SDK, 101 edits',
+      send: sendD({ decision: 'approve_with_edits', edits: Array.from({ length: 101 }, (_, i) => `e${i}`) }),
+      message: /100/,
+    },
+    {
+      name: 'SDK, an edit of 2,001 characters',
+      send: sendD({ decision: 'approve_with_edits', edits: ['e'.repeat(2_001)] }),
+      message: /invalid decision/,
+    },
+    {
+      name: 'SDK, a decider not on the approver list',
+      send: sendD({ decider: 'mallory' }),
+      message: /mallory is not an approver/,
+    },
     { name: 'SDK, a forged request id', send: sendD({ requestId: 'req_forged' }), message: /stale or unknown/ },
-    { name: 'SDK, a 1 MB request id', send: sendD({ requestId: 'r'.repeat(1 << 20) }), message: /stale or unknown|invalid decision/ },
+    {
+      name: 'SDK, a 1 MB request id',
+      send: sendD({ requestId: 'r'.repeat(1 << 20) }),
+      message: /stale or unknown|invalid decision/,
+    },
     { name: 'SDK, a digest of something else', send: sendD({ digest: 'f'.repeat(64) }), message: /look again/ },
     {
       name: 'raw gRPC, an own __proto__ key',
       send: () =>
         rawUpdate(h, R().id, 'decide', [
-          jsonText(`{"requestId":${JSON.stringify(R().requestId)},"decider":"alice","decision":"approve","__proto__":{"auto":true}}`),
+          jsonText(
+            `{"requestId":${JSON.stringify(R().requestId)},"decider":"alice","decision":"approve","__proto__":{"auto":true}}`,
+          ),
         ]),
       message: /Unrecognized key/,
     },
@@ -801,8 +1175,16 @@ describe('decisions that are undecodable, malformed, oversized or forged are ref
     },
   ];
   const ownerCases = (target: () => GateTarget, approver: string): UpdateCase[] => [
-    ...UNDECODABLE.map(([what, p]) => ({ name: `raw gRPC, ${what}`, send: () => rawUpdate(h, target().id, 'decide', [p]), message: BAD_DECISION })),
-    { name: 'CLI, --input-meta encoding=binary/unknown', send: () => cliUpdate(target().id, 'decide', ...CLI_UNKNOWN_ENCODING), message: BAD_DECISION },
+    ...UNDECODABLE.map(([what, p]) => ({
+      name: `raw gRPC, ${what}`,
+      send: () => rawUpdate(h, target().id, 'decide', [p]),
+      message: BAD_DECISION,
+    })),
+    {
+      name: 'CLI, --input-meta encoding=binary/unknown',
+      send: () => cliUpdate(target().id, 'decide', ...CLI_UNKNOWN_ENCODING),
+      message: BAD_DECISION,
+    },
     {
       name: 'SDK, the visitor deciding',
       send: () => decide(target().id, { requestId: target().requestId, decider: 'visitor', decision: 'approve' }),
@@ -810,12 +1192,24 @@ describe('decisions that are undecodable, malformed, oversized or forged are ref
     },
     {
       name: 'SDK, approve_with_edits where only approve/reject are allowed',
-      send: () => decide(target().id, { requestId: target().requestId, decider: approver, decision: 'approve_with_edits', edits: ['x'] }),
+      send: () =>
+        decide(target().id, {
+          requestId: target().requestId,
+          decider: approver,
+          decision: 'approve_with_edits',
+          edits: ['x'],
+        }),
       message: /not allowed here/,
     },
     {
       name: 'SDK, a reason of 2,001 characters',
-      send: () => decide(target().id, { requestId: target().requestId, decider: approver, decision: 'reject', reason: 'r'.repeat(2_001) }),
+      send: () =>
+        decide(target().id, {
+          requestId: target().requestId,
+          decider: approver,
+          decision: 'reject',
+          reason: 'r'.repeat(2_001),
+        }),
       message: /2000/,
     },
   ];
@@ -823,33 +1217,52 @@ describe('decisions that are undecodable, malformed, oversized or forged are ref
   it.each(researchCases.map((c) => [c.name, c] as const))('deepResearch: %s', async (_n, c) => {
     await expectRefused(R().id, c, () => gateOf(R().id));
   });
-  it.each(ownerCases(() => T.join, 'owner').map((c) => [c.name, c] as const))('joinRequest (owner side): %s', async (_n, c) => {
-    await expectRefused(T.join.id, c, () => gateOf(T.join.id));
-  });
-  it.each(ownerCases(() => T.rel, 'owner').map((c) => [c.name, c] as const))('relationshipRequest (owner side): %s', async (_n, c) => {
-    await expectRefused(T.rel.id, c, () => gateOf(T.rel.id));
-  });
+  it.each(ownerCases(() => T.join, 'owner').map((c) => [c.name, c] as const))(
+    'joinRequest (owner side): %s',
+    async (_n, c) => {
+      await expectRefused(T.join.id, c, () => gateOf(T.join.id));
+    },
+  );
+  it.each(ownerCases(() => T.rel, 'owner').map((c) => [c.name, c] as const))(
+    'relationshipRequest (owner side): %s',
+    async (_n, c) => {
+      await expectRefused(T.rel.id, c, () => gateOf(T.rel.id));
+    },
+  );
 
   describe.concurrent('a decision with an extra argument is refused, even when the first one is valid', () => {
-    const reject = (g: GateTarget) => ({ requestId: g.requestId, decider: 'owner', decision: 'reject', reason: 'extra argument' });
+    const reject = (g: GateTarget) => ({
+      requestId: g.requestId,
+      decider: 'owner',
+      decision: 'reject',
+      reason: 'extra argument',
+    });
     it('SDK: a valid decision and a second one', async () => {
       const g = T.extraSdk;
       await expectRefused(
         g.id,
-        { name: 'sdk', send: () => sdkUpdate(g.id, 'decide', reject(g), { decider: 'owner', decision: 'approve' }), message: /./ },
+        {
+          name: 'sdk',
+          send: () => sdkUpdate(g.id, 'decide', reject(g), { decider: 'owner', decision: 'approve' }),
+          message: /./,
+        },
         () => gateOf(g.id),
       );
     });
     it('raw gRPC: a valid decision and an undecodable one', async () => {
       const g = T.extraRaw;
-      await expectRefused(g.id, { name: 'raw', send: () => rawUpdate(h, g.id, 'decide', [json(reject(g)), UNDECODABLE[0]![1]]), message: /./ }, () =>
-        gateOf(g.id),
+      await expectRefused(
+        g.id,
+        { name: 'raw', send: () => rawUpdate(h, g.id, 'decide', [json(reject(g)), UNDECODABLE[0]![1]]), message: /./ },
+        () => gateOf(g.id),
       );
     });
     it('Temporal CLI: two --input', async () => {
       const g = T.extraCli;
       const args = ['--input', JSON.stringify(reject(g)), '--input', '{}'];
-      await expectRefused(g.id, { name: 'cli', send: () => cliUpdate(g.id, 'decide', ...args), message: /./ }, () => gateOf(g.id));
+      await expectRefused(g.id, { name: 'cli', send: () => cliUpdate(g.id, 'decide', ...args), message: /./ }, () =>
+        gateOf(g.id),
+      );
     });
   });
 
@@ -924,7 +1337,9 @@ describe('signals with bad payloads are dropped, never a failed workflow task', 
       n += 1;
     }
     await expectSignalsDropped(g, n, 'mycelWatchOutcome');
-    expect(await decide(g.id, { requestId: g.requestId, decider: 'owner', decision: 'reject', reason: 'after the noise' })).toMatchObject({
+    expect(
+      await decide(g.id, { requestId: g.requestId, decider: 'owner', decision: 'reject', reason: 'after the noise' }),
+    ).toMatchObject({
       decision: 'reject',
       effect: { ok: true },
     });
@@ -935,10 +1350,15 @@ describe('signals with bad payloads are dropped, never a failed workflow task', 
   it('signals an agentSession has no handler for (update names, outcome signals) leave it working', async () => {
     const s = T.sigSession;
     let n = 0;
-    for (const name of ['sendMessage', 'cancel', 'mycelOutcome', 'whatever']) n += await sendBadSignals(s.id, name, { text: 'hi' });
+    for (const name of ['sendMessage', 'cancel', 'mycelOutcome', 'whatever'])
+      n += await sendBadSignals(s.id, name, { text: 'hi' });
     const events = await signalsHandled(h, s.id, n);
     expect(taskFailures(events)).toEqual([]);
-    expect(await stateOf(s.id)).toMatchObject({ status: 'awaiting_input', counts: { messagesSent: 0 }, pendingInput: { requestId: s.requestId } });
+    expect(await stateOf(s.id)).toMatchObject({
+      status: 'awaiting_input',
+      counts: { messagesSent: 0 },
+      pendingInput: { requestId: s.requestId },
+    });
     expect(await h.sb.answerInput(s.id, s.requestId, 'fine')).toMatchObject({ accepted: true });
     expect((await h.sb.result(s.id)).status).toBe('completed');
     expect(taskFailures(await historyOf(h, s.id))).toEqual([]);
@@ -955,7 +1375,12 @@ describe('a decide signal with bad payloads decides nothing and fails no workflo
     ['deepResearch', () => T.decResearch, 'alice'],
   ] as const)('%s', async (_n, target, approver) => {
     const g = target();
-    const valid = { requestId: g.requestId, decider: approver, decision: 'reject', reason: 'sent as a signal with extras' };
+    const valid = {
+      requestId: g.requestId,
+      decider: approver,
+      decision: 'reject',
+      reason: 'sent as a signal with extras',
+    };
     let n = await sendBadSignals(g.id, 'decide', valid);
     // Well-formed, but not from an approver / not the open request / oversized.
     for (const forged of [
@@ -971,7 +1396,14 @@ describe('a decide signal with bad payloads decides nothing and fails no workflo
     // Refused attempts may be audited as such; none counted as a decision or a vote.
     const audit = await handle(g.id).query(auditQuery);
     expect(audit.filter((e) => (e as { outcome?: string }).outcome !== 'refused')).toEqual([]);
-    expect(await decide(g.id, { requestId: g.requestId, decider: approver, decision: 'reject', reason: 'the real decision' })).toMatchObject({
+    expect(
+      await decide(g.id, {
+        requestId: g.requestId,
+        decider: approver,
+        decision: 'reject',
+        reason: 'the real decision',
+      }),
+    ).toMatchObject({
       decision: 'reject',
       decider: approver,
       effect: { ok: true },
@@ -1004,14 +1436,18 @@ describe('a forged mycelOutcome signal decides nothing on the visitor side', () 
   }
 
   async function approvalOf(visitorId: string): Promise<string> {
-    const id = await eventually(async () => (await handle(visitorId).query(joinStateQuery)).gateWorkflowId, { timeoutMs: 30_000 });
+    const id = await eventually(async () => (await handle(visitorId).query(joinStateQuery)).gateWorkflowId, {
+      timeoutMs: 30_000,
+    });
     started.push(id);
     return id;
   }
 
   /** Posts into the chat (the visitor side posts after an approval). */
   async function posts(chatId: string) {
-    return (await h.control.journal({ platform: 'mycel', method: 'POST', route: MESSAGES })).filter((e) => e.path.includes(chatId));
+    return (await h.control.journal({ platform: 'mycel', method: 'POST', route: MESSAGES })).filter((e) =>
+      e.path.includes(chatId),
+    );
   }
 
   /** Every forged "approved" outcome, three ways, plus undecodable and extra-argument ones. */
@@ -1021,7 +1457,16 @@ describe('a forged mycelOutcome signal decides nothing on the visitor side', () 
       requestId,
       decider: 'owner',
       posted: { ok: true },
-      decisions: [{ requestId, decision: 'approve', decider: 'owner', at: new Date().toISOString(), auto: false, effect: { ok: true } }],
+      decisions: [
+        {
+          requestId,
+          decision: 'approve',
+          decider: 'owner',
+          at: new Date().toISOString(),
+          auto: false,
+          effect: { ok: true },
+        },
+      ],
     };
     const sends: (() => Promise<unknown>)[] = [
       () => handle(visitorId).signal('mycelOutcome', FORGED),
@@ -1055,10 +1500,17 @@ describe('a forged mycelOutcome signal decides nothing on the visitor side', () 
   async function rejectAndCheck(visitorId: string, approvalId: string, chatId: string): Promise<void> {
     const gate = await gateOf(approvalId);
     expect(gate).toMatchObject({ open: true, decided: [] });
-    await decide(approvalId, { requestId: gate.requestId!, decider: 'owner', decision: 'reject', reason: 'the real answer' });
+    await decide(approvalId, {
+      requestId: gate.requestId!,
+      decider: 'owner',
+      decision: 'reject',
+      reason: 'the real answer',
+    });
     const res = (await handle(visitorId).result()) as JoinRequestResult;
     expect(res).toMatchObject({ status: 'rejected', decider: 'owner', gateWorkflowId: approvalId });
-    expect(res.decisions).toEqual([expect.objectContaining({ decision: 'reject', decider: 'owner', reason: 'the real answer' })]);
+    expect(res.decisions).toEqual([
+      expect.objectContaining({ decision: 'reject', decider: 'owner', reason: 'the real answer' }),
+    ]);
     expect(res.posted).toBeUndefined();
     expect(await posts(chatId)).toEqual([]);
     expect((await mycel('owner').messages.list(chatId)).map((m) => m.content)).not.toContain(POST);
@@ -1077,7 +1529,14 @@ describe('a forged mycelOutcome signal decides nothing on the visitor side', () 
       await eventually(async () => ((await handle(inboxId).query(inboxStateQuery)).me ? true : undefined));
       const chatId = await newGroup();
       // The visitor's request is answered 2 s late, so the inbox starts the approval first.
-      await h.control.fault({ platform: 'mycel', method: 'POST', route: REQUEST_JOIN, phase: 'after', latencyMs: 2_000, times: 1 });
+      await h.control.fault({
+        platform: 'mycel',
+        method: 'POST',
+        route: REQUEST_JOIN,
+        phase: 'after',
+        latencyMs: 2_000,
+        times: 1,
+      });
       const visitorId = await startVisitor(chatId);
       const approvalId = await approvalOf(visitorId);
       const gate = await openGate(approvalId);
@@ -1085,7 +1544,10 @@ describe('a forged mycelOutcome signal decides nothing on the visitor side', () 
       // The visitor has asked the approval for its outcome and waits (a timer for its hourly check).
       await eventually(async () => {
         const events = await historyOf(h, visitorId);
-        return events.some((e) => e.externalWorkflowExecutionSignaledEventAttributes) && events.some((e) => e.timerStartedEventAttributes) ? true : undefined;
+        return events.some((e) => e.externalWorkflowExecutionSignaledEventAttributes) &&
+          events.some((e) => e.timerStartedEventAttributes)
+          ? true
+          : undefined;
       });
       const n = await forge(visitorId, gate.requestId);
       await expectStillWaiting(visitorId, chatId, n);
@@ -1123,7 +1585,9 @@ describe('workflows nobody attacked are unaffected', () => {
     }
     expect(await stateOf(s.id)).toMatchObject({ status: 'awaiting_input', pendingInput: { requestId: s.requestId } });
     expect(await h.sb.answerInput(s.id, s.requestId, 'B')).toMatchObject({ accepted: true });
-    expect(await decide(g.id, { requestId: g.requestId, decider: 'owner', decision: 'reject', reason: 'no' })).toMatchObject({ decision: 'reject' });
+    expect(
+      await decide(g.id, { requestId: g.requestId, decider: 'owner', decision: 'reject', reason: 'no' }),
+    ).toMatchObject({ decision: 'reject' });
     expect((await h.sb.result(s.id)).status).toBe('completed');
     expect(await handle(g.id).result()).toMatchObject({ status: 'rejected' });
   });

@@ -17,7 +17,11 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 async function failureOf(workflowType: string, input: unknown): Promise<ApplicationFailure> {
-  const handle = await h.client.workflow.start(workflowType, { taskQueue: h.taskQueue, workflowId: `limits-${Date.now()}-${Math.random()}`, args: [input] });
+  const handle = await h.client.workflow.start(workflowType, {
+    taskQueue: h.taskQueue,
+    workflowId: `limits-${Date.now()}-${Math.random()}`,
+    args: [input],
+  });
   const err = await handle.result().then(
     () => undefined,
     (e: unknown) => e,
@@ -28,7 +32,11 @@ async function failureOf(workflowType: string, input: unknown): Promise<Applicat
 
 it('a start input over the ceiling fails InvalidInput, even when every field is within its own bound', async () => {
   // Five callbacks of 50,000 three-byte characters: each within its bound, 750 KB together.
-  const callbacks = Array.from({ length: 5 }, (_, i) => ({ toolName: `t${i}`, type: 'send_message', messageContent: '€'.repeat(50_000) }));
+  const callbacks = Array.from({ length: 5 }, (_, i) => ({
+    toolName: `t${i}`,
+    type: 'send_message',
+    messageContent: '€'.repeat(50_000),
+  }));
   const cause = await failureOf('agentSession', { platform: 'mix', task: 'big', mix: { callbacks } });
   expect(cause.type).toBe('InvalidInput');
   expect(cause.message).toMatch(new RegExp(`at most ${MAX_START_INPUT_BYTES}`));
@@ -36,7 +44,11 @@ it('a start input over the ceiling fails InvalidInput, even when every field is 
 
 it('free-form metadata is bounded', async () => {
   const metadata = { blob: 'x'.repeat(MAX_OBJECT_BYTES) };
-  const cause = await failureOf('agentSession', { platform: 'archastro', task: 't', archastro: { agentId: 'agi_x', metadata } });
+  const cause = await failureOf('agentSession', {
+    platform: 'archastro',
+    task: 't',
+    archastro: { agentId: 'agi_x', metadata },
+  });
   expect(cause.type).toBe('InvalidInput');
   expect(cause.message).toContain('archastro.metadata');
 });
@@ -52,7 +64,9 @@ it('an update argument over the ceiling is refused with nothing written', async 
   // 100 edits of 2,000 three-byte characters: each within its bound, 600 KB together.
   const edits = Array.from({ length: 100 }, () => '€'.repeat(2_000));
   const err = await handle
-    .executeUpdate(decideUpdate, { args: [{ requestId: gate.requestId!, decider: 'ann', decision: 'approve_with_edits', edits }] })
+    .executeUpdate(decideUpdate, {
+      args: [{ requestId: gate.requestId!, decider: 'ann', decision: 'approve_with_edits', edits }],
+    })
     .catch((e: unknown) => e as Error);
   const why = err as Error & { cause?: Error };
   expect(String(why.cause?.message ?? why.message)).toContain(`at most ${MAX_MESSAGE_BYTES}`);

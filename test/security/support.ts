@@ -23,7 +23,10 @@ const STAGE = { admitted: 1, accepted: 2, completed: 3 } as const;
 const bytes = (s: string) => new TextEncoder().encode(s);
 
 /** A well-formed `json/plain` payload of `v`. */
-export const json = (v: unknown): Payload => ({ metadata: { encoding: bytes('json/plain') }, data: bytes(JSON.stringify(v)) });
+export const json = (v: unknown): Payload => ({
+  metadata: { encoding: bytes('json/plain') },
+  data: bytes(JSON.stringify(v)),
+});
 /** A `json/plain` payload with exactly this text (which need not be JSON). */
 export const jsonText = (text: string): Payload => ({ metadata: { encoding: bytes('json/plain') }, data: bytes(text) });
 
@@ -32,7 +35,10 @@ export const UNDECODABLE: [string, Payload][] = [
   ['an unknown encoding', { metadata: { encoding: bytes('binary/unknown') }, data: bytes('\u0000\u0001 not for you') }],
   ['malformed JSON in json/plain', jsonText('{not json')],
   ['no metadata', { data: bytes('{"text":"hi"}') }],
-  ['json/protobuf of an unknown message type', { metadata: { encoding: bytes('json/protobuf'), messageType: bytes('evil.Type') }, data: bytes('{}') }],
+  [
+    'json/protobuf of an unknown message type',
+    { metadata: { encoding: bytes('json/protobuf'), messageType: bytes('evil.Type') }, data: bytes('{}') },
+  ],
 ];
 
 /** Payloads that decode, but to values no schema of ours accepts. */
@@ -51,7 +57,12 @@ export const uniqueId = (what: string) => `sec-${what}-${randomUUID().slice(0, 8
 // ---- sending -------------------------------------------------------------------------------------
 
 /** StartWorkflowExecution with hand-built payloads (undefined: no input at all). */
-export async function rawStart(h: Harness, workflowType: string, payloads: Payload[] | undefined, workflowId = uniqueId(workflowType)): Promise<string> {
+export async function rawStart(
+  h: Harness,
+  workflowType: string,
+  payloads: Payload[] | undefined,
+  workflowId = uniqueId(workflowType),
+): Promise<string> {
   await h.client.workflowService.startWorkflowExecution({
     namespace: NAMESPACE,
     workflowId,
@@ -65,7 +76,12 @@ export async function rawStart(h: Harness, workflowType: string, payloads: Paylo
 }
 
 /** SignalWorkflowExecution with hand-built payloads. */
-export async function rawSignal(h: Harness, workflowId: string, signalName: string, payloads: Payload[] | undefined): Promise<void> {
+export async function rawSignal(
+  h: Harness,
+  workflowId: string,
+  signalName: string,
+  payloads: Payload[] | undefined,
+): Promise<void> {
   await h.client.workflowService.signalWorkflowExecution({
     namespace: NAMESPACE,
     workflowExecution: { workflowId },
@@ -93,7 +109,10 @@ export async function rawUpdate(
       namespace: NAMESPACE,
       workflowExecution: { workflowId },
       waitPolicy: { lifecycleStage: STAGE[waitFor] as temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage },
-      request: { meta: { updateId: randomUUID(), identity: IDENTITY }, input: { name, args: payloads ? { payloads } : undefined } },
+      request: {
+        meta: { updateId: randomUUID(), identity: IDENTITY },
+        input: { name, args: payloads ? { payloads } : undefined },
+      },
     }),
   );
   if (res.outcome?.failure) throw new Error(`update rejected: ${res.outcome.failure.message ?? ''}`);
@@ -103,7 +122,9 @@ export async function rawUpdate(
 
 /** Runs the Temporal CLI against the dev server; never throws. */
 export async function temporalCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run(inject('temporalCliPath'), [...args, '--address', inject('temporalAddress'), '--namespace', NAMESPACE], { timeout: 30_000 }).then(
+  return run(inject('temporalCliPath'), [...args, '--address', inject('temporalAddress'), '--namespace', NAMESPACE], {
+    timeout: 30_000,
+  }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code?: number; stdout?: string; stderr?: string; message: string }) => ({
       code: typeof e.code === 'number' ? e.code : 1,
@@ -130,7 +151,10 @@ export async function historyOf(h: Harness, workflowId: string, runId?: string):
 export function taskFailures(events: HistoryEvent[]): string[] {
   return events
     .filter((e) => e.workflowTaskFailedEventAttributes)
-    .map((e) => `${e.workflowTaskFailedEventAttributes!.cause ?? '?'}: ${e.workflowTaskFailedEventAttributes!.failure?.message ?? ''}`);
+    .map(
+      (e) =>
+        `${e.workflowTaskFailedEventAttributes!.cause ?? '?'}: ${e.workflowTaskFailedEventAttributes!.failure?.message ?? ''}`,
+    );
 }
 
 /** An event's kind, readable (`workflowExecutionCompleted`), from the attributes it carries. */
@@ -152,18 +176,30 @@ export const isClose = (e: HistoryEvent) =>
 
 const isUpdateEvent = (e: HistoryEvent) =>
   Boolean(
-    e.workflowExecutionUpdateAcceptedEventAttributes || e.workflowExecutionUpdateRejectedEventAttributes || e.workflowExecutionUpdateAdmittedEventAttributes,
+    e.workflowExecutionUpdateAcceptedEventAttributes ||
+    e.workflowExecutionUpdateRejectedEventAttributes ||
+    e.workflowExecutionUpdateAdmittedEventAttributes,
   );
 
 /** Update events in a history (accepted, rejected, admitted). */
 export const updateEvents = (events: HistoryEvent[]) => events.filter(isUpdateEvent);
 
-/** Platform side effects a workflow asked for: activities and local activities (their markers; patch markers are not). */
+/**
+ * Platform side effects a workflow asked for: activities and local activities (their markers; patch markers are not).
+ */
 export const sideEffects = (events: HistoryEvent[]) =>
-  events.filter((e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+  events.filter(
+    (e) =>
+      e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+  );
 
 /** Waits until the run has closed, or a workflow task has failed; returns its history. */
-export async function closedOrStuck(h: Harness, workflowId: string, runId?: string, timeoutMs = 20_000): Promise<HistoryEvent[]> {
+export async function closedOrStuck(
+  h: Harness,
+  workflowId: string,
+  runId?: string,
+  timeoutMs = 20_000,
+): Promise<HistoryEvent[]> {
   return eventually(
     async () => {
       const events = await historyOf(h, workflowId, runId);
@@ -211,7 +247,11 @@ export async function rejectionOf(p: Promise<unknown>): Promise<string> {
  * Waits until the history stops growing: no workflow task in flight, the same length twice in a
  * row `quietMs` apart. Returns it.
  */
-export async function settled(h: Harness, workflowId: string, { quietMs = 600, timeoutMs = 30_000 } = {}): Promise<HistoryEvent[]> {
+export async function settled(
+  h: Harness,
+  workflowId: string,
+  { quietMs = 600, timeoutMs = 30_000 } = {},
+): Promise<HistoryEvent[]> {
   let last = -1;
   return eventually(
     async () => {
@@ -234,11 +274,15 @@ export async function signalsHandled(h: Harness, workflowId: string, atLeast: nu
   return eventually(
     async () => {
       const events = await historyOf(h, workflowId);
-      const signalled = events.map((e, i) => (e.workflowExecutionSignaledEventAttributes ? i : -1)).filter((i) => i >= 0);
+      const signalled = events
+        .map((e, i) => (e.workflowExecutionSignaledEventAttributes ? i : -1))
+        .filter((i) => i >= 0);
       if (signalled.length < atLeast) return undefined;
       const lastSignal = signalled.at(-1)!;
       const after = events.slice(lastSignal + 1);
-      return after.some((e) => e.workflowTaskCompletedEventAttributes || e.workflowTaskFailedEventAttributes) ? events : undefined;
+      return after.some((e) => e.workflowTaskCompletedEventAttributes || e.workflowTaskFailedEventAttributes)
+        ? events
+        : undefined;
     },
     { timeoutMs: 20_000, intervalMs: 150 },
   );
@@ -246,4 +290,6 @@ export async function signalsHandled(h: Harness, workflowId: string, atLeast: nu
 
 /** Names of the signals a history recorded, in order. */
 export const signalNames = (events: HistoryEvent[]) =>
-  events.filter((e) => e.workflowExecutionSignaledEventAttributes).map((e) => e.workflowExecutionSignaledEventAttributes!.signalName);
+  events
+    .filter((e) => e.workflowExecutionSignaledEventAttributes)
+    .map((e) => e.workflowExecutionSignaledEventAttributes!.signalName);

@@ -55,7 +55,9 @@ installRuntime({ logLevel: 'WARN', logFile: TEST_WORKER_LOG });
  * `workflowBundlePath`: another workflow bundle than the shared one (the tracing test bundles the
  * OpenTelemetry workflow interceptors in).
  */
-export async function createHarness(opts: { extraEnv?: NodeJS.ProcessEnv; name?: string; workflowBundlePath?: string } = {}): Promise<Harness> {
+export async function createHarness(
+  opts: { extraEnv?: NodeJS.ProcessEnv; name?: string; workflowBundlePath?: string } = {},
+): Promise<Harness> {
   const address = inject('temporalAddress');
   const taskQueue = `test-${opts.name ?? 'q'}-${process.pid}-${++seq}-${Date.now()}`;
   const rawEnv = { ...sandboxEnv(), ...opts.extraEnv };
@@ -114,7 +116,10 @@ export async function createHarness(opts: { extraEnv?: NodeJS.ProcessEnv; name?:
 }
 
 /** Polls `fn` until it returns a truthy value, or fails after `timeoutMs`. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, { timeoutMs = 20_000, intervalMs = 100 } = {}): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false>,
+  { timeoutMs = 20_000, intervalMs = 100 } = {},
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -125,7 +130,9 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false>, { 
       last = err;
     }
     if (Date.now() > deadline)
-      throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
+      throw new Error(
+        `condition not met within ${timeoutMs} ms${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
@@ -138,10 +145,18 @@ export interface CliRun {
 }
 
 /** The `switchboard` CLI as a person runs it, against this harness's task queue on the test server. */
-export function switchboardCli(h: { taskQueue: string }, extraEnv: NodeJS.ProcessEnv = {}): (...args: string[]) => Promise<CliRun> {
+export function switchboardCli(
+  h: { taskQueue: string },
+  extraEnv: NodeJS.ProcessEnv = {},
+): (...args: string[]) => Promise<CliRun> {
   return (...args) =>
     promisify(execFile)(process.execPath, ['bin/switchboard.mjs', ...args], {
-      env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), SWITCHBOARD_TASK_QUEUE: h.taskQueue, ...extraEnv },
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        SWITCHBOARD_TASK_QUEUE: h.taskQueue,
+        ...extraEnv,
+      },
     }).then(
       (r) => ({ code: 0, ...r }),
       (e: CliRun) => e,

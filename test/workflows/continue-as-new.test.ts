@@ -71,7 +71,11 @@ it('continues as new across many batches and loses no entry, message or update',
     { type: 'emit', count: 60 },
     { type: 'finish', result: 'long done' },
   ]);
-  const { workflowId, runId } = await sb.startSession({ platform: 'webagent', task: 'A long one script:can-long', followBatch: { maxEvents: 10 } });
+  const { workflowId, runId } = await sb.startSession({
+    platform: 'webagent',
+    task: 'A long one script:can-long',
+    followBatch: { maxEvents: 10 },
+  });
   // Wait until the session sits at `await_message` in a later run than the first.
   await eventually(
     async () => {
@@ -116,9 +120,13 @@ it('a trackMonitor continues as new with its state: one platform monitor, one in
     return g.open ? g : undefined;
   });
   await sb.decide(workflowId, { decider: 'alice', decision: 'approve_with_edits', edits: ['SKU A'] });
-  const tick = await eventually(async () => ((await sb.monitors.show(key)).status === 'active' ? sb.monitors.runNow(key) : undefined));
+  const tick = await eventually(async () =>
+    (await sb.monitors.show(key)).status === 'active' ? sb.monitors.runNow(key) : undefined,
+  );
   // Polls fill the history until the server suggests continuing as new.
-  await eventually(async () => (await client.workflow.getHandle(workflowId).describe()).runId !== runId, { timeoutMs: 30_000 });
+  await eventually(async () => (await client.workflow.getHandle(workflowId).describe()).runId !== runId, {
+    timeoutMs: 30_000,
+  });
   const st = await sb.monitors.show(key);
   expect(st).toMatchObject({ status: 'active', answered: [gate.requestId], lastSnapshotId: tick.snapshotId });
   // The stored snapshot's reference and its change came across too (the next sync compares with it).
@@ -128,10 +136,17 @@ it('a trackMonitor continues as new with its state: one platform monitor, one in
   const first = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   expect(first.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
   // The continued run steers the same monitor and keeps the decision.
-  expect(await sb.monitors.pause(key, { reason: 'after continue-as-new' })).toMatchObject({ ok: true, status: 'paused' });
-  expect((await sb.gate(workflowId)).decided).toEqual([expect.objectContaining({ requestId: gate.requestId, decision: 'approve_with_edits' })]);
+  expect(await sb.monitors.pause(key, { reason: 'after continue-as-new' })).toMatchObject({
+    ok: true,
+    status: 'paused',
+  });
+  expect((await sb.gate(workflowId)).decided).toEqual([
+    expect.objectContaining({ requestId: gate.requestId, decision: 'approve_with_edits' }),
+  ]);
   await sb.monitors.cancel(key);
-  const journal = (await control.journal({ platform: 'webagent' })).filter((r) => r.path.includes(st.monitorId!) || r.route.endsWith('/track/monitors'));
+  const journal = (await control.journal({ platform: 'webagent' })).filter(
+    (r) => r.path.includes(st.monitorId!) || r.route.endsWith('/track/monitors'),
+  );
   expect(journal.filter((r) => r.method === 'POST' && r.route.endsWith('/track/monitors'))).toHaveLength(1);
   expect(journal.filter((r) => r.route.endsWith('/intervene'))).toHaveLength(1);
 }, 60_000);
@@ -147,7 +162,9 @@ it('a scheduledMonitor continues as new with its state: counts, last value and s
   await eventually(async () => (await sb.scheduledMonitors.show(key)).counts.ticks >= 1, { timeoutMs: 20_000 });
   await sb.scheduledMonitors.snooze(key, { until: new Date(Date.now() + 3_600_000).toISOString() });
   // Ticks fill the history until the server suggests continuing as new.
-  await eventually(async () => (await client.workflow.getHandle(workflowId).describe()).runId !== runId, { timeoutMs: 40_000 });
+  await eventually(async () => (await client.workflow.getHandle(workflowId).describe()).runId !== runId, {
+    timeoutMs: 40_000,
+  });
   const before = (await sb.scheduledMonitors.show(key)).counts.ticks;
   const st = await eventually(async () => {
     const v = await sb.scheduledMonitors.show(key);
@@ -157,7 +174,9 @@ it('a scheduledMonitor continues as new with its state: counts, last value and s
   const first = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   expect(first.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
   // The continued run did not create a second Schedule: the one it has keeps firing at it.
-  expect((await client.schedule.getHandle(`monitor-${key}`).describe()).memo).toMatchObject({ switchboardMonitor: key });
+  expect((await client.schedule.getHandle(`monitor-${key}`).describe()).memo).toMatchObject({
+    switchboardMonitor: key,
+  });
   await sb.scheduledMonitors.cancel(key);
   expect(((await client.workflow.getHandle(workflowId).result()) as { status: string }).status).toBe('cancelled');
 }, 90_000);

@@ -20,7 +20,11 @@ beforeEach(async () => h.control.reset());
 /** Platforms whose retried create reports the session's current status (a tag look-up, an info read). */
 const CASES = {
   archastro: {
-    input: (task: string): AgentSessionInputRaw => ({ platform: 'archastro', task, archastro: { agentId: 'agi_retry' } }),
+    input: (task: string): AgentSessionInputRaw => ({
+      platform: 'archastro',
+      task,
+      archastro: { agentId: 'agi_retry' },
+    }),
     createRoute: '/api/v1/agent_sessions',
     replay: false,
   },
@@ -58,7 +62,15 @@ describe.each(Object.keys(CASES) as (keyof typeof CASES)[])('%s', (platform) => 
     // The platform creates the session, then the answer is lost; the retry (≥ 200 ms later) finds
     // the session, which has finished meanwhile (the sandbox ticks every 10 ms).
     if (c.replay) await h.control.replayIdempotency([platform]);
-    await h.control.fault({ platform, method: 'POST', route: c.createRoute, phase: 'after', status: 503, latencyMs: 300, times: 1 });
+    await h.control.fault({
+      platform,
+      method: 'POST',
+      route: c.createRoute,
+      phase: 'after',
+      status: 503,
+      latencyMs: 300,
+      times: 1,
+    });
     const { workflowId } = await h.sb.startSession(c.input('Finish before the retry script:default'));
     const result = await h.sb.result(workflowId);
 

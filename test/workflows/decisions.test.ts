@@ -19,7 +19,11 @@ const run = promisify(execFile);
 const INTERVENE = '/v1/deep_research/{task_id}/intervene';
 
 async function startGate(h: Harness, input: Partial<DeepResearchInput>) {
-  const { workflowId } = await h.sb.startResearch({ topic: 'Trust boundaries in agent systems', approvers: ['alice'], ...input });
+  const { workflowId } = await h.sb.startResearch({
+    topic: 'Trust boundaries in agent systems',
+    approvers: ['alice'],
+    ...input,
+  });
   const gate = await eventually(async () => {
     const g = await h.sb.gate(workflowId);
     return g.open ? g : undefined;
@@ -30,7 +34,9 @@ async function startGate(h: Harness, input: Partial<DeepResearchInput>) {
 const result = (h: Harness, id: string) => h.client.workflow.getHandle(id).result() as Promise<DeepResearchResult>;
 /** Successful, not replayed `intervene` calls that reached the platform for a research task. */
 const intervenes = async (h: Harness, taskId: string | undefined) =>
-  (await h.control.journal({ platform: 'webagent', route: INTERVENE })).filter((r) => r.status < 300 && !r.replayed && r.path.includes(taskId ?? '-')).length;
+  (await h.control.journal({ platform: 'webagent', route: INTERVENE })).filter(
+    (r) => r.status < 300 && !r.replayed && r.path.includes(taskId ?? '-'),
+  ).length;
 
 /** The `switchboard` CLI against the harness's task queue and keys directory. */
 function cliFor(h: Harness, keysDir: string) {
@@ -48,7 +54,10 @@ describe('signed decisions required (SWITCHBOARD_DECISION_PROOF=required)', () =
   let h: Harness;
   const keysDir = mkdtempSync(join(tmpdir(), 'sb-keys-'));
   beforeAll(async () => {
-    h = await createHarness({ name: 'signed', extraEnv: { SWITCHBOARD_DECISION_PROOF: 'required', SWITCHBOARD_KEYS_DIR: keysDir } });
+    h = await createHarness({
+      name: 'signed',
+      extraEnv: { SWITCHBOARD_DECISION_PROOF: 'required', SWITCHBOARD_KEYS_DIR: keysDir },
+    });
   });
   afterAll(async () => h?.close());
 
@@ -81,7 +90,9 @@ describe('signed decisions required (SWITCHBOARD_DECISION_PROOF=required)', () =
     const res = await result(h, workflowId);
     expect(res.status).toBe('completed');
     const decided = res.audit.filter((a) => a.outcome !== 'refused');
-    expect(decided).toEqual([expect.objectContaining({ decider: 'alice', decision: 'approve', identity: 'verified', digest: gate.digest })]);
+    expect(decided).toEqual([
+      expect.objectContaining({ decider: 'alice', decision: 'approve', identity: 'verified', digest: gate.digest }),
+    ]);
     expect(res.audit.filter((a) => a.outcome === 'refused').map((a) => a.decider)).toEqual(['alice', 'bob']);
     expect(await intervenes(h, res.taskId)).toBe(1);
   });
@@ -124,11 +135,19 @@ describe('signed decisions required (SWITCHBOARD_DECISION_PROOF=required)', () =
       JSON.stringify({ requestId: a.gate.requestId, decider: 'alice', decision: 'approve' }),
     );
     expect(sig.code).toBe(0);
-    await eventually(async () => (await h.sb.audit(a.workflowId)).some((e) => e.outcome === 'refused' && e.via === 'signal'));
+    await eventually(async () =>
+      (await h.sb.audit(a.workflowId)).some((e) => e.outcome === 'refused' && e.via === 'signal'),
+    );
     expect((await h.sb.gate(a.workflowId)).open).toBe(true);
     // Both still decide with alice's real key.
     for (const w of [a, b]) {
-      expect(await h.sb.decide(w.workflowId, { decider: 'alice', decision: 'reject', reason: 'done here' }, { signWith: key })).toMatchObject({
+      expect(
+        await h.sb.decide(
+          w.workflowId,
+          { decider: 'alice', decision: 'reject', reason: 'done here' },
+          { signWith: key },
+        ),
+      ).toMatchObject({
         decision: 'reject',
         identity: 'verified',
       });
@@ -158,18 +177,31 @@ describe("Mycel with proofs required: the decider's token is used only once the 
     const chatId = (await owner.chats.create([MYCEL_DEMO_AGENT], 'Signed lobby')).id;
     const jr = await h.providers.client('mycel', 'visitor').chats.requestJoin(chatId, 'signed please');
     const workflowId = `mycel-join-signed-${Date.now()}`;
-    await h.client.workflow.start('joinRequest', { workflowId, taskQueue: h.taskQueue, args: [{ chatId, requestId: jr.id, approvers: ['owner'] }] });
+    await h.client.workflow.start('joinRequest', {
+      workflowId,
+      taskQueue: h.taskQueue,
+      args: [{ chatId, requestId: jr.id, approvers: ['owner'] }],
+    });
     await eventually(async () => (await h.sb.gate(workflowId)).open);
-    const typed = (await h.sb.decide(workflowId, { decider: 'owner', decision: 'approve' }).catch((e: unknown) => e)) as SwitchboardClientError;
+    const typed = (await h.sb
+      .decide(workflowId, { decider: 'owner', decision: 'approve' })
+      .catch((e: unknown) => e)) as SwitchboardClientError;
     expect(typed.message).toContain('not signed');
     expect(await h.control.journal({ platform: 'mycel', route: APPROVE })).toEqual([]);
 
     createKey(keysDir, 'owner');
-    const ok = await h.sb.decide(workflowId, { decider: 'owner', decision: 'approve' }, { signWith: loadPrivateKey(keysDir, 'owner')! });
+    const ok = await h.sb.decide(
+      workflowId,
+      { decider: 'owner', decision: 'approve' },
+      { signWith: loadPrivateKey(keysDir, 'owner')! },
+    );
     expect(ok).toMatchObject({ decision: 'approve', decider: 'owner', identity: 'verified', effect: { ok: true } });
     const approvals = await h.control.journal({ platform: 'mycel', route: APPROVE });
     expect(approvals.filter((r) => r.status < 300 && !r.replayed)).toHaveLength(1);
-    expect(await h.client.workflow.getHandle(workflowId).result()).toMatchObject({ status: 'approved', actingAlias: 'owner' });
+    expect(await h.client.workflow.getHandle(workflowId).result()).toMatchObject({
+      status: 'approved',
+      actingAlias: 'owner',
+    });
   });
 
   it('an approval by the expiry policy (start input, not a person) spends no token', async () => {
@@ -181,12 +213,21 @@ describe("Mycel with proofs required: the decider's token is used only once the 
       workflowId,
       taskQueue: h.taskQueue,
       args: [
-        { chatId, requestId: jr.id, approvers: ['owner'], deadlineSeconds: 1, onExpiry: { policy: 'approve' }, postMessage: { alias: 'owner', text: 'hi' } },
+        {
+          chatId,
+          requestId: jr.id,
+          approvers: ['owner'],
+          deadlineSeconds: 1,
+          onExpiry: { policy: 'approve' },
+          postMessage: { alias: 'owner', text: 'hi' },
+        },
       ],
     });
     const res: unknown = await h.client.workflow.getHandle(workflowId).result();
     expect(res).toMatchObject({ status: 'failed', error: expect.stringContaining('require proof') });
-    expect((await h.control.journal({ platform: 'mycel', route: APPROVE })).filter((r) => r.path.includes(jr.id))).toEqual([]);
+    expect(
+      (await h.control.journal({ platform: 'mycel', route: APPROVE })).filter((r) => r.path.includes(jr.id)),
+    ).toEqual([]);
   });
 });
 
@@ -200,14 +241,24 @@ describe('quorum, separation of duties, decisions by signal (typed names: develo
   it('a 2-of-3 quorum gate needs two distinct people; a repeated vote counts once', async () => {
     const { workflowId } = await startGate(h, { approvers: ['ann', 'ben', 'cat'], quorum: 2 });
     const first = await h.sb.decide(workflowId, { decider: 'ann', decision: 'approve' });
-    expect(first).toMatchObject({ decision: 'approve', decider: 'ann', identity: 'unverified', vote: { have: 1, need: 2 } });
+    expect(first).toMatchObject({
+      decision: 'approve',
+      decider: 'ann',
+      identity: 'unverified',
+      vote: { have: 1, need: 2 },
+    });
     const again = await h.sb.decide(workflowId, { decider: 'ann', decision: 'approve' });
     expect(again.vote).toEqual({ have: 1, need: 2 });
     const g = await h.sb.gate(workflowId);
     expect(g.open).toBe(true);
     expect(g.quorum).toMatchObject({ need: 2, votes: [{ decider: 'ann', decision: 'approve' }] });
     const second = await h.sb.decide(workflowId, { decider: 'ben', decision: 'approve' });
-    expect(second).toMatchObject({ decision: 'approve', decider: 'ben', deciders: ['ann', 'ben'], effect: { ok: true } });
+    expect(second).toMatchObject({
+      decision: 'approve',
+      decider: 'ben',
+      deciders: ['ann', 'ben'],
+      effect: { ok: true },
+    });
     const res = await result(h, workflowId);
     expect(res.status).toBe('completed');
     expect(await intervenes(h, res.taskId)).toBe(1);
@@ -217,15 +268,23 @@ describe('quorum, separation of duties, decisions by signal (typed names: develo
   it('repeats of a proposal count once; an identical proposal by another approver approves it; a proposal nobody else could approve is refused', async () => {
     const { workflowId } = await startGate(h, { approvers: ['ann', 'ben', 'cat'], quorum: 2, separateDuties: true });
     const edits = ['Add a section on key rotation'];
-    expect((await h.sb.decide(workflowId, { decider: 'ann', decision: 'approve_with_edits', edits })).vote).toEqual({ have: 0, need: 2 });
+    expect((await h.sb.decide(workflowId, { decider: 'ann', decision: 'approve_with_edits', edits })).vote).toEqual({
+      have: 0,
+      need: 2,
+    });
     // A client retry of the same proposal is a repeat, not a new proposal that would reset votes.
     await h.sb.decide(workflowId, { decider: 'ben', decision: 'approve' });
-    expect((await h.sb.decide(workflowId, { decider: 'ann', decision: 'approve_with_edits', edits })).vote).toEqual({ have: 1, need: 2 });
+    expect((await h.sb.decide(workflowId, { decider: 'ann', decision: 'approve_with_edits', edits })).vote).toEqual({
+      have: 1,
+      need: 2,
+    });
     // Cat proposes exactly the same edits: that approves them.
     const done = await h.sb.decide(workflowId, { decider: 'cat', decision: 'approve_with_edits', edits });
     expect(done).toMatchObject({ decision: 'approve_with_edits', edits, deciders: ['ben', 'cat'] });
     // Ben's approval counted toward the decision: repeating it returns the decision.
-    expect(await h.sb.decide(workflowId, { decider: 'ben', decision: 'approve' })).toMatchObject({ decision: 'approve_with_edits' });
+    expect(await h.sb.decide(workflowId, { decider: 'ben', decision: 'approve' })).toMatchObject({
+      decision: 'approve_with_edits',
+    });
     expect((await result(h, workflowId)).status).toBe('completed');
 
     const solo = await startGate(h, { approvers: ['ann'], separateDuties: true });
@@ -246,30 +305,42 @@ describe('quorum, separation of duties, decisions by signal (typed names: develo
     await h.sb.decide(workflowId, { decider: 'ann', decision: 'approve' });
     const res = await result(h, workflowId);
     expect(res.status).toBe('completed');
-    expect(res.decisions).toEqual([expect.objectContaining({ decision: 'approve', decider: 'ann', auto: false, deciders: ['ann'] })]);
+    expect(res.decisions).toEqual([
+      expect.objectContaining({ decision: 'approve', decider: 'ann', auto: false, deciders: ['ann'] }),
+    ]);
   });
 
   it('one reject decides a quorum gate', async () => {
     const { workflowId } = await startGate(h, { approvers: ['ann', 'ben', 'cat'], quorum: 2 });
     await h.sb.decide(workflowId, { decider: 'ann', decision: 'approve' });
-    expect(await h.sb.decide(workflowId, { decider: 'cat', decision: 'reject', reason: 'out of scope' })).toMatchObject({ decision: 'reject', decider: 'cat' });
+    expect(await h.sb.decide(workflowId, { decider: 'cat', decision: 'reject', reason: 'out of scope' })).toMatchObject(
+      { decision: 'reject', decider: 'cat' },
+    );
     expect((await result(h, workflowId)).status).toBe('rejected');
   });
 
   it('a quorum larger than the approver list is refused at start', async () => {
-    const err = (await h.sb.startResearch({ topic: 'quorum too big', approvers: ['ann'], quorum: 2 }).catch((e: unknown) => e)) as SwitchboardClientError;
+    const err = (await h.sb
+      .startResearch({ topic: 'quorum too big', approvers: ['ann'], quorum: 2 })
+      .catch((e: unknown) => e)) as SwitchboardClientError;
     expect(err.code).toBe('invalid_input');
     expect(err.message).toContain('quorum 2 is more than the 1 approver');
   });
 
   it('separation of duties: the proposer of edits cannot approve them; another approver can', async () => {
     const { workflowId, gate } = await startGate(h, { approvers: ['ann', 'ben'], separateDuties: true });
-    const proposed = await h.sb.decide(workflowId, { decider: 'ann', decision: 'approve_with_edits', edits: ['Add a section on audit trails'] });
+    const proposed = await h.sb.decide(workflowId, {
+      decider: 'ann',
+      decision: 'approve_with_edits',
+      edits: ['Add a section on audit trails'],
+    });
     expect(proposed.vote).toEqual({ have: 0, need: 1 });
     const open = await h.sb.gate(workflowId);
     expect(open.proposal).toMatchObject({ by: 'ann', edits: ['Add a section on audit trails'] });
     expect(open.digest).not.toBe(gate.digest); // what is approved now includes the edits
-    const self = (await h.sb.decide(workflowId, { decider: 'ann', decision: 'approve' }).catch((e: unknown) => e)) as SwitchboardClientError;
+    const self = (await h.sb
+      .decide(workflowId, { decider: 'ann', decision: 'approve' })
+      .catch((e: unknown) => e)) as SwitchboardClientError;
     expect(self.code).toBe('rejected');
     expect(self.message).toContain('separation of duties');
     // An approval of the old outline (its digest) is stale.
@@ -278,14 +349,22 @@ describe('quorum, separation of duties, decisions by signal (typed names: develo
       .catch((e: unknown) => e)) as SwitchboardClientError;
     expect(stale.message).toContain('is not what is open now');
     const ok = await h.sb.decide(workflowId, { decider: 'ben', decision: 'approve', digest: open.digest });
-    expect(ok).toMatchObject({ decision: 'approve_with_edits', decider: 'ben', edits: ['Add a section on audit trails'], deciders: ['ben'] });
+    expect(ok).toMatchObject({
+      decision: 'approve_with_edits',
+      decider: 'ben',
+      edits: ['Add a section on audit trails'],
+      deciders: ['ben'],
+    });
     expect((await result(h, workflowId)).status).toBe('completed');
   });
 
   it('a decide signal from the Temporal CLI: refused ones are audited and change nothing; a valid one decides', async () => {
     const { workflowId, gate } = await startGate(h, { approvers: ['ann'] });
-    const signal = (input: string) => temporal('workflow', 'signal', '--workflow-id', workflowId, '--name', 'decide', '--input', input);
-    expect((await signal(JSON.stringify({ requestId: gate.requestId, decider: 'eve', decision: 'approve' }))).code).toBe(0);
+    const signal = (input: string) =>
+      temporal('workflow', 'signal', '--workflow-id', workflowId, '--name', 'decide', '--input', input);
+    expect(
+      (await signal(JSON.stringify({ requestId: gate.requestId, decider: 'eve', decision: 'approve' }))).code,
+    ).toBe(0);
     expect((await signal(JSON.stringify({ requestId: 'stale', decider: 'ann', decision: 'approve' }))).code).toBe(0);
     expect((await signal('{"decision":"approve"}')).code).toBe(0);
     const refused = await eventually(async () => {
@@ -301,10 +380,18 @@ describe('quorum, separation of duties, decisions by signal (typed names: develo
     const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
     expect(history.events?.some((e) => e.workflowTaskFailedEventAttributes)).toBe(false);
 
-    expect((await signal(JSON.stringify({ requestId: gate.requestId, decider: 'ann', decision: 'approve', comment: 'by signal' }))).code).toBe(0);
+    expect(
+      (
+        await signal(
+          JSON.stringify({ requestId: gate.requestId, decider: 'ann', decision: 'approve', comment: 'by signal' }),
+        )
+      ).code,
+    ).toBe(0);
     const res = await result(h, workflowId);
     expect(res.status).toBe('completed');
-    expect(res.decisions).toEqual([expect.objectContaining({ decision: 'approve', decider: 'ann', identity: 'unverified', comment: 'by signal' })]);
+    expect(res.decisions).toEqual([
+      expect.objectContaining({ decision: 'approve', decider: 'ann', identity: 'unverified', comment: 'by signal' }),
+    ]);
     expect(res.audit.find((a) => a.outcome === 'decided')).toMatchObject({ decider: 'ann', identity: 'unverified' });
   });
 });

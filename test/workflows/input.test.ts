@@ -24,9 +24,17 @@ beforeEach(async () => h.control.reset());
 const BAD: [string, unknown, RegExp][] = [
   ['unknown platform', { platform: 'nope', task: 'x' }, /platform/],
   ['empty task', { platform: 'webagent', task: '   ' }, /task must not be empty/],
-  ['a key where an alias belongs', { platform: 'webagent', task: 'x', credentialAlias: 'sk live 123' }, /credentialAlias/],
+  [
+    'a key where an alias belongs',
+    { platform: 'webagent', task: 'x', credentialAlias: 'sk live 123' },
+    /credentialAlias/,
+  ],
   ['ArchAstro without an agent', { platform: 'archastro', task: 'x', archastro: {} }, /agentId/],
-  ['Mix remote CDP without cdpUrl', { platform: 'mix', task: 'x', mix: { browserMode: 'remote-cdp-websocket' } }, /cdpUrl is required/],
+  [
+    'Mix remote CDP without cdpUrl',
+    { platform: 'mix', task: 'x', mix: { browserMode: 'remote-cdp-websocket' } },
+    /cdpUrl is required/,
+  ],
   [
     'Mix cdpUrl not ws(s)://',
     { platform: 'mix', task: 'x', mix: { browserMode: 'remote-cdp-websocket', cdpUrl: 'http://127.0.0.1:9222' } },
@@ -43,8 +51,16 @@ const BAD: [string, unknown, RegExp][] = [
     /replace mode allows 102400/,
   ],
   ['Mix subagent session', { platform: 'mix', task: 'x', mix: { sessionType: 'subagent' } }, /only 'main' sessions/],
-  ['Mix subagent_type set', { platform: 'mix', task: 'x', mix: { subagentType: 'explorer' } }, /subagent_type must not be set/],
-  ['Mix bad callback', { platform: 'mix', task: 'x', mix: { callbacks: [{ toolName: 'bash', type: 'bash_script' }] } }, /bashCommand is required/],
+  [
+    'Mix subagent_type set',
+    { platform: 'mix', task: 'x', mix: { subagentType: 'explorer' } },
+    /subagent_type must not be set/,
+  ],
+  [
+    'Mix bad callback',
+    { platform: 'mix', task: 'x', mix: { callbacks: [{ toolName: 'bash', type: 'bash_script' }] } },
+    /bashCommand is required/,
+  ],
 ];
 
 describe('the client refuses bad input before any workflow starts', () => {
@@ -94,7 +110,11 @@ describe('the workflow refuses bad input when started raw with the Temporal CLI'
 });
 
 it('Mix: a prompt in default mode is accepted but never sent', async () => {
-  const { workflowId } = await h.sb.startSession({ platform: 'mix', task: 'x script:default', mix: { customSystemPrompt: 'p'.repeat(200_000) } });
+  const { workflowId } = await h.sb.startSession({
+    platform: 'mix',
+    task: 'x script:default',
+    mix: { customSystemPrompt: 'p'.repeat(200_000) },
+  });
   expect((await h.sb.result(workflowId)).status).toBe('completed');
   const [create] = await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions' });
   expect(JSON.stringify(create!.body)).not.toContain('ppppp');
@@ -104,7 +124,16 @@ describe('the CLI', () => {
   const cli = (...args: string[]) => switchboardCli(h)(...args);
 
   it('exits 2 with the reason on invalid input, and 3 for an unknown workflow id', async () => {
-    const bad = await cli('session', 'start', '--provider', 'mix', '--task', 'x', '--options', '{"browserMode":"remote-cdp-websocket"}');
+    const bad = await cli(
+      'session',
+      'start',
+      '--provider',
+      'mix',
+      '--task',
+      'x',
+      '--options',
+      '{"browserMode":"remote-cdp-websocket"}',
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/cdpUrl is required/);
     const missing = await cli('--json', 'session', 'show', 'no-such-workflow');
@@ -115,10 +144,22 @@ describe('the CLI', () => {
   });
 
   it('starts, shows and lists a session with --json', async () => {
-    const started = await cli('--json', 'session', 'start', '--provider', 'webagent', '--task', 'cli run script:default', '--follow');
+    const started = await cli(
+      '--json',
+      'session',
+      'start',
+      '--provider',
+      'webagent',
+      '--task',
+      'cli run script:default',
+      '--follow',
+    );
     expect(started.code).toBe(0);
     const lines = started.stdout.trim();
-    const final = JSON.parse(lines.slice(lines.lastIndexOf('\n{') + 1)) as { workflowId: string; final: { status: string } };
+    const final = JSON.parse(lines.slice(lines.lastIndexOf('\n{') + 1)) as {
+      workflowId: string;
+      final: { status: string };
+    };
     expect(final.final.status).toBe('completed');
     const shown = await cli('--json', 'session', 'show', final.workflowId);
     expect(JSON.parse(shown.stdout)).toMatchObject({ status: 'completed', platform: 'webagent' });

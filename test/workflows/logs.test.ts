@@ -21,15 +21,30 @@ it('the "Activity failed" line of a 401 names the error, its type and message, a
   registerSecrets([secret]);
   // The harness writes worker logs to TEST_WORKER_LOG: read what this test adds to it.
   const from = existsSync(TEST_WORKER_LOG) ? statSync(TEST_WORKER_LOG).size : 0;
-  const added = () => (existsSync(TEST_WORKER_LOG) ? readFileSync(TEST_WORKER_LOG).subarray(from).toString('utf8') : '');
-  const { workflowId } = await h.sb.startSession({ platform: 'archastro', task: 'no key', credentialAlias: 'nokey', archastro: { agentId: 'agi_x' } });
+  const added = () =>
+    existsSync(TEST_WORKER_LOG) ? readFileSync(TEST_WORKER_LOG).subarray(from).toString('utf8') : '';
+  const { workflowId } = await h.sb.startSession({
+    platform: 'archastro',
+    task: 'no key',
+    credentialAlias: 'nokey',
+    archastro: { agentId: 'agi_x' },
+  });
   await h.sb.result(workflowId).catch(() => undefined);
   const failed = await eventually(
     async () =>
       added()
         .split('\n')
         .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { msg?: string; level?: string; workflowId?: string; activityType?: string; error: { message: string; cause: unknown } })
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              msg?: string;
+              level?: string;
+              workflowId?: string;
+              activityType?: string;
+              error: { message: string; cause: unknown };
+            },
+        )
         .find((l) => l.msg === 'Activity failed' && l.workflowId === workflowId),
     { timeoutMs: 10_000 },
   );

@@ -55,11 +55,20 @@ async function openGate(h: Harness, workflowId: string): Promise<GateView> {
 const result = (h: Harness, id: string) => h.client.workflow.getHandle(id).result() as Promise<AgentSessionResult>;
 const answered = async (h: Harness, route: string) =>
   (await h.control.journal({ platform: 'mix', method: 'POST', route })).filter((r) => r.status < 300 && !r.fault);
-const historyLength = async (h: Harness, id: string) => (await h.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0;
+const historyLength = async (h: Harness, id: string) =>
+  (await h.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0;
 
 describe("deadlines within the platform's timeout", () => {
   const asked = 1_000_000; // Unix seconds
-  const q: PlatformGateShown = { gate: 'question', platform: 'mix', id: 'n1', message: 'Region?', responseType: 'text', timeoutSeconds: 300, askedAt: asked };
+  const q: PlatformGateShown = {
+    gate: 'question',
+    platform: 'mix',
+    id: 'n1',
+    message: 'Region?',
+    responseType: 'text',
+    timeoutSeconds: 300,
+    askedAt: asked,
+  };
   const p: PlatformGateShown = { gate: 'permission', platform: 'mix', id: 'p1', toolName: 'Bash' };
   const at = (s: number) => (asked + s) * 1000;
 
@@ -72,14 +81,21 @@ describe("deadlines within the platform's timeout", () => {
   });
 
   it('keeps escalations and reminders within it: wait becomes reject, an escalation gets the time left', () => {
-    expect(platformGateExpiry(q, { policy: 'wait', remindEverySeconds: 3_600 }, 299, at(0))).toEqual({ policy: 'reject' });
+    expect(platformGateExpiry(q, { policy: 'wait', remindEverySeconds: 3_600 }, 299, at(0))).toEqual({
+      policy: 'reject',
+    });
     expect(platformGateExpiry(q, { policy: 'escalate', to: ['bob'], extendSeconds: 86_400 }, 100, at(0))).toEqual({
       policy: 'escalate',
       to: ['bob'],
       extendSeconds: 199,
     });
-    expect(platformGateExpiry(q, { policy: 'escalate', to: ['bob'], extendSeconds: 86_400 }, 299, at(0))).toEqual({ policy: 'reject' });
-    expect(platformGateExpiry(p, { policy: 'wait', remindEverySeconds: 60 }, 60, at(0))).toEqual({ policy: 'wait', remindEverySeconds: 60 });
+    expect(platformGateExpiry(q, { policy: 'escalate', to: ['bob'], extendSeconds: 86_400 }, 299, at(0))).toEqual({
+      policy: 'reject',
+    });
+    expect(platformGateExpiry(p, { policy: 'wait', remindEverySeconds: 60 }, 60, at(0))).toEqual({
+      policy: 'wait',
+      remindEverySeconds: 60,
+    });
   });
 
   it('validates platformGates in the start input (Mix only)', () => {
@@ -98,7 +114,10 @@ describe('proven approvers (SWITCHBOARD_DECISION_PROOF=required)', () => {
   const keysDir = mkdtempSync(join(tmpdir(), 'sb-keys-'));
   const cli = () => switchboardCli(h, { SWITCHBOARD_KEYS_DIR: keysDir });
   beforeAll(async () => {
-    h = await createHarness({ name: 'mixgates', extraEnv: { SWITCHBOARD_DECISION_PROOF: 'required', SWITCHBOARD_KEYS_DIR: keysDir } });
+    h = await createHarness({
+      name: 'mixgates',
+      extraEnv: { SWITCHBOARD_DECISION_PROOF: 'required', SWITCHBOARD_KEYS_DIR: keysDir },
+    });
     expect((await cli()('keys', 'create', '--as', 'alice')).code).toBe(0);
   });
   afterAll(async () => h?.close());
@@ -123,14 +142,25 @@ describe('proven approvers (SWITCHBOARD_DECISION_PROOF=required)', () => {
     const gate = await openGate(h, workflowId);
     expect(gate).toMatchObject({ kind: 'session_permission', allowed: ['approve', 'reject'], approvers: ['alice'] });
     expect(Date.parse(gate.deadline!) - Date.parse(gate.since!)).toBe(600_000);
-    expect(gate.shown).toMatchObject({ gate: 'permission', platform: 'mix', toolName: 'Bash', action: 'rm -rf build/' });
+    expect(gate.shown).toMatchObject({
+      gate: 'permission',
+      platform: 'mix',
+      toolName: 'Bash',
+      action: 'rm -rf build/',
+    });
     expect(gate.digest).toMatch(/^[0-9a-f]{64}$/);
 
     const inbox = await cli()('--json', 'inbox');
     expect(inbox.code).toBe(0);
-    const row = (JSON.parse(inbox.stdout) as { workflowId: string; kind: string; subject: string; approvers: string[]; requestId: string }[]).find(
-      (r) => r.workflowId === workflowId,
-    );
+    const row = (
+      JSON.parse(inbox.stdout) as {
+        workflowId: string;
+        kind: string;
+        subject: string;
+        approvers: string[];
+        requestId: string;
+      }[]
+    ).find((r) => r.workflowId === workflowId);
     expect(row).toMatchObject({ kind: 'session_permission', approvers: ['alice'], requestId: gate.requestId });
     expect(row!.subject).toContain('permission for Bash (rm -rf build/)');
 
@@ -168,7 +198,9 @@ describe('proven approvers (SWITCHBOARD_DECISION_PROOF=required)', () => {
   }, 60_000);
 
   it('a choice question: an option not offered is refused with history unchanged; an offered one is the response', async () => {
-    const { workflowId } = await startMix(h, questionScript({ responseType: 'choice', choices: ['eu', 'us'] }), { approvers: ['alice'] });
+    const { workflowId } = await startMix(h, questionScript({ responseType: 'choice', choices: ['eu', 'us'] }), {
+      approvers: ['alice'],
+    });
     const gate = await openGate(h, workflowId);
     expect(gate).toMatchObject({ kind: 'session_question', allowed: ['approve_with_edits', 'reject'] });
     expect(gate.subject).toContain('[choose one: eu | us]');
@@ -209,15 +241,23 @@ describe('expiry and crashes', () => {
     const done = await result(h, workflowId);
     expect(done.status).toBe('completed');
     const view = await h.sb.gates.show(workflowId);
-    expect(view.decided).toMatchObject([{ requestId: gate.requestId, decision: 'reject', decider: 'switchboard:expiry', auto: true }]);
+    expect(view.decided).toMatchObject([
+      { requestId: gate.requestId, decision: 'reject', decider: 'switchboard:expiry', auto: true },
+    ]);
     expect((await answered(h, RESPOND)).filter((r) => r.path.includes(gate.requestId!))).toHaveLength(0);
   }, 60_000);
 
   it('a permission with policy approve is granted at the deadline, once', async () => {
-    const { workflowId } = await startMix(h, permissionScript(), { approvers: ['alice'], deadlineSeconds: 1, onExpiry: { policy: 'approve' } });
+    const { workflowId } = await startMix(h, permissionScript(), {
+      approvers: ['alice'],
+      deadlineSeconds: 1,
+      onExpiry: { policy: 'approve' },
+    });
     const gate = await openGate(h, workflowId);
     expect((await result(h, workflowId)).status).toBe('completed');
-    expect((await h.sb.gates.show(workflowId)).decided).toMatchObject([{ decision: 'approve', decider: 'switchboard:expiry', effect: { ok: true } }]);
+    expect((await h.sb.gates.show(workflowId)).decided).toMatchObject([
+      { decision: 'approve', decider: 'switchboard:expiry', effect: { ok: true } },
+    ]);
     expect((await answered(h, GRANT)).filter((r) => r.path.includes(gate.requestId!))).toHaveLength(1);
   }, 60_000);
 
@@ -229,7 +269,9 @@ describe('expiry and crashes', () => {
       const st = await h.sb.sessions.state(workflowId);
       return st.status === 'awaiting_input' ? st : undefined;
     });
-    await expect(h.sb.sessions.answerInput(workflowId, waiting.pendingInput!.requestId, 'apac')).rejects.toThrow(/offered choices/);
+    await expect(h.sb.sessions.answerInput(workflowId, waiting.pendingInput!.requestId, 'apac')).rejects.toThrow(
+      /offered choices/,
+    );
     await h.sb.sessions.answerInput(workflowId, waiting.pendingInput!.requestId, 'us');
     expect((await result(h, workflowId)).status).toBe('completed');
     const responses = (await answered(h, RESPOND)).filter((r) => r.path.includes(waiting.pendingInput!.requestId));
@@ -240,13 +282,24 @@ describe('expiry and crashes', () => {
     const taskQueue = `mixgate-crash-${Date.now()}`;
     const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
     // The grant lands on the platform, then its answer is held back long enough to kill the worker.
-    await h.control.fault({ platform: 'mix', method: 'POST', route: GRANT, phase: 'after', latencyMs: 4_000, times: 1 });
+    await h.control.fault({
+      platform: 'mix',
+      method: 'POST',
+      route: GRANT,
+      phase: 'after',
+      latencyMs: 4_000,
+      times: 1,
+    });
     const first = spawnWorker(taskQueue);
     let second: ChildProcess | undefined;
     try {
       const name = `mixgate-crash-${process.pid}`;
       await h.control.script(name, permissionScript());
-      const { workflowId } = await sb.startSession({ platform: 'mix', task: `Crash script:${name}`, platformGates: { approvers: ['alice'] } });
+      const { workflowId } = await sb.startSession({
+        platform: 'mix',
+        task: `Crash script:${name}`,
+        platformGates: { approvers: ['alice'] },
+      });
       const gate = await eventually(
         async () => {
           const g = await sb.gates.show(workflowId).catch(() => undefined);
@@ -256,7 +309,9 @@ describe('expiry and crashes', () => {
       );
       const decided = sb.gates.decide(workflowId, { requestId: gate.requestId, decider: 'alice', decision: 'approve' });
       const grantsOfThis = async () =>
-        (await h.control.journal({ platform: 'mix', method: 'POST', route: GRANT })).filter((r) => r.path.includes(gate.requestId!));
+        (await h.control.journal({ platform: 'mix', method: 'POST', route: GRANT })).filter((r) =>
+          r.path.includes(gate.requestId!),
+        );
       await eventually(async () => (await grantsOfThis()).length > 0, { timeoutMs: 30_000 });
       first.kill('SIGKILL');
       await exited(first);

@@ -83,7 +83,14 @@ describe('snapshots and deliveries', () => {
     const rows = readFileSync(fileURLToPath(st.lastChange!.ref!), 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { to: string; from: string | null; changes: { field: string; from: unknown; to: unknown }[] });
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            to: string;
+            from: string | null;
+            changes: { field: string; from: unknown; to: unknown }[];
+          },
+      );
     const row = rows.find((r) => r.to === stored.id)!;
     expect(row.from).toBe(st.lastChange!.fromSnapshotId);
     expect(row.changes.find((c) => c.field === 'price')!.to).toBe(stored.data.price);
@@ -95,7 +102,12 @@ describe('snapshots and deliveries', () => {
       const b = await bodies(inbox);
       return b.length ? b : undefined;
     });
-    expect(got[0]).toMatchObject({ type: 'track.snapshot', monitor_id: st.monitorId, data: { price: 989 }, attempt: 1 });
+    expect(got[0]).toMatchObject({
+      type: 'track.snapshot',
+      monitor_id: st.monitorId,
+      data: { price: 989 },
+      attempt: 1,
+    });
     await eventually(async () => ((await h.sb.monitors.show(k)).deliveries?.delivered ?? 0) >= 1);
     // Searchable: when the last snapshot was stored and when the data last changed.
     const sa = (await h.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes;
@@ -132,8 +144,12 @@ describe('snapshots and deliveries', () => {
     expect(retried.code).toBe(0);
     expect(retried.stdout).toMatch(/delivered/);
     expect(await h.control.journal({ platform: 'webagent', route: RETRY })).toHaveLength(1);
-    expect((await bodies(inbox)).filter((b) => b.delivery_id === dead[0]!.id).map((b) => b.attempt)).toEqual([1, 2, 3, 4]);
-    expect((await h.sb.monitors.show(k)).retries).toEqual([expect.objectContaining({ deliveryId: dead[0]!.id, by: 'person', status: 'delivered' })]);
+    expect((await bodies(inbox)).filter((b) => b.delivery_id === dead[0]!.id).map((b) => b.attempt)).toEqual([
+      1, 2, 3, 4,
+    ]);
+    expect((await h.sb.monitors.show(k)).retries).toEqual([
+      expect.objectContaining({ deliveryId: dead[0]!.id, by: 'person', status: 'delivered' }),
+    ]);
     // A delivered row is not retried again (the platform refuses: exit 4); a bad id never leaves the client.
     expect((await cli('monitor', 'retry', k, dead[0]!.id)).code).toBe(4);
     expect((await cli('monitor', 'retry', k, '../etc')).code).toBe(2);
@@ -179,7 +195,9 @@ describe('alignment asked mid-life', () => {
     expect(gate).toMatchObject({ kind: 'monitor_clarification' });
     expect((await h.sb.monitors.show(k)).status).toBe('pending_clarification');
     // The platform announced the question on the notify channel too.
-    expect((await bodies(inbox)).find((b) => b.type === 'alignment.input_request')).toMatchObject({ data: { request_id: gate.requestId } });
+    expect((await bodies(inbox)).find((b) => b.type === 'alignment.input_request')).toMatchObject({
+      data: { request_id: gate.requestId },
+    });
 
     // run-now while a person decides: skipped (exit 4, nothing sent), and counted.
     await expect(h.sb.monitors.runNow(k)).rejects.toThrow(/skipped: a clarification is waiting/);
@@ -191,7 +209,12 @@ describe('alignment asked mid-life', () => {
     const seenBefore = (await h.sb.monitors.show(k)).snapshotsSeen;
     await new Promise((r) => setTimeout(r, 1_500));
 
-    await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve_with_edits', edits: ['SKU A'], digest: gate.digest });
+    await h.sb.decide(workflowId, {
+      decider: 'alice',
+      decision: 'approve_with_edits',
+      edits: ['SKU A'],
+      digest: gate.digest,
+    });
     const calls = await h.control.journal({ platform: 'webagent', route: INTERVENE });
     expect(calls).toHaveLength(1);
     expect(calls[0]!.body).toEqual({ request_id: gate.requestId, response: 'SKU A' });
@@ -199,7 +222,9 @@ describe('alignment asked mid-life', () => {
     const after = await eventually(async () => {
       const s = await h.sb.monitors.show(k);
       if (s.status !== 'active' || s.snapshotsSeen <= seenBefore || !s.lastStored?.ref) return undefined;
-      const stored = JSON.parse(readFileSync(fileURLToPath(s.lastStored.ref), 'utf8')) as { data: { sku: string | null } };
+      const stored = JSON.parse(readFileSync(fileURLToPath(s.lastStored.ref), 'utf8')) as {
+        data: { sku: string | null };
+      };
       return stored.data.sku === 'SKU A' ? s : undefined;
     });
     expect(after.skippedPolls).toBeGreaterThanOrEqual(1);

@@ -69,7 +69,9 @@ describe('lifecycle', () => {
     await expect(h.sb.monitors.pause(k)).rejects.toThrow(/already paused/);
 
     expect(await h.sb.monitors.resume(k)).toMatchObject({ ok: true, status: 'active' });
-    expect(await h.sb.monitors.refine(k, { triggerDsl: { op: 'lt', field: 'price', value: 999 } })).toMatchObject({ ok: true });
+    expect(await h.sb.monitors.refine(k, { triggerDsl: { op: 'lt', field: 'price', value: 999 } })).toMatchObject({
+      ok: true,
+    });
     const patches = await h.control.journal({ platform: 'webagent', method: 'PATCH', route: MONITOR });
     expect(patches.map((p) => p.body)).toEqual([
       expect.objectContaining({ status: 'paused' }),
@@ -135,7 +137,10 @@ describe('lifecycle', () => {
     ).toBe(2);
     expect((await cli('monitor', 'resume', k)).code).toBe(0);
     expect((await cli('monitor', 'run-now', k)).stdout).toMatch(/snapshot snap_/);
-    const shown = JSON.parse((await cli('--json', 'monitor', 'show', k)).stdout) as { status: string; lastSnapshotId?: string };
+    const shown = JSON.parse((await cli('--json', 'monitor', 'show', k)).stdout) as {
+      status: string;
+      lastSnapshotId?: string;
+    };
     expect(shown).toMatchObject({ status: 'active', lastSnapshotId: expect.stringMatching(/^snap_/) });
     expect((await cli('monitor', 'list')).stdout).toContain(`monitor-${k}`);
     expect((await cli('monitor', 'cancel', k)).code).toBe(0);
@@ -144,23 +149,45 @@ describe('lifecycle', () => {
 
 describe('alignment', () => {
   it('a clarification waits at the gate (no tick meanwhile) and is answered with exactly one intervene', async () => {
-    const { k, workflowId } = await started({ intent: 'Watch the ambiguous phone listing price' }, 'pending_clarification');
+    const { k, workflowId } = await started(
+      { intent: 'Watch the ambiguous phone listing price' },
+      'pending_clarification',
+    );
     const gate = await eventually(async () => {
       const g = await h.sb.gate(workflowId);
       return g.open ? g : undefined;
     });
-    expect(gate).toMatchObject({ kind: 'monitor_clarification', approvers: ['alice'], allowed: ['approve_with_edits', 'reject'] });
-    expect((await h.sb.inbox()).find((i) => i.workflowId === workflowId)).toMatchObject({ kind: 'monitor_clarification', requestId: gate.requestId });
+    expect(gate).toMatchObject({
+      kind: 'monitor_clarification',
+      approvers: ['alice'],
+      allowed: ['approve_with_edits', 'reject'],
+    });
+    expect((await h.sb.inbox()).find((i) => i.workflowId === workflowId)).toMatchObject({
+      kind: 'monitor_clarification',
+      requestId: gate.requestId,
+    });
     await expect(h.sb.monitors.runNow(k)).rejects.toThrow(/clarification/);
     await expect(h.sb.monitors.cancel(k)).rejects.toThrow(/clarification/);
-    await expect(h.sb.decide(workflowId, { decider: 'mallory', decision: 'approve_with_edits', edits: ['SKU B'] })).rejects.toBeInstanceOf(
-      SwitchboardClientError,
-    );
+    await expect(
+      h.sb.decide(workflowId, { decider: 'mallory', decision: 'approve_with_edits', edits: ['SKU B'] }),
+    ).rejects.toBeInstanceOf(SwitchboardClientError);
 
-    const outcome = await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve_with_edits', edits: ['SKU A'], digest: gate.digest });
+    const outcome = await h.sb.decide(workflowId, {
+      decider: 'alice',
+      decision: 'approve_with_edits',
+      edits: ['SKU A'],
+      digest: gate.digest,
+    });
     expect(outcome).toMatchObject({ decision: 'approve_with_edits', effect: { ok: true } });
     // The same decision again returns the first outcome and sends nothing.
-    expect(await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve_with_edits', edits: ['SKU A'], requestId: gate.requestId })).toMatchObject({
+    expect(
+      await h.sb.decide(workflowId, {
+        decider: 'alice',
+        decision: 'approve_with_edits',
+        edits: ['SKU A'],
+        requestId: gate.requestId,
+      }),
+    ).toMatchObject({
       decision: 'approve_with_edits',
     });
     const calls = await h.control.journal({ platform: 'webagent', route: INTERVENE });
@@ -172,12 +199,17 @@ describe('alignment', () => {
     expect(await h.control.journal({ platform: 'webagent', route: RUN })).toHaveLength(0);
     await h.sb.monitors.cancel(k);
     const res = await result(workflowId);
-    expect(res.audit).toEqual([expect.objectContaining({ decider: 'alice', decision: 'approve_with_edits', kind: 'monitor_clarification' })]);
+    expect(res.audit).toEqual([
+      expect.objectContaining({ decider: 'alice', decision: 'approve_with_edits', kind: 'monitor_clarification' }),
+    ]);
     expect(await h.control.journal({ platform: 'webagent', route: INTERVENE })).toHaveLength(1);
   });
 
   it('a rejected clarification cancels the monitor on the platform', async () => {
-    const { workflowId } = await started({ intent: 'Watch the ambiguous phone listing price' }, 'pending_clarification');
+    const { workflowId } = await started(
+      { intent: 'Watch the ambiguous phone listing price' },
+      'pending_clarification',
+    );
     await eventually(async () => (await h.sb.gate(workflowId)).open);
     await h.sb.decide(workflowId, { decider: 'alice', decision: 'reject', reason: 'not what I meant' });
     const res = await result(workflowId);
@@ -189,10 +221,15 @@ describe('alignment', () => {
 
 describe('endings', () => {
   it('an unanswered clarification expires by its policy (reject): the monitor is cancelled, the audit says so', async () => {
-    const { workflowId } = await started({ intent: 'Watch the ambiguous phone listing price', deadlineSeconds: 1 }, 'pending_clarification');
+    const { workflowId } = await started(
+      { intent: 'Watch the ambiguous phone listing price', deadlineSeconds: 1 },
+      'pending_clarification',
+    );
     const res = await result(workflowId);
     expect(res.status).toBe('cancelled');
-    expect(res.audit).toEqual([expect.objectContaining({ decider: 'switchboard:expiry', decision: 'reject', auto: true })]);
+    expect(res.audit).toEqual([
+      expect.objectContaining({ decider: 'switchboard:expiry', decision: 'reject', auto: true }),
+    ]);
     expect(await h.control.journal({ platform: 'webagent', route: CANCEL })).toHaveLength(1);
   });
 
@@ -213,15 +250,30 @@ describe('bad inputs', () => {
     ['a 10-second interval', { schedule: { kind: 'interval', every_seconds: 10 } }, /every_seconds/],
     ['a non-http callback', { notifyChannel: { kind: 'callback_url', url: 'file:///etc/passwd' } }, /url/],
     ['a private callback', { notifyChannel: { kind: 'callback_url', url: 'http://10.0.0.1/hook' } }, /private address/],
-    ['a metadata callback', { notifyChannel: { kind: 'callback_url', url: 'http://169.254.169.254/latest' } }, /private address/],
-    ['a loopback callback', { notifyChannel: { kind: 'callback_url', url: 'http://localhost:8080/x' } }, /private address/],
-    ['an IPv6 loopback callback', { notifyChannel: { kind: 'callback_url', url: 'http://[::1]/x' } }, /private address/],
+    [
+      'a metadata callback',
+      { notifyChannel: { kind: 'callback_url', url: 'http://169.254.169.254/latest' } },
+      /private address/,
+    ],
+    [
+      'a loopback callback',
+      { notifyChannel: { kind: 'callback_url', url: 'http://localhost:8080/x' } },
+      /private address/,
+    ],
+    [
+      'an IPv6 loopback callback',
+      { notifyChannel: { kind: 'callback_url', url: 'http://[::1]/x' } },
+      /private address/,
+    ],
     ['a poll of 0 s', { pollSeconds: 0 }, /pollSeconds/],
     ['a key where the alias belongs', { credentialAlias: 'sk-live 1234' }, /credentialAlias/],
     ['no approvers', { approvers: [] }, /approver/],
   ] as const)('%s: refused by the client and by the workflow', async (_what, over, message) => {
     const input = { ...base(), ...over } as TrackMonitorInput;
-    await expect(h.sb.monitors.create(key('bad'), input)).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(message) });
+    await expect(h.sb.monitors.create(key('bad'), input)).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringMatching(message),
+    });
     const id = key('bad-raw');
     await h.client.workflow.start('trackMonitor', { taskQueue: h.taskQueue, workflowId: id, args: [input] });
     const err: unknown = await h.client.workflow
@@ -241,7 +293,15 @@ describe('bad inputs', () => {
       args: [
         base(),
         {
-          state: { status: 'active', monitorId: 'mon_someone_else', intent: 'x', snapshotsSeen: 0, polls: 0, answered: [], opSeq: 0 },
+          state: {
+            status: 'active',
+            monitorId: 'mon_someone_else',
+            intent: 'x',
+            snapshotsSeen: 0,
+            polls: 0,
+            answered: [],
+            opSeq: 0,
+          },
           gate: { decided: [], audit: [] },
         },
       ],
@@ -250,15 +310,23 @@ describe('bad inputs', () => {
       .getHandle(id)
       .result()
       .catch((e: unknown) => e);
-    expect(String((err as WorkflowFailedError).cause?.message)).toMatch(/only accepted from a run this workflow continued/);
+    expect(String((err as WorkflowFailedError).cause?.message)).toMatch(
+      /only accepted from a run this workflow continued/,
+    );
 
     const { k, workflowId } = await started();
     const handle = h.client.workflow.getHandle(workflowId);
     const before = (await handle.fetchHistory()).events?.length ?? 0;
     await refusedWith(handle.executeUpdate('pause', { args: [{ reason: 'x'.repeat(501) }] }), /invalid pause/);
-    await refusedWith(handle.executeUpdate('refine', { args: [{ triggerDsl: { op: 'lt', field: 'price' } }] }), /value/);
+    await refusedWith(
+      handle.executeUpdate('refine', { args: [{ triggerDsl: { op: 'lt', field: 'price' } }] }),
+      /value/,
+    );
     await refusedWith(handle.executeUpdate('runNow', { args: [{}, {}] }), /exactly one argument/);
-    await refusedWith(handle.executeUpdate('message', { args: [{ content: 'hi', url: 'http://x' }] }), /Unrecognized key/);
+    await refusedWith(
+      handle.executeUpdate('message', { args: [{ content: 'hi', url: 'http://x' }] }),
+      /Unrecognized key/,
+    );
     await refusedWith(handle.executeUpdate('resume', { args: [{}] }), /only a paused monitor/);
     const after = (await handle.fetchHistory()).events ?? [];
     expect(after.slice(before).some((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toBe(false);

@@ -28,7 +28,11 @@ import type {
 } from '../../src/workflows/mycel/types.js';
 import { createHarness, eventually, type Harness, sandboxEnv } from '../support/harness.js';
 
-const MYCEL_ENV = { MYCEL_TOKEN_OWNER: 'sb_mycel_owner', MYCEL_TOKEN_VISITOR: 'sb_mycel_visitor', MYCEL_TOKEN_AGENT_B: 'sb_mycel_agent-b' };
+const MYCEL_ENV = {
+  MYCEL_TOKEN_OWNER: 'sb_mycel_owner',
+  MYCEL_TOKEN_VISITOR: 'sb_mycel_visitor',
+  MYCEL_TOKEN_AGENT_B: 'sb_mycel_agent-b',
+};
 /** The owner's managed agent, as a test-only identity (its key is registered per test). */
 const DEMO_TOKEN = 'sb_mycel_demo';
 const APPROVE = '/api/chats/{chat_id}/join-requests/{request_id}/approve';
@@ -79,7 +83,10 @@ async function startJoin(input: JoinRequestInput, taskQueue = h.taskQueue): Prom
  * visitor's workflow hands its request to once it has asked.
  */
 async function approvalOf(visitorWorkflowId: string): Promise<string> {
-  const id = await eventually(async () => (await h.client.workflow.getHandle(visitorWorkflowId).query(joinStateQuery)).gateWorkflowId, { timeoutMs: 60_000 });
+  const id = await eventually(
+    async () => (await h.client.workflow.getHandle(visitorWorkflowId).query(joinStateQuery)).gateWorkflowId,
+    { timeoutMs: 60_000 },
+  );
   leftovers.push(id);
   return id;
 }
@@ -93,7 +100,9 @@ async function startOwnerInbox(name: string): Promise<string> {
     args: [{ alias: 'owner', approvers: ['owner'], pollMaxMs: 500 }],
   });
   leftovers.push(inboxId);
-  await eventually(async () => ((await h.client.workflow.getHandle(inboxId).query(inboxStateQuery)).me ? true : undefined));
+  await eventually(async () =>
+    (await h.client.workflow.getHandle(inboxId).query(inboxStateQuery)).me ? true : undefined,
+  );
   return inboxId;
 }
 
@@ -140,7 +149,12 @@ async function isMember(chatId: string, userId: string): Promise<boolean> {
 describe('joinRequest', () => {
   it('approved by an owner → approve_join once with the owner token, the visitor is a member, decision audited', async () => {
     const chatId = await newGroup();
-    const visitorId = await startJoin({ chatId, visitorAlias: 'visitor', message: 'please add me', approvers: ['owner'] });
+    const visitorId = await startJoin({
+      chatId,
+      visitorAlias: 'visitor',
+      message: 'please add me',
+      approvers: ['owner'],
+    });
     const workflowId = await approvalOf(visitorId);
     const gate = await openGate(workflowId);
     expect(workflowId).toBe(`mycel-join-${chatId}-${gate.requestId}`);
@@ -149,13 +163,30 @@ describe('joinRequest', () => {
     expect(gate.shown).toEqual({ chatId, requestId: gate.requestId, requester: 'visitor', message: 'please add me' });
     const desc = await h.client.workflow.getHandle(workflowId).describe();
     const attrs = Object.fromEntries(desc.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]));
-    expect(attrs).toMatchObject({ SwitchboardProvider: 'mycel', SwitchboardStatus: 'awaiting_approval', AwaitingHuman: true, GateKind: 'mycel_join' });
+    expect(attrs).toMatchObject({
+      SwitchboardProvider: 'mycel',
+      SwitchboardStatus: 'awaiting_approval',
+      AwaitingHuman: true,
+      GateKind: 'mycel_join',
+    });
     expect(await isMember(chatId, 'visitor')).toBe(false);
 
-    const outcome = await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve', comment: 'welcome', digest: gate.digest });
+    const outcome = await decide(workflowId, {
+      requestId: gate.requestId!,
+      decider: 'owner',
+      decision: 'approve',
+      comment: 'welcome',
+      digest: gate.digest,
+    });
     expect(outcome).toMatchObject({ decision: 'approve', decider: 'owner', auto: false, effect: { ok: true } });
     const res = await joinResult(workflowId);
-    expect(res).toMatchObject({ status: 'approved', requestId: gate.requestId, requester: 'visitor', decider: 'owner', actingAlias: 'owner' });
+    expect(res).toMatchObject({
+      status: 'approved',
+      requestId: gate.requestId,
+      requester: 'visitor',
+      decider: 'owner',
+      actingAlias: 'owner',
+    });
     // The visitor's workflow returns the approval's outcome.
     expect(await joinResult(visitorId)).toEqual({ ...res, gateWorkflowId: workflowId });
     expect(res.audit).toEqual([
@@ -182,7 +213,12 @@ describe('joinRequest', () => {
     const gate = await openGate(workflowId);
     // reject_join runs on the platform, then its answer is lost: the retry must not reject again.
     await h.control.fault({ platform: 'mycel', method: 'POST', route: REJECT, phase: 'after', status: 502, times: 1 });
-    const outcome = await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'reject', reason: 'not this week' });
+    const outcome = await decide(workflowId, {
+      requestId: gate.requestId!,
+      decider: 'owner',
+      decision: 'reject',
+      reason: 'not this week',
+    });
     expect(outcome).toMatchObject({
       decision: 'reject',
       reason: 'not this week',
@@ -190,18 +226,24 @@ describe('joinRequest', () => {
     });
     const res = await joinResult(workflowId);
     expect(res).toMatchObject({ status: 'rejected', actingAlias: 'owner' });
-    expect(res.decisions).toEqual([expect.objectContaining({ decision: 'reject', decider: 'owner', reason: 'not this week' })]);
+    expect(res.decisions).toEqual([
+      expect.objectContaining({ decision: 'reject', decider: 'owner', reason: 'not this week' }),
+    ]);
     expect(await h.control.journal({ platform: 'mycel', route: APPROVE })).toHaveLength(0);
     // Exactly one reject reached the platform (its answer lost); the retry read the request's state instead.
     const rejects = ran(await h.control.journal({ platform: 'mycel', method: 'POST', route: REJECT }));
     expect(rejects).toHaveLength(1);
     expect(rejects[0]!.replayed).toBeFalsy();
-    expect((await h.control.journal({ platform: 'mycel', method: 'GET', route: REQUEST_JOIN })).length).toBeGreaterThanOrEqual(1);
+    expect(
+      (await h.control.journal({ platform: 'mycel', method: 'GET', route: REQUEST_JOIN })).length,
+    ).toBeGreaterThanOrEqual(1);
     expect(await isMember(chatId, 'visitor')).toBe(false);
     const row = (await mycel('owner').chats.listJoinRequests(chatId)).find((r) => r.id === gate.requestId);
     expect(row).toMatchObject({ state: 'rejected', decided_by: 'owner' });
     // The visitor heard of it once.
-    const heard = (await mycel('visitor').notifications.drain()).notifications.filter((n) => n.event_type === 'chat.join_rejected');
+    const heard = (await mycel('visitor').notifications.drain()).notifications.filter(
+      (n) => n.event_type === 'chat.join_rejected',
+    );
     expect(heard).toHaveLength(1);
   });
 
@@ -210,10 +252,19 @@ describe('joinRequest', () => {
     const workflowId = await approvalOf(await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] }));
     const gate = await openGate(workflowId);
     const before = await historyLength(workflowId);
-    const msg = await rejectionOf(decide(workflowId, { requestId: gate.requestId!, decider: 'visitor', decision: 'approve' }));
+    const msg = await rejectionOf(
+      decide(workflowId, { requestId: gate.requestId!, decider: 'visitor', decision: 'approve' }),
+    );
     expect(msg).toContain('visitor is not an approver of this mycel_join gate');
     // A decision the gate does not allow is refused the same way.
-    const edits = await rejectionOf(decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve_with_edits', edits: ['x'] }));
+    const edits = await rejectionOf(
+      decide(workflowId, {
+        requestId: gate.requestId!,
+        decider: 'owner',
+        decision: 'approve_with_edits',
+        edits: ['x'],
+      }),
+    );
     expect(edits).toContain('approve_with_edits is not allowed here');
     expect(await historyLength(workflowId)).toBe(before);
     expect(await h.control.journal({ platform: 'mycel', route: APPROVE })).toHaveLength(0);
@@ -245,7 +296,14 @@ describe('joinRequest', () => {
     await h.control.fault({ platform: 'mycel', method: 'POST', route: APPROVE, latencyMs: 2_000, times: 1 });
     const first = decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' });
     await eventually(async () => (await h.client.workflow.getHandle(workflowId).query(gateQuery)).decided.length === 1);
-    const msg = await rejectionOf(decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'reject', reason: 'changed my mind' }));
+    const msg = await rejectionOf(
+      decide(workflowId, {
+        requestId: gate.requestId!,
+        decider: 'owner',
+        decision: 'reject',
+        reason: 'changed my mind',
+      }),
+    );
     expect(msg).toMatch(new RegExp(`request ${gate.requestId} is already decided: approve by owner at .* stands`));
     expect((await first).decision).toBe('approve');
     const res = await joinResult(workflowId);
@@ -264,19 +322,35 @@ describe('joinRequest', () => {
     await mycel('demo').messages.send(chatId, 'hello from the agent', { enforceCaughtUp: false });
 
     const workflowId = await approvalOf(
-      await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'], postMessage: { alias: 'owner', text: 'Welcome, visitor!' } }),
+      await startJoin({
+        chatId,
+        visitorAlias: 'visitor',
+        approvers: ['owner'],
+        postMessage: { alias: 'owner', text: 'Welcome, visitor!' },
+      }),
     );
     const gate = await openGate(workflowId);
     // The owner's read is answered late; meanwhile the new member speaks, so the send finds the chat moved on.
-    await h.control.fault({ platform: 'mycel', method: 'POST', route: READ, phase: 'after', latencyMs: 2_000, times: 1 });
+    await h.control.fault({
+      platform: 'mycel',
+      method: 'POST',
+      route: READ,
+      phase: 'after',
+      latencyMs: 2_000,
+      times: 1,
+    });
     await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' });
-    await eventually(async () => (await h.control.journal({ platform: 'mycel', method: 'POST', route: READ })).length > 0);
+    await eventually(
+      async () => (await h.control.journal({ platform: 'mycel', method: 'POST', route: READ })).length > 0,
+    );
     await mycel('visitor').messages.send(chatId, 'hi all', { enforceCaughtUp: false });
 
     const res = await joinResult(workflowId);
     expect(res.status).toBe('approved');
     expect(res.posted).toMatchObject({ ok: true, tries: 2 });
-    const sends = (await h.control.journal({ platform: 'mycel', method: 'POST', route: MESSAGES })).filter((r) => r.idempotencyKey?.includes(workflowId));
+    const sends = (await h.control.journal({ platform: 'mycel', method: 'POST', route: MESSAGES })).filter((r) =>
+      r.idempotencyKey?.includes(workflowId),
+    );
     expect(sends.map((r) => r.status)).toEqual([409, 200]);
     const history = await mycel('owner').messages.list(chatId);
     expect(history.map((m) => m.content)).toEqual(['hello from the agent', 'hi all', 'Welcome, visitor!']);
@@ -285,11 +359,23 @@ describe('joinRequest', () => {
   it('a post whose answer is lost is found on the retry, not posted twice (Mycel ignores Idempotency-Key)', async () => {
     const chatId = await newGroup();
     const workflowId = await approvalOf(
-      await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'], postMessage: { alias: 'owner', text: 'Welcome aboard!' } }),
+      await startJoin({
+        chatId,
+        visitorAlias: 'visitor',
+        approvers: ['owner'],
+        postMessage: { alias: 'owner', text: 'Welcome aboard!' },
+      }),
     );
     const gate = await openGate(workflowId);
     // The post lands on the platform, then its answer is lost.
-    await h.control.fault({ platform: 'mycel', method: 'POST', route: MESSAGES, phase: 'after', status: 502, times: 1 });
+    await h.control.fault({
+      platform: 'mycel',
+      method: 'POST',
+      route: MESSAGES,
+      phase: 'after',
+      status: 502,
+      times: 1,
+    });
     await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' });
     const res = await joinResult(workflowId);
     expect(res.status).toBe('approved');
@@ -300,7 +386,11 @@ describe('joinRequest', () => {
     const sends = ran(await h.control.journal({ platform: 'mycel', method: 'POST', route: MESSAGES }));
     expect(sends).toHaveLength(1);
     // The retry looked at the history instead of sending again.
-    expect((await h.control.journal({ platform: 'mycel', method: 'GET', route: MESSAGES })).some((r) => r.seq > sends[0]!.seq)).toBe(true);
+    expect(
+      (await h.control.journal({ platform: 'mycel', method: 'GET', route: MESSAGES })).some(
+        (r) => r.seq > sends[0]!.seq,
+      ),
+    ).toBe(true);
   });
 
   it("visitor side and the owner's inbox see the same request → one approval workflow, and the visitor hears its outcome", async () => {
@@ -308,7 +398,14 @@ describe('joinRequest', () => {
     const inboxId = await startOwnerInbox('handoff');
     // The platform records the request (and notifies the owner) but answers the visitor 2 s late,
     // so the owner's inbox starts the approval first and the visitor side finds it already there.
-    await h.control.fault({ platform: 'mycel', method: 'POST', route: REQUEST_JOIN, phase: 'after', latencyMs: 2_000, times: 1 });
+    await h.control.fault({
+      platform: 'mycel',
+      method: 'POST',
+      route: REQUEST_JOIN,
+      phase: 'after',
+      latencyMs: 2_000,
+      times: 1,
+    });
     const visitorId = await startJoin({
       chatId,
       visitorAlias: 'visitor',
@@ -329,25 +426,44 @@ describe('joinRequest', () => {
     // (Measured once the visitor's workflow has asked the approval for its outcome and is waiting.)
     await eventually(async () => {
       const events = (await h.client.workflow.getHandle(visitorId).fetchHistory()).events ?? [];
-      return events.some((e) => e.externalWorkflowExecutionSignaledEventAttributes) && events.some((e) => e.timerStartedEventAttributes) ? true : undefined;
+      return events.some((e) => e.externalWorkflowExecutionSignaledEventAttributes) &&
+        events.some((e) => e.timerStartedEventAttributes)
+        ? true
+        : undefined;
     });
     const before = await historyLength(visitorId);
-    const msg = await rejectionOf(decide(visitorId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' }));
+    const msg = await rejectionOf(
+      decide(visitorId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' }),
+    );
     expect(msg).toContain(`the owners decide on ${workflowId}`);
     // The client library (and so the CLI) names it too, before sending anything.
-    await expect(h.sb.decide(visitorId, { decider: 'owner', decision: 'approve' })).rejects.toThrow(`its approval gate is workflow ${workflowId}`);
+    await expect(h.sb.decide(visitorId, { decider: 'owner', decision: 'approve' })).rejects.toThrow(
+      `its approval gate is workflow ${workflowId}`,
+    );
     expect(await historyLength(visitorId)).toBe(before);
 
-    await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve', comment: 'one gate' });
+    await decide(workflowId, {
+      requestId: gate.requestId!,
+      decider: 'owner',
+      decision: 'approve',
+      comment: 'one gate',
+    });
     const res = await joinResult(visitorId);
-    expect(res).toMatchObject({ status: 'approved', requestId: gate.requestId, gateWorkflowId: workflowId, decider: 'owner' });
+    expect(res).toMatchObject({
+      status: 'approved',
+      requestId: gate.requestId,
+      gateWorkflowId: workflowId,
+      decider: 'owner',
+    });
     expect(res.audit).toEqual([expect.objectContaining({ decision: 'approve', comment: 'one gate' })]);
     // The inbox's approval had no post to make, so the visitor's workflow made it, once.
     expect(res.posted).toMatchObject({ ok: true });
     expect((await mycel('owner').messages.list(chatId)).filter((m) => m.content === 'Welcome in!')).toHaveLength(1);
     expect(await h.control.journal({ platform: 'mycel', method: 'POST', route: APPROVE })).toHaveLength(1);
     // Only the approval workflow held a gate: the visitor's never waited on a person itself.
-    const visitorAttrs = (await h.client.workflow.getHandle(visitorId).describe()).typedSearchAttributes.getAll().map((p) => p.key.name);
+    const visitorAttrs = (await h.client.workflow.getHandle(visitorId).describe()).typedSearchAttributes
+      .getAll()
+      .map((p) => p.key.name);
     expect(visitorAttrs).not.toContain('AwaitingHuman');
     expect(await isMember(chatId, 'visitor')).toBe(true);
   });
@@ -357,14 +473,24 @@ describe('joinRequest', () => {
     /** The inbox opens the gate while the visitor's request_join answer is held back; `act` ends it then. */
     const endedEarly = async (act: (approvalId: string, requestId: string) => Promise<void>) => {
       const chatId = await newGroup();
-      await h.control.fault({ platform: 'mycel', method: 'POST', route: REQUEST_JOIN, phase: 'after', latencyMs: 6_000, times: 1 });
+      await h.control.fault({
+        platform: 'mycel',
+        method: 'POST',
+        route: REQUEST_JOIN,
+        phase: 'after',
+        latencyMs: 6_000,
+        times: 1,
+      });
       const visitorId = await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] });
       const requestId = await eventually(async () => (await mycel('owner').chats.listJoinRequests(chatId)).at(0)?.id);
       const approvalId = `mycel-join-${chatId}-${requestId}`;
       leftovers.push(approvalId);
       await openGate(approvalId);
       await act(approvalId, requestId);
-      expect((await h.client.workflow.getHandle(visitorId).query(joinStateQuery)).gateWorkflowId, 'ended before the visitor knew').toBeUndefined();
+      expect(
+        (await h.client.workflow.getHandle(visitorId).query(joinStateQuery)).gateWorkflowId,
+        'ended before the visitor knew',
+      ).toBeUndefined();
       return { visitorId, approvalId, res: await joinResult(visitorId) };
     };
 
@@ -422,7 +548,14 @@ it('SIGKILL between the decision and approve_join → exactly one approval reach
   const chatId = await newGroup();
   const jr = await mycel('visitor').chats.requestJoin(chatId, 'crash test');
   // approve_join runs on the platform, then its answer is held back long enough to kill the worker.
-  await h.control.fault({ platform: 'mycel', method: 'POST', route: APPROVE, phase: 'after', latencyMs: 4_000, times: 1 });
+  await h.control.fault({
+    platform: 'mycel',
+    method: 'POST',
+    route: APPROVE,
+    phase: 'after',
+    latencyMs: 4_000,
+    times: 1,
+  });
   const first = spawnWorker(taskQueue);
   let second: ChildProcess | undefined;
   try {
@@ -430,7 +563,10 @@ it('SIGKILL between the decision and approve_join → exactly one approval reach
     const gate = await openGate(workflowId);
     expect(gate.shown).toEqual({ chatId, requestId: jr.id, requester: 'visitor', message: 'crash test' });
     const decided = decide(workflowId, { requestId: jr.id, decider: 'owner', decision: 'approve' });
-    await eventually(async () => (await h.control.journal({ platform: 'mycel', method: 'POST', route: APPROVE })).length > 0, { timeoutMs: 30_000 });
+    await eventually(
+      async () => (await h.control.journal({ platform: 'mycel', method: 'POST', route: APPROVE })).length > 0,
+      { timeoutMs: 30_000 },
+    );
     first.kill('SIGKILL');
     await exited(first);
     second = spawnWorker(taskQueue);
@@ -445,7 +581,9 @@ it('SIGKILL between the decision and approve_join → exactly one approval reach
     const reads = await h.control.journal({ platform: 'mycel', method: 'GET', route: REQUEST_JOIN });
     expect(reads.some((r) => r.seq > approves[0]!.seq)).toBe(true);
     expect(await isMember(chatId, 'visitor')).toBe(true);
-    const heard = (await mycel('visitor').notifications.drain()).notifications.filter((n) => n.event_type === 'chat.join_approved');
+    const heard = (await mycel('visitor').notifications.drain()).notifications.filter(
+      (n) => n.event_type === 'chat.join_approved',
+    );
     expect(heard).toHaveLength(1);
   } finally {
     first.kill('SIGKILL');
@@ -458,15 +596,23 @@ describe('relationshipRequest', () => {
   it('requested by agent-b, approved by the target with its own token → visit', async () => {
     const requesterId = `mycel-rel-test-${randomUUID()}`;
     const input: RelationshipRequestInput = { requesterAlias: 'agent-b', targetUserId: 'owner', approvers: ['owner'] };
-    await h.client.workflow.start('relationshipRequest', { workflowId: requesterId, taskQueue: h.taskQueue, args: [input] });
+    await h.client.workflow.start('relationshipRequest', {
+      workflowId: requesterId,
+      taskQueue: h.taskQueue,
+      args: [input],
+    });
     // The requester's workflow hands the request to its one approval workflow, `mycel-rel-<id>`.
-    const workflowId = await eventually(async () => (await h.client.workflow.getHandle(requesterId).query(relationshipStateQuery)).gateWorkflowId);
+    const workflowId = await eventually(
+      async () => (await h.client.workflow.getHandle(requesterId).query(relationshipStateQuery)).gateWorkflowId,
+    );
     leftovers.push(workflowId);
     const gate = await openGate(workflowId);
     expect(workflowId).toBe(`mycel-rel-${gate.requestId}`);
     expect(gate.kind).toBe('mycel_relationship');
     expect(gate.shown).toEqual({ relationshipId: gate.requestId, requester: 'agent-b', target: 'owner' });
-    const refused = await rejectionOf(decide(workflowId, { requestId: gate.requestId!, decider: 'agent-b', decision: 'approve' }));
+    const refused = await rejectionOf(
+      decide(workflowId, { requestId: gate.requestId!, decider: 'agent-b', decision: 'approve' }),
+    );
     expect(refused).toContain('agent-b is not an approver');
     const outcome = await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' });
     expect(outcome.effect?.ok).toBe(true);
@@ -484,15 +630,39 @@ describe('relationshipRequest', () => {
     await h.client.workflow.start('relationshipRequest', {
       workflowId,
       taskQueue: h.taskQueue,
-      args: [{ relationshipId: rel.id, requester: 'agent-b', targetUserId: 'owner', approvers: ['owner'] } satisfies RelationshipRequestInput],
+      args: [
+        {
+          relationshipId: rel.id,
+          requester: 'agent-b',
+          targetUserId: 'owner',
+          approvers: ['owner'],
+        } satisfies RelationshipRequestInput,
+      ],
     });
     leftovers.push(workflowId);
     const gate = await openGate(workflowId);
-    await h.control.fault({ platform: 'mycel', method: 'POST', route: REL_REJECT, phase: 'after', status: 502, times: 1 });
-    const outcome = await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'reject', reason: 'no' });
+    await h.control.fault({
+      platform: 'mycel',
+      method: 'POST',
+      route: REL_REJECT,
+      phase: 'after',
+      status: 502,
+      times: 1,
+    });
+    const outcome = await decide(workflowId, {
+      requestId: gate.requestId!,
+      decider: 'owner',
+      decision: 'reject',
+      reason: 'no',
+    });
     expect(outcome.effect).toMatchObject({ ok: true, detail: expect.stringContaining('rejected on Mycel as owner') });
-    expect((await h.client.workflow.getHandle(workflowId).result()) as RelationshipRequestResult).toMatchObject({ status: 'rejected', actingAlias: 'owner' });
-    expect((await mycel('owner').relationships.list()).find((r) => r.id === rel.id)).toMatchObject({ state: 'rejected' });
+    expect((await h.client.workflow.getHandle(workflowId).result()) as RelationshipRequestResult).toMatchObject({
+      status: 'rejected',
+      actingAlias: 'owner',
+    });
+    expect((await mycel('owner').relationships.list()).find((r) => r.id === rel.id)).toMatchObject({
+      state: 'rejected',
+    });
     expect(ran(await h.control.journal({ platform: 'mycel', method: 'POST', route: REL_REJECT }))).toHaveLength(1);
     expect(await h.control.journal({ platform: 'mycel', method: 'POST', route: REL_APPROVE })).toHaveLength(0);
   });
@@ -512,7 +682,9 @@ describe('mycelInbox', () => {
       requestId = (await mycel('visitor').chats.requestJoin(chatId, 'let me in')).id;
       relationshipId = (await mycel('agent-b').relationships.request('owner')).id;
       const input: MycelInboxInput = { alias: 'owner', approvers: ['owner'], maxLoops: 2, pollMaxMs: 500 };
-      firstRun = (await h.client.workflow.start('mycelInbox', { workflowId: inboxId, taskQueue: h.taskQueue, args: [input] })).firstExecutionRunId;
+      firstRun = (
+        await h.client.workflow.start('mycelInbox', { workflowId: inboxId, taskQueue: h.taskQueue, args: [input] })
+      ).firstExecutionRunId;
       leftovers.push(inboxId);
     } finally {
       await h.startWorker();
@@ -537,7 +709,12 @@ describe('mycelInbox', () => {
       },
       { timeoutMs: 30_000 },
     );
-    expect(st).toMatchObject({ alias: 'owner', me: 'owner', started: { join: 1, relationship: 1 }, alreadyStarted: { join: 0, relationship: 0 } });
+    expect(st).toMatchObject({
+      alias: 'owner',
+      me: 'owner',
+      started: { join: 1, relationship: 1 },
+      alreadyStarted: { join: 0, relationship: 0 },
+    });
     expect(st.sinceSeq).toBeGreaterThanOrEqual(2);
     expect(st.recent).toEqual([joinId, relId]);
     expect((await inbox.describe()).runId).not.toBe(firstRun);
@@ -619,10 +796,16 @@ describe('mycelInbox', () => {
     const early = (await mycel('agent-b').chats.requestJoin(chatId, 'early')).id;
     const relationshipId = (await mycel('agent-b').relationships.request('visitor')).id;
     const inboxId = `mycel-inbox-wait-${randomUUID()}`;
-    await h.client.workflow.start('mycelInbox', { workflowId: inboxId, taskQueue: h.taskQueue, args: [{ alias: 'visitor', pollMaxMs: 2_000 }] });
+    await h.client.workflow.start('mycelInbox', {
+      workflowId: inboxId,
+      taskQueue: h.taskQueue,
+      args: [{ alias: 'visitor', pollMaxMs: 2_000 }],
+    });
     leftovers.push(inboxId, `mycel-join-${chatId}-${early}`, `mycel-rel-${relationshipId}`);
     const inbox = h.client.workflow.getHandle(inboxId);
-    await eventually(async () => ((await inbox.query(inboxStateQuery)).started.join === 1 ? true : undefined), { timeoutMs: 30_000 });
+    await eventually(async () => ((await inbox.query(inboxStateQuery)).started.join === 1 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
     // Acknowledged (the lost drain answer, then a retry that drained nothing new), the reader holds
     // a wait open; a request made now ends it early.
     await eventually(async () => (await h.control.journal({ platform: 'mycel', route: DRAIN })).length >= 1);
@@ -645,7 +828,11 @@ describe('mycelInbox', () => {
       expect(gate).toMatchObject({ approvers: ['visitor'] }); // defaults to the inbox's own alias
       expect(gate.shown).toEqual({ chatId: c, requestId: r, requester: 'agent-b', message: m });
     }
-    expect((await openGate(`mycel-rel-${relationshipId}`)).shown).toEqual({ relationshipId, requester: 'agent-b', target: 'visitor' });
+    expect((await openGate(`mycel-rel-${relationshipId}`)).shown).toEqual({
+      relationshipId,
+      requester: 'agent-b',
+      target: 'visitor',
+    });
     // Nothing repeated: no request's child was started a second time.
     await new Promise((r) => setTimeout(r, 1_500));
     const later = await inbox.query(inboxStateQuery);

@@ -48,7 +48,13 @@ beforeEach(async () => h.control.reset());
 let seq = 0;
 const msgId = (what: string) => `msg-${what}-${Date.now()}-${++seq}`;
 const send = (endpoint: string, more: Partial<WebhookDeliveryInput> = {}) =>
-  h.sb.outbox.send({ endpoint, messageId: msgId(endpoint), eventType: 'test.event', payload: { hello: endpoint }, ...more });
+  h.sb.outbox.send({
+    endpoint,
+    messageId: msgId(endpoint),
+    eventType: 'test.event',
+    payload: { hello: endpoint },
+    ...more,
+  });
 const result = (id: string) => h.client.workflow.getHandle(id).result() as Promise<DeliveryView>;
 /** Waits until the delivery is a dead letter (it stays open for replay). */
 const dead = (id: string) =>
@@ -61,15 +67,27 @@ const cli = (...args: string[]) => switchboardCli(h)(...args);
 
 describe('delivery', () => {
   it('signs with the Standard Webhooks scheme: webhook-id is the message id, verified with the secret', async () => {
-    const { workflowId, duplicate } = await send('ok', { messageId: 'order-4711.created', eventType: 'order.created', payload: { order: 4711 } });
+    const { workflowId, duplicate } = await send('ok', {
+      messageId: 'order-4711.created',
+      eventType: 'order.created',
+      payload: { order: 4711 },
+    });
     expect(duplicate).toBe(false);
     expect(workflowId).toBe('outbox-ok-order-4711.created');
     const v = await result(workflowId);
-    expect(v).toMatchObject({ status: 'delivered', attemptCount: 1, attempts: [{ outcome: 'delivered', status: 200, n: 1 }] });
+    expect(v).toMatchObject({
+      status: 'delivered',
+      attemptCount: 1,
+      attempts: [{ outcome: 'delivered', status: 200, n: 1 }],
+    });
     const got = await h.control.webhooks('ok');
     expect(got).toHaveLength(1);
     expect(got[0]!.headers['webhook-id']).toBe('order-4711.created');
-    const body = new Webhook(SECRET).verify(got[0]!.raw, got[0]!.headers) as { type: string; data: unknown; timestamp: string };
+    const body = new Webhook(SECRET).verify(got[0]!.raw, got[0]!.headers) as {
+      type: string;
+      data: unknown;
+      timestamp: string;
+    };
     expect(body).toMatchObject({ type: 'order.created', data: { order: 4711 } });
     expect(() => new Webhook(secret('other')).verify(got[0]!.raw, got[0]!.headers)).toThrow();
   });
@@ -79,7 +97,8 @@ describe('delivery', () => {
     expect((await result(workflowId)).status).toBe('delivered');
     const [d] = await h.control.webhooks('rotated');
     expect(d!.headers['webhook-signature']!.split(' ')).toHaveLength(2);
-    for (const s of [OLD, NEW]) expect(new Webhook(s).verify(d!.raw, d!.headers)).toMatchObject({ data: { hello: 'rotated' } });
+    for (const s of [OLD, NEW])
+      expect(new Webhook(s).verify(d!.raw, d!.headers)).toMatchObject({ data: { hello: 'rotated' } });
   });
 
   it('delivers a message id once: a second send is a duplicate, before and after delivery', async () => {
@@ -131,7 +150,9 @@ describe('410 Gone', () => {
     const v1 = await dead(first.workflowId);
     expect(v1.attempts).toHaveLength(1); // 410 is not retried
     expect(v1.deadReason).toContain('410');
-    expect(await h.sb.outbox.disabled()).toEqual(expect.arrayContaining([expect.objectContaining({ endpoint: 'gone' })]));
+    expect(await h.sb.outbox.disabled()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ endpoint: 'gone' })]),
+    );
 
     const second = await send('gone');
     const v2 = await dead(second.workflowId);
@@ -147,7 +168,8 @@ describe('410 Gone', () => {
     await h.sb.outbox.enable('gone');
     const notDisabled = await h.sb.outbox.enable('gone').catch((e: unknown) => e);
     expect((notDisabled as SwitchboardClientError).code).toBe('rejected');
-    for (const id of [first.workflowId, second.workflowId]) await h.client.workflow.getHandle(id).terminate('test done');
+    for (const id of [first.workflowId, second.workflowId])
+      await h.client.workflow.getHandle(id).terminate('test done');
   });
 });
 
@@ -204,24 +226,40 @@ describe('SSRF guard', () => {
       const { workflowId } = await send(endpoint, { retrySchedule: [0, 0.1, 0.1] });
       const v = await dead(workflowId);
       expect(v.attempts).toEqual([expect.objectContaining({ outcome: 'refused' })]);
-      expect(v.deadReason).toMatch(/target refused: .* resolves to (169\.254\.169\.254|10\.0\.0\.1), a loopback, private, link-local or metadata address/);
+      expect(v.deadReason).toMatch(
+        /target refused: .* resolves to (169\.254\.169\.254|10\.0\.0\.1), a loopback, private, link-local or metadata address/,
+      );
       await h.client.workflow.getHandle(workflowId).terminate('test done');
     }
   });
 
   it('checks every resolved address, honours the allow list and pins the checked address', async () => {
     const strict = new TargetPolicy();
-    const resolver = (addrs: string[]) => async () => addrs.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-    for (const url of ['http://127.0.0.1/', 'http://[::1]/', 'http://[::ffff:10.0.0.1]/', 'http://100.64.1.1/', 'http://[fd00:ec2::254]/', 'http://0.0.0.0/']) {
+    const resolver = (addrs: string[]) => async () =>
+      addrs.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+    for (const url of [
+      'http://127.0.0.1/',
+      'http://[::1]/',
+      'http://[::ffff:10.0.0.1]/',
+      'http://100.64.1.1/',
+      'http://[fd00:ec2::254]/',
+      'http://0.0.0.0/',
+    ]) {
       await expect(resolveTarget(new URL(url), strict)).rejects.toBeInstanceOf(TargetRefused);
     }
     // A name with one private address among public ones (rebinding-style) is refused.
-    await expect(resolveTarget(new URL('http://hooks.example/'), strict, resolver(['93.184.216.34', '192.168.1.5']))).rejects.toBeInstanceOf(TargetRefused);
-    expect(await resolveTarget(new URL('https://hooks.example/'), strict, resolver(['93.184.216.34']))).toMatchObject({ address: '93.184.216.34' });
+    await expect(
+      resolveTarget(new URL('http://hooks.example/'), strict, resolver(['93.184.216.34', '192.168.1.5'])),
+    ).rejects.toBeInstanceOf(TargetRefused);
+    expect(await resolveTarget(new URL('https://hooks.example/'), strict, resolver(['93.184.216.34']))).toMatchObject({
+      address: '93.184.216.34',
+    });
     const allowed = new TargetPolicy(['10.1.0.0/16', 'internal.example']);
     expect(await resolveTarget(new URL('http://10.1.2.3/'), allowed)).toMatchObject({ address: '10.1.2.3' });
     await expect(resolveTarget(new URL('http://10.2.0.1/'), allowed)).rejects.toBeInstanceOf(TargetRefused);
-    expect(await resolveTarget(new URL('http://internal.example/'), allowed, resolver(['10.9.9.9']))).toMatchObject({ address: '10.9.9.9' });
+    expect(await resolveTarget(new URL('http://internal.example/'), allowed, resolver(['10.9.9.9']))).toMatchObject({
+      address: '10.9.9.9',
+    });
 
     // The request connects to the checked address, whatever the name would resolve to now
     // (`.invalid` never resolves): DNS is not asked again between check and connect.
@@ -308,9 +346,13 @@ describe('configuration', () => {
     for (const s of [OLD, NEW, SECRET]) expect(secrets).toEqual(expect.arrayContaining([s, s.replace(/^whsec_/, '')]));
 
     expect(() => new WebhookEndpoints(env, { ...raw, SWITCHBOARD_WEBHOOK_X_URL: 'ftp://x' })).toThrow(ConfigError);
-    expect(() => new WebhookEndpoints(env, { ...raw, SWITCHBOARD_WEBHOOK_X_SECRET: 'plain' })).toThrow(/SWITCHBOARD_WEBHOOK_X_SECRET/);
+    expect(() => new WebhookEndpoints(env, { ...raw, SWITCHBOARD_WEBHOOK_X_SECRET: 'plain' })).toThrow(
+      /SWITCHBOARD_WEBHOOK_X_SECRET/,
+    );
     expect(() => parseEnv({ SWITCHBOARD_WEBHOOK_ALLOW: '10.0.0.0/99' })).toThrow(/SWITCHBOARD_WEBHOOK_ALLOW/);
-    expect(() => new WebhookEndpoints(env, { ...raw, SWITCHBOARD_WEBHOOK_OPS_TEAM_EVENTS: 'gate.*, bad type' })).toThrow(/SWITCHBOARD_WEBHOOK_OPS_TEAM_EVENTS/);
+    expect(
+      () => new WebhookEndpoints(env, { ...raw, SWITCHBOARD_WEBHOOK_OPS_TEAM_EVENTS: 'gate.*, bad type' }),
+    ).toThrow(/SWITCHBOARD_WEBHOOK_OPS_TEAM_EVENTS/);
     expect(eventAllowed(['gate.*'], 'gate.reminder')).toBe(true);
     expect(eventAllowed(['gate.*'], 'gateway.x')).toBe(false);
     expect(eventAllowed(undefined, 'anything')).toBe(true);

@@ -15,7 +15,14 @@ afterAll(async () => h?.close());
 beforeEach(async () => h.control.reset());
 
 it('503, 503, 200 → completes after exactly three calls, honouring Retry-After', async () => {
-  await h.control.fault({ platform: 'mix', route: '/api/sessions', method: 'GET', status: 503, retryAfter: '1', times: 2 });
+  await h.control.fault({
+    platform: 'mix',
+    route: '/api/sessions',
+    method: 'GET',
+    status: 503,
+    retryAfter: '1',
+    times: 2,
+  });
   const started = Date.now();
   const result: unknown = await h.client.workflow.execute('platformProbe', {
     taskQueue: h.taskQueue,
@@ -31,7 +38,11 @@ it('503, 503, 200 → completes after exactly three calls, honouring Retry-After
 
 it('401 fails at once as non-retryable, naming the platform and the credential alias', async () => {
   const err: unknown = await h.client.workflow
-    .execute('platformProbe', { taskQueue: h.taskQueue, workflowId: `probe-401-${Date.now()}`, args: [{ platform: 'mix', credentialAlias: 'broken' }] })
+    .execute('platformProbe', {
+      taskQueue: h.taskQueue,
+      workflowId: `probe-401-${Date.now()}`,
+      args: [{ platform: 'mix', credentialAlias: 'broken' }],
+    })
     .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(WorkflowFailedError);
   const activityFailure = (err as WorkflowFailedError).cause;
@@ -49,7 +60,11 @@ it('401 fails at once as non-retryable, naming the platform and the credential a
 
 it('invalid input is refused by the workflow itself', async () => {
   const err: unknown = await h.client.workflow
-    .execute('platformProbe', { taskQueue: h.taskQueue, workflowId: `probe-bad-${Date.now()}`, args: [{ platform: 'nope' }] })
+    .execute('platformProbe', {
+      taskQueue: h.taskQueue,
+      workflowId: `probe-bad-${Date.now()}`,
+      args: [{ platform: 'nope' }],
+    })
     .catch((e: unknown) => e);
   expect(((err as WorkflowFailedError).cause as ApplicationFailure).type).toBe('InvalidInput');
 });

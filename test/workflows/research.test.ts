@@ -19,7 +19,10 @@ let h: Harness;
 beforeAll(async () => {
   h = await createHarness({
     name: 'research',
-    extraEnv: { SWITCHBOARD_NOTIFY_WEBHOOK: `${inject('sandboxOrigin')}/_control/webhooks`, SWITCHBOARD_NOTIFY_SECRET: SECRET },
+    extraEnv: {
+      SWITCHBOARD_NOTIFY_WEBHOOK: `${inject('sandboxOrigin')}/_control/webhooks`,
+      SWITCHBOARD_NOTIFY_SECRET: SECRET,
+    },
   });
 });
 afterAll(async () => h?.close());
@@ -49,16 +52,33 @@ describe('decisions', () => {
     expect(gate.kind).toBe('research_outline');
     expect((gate.shown as { outline: { sections: string[] } }).outline.sections.length).toBeGreaterThan(0);
     const inbox = await h.sb.inbox();
-    expect(inbox.find((i) => i.workflowId === workflowId)).toMatchObject({ kind: 'research_outline', approvers: ['alice'], requestId: gate.requestId });
+    expect(inbox.find((i) => i.workflowId === workflowId)).toMatchObject({
+      kind: 'research_outline',
+      approvers: ['alice'],
+      requestId: gate.requestId,
+    });
 
-    const outcome = await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve', comment: 'looks right', digest: gate.digest });
+    const outcome = await h.sb.decide(workflowId, {
+      decider: 'alice',
+      decision: 'approve',
+      comment: 'looks right',
+      digest: gate.digest,
+    });
     expect(outcome).toMatchObject({ decision: 'approve', decider: 'alice', auto: false, effect: { ok: true } });
     const res = await result(workflowId);
     expect(res.status).toBe('completed');
     expect(res.artifacts.map((a) => a.name)).toEqual(['final.md', 'citations.json', 'confidence.json']);
     expect(res.summary).toMatchObject({ confidence: 0.86 });
     expect(res.summary!.citations).toBeGreaterThan(0);
-    expect(res.audit).toEqual([expect.objectContaining({ decider: 'alice', decision: 'approve', comment: 'looks right', digest: gate.digest, auto: false })]);
+    expect(res.audit).toEqual([
+      expect.objectContaining({
+        decider: 'alice',
+        decision: 'approve',
+        comment: 'looks right',
+        digest: gate.digest,
+        auto: false,
+      }),
+    ]);
     const calls = await h.control.journal({ platform: 'webagent', route: INTERVENE });
     expect(calls).toHaveLength(1);
     expect(calls[0]!.body).toMatchObject({ request_id: gate.requestId, response: 'approve' });
@@ -120,7 +140,9 @@ describe('decisions', () => {
     expect((errors[1] as Error).message).toContain('stale or unknown');
     expect((errors[2] as Error).message).toContain('not what is open now');
     // Client-side schema failures never reach the server.
-    const bad = await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve_with_edits' }).catch((e: unknown) => e);
+    const bad = await h.sb
+      .decide(workflowId, { decider: 'alice', decision: 'approve_with_edits' })
+      .catch((e: unknown) => e);
     expect((bad as SwitchboardClientError).code).toBe('invalid_input');
     const noReason = await h.sb.decide(workflowId, { decider: 'alice', decision: 'reject' }).catch((e: unknown) => e);
     expect((noReason as Error).message).toContain('reject needs a reason');
@@ -128,7 +150,9 @@ describe('decisions', () => {
     const { decideUpdate } = await import('../../src/workflows/gate/gate.js');
     const raw = await h.client.workflow
       .getHandle(workflowId)
-      .executeUpdate(decideUpdate, { args: [{ requestId: gate.requestId!, decider: 'alice', decision: 'approve_with_edits' }] })
+      .executeUpdate(decideUpdate, {
+        args: [{ requestId: gate.requestId!, decider: 'alice', decision: 'approve_with_edits' }],
+      })
       .catch((e: unknown) => e);
     expect(String((raw as Error).cause ?? raw)).toContain('approve_with_edits needs a non-empty edits list');
     expect(await historyLength(workflowId)).toBe(before);
@@ -148,7 +172,12 @@ describe('decisions', () => {
     const again = await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve', requestId: gate.requestId });
     expect(again).toEqual(a);
     const other = await h.sb
-      .decide(workflowId, { decider: 'alice', decision: 'reject', reason: 'changed my mind', requestId: gate.requestId })
+      .decide(workflowId, {
+        decider: 'alice',
+        decision: 'reject',
+        reason: 'changed my mind',
+        requestId: gate.requestId,
+      })
       .catch((e: unknown) => e);
     expect((other as Error).message).toMatch(/already decided: approve by alice/);
     await result(workflowId);
@@ -168,7 +197,11 @@ describe('deadlines and expiry policies', () => {
       });
 
   it('reject on expiry', async () => {
-    const { workflowId } = await startAndWait({ topic: 'Nobody answers', deadlineSeconds: 1, onExpiry: { policy: 'reject' } });
+    const { workflowId } = await startAndWait({
+      topic: 'Nobody answers',
+      deadlineSeconds: 1,
+      onExpiry: { policy: 'reject' },
+    });
     const res = await result(workflowId);
     expect(res.status).toBe('rejected');
     expect(res.decisions[0]).toMatchObject({ decision: 'reject', decider: 'switchboard:expiry', auto: true });
@@ -176,14 +209,22 @@ describe('deadlines and expiry policies', () => {
   });
 
   it('approve on expiry', async () => {
-    const { workflowId } = await startAndWait({ topic: 'Silence is consent', deadlineSeconds: 1, onExpiry: { policy: 'approve' } });
+    const { workflowId } = await startAndWait({
+      topic: 'Silence is consent',
+      deadlineSeconds: 1,
+      onExpiry: { policy: 'approve' },
+    });
     const res = await result(workflowId);
     expect(res.status).toBe('completed');
     expect(res.audit[0]).toMatchObject({ decision: 'approve', auto: true });
   });
 
   it('escalate to a second approver with a new deadline, who then decides', async () => {
-    const { workflowId } = await startAndWait({ topic: 'Escalate me', deadlineSeconds: 1, onExpiry: { policy: 'escalate', to: ['bob'], extendSeconds: 60 } });
+    const { workflowId } = await startAndWait({
+      topic: 'Escalate me',
+      deadlineSeconds: 1,
+      onExpiry: { policy: 'escalate', to: ['bob'], extendSeconds: 60 },
+    });
     const g = await eventually(async () => {
       const v = await h.sb.gate(workflowId);
       return v.escalated ? v : undefined;
@@ -196,7 +237,9 @@ describe('deadlines and expiry policies', () => {
     const events = await webhookEvents();
     expect(events.map((e) => e.type)).toContain('gate.escalation');
     // Sent through the webhook outbox: one durable delivery per message id.
-    const escalation = (await h.control.webhooks()).find((d) => (d.body as { type: string }).type === 'gate.escalation')!;
+    const escalation = (await h.control.webhooks()).find(
+      (d) => (d.body as { type: string }).type === 'gate.escalation',
+    )!;
     expect(escalation.headers['webhook-id']).toMatch(/^gate\.escalation\.[0-9a-f]{40}$/);
     const delivery = await h.sb.outbox.show(`outbox-default-${escalation.headers['webhook-id']}`);
     expect(delivery).toMatchObject({ status: 'delivered', eventType: 'gate.escalation', attemptCount: 1 });
@@ -206,8 +249,14 @@ describe('deadlines and expiry policies', () => {
   });
 
   it('wait with reminders until someone decides', async () => {
-    const { workflowId } = await startAndWait({ topic: 'Remind me', deadlineSeconds: 1, onExpiry: { policy: 'wait', remindEverySeconds: 1 } });
-    await eventually(async () => (await webhookEvents()).filter((e) => e.type === 'gate.reminder').length >= 2, { timeoutMs: 15_000 });
+    const { workflowId } = await startAndWait({
+      topic: 'Remind me',
+      deadlineSeconds: 1,
+      onExpiry: { policy: 'wait', remindEverySeconds: 1 },
+    });
+    await eventually(async () => (await webhookEvents()).filter((e) => e.type === 'gate.reminder').length >= 2, {
+      timeoutMs: 15_000,
+    });
     expect((await h.sb.gate(workflowId)).open).toBe(true);
     await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve' });
     expect((await result(workflowId)).status).toBe('completed');
@@ -216,15 +265,21 @@ describe('deadlines and expiry policies', () => {
 
 describe('edges', () => {
   it('unknown workflow ids and wrong gate kinds give clear errors', async () => {
-    const missing = await h.sb.decide('no-such-workflow', { decider: 'alice', decision: 'approve' }).catch((e: unknown) => e);
+    const missing = await h.sb
+      .decide('no-such-workflow', { decider: 'alice', decision: 'approve' })
+      .catch((e: unknown) => e);
     expect((missing as SwitchboardClientError).code).toBe('not_found');
     const session = await h.sb.startSession({ platform: 'webagent', task: 'not a gate script:long' });
-    const wrong = await h.sb.decide(session.workflowId, { decider: 'alice', decision: 'approve' }).catch((e: unknown) => e);
+    const wrong = await h.sb
+      .decide(session.workflowId, { decider: 'alice', decision: 'approve' })
+      .catch((e: unknown) => e);
     expect((wrong as SwitchboardClientError).code).toBe('rejected');
     expect((wrong as Error).message).toContain('has no approval gate');
     await h.sb.cancel(session.workflowId);
     const { workflowId } = await startAndWait({ topic: 'Kind check' });
-    const kind = await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve' }, { expectKind: 'mycel_join' }).catch((e: unknown) => e);
+    const kind = await h.sb
+      .decide(workflowId, { decider: 'alice', decision: 'approve' }, { expectKind: 'mycel_join' })
+      .catch((e: unknown) => e);
     expect((kind as Error).message).toContain('waits on a research_outline gate, not mycel_join');
     await h.sb.decide(workflowId, { decider: 'alice', decision: 'reject', reason: 'cleanup' });
   });
@@ -248,7 +303,14 @@ describe('edges', () => {
     let second: ChildProcess | undefined;
     try {
       const { workflowId } = await startAndWait({ topic: 'Crash after deciding' }, sb);
-      await h.control.fault({ platform: 'webagent', method: 'POST', route: INTERVENE, phase: 'after', latencyMs: 4_000, times: 1 });
+      await h.control.fault({
+        platform: 'webagent',
+        method: 'POST',
+        route: INTERVENE,
+        phase: 'after',
+        latencyMs: 4_000,
+        times: 1,
+      });
       const decision = sb.decide(workflowId, { decider: 'alice', decision: 'approve' });
       await eventually(async () => (await h.control.journal({ platform: 'webagent', route: INTERVENE })).length > 0);
       first.kill('SIGKILL');
@@ -286,7 +348,9 @@ describe('edges', () => {
     const { workflowId } = JSON.parse(started.stdout) as { workflowId: string };
     await eventually(async () => (await h.sb.gate(workflowId)).open);
     const inbox = await cli('--json', 'inbox');
-    expect(JSON.parse(inbox.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ workflowId, kind: 'research_outline', approvers: ['carol'] })]));
+    expect(JSON.parse(inbox.stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ workflowId, kind: 'research_outline', approvers: ['carol'] })]),
+    );
     const outline = await cli('research', 'outline', workflowId);
     expect(outline.stdout).toContain('waiting for carol');
     const wrong = await cli('approve', workflowId, '--as', 'dave');

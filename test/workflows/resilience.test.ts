@@ -49,12 +49,22 @@ it('SIGKILL right after the create call reached the platform (Idempotency-Key ig
   const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
   const createRoute = '/v1/projects/{project_id}/sessions';
   // The platform creates the session, then its answer is held back long enough for us to kill the worker.
-  await h.control.fault({ platform: 'webagent', method: 'POST', route: createRoute, phase: 'after', latencyMs: 4_000, times: 1 });
+  await h.control.fault({
+    platform: 'webagent',
+    method: 'POST',
+    route: createRoute,
+    phase: 'after',
+    latencyMs: 4_000,
+    times: 1,
+  });
   const first = spawnWorker(taskQueue);
   let second: ChildProcess | undefined;
   try {
     const { workflowId } = await sb.startSession({ platform: 'webagent', task: 'Survive a crash script:default' });
-    await eventually(async () => (await h.control.journal({ platform: 'webagent', method: 'POST', route: createRoute })).length > 0, { timeoutMs: 30_000 });
+    await eventually(
+      async () => (await h.control.journal({ platform: 'webagent', method: 'POST', route: createRoute })).length > 0,
+      { timeoutMs: 30_000 },
+    );
     first.kill('SIGKILL');
     await exited(first);
     second = spawnWorker(taskQueue);
@@ -67,7 +77,12 @@ it('SIGKILL right after the create call reached the platform (Idempotency-Key ig
     const lookups = await h.control.journal({ platform: 'webagent', method: 'GET', route: createRoute });
     expect(lookups.length).toBeGreaterThan(0);
     const sessions = await h.providers.client('webagent', 'default').sessions.listAll();
-    expect(sessions.filter((x) => x.metadata?.switchboard_key !== undefined && x.tasks[0]?.instructions === 'Survive a crash script:default')).toHaveLength(1);
+    expect(
+      sessions.filter(
+        (x) =>
+          x.metadata?.switchboard_key !== undefined && x.tasks[0]?.instructions === 'Survive a crash script:default',
+      ),
+    ).toHaveLength(1);
   } finally {
     first.kill('SIGKILL');
     second?.kill('SIGTERM');
@@ -78,12 +93,22 @@ it('SIGKILL right after the create call reached the platform (Idempotency-Key ig
 it('Mix, which ignores Idempotency-Key: SIGKILL after the create reached it → one session, one task message (found by its title marker)', async () => {
   const taskQueue = `crash-mix-${Date.now()}`;
   const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
-  await h.control.fault({ platform: 'mix', method: 'POST', route: '/api/sessions', phase: 'after', latencyMs: 4_000, times: 1 });
+  await h.control.fault({
+    platform: 'mix',
+    method: 'POST',
+    route: '/api/sessions',
+    phase: 'after',
+    latencyMs: 4_000,
+    times: 1,
+  });
   const first = spawnWorker(taskQueue);
   let second: ChildProcess | undefined;
   try {
     const { workflowId } = await sb.startSession({ platform: 'mix', task: 'Survive a crash on Mix script:default' });
-    await eventually(async () => (await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions' })).length > 0, { timeoutMs: 30_000 });
+    await eventually(
+      async () => (await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions' })).length > 0,
+      { timeoutMs: 30_000 },
+    );
     first.kill('SIGKILL');
     await exited(first);
     second = spawnWorker(taskQueue);
@@ -105,7 +130,14 @@ it('SIGKILL while a trackMonitor create waits for its answer → exactly one pla
   const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
   const createRoute = '/v1/projects/{project_id}/track/monitors';
   // The platform makes the monitor; its answer is held back until the worker is dead.
-  await h.control.fault({ platform: 'webagent', method: 'POST', route: createRoute, phase: 'after', latencyMs: 4_000, times: 1 });
+  await h.control.fault({
+    platform: 'webagent',
+    method: 'POST',
+    route: createRoute,
+    phase: 'after',
+    latencyMs: 4_000,
+    times: 1,
+  });
   const first = spawnWorker(taskQueue);
   let second: ChildProcess | undefined;
   const key = `crash-mon-${process.pid}-${Date.now()}`;
@@ -117,7 +149,10 @@ it('SIGKILL while a trackMonitor create waits for its answer → exactly one pla
       approvers: ['alice'],
       pollSeconds: 1,
     });
-    await eventually(async () => (await h.control.journal({ platform: 'webagent', method: 'POST', route: createRoute })).length > 0, { timeoutMs: 30_000 });
+    await eventually(
+      async () => (await h.control.journal({ platform: 'webagent', method: 'POST', route: createRoute })).length > 0,
+      { timeoutMs: 30_000 },
+    );
     first.kill('SIGKILL');
     await exited(first);
     second = spawnWorker(taskQueue);
@@ -130,7 +165,9 @@ it('SIGKILL while a trackMonitor create waits for its answer → exactly one pla
       { timeoutMs: 70_000, intervalMs: 500 },
     );
     const all = await h.providers.client('webagent', 'default').track.listAll();
-    expect(all.filter((m) => m.intent === 'Survive a crash while watching the price').map((m) => m.id)).toEqual([st.monitorId]);
+    expect(all.filter((m) => m.intent === 'Survive a crash while watching the price').map((m) => m.id)).toEqual([
+      st.monitorId,
+    ]);
     const creates = await h.control.journal({ platform: 'webagent', method: 'POST', route: createRoute });
     expect(creates.filter((r) => r.status < 300)).toHaveLength(1);
     expect(creates.some((r) => r.replayed)).toBe(false); // Track ignores Idempotency-Key: the marker did it
@@ -149,7 +186,8 @@ it('30% 503 with Retry-After and 5% connection resets on every route → every s
   // the header's replay here; the other three must hold without it.
   await h.control.replayIdempotency(['wysemate']);
   await h.control.fault({ status: 503, retryAfter: '1', rate: 0.3 });
-  await h.control.fault({ reset: true, rate: 0.05 / 0.7 }); // 5% of all calls: the rule sees the 70% the first let through
+  // 5% of all calls: the rule sees the 70% the first let through
+  await h.control.fault({ reset: true, rate: 0.05 / 0.7 });
   const inputs: AgentSessionInputRaw[] = [
     { platform: 'webagent', task: 'faulty script:default' },
     { platform: 'archastro', task: 'faulty script:default', archastro: { agentId: 'agi_faults' } },
@@ -169,13 +207,26 @@ it('30% 503 with Retry-After and 5% connection resets on every route → every s
     ['wysemate', '/session/create'],
     ['mix', '/api/sessions'],
   ] as const) {
-    const ok = journal.filter((r) => r.platform === platform && r.method === 'POST' && r.route === route && r.status < 300 && !r.fault && !r.replayed);
+    const ok = journal.filter(
+      (r) =>
+        r.platform === platform &&
+        r.method === 'POST' &&
+        r.route === route &&
+        r.status < 300 &&
+        !r.fault &&
+        !r.replayed,
+    );
     expect(ok, platform).toHaveLength(1);
   }
 }, 120_000);
 
 it('a 401 fails the workflow at once, non-retryable, naming the platform and the alias', async () => {
-  const { workflowId } = await h.sb.startSession({ platform: 'archastro', task: 'no key', credentialAlias: 'nokey', archastro: { agentId: 'agi_x' } });
+  const { workflowId } = await h.sb.startSession({
+    platform: 'archastro',
+    task: 'no key',
+    credentialAlias: 'nokey',
+    archastro: { agentId: 'agi_x' },
+  });
   const err = await h.sb.result(workflowId).catch((e: unknown) => e);
   expect((err as Error).message).toBeTruthy();
   const failure: unknown = await h.client.workflow
@@ -222,7 +273,14 @@ async function crashDuringSend(opts: {
         (r) => r.status < 300 && JSON.stringify(r.body).includes(opts.text),
       );
     // The platform takes the message, then its answer is held back long enough to kill the worker.
-    await h.control.fault({ platform: opts.platform, method: 'POST', route: opts.route, phase: 'after', latencyMs: 4_000, times: 1 });
+    await h.control.fault({
+      platform: opts.platform,
+      method: 'POST',
+      route: opts.route,
+      phase: 'after',
+      latencyMs: 4_000,
+      times: 1,
+    });
     const update = sb.sendMessage(workflowId, opts.text).catch((err: unknown) => err);
     await eventually(async () => (await sent()).length > 0, { timeoutMs: 30_000 });
     first.kill('SIGKILL');
@@ -285,9 +343,9 @@ it('Mix: the same text sent on purpose twice (two sendMessage calls) reaches the
   // A person's second press, past the clock-skew allowance (MIX_SEND_SKEW_MS) of the duplicate check.
   await new Promise((r) => setTimeout(r, MIX_SEND_SKEW_MS + 200));
   expect(await h.sb.sendMessage(workflowId, text)).toMatchObject({ accepted: true });
-  const sends = (await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions/{id}/messages' })).filter(
-    (r) => r.status < 300 && (r.body as { text?: string }).text === text,
-  );
+  const sends = (
+    await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions/{id}/messages' })
+  ).filter((r) => r.status < 300 && (r.body as { text?: string }).text === text);
   expect(sends).toHaveLength(2);
   const ref = (await h.sb.state(workflowId)).ref!;
   const exported = await h.providers.client('mix', 'default').exportSession(ref.sessionId);

@@ -56,8 +56,11 @@ const spec = (key: string, over: Partial<ScheduledMonitorInput> = {}): Scheduled
   ...over,
 });
 const show = (k: string) => h.sb.scheduledMonitors.show(k);
-const until = <T>(k: string, pred: (v: Awaited<ReturnType<typeof show>>) => T | undefined | false, timeoutMs = 20_000) =>
-  eventually(async () => pred(await show(k)), { timeoutMs, intervalMs: 200 });
+const until = <T>(
+  k: string,
+  pred: (v: Awaited<ReturnType<typeof show>>) => T | undefined | false,
+  timeoutMs = 20_000,
+) => eventually(async () => pred(await show(k)), { timeoutMs, intervalMs: 200 });
 const webhooks = async (inbox: (typeof INBOXES)[number]) =>
   (await h.control.webhooks(`smon-${inbox}`)).map((d) => ({
     headers: d.headers,
@@ -67,15 +70,24 @@ const webhooks = async (inbox: (typeof INBOXES)[number]) =>
 describe('ticks', () => {
   it('a tick on schedule runs the check and records the value; a condition hit sends exactly one signed webhook', async () => {
     const k = newKey('hit');
-    await h.sb.scheduledMonitors.create(spec(k, { condition: { op: 'gt', field: 'count', value: 0 }, notify: { endpoint: 'hit' } }));
+    await h.sb.scheduledMonitors.create(
+      spec(k, { condition: { op: 'gt', field: 'count', value: 0 }, notify: { endpoint: 'hit' } }),
+    );
     const st = await until(k, (v) => v.counts.ticks >= 3 && v);
     expect(st.status).toBe('active');
-    expect(st.lastValue).toMatchObject({ count: 3, urls: expect.arrayContaining([expect.stringContaining('example.com')]) });
+    expect(st.lastValue).toMatchObject({
+      count: 3,
+      urls: expect.arrayContaining([expect.stringContaining('example.com')]),
+    });
     expect(st.lastTickAt).toBeDefined();
     expect(st.lastChangeAt).toBeDefined();
     expect(st.schedule).toMatchObject({ paused: false, nextRunAt: expect.any(String) });
     // The search ran once per tick, from the entity's own activity.
-    const searches = await h.control.journal({ platform: 'webagent', method: 'POST', route: '/v1/projects/{project_id}/web_search' });
+    const searches = await h.control.journal({
+      platform: 'webagent',
+      method: 'POST',
+      route: '/v1/projects/{project_id}/web_search',
+    });
     expect(searches.length).toBeGreaterThanOrEqual(3);
     // The value never changed after the first tick: one hit, one message.
     const got = await eventually(async () => {
@@ -86,7 +98,10 @@ describe('ticks', () => {
     expect(got[0]!.body).toMatchObject({ type: 'monitor.alert', data: { monitor: k, kind: 'condition', value: 3 } });
     expect(st.counts.hits).toBe(1);
     expect(() =>
-      new Webhook('whsec_' + Buffer.from('someone-else-0123456789').toString('base64')).verify(JSON.stringify(got[0]!.body), got[0]!.headers),
+      new Webhook('whsec_' + Buffer.from('someone-else-0123456789').toString('base64')).verify(
+        JSON.stringify(got[0]!.body),
+        got[0]!.headers,
+      ),
     ).toThrow();
   });
 
@@ -110,7 +125,11 @@ describe('ticks', () => {
       if (tickIds.length >= 3) break;
     }
     expect(tickIds.length).toBeGreaterThan(0);
-    const tickSizes = await Promise.all(tickIds.map(async (t) => (await h.client.workflow.getHandle(t.workflowId, t.runId).fetchHistory()).events!.length));
+    const tickSizes = await Promise.all(
+      tickIds.map(
+        async (t) => (await h.client.workflow.getHandle(t.workflowId, t.runId).fetchHistory()).events!.length,
+      ),
+    );
     const perTick = Math.max(...tickSizes) + entityPerTick;
     console.log(
       `scheduled monitor: ${Math.max(...tickSizes)} events per tick workflow + ${entityPerTick.toFixed(2)} per tick in the entity = ${perTick.toFixed(2)}`,
@@ -123,7 +142,10 @@ describe('ticks', () => {
     const { workflowId } = await h.sb.scheduledMonitors.create(spec(k, { schedule: { everySeconds: [3600] } }));
     await until(k, (v) => v.status === 'active');
     const handle = h.client.workflow.getHandle(workflowId);
-    await handle.signal(wakeSignal, { tickWorkflowId: `monitor-${k}.tick-2026-01-01T00:00:00Z`, tickRunId: 'forged-run' });
+    await handle.signal(wakeSignal, {
+      tickWorkflowId: `monitor-${k}.tick-2026-01-01T00:00:00Z`,
+      tickRunId: 'forged-run',
+    });
     await handle.signal('wake', { bogus: true });
     await handle.signal('wake', 'x', 'y');
     const st = await until(k, (v) => v.counts.wakesRefused >= 3 && v);
@@ -137,21 +159,34 @@ describe('ticks', () => {
 describe('check kinds', () => {
   it('a WebSearch that answers 202 is polled through the retry policy until done', async () => {
     const k = newKey('slow');
-    await h.sb.scheduledMonitors.create(spec(k, { check: { kind: 'web_search', query: 'slow phone price' }, schedule: { everySeconds: [3600] } }));
+    await h.sb.scheduledMonitors.create(
+      spec(k, { check: { kind: 'web_search', query: 'slow phone price' }, schedule: { everySeconds: [3600] } }),
+    );
     await until(k, (v) => v.status === 'active');
     await h.sb.scheduledMonitors.runNow(k);
     const st = await until(k, (v) => v.counts.ticks >= 1 && v);
     expect(st.lastValue).toMatchObject({ count: 3 });
-    expect(await h.control.journal({ platform: 'webagent', method: 'GET', route: '/v1/projects/{project_id}/web_search/{task_id}' })).not.toHaveLength(0);
+    expect(
+      await h.control.journal({
+        platform: 'webagent',
+        method: 'GET',
+        route: '/v1/projects/{project_id}/web_search/{task_id}',
+      }),
+    ).not.toHaveLength(0);
   });
 
   it('an ArchAstro routine is invoked with an idempotency_key derived from the monitor and the tick time', async () => {
     const k = newKey('routine');
-    await h.sb.scheduledMonitors.create(spec(k, { check: { kind: 'archastro_routine', routineId: 'arn_sbx_invoke', message: 'quick' } }));
+    await h.sb.scheduledMonitors.create(
+      spec(k, { check: { kind: 'archastro_routine', routineId: 'arn_sbx_invoke', message: 'quick' } }),
+    );
     const st = await until(k, (v) => v.counts.ticks >= 2 && v, 30_000);
     // The run's result is an object (the SDKs' model), kept whole while it is small.
     expect(st.lastValue).toMatchObject({ result: { text: 'done' } });
-    const invokes = await h.control.journal({ platform: 'archastro', route: '/api/v1/agent_routines/{routine}/invoke' });
+    const invokes = await h.control.journal({
+      platform: 'archastro',
+      route: '/api/v1/agent_routines/{routine}/invoke',
+    });
     const keysSent = invokes.map((e) => (e.body as { idempotency_key: string }).idempotency_key);
     for (const sent of keysSent) expect(sent).toMatch(new RegExp(`^smon:${k}:\\d{4}-\\d\\d-\\d\\dT`));
     // One run per tick: the platform's own dedupe key is the tick's, and the run carries it as a tag.
@@ -163,7 +198,12 @@ describe('check kinds', () => {
 
   it('an ArchAstro routine check without a message still sends one, and a cancelled run is a value, not a failed check', async () => {
     const k = newKey('routine-cancel');
-    await h.sb.scheduledMonitors.create(spec(k, { check: { kind: 'archastro_routine', routineId: 'arn_sbx_invoke' }, schedule: { everySeconds: [3600] } }));
+    await h.sb.scheduledMonitors.create(
+      spec(k, {
+        check: { kind: 'archastro_routine', routineId: 'arn_sbx_invoke' },
+        schedule: { everySeconds: [3600] },
+      }),
+    );
     await until(k, (v) => v.status === 'active');
     // The sandbox picks the agent's script from the invocation text: make the default one run long.
     await h.control.script('default', [
@@ -173,13 +213,19 @@ describe('check kinds', () => {
     await h.sb.scheduledMonitors.runNow(k);
     const aa = h.providers.client('archastro', 'default');
     const run = await eventually(
-      async () => (await aa.listRuns('arn_sbx_invoke', { limit: 5 })).data.find((r) => String(r.metadata?.switchboard_key).startsWith(`smon:${k}:`)),
+      async () =>
+        (await aa.listRuns('arn_sbx_invoke', { limit: 5 })).data.find((r) =>
+          String(r.metadata?.switchboard_key).startsWith(`smon:${k}:`),
+        ),
       {
         timeoutMs: 20_000,
         intervalMs: 100,
       },
     );
-    const [invoke] = await h.control.journal({ platform: 'archastro', route: '/api/v1/agent_routines/{routine}/invoke' });
+    const [invoke] = await h.control.journal({
+      platform: 'archastro',
+      route: '/api/v1/agent_routines/{routine}/invoke',
+    });
     expect((invoke!.body as { message: string }).message).toMatch(new RegExp(`^Scheduled check of monitor ${k} `));
     expect((await aa.cancelRun(run.id)).status).toBe('cancelled');
     const st = await until(k, (v) => v.counts.ticks >= 1 && v, 30_000);
@@ -190,7 +236,12 @@ describe('check kinds', () => {
 
   it('a light DeepResearch runs without the outline gate and is polled until it completes', async () => {
     const k = newKey('research');
-    await h.sb.scheduledMonitors.create(spec(k, { check: { kind: 'deep_research', topic: 'phone prices this week' }, schedule: { everySeconds: [3600] } }));
+    await h.sb.scheduledMonitors.create(
+      spec(k, {
+        check: { kind: 'deep_research', topic: 'phone prices this week' },
+        schedule: { everySeconds: [3600] },
+      }),
+    );
     await until(k, (v) => v.status === 'active');
     await h.sb.scheduledMonitors.runNow(k);
     const st = await until(k, (v) => v.counts.ticks >= 1 && v, 30_000);
@@ -203,7 +254,13 @@ describe('check kinds', () => {
 describe('alert rules', () => {
   it('alerts once after N consecutive failed ticks (sandbox faults), and the value is kept', async () => {
     const k = newKey('fail');
-    await h.control.fault({ platform: 'webagent', method: 'POST', route: '/v1/projects/{project_id}/web_search', status: 503, code: 'unavailable' });
+    await h.control.fault({
+      platform: 'webagent',
+      method: 'POST',
+      route: '/v1/projects/{project_id}/web_search',
+      status: 503,
+      code: 'unavailable',
+    });
     await h.sb.scheduledMonitors.create(spec(k, { alerts: { afterFailures: 2 }, notify: { endpoint: 'fail' } }));
     const st = await until(k, (v) => v.counts.checksFailed >= 3 && v, 30_000);
     expect(st.consecutiveFailures).toBeGreaterThanOrEqual(3);
@@ -231,7 +288,11 @@ describe('alert rules', () => {
     });
     const k = newKey('snooze');
     await h.sb.scheduledMonitors.create(
-      spec(k, { check: { kind: 'track_run_now', monitorId: m.id }, condition: { op: 'lt', field: 'price', value: 5000 }, notify: { endpoint: 'snooze' } }),
+      spec(k, {
+        check: { kind: 'track_run_now', monitorId: m.id },
+        condition: { op: 'lt', field: 'price', value: 5000 },
+        notify: { endpoint: 'snooze' },
+      }),
     );
     await until(k, (v) => v.status === 'active');
     await h.sb.scheduledMonitors.snooze(k, { until: new Date(Date.now() + 3_600_000).toISOString() });
@@ -279,16 +340,32 @@ describe('alert rules', () => {
     // One message carried several hits, in the order they happened (the price only falls).
     expect(items.length).toBeGreaterThanOrEqual(2);
     expect(items.map((i) => i.value)).toEqual([...items.map((i) => i.value)].sort((a, b) => b - a));
-    expect(got.reduce((n, d) => n + (d.body.data.items as unknown[]).length, 0) + st.digest.length).toBe(st.counts.hits);
+    expect(got.reduce((n, d) => n + (d.body.data.items as unknown[]).length, 0) + st.digest.length).toBe(
+      st.counts.hits,
+    );
   });
 
   it('de-duplicates: the same alert key within the window is sent once', async () => {
     const k = newKey('dedupe');
     // Fail, recover, fail again: two failure alerts with the same key, one message.
-    await h.control.fault({ platform: 'webagent', method: 'POST', route: '/v1/projects/{project_id}/web_search', status: 503, times: 3 });
-    await h.sb.scheduledMonitors.create(spec(k, { alerts: { afterFailures: 1, dedupeSeconds: 3600 }, notify: { endpoint: 'dedupe' } }));
+    await h.control.fault({
+      platform: 'webagent',
+      method: 'POST',
+      route: '/v1/projects/{project_id}/web_search',
+      status: 503,
+      times: 3,
+    });
+    await h.sb.scheduledMonitors.create(
+      spec(k, { alerts: { afterFailures: 1, dedupeSeconds: 3600 }, notify: { endpoint: 'dedupe' } }),
+    );
     await until(k, (v) => v.counts.checksFailed >= 1 && v.counts.ticks >= 1, 30_000);
-    await h.control.fault({ platform: 'webagent', method: 'POST', route: '/v1/projects/{project_id}/web_search', status: 503, times: 3 });
+    await h.control.fault({
+      platform: 'webagent',
+      method: 'POST',
+      route: '/v1/projects/{project_id}/web_search',
+      status: 503,
+      times: 3,
+    });
     const st = await until(k, (v) => v.counts.alertsDeduped >= 1 && v, 30_000);
     expect(st.counts.alertsSent).toBe(1);
     expect(await webhooks('dedupe')).toHaveLength(1);
@@ -304,29 +381,56 @@ describe('approval-aware overlap', () => {
       notifyChannel: { kind: 'callback_url', url: 'https://hooks.example.com/x' },
     });
     const k = newKey('gate');
-    const { workflowId } = await h.sb.scheduledMonitors.create(spec(k, { check: { kind: 'track_run_now', monitorId: m.id }, notify: { endpoint: 'gate' } }));
+    const { workflowId } = await h.sb.scheduledMonitors.create(
+      spec(k, { check: { kind: 'track_run_now', monitorId: m.id }, notify: { endpoint: 'gate' } }),
+    );
     const gate = await eventually(async () => {
       const g = await h.sb.gate(workflowId);
       return g.open ? g : undefined;
     });
     expect(gate).toMatchObject({ kind: 'monitor_clarification', approvers: ['alice'] });
-    expect((await h.sb.inbox()).find((i) => i.workflowId === workflowId)).toMatchObject({ kind: 'monitor_clarification', requestId: gate.requestId });
+    expect((await h.sb.inbox()).find((i) => i.workflowId === workflowId)).toMatchObject({
+      kind: 'monitor_clarification',
+      requestId: gate.requestId,
+    });
     // A forged wake while the person decides is not a skipped tick: the Schedule does not vouch for it.
-    await h.client.workflow.getHandle(workflowId).signal(wakeSignal, { tickWorkflowId: `monitor-${k}.tick-2026-01-01T00:00:00Z`, tickRunId: 'forged' });
+    await h.client.workflow
+      .getHandle(workflowId)
+      .signal(wakeSignal, { tickWorkflowId: `monitor-${k}.tick-2026-01-01T00:00:00Z`, tickRunId: 'forged' });
     const waiting = await until(k, (v) => v.counts.skippedWhileWaiting >= 2 && v.counts.wakesRefused >= 1 && v);
     expect(waiting.status).toBe('waiting');
     expect(waiting.counts.wakesRefused).toBe(1);
-    const runs = (await h.control.journal({ platform: 'webagent', route: '/v1/projects/{project_id}/track/monitors/{monitor_id}/run' })).length;
+    const runs = (
+      await h.control.journal({
+        platform: 'webagent',
+        route: '/v1/projects/{project_id}/track/monitors/{monitor_id}/run',
+      })
+    ).length;
     await until(k, (v) => v.counts.skippedWhileWaiting >= waiting.counts.skippedWhileWaiting + 2);
-    expect(await h.control.journal({ platform: 'webagent', route: '/v1/projects/{project_id}/track/monitors/{monitor_id}/run' })).toHaveLength(runs);
+    expect(
+      await h.control.journal({
+        platform: 'webagent',
+        route: '/v1/projects/{project_id}/track/monitors/{monitor_id}/run',
+      }),
+    ).toHaveLength(runs);
     const shown = await cli('monitor', 'show', k);
     expect(shown.stdout).toMatch(/skipped while waiting [2-9]|skipped while waiting \d\d/);
     await expect(h.sb.scheduledMonitors.runNow(k)).rejects.toThrow(/waits for a person/);
 
-    await h.sb.decide(workflowId, { decider: 'alice', decision: 'approve_with_edits', edits: ['SKU A'], digest: gate.digest });
+    await h.sb.decide(workflowId, {
+      decider: 'alice',
+      decision: 'approve_with_edits',
+      edits: ['SKU A'],
+      digest: gate.digest,
+    });
     const after = await until(k, (v) => v.status === 'active' && v.counts.ticks >= 1 && v);
     expect(after.lastValue).toMatchObject({ price: expect.any(Number) });
-    expect(await h.control.journal({ platform: 'webagent', route: '/v1/projects/{project_id}/track/monitors/{monitor_id}/intervene' })).toHaveLength(1);
+    expect(
+      await h.control.journal({
+        platform: 'webagent',
+        route: '/v1/projects/{project_id}/track/monitors/{monitor_id}/intervene',
+      }),
+    ).toHaveLength(1);
   });
 });
 
@@ -340,7 +444,11 @@ describe('the Schedule', () => {
     const sd = await h.client.schedule.getHandle(`monitor-${k}`).describe();
     expect(sd.state).toMatchObject({ paused: true, note: 'maintenance window' });
     await expect(h.sb.scheduledMonitors.pause(k)).rejects.toThrow(/already paused/);
-    expect(await h.sb.scheduledMonitors.resume(k, { note: 'back' })).toMatchObject({ ok: true, status: 'active', schedule: { paused: false } });
+    expect(await h.sb.scheduledMonitors.resume(k, { note: 'back' })).toMatchObject({
+      ok: true,
+      status: 'active',
+      schedule: { paused: false },
+    });
 
     await h.sb.scheduledMonitors.runNow(k);
     await until(k, (v) => v.counts.ticks >= 1);
@@ -349,7 +457,9 @@ describe('the Schedule', () => {
     await h.sb.scheduledMonitors.backfill(k, { from, to });
     // Backfilled ticks are real Schedule actions: each wakes the entity and is verified.
     await until(k, (v) => v.counts.ticks + v.counts.skippedOverlap >= 3 && v, 30_000);
-    expect((await h.client.schedule.getHandle(`monitor-${k}`).describe()).info.numActionsTaken).toBeGreaterThanOrEqual(3);
+    expect((await h.client.schedule.getHandle(`monitor-${k}`).describe()).info.numActionsTaken).toBeGreaterThanOrEqual(
+      3,
+    );
 
     const c = await cli('monitor', 'cancel', k, '--json');
     expect(c.code).toBe(0);
@@ -379,7 +489,9 @@ describe('the Schedule', () => {
     expect((await cli('monitor', 'create', k, '--every', '1h', '--check', 'web_search:x')).code).toBe(5);
     await until(k, (v) => v.status === 'active');
     const listed = await cli('monitor', 'list', '--kind', 'scheduled', '--json');
-    expect(JSON.parse(listed.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ workflowId: `monitor-${k}`, kind: 'scheduled' })]));
+    expect(JSON.parse(listed.stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ workflowId: `monitor-${k}`, kind: 'scheduled' })]),
+    );
     const shown: unknown = JSON.parse((await cli('monitor', 'show', k, '--json')).stdout);
     expect(shown).toMatchObject({
       key: k,
@@ -411,7 +523,11 @@ describe('bad specs', () => {
     ['a bad cron', { schedule: { cron: ['61 * * * *'] } }, /bad cron "61 \* \* \* \*": minute field/],
     ['a cron with 4 fields', { schedule: { cron: ['* * * *'] } }, /5 fields/],
     ['an unknown condition', { condition: { op: 'between' as never, field: 'price', value: 1 } }, /unknown condition/],
-    ['a callback URL instead of an outbox endpoint', { notify: { endpoint: 'http://10.0.0.1/hook' } }, /endpoint alias/],
+    [
+      'a callback URL instead of an outbox endpoint',
+      { notify: { endpoint: 'http://10.0.0.1/hook' } },
+      /endpoint alias/,
+    ],
     ['no schedule at all', { schedule: {} }, /cron expression or an interval/],
     ['an unknown time zone', { schedule: { everySeconds: [60], timezone: 'Mars/Olympus' } }, /IANA/],
   ];
@@ -419,10 +535,19 @@ describe('bad specs', () => {
     it(`${what} is refused by the client, the CLI and the workflow`, async () => {
       const k = newKey('bad');
       const input = spec(k, over);
-      await expect(h.sb.scheduledMonitors.create(input)).rejects.toMatchObject({ code: 'invalid_input', message: expect.stringMatching(re) });
+      await expect(h.sb.scheduledMonitors.create(input)).rejects.toMatchObject({
+        code: 'invalid_input',
+        message: expect.stringMatching(re),
+      });
       // The workflow itself (a start that bypasses the client) fails with InvalidInput.
-      const handle = await h.client.workflow.start('scheduledMonitor', { taskQueue: h.taskQueue, workflowId: `monitor-${k}`, args: [input] });
-      await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'InvalidInput', message: expect.stringMatching(re) } });
+      const handle = await h.client.workflow.start('scheduledMonitor', {
+        taskQueue: h.taskQueue,
+        workflowId: `monitor-${k}`,
+        args: [input],
+      });
+      await expect(handle.result()).rejects.toMatchObject({
+        cause: { type: 'InvalidInput', message: expect.stringMatching(re) },
+      });
     });
   }
   it('the CLI refuses a bad cron and an unknown condition with exit code 2', async () => {
@@ -430,10 +555,30 @@ describe('bad specs', () => {
     const r1 = await cli('monitor', 'create', k, '--cron', '0 25 * * *', '--check', 'web_search:x');
     expect(r1.code).toBe(2);
     expect(r1.stderr).toMatch(/bad cron "0 25 \* \* \*": hour field/);
-    const r2 = await cli('monitor', 'create', k, '--every', '1m', '--check', 'web_search:x', '--condition', 'between:price:1');
+    const r2 = await cli(
+      'monitor',
+      'create',
+      k,
+      '--every',
+      '1m',
+      '--check',
+      'web_search:x',
+      '--condition',
+      'between:price:1',
+    );
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/unknown condition/);
-    const r3 = await cli('monitor', 'create', k, '--every', '1m', '--check', 'web_search:x', '--notify', 'http://169.254.169.254/x');
+    const r3 = await cli(
+      'monitor',
+      'create',
+      k,
+      '--every',
+      '1m',
+      '--check',
+      'web_search:x',
+      '--notify',
+      'http://169.254.169.254/x',
+    );
     expect(r3.code).toBe(2);
   });
 });

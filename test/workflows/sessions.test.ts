@@ -36,7 +36,11 @@ const CASES: Record<SessionPlatform, PlatformCase> = {
   },
   archastro: {
     input: (task) => ({ platform: 'archastro', task, archastro: { agentId: 'agi_test' } }),
-    steer: { run: (id) => h.sb.sendMessage(id, 'also count comments'), method: 'POST', route: '/api/v1/agent_sessions/{session}/message' },
+    steer: {
+      run: (id) => h.sb.sendMessage(id, 'also count comments'),
+      method: 'POST',
+      route: '/api/v1/agent_sessions/{session}/message',
+    },
     cancelRoute: { method: 'POST', route: '/api/v1/agent_sessions/{session}/cancel' },
     cleanupRoutes: [],
   },
@@ -117,12 +121,19 @@ describe('mix, on the wire its published SDK shows', () => {
     const { workflowId } = await h.sb.startSession({ platform: 'mix', task: 'Choose for me script:ask' });
     await eventually(async () => (await h.sb.state(workflowId)).status === 'awaiting_input');
     const waiting = await h.sb.state(workflowId);
-    expect(waiting.pendingInput).toMatchObject({ requestId: expect.stringMatching(/^notif_/), prompt: 'Which option?' });
-    expect(await h.sb.answerInput(workflowId, waiting.pendingInput!.requestId, 'option B')).toMatchObject({ accepted: true });
+    expect(waiting.pendingInput).toMatchObject({
+      requestId: expect.stringMatching(/^notif_/),
+      prompt: 'Which option?',
+    });
+    expect(await h.sb.answerInput(workflowId, waiting.pendingInput!.requestId, 'option B')).toMatchObject({
+      accepted: true,
+    });
     const result = await h.sb.result(workflowId);
     expect(result.status).toBe('completed');
     expect(await journalCount('mix', 'POST', '/api/notifications/{id}/respond')).toBe(1);
-    const sends = (await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions/{id}/messages' })).filter((r) => r.status === 202);
+    const sends = (
+      await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions/{id}/messages' })
+    ).filter((r) => r.status === 202);
     expect(sends.map((r) => (r.body as { text: string }).text)).toEqual(['Choose for me script:ask']);
     const [create] = await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions' });
     expect(create!.body).not.toHaveProperty('firstUserMessage');
@@ -130,9 +141,9 @@ describe('mix, on the wire its published SDK shows', () => {
     const long = await h.sb.startSession({ platform: 'mix', task: 'Keep going script:long' });
     await eventually(async () => (await h.sb.state(long.workflowId)).status === 'running');
     expect(await h.sb.sendMessage(long.workflowId, 'focus on the summary')).toMatchObject({ accepted: true });
-    const texts = (await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions/{id}/messages' })).map(
-      (r) => (r.body as { text: string }).text,
-    );
+    const texts = (
+      await h.control.journal({ platform: 'mix', method: 'POST', route: '/api/sessions/{id}/messages' })
+    ).map((r) => (r.body as { text: string }).text);
     expect(texts.filter((t) => t === 'focus on the summary')).toHaveLength(1);
     await h.sb.cancel(long.workflowId);
   });

@@ -45,7 +45,10 @@ it('input request → answerInput → the task continues and completes', async (
   expect((await h.sb.inbox()).find((i) => i.workflowId === workflowId)).toBeUndefined();
   const intervenes = await h.control.journal({ platform: 'webagent', route: `${TASK}/intervene` });
   expect(intervenes.filter((r) => r.status === 200)).toHaveLength(1);
-  expect(intervenes[0]!.body).toMatchObject({ input_request_id: waiting.pendingInput!.requestId, response: { choice: 'B' } });
+  expect(intervenes[0]!.body).toMatchObject({
+    input_request_id: waiting.pendingInput!.requestId,
+    response: { choice: 'B' },
+  });
 });
 
 it('a stale or unknown request id is rejected by the validator, with no history event and no platform call', async () => {
@@ -101,7 +104,11 @@ it('an SSE connection cut mid-stream loses and duplicates no event', async () =>
 });
 
 it('followUp starts a new task in the same session once the first is terminal', async () => {
-  const { workflowId } = await h.sb.startSession({ platform: 'webagent', task: 'First task script:default', followUpWindowSeconds: 60 });
+  const { workflowId } = await h.sb.startSession({
+    platform: 'webagent',
+    task: 'First task script:default',
+    followUpWindowSeconds: 60,
+  });
   const first = await eventually(async () => {
     const st = await h.sb.state(workflowId);
     return st.status === 'completed' ? st : undefined;
@@ -115,7 +122,11 @@ it('followUp starts a new task in the same session once the first is terminal', 
   });
   expect(second.ref?.sessionId).toBe(first.ref?.sessionId);
   expect(second.counts.tasks).toBe(2);
-  const tasks = await h.control.journal({ platform: 'webagent', method: 'POST', route: '/v1/projects/{project_id}/sessions/{session_id}/tasks' });
+  const tasks = await h.control.journal({
+    platform: 'webagent',
+    method: 'POST',
+    route: '/v1/projects/{project_id}/sessions/{session_id}/tasks',
+  });
   expect(tasks.filter((r) => r.status < 300)).toHaveLength(1);
   // Cancelling after the task ended just closes the follow-up window.
   await h.sb.cancel(workflowId);

@@ -114,7 +114,10 @@ export function createSessionActivities(deps: SessionActivityDeps) {
      */
     async sessionFollow(args: FollowArgs): Promise<FollowBatch> {
       const ctx = Context.current();
-      const limits = { ...DEFAULT_FOLLOW_LIMITS, ...Object.fromEntries(Object.entries(args.limits ?? {}).filter(([, v]) => v !== undefined)) };
+      const limits = {
+        ...DEFAULT_FOLLOW_LIMITS,
+        ...Object.fromEntries(Object.entries(args.limits ?? {}).filter(([, v]) => v !== undefined)),
+      };
       const adapter = adapters[args.ref.platform];
       const resumed = ctx.info.heartbeatDetails as FollowProgress | undefined;
       let cursor = resumed ? resumed.cursor : args.cursor;
@@ -159,7 +162,11 @@ export function createSessionActivities(deps: SessionActivityDeps) {
             adapter.follow(
               args.ref,
               cursor,
-              { maxEvents: Math.max(1, limits.maxEvents - platformEvents), maxMs: Math.max(1, remainingMs), pollMs: limits.pollMs },
+              {
+                maxEvents: Math.max(1, limits.maxEvents - platformEvents),
+                maxMs: Math.max(1, remainingMs),
+                pollMs: limits.pollMs,
+              },
               { progress, entry, signal: ctx.cancellationSignal },
             ),
           );
@@ -172,7 +179,8 @@ export function createSessionActivities(deps: SessionActivityDeps) {
           tail.push(...batch.entries);
           if (tail.length > limits.tail) tail.splice(0, tail.length - limits.tail);
           ctx.heartbeat(details());
-          const done = BOUNDARY.has(batch.status) || platformEvents >= limits.maxEvents || Date.now() - started >= limits.maxMs;
+          const done =
+            BOUNDARY.has(batch.status) || platformEvents >= limits.maxEvents || Date.now() - started >= limits.maxMs;
           if (done) {
             if (batch.pendingInput) {
               const shown = JSON.stringify(batch.pendingInput.data ?? batch.pendingInput.prompt);
@@ -197,17 +205,30 @@ export function createSessionActivities(deps: SessionActivityDeps) {
     },
 
     /** Runs one steering operation on the platform. Returns a new ref for `followUp`. */
-    async sessionAct(args: { ref: SessionRef; operation: SessionOperation; key: string }): Promise<{ ref?: SessionRef; detail?: string }> {
+    async sessionAct(args: {
+      ref: SessionRef;
+      operation: SessionOperation;
+      key: string;
+    }): Promise<{ ref?: SessionRef; detail?: string }> {
       const a = adapters[args.ref.platform];
       const call = callOptions(args.key);
       const op = args.operation;
       const missing = (name: string) =>
-        ApplicationFailure.create({ type: 'UnsupportedOperation', message: `${args.ref.platform} has no ${name} operation`, nonRetryable: true });
+        ApplicationFailure.create({
+          type: 'UnsupportedOperation',
+          message: `${args.ref.platform} has no ${name} operation`,
+          nonRetryable: true,
+        });
       return mapFailures(async () => {
         switch (op.op) {
           case 'sendMessage':
             if (!a.sendMessage) throw missing(op.op);
-            await a.sendMessage(args.ref, op.text, call, op.requestedAt !== undefined ? { requestedAt: op.requestedAt } : {});
+            await a.sendMessage(
+              args.ref,
+              op.text,
+              call,
+              op.requestedAt !== undefined ? { requestedAt: op.requestedAt } : {},
+            );
             return {};
           case 'answerInput':
             if (!a.answerInput) throw missing(op.op);
@@ -240,10 +261,17 @@ export function createSessionActivities(deps: SessionActivityDeps) {
 
     /** Clean-up on every ending; stores an exported transcript when the platform gives one. */
     async sessionCleanup(args: { ref: SessionRef; owner: ArtifactOwner; deleteOnPlatform: boolean; key: string }) {
-      const out = await mapFailures(() => adapters[args.ref.platform].cleanup(args.ref, { deleteOnPlatform: args.deleteOnPlatform }, callOptions(args.key)));
+      const out = await mapFailures(() =>
+        adapters[args.ref.platform].cleanup(
+          args.ref,
+          { deleteOnPlatform: args.deleteOnPlatform },
+          callOptions(args.key),
+        ),
+      );
       // The transcript reference comes back with clean-up, saving the workflow a round trip.
       const artifacts = [await deps.artifacts.appendLines(args.owner, 'transcript.jsonl', [])];
-      if (out.exportedTranscript !== undefined) artifacts.push(await deps.artifacts.put(args.owner, 'export.json', out.exportedTranscript));
+      if (out.exportedTranscript !== undefined)
+        artifacts.push(await deps.artifacts.put(args.owner, 'export.json', out.exportedTranscript));
       return { artifacts };
     },
   };

@@ -39,7 +39,8 @@ const LOOKUP_LIMIT = 100;
 
 /**
  * How many of the session's newest inbox messages a send scans for its tag. The one it looks for
- * was sent by an earlier run of the same operation, moments before. residual risk: were more than this many messages delivered to the session in
+ * was sent by an earlier run of the same operation, moments before. residual risk: were more than this many messages
+ * delivered to the session in
  * between (other clients), the earlier message is not found and this one is sent again.
  */
 const INBOX_LOOKUP_TAIL = 50;
@@ -129,14 +130,22 @@ function toEntry(e: ArchAstroSessionEvent): TranscriptEntry | undefined {
  * moves when a message starts the next turn: every poll during one wait yields the same id, and the
  * next wait a new one (`waiting@start` is a start_idle session that has not run yet).
  */
-export function pendingInputOf(s: ArchAstroSession, after: string | undefined, batch: ArchAstroSessionEvent[]): PendingInput {
+export function pendingInputOf(
+  s: ArchAstroSession,
+  after: string | undefined,
+  batch: ArchAstroSessionEvent[],
+): PendingInput {
   const question = [...batch].reverse().find((e) => e.event === 'needs_input');
   const prompt = question
     ? text(question.payload?.prompt ?? question.payload?.content)
     : after
       ? 'The agent is waiting for a message.'
       : 'The session is idle: send a message to start its first turn.';
-  return { requestId: `waiting@${after ?? 'start'}`, prompt, since: question?.occurred_at ?? s.updated_at ?? s.created_at ?? new Date(0).toISOString() };
+  return {
+    requestId: `waiting@${after ?? 'start'}`,
+    prompt,
+    since: question?.occurred_at ?? s.updated_at ?? s.created_at ?? new Date(0).toISOString(),
+  };
 }
 
 function created(s: ArchAstroSession, alias: string, agentId: string): CreatedSession {
@@ -252,7 +261,10 @@ export interface ArchAstroAdapterOptions {
 export const createArchAstroAdapter: AdapterFactory = (providers) => archAstroAdapter(providers);
 
 /** {@link createArchAstroAdapter} with options. */
-export function archAstroAdapter(providers: Parameters<AdapterFactory>[0], options: ArchAstroAdapterOptions = {}): SessionAdapter {
+export function archAstroAdapter(
+  providers: Parameters<AdapterFactory>[0],
+  options: ArchAstroAdapterOptions = {},
+): SessionAdapter {
   const client = (alias: string): ArchAstroClient => providers.client('archastro', alias);
   const useStream = options.statusStream ?? true;
 
@@ -260,7 +272,8 @@ export function archAstroAdapter(providers: Parameters<AdapterFactory>[0], optio
     platform: 'archastro',
 
     async create(input: AgentSessionInput, call) {
-      if (input.platform !== 'archastro') throw new TypeError(`ArchAstro adapter got a ${input.platform} session input`);
+      if (input.platform !== 'archastro')
+        throw new TypeError(`ArchAstro adapter got a ${input.platform} session input`);
       const opts = input.archastro;
       const c = client(input.credentialAlias);
       const key = call.idempotencyKey;
@@ -268,7 +281,10 @@ export function archAstroAdapter(providers: Parameters<AdapterFactory>[0], optio
         // A retry after "created but the answer was lost" finds the tagged session instead of making
         // a second one. (The platform-side Idempotency-Key replay covers the same retry too; the tag
         // also survives a replay cache that has expired.)
-        const recent = await c.listSessions({ agent: opts.agentId, limit: LOOKUP_LIMIT }, { signal: call.signal, timeoutMs: call.timeoutMs });
+        const recent = await c.listSessions(
+          { agent: opts.agentId, limit: LOOKUP_LIMIT },
+          { signal: call.signal, timeoutMs: call.timeoutMs },
+        );
         const found = recent.find((s) => s.metadata?.[SWITCHBOARD_KEY] === key);
         if (found) return created(found, input.credentialAlias, opts.agentId);
       }
@@ -291,7 +307,12 @@ export function archAstroAdapter(providers: Parameters<AdapterFactory>[0], optio
       return created(s, input.credentialAlias, opts.agentId);
     },
 
-    async follow(ref: SessionRef, cursor: FollowCursor, budget: FollowBudget, hooks: FollowHooks): Promise<FollowResult> {
+    async follow(
+      ref: SessionRef,
+      cursor: FollowCursor,
+      budget: FollowBudget,
+      hooks: FollowHooks,
+    ): Promise<FollowResult> {
       const c = client(ref.alias);
       const from = decodeCursor(cursor);
       const started = Date.now();
@@ -304,7 +325,11 @@ export function archAstroAdapter(providers: Parameters<AdapterFactory>[0], optio
           // from before it: a question (`needs_input`) read that way, with nothing after it, is held
           // back until the status says `waiting` too, so the wait is reported with its question.
           const s = await c.getSession(ref.sessionId, { signal: hooks.signal });
-          const fresh = await c.listEvents(ref.sessionId, { after: from.after, limit: Math.min(1000, maxEvents + 1) }, { signal: hooks.signal });
+          const fresh = await c.listEvents(
+            ref.sessionId,
+            { after: from.after, limit: Math.min(1000, maxEvents + 1) },
+            { signal: hooks.signal },
+          );
           const elapsed = Date.now() - started;
           if (s.status !== 'waiting' && fresh.at(-1)?.event === 'needs_input' && elapsed < budget.maxMs) fresh.pop();
           // Return as soon as there is anything new (the activity loops, storing each batch before it
@@ -325,7 +350,12 @@ export function archAstroAdapter(providers: Parameters<AdapterFactory>[0], optio
               pendingInput: platformStatus === 'waiting' ? pendingInputOf(s, after, batch) : undefined,
               platformEvents: batch.length,
               result: platformStatus === 'completed' ? resultText(s.result) : undefined,
-              error: platformStatus === 'failed' ? (s.error ?? 'session failed') : platformStatus === 'cancelled' ? (s.error ?? undefined) : undefined,
+              error:
+                platformStatus === 'failed'
+                  ? (s.error ?? 'session failed')
+                  : platformStatus === 'cancelled'
+                    ? (s.error ?? undefined)
+                    : undefined,
             };
           }
           // Heartbeat the cursor we started from, not what we have read: nothing read so far has
@@ -335,7 +365,10 @@ export function archAstroAdapter(providers: Parameters<AdapterFactory>[0], optio
           if (useStream && !wake) wake = new StreamWake(c, ref.sessionId, s.status, hooks.signal);
           else if (wake) wake.known = s.status;
           // With the stream open, polling is only the safety net: it waits out the longest back-off.
-          const pause = Math.min(wake?.live ? Math.max(1, budget.pollMs) * MAX_BACKOFF_FACTOR : delay, Math.max(1, budget.maxMs - elapsed));
+          const pause = Math.min(
+            wake?.live ? Math.max(1, budget.pollMs) * MAX_BACKOFF_FACTOR : delay,
+            Math.max(1, budget.maxMs - elapsed),
+          );
           if (wake?.live) await wake.wait(pause, hooks.signal);
           else await sleep(pause, hooks.signal);
           delay = Math.min(delay * 2, Math.max(1, budget.pollMs) * MAX_BACKOFF_FACTOR);
@@ -356,7 +389,11 @@ export function archAstroAdapter(providers: Parameters<AdapterFactory>[0], optio
         const s = await c.getSession(ref.sessionId, { signal: call.signal, timeoutMs: call.timeoutMs });
         if ((s.inbox ?? []).slice(-INBOX_LOOKUP_TAIL).some((m) => m.metadata?.[SWITCHBOARD_KEY] === key)) return;
       }
-      await c.sendMessage(ref.sessionId, { content: text, role: 'user', ...(key ? { metadata: { [SWITCHBOARD_KEY]: key } } : {}) }, call);
+      await c.sendMessage(
+        ref.sessionId,
+        { content: text, role: 'user', ...(key ? { metadata: { [SWITCHBOARD_KEY]: key } } : {}) },
+        call,
+      );
     },
 
     async cancel(ref, call) {

@@ -9,7 +9,11 @@ import type { FollowHooks } from './contract.js';
  * Runs `read` with a signal that aborts on `hooks.signal` or after `maxMs`. The budget running out
  * is not a failure (the caller returns what was read); any other error is thrown.
  */
-export async function readWithinBudget(hooks: FollowHooks, maxMs: number, read: (signal: AbortSignal) => Promise<void>): Promise<void> {
+export async function readWithinBudget(
+  hooks: FollowHooks,
+  maxMs: number,
+  read: (signal: AbortSignal) => Promise<void>,
+): Promise<void> {
   const ac = new AbortController();
   const onAbort = () => ac.abort(hooks.signal?.reason);
   hooks.signal?.addEventListener('abort', onAbort, { once: true });

@@ -8,7 +8,14 @@
  */
 import type { CallOptions } from '../../providers/http.js';
 import type { ProviderRegistry } from '../../providers/registry.js';
-import type { AgentSessionInput, PendingInput, SessionPlatform, SessionRef, SessionStatus, TranscriptEntry } from '../../contracts/sessions.js';
+import type {
+  AgentSessionInput,
+  PendingInput,
+  SessionPlatform,
+  SessionRef,
+  SessionStatus,
+  TranscriptEntry,
+} from '../../contracts/sessions.js';
 import type { PlatformGateAnswer } from '../../contracts/platformGates.js';
 
 export type { AgentSessionInput, PendingInput, SessionPlatform, SessionRef, SessionStatus, TranscriptEntry };
@@ -92,7 +99,12 @@ export interface SessionAdapter {
    * Answers the platform's own permission request or question exactly once, whatever the retries;
    * returns what reached the platform (for the gate's audit).
    */
-  answerPlatformGate?(ref: SessionRef, requestId: string, answer: PlatformGateAnswer, call: CallOptions): Promise<string>;
+  answerPlatformGate?(
+    ref: SessionRef,
+    requestId: string,
+    answer: PlatformGateAnswer,
+    call: CallOptions,
+  ): Promise<string>;
   /** Starts a new task in the same session (the previous one is terminal); returns the new ref. */
   followUp?(ref: SessionRef, task: string, call: CallOptions): Promise<SessionRef>;
   rename?(ref: SessionRef, name: string, call: CallOptions): Promise<void>;
@@ -104,7 +116,11 @@ export interface SessionAdapter {
    * Clean-up on every ending: release browsers, stop the session, export the transcript.
    * Returns the exported transcript text when the platform has one (the activity stores it).
    */
-  cleanup(ref: SessionRef, opts: { deleteOnPlatform: boolean }, call: CallOptions): Promise<{ exportedTranscript?: string }>;
+  cleanup(
+    ref: SessionRef,
+    opts: { deleteOnPlatform: boolean },
+    call: CallOptions,
+  ): Promise<{ exportedTranscript?: string }>;
 }
 
 export type AdapterFactory = (providers: ProviderRegistry) => SessionAdapter;

@@ -15,7 +15,12 @@ import { createHash } from 'node:crypto';
 import type { MixClient } from '../../providers/mix/client.js';
 import { NotFoundError } from '../../providers/errors.js';
 import type { CallOptions } from '../../providers/http.js';
-import { type MixExportMessage, normalizeCallback, notificationEventSchema, permissionEventSchema } from '../../providers/mix/schemas.js';
+import {
+  type MixExportMessage,
+  normalizeCallback,
+  notificationEventSchema,
+  permissionEventSchema,
+} from '../../providers/mix/schemas.js';
 import type { PlatformGateAnswer, PlatformGateShown } from '../../contracts/platformGates.js';
 import { MIX_EVENTS } from '../../providers/mix/wire.js';
 import type { SseEvent } from '../../providers/sse.js';
@@ -66,18 +71,40 @@ function toEntry(ev: SseEvent): TranscriptEntry | undefined {
   const d = (ev.data ?? {}) as Record<string, unknown>;
   const at = typeof d.createdAt === 'string' ? { at: d.createdAt } : {};
   const id = `mix:${ev.id}`;
-  const messageId = typeof d.messageId === 'string' ? d.messageId : typeof d.assistantMessageId === 'string' ? d.assistantMessageId : undefined;
+  const messageId =
+    typeof d.messageId === 'string'
+      ? d.messageId
+      : typeof d.assistantMessageId === 'string'
+        ? d.assistantMessageId
+        : undefined;
   // tool_use_start names the call `id`; the execution frames name it `toolCallId` (SDK SSEEventStream).
-  const toolCallId = typeof d.toolCallId === 'string' ? d.toolCallId : ev.event === MIX_EVENTS.toolStart && typeof d.id === 'string' ? d.id : undefined;
+  const toolCallId =
+    typeof d.toolCallId === 'string'
+      ? d.toolCallId
+      : ev.event === MIX_EVENTS.toolStart && typeof d.id === 'string'
+        ? d.id
+        : undefined;
   switch (ev.event) {
     case MIX_EVENTS.userMessage:
       return { id: messageId ?? id, role: 'user', kind: 'message', text: clip(str(d.content)), ...at };
     case MIX_EVENTS.content:
       return { id: messageId ?? id, role: 'agent', kind: 'message', text: clip(str(d.content)), ...at };
     case MIX_EVENTS.toolStart:
-      return { id: toolCallId ? `${toolCallId}:call` : id, role: 'agent', kind: 'tool_call', text: clip(str(d.name) || 'tool'), ...at };
+      return {
+        id: toolCallId ? `${toolCallId}:call` : id,
+        role: 'agent',
+        kind: 'tool_call',
+        text: clip(str(d.name) || 'tool'),
+        ...at,
+      };
     case MIX_EVENTS.toolDone:
-      return { id: toolCallId ? `${toolCallId}:result` : id, role: 'agent', kind: 'tool_result', text: clip(str(d.progress)), ...at };
+      return {
+        id: toolCallId ? `${toolCallId}:result` : id,
+        role: 'agent',
+        kind: 'tool_result',
+        text: clip(str(d.progress)),
+        ...at,
+      };
     case MIX_EVENTS.notification:
     case MIX_EVENTS.permission:
       return { id, role: 'agent', kind: 'input_request', text: clip(str(d.message ?? d.description)), ...at };
@@ -144,7 +171,8 @@ function boundaryOf(ev: SseEvent): Partial<FollowResult> | undefined {
       pendingInput: { requestId: shown.id, prompt, since: new Date().toISOString(), data: shown },
     };
   }
-  if (ev.event === MIX_EVENTS.complete) return { status: 'completed', platformStatus: 'complete', result: str(d.content) };
+  if (ev.event === MIX_EVENTS.complete)
+    return { status: 'completed', platformStatus: 'complete', result: str(d.content) };
   if (ev.event === MIX_EVENTS.error) {
     // assumption (wire.ts): a turn ended by cancel_processing reports error type `cancelled`.
     if (d.type === 'cancelled' || d.type === 'canceled') return { status: 'cancelled', platformStatus: 'cancelled' };
@@ -190,7 +218,13 @@ export const MIX_SEND_SKEW_MS = 1_000;
  * within {@link MIX_SEND_SKEW_MS} before this operation was accepted is taken for ours, and this
  * message is not sent.
  */
-async function sentSince(c: MixClient, sessionId: string, text: string, requestedAt: number, signal?: AbortSignal): Promise<boolean> {
+async function sentSince(
+  c: MixClient,
+  sessionId: string,
+  text: string,
+  requestedAt: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const since = requestedAt - MIX_SEND_SKEW_MS;
   const messages = (await c.exportSession(sessionId, { signal })).messages;
   for (let i = messages.length - 1; i >= 0; i--) {
@@ -219,7 +253,8 @@ export const createMixAdapter: AdapterFactory = (providers) => {
 
     async create(input, call): Promise<CreatedSession> {
       if (input.platform !== 'mix') throw new Error(`Mix adapter got a ${input.platform} session`);
-      if (!call.idempotencyKey) throw new Error('Mix create needs a stable idempotency key (it names the session marker)');
+      if (!call.idempotencyKey)
+        throw new Error('Mix create needs a stable idempotency key (it names the session marker)');
       const o = input.mix;
       const c = client(input.credentialAlias);
       const marker = markerFor(call.idempotencyKey);
@@ -240,10 +275,19 @@ export const createMixAdapter: AdapterFactory = (providers) => {
       );
       // The task is the session's first user message: sent once, whatever the retries.
       if (!s.userMessageCount) await c.sendMessage(s.id, { text: input.task }, subKey(call, 'task'));
-      return { ref: { platform: 'mix', alias: input.credentialAlias, sessionId: s.id }, status: 'running', platformStatus: 'processing' };
+      return {
+        ref: { platform: 'mix', alias: input.credentialAlias, sessionId: s.id },
+        status: 'running',
+        platformStatus: 'processing',
+      };
     },
 
-    async follow(ref: SessionRef, cursor: FollowCursor, budget: FollowBudget, hooks: FollowHooks): Promise<FollowResult> {
+    async follow(
+      ref: SessionRef,
+      cursor: FollowCursor,
+      budget: FollowBudget,
+      hooks: FollowHooks,
+    ): Promise<FollowResult> {
       const c = client(ref.alias);
       const started = Date.now();
       const entries: TranscriptEntry[] = [];
@@ -260,7 +304,14 @@ export const createMixAdapter: AdapterFactory = (providers) => {
           const entry = toEntry(ev);
           const prev = entries.at(-1);
           // Streamed content arrives as deltas of one message: one entry per message in a batch.
-          if (entry && prev && ev.event === MIX_EVENTS.content && prev.kind === 'message' && prev.role === 'agent' && prev.id === entry.id)
+          if (
+            entry &&
+            prev &&
+            ev.event === MIX_EVENTS.content &&
+            prev.kind === 'message' &&
+            prev.role === 'agent' &&
+            prev.id === entry.id
+          )
             prev.text = clip(prev.text + entry.text);
           else if (entry) entries.push(entry);
           if (boundary) break;
@@ -270,7 +321,13 @@ export const createMixAdapter: AdapterFactory = (providers) => {
           if (count >= budget.maxEvents || Date.now() - started >= budget.maxMs) break;
         }
       });
-      const base: FollowResult = { entries, cursor: last, status: 'running', platformStatus: 'processing', platformEvents: count };
+      const base: FollowResult = {
+        entries,
+        cursor: last,
+        status: 'running',
+        platformStatus: 'processing',
+        platformEvents: count,
+      };
       if (boundary) return { ...base, ...boundary };
       if (count > 0) return base;
       // Nothing new in a whole budget: the turn may have ended before this cursor; the transcript tells.
@@ -296,7 +353,9 @@ export const createMixAdapter: AdapterFactory = (providers) => {
       } else if ((call.attempt ?? 1) > 1) {
         // A run recorded before `requestedAt` existed: on a retry, an earlier attempt's message may
         // already be the newest user message (a crash re-run from attempt 1 is not covered here).
-        const newestUser = (await c.listMessages(ref.sessionId, { signal: call.signal })).filter((m) => m.role === 'user').at(-1);
+        const newestUser = (await c.listMessages(ref.sessionId, { signal: call.signal }))
+          .filter((m) => m.role === 'user')
+          .at(-1);
         if (newestUser?.userInput === text) return;
       }
       await c.sendMessage(ref.sessionId, { text }, call);
@@ -316,7 +375,11 @@ export const createMixAdapter: AdapterFactory = (providers) => {
           if (answer.grant) await c.grantPermission(requestId, call);
           else await c.denyPermission(requestId, call);
         } else {
-          await c.respondToNotification(requestId, { type: answer.type, ...(answer.value !== undefined ? { value: answer.value } : {}) }, call);
+          await c.respondToNotification(
+            requestId,
+            { type: answer.type, ...(answer.value !== undefined ? { value: answer.value } : {}) },
+            call,
+          );
         }
         return what;
       } catch (err) {

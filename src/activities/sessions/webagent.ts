@@ -25,7 +25,14 @@ import { ConflictError, NotFoundError } from '../../providers/errors.js';
 import type { CallOptions } from '../../providers/http.js';
 import type { WebAgentClient, WebAgentEvent } from '../../providers/webagent/client.js';
 import { type Session, TERMINAL_TASK_STATUSES, type Task } from '../../providers/webagent/schemas.js';
-import type { AdapterFactory, FollowResult, PendingInput, SessionRef, SessionStatus, TranscriptEntry } from './contract.js';
+import type {
+  AdapterFactory,
+  FollowResult,
+  PendingInput,
+  SessionRef,
+  SessionStatus,
+  TranscriptEntry,
+} from './contract.js';
 import { readWithinBudget } from './budget.js';
 
 /** Reason sent with `cancel_task` (the seed's example value). */
@@ -104,7 +111,12 @@ function pendingFromEvent(ev: WebAgentEvent): PendingInput | undefined {
   if (typeof id !== 'string') return undefined;
   // DeepResearch outline requests carry the outline itself: keep it, a person must see it.
   const data = ev.data.outline !== undefined ? { kind: ev.data.kind, outline: ev.data.outline } : undefined;
-  return { requestId: id, prompt: text(ev.data.prompt) || 'input requested', since: ev.createdAt ?? new Date().toISOString(), data };
+  return {
+    requestId: id,
+    prompt: text(ev.data.prompt) || 'input requested',
+    since: ev.createdAt ?? new Date().toISOString(),
+    data,
+  };
 }
 
 /** Runs `fn`, treating "already gone / already terminal" (404, 409) as done. */
@@ -128,7 +140,12 @@ async function findTagged(c: WebAgentClient, key: string, signal?: AbortSignal):
 }
 
 /** The text of the task's newest user message, from its event log. */
-async function newestUserMessage(c: WebAgentClient, sessionId: string, taskId: string, signal?: AbortSignal): Promise<string | undefined> {
+async function newestUserMessage(
+  c: WebAgentClient,
+  sessionId: string,
+  taskId: string,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   const events = await c.taskEvents(sessionId, taskId, { signal });
   const m = events.filter((e) => e.type === 'task.message' && e.data.role === 'user').at(-1);
   return m ? text(m.data.content) : undefined;
@@ -148,7 +165,10 @@ export async function inputAnswered(
 ): Promise<boolean> {
   const events = await c.taskEvents(sessionId, taskId, { signal });
   const same = JSON.stringify(response);
-  return events.some((e) => e.type === 'task.input_answered' && e.data.request_id === requestId && JSON.stringify(e.data.response) === same);
+  return events.some(
+    (e) =>
+      e.type === 'task.input_answered' && e.data.request_id === requestId && JSON.stringify(e.data.response) === same,
+  );
 }
 
 export const createWebAgentAdapter: AdapterFactory = (providers) => {
@@ -158,7 +178,12 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
    * When a follow read nothing new, the stream cannot tell us the state (the boundary event was
    * consumed by an earlier attempt, e.g. one that heartbeated its cursor then died): ask the task.
    */
-  async function reconcile(ref: SessionRef, taskId: string, base: FollowResult, signal?: AbortSignal): Promise<FollowResult> {
+  async function reconcile(
+    ref: SessionRef,
+    taskId: string,
+    base: FollowResult,
+    signal?: AbortSignal,
+  ): Promise<FollowResult> {
     const task: Task = await client(ref).sessions.getTask(ref.sessionId, taskId, { signal });
     const status = mapTaskStatus(task.status);
     if (status === 'awaiting_input' && task.pending_input_request) {
@@ -167,11 +192,21 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
         ...base,
         status,
         platformStatus: task.status,
-        pendingInput: { requestId: p.id, prompt: p.prompt ?? 'input requested', since: task.updated_at ?? new Date().toISOString() },
+        pendingInput: {
+          requestId: p.id,
+          prompt: p.prompt ?? 'input requested',
+          since: task.updated_at ?? new Date().toISOString(),
+        },
       };
     }
     if (TERMINAL_TASK_STATUSES.has(task.status)) {
-      return { ...base, status, platformStatus: task.status, result: task.result ?? undefined, error: task.error ?? undefined };
+      return {
+        ...base,
+        status,
+        platformStatus: task.status,
+        result: task.result ?? undefined,
+        error: task.error ?? undefined,
+      };
     }
     return { ...base, status: status === 'awaiting_input' ? 'running' : status, platformStatus: task.status };
   }
@@ -186,7 +221,10 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
       // The platform ignores Idempotency-Key: a retry finds the session its earlier attempt made by the tag.
       let session = key && isRetry(call) ? await findTagged(c, key, call.signal) : undefined;
       session ??= await c.sessions.create(
-        { instructions: input.task, metadata: key ? { ...input.webagent.metadata, [SWITCHBOARD_KEY]: key } : input.webagent.metadata },
+        {
+          instructions: input.task,
+          metadata: key ? { ...input.webagent.metadata, [SWITCHBOARD_KEY]: key } : input.webagent.metadata,
+        },
         call,
       );
       const task = session.tasks[0];
@@ -215,9 +253,14 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
           entries.push(entry);
           await hooks.entry?.(entry);
           hooks.progress(last);
-          if (ev.type === 'task.started' || ev.type === 'task.progress' || ev.type === 'task.input_answered') platformStatus = 'running';
+          if (ev.type === 'task.started' || ev.type === 'task.progress' || ev.type === 'task.input_answered')
+            platformStatus = 'running';
           if (ev.type === 'task.input_request') {
-            boundary = { status: 'awaiting_input', platformStatus: 'awaiting_input', pendingInput: pendingFromEvent(ev) };
+            boundary = {
+              status: 'awaiting_input',
+              platformStatus: 'awaiting_input',
+              pendingInput: pendingFromEvent(ev),
+            };
             break;
           }
           if (ev.type === 'task.completed') {
@@ -258,7 +301,11 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
       } catch (err) {
         // "No longer pending" after our own earlier run answered it (its answer lost to a crash or
         // a cut): the task's log shows the answer. A stale or unknown id stays an error (409/404).
-        if (err instanceof ConflictError && (await inputAnswered(client(ref), ref.sessionId, taskId, requestId, response, call.signal))) return;
+        if (
+          err instanceof ConflictError &&
+          (await inputAnswered(client(ref), ref.sessionId, taskId, requestId, response, call.signal))
+        )
+          return;
         throw err;
       }
     },
@@ -277,7 +324,9 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
 
     async cancel(ref, call: CallOptions) {
       // Already terminal (409) or gone (404) means there is nothing left to cancel.
-      await tolerateGone(() => client(ref).sessions.cancelTask(ref.sessionId, requireTask(ref), { reason: CANCEL_REASON }, call));
+      await tolerateGone(() =>
+        client(ref).sessions.cancelTask(ref.sessionId, requireTask(ref), { reason: CANCEL_REASON }, call),
+      );
     },
 
     async cleanup(ref, _opts, call) {

@@ -69,7 +69,9 @@ function parseCursor(cursor: FollowCursor): { count: number; lastId?: string } {
   if (!cursor) return { count: 0 };
   const i = cursor.indexOf(':');
   const count = Number(i < 0 ? cursor : cursor.slice(0, i));
-  return Number.isInteger(count) && count >= 0 ? { count, lastId: i < 0 ? undefined : cursor.slice(i + 1) || undefined } : { count: 0 };
+  return Number.isInteger(count) && count >= 0
+    ? { count, lastId: i < 0 ? undefined : cursor.slice(i + 1) || undefined }
+    : { count: 0 };
 }
 
 function formatCursor(count: number, lastId: string | undefined): FollowCursor {
@@ -78,7 +80,8 @@ function formatCursor(count: number, lastId: string | undefined): FollowCursor {
 
 function toEntry(m: MessageResponse): TranscriptEntry {
   const src = m.source.toLowerCase();
-  const role: TranscriptEntry['role'] = src === 'user' || m.source_type === 'human' ? 'user' : src === 'system' ? 'system' : 'agent';
+  const role: TranscriptEntry['role'] =
+    src === 'user' || m.source_type === 'human' ? 'user' : src === 'system' ? 'system' : 'agent';
   return { id: m.message_id, role, kind: m.type ?? 'text', text: m.content, at: m.created_at ?? undefined };
 }
 
@@ -187,7 +190,11 @@ class WyseMateAdapter implements SessionAdapter {
     await client.session.stop(ref.sessionId, call);
   }
 
-  async cleanup(ref: SessionRef, _opts: { deleteOnPlatform: boolean }, call: CallOptions): Promise<{ exportedTranscript?: string }> {
+  async cleanup(
+    ref: SessionRef,
+    _opts: { deleteOnPlatform: boolean },
+    call: CallOptions,
+  ): Promise<{ exportedTranscript?: string }> {
     const client = this.clientFor(ref.alias);
     // Stop first: a running agent could open another browser after we released the last one.
     const info = await client.session.getInfo(ref.sessionId, { signal: call.signal });
@@ -211,4 +218,5 @@ class WyseMateAdapter implements SessionAdapter {
 }
 
 /** Builds the Wyse Mate {@link SessionAdapter} over the provider registry. */
-export const createWyseMateAdapter: AdapterFactory = (providers) => new WyseMateAdapter((alias) => providers.client('wysemate', alias));
+export const createWyseMateAdapter: AdapterFactory = (providers) =>
+  new WyseMateAdapter((alias) => providers.client('wysemate', alias));

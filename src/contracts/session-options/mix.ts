@@ -47,10 +47,15 @@ export const mixCallback = lazy(() =>
       })
       .strict()
       .superRefine((cb, ctx) => {
-        const need = (field: keyof typeof cb, why: string) => !cb[field] && ctx.addIssue({ code: 'custom', path: [field], message: why });
+        const need = (field: keyof typeof cb, why: string) =>
+          !cb[field] && ctx.addIssue({ code: 'custom', path: [field], message: why });
         if (cb.type === 'send_message') need('messageContent', 'messageContent is required for send_message');
         if (cb.type === 'send_message' && cb.excludeFromContext)
-          ctx.addIssue({ code: 'custom', path: ['excludeFromContext'], message: 'excludeFromContext is not allowed for send_message' });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['excludeFromContext'],
+            message: 'excludeFromContext is not allowed for send_message',
+          });
         if (cb.type === 'bash_script') need('bashCommand', 'bashCommand is required for bash_script');
         if (cb.type === 'sub_agent') need('subAgentPrompt', 'subAgentPrompt is required for sub_agent');
       }),
@@ -71,9 +76,13 @@ export const mixOptions = lazy(() =>
       cdpUrl: z.string().max(2_000).optional(),
       promptMode: z.enum(['default', 'append', 'replace']).default('default'),
       customSystemPrompt: z.string().max(200_000).optional(),
-      sessionType: z.literal('main', { errorMap: () => ({ message: "only 'main' sessions can be created through the API" }) }).default('main'),
+      sessionType: z
+        .literal('main', { errorMap: () => ({ message: "only 'main' sessions can be created through the API" }) })
+        .default('main'),
       // The seed's own examples pass `subagent_type=""`: an empty string counts as unset.
-      subagentType: z.literal('', { errorMap: () => ({ message: 'subagent_type must not be set for main sessions' }) }).optional(),
+      subagentType: z
+        .literal('', { errorMap: () => ({ message: 'subagent_type must not be set for main sessions' }) })
+        .optional(),
       /**
        * Tool-completion callbacks set at creation, written as on the wire (`toolName`, `type`,
        * `messageContent`, …) or as in the seed (`tool_name`, `message_content`, …).
@@ -83,15 +92,28 @@ export const mixOptions = lazy(() =>
     .strict()
     .superRefine((o, ctx) => {
       if (o.browserMode === 'remote-cdp-websocket' && !o.cdpUrl)
-        ctx.addIssue({ code: 'custom', path: ['cdpUrl'], message: 'cdpUrl is required when browserMode is remote-cdp-websocket' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cdpUrl'],
+          message: 'cdpUrl is required when browserMode is remote-cdp-websocket',
+        });
       // The seed states the scheme rule without a condition, and the platform checks any cdpUrl sent.
-      if (o.cdpUrl && !/^wss?:\/\//.test(o.cdpUrl)) ctx.addIssue({ code: 'custom', path: ['cdpUrl'], message: 'cdpUrl must start with ws:// or wss://' });
+      if (o.cdpUrl && !/^wss?:\/\//.test(o.cdpUrl))
+        ctx.addIssue({ code: 'custom', path: ['cdpUrl'], message: 'cdpUrl must start with ws:// or wss://' });
       if (o.customSystemPrompt !== undefined) {
         const size = byteLength(o.customSystemPrompt);
         if (o.promptMode === 'append' && size > APPEND_MAX)
-          ctx.addIssue({ code: 'custom', path: ['customSystemPrompt'], message: `customSystemPrompt is ${size} bytes; append mode allows ${APPEND_MAX}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['customSystemPrompt'],
+            message: `customSystemPrompt is ${size} bytes; append mode allows ${APPEND_MAX}`,
+          });
         if (o.promptMode === 'replace' && size > REPLACE_MAX)
-          ctx.addIssue({ code: 'custom', path: ['customSystemPrompt'], message: `customSystemPrompt is ${size} bytes; replace mode allows ${REPLACE_MAX}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['customSystemPrompt'],
+            message: `customSystemPrompt is ${size} bytes; replace mode allows ${REPLACE_MAX}`,
+          });
       }
     })
     // In default mode the platform ignores the prompt; drop it so it never travels. An empty

@@ -31,7 +31,15 @@ import {
   type ArchAstroSession,
 } from './schemas.js';
 
-export type { ArchAstroPreset, ArchAstroPresetConfig, ArchAstroRoutine, ArchAstroRun, ArchAstroRunPage, ArchAstroSession, ArchAstroSessionEvent };
+export type {
+  ArchAstroPreset,
+  ArchAstroPresetConfig,
+  ArchAstroRoutine,
+  ArchAstroRun,
+  ArchAstroRunPage,
+  ArchAstroSession,
+  ArchAstroSessionEvent,
+};
 
 /** Filters of `GET /api/v1/agent_sessions` (all optional, combinable). */
 export interface ListSessionsParams {
@@ -161,12 +169,27 @@ export class ArchAstroClient {
 
   /** Refuses a body the SDK's input model would refuse, before anything is sent. */
   private refuse(op: string, detail: string): never {
-    throw new BadRequestError({ platform: 'archastro', alias: this.http.alias, method: 'POST', path: op, code: 'request_invalid', detail });
+    throw new BadRequestError({
+      platform: 'archastro',
+      alias: this.http.alias,
+      method: 'POST',
+      path: op,
+      code: 'request_invalid',
+      detail,
+    });
   }
 
-  private checkPresetFields(op: string, input: { handler_type?: string; preset_name?: string; preset_config?: unknown }): void {
-    const r = presetFieldsSchema.safeParse({ handler_type: input.handler_type, preset_name: input.preset_name, preset_config: input.preset_config });
-    if (!r.success) this.refuse(op, r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  private checkPresetFields(
+    op: string,
+    input: { handler_type?: string; preset_name?: string; preset_config?: unknown },
+  ): void {
+    const r = presetFieldsSchema.safeParse({
+      handler_type: input.handler_type,
+      preset_name: input.preset_name,
+      preset_config: input.preset_config,
+    });
+    if (!r.success)
+      this.refuse(op, r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
   }
 
   /** One cheap authenticated read (`switchboard doctor`): the newest session, if any. */
@@ -202,11 +225,20 @@ export class ArchAstroClient {
   }
 
   getSession(sessionId: string, call: CallOptions = {}): Promise<ArchAstroSession> {
-    return this.http.request({ ...call, method: 'GET', path: path(ROUTES.session, { session: sessionId }), schema: sessionSchema });
+    return this.http.request({
+      ...call,
+      method: 'GET',
+      path: path(ROUTES.session, { session: sessionId }),
+      schema: sessionSchema,
+    });
   }
 
   /** Replaces the session's metadata (the only mutable field); allowed in any status. */
-  updateSession(sessionId: string, input: { metadata?: Record<string, unknown> }, call: CallOptions = {}): Promise<ArchAstroSession> {
+  updateSession(
+    sessionId: string,
+    input: { metadata?: Record<string, unknown> },
+    call: CallOptions = {},
+  ): Promise<ArchAstroSession> {
     return this.http.request({
       ...call,
       method: 'PATCH',
@@ -241,7 +273,11 @@ export class ArchAstroClient {
    * The session's harness events after the event id `after` (`cse_…`), oldest first; `limit` ≤ 1000
    * (platform default 200). The transcript's durable cursor.
    */
-  listEvents(sessionId: string, params: { after?: string; limit?: number } = {}, call: CallOptions = {}): Promise<ArchAstroSessionEvent[]> {
+  listEvents(
+    sessionId: string,
+    params: { after?: string; limit?: number } = {},
+    call: CallOptions = {},
+  ): Promise<ArchAstroSessionEvent[]> {
     return this.http.request({
       ...call,
       method: 'GET',
@@ -268,7 +304,10 @@ export class ArchAstroClient {
   // ---------------------------------------------------------------- agent routines
 
   /** Lists routines (not paginated). An unknown `agent` is a 404, not an empty list. */
-  listRoutines(params: { agent?: string; eventType?: string } = {}, call: CallOptions = {}): Promise<ArchAstroRoutine[]> {
+  listRoutines(
+    params: { agent?: string; eventType?: string } = {},
+    call: CallOptions = {},
+  ): Promise<ArchAstroRoutine[]> {
     return this.http
       .request({
         ...call,
@@ -285,7 +324,12 @@ export class ArchAstroClient {
   }
 
   getRoutine(routineId: string, call: CallOptions = {}): Promise<ArchAstroRoutine> {
-    return this.http.request({ ...call, method: 'GET', path: path(ROUTES.routine, { routine: routineId }), schema: routineSchema });
+    return this.http.request({
+      ...call,
+      method: 'GET',
+      path: path(ROUTES.routine, { routine: routineId }),
+      schema: routineSchema,
+    });
   }
 
   /**
@@ -331,7 +375,12 @@ export class ArchAstroClient {
   }
 
   pauseRoutine(routineId: string, call: CallOptions = {}): Promise<ArchAstroRoutine> {
-    return this.http.request({ ...call, method: 'POST', path: path(ROUTES.routinePause, { routine: routineId }), schema: routineSchema });
+    return this.http.request({
+      ...call,
+      method: 'POST',
+      path: path(ROUTES.routinePause, { routine: routineId }),
+      schema: routineSchema,
+    });
   }
 
   /**
@@ -340,7 +389,8 @@ export class ArchAstroClient {
    */
   async invokeRoutine(routineId: string, input: InvokeRoutineInput, call: CallOptions = {}): Promise<ArchAstroRun> {
     // Both SDKs require `message` (a string); an empty one tells the agent nothing.
-    if (typeof input.message !== 'string' || input.message.trim() === '') this.refuse(ROUTES.routineInvoke, 'message is required');
+    if (typeof input.message !== 'string' || input.message.trim() === '')
+      this.refuse(ROUTES.routineInvoke, 'message is required');
     return this.http.request({
       ...call,
       method: 'POST',
@@ -356,18 +406,32 @@ export class ArchAstroClient {
       ...call,
       method: 'GET',
       path: path(ROUTES.routineRuns, { routine: routineId }),
-      query: { status: params.status, limit: params.limit, before_cursor: params.beforeCursor, after_cursor: params.afterCursor },
+      query: {
+        status: params.status,
+        limit: params.limit,
+        before_cursor: params.beforeCursor,
+        after_cursor: params.afterCursor,
+      },
       schema: runPageSchema,
     });
   }
 
   /** Every run of a routine, newest to oldest, following `before_cursor` page by page. */
-  iterateRuns(routineId: string, params: Omit<ListRunsParams, 'beforeCursor' | 'afterCursor'> = {}, call: CallOptions = {}): AsyncGenerator<ArchAstroRun> {
+  iterateRuns(
+    routineId: string,
+    params: Omit<ListRunsParams, 'beforeCursor' | 'afterCursor'> = {},
+    call: CallOptions = {},
+  ): AsyncGenerator<ArchAstroRun> {
     return paginate(beforeCursorPages((beforeCursor) => this.listRuns(routineId, { ...params, beforeCursor }, call)));
   }
 
   getRun(runId: string, call: CallOptions = {}): Promise<ArchAstroRun> {
-    return this.http.request({ ...call, method: 'GET', path: path(ROUTES.routineRun, { run: runId }), schema: runSchema });
+    return this.http.request({
+      ...call,
+      method: 'GET',
+      path: path(ROUTES.routineRun, { run: runId }),
+      schema: runSchema,
+    });
   }
 
   /** One page of runs across every routine of the app (optionally some agents'), newest first. */

@@ -142,7 +142,9 @@ export const presetSchema = z.object({
 export type ArchAstroPreset = z.output<typeof presetSchema>;
 
 /** The SDKs answer a bare array; accept a `{data}` wrapper too and hand back the array. */
-export const presetListSchema = z.union([z.array(presetSchema), z.object({ data: z.array(presetSchema) })]).transform((v) => (Array.isArray(v) ? v : v.data));
+export const presetListSchema = z
+  .union([z.array(presetSchema), z.object({ data: z.array(presetSchema) })])
+  .transform((v) => (Array.isArray(v) ? v : v.data));
 
 /**
  * A routine run (`arr_…`), sdk archastro-sdk@0.11.0 types/common.py `AgentRoutineRun`: `result` and

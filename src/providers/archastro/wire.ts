@@ -10,7 +10,8 @@
 
 /** Path templates for {@link path} from `../http.js`. */
 export const ROUTES = {
-  // ---- agent sessions (sdk @archastro/sdk@0.19.0 v1/resources/agent_sessions.js; the seed's AgentSessionResource agrees) ----
+  // ---- agent sessions (sdk @archastro/sdk@0.19.0 v1/resources/agent_sessions.js; the seed's AgentSessionResource
+  // agrees) ----
   /** GET: list (query agent, status[], routine_run[], exclude_system, limit); POST: create (201). */
   sessions: '/api/v1/agent_sessions',
   /** GET: retrieve; PATCH: update metadata; DELETE: delete (204; 422 unless terminal). */
@@ -91,28 +92,116 @@ const PY = 'sdk archastro-sdk@0.11.0';
  */
 export const OPERATIONS = {
   listSessions: { method: 'GET', route: 'sessions', status: 200, source: `${TS} v1/resources/agent_sessions.js list` },
-  createSession: { method: 'POST', route: 'sessions', status: 201, source: `${TS} v1/resources/agent_sessions.js create` },
+  createSession: {
+    method: 'POST',
+    route: 'sessions',
+    status: 201,
+    source: `${TS} v1/resources/agent_sessions.js create`,
+  },
   getSession: { method: 'GET', route: 'session', status: 200, source: `${TS} v1/resources/agent_sessions.js get` },
-  updateSession: { method: 'PATCH', route: 'session', status: 200, source: `${TS} v1/resources/agent_sessions.js update` },
-  deleteSession: { method: 'DELETE', route: 'session', status: 204, source: `${TS} v1/resources/agent_sessions.js delete` },
-  cancelSession: { method: 'POST', route: 'sessionCancel', status: 200, source: `${TS} v1/resources/agent_sessions.js cancel` },
-  sendMessage: { method: 'POST', route: 'sessionMessage', status: 200, source: `${TS} v1/resources/agent_sessions.js message` },
-  listEvents: { method: 'GET', route: 'sessionEvents', status: 200, source: `${PY} v1/resources/agent_sessions.py events` },
-  streamSession: { method: 'GET', route: 'sessionStream', status: 200, source: `${TS} v1/resources/agent_sessions.js stream; ${PY} (session_event)` },
+  updateSession: {
+    method: 'PATCH',
+    route: 'session',
+    status: 200,
+    source: `${TS} v1/resources/agent_sessions.js update`,
+  },
+  deleteSession: {
+    method: 'DELETE',
+    route: 'session',
+    status: 204,
+    source: `${TS} v1/resources/agent_sessions.js delete`,
+  },
+  cancelSession: {
+    method: 'POST',
+    route: 'sessionCancel',
+    status: 200,
+    source: `${TS} v1/resources/agent_sessions.js cancel`,
+  },
+  sendMessage: {
+    method: 'POST',
+    route: 'sessionMessage',
+    status: 200,
+    source: `${TS} v1/resources/agent_sessions.js message`,
+  },
+  listEvents: {
+    method: 'GET',
+    route: 'sessionEvents',
+    status: 200,
+    source: `${PY} v1/resources/agent_sessions.py events`,
+  },
+  streamSession: {
+    method: 'GET',
+    route: 'sessionStream',
+    status: 200,
+    source: `${TS} v1/resources/agent_sessions.js stream; ${PY} (session_event)`,
+  },
   listRoutines: { method: 'GET', route: 'routines', status: 200, source: `${TS} v1/resources/agent_routines.js list` },
-  createRoutine: { method: 'POST', route: 'agentRoutines', status: 201, source: `${PY} v1/resources/agents.py agent_routines` },
-  listPresets: { method: 'GET', route: 'routinePresets', status: 200, source: `${TS} v1/resources/agent_routines.js presets` },
+  createRoutine: {
+    method: 'POST',
+    route: 'agentRoutines',
+    status: 201,
+    source: `${PY} v1/resources/agents.py agent_routines`,
+  },
+  listPresets: {
+    method: 'GET',
+    route: 'routinePresets',
+    status: 200,
+    source: `${TS} v1/resources/agent_routines.js presets`,
+  },
   getRoutine: { method: 'GET', route: 'routine', status: 200, source: `${TS} v1/resources/agent_routines.js get` },
-  updateRoutine: { method: 'PATCH', route: 'routine', status: 200, source: `${TS} v1/resources/agent_routines.js update` },
-  deleteRoutine: { method: 'DELETE', route: 'routine', status: 204, source: `${TS} v1/resources/agent_routines.js delete` },
-  activateRoutine: { method: 'POST', route: 'routineActivate', status: 200, source: `${TS} v1/resources/agent_routines.js activate` },
-  pauseRoutine: { method: 'POST', route: 'routinePause', status: 200, source: `${TS} v1/resources/agent_routines.js pause` },
-  invokeRoutine: { method: 'POST', route: 'routineInvoke', status: 201, source: `${TS} v1/resources/agent_routines.js invoke` },
+  updateRoutine: {
+    method: 'PATCH',
+    route: 'routine',
+    status: 200,
+    source: `${TS} v1/resources/agent_routines.js update`,
+  },
+  deleteRoutine: {
+    method: 'DELETE',
+    route: 'routine',
+    status: 204,
+    source: `${TS} v1/resources/agent_routines.js delete`,
+  },
+  activateRoutine: {
+    method: 'POST',
+    route: 'routineActivate',
+    status: 200,
+    source: `${TS} v1/resources/agent_routines.js activate`,
+  },
+  pauseRoutine: {
+    method: 'POST',
+    route: 'routinePause',
+    status: 200,
+    source: `${TS} v1/resources/agent_routines.js pause`,
+  },
+  invokeRoutine: {
+    method: 'POST',
+    route: 'routineInvoke',
+    status: 201,
+    source: `${TS} v1/resources/agent_routines.js invoke`,
+  },
   listRuns: { method: 'GET', route: 'routineRuns', status: 200, source: `${TS} v1/resources/agent_routines.js runs` },
-  getRun: { method: 'GET', route: 'routineRun', status: 200, source: `${TS} v1/resources/agent_routines.js AgentRoutineRunResource.get` },
-  listAllRuns: { method: 'GET', route: 'allRuns', status: 200, source: `${TS} v1/resources/agent_routine_runs.js list` },
-  streamRun: { method: 'GET', route: 'runStream', status: 200, source: `${TS} v1/resources/agent_routine_runs.js stream` },
-} as const satisfies Record<string, { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; route: keyof typeof ROUTES; status: number; source: string }>;
+  getRun: {
+    method: 'GET',
+    route: 'routineRun',
+    status: 200,
+    source: `${TS} v1/resources/agent_routines.js AgentRoutineRunResource.get`,
+  },
+  listAllRuns: {
+    method: 'GET',
+    route: 'allRuns',
+    status: 200,
+    source: `${TS} v1/resources/agent_routine_runs.js list`,
+  },
+  streamRun: {
+    method: 'GET',
+    route: 'runStream',
+    status: 200,
+    source: `${TS} v1/resources/agent_routine_runs.js stream`,
+  },
+} as const satisfies Record<
+  string,
+  { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; route: keyof typeof ROUTES; status: number; source: string }
+>;
 export type ArchAstroOperation = keyof typeof OPERATIONS;
 
 /**

@@ -31,7 +31,15 @@ import {
   sessionListSchema,
 } from './schemas.js';
 
-export type { CreateSessionParams, MixBackendMessage, MixCallback, MixCancelResult, MixExport, MixSession, SendMessageParams } from './schemas.js';
+export type {
+  CreateSessionParams,
+  MixBackendMessage,
+  MixCallback,
+  MixCancelResult,
+  MixExport,
+  MixSession,
+  SendMessageParams,
+} from './schemas.js';
 
 /** Where to resume the stream, and how to stop reading it. */
 export interface MixStreamOptions extends Pick<CallOptions, 'signal'> {
@@ -42,7 +50,9 @@ export interface MixStreamOptions extends Pick<CallOptions, 'signal'> {
 export class MixClient {
   readonly http: HttpClient;
 
-  /** Base URL = `MIX_SERVER_URL`; `Authorization: Bearer` only when the alias has a secret (assumption, see wire.ts). */
+  /**
+   * Base URL = `MIX_SERVER_URL`; `Authorization: Bearer` only when the alias has a secret (assumption, see wire.ts).
+   */
   constructor(endpoint: PlatformEndpoint) {
     this.http = new HttpClient({
       platform: 'mix',
@@ -90,7 +100,12 @@ export class MixClient {
 
   /** Reads one session. */
   get(id: string, call: CallOptions = {}): Promise<MixSession> {
-    return this.http.request({ method: 'GET', path: path(MIX_OPS.getSession.path, { id }), schema: sessionDataSchema, ...call });
+    return this.http.request({
+      method: 'GET',
+      path: path(MIX_OPS.getSession.path, { id }),
+      schema: sessionDataSchema,
+      ...call,
+    });
   }
 
   /** Permanently deletes a session and all its data. */
@@ -102,21 +117,41 @@ export class MixClient {
   async updateSessionCallbacks(id: string, callbacks: MixCallback[], call: CallOptions = {}): Promise<MixSession> {
     const route = MIX_OPS.updateSessionCallbacks.path;
     for (const [i, cb] of callbacks.entries()) this.assertValid(checkCallback(cb, i), 'PATCH', route);
-    return this.http.request({ method: 'PATCH', path: path(route, { id }), body: { callbacks }, schema: sessionDataSchema, ...call });
+    return this.http.request({
+      method: 'PATCH',
+      path: path(route, { id }),
+      body: { callbacks },
+      schema: sessionDataSchema,
+      ...call,
+    });
   }
 
   /** The complete transcript (messages, tool calls, reasoning, metadata). */
   exportSession(id: string, call: CallOptions = {}): Promise<MixExport> {
-    return this.http.request({ method: 'GET', path: path(MIX_OPS.exportSession.path, { id }), schema: exportSessionSchema, ...call });
+    return this.http.request({
+      method: 'GET',
+      path: path(MIX_OPS.exportSession.path, { id }),
+      schema: exportSessionSchema,
+      ...call,
+    });
   }
 
   /**
    * Deletes every message after `messageId` (kept), optionally cleaning up media created after it.
    * `cleanupMedia` is sent only when given, so the platform's own default applies otherwise.
    */
-  async rewindSession(id: string, params: { messageId: string; cleanupMedia?: boolean }, call: CallOptions = {}): Promise<MixSession> {
+  async rewindSession(
+    id: string,
+    params: { messageId: string; cleanupMedia?: boolean },
+    call: CallOptions = {},
+  ): Promise<MixSession> {
     const route = MIX_OPS.rewindSession.path;
-    if (!params.messageId) this.assertValid({ code: 'missing_message_id', field: 'messageId', detail: 'messageId is required' }, 'POST', route);
+    if (!params.messageId)
+      this.assertValid(
+        { code: 'missing_message_id', field: 'messageId', detail: 'messageId is required' },
+        'POST',
+        route,
+      );
     const body: Record<string, unknown> = { messageId: params.messageId };
     if (params.cleanupMedia !== undefined) body.cleanupMedia = params.cleanupMedia;
     return this.http.request({ method: 'POST', path: path(route, { id }), body, schema: sessionDataSchema, ...call });
@@ -138,17 +173,29 @@ export class MixClient {
    */
   async sendMessage(id: string, params: SendMessageParams, call: CallOptions = {}): Promise<void> {
     const route = MIX_OPS.sendMessage.path;
-    if (!params.text?.trim()) this.assertValid({ code: 'missing_text', field: 'text', detail: 'text is required' }, 'POST', route);
+    if (!params.text?.trim())
+      this.assertValid({ code: 'missing_text', field: 'text', detail: 'text is required' }, 'POST', route);
     const body: Record<string, unknown> = { text: params.text };
     if (params.maxSteps !== undefined) body.max_steps = params.maxSteps;
     if (params.planMode !== undefined) body.plan_mode = params.planMode;
     if (params.thinkingLevel !== undefined) body.thinking_level = params.thinkingLevel;
-    await this.http.request({ method: 'POST', path: path(route, { id }), body, schema: sendMessageResponseSchema, ...call });
+    await this.http.request({
+      method: 'POST',
+      path: path(route, { id }),
+      body,
+      schema: sendMessageResponseSchema,
+      ...call,
+    });
   }
 
   /** A session's messages, oldest first (SDK `BackendMessage`). */
   listMessages(id: string, call: CallOptions = {}): Promise<MixBackendMessage[]> {
-    return this.http.request({ method: 'GET', path: path(MIX_OPS.listMessages.path, { id }), schema: backendMessageListSchema, ...call });
+    return this.http.request({
+      method: 'GET',
+      path: path(MIX_OPS.listMessages.path, { id }),
+      schema: backendMessageListSchema,
+      ...call,
+    });
   }
 
   /**
@@ -157,11 +204,20 @@ export class MixClient {
    * cut throws a retryable ConnectionError (resume with the last id seen).
    */
   stream(sessionId: string, opts: MixStreamOptions = {}): AsyncGenerator<SseEvent> {
-    return readSse(this.http, { path: MIX_OPS.stream.path, query: { [MIX_QUERY.sessionId]: sessionId }, lastEventId: opts.lastEventId, signal: opts.signal });
+    return readSse(this.http, {
+      path: MIX_OPS.stream.path,
+      query: { [MIX_QUERY.sessionId]: sessionId },
+      lastEventId: opts.lastEventId,
+      signal: opts.signal,
+    });
   }
 
   /** Answers an agent's question (`notification` of type question): `acknowledge`, `text` or `choice`. 204. */
-  async respondToNotification(id: string, response: { type: MixResponseType; value?: string }, call: CallOptions = {}): Promise<void> {
+  async respondToNotification(
+    id: string,
+    response: { type: MixResponseType; value?: string },
+    call: CallOptions = {},
+  ): Promise<void> {
     const body: Record<string, unknown> = { type: response.type };
     if (response.value !== undefined) body.value = response.value;
     await this.http.request({ method: 'POST', path: path(MIX_OPS.respondToNotification.path, { id }), body, ...call });
@@ -169,12 +225,22 @@ export class MixClient {
 
   /** Lets the tool a `permission` frame names run (200 `{granted}`); a second answer is refused (404). */
   grantPermission(id: string, call: CallOptions = {}): Promise<{ granted?: boolean | null }> {
-    return this.http.request({ method: 'POST', path: path(MIX_OPS.grantPermission.path, { id }), schema: grantPermissionSchema, ...call });
+    return this.http.request({
+      method: 'POST',
+      path: path(MIX_OPS.grantPermission.path, { id }),
+      schema: grantPermissionSchema,
+      ...call,
+    });
   }
 
   /** Refuses the tool a `permission` frame names (200 `{denied}`); a second answer is refused (404). */
   denyPermission(id: string, call: CallOptions = {}): Promise<{ denied?: boolean | null }> {
-    return this.http.request({ method: 'POST', path: path(MIX_OPS.denyPermission.path, { id }), schema: denyPermissionSchema, ...call });
+    return this.http.request({
+      method: 'POST',
+      path: path(MIX_OPS.denyPermission.path, { id }),
+      schema: denyPermissionSchema,
+      ...call,
+    });
   }
 
   private assertValid(failure: MixCheckFailure | undefined, method: string, route: string): void {

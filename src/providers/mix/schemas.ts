@@ -5,7 +5,11 @@
 import { z } from 'zod';
 
 /** Browser automation modes (seed: `CreateSessionBrowserMode`). */
-export const MIX_BROWSER_MODES = ['electron-embedded-browser', 'local-browser-service', 'remote-cdp-websocket'] as const;
+export const MIX_BROWSER_MODES = [
+  'electron-embedded-browser',
+  'local-browser-service',
+  'remote-cdp-websocket',
+] as const;
 export type MixBrowserMode = (typeof MIX_BROWSER_MODES)[number];
 
 /** Custom prompt handling modes (seed: `PromptMode`). */
@@ -95,12 +99,18 @@ export function normalizeCallback(raw: Record<string, unknown>): MixCallback {
 
 /** Checks one callback; the per-type required fields follow the public Mix SDK. */
 export function checkCallback(cb: MixCallback, index: number): MixCheckFailure | undefined {
-  const fail = (detail: string): MixCheckFailure => ({ code: 'invalid_callback', field: `callbacks[${index}]`, detail });
+  const fail = (detail: string): MixCheckFailure => ({
+    code: 'invalid_callback',
+    field: `callbacks[${index}]`,
+    detail,
+  });
   if (cb === null || typeof cb !== 'object') return fail('callback must be an object');
   if (typeof cb.toolName !== 'string' || cb.toolName.trim() === '') return fail('toolName is required');
-  if (!(MIX_CALLBACK_TYPES as readonly string[]).includes(cb.type)) return fail(`type must be one of ${MIX_CALLBACK_TYPES.join(', ')}`);
+  if (!(MIX_CALLBACK_TYPES as readonly string[]).includes(cb.type))
+    return fail(`type must be one of ${MIX_CALLBACK_TYPES.join(', ')}`);
   if (cb.type === 'send_message' && !cb.messageContent) return fail('messageContent is required for send_message');
-  if (cb.type === 'send_message' && cb.excludeFromContext) return fail('excludeFromContext is not allowed for send_message');
+  if (cb.type === 'send_message' && cb.excludeFromContext)
+    return fail('excludeFromContext is not allowed for send_message');
   if (cb.type === 'bash_script' && !cb.bashCommand) return fail('bashCommand is required for bash_script');
   if (cb.type === 'sub_agent' && !cb.subAgentPrompt) return fail('subAgentPrompt is required for sub_agent');
   return undefined;
@@ -114,15 +124,28 @@ export function checkCallback(cb: MixCallback, index: number): MixCheckFailure |
  * `invalid_callback` are our names for checks the seed states without an example.
  */
 export function checkCreateSession(p: CreateSessionParams): MixCheckFailure | undefined {
-  if (typeof p.title !== 'string' || p.title.trim() === '') return { code: 'missing_title', field: 'title', detail: 'title is required' };
+  if (typeof p.title !== 'string' || p.title.trim() === '')
+    return { code: 'missing_title', field: 'title', detail: 'title is required' };
   if (!(MIX_BROWSER_MODES as readonly string[]).includes(p.browserMode))
-    return { code: 'invalid_browser_mode', field: 'browserMode', detail: `browserMode must be one of ${MIX_BROWSER_MODES.join(', ')}` };
+    return {
+      code: 'invalid_browser_mode',
+      field: 'browserMode',
+      detail: `browserMode must be one of ${MIX_BROWSER_MODES.join(', ')}`,
+    };
   if (p.browserMode === 'remote-cdp-websocket' && !p.cdpUrl)
-    return { code: 'missing_cdp_url', field: 'cdpUrl', detail: 'cdpUrl is required when browserMode is remote-cdp-websocket' };
+    return {
+      code: 'missing_cdp_url',
+      field: 'cdpUrl',
+      detail: 'cdpUrl is required when browserMode is remote-cdp-websocket',
+    };
   if (p.cdpUrl !== undefined && !/^wss?:\/\//.test(p.cdpUrl))
     return { code: 'invalid_cdp_url', field: 'cdpUrl', detail: "cdpUrl must start with 'ws://' or 'wss://'" };
   if (p.promptMode !== undefined && !(MIX_PROMPT_MODES as readonly string[]).includes(p.promptMode))
-    return { code: 'invalid_prompt_mode', field: 'promptMode', detail: `promptMode must be one of ${MIX_PROMPT_MODES.join(', ')}` };
+    return {
+      code: 'invalid_prompt_mode',
+      field: 'promptMode',
+      detail: `promptMode must be one of ${MIX_PROMPT_MODES.join(', ')}`,
+    };
   if (p.customSystemPrompt !== undefined && p.promptMode !== undefined && p.promptMode !== 'default') {
     const size = byteLength(p.customSystemPrompt);
     const max = p.promptMode === 'append' ? APPEND_PROMPT_MAX_BYTES : REPLACE_PROMPT_MAX_BYTES;
@@ -134,9 +157,17 @@ export function checkCreateSession(p: CreateSessionParams): MixCheckFailure | un
       };
   }
   if (p.sessionType !== undefined && p.sessionType !== 'main')
-    return { code: 'invalid_session_type', field: 'sessionType', detail: "only 'main' sessions can be created through the API" };
+    return {
+      code: 'invalid_session_type',
+      field: 'sessionType',
+      detail: "only 'main' sessions can be created through the API",
+    };
   if (p.subagentType !== undefined && p.subagentType !== '')
-    return { code: 'subagent_type_not_allowed', field: 'subagentType', detail: 'subagentType must not be set for API-created sessions' };
+    return {
+      code: 'subagent_type_not_allowed',
+      field: 'subagentType',
+      detail: 'subagentType must not be set for API-created sessions',
+    };
   for (const [i, cb] of (p.callbacks ?? []).entries()) {
     const bad = checkCallback(cb, i);
     if (bad) return bad;
@@ -191,7 +222,12 @@ export type MixSession = z.output<typeof sessionDataSchema>;
 export const sessionListSchema = z.array(sessionDataSchema);
 
 export const exportToolCallSchema = z
-  .object({ id: z.string().nullish(), name: z.string().nullish(), input: z.unknown().optional(), result: z.unknown().optional() })
+  .object({
+    id: z.string().nullish(),
+    name: z.string().nullish(),
+    input: z.unknown().optional(),
+    result: z.unknown().optional(),
+  })
   .passthrough();
 
 export const exportMessageSchema = z
@@ -222,11 +258,18 @@ export const exportSessionSchema = z
 export type MixExport = z.output<typeof exportSessionSchema>;
 
 /** SDK `SendMessageResponse` (202): `{sessionId, status}`. */
-export const sendMessageResponseSchema = z.object({ sessionId: z.string().nullish(), status: z.string().nullish() }).passthrough();
+export const sendMessageResponseSchema = z
+  .object({ sessionId: z.string().nullish(), status: z.string().nullish() })
+  .passthrough();
 
 /** SDK `BackendMessage` (list of a session's messages): the fields the re-send lookup reads. */
 export const backendMessageSchema = z
-  .object({ id: z.string(), role: z.string(), userInput: z.string().nullish(), assistantResponse: z.string().nullish() })
+  .object({
+    id: z.string(),
+    role: z.string(),
+    userInput: z.string().nullish(),
+    assistantResponse: z.string().nullish(),
+  })
   .passthrough();
 export const backendMessageListSchema = z.array(backendMessageSchema);
 export type MixBackendMessage = z.output<typeof backendMessageSchema>;

@@ -18,21 +18,68 @@ export interface MixOperation {
 
 /** Every Mix operation Switchboard calls. */
 export const MIX_OPS = {
-  listSessions: { method: 'GET', path: '/api/sessions', source: 'sdk mix-python-sdk@0.8.1 sessions.py (list_sessions); seed' },
+  listSessions: {
+    method: 'GET',
+    path: '/api/sessions',
+    source: 'sdk mix-python-sdk@0.8.1 sessions.py (list_sessions); seed',
+  },
   /** 201 SessionData. The SDK's CreateSessionRequest has no `firstUserMessage`: the task is a message. */
-  createSession: { method: 'POST', path: '/api/sessions', source: 'sdk mix-python-sdk@0.8.1 sessions.py, models/createsessionop.py; seed' },
-  getSession: { method: 'GET', path: '/api/sessions/{id}', source: 'sdk mix-python-sdk@0.8.1 sessions.py (get_session); seed' },
-  deleteSession: { method: 'DELETE', path: '/api/sessions/{id}', source: 'sdk mix-python-sdk@0.8.1 sessions.py (delete_session, 204); seed' },
-  updateSessionCallbacks: { method: 'PATCH', path: '/api/sessions/{id}/callbacks', source: 'sdk mix-python-sdk@0.8.1 sessions.py; seed' },
-  exportSession: { method: 'GET', path: '/api/sessions/{id}/export', source: 'sdk mix-python-sdk@0.8.1 models/exportsession.py; seed' },
-  rewindSession: { method: 'POST', path: '/api/sessions/{id}/rewind', source: 'sdk mix-python-sdk@0.8.1 models/rewindsessionop.py; seed' },
-  cancelSessionProcessing: { method: 'POST', path: '/api/sessions/{id}/cancel', source: 'sdk mix-python-sdk@0.8.1 models/cancelsessionprocessingop.py; seed' },
-  /** 202 `{sessionId, status}`; snake_case body `text, max_steps, plan_mode, thinking_level` (no aliases in the SDK). Not in the seed. */
-  sendMessage: { method: 'POST', path: '/api/sessions/{id}/messages', source: 'sdk mix-python-sdk@0.8.1 messages.py, models/sendmessageop.py' },
+  createSession: {
+    method: 'POST',
+    path: '/api/sessions',
+    source: 'sdk mix-python-sdk@0.8.1 sessions.py, models/createsessionop.py; seed',
+  },
+  getSession: {
+    method: 'GET',
+    path: '/api/sessions/{id}',
+    source: 'sdk mix-python-sdk@0.8.1 sessions.py (get_session); seed',
+  },
+  deleteSession: {
+    method: 'DELETE',
+    path: '/api/sessions/{id}',
+    source: 'sdk mix-python-sdk@0.8.1 sessions.py (delete_session, 204); seed',
+  },
+  updateSessionCallbacks: {
+    method: 'PATCH',
+    path: '/api/sessions/{id}/callbacks',
+    source: 'sdk mix-python-sdk@0.8.1 sessions.py; seed',
+  },
+  exportSession: {
+    method: 'GET',
+    path: '/api/sessions/{id}/export',
+    source: 'sdk mix-python-sdk@0.8.1 models/exportsession.py; seed',
+  },
+  rewindSession: {
+    method: 'POST',
+    path: '/api/sessions/{id}/rewind',
+    source: 'sdk mix-python-sdk@0.8.1 models/rewindsessionop.py; seed',
+  },
+  cancelSessionProcessing: {
+    method: 'POST',
+    path: '/api/sessions/{id}/cancel',
+    source: 'sdk mix-python-sdk@0.8.1 models/cancelsessionprocessingop.py; seed',
+  },
+  /**
+   * 202 `{sessionId, status}`; snake_case body `text, max_steps, plan_mode, thinking_level` (no aliases in the SDK).
+   * Not in the seed.
+   */
+  sendMessage: {
+    method: 'POST',
+    path: '/api/sessions/{id}/messages',
+    source: 'sdk mix-python-sdk@0.8.1 messages.py, models/sendmessageop.py',
+  },
   /** `List[BackendMessage]`. Not in the seed. */
-  listMessages: { method: 'GET', path: '/api/sessions/{id}/messages', source: 'sdk mix-python-sdk@0.8.1 messages.py, models/backendmessage.py' },
+  listMessages: {
+    method: 'GET',
+    path: '/api/sessions/{id}/messages',
+    source: 'sdk mix-python-sdk@0.8.1 messages.py, models/backendmessage.py',
+  },
   /** Persistent SSE; resume with `Last-Event-ID`. Not in the seed. */
-  stream: { method: 'GET', path: '/stream', source: 'sdk mix-python-sdk@0.8.1 streaming.py, models/streameventsop.py, models/sseeventstream.py' },
+  stream: {
+    method: 'GET',
+    path: '/stream',
+    source: 'sdk mix-python-sdk@0.8.1 streaming.py, models/streameventsop.py, models/sseeventstream.py',
+  },
   /** 204; body `{type: acknowledge|text|choice, value?}`. Not in the seed. */
   respondToNotification: {
     method: 'POST',
@@ -46,7 +93,11 @@ export const MIX_OPS = {
     source: 'sdk mix-python-sdk@0.8.1 permissions.py (grant), models/grantpermissionop.py',
   },
   /** 200 `{denied}`; no body. Not in the seed. */
-  denyPermission: { method: 'POST', path: '/api/permissions/{id}/deny', source: 'sdk mix-python-sdk@0.8.1 permissions.py (deny), models/denypermissionop.py' },
+  denyPermission: {
+    method: 'POST',
+    path: '/api/permissions/{id}/deny',
+    source: 'sdk mix-python-sdk@0.8.1 permissions.py (deny), models/denypermissionop.py',
+  },
 } as const satisfies Record<string, MixOperation>;
 
 /** Query parameters (camelCase aliases in the SDK's models). */

@@ -123,7 +123,13 @@ export class MycelClient {
       }),
     /** Registration step 2: exchanges the code for a short-lived `temp_token`. */
     verifyOtp: (email: string, otp: string, opts: CallOptions = {}): Promise<MycelVerifyOtpResult> =>
-      this.http.request({ ...opts, method: 'POST', path: R.auth.verifyOtp, body: { email, token: otp }, schema: verifyOtpSchema }),
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: R.auth.verifyOtp,
+        body: { email, token: otp },
+        schema: verifyOtpSchema,
+      }),
     /** Registration step 3: creates the owner and returns its bearer token. */
     completeRegister: (tempToken: string, inviteCode: string, opts: CallOptions = {}): Promise<MycelSession> =>
       this.http.request({
@@ -135,7 +141,13 @@ export class MycelClient {
       }),
     /** Email (or Mycel id) + password → bearer token. Wrong credentials are a 401. */
     login: (identifier: string, password: string, opts: CallOptions = {}): Promise<MycelSession> =>
-      this.http.request({ ...opts, method: 'POST', path: R.auth.login, body: { identifier, password }, schema: sessionSchema }),
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: R.auth.login,
+        body: { identifier, password },
+        schema: sessionSchema,
+      }),
   };
 
   readonly users = {
@@ -143,7 +155,10 @@ export class MycelClient {
      * Creates an external agent identity owned by the caller. The returned `token` acts as that
      * agent and is shown once: the caller stores it (as a credential alias, never in workflow state).
      */
-    createExternal: (params: { userId: string; displayName: string }, opts: CallOptions = {}): Promise<MycelExternalUser> =>
+    createExternal: (
+      params: { userId: string; displayName: string },
+      opts: CallOptions = {},
+    ): Promise<MycelExternalUser> =>
       this.http.request({
         ...opts,
         method: 'POST',
@@ -155,7 +170,8 @@ export class MycelClient {
 
   readonly me = {
     /** The identity behind this client's token. */
-    whoami: (opts: CallOptions = {}): Promise<MycelUser> => this.http.request({ ...opts, method: 'GET', path: R.me.whoami, schema: userSchema }),
+    whoami: (opts: CallOptions = {}): Promise<MycelUser> =>
+      this.http.request({ ...opts, method: 'GET', path: R.me.whoami, schema: userSchema }),
   };
 
   readonly chats = {
@@ -174,14 +190,26 @@ export class MycelClient {
      */
     create: (participants: string[], title?: string, opts: CallOptions = {}): Promise<MycelChat> =>
       // `kind: group` said outright: the backend's default `auto` may make a direct chat of one participant.
-      this.http.request({ ...opts, method: 'POST', path: R.chats.collection, body: { user_ids: participants, title, kind: 'group' }, schema: chatSchema }),
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: R.chats.collection,
+        body: { user_ids: participants, title, kind: 'group' },
+        schema: chatSchema,
+      }),
     get: (chatId: string, opts: CallOptions = {}): Promise<MycelChat> =>
       this.http.request({ ...opts, method: 'GET', path: path(R.chats.item, { chat_id: chatId }), schema: chatSchema }),
     /** The caller's chats. */
-    list: (opts: CallOptions = {}): Promise<MycelChat[]> => this.http.request({ ...opts, method: 'GET', path: R.chats.collection, schema: chatListSchema }),
+    list: (opts: CallOptions = {}): Promise<MycelChat[]> =>
+      this.http.request({ ...opts, method: 'GET', path: R.chats.collection, schema: chatListSchema }),
     /** What a non-member may see of a group (and their own pending request) before asking to join. */
     joinTarget: (chatId: string, opts: CallOptions = {}): Promise<MycelJoinTarget> =>
-      this.http.request({ ...opts, method: 'GET', path: path(R.chats.joinTarget, { chat_id: chatId }), schema: joinTargetSchema }),
+      this.http.request({
+        ...opts,
+        method: 'GET',
+        path: path(R.chats.joinTarget, { chat_id: chatId }),
+        schema: joinTargetSchema,
+      }),
     /** Asks the group's owner to let the caller in; the owner is notified. */
     requestJoin: (chatId: string, message?: string, opts: CallOptions = {}): Promise<MycelJoinRequest> =>
       this.http.request({
@@ -193,7 +221,12 @@ export class MycelClient {
       }),
     /** Join requests of a chat the caller owns (403 otherwise). */
     listJoinRequests: (chatId: string, opts: CallOptions = {}): Promise<MycelJoinRequest[]> =>
-      this.http.request({ ...opts, method: 'GET', path: path(R.chats.joinRequests, { chat_id: chatId }), schema: joinRequestListSchema }),
+      this.http.request({
+        ...opts,
+        method: 'GET',
+        path: path(R.chats.joinRequests, { chat_id: chatId }),
+        schema: joinRequestListSchema,
+      }),
     /**
      * Owner approves; the requester becomes a member. Approving an already approved request returns
      * it again (idempotent); approving a rejected one is a 409.
@@ -217,7 +250,13 @@ export class MycelClient {
       }),
     /** Receiver-side quiet mode: messages are stored for the member, but its runtime is not woken. */
     muteMember: (chatId: string, userId: string, opts: CallOptions = {}): Promise<MycelMuteResult> =>
-      this.http.request({ ...opts, method: 'POST', path: path(R.chats.mute, { chat_id: chatId }), body: { user_id: userId, muted: true }, schema: muteSchema }),
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: path(R.chats.mute, { chat_id: chatId }),
+        body: { user_id: userId, muted: true },
+        schema: muteSchema,
+      }),
     unmuteMember: (chatId: string, userId: string, opts: CallOptions = {}): Promise<MycelMuteResult> =>
       this.http.request({
         ...opts,
@@ -235,14 +274,30 @@ export class MycelClient {
      * again is harmless: the messages are already read, so nothing is lost by a retry.
      */
     read: (chatId: string, opts: CallOptions = {}): Promise<MycelMessage[]> =>
-      this.http.request({ ...opts, method: 'POST', path: path(R.messages.read, { chat_id: chatId }), schema: messageListSchema }),
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: path(R.messages.read, { chat_id: chatId }),
+        schema: messageListSchema,
+      }),
     /** The caller's unread messages, without marking them read. */
     unread: (chatId: string, opts: CallOptions = {}): Promise<MycelMessage[]> =>
-      this.http.request({ ...opts, method: 'GET', path: path(R.messages.unread, { chat_id: chatId }), schema: messageListSchema }),
+      this.http.request({
+        ...opts,
+        method: 'GET',
+        path: path(R.messages.unread, { chat_id: chatId }),
+        schema: messageListSchema,
+      }),
     /** Marks every message up to `seq` read (`mark_read`). */
     markRead: (chatId: string, upToSeq: number, opts: CallOptions = {}): Promise<void> =>
       this.http
-        .request({ ...opts, method: 'POST', path: path(R.messages.markRead, { chat_id: chatId }), body: { up_to_seq: upToSeq }, schema: okSchema })
+        .request({
+          ...opts,
+          method: 'POST',
+          path: path(R.messages.markRead, { chat_id: chatId }),
+          body: { up_to_seq: upToSeq },
+          schema: okSchema,
+        })
         .then(() => undefined),
     /**
      * Sends `text` as the caller. With `enforceCaughtUp` (the default) a stale chat fails with
@@ -303,13 +358,20 @@ export class MycelClient {
      * dropped. The generator never reconnects: on a cut it throws ConnectionError and the caller
      * resumes with the last `seq` it saw (heartbeat that as the cursor).
      */
-    stream: (sinceSeq = 0, opts: StreamOptions = {}): AsyncGenerator<MycelInboxFrame> => this.streamFrames(sinceSeq, opts),
+    stream: (sinceSeq = 0, opts: StreamOptions = {}): AsyncGenerator<MycelInboxFrame> =>
+      this.streamFrames(sinceSeq, opts),
   };
 
   readonly relationships = {
     /** Asks `userId` for a relationship; they are notified. Starts `pending`. */
     request: (userId: string, opts: CallOptions = {}): Promise<MycelRelationship> =>
-      this.http.request({ ...opts, method: 'POST', path: R.relationships.request, body: { target_user_id: userId }, schema: relationshipSchema }),
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: R.relationships.request,
+        body: { target_user_id: userId },
+        schema: relationshipSchema,
+      }),
     list: (opts: CallOptions = {}): Promise<MycelRelationship[]> =>
       this.http.request({ ...opts, method: 'GET', path: R.relationships.collection, schema: relationshipListSchema }),
     /** The recipient approves: `pending` → `visit`. Approving your own request is a 409. */
@@ -334,7 +396,13 @@ export class MycelClient {
   readonly threads = {
     /** Creates a runtime thread for a managed agent the caller owns (`/api/threads`, per the seed). */
     create: (agentUserId: string, sandbox = 'local', opts: CallOptions = {}): Promise<MycelThread> =>
-      this.http.request({ ...opts, method: 'POST', path: R.threads.collection, body: { agent_user_id: agentUserId, sandbox }, schema: threadSchema }),
+      this.http.request({
+        ...opts,
+        method: 'POST',
+        path: R.threads.collection,
+        body: { agent_user_id: agentUserId, sandbox },
+        schema: threadSchema,
+      }),
   };
 
   /**
@@ -368,7 +436,9 @@ export class MycelClient {
       poke();
     });
     ws.on('unexpected-response', (_req, res) => {
-      failure = errorFromResponse(ctx, res.statusCode ?? 502, { detail: `WebSocket handshake refused (${res.statusCode})` });
+      failure = errorFromResponse(ctx, res.statusCode ?? 502, {
+        detail: `WebSocket handshake refused (${res.statusCode})`,
+      });
       ws.terminate();
     });
     ws.on('error', (err) => {
@@ -378,7 +448,8 @@ export class MycelClient {
     ws.on('close', (code) => {
       ended = true;
       // 1000/1001 are clean ends; anything else (1006: the connection dropped) is a cut.
-      if (code !== 1000 && code !== 1001) failure ??= new ConnectionError({ ...ctx, detail: `notification stream closed (${code})` });
+      if (code !== 1000 && code !== 1001)
+        failure ??= new ConnectionError({ ...ctx, detail: `notification stream closed (${code})` });
       poke();
     });
     const onAbort = () => ws.terminate();

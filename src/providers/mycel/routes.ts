@@ -29,7 +29,8 @@ export const MYCEL_ROUTES = {
   chats: {
     /**
      * GET: chats of the caller. POST: create, body `{user_ids (others only), title, kind}` with
-     * `kind` direct (find-or-create with one user) or group. sdk mycel-sdk@0.1.83 (chats.create / ensure_direct, CreateChatBody).
+     * `kind` direct (find-or-create with one user) or group. sdk mycel-sdk@0.1.83 (chats.create / ensure_direct,
+     * CreateChatBody).
      */
     collection: '/api/chats',
     item: '/api/chats/{chat_id}', // sdk mycel-sdk@0.1.83 (generated client)
@@ -44,10 +45,15 @@ export const MYCEL_ROUTES = {
     mute: '/api/chats/{chat_id}/mute', // sdk mycel-sdk@0.1.83 (generated client)
   },
   messages: {
-    /** GET `?limit&before=<seq>`: history. POST: send, body `{content, mentioned_ids, enforce_caught_up}`. sdk mycel-sdk@0.1.83 (list_all pages by seq). */
+    /**
+     * GET `?limit&before=<seq>`: history. POST: send, body `{content, mentioned_ids, enforce_caught_up}`. sdk
+     * mycel-sdk@0.1.83 (list_all pages by seq).
+     */
     collection: '/api/chats/{chat_id}/messages',
     unread: '/api/chats/{chat_id}/messages/unread',
-    /** POST, no body: returns the unread messages and marks exactly those read, atomically. sdk mycel-sdk@0.1.83 (read). */
+    /**
+     * POST, no body: returns the unread messages and marks exactly those read, atomically. sdk mycel-sdk@0.1.83 (read).
+     */
     read: '/api/chats/{chat_id}/messages/read',
     /** POST `{up_to_seq}` (required). sdk mycel-sdk@0.1.83 (mark_read, MarkReadBody). */
     markRead: '/api/chats/{chat_id}/read',
@@ -102,30 +108,78 @@ const SDK = 'sdk mycel-sdk@0.1.83';
 export const MYCEL_OPERATIONS = {
   sendOtp: { method: 'POST', path: MYCEL_ROUTES.auth.sendOtp, source: `${SDK} (auth.send_otp)` },
   verifyOtp: { method: 'POST', path: MYCEL_ROUTES.auth.verifyOtp, source: `${SDK} (auth.verify_otp)` },
-  completeRegister: { method: 'POST', path: MYCEL_ROUTES.auth.completeRegister, source: `${SDK} (auth.complete_register)` },
+  completeRegister: {
+    method: 'POST',
+    path: MYCEL_ROUTES.auth.completeRegister,
+    source: `${SDK} (auth.complete_register)`,
+  },
   login: { method: 'POST', path: MYCEL_ROUTES.auth.login, source: `${SDK} (auth.login)` },
-  createExternalUser: { method: 'POST', path: MYCEL_ROUTES.users.createExternal, source: `${SDK} generated_adapter.py (create_external_user)` },
+  createExternalUser: {
+    method: 'POST',
+    path: MYCEL_ROUTES.users.createExternal,
+    source: `${SDK} generated_adapter.py (create_external_user)`,
+  },
   whoami: { method: 'GET', path: MYCEL_ROUTES.me.whoami, source: `${SDK} generated_adapter.py (whoami)` },
   listChats: { method: 'GET', path: MYCEL_ROUTES.chats.collection, source: `${SDK} (chats.list)` },
   /** `chats.ensureDirect` (kind direct, find-or-create) and `chats.create` (kind group). */
-  createChat: { method: 'POST', path: MYCEL_ROUTES.chats.collection, source: `${SDK} (chats.create / ensure_direct, CreateChatBody)` },
+  createChat: {
+    method: 'POST',
+    path: MYCEL_ROUTES.chats.collection,
+    source: `${SDK} (chats.create / ensure_direct, CreateChatBody)`,
+  },
   getChat: { method: 'GET', path: MYCEL_ROUTES.chats.item, source: `${SDK} (chats.get)` },
   joinTarget: { method: 'GET', path: MYCEL_ROUTES.chats.joinTarget, source: `${SDK} (chats.join_target)` },
-  requestJoin: { method: 'POST', path: MYCEL_ROUTES.chats.joinRequests, source: `${SDK} (request_join, ChatJoinRequestBody)` },
+  requestJoin: {
+    method: 'POST',
+    path: MYCEL_ROUTES.chats.joinRequests,
+    source: `${SDK} (request_join, ChatJoinRequestBody)`,
+  },
   listJoinRequests: { method: 'GET', path: MYCEL_ROUTES.chats.joinRequests, source: `${SDK} (list_join_requests)` },
-  approveJoin: { method: 'POST', path: MYCEL_ROUTES.chats.approveJoin, source: `${SDK} (approve_join, ChatJoinRequestActionBody)` },
-  rejectJoin: { method: 'POST', path: MYCEL_ROUTES.chats.rejectJoin, source: `${SDK} (reject_join, ChatJoinRequestActionBody)` },
+  approveJoin: {
+    method: 'POST',
+    path: MYCEL_ROUTES.chats.approveJoin,
+    source: `${SDK} (approve_join, ChatJoinRequestActionBody)`,
+  },
+  rejectJoin: {
+    method: 'POST',
+    path: MYCEL_ROUTES.chats.rejectJoin,
+    source: `${SDK} (reject_join, ChatJoinRequestActionBody)`,
+  },
   /** `chats.muteMember` / `unmuteMember`. */
   mute: { method: 'POST', path: MYCEL_ROUTES.chats.mute, source: `${SDK} (mute_member, MuteChatBody)` },
-  listMessages: { method: 'GET', path: MYCEL_ROUTES.messages.collection, source: `${SDK} (messages.list / list_all, before=<seq>)` },
-  sendMessage: { method: 'POST', path: MYCEL_ROUTES.messages.collection, source: `${SDK} (messages.send, SendMessageBody)` },
+  listMessages: {
+    method: 'GET',
+    path: MYCEL_ROUTES.messages.collection,
+    source: `${SDK} (messages.list / list_all, before=<seq>)`,
+  },
+  sendMessage: {
+    method: 'POST',
+    path: MYCEL_ROUTES.messages.collection,
+    source: `${SDK} (messages.send, SendMessageBody)`,
+  },
   unreadMessages: { method: 'GET', path: MYCEL_ROUTES.messages.unread, source: `${SDK} (messages.unread)` },
   readMessages: { method: 'POST', path: MYCEL_ROUTES.messages.read, source: `${SDK} (messages.read)` },
   markRead: { method: 'POST', path: MYCEL_ROUTES.messages.markRead, source: `${SDK} (mark_read, MarkReadBody)` },
-  listRelationships: { method: 'GET', path: MYCEL_ROUTES.relationships.collection, source: `${SDK} (relationships.list)` },
-  requestRelationship: { method: 'POST', path: MYCEL_ROUTES.relationships.request, source: `${SDK} (relationships.request, RelationshipRequestBody)` },
-  approveRelationship: { method: 'POST', path: MYCEL_ROUTES.relationships.approve, source: `${SDK} (relationships.approve, RelationshipActionBody)` },
-  rejectRelationship: { method: 'POST', path: MYCEL_ROUTES.relationships.reject, source: `${SDK} (relationships.reject, RelationshipActionBody)` },
+  listRelationships: {
+    method: 'GET',
+    path: MYCEL_ROUTES.relationships.collection,
+    source: `${SDK} (relationships.list)`,
+  },
+  requestRelationship: {
+    method: 'POST',
+    path: MYCEL_ROUTES.relationships.request,
+    source: `${SDK} (relationships.request, RelationshipRequestBody)`,
+  },
+  approveRelationship: {
+    method: 'POST',
+    path: MYCEL_ROUTES.relationships.approve,
+    source: `${SDK} (relationships.approve, RelationshipActionBody)`,
+  },
+  rejectRelationship: {
+    method: 'POST',
+    path: MYCEL_ROUTES.relationships.reject,
+    source: `${SDK} (relationships.reject, RelationshipActionBody)`,
+  },
   drainNotifications: {
     method: 'POST',
     path: MYCEL_ROUTES.notifications.drain,
@@ -136,5 +190,9 @@ export const MYCEL_OPERATIONS = {
     path: MYCEL_ROUTES.notifications.wait,
     source: `${SDK} (generated client wait_runtime_inbox, timeout_seconds); assumption: the answer ({count, notifications} like drain, taking nothing)`,
   },
-  createThread: { method: 'POST', path: MYCEL_ROUTES.threads.collection, source: `seed README (0.1.45) /api/threads; ${SDK} CreateThreadRequest` },
+  createThread: {
+    method: 'POST',
+    path: MYCEL_ROUTES.threads.collection,
+    source: `seed README (0.1.45) /api/threads; ${SDK} CreateThreadRequest`,
+  },
 } as const satisfies Record<string, { method: 'GET' | 'POST'; path: string; source: string }>;

@@ -99,7 +99,8 @@ export interface DeepResearchRunParams {
 }
 
 /** Answer to the outline gate. */
-export type OutlineDecision = 'approve' | { action: 'approve_with_edits'; edits: unknown[] } | { action: 'reject'; reason?: string };
+export type OutlineDecision =
+  'approve' | { action: 'approve_with_edits'; edits: unknown[] } | { action: 'reject'; reason?: string };
 
 export interface WebSearchParams {
   queries: string[];
@@ -136,7 +137,8 @@ class Resource {
 
   /** Project id for project-scoped routes; a missing one is a configuration error, not a platform one. */
   protected get pid(): string {
-    if (!this.projectId) throw new ConfigError('WEBAGENT_PROJECT_ID', 'not set (DoAnything, WebSearch and Track are project-scoped)');
+    if (!this.projectId)
+      throw new ConfigError('WEBAGENT_PROJECT_ID', 'not set (DoAnything, WebSearch and Track are project-scoped)');
     return this.projectId;
   }
 }
@@ -227,7 +229,12 @@ export class SessionsResource extends Resource {
   }
 
   /** Cancels one task (409 when it is already terminal). */
-  cancelTask(sessionId: string, taskId: string, params: { reason?: string } = {}, opts: CallOptions = {}): Promise<Task> {
+  cancelTask(
+    sessionId: string,
+    taskId: string,
+    params: { reason?: string } = {},
+    opts: CallOptions = {},
+  ): Promise<Task> {
     return this.http.request({
       method: 'POST',
       path: path(SESSION_ROUTES.cancelTask, { project_id: this.pid, session_id: sessionId, task_id: taskId }),
@@ -255,7 +262,12 @@ export class MessagesResource extends Resource {
    * Answers a pending `task.input_request`. A request id that is not the pending one is refused
    * (404 `input_request_not_found` / 409 `conflict`).
    */
-  intervene(sessionId: string, taskId: string, params: { inputRequestId: string; response: unknown }, opts: CallOptions = {}): Promise<InterveneResult> {
+  intervene(
+    sessionId: string,
+    taskId: string,
+    params: { inputRequestId: string; response: unknown },
+    opts: CallOptions = {},
+  ): Promise<InterveneResult> {
     return this.http.request({
       method: 'POST',
       path: path(SESSION_ROUTES.intervene, { project_id: this.pid, session_id: sessionId, task_id: taskId }),
@@ -275,7 +287,12 @@ export class EventsResource extends Resource {
    */
   async *stream(sessionId: string, taskId: string, opts: StreamOptions = {}): AsyncGenerator<WebAgentEvent> {
     const p = path(SESSION_ROUTES.events, { project_id: this.pid, session_id: sessionId, task_id: taskId });
-    for await (const ev of readSse(this.http, { path: p, lastEventId: opts.lastEventId, includeHeartbeats: opts.includeHeartbeats, signal: opts.signal })) {
+    for await (const ev of readSse(this.http, {
+      path: p,
+      lastEventId: opts.lastEventId,
+      includeHeartbeats: opts.includeHeartbeats,
+      signal: opts.signal,
+    })) {
       const parsed = eventPayloadSchema.safeParse(ev.data);
       // Heartbeats may carry an empty or non-JSON body; anything else must match the Event shape.
       if (!parsed.success && ev.event !== 'heartbeat') {
@@ -307,18 +324,31 @@ export class DeepResearchResource extends Resource {
     return this.http.request({
       method: 'POST',
       path: DEEP_RESEARCH_ROUTES.run,
-      body: { topic: params.topic, depth: params.depth ?? 'standard', require_outline_approval: params.requireOutlineApproval ?? true },
+      body: {
+        topic: params.topic,
+        depth: params.depth ?? 'standard',
+        require_outline_approval: params.requireOutlineApproval ?? true,
+      },
       schema: deepResearchTaskSchema,
       ...opts,
     });
   }
 
   get(taskId: string, opts: CallOptions = {}): Promise<DeepResearchTask> {
-    return this.http.request({ method: 'GET', path: path(DEEP_RESEARCH_ROUTES.task, { task_id: taskId }), schema: deepResearchTaskSchema, ...opts });
+    return this.http.request({
+      method: 'GET',
+      path: path(DEEP_RESEARCH_ROUTES.task, { task_id: taskId }),
+      schema: deepResearchTaskSchema,
+      ...opts,
+    });
   }
 
   /** Answers the outline gate: approve, approve with edits, or reject (which cancels the task). */
-  intervene(taskId: string, params: { requestId: string; response: OutlineDecision }, opts: CallOptions = {}): Promise<InterveneResult> {
+  intervene(
+    taskId: string,
+    params: { requestId: string; response: OutlineDecision },
+    opts: CallOptions = {},
+  ): Promise<InterveneResult> {
     return this.http.request({
       method: 'POST',
       path: path(DEEP_RESEARCH_ROUTES.intervene, { task_id: taskId }),
@@ -340,7 +370,12 @@ export class DeepResearchResource extends Resource {
 
   /** The artifact set (final.md / citations.json / confidence.json once completed). */
   listArtifacts(taskId: string, opts: CallOptions = {}): Promise<Artifact[]> {
-    return this.http.request({ method: 'GET', path: path(DEEP_RESEARCH_ROUTES.artifacts, { task_id: taskId }), schema: artifactListSchema, ...opts });
+    return this.http.request({
+      method: 'GET',
+      path: path(DEEP_RESEARCH_ROUTES.artifacts, { task_id: taskId }),
+      schema: artifactListSchema,
+      ...opts,
+    });
   }
 
   getArtifact(taskId: string, artifactId: string, opts: CallOptions = {}): Promise<ArtifactContent> {
@@ -412,17 +447,30 @@ export class TrackResource extends Resource {
     return this.http.request({
       method: 'POST',
       path: path(TRACK_ROUTES.monitors, { project_id: this.pid }),
-      body: { intent: params.intent, schedule: params.schedule, notify_channel: params.notifyChannel, trigger_dsl: params.triggerDsl },
+      body: {
+        intent: params.intent,
+        schedule: params.schedule,
+        notify_channel: params.notifyChannel,
+        trigger_dsl: params.triggerDsl,
+      },
       schema: monitorSchema,
       ...opts,
     });
   }
 
   get(monitorId: string, opts: CallOptions = {}): Promise<Monitor> {
-    return this.http.request({ method: 'GET', path: this.monitorPath(TRACK_ROUTES.monitor, monitorId), schema: monitorSchema, ...opts });
+    return this.http.request({
+      method: 'GET',
+      path: this.monitorPath(TRACK_ROUTES.monitor, monitorId),
+      schema: monitorSchema,
+      ...opts,
+    });
   }
 
-  list(params: { status?: string; limit?: number; cursor?: string } = {}, opts: CallOptions = {}): Promise<MonitorPage> {
+  list(
+    params: { status?: string; limit?: number; cursor?: string } = {},
+    opts: CallOptions = {},
+  ): Promise<MonitorPage> {
     return this.http.request({
       method: 'GET',
       path: path(TRACK_ROUTES.monitors, { project_id: this.pid }),
@@ -450,23 +498,44 @@ export class TrackResource extends Resource {
   refine(monitorId: string, params: RefineMonitorParams, opts: CallOptions = {}): Promise<Monitor> {
     return this.patch(
       monitorId,
-      { intent: params.intent, schedule: params.schedule, notify_channel: params.notifyChannel, trigger_dsl: params.triggerDsl },
+      {
+        intent: params.intent,
+        schedule: params.schedule,
+        notify_channel: params.notifyChannel,
+        trigger_dsl: params.triggerDsl,
+      },
       opts,
     );
   }
 
   private patch(monitorId: string, body: Record<string, unknown>, opts: CallOptions): Promise<Monitor> {
     // Undefined fields are dropped by JSON.stringify, so a PATCH only carries what the caller set.
-    return this.http.request({ method: 'PATCH', path: this.monitorPath(TRACK_ROUTES.monitor, monitorId), body, schema: monitorSchema, ...opts });
+    return this.http.request({
+      method: 'PATCH',
+      path: this.monitorPath(TRACK_ROUTES.monitor, monitorId),
+      body,
+      schema: monitorSchema,
+      ...opts,
+    });
   }
 
   /** Fires one tick now (bypasses the schedule) and returns its outcome. */
   runNow(monitorId: string, opts: CallOptions = {}): Promise<TickOutcome> {
-    return this.http.request({ method: 'POST', path: this.monitorPath(TRACK_ROUTES.runNow, monitorId), body: {}, schema: tickOutcomeSchema, ...opts });
+    return this.http.request({
+      method: 'POST',
+      path: this.monitorPath(TRACK_ROUTES.runNow, monitorId),
+      body: {},
+      schema: tickOutcomeSchema,
+      ...opts,
+    });
   }
 
   /** Snapshot history, newest first. */
-  listSnapshots(monitorId: string, params: { limit?: number; cursor?: string } = {}, opts: CallOptions = {}): Promise<SnapshotList> {
+  listSnapshots(
+    monitorId: string,
+    params: { limit?: number; cursor?: string } = {},
+    opts: CallOptions = {},
+  ): Promise<SnapshotList> {
     return this.http.request({
       method: 'GET',
       path: this.monitorPath(TRACK_ROUTES.snapshots, monitorId),
@@ -494,7 +563,12 @@ export class TrackResource extends Resource {
     return this.http.request({
       method: 'GET',
       path: this.monitorPath(TRACK_ROUTES.deliveries, monitorId),
-      query: { include_payload: params.includePayload, status: params.status, limit: params.limit, cursor: params.cursor },
+      query: {
+        include_payload: params.includePayload,
+        status: params.status,
+        limit: params.limit,
+        cursor: params.cursor,
+      },
       schema: deliveryListSchema,
       ...opts,
     });
@@ -513,16 +587,31 @@ export class TrackResource extends Resource {
 
   /** Terminates the monitor (terminal state). */
   cancel(monitorId: string, opts: CallOptions = {}): Promise<Monitor> {
-    return this.http.request({ method: 'POST', path: this.monitorPath(TRACK_ROUTES.cancel, monitorId), body: {}, schema: monitorSchema, ...opts });
+    return this.http.request({
+      method: 'POST',
+      path: this.monitorPath(TRACK_ROUTES.cancel, monitorId),
+      body: {},
+      schema: monitorSchema,
+      ...opts,
+    });
   }
 
   /** Equivalent to {@link cancel} (seed), as `DELETE`. */
   delete(monitorId: string, opts: CallOptions = {}): Promise<Monitor> {
-    return this.http.request({ method: 'DELETE', path: this.monitorPath(TRACK_ROUTES.monitor, monitorId), schema: monitorSchema, ...opts });
+    return this.http.request({
+      method: 'DELETE',
+      path: this.monitorPath(TRACK_ROUTES.monitor, monitorId),
+      schema: monitorSchema,
+      ...opts,
+    });
   }
 
   /** Answers an `alignment.input_request` while the monitor is `pending_clarification`. */
-  intervene(monitorId: string, params: { requestId: string; response: unknown }, opts: CallOptions = {}): Promise<Monitor> {
+  intervene(
+    monitorId: string,
+    params: { requestId: string; response: unknown },
+    opts: CallOptions = {},
+  ): Promise<Monitor> {
     return this.http.request({
       method: 'POST',
       path: this.monitorPath(TRACK_ROUTES.intervene, monitorId),
@@ -582,7 +671,11 @@ export class WebAgentClient {
    * what an earlier attempt did (a message pushed, an input answered) without `Idempotency-Key`.
    * Throws a retryable error when the read takes longer than `maxMs`.
    */
-  async taskEvents(sessionId: string, taskId: string, opts: { signal?: AbortSignal; maxMs?: number } = {}): Promise<WebAgentEvent[]> {
+  async taskEvents(
+    sessionId: string,
+    taskId: string,
+    opts: { signal?: AbortSignal; maxMs?: number } = {},
+  ): Promise<WebAgentEvent[]> {
     const maxMs = opts.maxMs ?? TASK_EVENTS_MAX_MS;
     const t = await this.sessions.getTask(sessionId, taskId, { signal: opts.signal });
     const last = Number(t.last_event_id ?? 0);

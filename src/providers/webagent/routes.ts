@@ -74,7 +74,9 @@ export const TRACK_ROUTES = {
   /** GET → `{items}` newest first. */
   snapshots: `${P}/track/monitors/{monitor_id}/snapshots`, // assumption
   snapshot: `${P}/track/monitors/{monitor_id}/snapshots/{snapshot_id}`, // assumption
-  /** GET ?include_payload&status&limit&cursor → `{items}` newest first (the webhook outbox; `status` is an assumption). */
+  /**
+   * GET ?include_payload&status&limit&cursor → `{items}` newest first (the webhook outbox; `status` is an assumption).
+   */
   deliveries: `${P}/track/monitors/{monitor_id}/deliveries`, // assumption
   retryDelivery: `${P}/track/monitors/{monitor_id}/deliveries/{delivery_id}/retry`, // assumption
   /** POST `{request_id, response}` answers an `alignment.input_request`. */

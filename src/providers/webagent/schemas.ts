@@ -201,7 +201,11 @@ export const snapshotSchema = z.object({
   data: z.unknown().optional(),
 });
 export type Snapshot = z.output<typeof snapshotSchema>;
-export const snapshotListSchema = z.object({ items: z.array(snapshotSchema), next_cursor: z.string().nullish(), has_more: z.boolean().nullish() });
+export const snapshotListSchema = z.object({
+  items: z.array(snapshotSchema),
+  next_cursor: z.string().nullish(),
+  has_more: z.boolean().nullish(),
+});
 export type SnapshotList = z.output<typeof snapshotListSchema>;
 
 export const deliverySchema = z.object({

@@ -303,7 +303,11 @@ export class SessionService {
   }
 
   /** Every message matching `filter`, page by page (oldest first). */
-  iterateMessages(sessionId: string, opts: IterateOptions & { filter?: MessageFilter } = {}, call: CallOptions = {}): AsyncGenerator<MessageResponse> {
+  iterateMessages(
+    sessionId: string,
+    opts: IterateOptions & { filter?: MessageFilter } = {},
+    call: CallOptions = {},
+  ): AsyncGenerator<MessageResponse> {
     const size = iterSize(opts);
     return paginate(
       pageNumberPages(async (n) => {
@@ -314,7 +318,12 @@ export class SessionService {
   }
 
   /** `get_between_messages`: messages from `fromMessageId` to `toMessageId`, both inclusive. */
-  async getBetweenMessages(sessionId: string, fromMessageId: string, toMessageId: string, call: CallOptions = {}): Promise<GetMessagesResponse> {
+  async getBetweenMessages(
+    sessionId: string,
+    fromMessageId: string,
+    toMessageId: string,
+    call: CallOptions = {},
+  ): Promise<GetMessagesResponse> {
     const messages = await this.c.call('GET', ROUTES.sessionMessagesBetween, betweenMessagesSchema, {
       query: { session_id: sessionId, from_message_id: fromMessageId, to_message_id: toMessageId },
       ...call,
@@ -351,7 +360,10 @@ export class BrowserService {
 
   /** `list_browsers`: one page of a session's browsers. */
   listBrowsers(sessionId: string, options?: ListOptions, call: CallOptions = {}): Promise<ListBrowsersResponse> {
-    return this.c.call('GET', ROUTES.browserList, listBrowsersSchema, { query: { session_id: sessionId, ...pageQuery(options) }, ...call });
+    return this.c.call('GET', ROUTES.browserList, listBrowsersSchema, {
+      query: { session_id: sessionId, ...pageQuery(options) },
+      ...call,
+    });
   }
 
   /** Every browser of a session, page by page. */
@@ -371,8 +383,15 @@ export class BrowserService {
   }
 
   /** `list_browser_pages`: one page of a browser's open pages. */
-  listBrowserPages(browserId: string, options?: ListOptions, call: CallOptions = {}): Promise<ListBrowserPagesResponse> {
-    return this.c.call('GET', ROUTES.browserPages, listBrowserPagesSchema, { query: { browser_id: browserId, ...pageQuery(options) }, ...call });
+  listBrowserPages(
+    browserId: string,
+    options?: ListOptions,
+    call: CallOptions = {},
+  ): Promise<ListBrowserPagesResponse> {
+    return this.c.call('GET', ROUTES.browserPages, listBrowserPagesSchema, {
+      query: { browser_id: browserId, ...pageQuery(options) },
+      ...call,
+    });
   }
 
   /** Every page of a browser. */

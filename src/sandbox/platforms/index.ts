@@ -8,5 +8,11 @@ import { createWyseMateSim } from './wysemate/index.js';
 
 /** One simulator per platform, each under its own URL prefix. */
 export function createPlatformSims(ctx: SandboxContext): PlatformSim[] {
-  return [createWebAgentSim(ctx), createArchAstroSim(ctx), createWyseMateSim(ctx), createMixSim(ctx), createMycelSim(ctx)];
+  return [
+    createWebAgentSim(ctx),
+    createArchAstroSim(ctx),
+    createWyseMateSim(ctx),
+    createMixSim(ctx),
+    createMycelSim(ctx),
+  ];
 }

@@ -24,7 +24,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createSessionActivities, FollowBatch, SessionOperation } from '../../activities/sessions/activities.js';
-import { AwaitingHuman, GateDeadline, GateKind, SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
+import {
+  AwaitingHuman,
+  GateDeadline,
+  GateKind,
+  SwitchboardProvider,
+  SwitchboardStatus,
+} from '../../contracts/searchAttributes.js';
 import type { GateMemo } from '../../contracts/gates.js';
 import {
   answerInputUpdate,
@@ -62,7 +68,14 @@ import {
   TERMINAL_STATUSES,
   type TranscriptEntry,
 } from '../../contracts/sessions.js';
-import { parseAccepted, parseMessage, parseWorkflowInput, refuseCronSchedule, requireOwnContinuation, singleArg } from '../validation.js';
+import {
+  parseAccepted,
+  parseMessage,
+  parseWorkflowInput,
+  refuseCronSchedule,
+  requireOwnContinuation,
+  singleArg,
+} from '../validation.js';
 import type { z } from 'zod';
 import { FailureType } from '../../contracts/failures.js';
 import { continueOnCurrentVersion, LONG_LIVED } from '../versioning.js';
@@ -108,7 +121,11 @@ const followActs = proxyActivities<Acts>({ startToCloseTimeout: '5 m', heartbeat
  * on a flaky platform (a third of calls failing) one attempt often fails: ten attempts ran out in
  * ≈1 of 10 chaos runs, five minutes of retries do not.
  */
-const cleanupActs = proxyActivities<Acts>({ startToCloseTimeout: '30 s', scheduleToCloseTimeout: '5 m', retry: { ...retry, maximumInterval: '5 s' } });
+const cleanupActs = proxyActivities<Acts>({
+  startToCloseTimeout: '30 s',
+  scheduleToCloseTimeout: '5 m',
+  retry: { ...retry, maximumInterval: '5 s' },
+});
 
 /** Transcript entries kept in workflow state (the full transcript is in the artifact store). */
 const TAIL = 50;
@@ -153,7 +170,10 @@ const GATE_CARRY = { decided: 100, audit: 200 };
  * platform's events into a bounded transcript and takes steering updates. `carriedRaw` is its own
  * state across continue-as-new, accepted only from its own previous run.
  */
-export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: CarriedSession): Promise<AgentSessionResult> {
+export async function agentSession(
+  raw: AgentSessionInputRaw,
+  carriedRaw?: CarriedSession,
+): Promise<AgentSessionResult> {
   const input = parseWorkflowInput(agentSessionInput(), raw);
   const info = workflowInfo();
   // Runs recorded before these checks replay as they ran (they took any second argument).
@@ -161,7 +181,11 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
   if (checked) refuseCronSchedule('agentSession');
   const carried = checked ? parseCarry(carriedRaw) : carriedRaw;
   if (checked && carried?.ref && carried.ref.platform !== input.platform) {
-    throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: 'the carried session is on another platform', nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidInput,
+      message: 'the carried session is on another platform',
+      nonRetryable: true,
+    });
   }
   // Stable across retries, worker crashes and continue-as-new, unique per workflow run chain.
   const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;
@@ -281,7 +305,9 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
   // ---- updates: validators reject synchronously, nothing is written for a rejection ----
   const requireSupported = (op: string) => {
     if (!SUPPORTED_OPERATIONS[input.platform].includes(op)) {
-      throw new Error(`${op} is not supported on ${input.platform} (supported: ${SUPPORTED_OPERATIONS[input.platform].join(', ')})`);
+      throw new Error(
+        `${op} is not supported on ${input.platform} (supported: ${SUPPORTED_OPERATIONS[input.platform].join(', ')})`,
+      );
     }
   };
   const requireLive = (op: string) => {
@@ -290,7 +316,8 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
   };
   // Validators parse strictly (a refusal writes nothing); handlers use parseAccepted: they run again
   // on replay, where a payload accepted under older rules must not fail on a limit added since.
-  const parseOrThrow = <S extends z.ZodTypeAny>(schema: S, v: unknown): z.output<S> => parseMessage(schema, v, 'update');
+  const parseOrThrow = <S extends z.ZodTypeAny>(schema: S, v: unknown): z.output<S> =>
+    parseMessage(schema, v, 'update');
   /** The validator of a steering update that needs a supported operation and a live session. */
   const liveOp =
     (op: string, schema: z.ZodTypeAny) =>
@@ -305,7 +332,11 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
     const key = `${keyBase}/op/${++s.opSeq}`;
     return via.sessionAct({ ref: s.ref!, operation, key });
   };
-  const outcome = (extra: Partial<UpdateOutcome> = {}): UpdateOutcome => ({ accepted: true, status: s.status, ...extra });
+  const outcome = (extra: Partial<UpdateOutcome> = {}): UpdateOutcome => ({
+    accepted: true,
+    status: s.status,
+    ...extra,
+  });
 
   setHandler(
     sendMessageUpdate,
@@ -342,7 +373,8 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
       s.pendingInput = undefined;
       try {
         // A platform's own request is answered in its terms (grant/deny, the question's response type).
-        if (platform) await act({ op: 'answerPlatformGate', requestId, answer: answerFromResponse(platform, response) });
+        if (platform)
+          await act({ op: 'answerPlatformGate', requestId, answer: answerFromResponse(platform, response) });
         else await act({ op: 'answerInput', requestId, response });
       } catch (err) {
         s.pendingInput = pending;
@@ -359,12 +391,16 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
         const { requestId, response } = parseOrThrow(answerInputArgs(), args);
         if (!s.pendingInput) throw new Error(`answerInput rejected: no input request is pending (status ${s.status})`);
         if (s.pendingInput.requestId !== requestId) {
-          throw new Error(`answerInput rejected: input request ${requestId} is stale or unknown; the pending one is ${s.pendingInput.requestId}`);
+          throw new Error(
+            `answerInput rejected: input request ${requestId} is stale or unknown; the pending one is ${s.pendingInput.requestId}`,
+          );
         }
         // (No patched() in a validator: the data alone tells a platform request; validators never replay.)
         const platform = s.status === 'awaiting_input' ? platformGateOf(s.pendingInput) : undefined;
         if (platform && (gateSettings || answering))
-          throw new Error(`answerInput rejected: ${platform.gate} ${requestId} is decided through its approval gate (switchboard approve/reject)`);
+          throw new Error(
+            `answerInput rejected: ${platform.gate} ${requestId} is decided through its approval gate (switchboard approve/reject)`,
+          );
         if (platform) {
           try {
             answerFromResponse(platform, response);
@@ -401,8 +437,10 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
         const args = singleArg(all, 'this update');
         requireSupported('followUp');
         parseOrThrow(followUpArgs(), args);
-        if (cancelRequested || s.status === 'cancelled') throw new Error('followUp rejected: the session was cancelled');
-        if (!TERMINAL_STATUSES.includes(s.status)) throw new Error(`followUp rejected: the current task is ${s.status}; a follow-up needs a terminal task`);
+        if (cancelRequested || s.status === 'cancelled')
+          throw new Error('followUp rejected: the session was cancelled');
+        if (!TERMINAL_STATUSES.includes(s.status))
+          throw new Error(`followUp rejected: the current task is ${s.status}; a follow-up needs a terminal task`);
       },
     },
   );
@@ -457,7 +495,8 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
         const args = singleArg(all, 'this update');
         parseOrThrow(cancelArgs(), args);
         if (cancelRequested) throw new Error('cancel rejected: the session is already being cancelled');
-        if (TERMINAL_STATUSES.includes(s.status) && input.followUpWindowSeconds === 0) throw new Error(`cancel rejected: the session is ${s.status}`);
+        if (TERMINAL_STATUSES.includes(s.status) && input.followUpWindowSeconds === 0)
+          throw new Error(`cancel rejected: the session is ${s.status}`);
       },
     },
   );
@@ -523,7 +562,10 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
     }
     const answer: PlatformGateAnswer | undefined = answerFromDecision(shown, outcome);
     if (!answer) {
-      gate.applied(pending.requestId, { ok: true, detail: `not answered: ${shown.platform} gives up on the question at its own timeout` });
+      gate.applied(pending.requestId, {
+        ok: true,
+        detail: `not answered: ${shown.platform} gives up on the question at its own timeout`,
+      });
     } else {
       answering = pending.requestId;
       try {
@@ -556,7 +598,12 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
     }
     // Clean-up runs even when the workflow itself is being cancelled.
     await CancellationScope.nonCancellable(async () => {
-      const out = await cleanupActs.sessionCleanup({ ref: s.ref!, owner, deleteOnPlatform: input.deleteOnEnd, key: `${keyBase}/cleanup` });
+      const out = await cleanupActs.sessionCleanup({
+        ref: s.ref!,
+        owner,
+        deleteOnPlatform: input.deleteOnEnd,
+        key: `${keyBase}/cleanup`,
+      });
       s.artifacts = out.artifacts;
     });
     cleanupDone = true;
@@ -590,7 +637,10 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
       if (TERMINAL_STATUSES.includes(s.status)) {
         if (input.followUpWindowSeconds === 0) break;
         // Stay open for follow-ups; no history is written while nobody acts.
-        const reopened = await condition(() => !TERMINAL_STATUSES.includes(s.status) || cancelRequested, input.followUpWindowSeconds * 1000);
+        const reopened = await condition(
+          () => !TERMINAL_STATUSES.includes(s.status) || cancelRequested,
+          input.followUpWindowSeconds * 1000,
+        );
         if (!reopened || cancelRequested) break;
         continue;
       }
@@ -614,9 +664,14 @@ export async function agentSession(raw: AgentSessionInputRaw, carriedRaw?: Carri
       followScope = new CancellationScope();
       try {
         const limits = input.followBatch
-          ? { maxEvents: input.followBatch.maxEvents, maxMs: input.followBatch.maxSeconds && input.followBatch.maxSeconds * 1000 }
+          ? {
+              maxEvents: input.followBatch.maxEvents,
+              maxMs: input.followBatch.maxSeconds && input.followBatch.maxSeconds * 1000,
+            }
           : undefined;
-        const batch = await followScope.run(() => followActs.sessionFollow({ ref: s.ref!, cursor: s.cursor, owner, limits }));
+        const batch = await followScope.run(() =>
+          followActs.sessionFollow({ ref: s.ref!, cursor: s.cursor, owner, limits }),
+        );
         if (!cancelRequested) applyBatch(batch);
       } catch (err) {
         if (cancelRequested && isCancellation(err)) break;

@@ -113,7 +113,10 @@ const { verifyDecision } = proxyLocalActivities<ReturnType<typeof createDecision
   retry: { initialInterval: '200 ms', maximumAttempts: 3 },
 });
 
-/** One message id per (workflow, request, event, deadline): the outbox delivers it once, receivers de-duplicate on `webhook-id`. */
+/**
+ * One message id per (workflow, request, event, deadline): the outbox delivers it once, receivers de-duplicate on
+ * `webhook-id`.
+ */
 function gateMessageId(n: { event: string; workflowId: string; requestId: string; deadline: string }): string {
   return `gate.${n.event}.${bytesToHex(sha256(utf8ToBytes(`${n.workflowId}/${n.requestId}/${n.event}/${n.deadline}`))).slice(0, 40)}`;
 }
@@ -168,7 +171,11 @@ export const EXPIRY_DECIDER = 'switchboard:expiry';
 const MAX_REFUSED = 50;
 
 function sameDecision(a: GateOutcome, d: { decision: DecisionValue; edits?: unknown[]; reason?: string }): boolean {
-  return a.decision === d.decision && JSON.stringify(a.edits ?? []) === JSON.stringify(d.edits ?? []) && (a.reason ?? '') === (d.reason ?? '');
+  return (
+    a.decision === d.decision &&
+    JSON.stringify(a.edits ?? []) === JSON.stringify(d.edits ?? []) &&
+    (a.reason ?? '') === (d.reason ?? '')
+  );
 }
 
 /** The digest of what stands once edits are proposed: what was shown plus SHA-256 of the edits. */
@@ -176,7 +183,8 @@ function proposalDigest(base: string, edits: unknown[]): string {
   return `${base}+edits:sha256:${bytesToHex(sha256(utf8ToBytes(JSON.stringify(edits))))}`;
 }
 
-const sameEdits = (a: unknown[] | undefined, b: unknown[] | undefined) => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+const sameEdits = (a: unknown[] | undefined, b: unknown[] | undefined) =>
+  JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
 
 /** A repeat of an approval that counted toward the decision that stands (quorum voters). */
 const countedIn = (o: GateOutcome, d: { decider: string; decision: DecisionValue }) =>
@@ -203,7 +211,9 @@ export class ApprovalGate {
     this.audit.push(...(snapshot?.audit ?? []));
     setHandler(gateQuery, () => this.view());
     setHandler(auditQuery, () => this.audit);
-    setHandler(decideUpdate, (d) => this.onDecide(d, 'update'), { validator: (...all: unknown[]) => void this.validate(singleArg(all, 'decide')) });
+    setHandler(decideUpdate, (d) => this.onDecide(d, 'update'), {
+      validator: (...all: unknown[]) => void this.validate(singleArg(all, 'decide')),
+    });
     setHandler(decideSignal, (...all: unknown[]) => this.onDecideSignal(all));
   }
 
@@ -226,7 +236,10 @@ export class ApprovalGate {
       allowed: g?.allowed,
       escalated: g?.escalated,
       remindersSent: g?.remindersSent,
-      quorum: g && { need: this.need(g), votes: g.votes.map(({ decider, decision, identity, at }) => ({ decider, decision, identity, at })) },
+      quorum: g && {
+        need: this.need(g),
+        votes: g.votes.map(({ decider, decision, identity, at }) => ({ decider, decision, identity, at })),
+      },
       proposal: g?.proposal,
       separateDuties: g?.separateDuties,
       chain: g && workflowInfo().firstExecutionRunId,
@@ -250,29 +263,42 @@ export class ApprovalGate {
   private check(d: Decision): Decision | undefined {
     const stands = this.decided.get(d.requestId);
     if (stands) {
-      if (sameDecision(stands, d) || countedIn(stands, d)) return undefined; // idempotent: the handler returns the first outcome
-      throw new Error(`request ${d.requestId} is already decided: ${stands.decision} by ${stands.decider} at ${stands.at} stands`);
+      // idempotent: the handler returns the first outcome
+      if (sameDecision(stands, d) || countedIn(stands, d)) return undefined;
+      throw new Error(
+        `request ${d.requestId} is already decided: ${stands.decision} by ${stands.decider} at ${stands.at} stands`,
+      );
     }
     const g = this.open;
     if (!g) throw new Error('no gate is open on this workflow');
-    if (d.requestId !== g.requestId) throw new Error(`request ${d.requestId} is stale or unknown; the open request is ${g.requestId}`);
+    if (d.requestId !== g.requestId)
+      throw new Error(`request ${d.requestId} is stale or unknown; the open request is ${g.requestId}`);
     if (this.pending) {
       // The same decision arriving while the first is being applied waits for the same outcome.
-      if (this.pending.requestId === d.requestId && (sameDecision(this.pending, d) || countedIn(this.pending, d))) return undefined;
-      throw new Error(`request ${d.requestId} is already decided: ${this.pending.decision} by ${this.pending.decider} stands`);
+      if (this.pending.requestId === d.requestId && (sameDecision(this.pending, d) || countedIn(this.pending, d)))
+        return undefined;
+      throw new Error(
+        `request ${d.requestId} is already decided: ${this.pending.decision} by ${this.pending.decider} stands`,
+      );
     }
-    if (!g.approvers.includes(d.decider)) throw new Error(`${d.decider} is not an approver of this ${g.kind} gate (approvers: ${g.approvers.join(', ')})`);
-    if (!g.allowed.includes(d.decision)) throw new Error(`${d.decision} is not allowed here (allowed: ${g.allowed.join(', ')})`);
+    if (!g.approvers.includes(d.decider))
+      throw new Error(`${d.decider} is not an approver of this ${g.kind} gate (approvers: ${g.approvers.join(', ')})`);
+    if (!g.allowed.includes(d.decision))
+      throw new Error(`${d.decision} is not allowed here (allowed: ${g.allowed.join(', ')})`);
     if (g.answer && d.decision === 'approve_with_edits') {
       const [edit, ...more] = d.edits ?? [];
-      if (typeof edit !== 'string' || more.length > 0) throw new Error('the answer is one text edit, e.g. --edits \'["yes"]\'');
+      if (typeof edit !== 'string' || more.length > 0)
+        throw new Error('the answer is one text edit, e.g. --edits \'["yes"]\'');
       if (g.answer.choices && !g.answer.choices.includes(edit))
         throw new Error(`"${edit.slice(0, 100)}" is not one of the offered choices: ${g.answer.choices.join(', ')}`);
     }
     if (d.digest !== undefined && d.digest !== g.digest)
-      throw new Error(`what you were shown (digest ${d.digest.slice(0, 12)}…) is not what is open now (${g.digest.slice(0, 12)}…); look again`);
+      throw new Error(
+        `what you were shown (digest ${d.digest.slice(0, 12)}…) is not what is open now (${g.digest.slice(0, 12)}…); look again`,
+      );
     // Proposing the edits that are already proposed is approving them (or, by their proposer, a repeat).
-    const reproposal = d.decision === 'approve_with_edits' && g.proposal !== undefined && sameEdits(g.proposal.edits, d.edits);
+    const reproposal =
+      d.decision === 'approve_with_edits' && g.proposal !== undefined && sameEdits(g.proposal.edits, d.edits);
     if (reproposal && g.proposal!.by === d.decider) return undefined;
     const voted = g.votes.find((v) => v.decider === d.decider);
     if (voted) {
@@ -281,8 +307,15 @@ export class ApprovalGate {
     }
     if (g.separateDuties && (d.decision === 'approve' || reproposal) && g.proposal?.by === d.decider)
       throw new Error(`separation of duties: ${d.decider} proposed these edits and cannot approve them`);
-    if (g.separateDuties && d.decision === 'approve_with_edits' && !reproposal && g.approvers.filter((a) => a !== d.decider).length < this.need(g))
-      throw new Error(`separation of duties: nobody else could approve edits proposed by ${d.decider} (${this.need(g)} approval(s) needed)`);
+    if (
+      g.separateDuties &&
+      d.decision === 'approve_with_edits' &&
+      !reproposal &&
+      g.approvers.filter((a) => a !== d.decider).length < this.need(g)
+    )
+      throw new Error(
+        `separation of duties: nobody else could approve edits proposed by ${d.decider} (${this.need(g)} approval(s) needed)`,
+      );
     return d;
   }
 
@@ -314,7 +347,10 @@ export class ApprovalGate {
           proof: d.proof,
         });
       } catch (err) {
-        checked = { ok: false, reason: `the decider could not be checked: ${err instanceof Error ? err.message : String(err)}` };
+        checked = {
+          ok: false,
+          reason: `the decider could not be checked: ${err instanceof Error ? err.message : String(err)}`,
+        };
       }
       if (!checked.ok) throw this.refuse(raw, checked.reason, via);
       // The gate may have moved while the check ran: new edits make the proof stale; a decision
@@ -337,7 +373,12 @@ export class ApprovalGate {
       const vote = g.votes.find((v) => v.decider === d.decider);
       if (vote) return this.voteOutcome(g, d, vote);
       if (g.proposal?.by === d.decider)
-        return this.voteOutcome(g, d, { decider: d.decider, decision: 'approve_with_edits', identity: 'unverified', at: g.proposal.at });
+        return this.voteOutcome(g, d, {
+          decider: d.decider,
+          decision: 'approve_with_edits',
+          identity: 'unverified',
+          at: g.proposal.at,
+        });
     }
     await condition(() => this.appliedIds.has(d.requestId));
     return this.decided.get(d.requestId)!;
@@ -401,7 +442,11 @@ export class ApprovalGate {
     return d.decision === 'reject' ? [d.decider] : g.votes.map((v) => v.decider);
   }
 
-  private auditBase(g: OpenGate, d: { decider: string; decision: DecisionValue; comment?: string; reason?: string }, at: string) {
+  private auditBase(
+    g: OpenGate,
+    d: { decider: string; decision: DecisionValue; comment?: string; reason?: string },
+    at: string,
+  ) {
     return {
       requestId: g.requestId,
       kind: g.kind,
@@ -419,7 +464,8 @@ export class ApprovalGate {
   private refuse(raw: unknown, reason: string, via: 'update' | 'signal'): ApplicationFailure {
     const claimed = raw as { requestId?: unknown; decider?: unknown; decision?: unknown } | null;
     const str = (v: unknown, fallback: string) => (typeof v === 'string' ? v.slice(0, 200) : fallback);
-    const decision = (['approve', 'approve_with_edits', 'reject'] as const).find((x) => x === claimed?.decision) ?? 'reject';
+    const decision =
+      (['approve', 'approve_with_edits', 'reject'] as const).find((x) => x === claimed?.decision) ?? 'reject';
     this.audit.push({
       requestId: str(claimed?.requestId, this.open?.requestId ?? '(unknown)'),
       kind: this.open?.kind ?? 'research_outline',
@@ -437,7 +483,10 @@ export class ApprovalGate {
     return ApplicationFailure.create({ type: FailureType.DecisionRefused, message: reason, nonRetryable: true });
   }
 
-  /** The `decide` signal: the update's checks; what is refused is audited, never thrown (a throwing signal handler would fail the workflow task). */
+  /**
+   * The `decide` signal: the update's checks; what is refused is audited, never thrown (a throwing signal handler would
+   * fail the workflow task).
+   */
   private async onDecideSignal(all: unknown[]): Promise<void> {
     // Runs from before this handler existed left such signals unhandled; they replay that way.
     if (!patched(DECIDE_SIGNAL_PATCH)) return;
@@ -447,14 +496,20 @@ export class ApprovalGate {
       this.validate(raw);
     } catch (err) {
       this.refuse(raw ?? null, err instanceof Error ? err.message : String(err), 'signal');
-      log.info('refused a decide signal', { workflowId: workflowInfo().workflowId, reason: err instanceof Error ? err.message : String(err) });
+      log.info('refused a decide signal', {
+        workflowId: workflowInfo().workflowId,
+        reason: err instanceof Error ? err.message : String(err),
+      });
       return;
     }
     try {
       await this.onDecide(raw as DecisionInput, 'signal');
     } catch (err) {
       // Already audited by refuse(); nobody waits on a signal.
-      log.info('refused a decide signal', { workflowId: workflowInfo().workflowId, reason: err instanceof Error ? err.message : String(err) });
+      log.info('refused a decide signal', {
+        workflowId: workflowInfo().workflowId,
+        reason: err instanceof Error ? err.message : String(err),
+      });
     }
   }
 
@@ -582,7 +637,12 @@ export class ApprovalGate {
    */
   private async announce(g: OpenGate): Promise<void> {
     const n = this.notification(g, 'opened');
-    const input: WebhookDeliveryInput = { endpoint: 'default', messageId: gateMessageId(n), eventType: 'gate.opened', payload: n };
+    const input: WebhookDeliveryInput = {
+      endpoint: 'default',
+      messageId: gateMessageId(n),
+      eventType: 'gate.opened',
+      payload: n,
+    };
     try {
       await queueWebhook(input);
     } catch (err) {
@@ -600,7 +660,12 @@ export class ApprovalGate {
     // One message per (workflow, request, event, deadline): the id is stable, so the outbox
     // delivers it once, and receivers de-duplicate on `webhook-id`.
     const messageId = gateMessageId(notification);
-    const input: WebhookDeliveryInput = { endpoint: 'default', messageId, eventType: `gate.${event}`, payload: notification };
+    const input: WebhookDeliveryInput = {
+      endpoint: 'default',
+      messageId,
+      eventType: `gate.${event}`,
+      payload: notification,
+    };
     try {
       // The delivery outlives the gate (ABANDON): a slow receiver never holds the decision up.
       await startChild('webhookDelivery', {
@@ -658,6 +723,8 @@ export class ApprovalGate {
       { key: GateDeadline, value: null },
     ]);
     upsertMemo({ gate: undefined });
-    setCurrentDetails(`${g.kind.replace(/_/g, ' ')} \`${g.requestId}\`: **${o.decision}** by ${o.decider} at ${o.at}${o.reason ? ` (${o.reason})` : ''}`);
+    setCurrentDetails(
+      `${g.kind.replace(/_/g, ' ')} \`${g.requestId}\`: **${o.decision}** by ${o.decider} at ${o.at}${o.reason ? ` (${o.reason})` : ''}`,
+    );
   }
 }

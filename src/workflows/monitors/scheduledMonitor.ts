@@ -84,12 +84,22 @@ import {
 import { AwaitingHuman, SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
 import { ApprovalGate } from '../gate/gate.js';
 import { sendThroughOutbox } from '../outbox/send.js';
-import { parseAccepted, parseMessage, parseWorkflowInput, refuseCronSchedule, requireOwnContinuation, singleArg } from '../validation.js';
+import {
+  parseAccepted,
+  parseMessage,
+  parseWorkflowInput,
+  refuseCronSchedule,
+  requireOwnContinuation,
+  singleArg,
+} from '../validation.js';
 
 type Acts = ReturnType<typeof createScheduledMonitorActivities> & ReturnType<typeof createMonitorActivities>;
 
 /** The tick's one step. */
-const wakeActs = proxyLocalActivities<Acts>({ startToCloseTimeout: '10 s', retry: { initialInterval: '200 ms', maximumAttempts: 3 } });
+const wakeActs = proxyLocalActivities<Acts>({
+  startToCloseTimeout: '10 s',
+  retry: { initialInterval: '200 ms', maximumAttempts: 3 },
+});
 /**
  * The entity's step per tick: local, so an ordinary tick is one marker in history. Three attempts
  * (a flaky platform is retried, a down one is a failed tick that counts towards the failure alert).
@@ -159,7 +169,10 @@ export async function scheduledMonitorTick(raw: TickInput): Promise<{ woke: bool
 }
 
 /** The monitor entity: see the module comment. */
-export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: CarriedScheduledMonitor): Promise<ScheduledMonitorResult> {
+export async function scheduledMonitor(
+  raw: ScheduledMonitorInput,
+  carriedRaw?: CarriedScheduledMonitor,
+): Promise<ScheduledMonitorResult> {
   const input = parseWorkflowInput(scheduledMonitorInput(), raw);
   refuseCronSchedule('scheduledMonitor');
   const info = workflowInfo();
@@ -301,7 +314,11 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
     if (cancelled || s.status === 'cancelled') throw new Error(`monitor ${key} is cancelled`);
     if (s.status === 'starting') throw new Error(`monitor ${key} is still creating its schedule`);
   };
-  const onSchedule = async (op: ScheduleOp, after: (v: ScheduleView) => void, detail?: string): Promise<SmonUpdateOutcome> => {
+  const onSchedule = async (
+    op: ScheduleOp,
+    after: (v: ScheduleView) => void,
+    detail?: string,
+  ): Promise<SmonUpdateOutcome> => {
     try {
       const v = await steer.smonSchedule({ key, op });
       after(v);
@@ -353,14 +370,19 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
     validator: (...all: unknown[]) => {
       parseMessage(smonRunNowArgs(), singleArg(all, 'runNow'), 'runNow');
       live();
-      if (!gate.idle || s.pendingRequest) throw new Error('the monitor waits for a person (a clarification is open): decide it first, then run it');
+      if (!gate.idle || s.pendingRequest)
+        throw new Error('the monitor waits for a person (a clarification is open): decide it first, then run it');
     },
   });
   setHandler(
     smonBackfillUpdate,
     (a) => {
       const b = parseAccepted(smonBackfillArgs(), a);
-      return onSchedule({ op: 'backfill', from: b.from, to: b.to }, () => undefined, `backfill ${b.from} .. ${b.to} asked of the schedule`);
+      return onSchedule(
+        { op: 'backfill', from: b.from, to: b.to },
+        () => undefined,
+        `backfill ${b.from} .. ${b.to} asked of the schedule`,
+      );
     },
     {
       validator: (...all: unknown[]) => {
@@ -375,7 +397,11 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
       const until = parseAccepted(smonSnoozeArgs(), a).until;
       s.snoozedUntil = Date.parse(until) > Date.now() ? new Date(until).toISOString() : undefined;
       publish();
-      return { ok: true, status: s.status, detail: s.snoozedUntil ? `notifications dropped until ${s.snoozedUntil}` : 'snooze ended' };
+      return {
+        ok: true,
+        status: s.status,
+        detail: s.snoozedUntil ? `notifications dropped until ${s.snoozedUntil}` : 'snooze ended',
+      };
     },
     {
       validator: (...all: unknown[]) => {
@@ -410,7 +436,12 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
     // Stable across workflow task retries and continue-as-new (seq is carried), unique per run chain.
     const messageId = `smon.${key}.${info.firstExecutionRunId.slice(0, 12)}.${s.seq}`;
     await sendThroughOutbox(
-      { endpoint: input.notify.endpoint, messageId, eventType, payload: { monitor: key, workflowId: info.workflowId, ...payload } },
+      {
+        endpoint: input.notify.endpoint,
+        messageId,
+        eventType,
+        payload: { monitor: key, workflowId: info.workflowId, ...payload },
+      },
       `${eventType} for monitor ${key}`,
     );
     s.counts.alertsSent += 1;
@@ -424,7 +455,8 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
     }
     const now = Date.now();
     if (rules.dedupeSeconds !== undefined) {
-      for (const [k, at] of Object.entries(s.dedupe)) if (now - Date.parse(at) >= rules.dedupeSeconds * 1000) delete s.dedupe[k];
+      for (const [k, at] of Object.entries(s.dedupe))
+        if (now - Date.parse(at) >= rules.dedupeSeconds * 1000) delete s.dedupe[k];
       if (s.dedupe[alertKey] !== undefined) {
         s.counts.alertsDeduped += 1;
         return;
@@ -454,11 +486,17 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
   };
   const checkSilence = async () => {
     if (rules.silenceSeconds === undefined) return;
-    if (Date.now() - Date.parse(s.quietSince) < rules.silenceSeconds * 1000 || s.silenceAlertedFor === s.quietSince) return;
+    if (Date.now() - Date.parse(s.quietSince) < rules.silenceSeconds * 1000 || s.silenceAlertedFor === s.quietSince)
+      return;
     const quietSince = s.quietSince;
     s.silenceAlertedFor = quietSince;
     await alert(
-      { at: nowIso(), kind: 'silence', detail: `no change since ${quietSince} (${rules.silenceSeconds}s)`, value: s.lastValue },
+      {
+        at: nowIso(),
+        kind: 'silence',
+        detail: `no change since ${quietSince} (${rules.silenceSeconds}s)`,
+        value: s.lastValue,
+      },
       `silence:${quietSince}`,
     );
   };
@@ -483,7 +521,10 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
     const watchedChanged = !hadPrevious || valueText(extract(value, field)) !== valueText(extract(previous, field));
     if (watchedChanged && conditionHolds(input.condition, value, previous, hadPrevious)) {
       s.counts.hits += 1;
-      await alert({ at, kind: 'condition', value: extract(value, field) }, `condition:${valueText(extract(value, field)).slice(0, 80)}`);
+      await alert(
+        { at, kind: 'condition', value: extract(value, field) },
+        `condition:${valueText(extract(value, field)).slice(0, 80)}`,
+      );
     }
   };
   const onFailure = async (message: string) => {
@@ -492,7 +533,10 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
     s.lastError = message.slice(0, 1_000);
     if (rules.afterFailures !== undefined && s.consecutiveFailures >= rules.afterFailures && !s.failureAlerted) {
       s.failureAlerted = true;
-      await alert({ at: nowIso(), kind: 'failure', detail: `${s.consecutiveFailures} failed ticks in a row: ${s.lastError}` }, 'failure');
+      await alert(
+        { at: nowIso(), kind: 'failure', detail: `${s.consecutiveFailures} failed ticks in a row: ${s.lastError}` },
+        'failure',
+      );
     }
   };
 
@@ -502,13 +546,20 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
     try {
       let out: CheckOutcome;
       try {
-        const r = await tickActs.smonTick({ key, alias: input.credentialAlias, check: input.check, tickWorkflowId: w.tickWorkflowId, tickRunId: w.tickRunId });
+        const r = await tickActs.smonTick({
+          key,
+          alias: input.credentialAlias,
+          check: input.check,
+          tickWorkflowId: w.tickWorkflowId,
+          tickRunId: w.tickRunId,
+        });
         rememberTick(w.tickRunId);
         s.lastScheduledAt = r.tick.scheduledAt;
         s.nextRunAt = r.tick.nextRunAt;
         s.lastTickAt = nowIso();
         out = r.outcome;
-        if (out.kind === 'pending') out = await pollActs.smonPoll({ alias: input.credentialAlias, check: out.check, taskId: out.taskId });
+        if (out.kind === 'pending')
+          out = await pollActs.smonPoll({ alias: input.credentialAlias, check: out.check, taskId: out.taskId });
       } catch (err) {
         const cause = appFailure(err);
         if (cause?.type === 'TickUnverified') {
@@ -605,7 +656,10 @@ export async function scheduledMonitor(raw: ScheduledMonitorInput, carriedRaw?: 
         // A tick that arrived meanwhile runs here first; the next pass continues as new.
         if (wake !== undefined) continue;
         const snap = gate.snapshot();
-        const carry: CarriedScheduledMonitor = { state: s, gate: { decided: snap.decided.slice(-50), audit: snap.audit.slice(-200) } };
+        const carry: CarriedScheduledMonitor = {
+          state: s,
+          gate: { decided: snap.decided.slice(-50), audit: snap.audit.slice(-200) },
+        };
         await continueAsNew<typeof scheduledMonitor>(raw, carry);
       }
       // No timer: the Schedule keeps time. A wake, a cancel or a continue-as-new hint moves on.

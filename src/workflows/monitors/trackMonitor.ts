@@ -63,11 +63,24 @@ import {
   type TrackMonitorResult,
   type TrackMonitorState,
 } from '../../contracts/monitors.js';
-import { AwaitingHuman, MonitorLastChangeAt, MonitorLastSnapshotAt, SwitchboardProvider, SwitchboardStatus } from '../../contracts/searchAttributes.js';
+import {
+  AwaitingHuman,
+  MonitorLastChangeAt,
+  MonitorLastSnapshotAt,
+  SwitchboardProvider,
+  SwitchboardStatus,
+} from '../../contracts/searchAttributes.js';
 import { ApprovalGate } from '../gate/gate.js';
 import { recordMonitorPoll } from '../metrics.js';
 import { continueOnCurrentVersion, LONG_LIVED } from '../versioning.js';
-import { parseAccepted, parseMessage, parseWorkflowInput, refuseCronSchedule, requireOwnContinuation, singleArg } from '../validation.js';
+import {
+  parseAccepted,
+  parseMessage,
+  parseWorkflowInput,
+  refuseCronSchedule,
+  requireOwnContinuation,
+  singleArg,
+} from '../validation.js';
 
 type Acts = ReturnType<typeof createMonitorActivities>;
 const retry = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s' };
@@ -109,7 +122,10 @@ export const retryDeliveryUpdate = defineUpdate<MonitorUpdateOutcome, [RetryDeli
  */
 export const monitorStateQuery = defineQuery<TrackMonitorState>('monitorState');
 
-/** Polls become syncs: snapshots into the artifact store with their change, the outbox counted, dead deliveries retried by policy. */
+/**
+ * Polls become syncs: snapshots into the artifact store with their change, the outbox counted, dead deliveries retried
+ * by policy.
+ */
 export const SYNC_PATCH = 'track-monitor-sync';
 /** Dead deliveries retried by policy in one sync at most (the rest wait for the next). */
 const POLICY_RETRIES_PER_SYNC = 5;
@@ -131,7 +147,14 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
   const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;
   const alias = input.credentialAlias;
   const gate = new ApprovalGate(carried?.gate);
-  const s: TrackMonitorState = carried?.state ?? { status: 'creating', intent: input.intent, snapshotsSeen: 0, polls: 0, answered: [], opSeq: 0 };
+  const s: TrackMonitorState = carried?.state ?? {
+    status: 'creating',
+    intent: input.intent,
+    snapshotsSeen: 0,
+    polls: 0,
+    answered: [],
+    opSeq: 0,
+  };
   let error: string | undefined;
   let pollNow = false;
   /** One platform call at a time: a poll's answer must not overwrite a newer steering result. */
@@ -149,10 +172,16 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
   const describe = (): string => {
     const mon = s.monitorId ? `Track monitor \`${s.monitorId}\`` : 'Track monitor (creating)';
     const snap =
-      (s.lastSnapshotId ? `; last snapshot \`${s.lastSnapshotId}\` at ${s.lastSnapshotAt ?? '?'}` : '; no snapshot yet') +
+      (s.lastSnapshotId
+        ? `; last snapshot \`${s.lastSnapshotId}\` at ${s.lastSnapshotAt ?? '?'}`
+        : '; no snapshot yet') +
       (s.lastChange ? `; last change: ${s.lastChange.summary.slice(0, 160)}` : '') +
-      (s.deliveries ? `; deliveries ${s.deliveries.delivered} delivered, ${s.deliveries.pending} pending, ${s.deliveries.dead} dead` : '') +
-      (s.skippedRuns || s.skippedPolls ? `; skipped while a person decided: ${s.skippedRuns ?? 0} run(s), ${s.skippedPolls ?? 0} poll(s)` : '');
+      (s.deliveries
+        ? `; deliveries ${s.deliveries.delivered} delivered, ${s.deliveries.pending} pending, ${s.deliveries.dead} dead`
+        : '') +
+      (s.skippedRuns || s.skippedPolls
+        ? `; skipped while a person decided: ${s.skippedRuns ?? 0} run(s), ${s.skippedPolls ?? 0} poll(s)`
+        : '');
     switch (s.status) {
       case 'paused':
         return `${mon} **paused**${s.pauseReason ? ` (${s.pauseReason})` : ''}: "${input.intent.slice(0, 120)}"${snap}`;
@@ -222,7 +251,12 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
       const done = (s.retries ?? []).filter((r) => r.deliveryId === row.id && r.by === POLICY).length;
       if (done >= input.retryDeadDeliveries || budget-- <= 0) continue;
       try {
-        const out = await acts.monitorRetryDelivery({ alias, monitorId: s.monitorId!, deliveryId: row.id, key: nextKey('retry') });
+        const out = await acts.monitorRetryDelivery({
+          alias,
+          monitorId: s.monitorId!,
+          deliveryId: row.id,
+          key: nextKey('retry'),
+        });
         recordRetry(row.id, POLICY, out.status);
       } catch (err) {
         // The platform refused (the row is no longer dead, or gone): recorded, never a failed monitor.
@@ -243,7 +277,10 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
     if (s.status === 'cancelled' || s.status === 'failed') throw new Error(`the monitor is ${s.status}`);
   };
   const gateClosed = (what: string) => {
-    if (!gate.idle) throw new Error(`a clarification is waiting for a person: decide it first (reject cancels the monitor), then ${what}`);
+    if (!gate.idle)
+      throw new Error(
+        `a clarification is waiting for a person: decide it first (reject cancels the monitor), then ${what}`,
+      );
   };
 
   /** Runs one steering operation; a platform refusal (409, 422…) is answered, not a failed workflow. */
@@ -253,7 +290,8 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
       try {
         return await fn();
       } catch (err) {
-        if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) return refused(err.cause.message);
+        if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable)
+          return refused(err.cause.message);
         throw err;
       }
     });
@@ -276,7 +314,8 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
         parseMessage(pauseMonitorArgs(), singleArg(all, 'pause'), 'pause');
         created();
         gateClosed('pause');
-        if (s.status === 'pending_clarification') throw new Error('the monitor waits for a clarification; it cannot be paused now');
+        if (s.status === 'pending_clarification')
+          throw new Error('the monitor waits for a clarification; it cannot be paused now');
         if (s.status === 'paused') throw new Error('the monitor is already paused');
       },
     },
@@ -333,7 +372,8 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
         parseMessage(runNowArgs(), singleArg(all, 'runNow'), 'runNow');
         created();
         // With the gate open the request is accepted and skipped (counted) by the handler.
-        if (gate.idle && s.status !== 'active') throw new Error(`only an active monitor runs a tick (it is ${s.status})`);
+        if (gate.idle && s.status !== 'active')
+          throw new Error(`only an active monitor runs a tick (it is ${s.status})`);
       },
     },
   );
@@ -342,7 +382,12 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
     (a) => {
       const args = parseAccepted(listDeliveriesArgs(), a);
       return act(async () => {
-        const r = await steer.monitorDeliveries({ alias, monitorId: s.monitorId!, status: args.status, limit: args.limit });
+        const r = await steer.monitorDeliveries({
+          alias,
+          monitorId: s.monitorId!,
+          status: args.status,
+          limit: args.limit,
+        });
         s.deliveries = r.summary;
         publish();
         return { ok: true, status: s.status, deliveries: r.rows };
@@ -360,10 +405,18 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
     (a) => {
       const args = parseAccepted(retryDeliveryArgs(), a);
       return act(async () => {
-        const row = await steer.monitorRetryDelivery({ alias, monitorId: s.monitorId!, deliveryId: args.deliveryId, key: nextKey('retry') });
+        const row = await steer.monitorRetryDelivery({
+          alias,
+          monitorId: s.monitorId!,
+          deliveryId: args.deliveryId,
+          key: nextKey('retry'),
+        });
         recordRetry(row.id, 'person', row.status);
         publish();
-        const detail = row.status === 'dead' ? `still dead: ${row.lastError ?? 'the callback failed again'}` : `delivery ${row.status}`;
+        const detail =
+          row.status === 'dead'
+            ? `still dead: ${row.lastError ?? 'the callback failed again'}`
+            : `delivery ${row.status}`;
         return { ok: true, status: s.status, delivery: row, detail };
       });
     },
@@ -467,15 +520,31 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
       // handle.cancel(): cancel the platform monitor too, then end as Cancelled.
       await CancellationScope.nonCancellable(async () => {
         if (s.monitorId && s.status !== 'cancelled')
-          apply(await acts.monitorSteer({ alias, monitorId: s.monitorId, key: `${keyBase}/cancel/workflow`, op: { op: 'cancel' } }));
+          apply(
+            await acts.monitorSteer({
+              alias,
+              monitorId: s.monitorId,
+              key: `${keyBase}/cancel/workflow`,
+              op: { op: 'cancel' },
+            }),
+          );
         setStatus('cancelled');
       });
       throw err;
     }
-    error = err instanceof ActivityFailure && err.cause ? err.cause.message : err instanceof Error ? err.message : String(err);
+    error =
+      err instanceof ActivityFailure && err.cause
+        ? err.cause.message
+        : err instanceof Error
+          ? err.message
+          : String(err);
     setStatus('failed');
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-      throw ApplicationFailure.create({ type: err.cause.type ?? 'ActivityFailure', message: err.cause.message, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: err.cause.type ?? 'ActivityFailure',
+        message: err.cause.message,
+        nonRetryable: true,
+      });
     }
     throw err;
   }
@@ -502,13 +571,28 @@ export async function trackMonitor(raw: TrackMonitorInput, carriedRaw?: CarriedM
     await exclusive(async () => {
       try {
         if (outcome.decision === 'reject') {
-          apply(await steer.monitorSteer({ alias, monitorId: s.monitorId!, key: `${keyBase}/cancel/${req.id}`, op: { op: 'cancel' } }));
+          apply(
+            await steer.monitorSteer({
+              alias,
+              monitorId: s.monitorId!,
+              key: `${keyBase}/cancel/${req.id}`,
+              op: { op: 'cancel' },
+            }),
+          );
           gate.applied(req.id, { ok: true, detail: 'monitor cancelled on the platform' });
         } else {
           const edits = outcome.edits ?? [];
           const response = edits.length === 1 ? edits[0] : edits;
           // One key per request; a retry whose first attempt landed finds it answered (see the activity).
-          apply(await steer.monitorIntervene({ alias, monitorId: s.monitorId!, requestId: req.id, response, key: `${keyBase}/intervene/${req.id}` }));
+          apply(
+            await steer.monitorIntervene({
+              alias,
+              monitorId: s.monitorId!,
+              requestId: req.id,
+              response,
+              key: `${keyBase}/intervene/${req.id}`,
+            }),
+          );
           gate.applied(req.id, { ok: true, detail: 'intervene sent' });
         }
       } catch (err) {

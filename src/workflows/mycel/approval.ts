@@ -8,7 +8,15 @@
  * The order of commands is the one both workflows had before they shared it, so their recorded
  * histories replay unchanged.
  */
-import { ActivityFailure, allHandlersFinished, CancellationScope, condition, isCancellation, patched, proxyLocalActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  isCancellation,
+  patched,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
 import type { createDecisionActivities, DecisionProofMode } from '../../activities/decisions.js';
 import { ApprovalGate } from '../gate/gate.js';
 import type { AuditEntry, ExpiryPolicy, GateKind, GateOutcome } from '../../contracts/gates.js';
@@ -59,7 +67,13 @@ export interface MycelApprovalSpec<S extends string, St extends MycelApprovalSta
   st: St;
   setStatus(this: void, status: S | BaseStatus): void;
   /** The deciders and the gate's options (from the workflow's input). */
-  settings: { approvers: string[]; deadlineSeconds: number; onExpiry: ExpiryPolicy; quorum?: number; separateDuties?: boolean };
+  settings: {
+    approvers: string[];
+    deadlineSeconds: number;
+    onExpiry: ExpiryPolicy;
+    quorum?: number;
+    separateDuties?: boolean;
+  };
   /** Makes or finds the request on the platform; says what the deciders are shown. */
   prepare(): Promise<{ requestId: string; kind: GateKind; subject: string; shown: Record<string, unknown> }>;
   /** What a reject leaves on the platform when nothing is done there (recorded as the decision's effect). */
@@ -120,7 +134,8 @@ export async function runMycelApproval<S extends string, St extends MycelApprova
       if (outcome.auto && mode === 'required') {
         // Nobody proved they approve, and the expiry policy came with the start input, which is
         // not authority: no approver's token is spent on it.
-        st.error = 'approved by the expiry policy, but decisions here require proof of who decides: nothing was done on Mycel';
+        st.error =
+          'approved by the expiry policy, but decisions here require proof of who decides: nothing was done on Mycel';
         gate.applied(requestId, { ok: false, detail: st.error });
         setStatus('failed');
         const ended = result();
@@ -174,7 +189,10 @@ async function rejectOnPlatform<S extends string, St extends MycelApprovalState<
 ): Promise<void> {
   const { st, setStatus } = spec;
   if (outcome.auto && (await proofMode()) === 'required') {
-    gate.applied(requestId, { ok: true, detail: `${spec.rejectedDetail} (rejected by the expiry policy; decisions here require proof)` });
+    gate.applied(requestId, {
+      ok: true,
+      detail: `${spec.rejectedDetail} (rejected by the expiry policy; decisions here require proof)`,
+    });
     setStatus('rejected');
     return;
   }

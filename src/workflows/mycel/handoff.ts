@@ -131,7 +131,13 @@ const acts = proxyActivities<ReturnType<typeof createMycelActivities>>({
 /** The outcome signal carries a result; anything else is ignored rather than trusted. */
 function looksLikeResult(x: unknown): boolean {
   const r = x as { status?: unknown; decisions?: unknown; audit?: unknown } | null;
-  return typeof r === 'object' && r !== null && typeof r.status === 'string' && Array.isArray(r.decisions) && Array.isArray(r.audit);
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.status === 'string' &&
+    Array.isArray(r.decisions) &&
+    Array.isArray(r.audit)
+  );
 }
 
 /**
@@ -167,7 +173,11 @@ export async function startApprovalOnce<A, R>(
  * owner's inbox started) and waits for its result. Abandoned on close and on cancellation, like
  * the inbox's children: the owners can still decide when the requester's workflow is gone.
  */
-export async function awaitApproval<A, R>(workflow: (input: A) => Promise<R>, workflowId: string, input: A): Promise<HandOffResult<R>> {
+export async function awaitApproval<A, R>(
+  workflow: (input: A) => Promise<R>,
+  workflowId: string,
+  input: A,
+): Promise<HandOffResult<R>> {
   let told: { result: R } | undefined;
   let woken = false;
   const fromSource = patched(OUTCOME_FROM_SOURCE_PATCH);
@@ -184,7 +194,11 @@ export async function awaitApproval<A, R>(workflow: (input: A) => Promise<R>, wo
       return { kind: 'result', result: await child.result() };
     } catch (err) {
       if (!(err instanceof ChildWorkflowFailure)) throw err; // this workflow itself was cancelled
-      return { kind: 'ended', status: err.cause instanceof CancelledFailure ? 'cancelled' : 'failed', error: err.cause?.message ?? err.message };
+      return {
+        kind: 'ended',
+        status: err.cause instanceof CancelledFailure ? 'cancelled' : 'failed',
+        error: err.cause?.message ?? err.message,
+      };
     }
   }
   // The owner's inbox started it: ask it for the outcome. A refused signal means it has ended.
@@ -212,7 +226,9 @@ export async function awaitApproval<A, R>(workflow: (input: A) => Promise<R>, wo
     told = undefined;
     const o = await acts.mycelApprovalOutcome({ workflowId, workflowType: workflow.name });
     if (o.running) return undefined;
-    return 'result' in o ? { kind: 'result', result: o.result as R } : { kind: 'ended', status: o.status, error: o.error };
+    return 'result' in o
+      ? { kind: 'result', result: o.result as R }
+      : { kind: 'ended', status: o.status, error: o.error };
   };
   for (let first = true; ; first = false) {
     if ((watching || !first) && (await condition(() => told !== undefined, CHECK_EVERY))) {
@@ -245,7 +261,9 @@ interface ApprovalState {
  */
 export function refuseDecisions(st: ApprovalState, deciders: string): void {
   // A decision sent as a signal has nobody to answer: log it and drop it.
-  setHandler(decideSignal, () => log.warn('dropped a decide signal sent to the requester side', { gateWorkflowId: st.gateWorkflowId ?? null }));
+  setHandler(decideSignal, () =>
+    log.warn('dropped a decide signal sent to the requester side', { gateWorkflowId: st.gateWorkflowId ?? null }),
+  );
   setHandler(decideUpdate, (_d) => Promise.reject(new Error('unreachable')), {
     validator: (_d) => {
       throw new Error(
@@ -287,7 +305,11 @@ export async function handOff<A, R extends ApprovalState & { decisions: GateOutc
  * Publishes a Mycel approval workflow's status (search attributes, and the Web UI's current
  * details when `details` has something to say).
  */
-export function publishMycelStatus<S extends ApprovalState>(st: S, status: S['status'], details: string | undefined): void {
+export function publishMycelStatus<S extends ApprovalState>(
+  st: S,
+  status: S['status'],
+  details: string | undefined,
+): void {
   st.status = status;
   upsertSearchAttributes([
     { key: SwitchboardProvider, value: 'mycel' },

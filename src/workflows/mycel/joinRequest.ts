@@ -15,7 +15,14 @@ import type { createMycelActivities } from '../../activities/mycel.js';
 import { gateOptions, platformFailure, proofMode, runMycelApproval } from './approval.js';
 import { HANDOFF_PATCH, handOff, publishMycelStatus, refuseDecisions } from './handoff.js';
 import { parseWorkflowInput } from '../validation.js';
-import { joinRequestInput, type JoinRequestInput, type JoinRequestResult, type JoinRequestState, type JoinStatus, joinWorkflowId } from './types.js';
+import {
+  joinRequestInput,
+  type JoinRequestInput,
+  type JoinRequestResult,
+  type JoinRequestState,
+  type JoinStatus,
+  joinWorkflowId,
+} from './types.js';
 
 type Acts = ReturnType<typeof createMycelActivities>;
 const retry = { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '10 s' };
@@ -34,7 +41,13 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
   const input = parseWorkflowInput(joinRequestInput(), raw);
   const info = workflowInfo();
   const keyBase = `${info.workflowId}/${info.firstExecutionRunId}`;
-  const st: JoinRequestState = { status: 'requesting', chatId: input.chatId, requestId: input.requestId, requester: input.requester, message: input.message };
+  const st: JoinRequestState = {
+    status: 'requesting',
+    chatId: input.chatId,
+    requestId: input.requestId,
+    requester: input.requester,
+    message: input.message,
+  };
   setHandler(joinStateQuery, () => st);
   // Visitor-side runs from before the hand-off held the gate themselves (and replay that way).
   if (!input.requestId && patched(HANDOFF_PATCH)) return visitorSide(input, st, keyBase);
@@ -44,13 +57,22 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
     settings: gateOptions(input),
     prepare: async () => {
       if (!st.requestId) {
-        const r = await acts.mycelRequestJoin({ alias: input.visitorAlias!, chatId: input.chatId, message: input.message, key: `${keyBase}/request-join` });
+        const r = await acts.mycelRequestJoin({
+          alias: input.visitorAlias!,
+          chatId: input.chatId,
+          message: input.message,
+          key: `${keyBase}/request-join`,
+        });
         st.requestId = r.requestId;
         st.requester = r.requester;
         st.message = r.message ?? st.message;
       } else if (st.requester === undefined || st.message === undefined) {
         try {
-          const r = await lookup.mycelGetJoinRequest({ alias: input.ownerAlias ?? input.approvers[0]!, chatId: input.chatId, requestId: st.requestId });
+          const r = await lookup.mycelGetJoinRequest({
+            alias: input.ownerAlias ?? input.approvers[0]!,
+            chatId: input.chatId,
+            requestId: st.requestId,
+          });
           st.requester ??= r.requester;
           st.message ??= r.message;
         } catch (err) {
@@ -69,19 +91,33 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
     rejectedDetail: 'rejected: the join request was left untouched on the platform',
     reject: async (alias, requestId) => {
       // One key per request, and the activity reads the request's state on a retry: rejected once.
-      const r = await acts.mycelRejectJoin({ alias, chatId: st.chatId, requestId, key: `${keyBase}/reject-join/${requestId}` });
-      if (r.state === 'absent') return `rejected: Mycel does not know join request ${requestId} in chat ${st.chatId} (404), so nobody is let in`;
+      const r = await acts.mycelRejectJoin({
+        alias,
+        chatId: st.chatId,
+        requestId,
+        key: `${keyBase}/reject-join/${requestId}`,
+      });
+      if (r.state === 'absent')
+        return `rejected: Mycel does not know join request ${requestId} in chat ${st.chatId} (404), so nobody is let in`;
       return `rejected on Mycel as ${alias}: ${r.requester} stays out (${r.state})`;
     },
     approve: async (alias, requestId) => {
       // One key per request, and the activity reads the request's state on a retry: approved once.
-      const r = await acts.mycelApproveJoin({ alias, chatId: st.chatId, requestId, key: `${keyBase}/approve-join/${requestId}` });
+      const r = await acts.mycelApproveJoin({
+        alias,
+        chatId: st.chatId,
+        requestId,
+        key: `${keyBase}/approve-join/${requestId}`,
+      });
       return `approved on Mycel as ${alias}: ${r.requester} is a member (${r.state})`;
     },
     afterApproved: async (requestId, acting) => {
       if (!input.postMessage) return;
       if (acting.mode === 'required' && input.postMessage.alias !== acting.alias) {
-        st.posted = { ok: false, error: `not posted: where decisions require proof, a post goes out only as the approver who decided (${acting.alias})` };
+        st.posted = {
+          ok: false,
+          error: `not posted: where decisions require proof, a post goes out only as the approver who decided (${acting.alias})`,
+        };
         return;
       }
       publishJoinStatus(st, 'posting');
@@ -90,8 +126,14 @@ export async function joinRequest(raw: JoinRequestInput): Promise<JoinRequestRes
   });
 }
 
-/** Posts into the chat after an approval, caught up. The join stands either way: a failed post is reported, not fatal. */
-async function postInto(chatId: string, post: { alias: string; text: string }, key: string): Promise<JoinRequestState['posted']> {
+/**
+ * Posts into the chat after an approval, caught up. The join stands either way: a failed post is reported, not fatal.
+ */
+async function postInto(
+  chatId: string,
+  post: { alias: string; text: string },
+  key: string,
+): Promise<JoinRequestState['posted']> {
   try {
     const p = await acts.mycelSendCaughtUp({ alias: post.alias, chatId, text: post.text, key });
     return { ok: true, messageId: p.messageId, tries: p.tries };
@@ -108,16 +150,26 @@ function publishJoinStatus(st: JoinRequestState, status: JoinStatus): void {
     status,
     status !== 'awaiting_approval'
       ? `Mycel join request \`${st.requestId ?? '(new)'}\` by ${st.requester ?? 'a visitor'} for chat \`${st.chatId}\`: ${status}${st.error ? ` (${st.error})` : ''}`
-      : st.gateWorkflowId && `Asked to join chat \`${st.chatId}\` (request \`${st.requestId}\`); the owners decide on \`${st.gateWorkflowId}\`.`,
+      : st.gateWorkflowId &&
+          `Asked to join chat \`${st.chatId}\` (request \`${st.requestId}\`); the owners decide on \`${st.gateWorkflowId}\`.`,
   );
 }
 
 /** The visitor side: ask, then hand the request to its one approval workflow and wait for it. */
-async function visitorSide(input: ReturnType<ReturnType<typeof joinRequestInput>['parse']>, st: JoinRequestState, keyBase: string): Promise<JoinRequestResult> {
+async function visitorSide(
+  input: ReturnType<ReturnType<typeof joinRequestInput>['parse']>,
+  st: JoinRequestState,
+  keyBase: string,
+): Promise<JoinRequestResult> {
   refuseDecisions(st, 'the owners');
   try {
     publishJoinStatus(st, 'requesting');
-    const r = await acts.mycelRequestJoin({ alias: input.visitorAlias!, chatId: input.chatId, message: input.message, key: `${keyBase}/request-join` });
+    const r = await acts.mycelRequestJoin({
+      alias: input.visitorAlias!,
+      chatId: input.chatId,
+      message: input.message,
+      key: `${keyBase}/request-join`,
+    });
     st.requestId = r.requestId;
     st.requester = r.requester;
     st.message = r.message ?? st.message;
@@ -134,12 +186,17 @@ async function visitorSide(input: ReturnType<ReturnType<typeof joinRequestInput>
       quorum: input.quorum,
       separateDuties: input.separateDuties,
     };
-    const res = await handOff(st, joinRequest, joinWorkflowId(input.chatId, r.requestId), owner, (s) => publishJoinStatus(st, s));
+    const res = await handOff(st, joinRequest, joinWorkflowId(input.chatId, r.requestId), owner, (s) =>
+      publishJoinStatus(st, s),
+    );
     if (res.status !== 'approved' || !input.postMessage || res.posted) return res;
     // The owner's inbox started the approval (with its own settings, so without this post).
     if ((await proofMode()) === 'required' && input.postMessage.alias !== input.visitorAlias) {
       // The start input chose the alias; where decisions require proof, the visitor speaks only for itself.
-      st.posted = { ok: false, error: `not posted: where decisions require proof, the visitor side posts only as ${input.visitorAlias}` };
+      st.posted = {
+        ok: false,
+        error: `not posted: where decisions require proof, the visitor side posts only as ${input.visitorAlias}`,
+      };
       return { ...st, decisions: res.decisions, audit: res.audit };
     }
     publishJoinStatus(st, 'posting');

@@ -79,9 +79,19 @@ export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
   };
   setHandler(inboxStateQuery, () => st);
   const approvers = input.approvers ?? input.ownerAliases ?? [input.alias];
-  const gate = { approvers, deadlineSeconds: input.deadlineSeconds, onExpiry: input.onExpiry, quorum: input.quorum, separateDuties: input.separateDuties };
+  const gate = {
+    approvers,
+    deadlineSeconds: input.deadlineSeconds,
+    onExpiry: input.onExpiry,
+    quorum: input.quorum,
+    separateDuties: input.separateDuties,
+  };
   // The read waits up to pollMaxMs for news; give it room, and notice a dead worker within 10 s.
-  const reader = proxyActivities<Acts>({ startToCloseTimeout: input.pollMaxMs + 60_000, heartbeatTimeout: '10 s', retry });
+  const reader = proxyActivities<Acts>({
+    startToCloseTimeout: input.pollMaxMs + 60_000,
+    heartbeatTimeout: '10 s',
+    retry,
+  });
 
   const publish = () => {
     upsertSearchAttributes([
@@ -113,7 +123,13 @@ export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
       count(
         'join',
         workflowId,
-        await startApprovalOnce(joinRequest, workflowId, { chatId, requestId, requester: f.senderId ?? undefined, ownerAlias: input.alias, ...gate }),
+        await startApprovalOnce(joinRequest, workflowId, {
+          chatId,
+          requestId,
+          requester: f.senderId ?? undefined,
+          ownerAlias: input.alias,
+          ...gate,
+        }),
       );
     } else if (f.eventType === RELATIONSHIP_REQUEST_EVENT && f.relationshipId) {
       const relationshipId = f.relationshipId;
@@ -121,7 +137,12 @@ export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
       count(
         'relationship',
         workflowId,
-        await startApprovalOnce(relationshipRequest, workflowId, { relationshipId, requester: f.senderId ?? undefined, targetUserId: st.me, ...gate }),
+        await startApprovalOnce(relationshipRequest, workflowId, {
+          relationshipId,
+          requester: f.senderId ?? undefined,
+          targetUserId: st.me,
+          ...gate,
+        }),
       );
     }
   };
@@ -139,7 +160,10 @@ export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
     });
     if (batch.gaps.length > 0) {
       st.gaps += batch.gaps.length;
-      log.warn('Mycel replay gap: the platform no longer held some notifications', { alias: input.alias, gaps: batch.gaps });
+      log.warn('Mycel replay gap: the platform no longer held some notifications', {
+        alias: input.alias,
+        gaps: batch.gaps,
+      });
     }
     for (const f of batch.frames) await handle(f);
     // Only now, with every child of the batch started, does the cursor move past it.
@@ -152,7 +176,14 @@ export async function mycelInbox(raw: MycelInboxInput): Promise<never> {
   return continueOnCurrentVersion<typeof mycelInbox>()({
     ...input,
     sinceSeq: st.sinceSeq,
-    carry: { me: st.me, generation: st.generation + 1, started: st.started, alreadyStarted: st.alreadyStarted, gaps: st.gaps, recent: st.recent },
+    carry: {
+      me: st.me,
+      generation: st.generation + 1,
+      started: st.started,
+      alreadyStarted: st.alreadyStarted,
+      gaps: st.gaps,
+      recent: st.recent,
+    },
   });
 }
 

@@ -81,12 +81,21 @@ export async function relationshipRequest(raw: RelationshipRequestInput): Promis
     rejectedDetail: 'rejected: the relationship request was left untouched on the platform',
     reject: async (alias, relationshipId) => {
       // One key per request, and the activity reads the relationship's state on a retry: rejected once.
-      const r = await acts.mycelRejectRelationship({ alias, relationshipId, key: `${keyBase}/reject-relationship/${relationshipId}` });
-      if (r.state === 'absent') return `rejected: Mycel does not know relationship ${relationshipId} (404), so nothing is granted`;
+      const r = await acts.mycelRejectRelationship({
+        alias,
+        relationshipId,
+        key: `${keyBase}/reject-relationship/${relationshipId}`,
+      });
+      if (r.state === 'absent')
+        return `rejected: Mycel does not know relationship ${relationshipId} (404), so nothing is granted`;
       return `rejected on Mycel as ${alias}: relationship with ${r.other} is ${r.state}`;
     },
     approve: async (alias, relationshipId) => {
-      const r = await acts.mycelApproveRelationship({ alias, relationshipId, key: `${keyBase}/approve-relationship/${relationshipId}` });
+      const r = await acts.mycelApproveRelationship({
+        alias,
+        relationshipId,
+        key: `${keyBase}/approve-relationship/${relationshipId}`,
+      });
       st.platformState = r.state;
       return `approved on Mycel as ${alias}: relationship with ${r.other} is ${r.state}`;
     },
@@ -99,7 +108,8 @@ function publishRelationshipStatus(st: RelationshipRequestState, status: Relatio
     status,
     status !== 'awaiting_approval'
       ? `Mycel relationship \`${st.relationshipId ?? '(new)'}\` ${st.requester ?? '?'} → ${st.targetUserId ?? '?'}: ${status}${st.error ? ` (${st.error})` : ''}`
-      : st.gateWorkflowId && `Asked ${st.targetUserId ?? '?'} for a relationship (\`${st.relationshipId}\`); they decide on \`${st.gateWorkflowId}\`.`,
+      : st.gateWorkflowId &&
+          `Asked ${st.targetUserId ?? '?'} for a relationship (\`${st.relationshipId}\`); they decide on \`${st.gateWorkflowId}\`.`,
   );
 }
 
@@ -112,7 +122,11 @@ async function requesterSide(
   refuseDecisions(st, 'the target’s approvers');
   try {
     publishRelationshipStatus(st, 'requesting');
-    const r = await acts.mycelRequestRelationship({ alias: input.requesterAlias!, targetUserId: input.targetUserId!, key: `${keyBase}/request-relationship` });
+    const r = await acts.mycelRequestRelationship({
+      alias: input.requesterAlias!,
+      targetUserId: input.targetUserId!,
+      key: `${keyBase}/request-relationship`,
+    });
     st.relationshipId = r.relationshipId;
     if (st.requester === undefined) {
       try {

@@ -6,12 +6,20 @@
  * (`MYCEL_TOKEN_<ALIAS>` in the worker's environment), so the platform records who approved.
  */
 import { z } from 'zod';
-import { type AuditEntry, type ExpiryPolicy, gateSettings, type GateOutcome, quorumFits } from '../../contracts/gates.js';
+import {
+  type AuditEntry,
+  type ExpiryPolicy,
+  gateSettings,
+  type GateOutcome,
+  quorumFits,
+} from '../../contracts/gates.js';
 import { credentialAlias, isAlias } from '../../contracts/aliases.js';
 import { lazy } from '../../contracts/lazy.js';
 
 /** A credential alias (same rule as `aliasSchema` in src/config.ts): a name, never a token. */
-export const mycelAlias = lazy(() => credentialAlias('must be a credential alias (letters, digits, - or _), never a token'));
+export const mycelAlias = lazy(() =>
+  credentialAlias('must be a credential alias (letters, digits, - or _), never a token'),
+);
 
 /** A platform id (chat, join request, relationship, user). */
 const platformId = z.string().trim().min(1).max(200);
@@ -20,15 +28,27 @@ const platformId = z.string().trim().min(1).max(200);
  * Every name that may decide must also be a credential alias, since the workflow acts on the
  * platform with that alias's token (approvers, and escalation targets who replace them).
  */
-function decidersAreAliases(v: { approvers?: string[]; onExpiry?: ExpiryPolicy; quorum?: number }, ctx: z.RefinementCtx): void {
+function decidersAreAliases(
+  v: { approvers?: string[]; onExpiry?: ExpiryPolicy; quorum?: number },
+  ctx: z.RefinementCtx,
+): void {
   quorumFits(v, ctx);
   (v.approvers ?? []).forEach((a, i) => {
     if (!isAlias(a))
-      ctx.addIssue({ code: 'custom', path: ['approvers', i], message: `approver ${a} must be a Mycel credential alias (letters, digits, - or _)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvers', i],
+        message: `approver ${a} must be a Mycel credential alias (letters, digits, - or _)`,
+      });
   });
   if (v.onExpiry?.policy === 'escalate') {
     v.onExpiry.to.forEach((a, i) => {
-      if (!isAlias(a)) ctx.addIssue({ code: 'custom', path: ['onExpiry', 'to', i], message: `escalation target ${a} must be a Mycel credential alias` });
+      if (!isAlias(a))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['onExpiry', 'to', i],
+          message: `escalation target ${a} must be a Mycel credential alias`,
+        });
     });
   }
 }
@@ -75,7 +95,16 @@ export const joinRequestInput = lazy(() =>
 );
 export type JoinRequestInput = z.input<ReturnType<typeof joinRequestInput>>;
 
-export const JOIN_STATUSES = ['requesting', 'awaiting_approval', 'approving', 'posting', 'approved', 'rejected', 'failed', 'cancelled'] as const;
+export const JOIN_STATUSES = [
+  'requesting',
+  'awaiting_approval',
+  'approving',
+  'posting',
+  'approved',
+  'rejected',
+  'failed',
+  'cancelled',
+] as const;
 export type JoinStatus = (typeof JOIN_STATUSES)[number];
 
 export interface JoinRequestState {
@@ -119,15 +148,33 @@ export const relationshipRequestInput = lazy(() =>
     .strict()
     .superRefine((v, ctx) => {
       if (!v.relationshipId) {
-        if (!v.requesterAlias) ctx.addIssue({ code: 'custom', path: ['requesterAlias'], message: 'requesterAlias is required when relationshipId is absent' });
-        if (!v.targetUserId) ctx.addIssue({ code: 'custom', path: ['targetUserId'], message: 'targetUserId is required when relationshipId is absent' });
+        if (!v.requesterAlias)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['requesterAlias'],
+            message: 'requesterAlias is required when relationshipId is absent',
+          });
+        if (!v.targetUserId)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['targetUserId'],
+            message: 'targetUserId is required when relationshipId is absent',
+          });
       }
       decidersAreAliases(v, ctx);
     }),
 );
 export type RelationshipRequestInput = z.input<ReturnType<typeof relationshipRequestInput>>;
 
-export const RELATIONSHIP_STATUSES = ['requesting', 'awaiting_approval', 'approving', 'approved', 'rejected', 'failed', 'cancelled'] as const;
+export const RELATIONSHIP_STATUSES = [
+  'requesting',
+  'awaiting_approval',
+  'approving',
+  'approved',
+  'rejected',
+  'failed',
+  'cancelled',
+] as const;
 export type RelationshipStatus = (typeof RELATIONSHIP_STATUSES)[number];
 
 export interface RelationshipRequestState {

@@ -137,9 +137,14 @@ export async function webhookDelivery(raw: WebhookDeliveryInput): Promise<Delive
     {
       validator: (...all: unknown[]) => {
         parseMessage(replayInput(), singleArg(all, 'replay'), 'replay');
-        if (status !== 'dead') throw new Error(`delivery ${input.messageId} is ${status}, not a dead letter; only dead letters are replayed`);
+        if (status !== 'dead')
+          throw new Error(
+            `delivery ${input.messageId} is ${status}, not a dead letter; only dead letters are replayed`,
+          );
         if (replays >= MAX_REPLAYS && !replay)
-          throw new Error(`delivery ${input.messageId} was replayed ${replays} times already (at most ${MAX_REPLAYS}); send it as a new message`);
+          throw new Error(
+            `delivery ${input.messageId} was replayed ${replays} times already (at most ${MAX_REPLAYS}); send it as a new message`,
+          );
       },
     },
   );
@@ -174,7 +179,8 @@ export async function webhookDelivery(raw: WebhookDeliveryInput): Promise<Delive
     let last: AttemptRecord | undefined;
     for (let i = 0; i < waits.length; i++) {
       let wait = jitter(waits[i]!);
-      if (last?.outcome === 'failed' && last.retryAfterSeconds !== undefined) wait = Math.max(wait, last.retryAfterSeconds);
+      if (last?.outcome === 'failed' && last.retryAfterSeconds !== undefined)
+        wait = Math.max(wait, last.retryAfterSeconds);
       if (wait > 0) {
         nextAttemptAt = new Date(Date.now() + wait * 1000);
         await sleep(Math.round(wait * 1000));
@@ -256,7 +262,9 @@ async function disableEndpoint(endpoint: string, messageId: string): Promise<voi
  * sees it with one describe call and the Web UI lists it. The `enable` update closes it. Durable
  * and simple: no state but the reason; nothing to continue as new (it waits without timers).
  */
-export async function webhookEndpoint(input: EndpointMarkerInput): Promise<{ enabledBy?: string; disabledSince: string }> {
+export async function webhookEndpoint(
+  input: EndpointMarkerInput,
+): Promise<{ enabledBy?: string; disabledSince: string }> {
   refuseCronSchedule('webhookEndpoint');
   const raw = parseWorkflowInput(endpointMarkerInput(), input);
   const info = workflowInfo();

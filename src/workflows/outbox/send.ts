@@ -9,7 +9,10 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { deliveryWorkflowId, type WebhookDeliveryInput } from '../../contracts/outbox.js';
 
 /** Queues `input`; answers false when the message id was queued before. */
-export async function sendThroughOutbox(input: WebhookDeliveryInput & { endpoint: string }, summary: string): Promise<boolean> {
+export async function sendThroughOutbox(
+  input: WebhookDeliveryInput & { endpoint: string },
+  summary: string,
+): Promise<boolean> {
   try {
     await startChild('webhookDelivery', {
       workflowId: deliveryWorkflowId(input.endpoint, input.messageId),

@@ -57,7 +57,13 @@ export const PRESETS = [
 ] as const;
 
 /** The keys of `PresetConfig` (sdk types/common.py). */
-const PRESET_CONFIG_KEYS = new Set(['instructions', 'llm', 'session_mode', 'session_scope', 'structured_message_template_ids']);
+const PRESET_CONFIG_KEYS = new Set([
+  'instructions',
+  'llm',
+  'session_mode',
+  'session_scope',
+  'structured_message_template_ids',
+]);
 
 /** Cron more frequent than hourly: the minute field is not one fixed minute. */
 function subHourly(cron: string): boolean {
@@ -79,7 +85,8 @@ function decodeCursor(c: string): number {
 function presetConfig(body: Record<string, unknown>): Record<string, unknown> | undefined {
   const pc = optObject(body, 'preset_config');
   if (!pc) return undefined;
-  for (const k of Object.keys(pc)) if (!PRESET_CONFIG_KEYS.has(k)) fail(422, 'validation_error', `preset_config.${k} is not a preset config field`);
+  for (const k of Object.keys(pc))
+    if (!PRESET_CONFIG_KEYS.has(k)) fail(422, 'validation_error', `preset_config.${k} is not a preset config field`);
   const str = (k: string, max: number) => {
     const v = pc[k];
     if (v !== undefined && v !== null && (typeof v !== 'string' || v.length > max))
@@ -228,9 +235,15 @@ export function createRoutineArea(st: AaState, hooks: RoutineHooks) {
       return;
     }
     if (s.status === 'waiting' || TERMINAL.has(s.status)) {
-      const status: RunStatus = s.status === 'completed' || s.status === 'waiting' ? 'completed' : s.status === 'cancelled' ? 'cancelled' : 'failed';
+      const status: RunStatus =
+        s.status === 'completed' || s.status === 'waiting'
+          ? 'completed'
+          : s.status === 'cancelled'
+            ? 'cancelled'
+            : 'failed';
       const text = s.status === 'completed' ? s.result : s.status === 'waiting' ? hooks.lastAssistant(s) : null;
-      run.result = status === 'completed' ? { text } : status === 'failed' ? { error: s.error ?? `session ${s.status}` } : null;
+      run.result =
+        status === 'completed' ? { text } : status === 'failed' ? { error: s.error ?? `session ${s.status}` } : null;
       run.started_at ??= run.created_at;
       run.completed_at = now();
       run.duration_ms = Date.parse(run.completed_at) - Date.parse(run.created_at);
@@ -244,21 +257,26 @@ export function createRoutineArea(st: AaState, hooks: RoutineHooks) {
     const message = optString(body, 'message');
     if (message === null) fail(422, 'validation_error', 'message is required');
     if (r.status !== 'active') fail(422, 'routine_not_active', `routine ${r.id} is ${r.status}`);
-    if (r.event_type !== INVOKED) fail(422, 'invalid_event_type', `routine ${r.id} does not have event_type "${INVOKED}"`);
+    if (r.event_type !== INVOKED)
+      fail(422, 'invalid_event_type', `routine ${r.id} does not have event_type "${INVOKED}"`);
     const key = optString(body, 'idempotency_key');
     const sessionKey = optString(body, 'session_key');
     const user = optString(body, 'user');
     const metadata = optObject(body, 'metadata') ?? {};
     const mode = r.preset_config.session_mode === 'session' ? 'session' : 'stateless';
     const scope = r.preset_config.session_scope;
-    if (mode === 'session' && scope === 'per_key' && !sessionKey) fail(422, 'validation_error', 'session_key is required when session_scope is "per_key"');
-    if (mode === 'session' && scope === 'per_user' && !user) fail(422, 'validation_error', 'user is required when session_scope is "per_user"');
+    if (mode === 'session' && scope === 'per_key' && !sessionKey)
+      fail(422, 'validation_error', 'session_key is required when session_scope is "per_key"');
+    if (mode === 'session' && scope === 'per_user' && !user)
+      fail(422, 'validation_error', 'user is required when session_scope is "per_user"');
 
     if (key) {
       const prior = st.runs.get(st.runsByKey.get(`${r.id} ${key}`) ?? '');
       // Seed: a completed run for the key → 409. In flight → the same run (no duplicate).
-      if (prior?.status === 'completed') fail(409, 'idempotency_conflict', `a completed run (${prior.id}) already exists for idempotency_key "${key}"`);
-      if (prior && (prior.status === 'pending' || prior.status === 'running')) return { status: 200, body: runView(prior) };
+      if (prior?.status === 'completed')
+        fail(409, 'idempotency_conflict', `a completed run (${prior.id}) already exists for idempotency_key "${key}"`);
+      if (prior && (prior.status === 'pending' || prior.status === 'running'))
+        return { status: 200, body: runView(prior) };
     }
 
     const ts = now();
@@ -331,7 +349,8 @@ export function createRoutineArea(st: AaState, hooks: RoutineHooks) {
 
   function statusFilter(q: URLSearchParams): string | null {
     const status = q.get('status');
-    if (status !== null && !RUN_STATUSES.includes(status as RunStatus)) fail(422, 'validation_error', `status must be one of ${RUN_STATUSES.join(', ')}`);
+    if (status !== null && !RUN_STATUSES.includes(status as RunStatus))
+      fail(422, 'validation_error', `status must be one of ${RUN_STATUSES.join(', ')}`);
     return status;
   }
 
@@ -348,7 +367,9 @@ export function createRoutineArea(st: AaState, hooks: RoutineHooks) {
     // Agent ids (the SDK also takes agents' lookup keys; the sandbox's agents have none).
     const agents = multi(q, 'agent');
     return page(
-      [...st.runs.values()].filter((x) => (agents.length === 0 || agents.includes(x.agent)) && (!status || x.status === status)),
+      [...st.runs.values()].filter(
+        (x) => (agents.length === 0 || agents.includes(x.agent)) && (!status || x.status === status),
+      ),
       q,
     );
   }
@@ -363,7 +384,10 @@ export function createRoutineArea(st: AaState, hooks: RoutineHooks) {
     if (r.event_type && !events.includes('*') && !events.includes(r.event_type)) {
       fail(422, 'validation_error', `preset "${preset.name}" does not accept event_type "${r.event_type}"`);
     }
-    if (preset.unique && [...st.routines.values()].some((x) => x.id !== r.id && x.agent === r.agent && x.preset_name === preset.name)) {
+    if (
+      preset.unique &&
+      [...st.routines.values()].some((x) => x.id !== r.id && x.agent === r.agent && x.preset_name === preset.name)
+    ) {
       fail(422, 'preset_not_unique', `agent ${r.agent} already has a "${preset.name}" routine`);
     }
   }
@@ -378,10 +402,12 @@ export function createRoutineArea(st: AaState, hooks: RoutineHooks) {
       fail(422, 'validation_error', `lookup_key "${lookupKey}" is already taken`);
     }
     const schedule = optString(body, 'schedule');
-    if (schedule !== null && subHourly(schedule)) fail(422, 'schedule_too_frequent', 'schedule must not run more often than once per hour');
+    if (schedule !== null && subHourly(schedule))
+      fail(422, 'schedule_too_frequent', 'schedule must not run more often than once per hour');
     if (body.steps !== undefined && !Array.isArray(body.steps)) fail(422, 'validation_error', 'steps must be an array');
     const next = handler ?? r.handler_type;
-    if (next !== 'chain' && Array.isArray(body.steps) && body.steps.length > 0) fail(422, 'validation_error', 'steps is only allowed for handler_type "chain"');
+    if (next !== 'chain' && Array.isArray(body.steps) && body.steps.length > 0)
+      fail(422, 'validation_error', 'steps is only allowed for handler_type "chain"');
     const pc = presetConfig(body);
     const presetName = optString(body, 'preset_name');
     const eventType = optString(body, 'event_type');
@@ -392,7 +418,15 @@ export function createRoutineArea(st: AaState, hooks: RoutineHooks) {
       preset_name: presetName ?? r.preset_name,
       event_type: eventType ?? r.event_type,
     });
-    for (const f of ['name', 'description', 'event_type', 'config', 'script', 'preset_name', 'trigger_context'] as const) {
+    for (const f of [
+      'name',
+      'description',
+      'event_type',
+      'config',
+      'script',
+      'preset_name',
+      'trigger_context',
+    ] as const) {
       const v = optString(body, f);
       if (v !== null) (r as unknown as Record<string, unknown>)[f] = v;
     }
@@ -425,7 +459,8 @@ export function createRoutineArea(st: AaState, hooks: RoutineHooks) {
 
   function activate(r: SimRoutine): void {
     if (!hasConfig(r)) fail(422, 'missing_config', `routine ${r.id} has no ${r.handler_type} configuration to run`);
-    if (r.schedule && subHourly(r.schedule)) fail(422, 'schedule_too_frequent', 'schedule must not run more often than once per hour');
+    if (r.schedule && subHourly(r.schedule))
+      fail(422, 'schedule_too_frequent', 'schedule must not run more often than once per hour');
     r.status = 'active';
     r.updated_at = now();
   }
@@ -474,7 +509,11 @@ export function createRoutineArea(st: AaState, hooks: RoutineHooks) {
     { method: 'GET', pattern: `${R}/presets`, handler: () => json(200, PRESETS) },
     { method: 'GET', pattern: `${R}/runs/{run}`, handler: ({ params }) => json(200, runView(findRun(params.run!))) },
     { method: 'GET', pattern: '/api/v1/agent_routine_runs', handler: ({ query }) => listAllRuns(query) },
-    { method: 'GET', pattern: '/api/v1/agent_routine_runs/{run}/stream', handler: ({ params }) => hooks.stream(findRun(params.run!)) },
+    {
+      method: 'GET',
+      pattern: '/api/v1/agent_routine_runs/{run}/stream',
+      handler: ({ params }) => hooks.stream(findRun(params.run!)),
+    },
     {
       method: 'POST',
       pattern: '/api/v1/agents/{agent}/agent_routines',
@@ -488,12 +527,18 @@ export function createRoutineArea(st: AaState, hooks: RoutineHooks) {
         const eventType = query.get('event_type');
         for (const a of agents) if (!/^agi_/.test(a)) fail(404, 'not_found', `agent ${a} not found`);
         const data = [...st.routines.values()]
-          .filter((r) => (agents.length === 0 || agents.includes(r.agent)) && (!eventType || r.event_type === eventType))
+          .filter(
+            (r) => (agents.length === 0 || agents.includes(r.agent)) && (!eventType || r.event_type === eventType),
+          )
           .map(routineView);
         return json(200, { data });
       },
     },
-    { method: 'GET', pattern: `${R}/{routine}`, handler: ({ params }) => json(200, routineView(findRoutine(params.routine!))) },
+    {
+      method: 'GET',
+      pattern: `${R}/{routine}`,
+      handler: ({ params }) => json(200, routineView(findRoutine(params.routine!))),
+    },
     {
       method: 'PATCH',
       pattern: `${R}/{routine}`,
@@ -530,8 +575,16 @@ export function createRoutineArea(st: AaState, hooks: RoutineHooks) {
         return json(200, routineView(r));
       },
     },
-    { method: 'POST', pattern: `${R}/{routine}/invoke`, handler: ({ params, body }) => invoke(findRoutine(params.routine!), body ?? {}) },
-    { method: 'GET', pattern: `${R}/{routine}/runs`, handler: ({ params, query }) => listRuns(findRoutine(params.routine!), query) },
+    {
+      method: 'POST',
+      pattern: `${R}/{routine}/invoke`,
+      handler: ({ params, body }) => invoke(findRoutine(params.routine!), body ?? {}),
+    },
+    {
+      method: 'GET',
+      pattern: `${R}/{routine}/runs`,
+      handler: ({ params, query }) => listRuns(findRoutine(params.routine!), query),
+    },
   ];
 
   function findRun(id: string): SimRun {

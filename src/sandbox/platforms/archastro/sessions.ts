@@ -89,7 +89,14 @@ export function createSessionArea(ctx: SandboxContext, st: AaState, hooks: Sessi
       user: s.user,
       routine_run: s.routine_run,
       is_system_session: s.system,
-      inbox: s.inbox.map((m) => ({ id: m.id, role: m.role, content: m.content, metadata: m.metadata, sender_type: 'app', sent_at: m.created_at })),
+      inbox: s.inbox.map((m) => ({
+        id: m.id,
+        role: m.role,
+        content: m.content,
+        metadata: m.metadata,
+        sender_type: 'app',
+        sent_at: m.created_at,
+      })),
       // SDK AgentSession: the Trajectory's id, null until the session starts; `result` an object.
       trajectory: s.trajectory_id,
       result: s.result === null ? null : { text: s.result },
@@ -204,7 +211,10 @@ export function createSessionArea(ctx: SandboxContext, st: AaState, hooks: Sessi
     s.pickup.unref?.();
   }
 
-  function createSession(body: Record<string, unknown>, opts: { system?: boolean; routineRun?: string } = {}): SimSession {
+  function createSession(
+    body: Record<string, unknown>,
+    opts: { system?: boolean; routineRun?: string } = {},
+  ): SimSession {
     const agent = optString(body, 'agent');
     const instructions = optString(body, 'instructions');
     if (!agent) fail(422, 'validation_error', 'agent is required');
@@ -248,7 +258,8 @@ export function createSessionArea(ctx: SandboxContext, st: AaState, hooks: Sessi
 
   /** Appends an inbox message; starts the next turn of a waiting session. */
   function deliver(s: SimSession, content: string, role: string, metadata: Record<string, unknown>): void {
-    if (TERMINAL.has(s.status)) fail(422, 'session_terminal', `agent session ${s.id} is ${s.status}; it accepts no messages`);
+    if (TERMINAL.has(s.status))
+      fail(422, 'session_terminal', `agent session ${s.id} is ${s.status}; it accepts no messages`);
     s.inbox.push({ id: newId('msg'), role, content, metadata, created_at: now() });
     push(s, 'message', role === 'tool' ? 'tool' : role === 'system' ? 'system' : 'user', content);
     if (!s.run) {
@@ -288,7 +299,8 @@ export function createSessionArea(ctx: SandboxContext, st: AaState, hooks: Sessi
         const agents = multi(query, 'agent');
         const statuses = multi(query, 'status');
         for (const st of statuses) {
-          if (!SESSION_STATUSES.includes(st as SessionStatus)) fail(422, 'validation_error', `status must be among ${SESSION_STATUSES.join(', ')}`);
+          if (!SESSION_STATUSES.includes(st as SessionStatus))
+            fail(422, 'validation_error', `status must be among ${SESSION_STATUSES.join(', ')}`);
         }
         const routineRuns = multi(query, 'routine_run');
         if (routineRuns.length > 100) fail(422, 'validation_error', 'routine_run accepts at most 100 ids');
@@ -326,7 +338,11 @@ export function createSessionArea(ctx: SandboxContext, st: AaState, hooks: Sessi
         return json(200, all.slice(from, from + limit));
       },
     },
-    { method: 'GET', pattern: `${S}/{session}/stream`, handler: ({ params }) => hooks.stream(getSession(params.session!)) },
+    {
+      method: 'GET',
+      pattern: `${S}/{session}/stream`,
+      handler: ({ params }) => hooks.stream(getSession(params.session!)),
+    },
     {
       method: 'PATCH',
       pattern: `${S}/{session}`,
@@ -345,7 +361,8 @@ export function createSessionArea(ctx: SandboxContext, st: AaState, hooks: Sessi
       pattern: `${S}/{session}`,
       handler: ({ params }) => {
         const s = getSession(params.session!);
-        if (!TERMINAL.has(s.status)) fail(422, 'session_active', `agent session ${s.id} is ${s.status}; cancel it before deleting`);
+        if (!TERMINAL.has(s.status))
+          fail(422, 'session_active', `agent session ${s.id} is ${s.status}; cancel it before deleting`);
         s.run?.dispose();
         st.sessions.delete(s.id);
         return json(204);

@@ -13,7 +13,14 @@ export type RoutineStatus = 'draft' | 'active' | 'paused';
 
 export const TERMINAL: ReadonlySet<SessionStatus> = new Set(['completed', 'failed', 'cancelled']);
 export const TERMINAL_RUN: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
-export const SESSION_STATUSES: readonly SessionStatus[] = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled'];
+export const SESSION_STATUSES: readonly SessionStatus[] = [
+  'pending',
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+];
 export const RUN_STATUSES: readonly RunStatus[] = ['pending', 'running', 'completed', 'failed', 'skipped', 'cancelled'];
 export { HANDLER_TYPES, PRESET_SESSION_MODES, PRESET_SESSION_SCOPES };
 export const INVOKED = 'agentroutine.invoked';
@@ -149,7 +156,8 @@ export function fail(status: number, code: string, message: string): never {
 export function optInt(body: Record<string, unknown>, name: string, def: number): number {
   const v = body[name];
   if (v === undefined || v === null) return def;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(422, 'validation_error', `${name} must be a positive integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    fail(422, 'validation_error', `${name} must be a positive integer`);
   return v;
 }
 

@@ -31,7 +31,11 @@ export function createStreams(ctx: SandboxContext) {
   const keepaliveMs = () => ctx.heartbeatMs ?? Math.min(1000, Math.max(20, ctx.tickMs * 20));
 
   /** One SSE response registered under `id` in `registry`; `first` is written on connect. */
-  function stream(registry: Map<string, Set<Writer>>, id: string, first: { event: string; data: unknown; last: boolean }): SandboxResponse {
+  function stream(
+    registry: Map<string, Set<Writer>>,
+    id: string,
+    first: { event: string; data: unknown; last: boolean },
+  ): SandboxResponse {
     return {
       status: 200,
       stream: (res: ServerResponse) => {
@@ -54,7 +58,10 @@ export function createStreams(ctx: SandboxContext) {
         // Comments: every SSE parser skips them, so they never reach the SDK's iterator.
         const keepalive = setInterval(() => !closed && res.write(': keepalive\n\n'), keepaliveMs());
         keepalive.unref?.();
-        const timeout = setTimeout(() => write('error', { error: 'stream_timeout', message: 'maximum stream duration reached' }, true), MAX_STREAM_MS);
+        const timeout = setTimeout(
+          () => write('error', { error: 'stream_timeout', message: 'maximum stream duration reached' }, true),
+          MAX_STREAM_MS,
+        );
         timeout.unref?.();
         let set = registry.get(id);
         if (!set) registry.set(id, (set = new Set()));
@@ -68,9 +75,11 @@ export function createStreams(ctx: SandboxContext) {
 
   return {
     /** The session's stream: its current status first. */
-    session: (s: SimSession, view: unknown) => stream(bySession, s.id, { event: 'session_update', data: view, last: TERMINAL.has(s.status) }),
+    session: (s: SimSession, view: unknown) =>
+      stream(bySession, s.id, { event: 'session_update', data: view, last: TERMINAL.has(s.status) }),
     /** The run's stream: its current status first. */
-    run: (r: SimRun, view: unknown) => stream(byRun, r.id, { event: 'run_update', data: view, last: TERMINAL_RUN.has(r.status) }),
+    run: (r: SimRun, view: unknown) =>
+      stream(byRun, r.id, { event: 'run_update', data: view, last: TERMINAL_RUN.has(r.status) }),
     sessionChanged(s: SimSession, view: unknown): void {
       for (const w of [...(bySession.get(s.id) ?? [])]) w('session_update', view, TERMINAL.has(s.status));
     },

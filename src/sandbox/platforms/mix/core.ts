@@ -10,7 +10,12 @@ import type { SandboxContext } from '../../server.js';
 export type Status = 'processing' | 'idle' | 'cancelled' | 'failed';
 
 /** The SDK's closed `RESTError.type` enum (mix_python_sdk/models/resterror.py). */
-const ERROR_TYPES: Record<number, string> = { 400: 'bad_request', 401: 'unauthorized', 404: 'not_found', 422: 'validation_error' };
+const ERROR_TYPES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  404: 'not_found',
+  422: 'validation_error',
+};
 
 /** One frame of the session's stream (SDK `SSEEventStream`): dense `seq` is the SSE id. */
 export interface StreamFrame {
@@ -81,7 +86,11 @@ export interface SimSession {
 }
 
 /** A session as JSON: its run's state, whether the transcript still follows the run, spawned as a list. */
-export type MixSessionState = Omit<SimSession, 'run' | 'unsubscribe' | 'spawned'> & { run?: ScriptedRunState; subscribed: boolean; spawned: number[] };
+export type MixSessionState = Omit<SimSession, 'run' | 'unsubscribe' | 'spawned'> & {
+  run?: ScriptedRunState;
+  subscribed: boolean;
+  spawned: number[];
+};
 
 export function bad(code: string, detail: string): HttpError {
   return new HttpError(400, code, detail);
@@ -99,7 +108,10 @@ export function isNonBlank(v: unknown): v is string {
 }
 
 /** A JSON answer as it travels: keys whose value is undefined are not on the wire (nor in the journal). */
-export const ok = (body: unknown, status = 200): SandboxResponse => ({ status, body: JSON.parse(JSON.stringify(body)) as unknown });
+export const ok = (body: unknown, status = 200): SandboxResponse => ({
+  status,
+  body: JSON.parse(JSON.stringify(body)) as unknown,
+});
 
 export const now = (): string => new Date().toISOString();
 

@@ -35,6 +35,10 @@ export function createMixSim(ctx: SandboxContext): PlatformSim {
     reset: sessions.reset,
     snapshot: sessions.snapshot,
     restore: sessions.restore,
-    routes: [...sessions.routes, { method: 'GET', pattern: '/stream', handler: createStreamHandler(core) }, ...asks.routes],
+    routes: [
+      ...sessions.routes,
+      { method: 'GET', pattern: '/stream', handler: createStreamHandler(core) },
+      ...asks.routes,
+    ],
   };
 }

@@ -88,12 +88,22 @@ export function createAsks(core: MixCore): MixAsks {
       });
       return;
     }
-    const responseType = (RESPONSE_TYPES as readonly string[]).includes(String(meta.responseType)) ? (meta.responseType as OpenAsk['responseType']) : 'text';
+    const responseType = (RESPONSE_TYPES as readonly string[]).includes(String(meta.responseType))
+      ? (meta.responseType as OpenAsk['responseType'])
+      : 'text';
     const choices = Array.isArray(meta.choices) ? meta.choices.map(String) : undefined;
-    const timeout = typeof meta.timeoutSeconds === 'number' && meta.timeoutSeconds > 0 ? meta.timeoutSeconds : QUESTION_TIMEOUT_S;
+    const timeout =
+      typeof meta.timeoutSeconds === 'number' && meta.timeoutSeconds > 0 ? meta.timeoutSeconds : QUESTION_TIMEOUT_S;
     const createdAt = Date.now();
     const id = newId('notif');
-    s.ask = { kind: 'question', id, requestId, responseType, ...(choices ? { choices } : {}), expiresAt: createdAt + timeout * 1000 };
+    s.ask = {
+      kind: 'question',
+      id,
+      requestId,
+      responseType,
+      ...(choices ? { choices } : {}),
+      expiresAt: createdAt + timeout * 1000,
+    };
     core.frame(s, 'notification', {
       id,
       sessionId: s.id,
@@ -142,13 +152,17 @@ export function createAsks(core: MixCore): MixAsks {
       pattern: '/api/notifications/{id}/respond',
       handler: (req) => {
         const b = req.body ?? {};
-        if (!(RESPONSE_TYPES as readonly string[]).includes(String(b.type))) throw bad('invalid_response_type', 'type must be acknowledge, text or choice');
-        if (b.value !== undefined && b.value !== null && typeof b.value !== 'string') throw bad('invalid_value', 'value must be a string');
+        if (!(RESPONSE_TYPES as readonly string[]).includes(String(b.type)))
+          throw bad('invalid_response_type', 'type must be acknowledge, text or choice');
+        if (b.value !== undefined && b.value !== null && typeof b.value !== 'string')
+          throw bad('invalid_value', 'value must be a string');
         const s = findAsk(req, 'question');
         const a = s.ask!;
         // The SDK's respond body carries the type the question asked for (SSENotificationEventData.responseType).
-        if (a.responseType && b.type !== a.responseType) throw bad('invalid_response_type', `notification ${a.id} expects a ${a.responseType} response`);
-        if (b.type === 'text' && !(typeof b.value === 'string')) throw bad('missing_value', 'a text response needs a value');
+        if (a.responseType && b.type !== a.responseType)
+          throw bad('invalid_response_type', `notification ${a.id} expects a ${a.responseType} response`);
+        if (b.type === 'text' && !(typeof b.value === 'string'))
+          throw bad('missing_value', 'a text response needs a value');
         if (b.type === 'choice' && !(a.choices ?? []).includes(String(b.value)))
           throw bad('invalid_choice', `value must be one of ${(a.choices ?? []).join(', ')}`);
         answer(s, b.type === 'acknowledge' ? (b.value ?? 'acknowledged') : b.value);

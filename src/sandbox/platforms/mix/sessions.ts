@@ -17,7 +17,16 @@
  */
 import { ScriptedRun, type RunEvent } from '../../agent.js';
 import { HttpError, newId, type Route, type SandboxRequest, type SandboxResponse } from '../../framework.js';
-import { bad, isNonBlank, type MixCore, type MixSessionState, now, ok, type SimCallback, type SimSession } from './core.js';
+import {
+  bad,
+  isNonBlank,
+  type MixCore,
+  type MixSessionState,
+  now,
+  ok,
+  type SimCallback,
+  type SimSession,
+} from './core.js';
 import type { MixAsks } from './notifications.js';
 
 const BROWSER_MODES = ['electron-embedded-browser', 'local-browser-service', 'remote-cdp-websocket'];
@@ -31,16 +40,20 @@ function validateCallbacks(raw: unknown, required: boolean): SimCallback[] {
   if (raw === undefined && !required) return [];
   if (!Array.isArray(raw)) throw bad('invalid_callbacks', 'callbacks must be an array');
   return raw.map((cb: unknown, i) => {
-    if (!cb || typeof cb !== 'object' || Array.isArray(cb)) throw bad('invalid_callback', `callbacks[${i}] must be an object`);
+    if (!cb || typeof cb !== 'object' || Array.isArray(cb))
+      throw bad('invalid_callback', `callbacks[${i}] must be an object`);
     const c = cb as SimCallback;
     if (!isNonBlank(c.toolName)) throw bad('invalid_callback', `callbacks[${i}].toolName is required`);
-    if (!CALLBACK_TYPES.includes(c.type)) throw bad('invalid_callback', `callbacks[${i}].type must be one of ${CALLBACK_TYPES.join(', ')}`);
+    if (!CALLBACK_TYPES.includes(c.type))
+      throw bad('invalid_callback', `callbacks[${i}].type must be one of ${CALLBACK_TYPES.join(', ')}`);
     if (c.type === 'send_message' && !isNonBlank(c.messageContent))
       throw bad('invalid_callback', `callbacks[${i}].messageContent is required for send_message`);
     if (c.type === 'send_message' && c.excludeFromContext === true)
       throw bad('invalid_callback', `callbacks[${i}].excludeFromContext is not allowed for send_message`);
-    if (c.type === 'bash_script' && !isNonBlank(c.bashCommand)) throw bad('invalid_callback', `callbacks[${i}].bashCommand is required for bash_script`);
-    if (c.type === 'sub_agent' && !isNonBlank(c.subAgentPrompt)) throw bad('invalid_callback', `callbacks[${i}].subAgentPrompt is required for sub_agent`);
+    if (c.type === 'bash_script' && !isNonBlank(c.bashCommand))
+      throw bad('invalid_callback', `callbacks[${i}].bashCommand is required for bash_script`);
+    if (c.type === 'sub_agent' && !isNonBlank(c.subAgentPrompt))
+      throw bad('invalid_callback', `callbacks[${i}].subAgentPrompt is required for sub_agent`);
     return { ...c };
   });
 }
@@ -87,7 +100,14 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
       case 'progress': {
         // `Bash` is one of the SDK's CoreToolName values.
         const toolName = 'Bash';
-        const call = { id: newId('call'), name: toolName, type: 'tool_use', input: JSON.stringify({ step: e.seq }), result: e.text, finished: true };
+        const call = {
+          id: newId('call'),
+          name: toolName,
+          type: 'tool_use',
+          input: JSON.stringify({ step: e.seq }),
+          result: e.text,
+          finished: true,
+        };
         const msg = append(s, { role: 'assistant', content: e.text, finishReason: 'tool_use', toolCalls: [call] });
         frame(s, 'content', { assistantMessageId: msg.id, content: e.text });
         frame(s, 'tool_use_start', { id: call.id, name: toolName, assistantMessageId: msg.id });
@@ -139,7 +159,10 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
     s.unsubscribe = run.subscribe((e) => onEvent(s, e));
   }
 
-  function newSession(owner: string, init: Pick<SimSession, 'title' | 'browserMode' | 'promptMode' | 'sessionType'> & Partial<SimSession>): SimSession {
+  function newSession(
+    owner: string,
+    init: Pick<SimSession, 'title' | 'browserMode' | 'promptMode' | 'sessionType'> & Partial<SimSession>,
+  ): SimSession {
     const at = now();
     const s: SimSession = {
       id: newId('sess'),
@@ -195,10 +218,19 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
     const s = find(req);
     const b = req.body ?? {};
     if (!isNonBlank(b.text)) throw bad('missing_text', 'text is required');
-    if (b.max_steps !== undefined && b.max_steps !== null && (!Number.isInteger(b.max_steps) || (b.max_steps as number) < 1))
+    if (
+      b.max_steps !== undefined &&
+      b.max_steps !== null &&
+      (!Number.isInteger(b.max_steps) || (b.max_steps as number) < 1)
+    )
       throw bad('invalid_max_steps', 'max_steps must be a positive integer');
-    if (b.plan_mode !== undefined && typeof b.plan_mode !== 'boolean') throw bad('invalid_plan_mode', 'plan_mode must be a boolean');
-    if (b.thinking_level !== undefined && b.thinking_level !== null && !(typeof b.thinking_level === 'string' && THINKING_LEVELS.includes(b.thinking_level)))
+    if (b.plan_mode !== undefined && typeof b.plan_mode !== 'boolean')
+      throw bad('invalid_plan_mode', 'plan_mode must be a boolean');
+    if (
+      b.thinking_level !== undefined &&
+      b.thinking_level !== null &&
+      !(typeof b.thinking_level === 'string' && THINKING_LEVELS.includes(b.thinking_level))
+    )
       throw bad('invalid_thinking_level', `thinking_level must be one of ${THINKING_LEVELS.join(', ')}`);
     append(s, { role: 'user', content: b.text });
     // A message during a turn reaches the running agent; otherwise it starts the next turn.
@@ -225,14 +257,20 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
       throw bad('invalid_prompt_mode', `promptMode must be one of ${PROMPT_MODES.join(', ')}`);
     let customSystemPrompt: string | undefined;
     if (promptMode !== 'default' && b.customSystemPrompt !== undefined) {
-      if (typeof b.customSystemPrompt !== 'string') throw bad('invalid_custom_system_prompt', 'customSystemPrompt must be a string');
+      if (typeof b.customSystemPrompt !== 'string')
+        throw bad('invalid_custom_system_prompt', 'customSystemPrompt must be a string');
       const size = Buffer.byteLength(b.customSystemPrompt, 'utf8');
       const max = PROMPT_LIMITS[promptMode]!;
-      if (size > max) throw bad(`prompt_size_exceeded_${promptMode}`, `customSystemPrompt is ${size} bytes; ${promptMode} mode allows ${max}`);
+      if (size > max)
+        throw bad(
+          `prompt_size_exceeded_${promptMode}`,
+          `customSystemPrompt is ${size} bytes; ${promptMode} mode allows ${max}`,
+        );
       customSystemPrompt = b.customSystemPrompt;
     }
     // In default mode the prompt is ignored (seed), whatever its size.
-    if (b.sessionType !== undefined && b.sessionType !== 'main') throw bad('invalid_session_type', "only 'main' sessions can be created through the API");
+    if (b.sessionType !== undefined && b.sessionType !== 'main')
+      throw bad('invalid_session_type', "only 'main' sessions can be created through the API");
     if (b.subagentType !== undefined && b.subagentType !== null && b.subagentType !== '')
       throw bad('subagent_type_not_allowed', 'subagentType must not be set for API-created sessions');
     const callbacks = validateCallbacks(b.callbacks, false);
@@ -284,7 +322,9 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
         handler: (req) => {
           const raw = req.query.get('includeSubagents');
           const include = raw === 'true' || raw === '1';
-          const list = [...sessions.values()].filter((s) => s.owner === req.identity && (include || s.sessionType === 'main'));
+          const list = [...sessions.values()].filter(
+            (s) => s.owner === req.identity && (include || s.sessionType === 'main'),
+          );
           return ok(list.map(sessionData));
         },
       },
@@ -295,7 +335,8 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
         pattern: '/api/sessions/{id}/messages',
         handler: (req) => {
           const s = find(req);
-          // SDK BackendMessage: one row per message; a user row carries `userInput`, an assistant row `assistantResponse`.
+          // SDK BackendMessage: one row per message; a user row carries `userInput`, an assistant row
+          // `assistantResponse`.
           return ok(
             s.messages.map((m) => ({
               id: m.id,
@@ -339,7 +380,10 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
         handler: (req) => {
           const s = find(req);
           const { status: _status, callbacks: _cb, ...meta } = sessionData(s);
-          return ok({ ...meta, messages: s.messages.map((m) => ({ ...m, toolCalls: m.toolCalls?.map((t) => ({ ...t })) })) });
+          return ok({
+            ...meta,
+            messages: s.messages.map((m) => ({ ...m, toolCalls: m.toolCalls?.map((t) => ({ ...t })) })),
+          });
         },
       },
       {
@@ -350,7 +394,8 @@ export function createSessionArea(core: MixCore, asks: MixAsks): MixSessionArea 
           const b = req.body;
           if (!isNonBlank(b.messageId)) throw bad('missing_message_id', 'messageId is required');
           const idx = s.messages.findIndex((m) => m.id === b.messageId);
-          if (idx < 0) throw new HttpError(404, 'not_found', `message ${String(b.messageId)} not found in session ${s.id}`);
+          if (idx < 0)
+            throw new HttpError(404, 'not_found', `message ${String(b.messageId)} not found in session ${s.id}`);
           // Rewinding under a running agent would race it: stop processing first, silently.
           if (s.status === 'processing') {
             stopRun(s);

@@ -16,7 +16,8 @@ export function createStreamHandler(core: MixCore): (req: SandboxRequest) => San
     if (!s || s.owner !== req.identity) throw new HttpError(404, 'not_found', `session ${id} not found`);
     const raw = headerOf(req.headers, 'last-event-id');
     const after = raw === undefined || raw === '' ? 0 : Number(raw);
-    if (!Number.isInteger(after) || after < 0) throw new HttpError(422, 'invalid_last_event_id', 'Last-Event-ID must be a non-negative integer');
+    if (!Number.isInteger(after) || after < 0)
+      throw new HttpError(422, 'invalid_last_event_id', 'Last-Event-ID must be a non-negative integer');
     return {
       status: 200,
       stream: (res: ServerResponse) => {

@@ -31,9 +31,11 @@ export function chatRoutes(s: MycelStore): Route[] {
         // mycel-sdk 0.1.83 CreateChatBody.kind: auto (default) | direct | group; `auto` makes a direct
         // chat for one other participant, as a real backend may.
         const kind = req.body.kind ?? 'auto';
-        if (kind !== 'auto' && kind !== 'direct' && kind !== 'group') throw new HttpError(422, 'validation_error', 'body.kind: must be auto, direct or group');
+        if (kind !== 'auto' && kind !== 'direct' && kind !== 'group')
+          throw new HttpError(422, 'validation_error', 'body.kind: must be auto, direct or group');
         if (kind === 'direct' || (kind === 'auto' && others.length === 1 && !title)) {
-          if (others.length !== 1) throw new HttpError(400, 'invalid_target', 'A direct chat has exactly one other participant');
+          if (others.length !== 1)
+            throw new HttpError(400, 'invalid_target', 'A direct chat has exactly one other participant');
           const target = others[0]!;
           if (!s.users.has(target)) throw new HttpError(404, 'user_not_found', `User ${target} not found`);
           const key = s.pairKey(req.identity, target).join(' ');
@@ -51,7 +53,11 @@ export function chatRoutes(s: MycelStore): Route[] {
           if (u.type === 'agent' || u.owner_user_id === req.identity) continue;
           const r = s.relationshipBetween(req.identity, id);
           if (r?.state !== 'visit') {
-            throw new HttpError(400, 'relationship_required', `Active relationship required for group chat participant: ${id}`);
+            throw new HttpError(
+              400,
+              'relationship_required',
+              `Active relationship required for group chat participant: ${id}`,
+            );
           }
         }
         const chat = s.newChat('group', req.identity, title, [req.identity, ...others]);
@@ -73,11 +79,15 @@ export function chatRoutes(s: MycelStore): Route[] {
       handler: (req) => {
         const chat = s.chatOr404(req.params.chat_id!);
         const userId = str(req.body, 'user_id')!;
-        if (typeof req.body.muted !== 'boolean') throw new HttpError(422, 'validation_error', 'body.muted: must be a boolean');
+        if (typeof req.body.muted !== 'boolean')
+          throw new HttpError(422, 'validation_error', 'body.muted: must be a boolean');
         const member = chat.members.get(userId);
         if (!member) throw new HttpError(404, 'member_not_found', `${userId} is not a member of this chat`);
         // Backend policy (the SDK decides nothing): yourself, an identity you own, or anyone in a chat you own.
-        const allowed = userId === req.identity || s.users.get(userId)?.owner_user_id === req.identity || chat.owner_user_id === req.identity;
+        const allowed =
+          userId === req.identity ||
+          s.users.get(userId)?.owner_user_id === req.identity ||
+          chat.owner_user_id === req.identity;
         if (!allowed) throw new HttpError(403, 'forbidden', 'User does not belong to you');
         member.muted = req.body.muted;
         return { status: 200, body: { status: 'ok', user_id: userId, muted: member.muted } };
@@ -97,7 +107,8 @@ export function chatRoutes(s: MycelStore): Route[] {
         let msgs = chat.messages;
         if (before) {
           const seq = Number(before);
-          if (!Number.isInteger(seq) || seq < 0) throw new HttpError(422, 'validation_error', 'query.before: must be a message seq');
+          if (!Number.isInteger(seq) || seq < 0)
+            throw new HttpError(422, 'validation_error', 'query.before: must be a message seq');
           msgs = msgs.filter((m) => m.seq < seq);
         }
         return { status: 200, body: msgs.slice(-limit).map((m) => s.messageView(m)) };

@@ -18,7 +18,8 @@ export function identityRoutes(s: MycelStore): Route[] {
         const password = str(req.body, 'password')!;
         const invite_code = str(req.body, 'invite_code')!;
         if (!email.includes('@')) throw new HttpError(400, 'invalid_email', 'Invalid email');
-        if ([...s.users.values()].some((u) => u.email === email)) throw new HttpError(400, 'email_taken', 'Email already registered');
+        if ([...s.users.values()].some((u) => u.email === email))
+          throw new HttpError(400, 'email_taken', 'Email already registered');
         s.pendingOtp.set(email, { password, invite_code });
         return { status: 200, body: { ok: true } };
       },
@@ -30,7 +31,8 @@ export function identityRoutes(s: MycelStore): Route[] {
       handler: (req) => {
         const email = str(req.body, 'email')!;
         const token = str(req.body, 'token')!;
-        if (!s.pendingOtp.has(email) || token !== MYCEL_SANDBOX_OTP) throw new HttpError(400, 'invalid_otp', 'Invalid or expired code');
+        if (!s.pendingOtp.has(email) || token !== MYCEL_SANDBOX_OTP)
+          throw new HttpError(400, 'invalid_otp', 'Invalid or expired code');
         const temp = `tmp_${randomUUID().replace(/-/g, '')}`;
         s.tempTokens.set(temp, email);
         return { status: 200, body: { temp_token: temp } };
@@ -46,10 +48,17 @@ export function identityRoutes(s: MycelStore): Route[] {
         const email = s.tempTokens.get(temp);
         const pending = email ? s.pendingOtp.get(email) : undefined;
         if (!email || !pending) throw new HttpError(400, 'invalid_temp_token', 'Invalid or expired registration token');
-        if (pending.invite_code !== invite) throw new HttpError(400, 'invalid_invite_code', 'Invite code does not match');
+        if (pending.invite_code !== invite)
+          throw new HttpError(400, 'invalid_invite_code', 'Invite code does not match');
         s.tempTokens.delete(temp);
         s.pendingOtp.delete(email);
-        const user = s.addUser({ id: newId('u'), display_name: email.split('@')[0]!, type: 'human', email, password: pending.password });
+        const user = s.addUser({
+          id: newId('u'),
+          display_name: email.split('@')[0]!,
+          type: 'human',
+          email,
+          password: pending.password,
+        });
         return { status: 200, body: { token: s.issueToken(user.id), user: s.userView(user) } };
       },
     },
@@ -60,8 +69,11 @@ export function identityRoutes(s: MycelStore): Route[] {
       handler: (req) => {
         const identifier = str(req.body, 'identifier')!;
         const password = str(req.body, 'password')!;
-        const user = [...s.users.values()].find((u) => (u.email === identifier || u.id === identifier) && u.password !== undefined);
-        if (!user || user.password !== password) throw new HttpError(401, 'invalid_credentials', 'Invalid email or password');
+        const user = [...s.users.values()].find(
+          (u) => (u.email === identifier || u.id === identifier) && u.password !== undefined,
+        );
+        if (!user || user.password !== password)
+          throw new HttpError(401, 'invalid_credentials', 'Invalid email or password');
         return { status: 200, body: { token: s.issueToken(user.id), user: s.userView(user) } };
       },
     },
@@ -76,14 +88,19 @@ export function identityRoutes(s: MycelStore): Route[] {
         if (caller.type === 'agent') throw new HttpError(403, 'forbidden', 'Agents cannot create identities');
         const id = str(req.body, 'user_id')!;
         const display_name = str(req.body, 'display_name')!;
-        if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(id)) throw new HttpError(422, 'validation_error', 'body.user_id: invalid id');
+        if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(id))
+          throw new HttpError(422, 'validation_error', 'body.user_id: invalid id');
         if (s.users.has(id)) throw new HttpError(409, 'user_exists', `User ${id} already exists`);
         const user = s.addUser({ id, display_name, type: 'external', owner_user_id: caller.id });
         return { status: 200, body: { ...s.userView(user), user_id: user.id, token: s.issueToken(user.id) } };
       },
     },
     // mycel-sdk 0.1.83: whoami → GET /api/auth/me
-    { method: 'GET', pattern: '/api/auth/me', handler: (req) => ({ status: 200, body: s.userView(s.ensureUser(req.identity)) }) },
+    {
+      method: 'GET',
+      pattern: '/api/auth/me',
+      handler: (req) => ({ status: 200, body: s.userView(s.ensureUser(req.identity)) }),
+    },
 
     // threads (path spelled out by the seed)
     {
@@ -94,9 +111,16 @@ export function identityRoutes(s: MycelStore): Route[] {
         const sandbox = str(req.body, 'sandbox', { required: false }) ?? 'local';
         const agent = s.users.get(agentId);
         if (!agent) throw new HttpError(404, 'user_not_found', `Agent user ${agentId} not found`);
-        if (agent.type !== 'agent') throw new HttpError(400, 'not_a_managed_agent', `${agentId} is not a managed agent`);
+        if (agent.type !== 'agent')
+          throw new HttpError(400, 'not_a_managed_agent', `${agentId} is not a managed agent`);
         if (agent.owner_user_id !== req.identity) throw new HttpError(403, 'forbidden', 'Agent does not belong to you');
-        const thread = { thread_id: newId('thread'), agent_user_id: agentId, sandbox, status: 'idle', created_at: now() };
+        const thread = {
+          thread_id: newId('thread'),
+          agent_user_id: agentId,
+          sandbox,
+          status: 'idle',
+          created_at: now(),
+        };
         s.threads.set(thread.thread_id, thread);
         return { status: 200, body: thread };
       },

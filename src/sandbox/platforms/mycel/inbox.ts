@@ -43,7 +43,8 @@ export function inboxRoutes(s: MycelStore): Route[] {
       handler: async (req) => {
         const raw = req.query.get('timeout_seconds');
         const timeout = raw === null ? WAIT_DEFAULT_SECONDS : Number(raw);
-        if (!Number.isFinite(timeout) || timeout < 0) throw new HttpError(422, 'validation_error', 'query.timeout_seconds: must be a non-negative number');
+        if (!Number.isFinite(timeout) || timeout < 0)
+          throw new HttpError(422, 'validation_error', 'query.timeout_seconds: must be a non-negative number');
         const inbox = s.inboxOf(req.identity);
         if (undrained(inbox).length === 0 && timeout > 0) {
           // Held until a notification lands, the timeout passes, or the sandbox resets.
@@ -82,7 +83,9 @@ export function subscribeSocket(s: MycelStore) {
     const write = (f: Frame) => {
       if (sent < 0 || f.seq <= sent || ws.readyState !== ws.OPEN) return;
       sent = f.seq;
-      ws.send(JSON.stringify({ type: 'notify', seq: f.seq, fingerprint: f.fingerprint, ts: f.ts, metadata: f.metadata }));
+      ws.send(
+        JSON.stringify({ type: 'notify', seq: f.seq, fingerprint: f.fingerprint, ts: f.ts, metadata: f.metadata }),
+      );
     };
     const close = () => ws.terminate();
     s.open.add(close);
@@ -100,7 +103,8 @@ export function subscribeSocket(s: MycelStore) {
       const since = Number.isInteger(msg.since_seq) && (msg.since_seq as number) >= 0 ? (msg.since_seq as number) : 0;
       sent = since;
       const oldest = inbox.frames[0];
-      if (oldest && since < oldest.seq - 1) ws.send(JSON.stringify({ type: 'replay_overflow', since_seq: since, oldest_seq: oldest.seq }));
+      if (oldest && since < oldest.seq - 1)
+        ws.send(JSON.stringify({ type: 'replay_overflow', since_seq: since, oldest_seq: oldest.seq }));
       for (const f of inbox.frames) write(f);
       inbox.listeners.add(write);
     });

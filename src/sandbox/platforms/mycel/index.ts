@@ -43,7 +43,13 @@ export function createMycelSim(ctx: SandboxContext): PlatformSim {
     },
     // FastAPI's `{detail}`, plus a machine code and the request id (what a custom handler adds).
     errorBody: (_status, code, detail, requestId) => ({ detail, code, request_id: requestId }),
-    routes: [...identityRoutes(s), ...chatRoutes(s), ...joinRequestRoutes(s), ...relationshipRoutes(s), ...inboxRoutes(s)],
+    routes: [
+      ...identityRoutes(s),
+      ...chatRoutes(s),
+      ...joinRequestRoutes(s),
+      ...relationshipRoutes(s),
+      ...inboxRoutes(s),
+    ],
     sockets: [{ pattern: '/api/runtime/inbox/subscribe', handler: subscribeSocket(s) }],
     honoursIdempotencyKey: false,
     reset: () => s.reset(),

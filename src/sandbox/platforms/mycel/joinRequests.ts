@@ -18,7 +18,8 @@ export function joinRequestRoutes(s: MycelStore): Route[] {
   }
 
   function ownerOr403(chat: Chat, userId: string): void {
-    if (chat.owner_user_id !== userId) throw new HttpError(403, 'not_chat_owner', 'Only the chat owner can manage join requests');
+    if (chat.owner_user_id !== userId)
+      throw new HttpError(403, 'not_chat_owner', 'Only the chat owner can manage join requests');
   }
 
   function decide(req: SandboxRequest, decision: 'approved' | 'rejected') {
@@ -45,7 +46,9 @@ export function joinRequestRoutes(s: MycelStore): Route[] {
   }
 
   const pendingOf = (chatId: string, userId: string) =>
-    [...s.joinRequests.values()].find((j) => j.chat_id === chatId && j.requester_user_id === userId && j.state === 'pending');
+    [...s.joinRequests.values()].find(
+      (j) => j.chat_id === chatId && j.requester_user_id === userId && j.state === 'pending',
+    );
 
   return [
     {
@@ -112,7 +115,15 @@ export function joinRequestRoutes(s: MycelStore): Route[] {
         return { status: 200, body: rows };
       },
     },
-    { method: 'POST', pattern: '/api/chats/{chat_id}/join-requests/{request_id}/approve', handler: (req) => decide(req, 'approved') },
-    { method: 'POST', pattern: '/api/chats/{chat_id}/join-requests/{request_id}/reject', handler: (req) => decide(req, 'rejected') },
+    {
+      method: 'POST',
+      pattern: '/api/chats/{chat_id}/join-requests/{request_id}/approve',
+      handler: (req) => decide(req, 'approved'),
+    },
+    {
+      method: 'POST',
+      pattern: '/api/chats/{chat_id}/join-requests/{request_id}/reject',
+      handler: (req) => decide(req, 'rejected'),
+    },
   ];
 }

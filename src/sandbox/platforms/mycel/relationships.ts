@@ -22,14 +22,16 @@ export function relationshipRoutes(s: MycelStore): Route[] {
   function relOr404(id: string, viewer: string): Relationship {
     const r = s.relationships.get(id);
     if (!r) throw new HttpError(404, 'relationship_not_found', 'Relationship not found');
-    if (viewer !== r.user_low && viewer !== r.user_high) throw new HttpError(403, 'not_a_party', 'Not a party of this relationship');
+    if (viewer !== r.user_low && viewer !== r.user_high)
+      throw new HttpError(403, 'not_a_party', 'Not a party of this relationship');
     return r;
   }
 
   function decide(req: SandboxRequest, decision: 'visit' | 'rejected') {
     const r = relOr404(req.params.relationship_id!, req.identity);
     if (r.state === decision) return { status: 200, body: view(r, req.identity) };
-    if (r.state !== 'pending') throw new HttpError(409, 'invalid_transition', `Relationship is ${r.state}, not pending`);
+    if (r.state !== 'pending')
+      throw new HttpError(409, 'invalid_transition', `Relationship is ${r.state}, not pending`);
     if (r.initiator_user_id === req.identity) {
       throw new HttpError(409, 'own_request', `Cannot ${decision === 'visit' ? 'approve' : 'reject'} your own request`);
     }
@@ -50,7 +52,9 @@ export function relationshipRoutes(s: MycelStore): Route[] {
       pattern: '/api/relationships',
       handler: (req) => ({
         status: 200,
-        body: [...s.relationships.values()].filter((r) => r.user_low === req.identity || r.user_high === req.identity).map((r) => view(r, req.identity)),
+        body: [...s.relationships.values()]
+          .filter((r) => r.user_low === req.identity || r.user_high === req.identity)
+          .map((r) => view(r, req.identity)),
       }),
     },
     {
@@ -58,11 +62,14 @@ export function relationshipRoutes(s: MycelStore): Route[] {
       pattern: '/api/relationships/request',
       handler: (req) => {
         const target = str(req.body, 'target_user_id')!;
-        if (target === req.identity) throw new HttpError(400, 'invalid_target', 'Cannot request relationship with yourself');
+        if (target === req.identity)
+          throw new HttpError(400, 'invalid_target', 'Cannot request relationship with yourself');
         if (!s.users.has(target)) throw new HttpError(404, 'user_not_found', `User ${target} not found`);
         let r = s.relationshipBetween(req.identity, target);
-        if (r?.state === 'pending' && r.initiator_user_id === req.identity) return { status: 200, body: view(r, req.identity) };
-        if (r?.state === 'pending') throw new HttpError(409, 'invalid_transition', 'The other user already asked you: approve their request');
+        if (r?.state === 'pending' && r.initiator_user_id === req.identity)
+          return { status: 200, body: view(r, req.identity) };
+        if (r?.state === 'pending')
+          throw new HttpError(409, 'invalid_transition', 'The other user already asked you: approve their request');
         if (r?.state === 'visit') throw new HttpError(409, 'invalid_transition', 'Relationship already active');
         const [low, high] = s.pairKey(req.identity, target);
         if (r) {
@@ -70,7 +77,15 @@ export function relationshipRoutes(s: MycelStore): Route[] {
           r.initiator_user_id = req.identity;
           r.updated_at = now();
         } else {
-          r = { id: newId('rel'), user_low: low, user_high: high, initiator_user_id: req.identity, state: 'pending', created_at: now(), updated_at: now() };
+          r = {
+            id: newId('rel'),
+            user_low: low,
+            user_high: high,
+            initiator_user_id: req.identity,
+            state: 'pending',
+            created_at: now(),
+            updated_at: now(),
+          };
           s.relationships.set(r.id, r);
         }
         s.notify(target, {
@@ -84,6 +99,10 @@ export function relationshipRoutes(s: MycelStore): Route[] {
       },
     },
     { method: 'POST', pattern: '/api/relationships/{relationship_id}/approve', handler: (req) => decide(req, 'visit') },
-    { method: 'POST', pattern: '/api/relationships/{relationship_id}/reject', handler: (req) => decide(req, 'rejected') },
+    {
+      method: 'POST',
+      pattern: '/api/relationships/{relationship_id}/reject',
+      handler: (req) => decide(req, 'rejected'),
+    },
   ];
 }

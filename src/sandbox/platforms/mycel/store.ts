@@ -170,8 +170,20 @@ export class MycelStore {
     this.pendingOtp = new Map();
     this.tempTokens = new Map();
     this.addUser({ id: 'default', display_name: 'Default', type: 'human' });
-    this.addUser({ id: 'owner', display_name: 'Owner', type: 'human', email: 'owner@example.com', password: 'owner-pw' });
-    this.addUser({ id: 'visitor', display_name: 'Visitor', type: 'human', email: 'visitor@example.com', password: 'visitor-pw' });
+    this.addUser({
+      id: 'owner',
+      display_name: 'Owner',
+      type: 'human',
+      email: 'owner@example.com',
+      password: 'owner-pw',
+    });
+    this.addUser({
+      id: 'visitor',
+      display_name: 'Visitor',
+      type: 'human',
+      email: 'visitor@example.com',
+      password: 'visitor-pw',
+    });
     this.addUser({ id: 'agent-b', display_name: 'Agent B', type: 'external' });
     this.addUser({ id: MYCEL_DEMO_AGENT, display_name: 'Demo Agent', type: 'agent', owner_user_id: 'owner' });
   }
@@ -195,7 +207,9 @@ export class MycelStore {
     this.reset();
     this.users = new Map(snap.users.map((u) => [u.id, u]));
     this.tokens = new Map(snap.tokens);
-    this.chats = new Map(snap.chats.map((c) => [c.id, { ...c, members: new Map(c.members.map((m) => [m.user_id, m])) }]));
+    this.chats = new Map(
+      snap.chats.map((c) => [c.id, { ...c, members: new Map(c.members.map((m) => [m.user_id, m])) }]),
+    );
     this.joinRequests = new Map(snap.joinRequests.map((j) => [j.id, j]));
     this.relationships = new Map(snap.relationships.map((r) => [r.id, r]));
     this.inboxes = new Map(snap.inboxes.map(([id, { seq, frames }]) => [id, { seq, frames, listeners: new Set() }]));
@@ -223,7 +237,13 @@ export class MycelStore {
   }
 
   userView(u: User) {
-    return { id: u.id, display_name: u.display_name, type: u.type, owner_user_id: u.owner_user_id ?? null, email: u.email ?? null };
+    return {
+      id: u.id,
+      display_name: u.display_name,
+      type: u.type,
+      owner_user_id: u.owner_user_id ?? null,
+      email: u.email ?? null,
+    };
   }
 
   // ---- notifications -------------------------------------------------------------------------
@@ -278,7 +298,15 @@ export class MycelStore {
   }
 
   newChat(type: Chat['type'], ownerId: string | null, title: string | null, memberIds: string[]): Chat {
-    const chat: Chat = { id: newId('chat'), type, title, owner_user_id: ownerId, members: new Map(), messages: [], created_at: now() };
+    const chat: Chat = {
+      id: newId('chat'),
+      type,
+      title,
+      owner_user_id: ownerId,
+      members: new Map(),
+      messages: [],
+      created_at: now(),
+    };
     for (const id of memberIds) this.addMember(chat, id);
     this.chats.set(chat.id, chat);
     return chat;
@@ -305,7 +333,12 @@ export class MycelStore {
       unread_count: this.unreadFor(chat, viewer).length,
       members: [...chat.members.values()].map((m) => {
         const u = this.users.get(m.user_id);
-        return { user_id: m.user_id, display_name: u?.display_name ?? m.user_id, type: u?.type ?? 'human', muted: m.muted };
+        return {
+          user_id: m.user_id,
+          display_name: u?.display_name ?? m.user_id,
+          type: u?.type ?? 'human',
+          muted: m.muted,
+        };
       }),
     };
   }

@@ -27,7 +27,8 @@ export function cursorPage<T extends { id: string }>(items: T[], q: URLSearchPar
 
 /** Sandbox trigger: text containing `safety:block` is refused as the platform's safety boundary would. */
 export function checkSafety(text: string): void {
-  if (/safety:block/.test(text)) throw new HttpError(403, 'safety_boundary_violated', 'the request crosses a safety boundary');
+  if (/safety:block/.test(text))
+    throw new HttpError(403, 'safety_boundary_violated', 'the request crosses a safety boundary');
 }
 
 /** One-shot timers of one product area, cleared together on reset. */

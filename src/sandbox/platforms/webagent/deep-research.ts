@@ -30,18 +30,25 @@ const DEFAULT_SECTIONS = ['Background', 'Landscape', 'Comparison', 'Outlook'];
 export function createDeepResearch(core: DoAnything) {
   const { tasks, pushEvent, taskStatus, answerInput } = core;
 
-  function parseDecision(response: unknown): { kind: 'approve' } | { kind: 'edits'; edits: unknown[] } | { kind: 'reject'; reason?: string } {
+  function parseDecision(
+    response: unknown,
+  ): { kind: 'approve' } | { kind: 'edits'; edits: unknown[] } | { kind: 'reject'; reason?: string } {
     if (response === 'approve') return { kind: 'approve' };
     if (response && typeof response === 'object') {
       const r = response as Record<string, unknown>;
       if (r.action === 'approve') return { kind: 'approve' };
       if (r.action === 'approve_with_edits') {
-        if (!Array.isArray(r.edits) || r.edits.length === 0) throw new HttpError(422, 'validation_error', 'approve_with_edits needs a non-empty edits list');
+        if (!Array.isArray(r.edits) || r.edits.length === 0)
+          throw new HttpError(422, 'validation_error', 'approve_with_edits needs a non-empty edits list');
         return { kind: 'edits', edits: r.edits };
       }
       if (r.action === 'reject') return { kind: 'reject', reason: str(r.reason) };
     }
-    throw new HttpError(422, 'validation_error', `response must be "approve", {action:"approve_with_edits", edits:[…]} or {action:"reject", reason}`);
+    throw new HttpError(
+      422,
+      'validation_error',
+      `response must be "approve", {action:"approve_with_edits", edits:[…]} or {action:"reject", reason}`,
+    );
   }
 
   /** Applies reviewer edits to the outline: strings add a section; `{op:add|remove|rename}` objects edit one. */
@@ -54,7 +61,8 @@ export function createDeepResearch(core: DoAnything) {
         const title = str(o.title) ?? str(o.section);
         if ((o.op === 'add' || o.op === undefined) && title) dr.outline.sections.push(title);
         else if (o.op === 'remove' && title) dr.outline.sections = dr.outline.sections.filter((x) => x !== title);
-        else if (o.op === 'rename' && str(o.from) && str(o.to)) dr.outline.sections = dr.outline.sections.map((x) => (x === o.from ? String(o.to) : x));
+        else if (o.op === 'rename' && str(o.from) && str(o.to))
+          dr.outline.sections = dr.outline.sections.map((x) => (x === o.from ? String(o.to) : x));
       }
     }
   }
@@ -84,18 +92,41 @@ export function createDeepResearch(core: DoAnything) {
       '',
       `Depth: ${dr.depth}. Outline rounds: ${dr.decisions.length}.`,
       '',
-      ...sections.flatMap((s, i) => [`## ${i + 1}. ${s}`, '', `Findings on ${s.toLowerCase()} for "${dr.topic}" [${i + 1}].`, '']),
-      ...(dr.edits.length ? ['## Reviewer edits', '', ...dr.edits.map((e) => `- ${typeof e === 'string' ? e : JSON.stringify(e)}`), ''] : []),
+      ...sections.flatMap((s, i) => [
+        `## ${i + 1}. ${s}`,
+        '',
+        `Findings on ${s.toLowerCase()} for "${dr.topic}" [${i + 1}].`,
+        '',
+      ]),
+      ...(dr.edits.length
+        ? ['## Reviewer edits', '', ...dr.edits.map((e) => `- ${typeof e === 'string' ? e : JSON.stringify(e)}`), '']
+        : []),
     ].join('\n');
-    const citations = sections.map((s, i) => ({ id: i + 1, title: `Source on ${s}`, url: `https://example.org/sources/${i + 1}` }));
+    const citations = sections.map((s, i) => ({
+      id: i + 1,
+      title: `Source on ${s}`,
+      url: `https://example.org/sources/${i + 1}`,
+    }));
     const confidence = {
       overall: dr.depth === 'deep' ? 0.86 : dr.depth === 'standard' ? 0.78 : 0.65,
       sections: Object.fromEntries(sections.map((s) => [s, 0.8])),
     };
     dr.artifacts = [
       { id: newId('art'), name: 'final.md', content_type: 'text/markdown', content: final, created_at: at },
-      { id: newId('art'), name: 'citations.json', content_type: 'application/json', content: JSON.stringify(citations, null, 2), created_at: at },
-      { id: newId('art'), name: 'confidence.json', content_type: 'application/json', content: JSON.stringify(confidence, null, 2), created_at: at },
+      {
+        id: newId('art'),
+        name: 'citations.json',
+        content_type: 'application/json',
+        content: JSON.stringify(citations, null, 2),
+        created_at: at,
+      },
+      {
+        id: newId('art'),
+        name: 'confidence.json',
+        content_type: 'application/json',
+        content: JSON.stringify(confidence, null, 2),
+        created_at: at,
+      },
     ];
   }
 
@@ -106,13 +137,25 @@ export function createDeepResearch(core: DoAnything) {
   }
 
   function drWire(t: WaTask) {
-    return { task_id: t.id, session_id: t.sessionId, status: taskStatus(t), topic: t.dr!.topic, depth: t.dr!.depth, created_at: t.createdAt };
+    return {
+      task_id: t.id,
+      session_id: t.sessionId,
+      status: taskStatus(t),
+      topic: t.dr!.topic,
+      depth: t.dr!.depth,
+      created_at: t.createdAt,
+    };
   }
 
   core.setDeepResearch({
     outlineData: (t) => {
       const dr = t.dr!;
-      return { kind: 'outline', round: dr.decisions.length + 1, rounds: dr.rounds, outline: { title: dr.outline.title, sections: [...dr.outline.sections] } };
+      return {
+        kind: 'outline',
+        round: dr.decisions.length + 1,
+        rounds: dr.rounds,
+        outline: { title: dr.outline.title, sections: [...dr.outline.sections] },
+      };
     },
     completed: buildArtifacts,
     answer: decideOutline,
@@ -134,8 +177,22 @@ export function createDeepResearch(core: DoAnything) {
         const rounds = Math.min(5, Math.max(1, Number(/rounds:(\d+)/.exec(topic)?.[1] ?? 1)));
         const takesMs = Number(/takes:(\d+)s/.exec(topic)?.[1] ?? 0) * 1000;
         const title = topic.replace(/\s*(rounds|takes):\d+s?\s*/g, ' ').trim() || topic;
-        const sections = depth === 'deep' ? [...DEFAULT_SECTIONS, 'Methodology'] : depth === 'light' ? DEFAULT_SECTIONS.slice(0, 2) : [...DEFAULT_SECTIONS];
-        const dr: DrState = { topic, depth, requireApproval, rounds, outline: { title, sections }, edits: [], decisions: [], artifacts: [] };
+        const sections =
+          depth === 'deep'
+            ? [...DEFAULT_SECTIONS, 'Methodology']
+            : depth === 'light'
+              ? DEFAULT_SECTIONS.slice(0, 2)
+              : [...DEFAULT_SECTIONS];
+        const dr: DrState = {
+          topic,
+          depth,
+          requireApproval,
+          rounds,
+          outline: { title, sections },
+          edits: [],
+          decisions: [],
+          artifacts: [],
+        };
         const steps: ScriptStep[] = [{ type: 'emit', count: 1, text: 'collecting sources' }];
         if (requireApproval) {
           for (let r = 1; r <= rounds; r++) {
@@ -180,7 +237,12 @@ export function createDeepResearch(core: DoAnything) {
       pattern: DR.artifacts,
       handler: (req) => ({
         status: 200,
-        body: { items: drTask(req).dr!.artifacts.map(({ content, ...a }) => ({ ...a, size_bytes: Buffer.byteLength(content) })) },
+        body: {
+          items: drTask(req).dr!.artifacts.map(({ content, ...a }) => ({
+            ...a,
+            size_bytes: Buffer.byteLength(content),
+          })),
+        },
       }),
     },
     {

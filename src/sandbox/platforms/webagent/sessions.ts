@@ -61,7 +61,10 @@ export interface WaSession {
 }
 
 /** A task as JSON: the run as its state, the issued map as entries, no listeners. */
-export type WaTaskState = Omit<WaTask, 'run' | 'listeners' | 'issued'> & { run: ScriptedRunState; issued: [string, 'pending' | 'answered' | 'void'][] };
+export type WaTaskState = Omit<WaTask, 'run' | 'listeners' | 'issued'> & {
+  run: ScriptedRunState;
+  issued: [string, 'pending' | 'answered' | 'void'][];
+};
 
 /** What DeepResearch adds to a task that carries its state (`t.dr`). */
 export interface DeepResearchHooks {
@@ -116,7 +119,9 @@ export function createDoAnything(ctx: SandboxContext) {
       instructions: t.instructions,
       result: t.run.result ?? null,
       error: t.run.error ?? null,
-      pending_input_request: pending ? { id: pending.id, prompt: pending.prompt, event_id: t.pendingEventSeq ? String(t.pendingEventSeq) : null } : null,
+      pending_input_request: pending
+        ? { id: pending.id, prompt: pending.prompt, event_id: t.pendingEventSeq ? String(t.pendingEventSeq) : null }
+        : null,
       last_event_id: t.events.length ? String(t.events.length) : null,
       cancel_reason: t.cancelReason ?? null,
       created_at: t.createdAt,
@@ -243,9 +248,14 @@ export function createDoAnything(ctx: SandboxContext) {
    */
   function answerInput(t: WaTask, requestId: string, response: unknown): void {
     const state = t.issued.get(requestId);
-    if (state === undefined) throw new HttpError(404, 'input_request_not_found', `input request ${requestId} not found on task ${t.id}`);
+    if (state === undefined)
+      throw new HttpError(404, 'input_request_not_found', `input request ${requestId} not found on task ${t.id}`);
     if (state !== 'pending' || t.run.pendingInput?.id !== requestId) {
-      throw new HttpError(409, 'conflict', `input request ${requestId} is no longer pending (task is ${taskStatus(t)})`);
+      throw new HttpError(
+        409,
+        'conflict',
+        `input request ${requestId} is no longer pending (task is ${taskStatus(t)})`,
+      );
     }
     if (t.dr) return deepResearch().answer(t, requestId, response);
     t.issued.set(requestId, 'answered');
@@ -271,7 +281,14 @@ export function createDoAnything(ctx: SandboxContext) {
         };
         const write = (e: WaEvent) => {
           if (closed || e.seq <= last) return;
-          const body = { id: String(e.seq), type: e.type, task_id: t.id, session_id: t.sessionId, created_at: e.at, data: e.data };
+          const body = {
+            id: String(e.seq),
+            type: e.type,
+            task_id: t.id,
+            session_id: t.sessionId,
+            created_at: e.at,
+            data: e.data,
+          };
           res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(body)}\n\n`);
           last = e.seq;
           if (TERMINAL_EVENT.has(e.type)) close();
@@ -302,7 +319,10 @@ export function createDoAnything(ctx: SandboxContext) {
         const instructions = str(req.body.instructions);
         if (!instructions) throw new HttpError(422, 'validation_error', 'instructions is required');
         checkSafety(instructions);
-        const meta = req.body.metadata && typeof req.body.metadata === 'object' ? (req.body.metadata as Record<string, unknown>) : {};
+        const meta =
+          req.body.metadata && typeof req.body.metadata === 'object'
+            ? (req.body.metadata as Record<string, unknown>)
+            : {};
         const s = newSession(req.params.project_id, meta);
         startTask(s, instructions, ctx.scripts.forText(instructions));
         return { status: 201, body: sessionWire(s) };
@@ -313,7 +333,9 @@ export function createDoAnything(ctx: SandboxContext) {
       pattern: S.sessions,
       handler: (req) => {
         const status = req.query.get('status');
-        const mine = [...sessions.values()].filter((s) => s.pid === req.params.project_id && (!status || sessionStatus(s) === status));
+        const mine = [...sessions.values()].filter(
+          (s) => s.pid === req.params.project_id && (!status || sessionStatus(s) === status),
+        );
         return { status: 200, body: cursorPage(mine, req.query, sessionWire) };
       },
     },
@@ -345,7 +367,8 @@ export function createDoAnything(ctx: SandboxContext) {
         if (!instructions) throw new HttpError(422, 'validation_error', 'instructions is required');
         if (s.stop) throw new HttpError(409, 'conflict', `session ${s.id} is ${s.stop}`);
         const cur = s.tasks[s.tasks.length - 1];
-        if (cur && !cur.run.terminal) throw new HttpError(409, 'conflict', `previous task ${cur.id} is still ${taskStatus(cur)}`);
+        if (cur && !cur.run.terminal)
+          throw new HttpError(409, 'conflict', `previous task ${cur.id} is still ${taskStatus(cur)}`);
         checkSafety(instructions);
         return { status: 201, body: taskWire(startTask(s, instructions, ctx.scripts.forText(instructions))) };
       },
@@ -369,13 +392,17 @@ export function createDoAnything(ctx: SandboxContext) {
         const { t } = getTask(req);
         const content = str(req.body.content);
         if (!content) throw new HttpError(422, 'validation_error', 'content is required');
-        if (t.run.terminal) throw new HttpError(409, 'conflict', `task ${t.id} is ${taskStatus(t)}; start a follow-up task instead`);
+        if (t.run.terminal)
+          throw new HttpError(409, 'conflict', `task ${t.id} is ${taskStatus(t)}; start a follow-up task instead`);
         // Messages go to the chat queue, not to a pending question: hold them while the agent waits
         // for input, and while the task is still queued (the agent reads the queue at its next step).
         const held = t.run.status === 'awaiting_input' || t.events.length === 0;
         if (held) t.held.push(content);
         else t.run.message(content);
-        return { status: 201, body: { id: newId('msg'), task_id: t.id, content, status: held ? 'queued' : 'delivered', created_at: now() } };
+        return {
+          status: 201,
+          body: { id: newId('msg'), task_id: t.id, content, status: held ? 'queued' : 'delivered', created_at: now() },
+        };
       },
     },
     {
@@ -397,7 +424,8 @@ export function createDoAnything(ctx: SandboxContext) {
         const { t } = getTask(req);
         const raw = (req.headers['last-event-id'] as string | undefined) ?? req.query.get('last_event_id') ?? '0';
         const after = Number(raw);
-        if (!Number.isInteger(after) || after < 0) throw new HttpError(422, 'validation_error', 'Last-Event-ID must be a non-negative integer');
+        if (!Number.isInteger(after) || after < 0)
+          throw new HttpError(422, 'validation_error', 'Last-Event-ID must be a non-negative integer');
         return eventStream(t, after);
       },
     },
@@ -419,7 +447,11 @@ export function createDoAnything(ctx: SandboxContext) {
     snapshot(): DoAnythingSnapshot {
       return {
         sessions: [...sessions.values()].map((s) => ({ ...s, tasks: s.tasks.map((t) => t.id) })),
-        tasks: [...tasks.values()].map(({ run, listeners: _l, issued, ...t }) => ({ ...t, run: run.toJSON(), issued: [...issued] })),
+        tasks: [...tasks.values()].map(({ run, listeners: _l, issued, ...t }) => ({
+          ...t,
+          run: run.toJSON(),
+          issued: [...issued],
+        })),
       };
     },
     /** Restores a {@link snapshot} into an empty state (after {@link reset}). */
@@ -436,7 +468,10 @@ export function createDoAnything(ctx: SandboxContext) {
         byId.set(t.id, t);
       }
       for (const ss of snap.sessions) {
-        const s: WaSession = { ...ss, tasks: ss.tasks.map((id) => byId.get(id)).filter((t): t is WaTask => t !== undefined) };
+        const s: WaSession = {
+          ...ss,
+          tasks: ss.tasks.map((id) => byId.get(id)).filter((t): t is WaTask => t !== undefined),
+        };
         sessions.set(s.id, s);
       }
       for (const t of byId.values()) tasks.set(t.id, t);

@@ -39,10 +39,15 @@ interface Snapshot {
 /** One row of the monitor's webhook outbox. */
 interface Delivery {
   id: string;
-  /** What the row notifies: a tick worth notifying, or an alignment question (assumption: the seed names the event, not its channel). */
+  /**
+   * What the row notifies: a tick worth notifying, or an alignment question (assumption: the seed names the event, not
+   * its channel).
+   */
   event_type: 'track.snapshot' | 'alignment.input_request';
   snapshot_id: string | null;
-  /** `pending` while the platform still retries; `delivered` or `dead` after (assumption: the seed names only "dead"). */
+  /**
+   * `pending` while the platform still retries; `delivered` or `dead` after (assumption: the seed names only "dead").
+   */
   status: 'pending' | 'delivered' | 'dead';
   attempts: number;
   last_error: string | null;
@@ -223,7 +228,8 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
 
   function getMonitor(req: SandboxRequest): TrackMonitor {
     const m = monitors.get(req.params.monitor_id!);
-    if (!m || m.pid !== req.params.project_id) throw new HttpError(404, 'monitor_not_found', `monitor ${req.params.monitor_id} not found`);
+    if (!m || m.pid !== req.params.project_id)
+      throw new HttpError(404, 'monitor_not_found', `monitor ${req.params.monitor_id} not found`);
     return m;
   }
 
@@ -232,7 +238,8 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
   }
 
   function validateMonitorFields(b: Record<string, unknown>, partial: boolean): void {
-    if (!partial || b.intent !== undefined) if (!str(b.intent)) throw new HttpError(422, 'validation_error', 'intent is required');
+    if (!partial || b.intent !== undefined)
+      if (!str(b.intent)) throw new HttpError(422, 'validation_error', 'intent is required');
     if (!partial || b.schedule !== undefined) {
       const s = b.schedule as Record<string, unknown> | undefined;
       if (!s || typeof s !== 'object' || !['cron', 'interval', 'event'].includes(String(s.kind)))
@@ -240,7 +247,12 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
     }
     if (!partial || b.notify_channel !== undefined) {
       const c = b.notify_channel as Record<string, unknown> | undefined;
-      if (!c || typeof c !== 'object' || !str(c.kind) || (c.kind === 'callback_url' && !/^https?:\/\//.test(str(c.url) ?? ''))) {
+      if (
+        !c ||
+        typeof c !== 'object' ||
+        !str(c.kind) ||
+        (c.kind === 'callback_url' && !/^https?:\/\//.test(str(c.url) ?? ''))
+      ) {
         throw new HttpError(422, 'validation_error', 'notify_channel needs a kind (callback_url needs an http(s) url)');
       }
     }
@@ -318,7 +330,12 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
   }
 
   /** Fires the notify channel for one event: a new outbox row, sent at once, retried by the platform. */
-  function notify(m: TrackMonitor, eventType: Delivery['event_type'], snapshotId: string | null, data: Record<string, unknown>): Delivery {
+  function notify(
+    m: TrackMonitor,
+    eventType: Delivery['event_type'],
+    snapshotId: string | null,
+    data: Record<string, unknown>,
+  ): Delivery {
     const at = now();
     const d: Delivery = {
       id: newId('dlv'),
@@ -344,14 +361,24 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
     m.status = 'pending_clarification';
     m.pending_request = { id: newId('req_align'), prompt: 'Did you mean SKU A or SKU B?' };
     m.updated_at = now();
-    notify(m, 'alignment.input_request', null, { request_id: m.pending_request.id, prompt: m.pending_request.prompt, options: ['SKU A', 'SKU B'] });
+    notify(m, 'alignment.input_request', null, {
+      request_id: m.pending_request.id,
+      prompt: m.pending_request.prompt,
+      options: ['SKU A', 'SKU B'],
+    });
   }
 
   /** One tick: a snapshot, the trigger judged against the previous one, maybe a delivery. */
   function tick(m: TrackMonitor) {
     if (m.askAfter !== undefined && !m.asked && m.snapshots.length >= m.askAfter) {
       ask(m);
-      return { monitor_id: m.id, snapshot: null, notified: false, delivery_id: null, pending_request: m.pending_request };
+      return {
+        monitor_id: m.id,
+        snapshot: null,
+        notified: false,
+        delivery_id: null,
+        pending_request: m.pending_request,
+      };
     }
     const n = m.ticks++;
     const sku = m.clarifications.length ? m.clarifications[m.clarifications.length - 1] : null;
@@ -412,7 +439,9 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
       pattern: T.monitors,
       handler: (req) => {
         const status = req.query.get('status');
-        const mine = [...monitors.values()].filter((m) => m.pid === req.params.project_id && (!status || m.status === status));
+        const mine = [...monitors.values()].filter(
+          (m) => m.pid === req.params.project_id && (!status || m.status === status),
+        );
         return { status: 200, body: deps.cursorPage(mine, req.query, monWire) };
       },
     },
@@ -426,14 +455,17 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
         const b = req.body;
         validateMonitorFields(b, true);
         if (b.status === 'paused') {
-          if (m.status === 'pending_clarification') throw new HttpError(409, 'conflict', 'answer the pending clarification first');
+          if (m.status === 'pending_clarification')
+            throw new HttpError(409, 'conflict', 'answer the pending clarification first');
           m.status = 'paused';
           m.pause_reason = str(b.pause_reason) ?? null;
         } else if (b.status === 'active') {
-          if (m.status === 'pending_clarification') throw new HttpError(409, 'conflict', 'answer the pending clarification first');
+          if (m.status === 'pending_clarification')
+            throw new HttpError(409, 'conflict', 'answer the pending clarification first');
           m.status = 'active';
           m.pause_reason = null;
-        } else if (b.status !== undefined) throw new HttpError(422, 'validation_error', 'status may only be set to paused or active');
+        } else if (b.status !== undefined)
+          throw new HttpError(422, 'validation_error', 'status may only be set to paused or active');
         if (b.intent !== undefined) m.intent = str(b.intent) ?? '';
         if (b.notify_channel !== undefined) m.notify_channel = b.notify_channel as Record<string, unknown>;
         if (b.trigger_dsl !== undefined) m.trigger_dsl = b.trigger_dsl;
@@ -466,7 +498,8 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
       handler: (req) => {
         const m = getMonitor(req);
         notCancelled(m);
-        if (m.status === 'pending_clarification') throw new HttpError(409, 'conflict', 'the monitor is waiting for a clarification');
+        if (m.status === 'pending_clarification')
+          throw new HttpError(409, 'conflict', 'the monitor is waiting for a clarification');
         // Assumption: a paused monitor still runs a manual tick (the seed: run_now "bypasses schedule").
         return { status: 200, body: tick(m) };
       },
@@ -503,7 +536,8 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
         const m = getMonitor(req);
         const d = m.deliveries.find((x) => x.id === req.params.delivery_id);
         if (!d) throw new HttpError(404, 'delivery_not_found', `delivery ${req.params.delivery_id} not found`);
-        if (d.status !== 'dead') throw new HttpError(409, 'conflict', `delivery ${d.id} is ${d.status}; only dead rows are retried`);
+        if (d.status !== 'dead')
+          throw new HttpError(409, 'conflict', `delivery ${d.id} is ${d.status}; only dead rows are retried`);
         // A retried row gets one more attempt, made before the answer (assumption: the seed shows
         // only `retry_delivery`); it stays dead when that attempt fails too.
         await attempt(m, d);
@@ -519,7 +553,8 @@ export function createTrackSim(ctx: SandboxContext, deps: TrackSimDeps) {
         if (!id) throw new HttpError(422, 'validation_error', 'request_id is required');
         if (req.body.response === undefined) throw new HttpError(422, 'validation_error', 'response is required');
         if (m.pending_request?.id !== id) {
-          if (m.answeredRequests.includes(id)) throw new HttpError(409, 'conflict', `request ${id} was already answered`);
+          if (m.answeredRequests.includes(id))
+            throw new HttpError(409, 'conflict', `request ${id} was already answered`);
           throw new HttpError(404, 'input_request_not_found', `request ${id} not found on monitor ${m.id}`);
         }
         m.answeredRequests.push(id);

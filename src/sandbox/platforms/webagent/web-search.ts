@@ -40,18 +40,29 @@ export function createWebSearch(ctx: SandboxContext) {
 
   function completeSearch(w: WsTask): void {
     const results = hits(w.queries, w.engines, w.refinements);
-    w.results = { results, ...(w.summarize ? { summary: `${results.length} results for ${w.queries.join(', ')}` } : {}) };
+    w.results = {
+      results,
+      ...(w.summarize ? { summary: `${results.length} results for ${w.queries.join(', ')}` } : {}),
+    };
     w.status = 'completed';
     w.updated_at = now();
   }
 
   function wsWire(w: WsTask) {
-    return { task_id: w.task_id, status: w.status, queries: w.queries, results: w.results ?? null, created_at: w.created_at, updated_at: w.updated_at };
+    return {
+      task_id: w.task_id,
+      status: w.status,
+      queries: w.queries,
+      results: w.results ?? null,
+      created_at: w.created_at,
+      updated_at: w.updated_at,
+    };
   }
 
   function getSearch(req: SandboxRequest): WsTask {
     const w = searches.get(req.params.task_id!);
-    if (!w || w.pid !== req.params.project_id) throw new HttpError(404, 'task_not_found', `web search task ${req.params.task_id} not found`);
+    if (!w || w.pid !== req.params.project_id)
+      throw new HttpError(404, 'task_not_found', `web search task ${req.params.task_id} not found`);
     return w;
   }
 
@@ -62,7 +73,11 @@ export function createWebSearch(ctx: SandboxContext) {
       pattern: WS.run,
       handler: (req) => {
         const q: unknown = req.body.queries;
-        if (!Array.isArray(q) || q.length === 0 || !q.every((x): x is string => typeof x === 'string' && x.trim() !== '')) {
+        if (
+          !Array.isArray(q) ||
+          q.length === 0 ||
+          !q.every((x): x is string => typeof x === 'string' && x.trim() !== '')
+        ) {
           throw new HttpError(422, 'validation_error', 'queries must be a non-empty list of strings');
         }
         q.forEach((x: string) => checkSafety(x));

@@ -45,7 +45,11 @@ export function createBrowsers(deps: { browsersOf(req: SandboxRequest, sessionId
   function open(owner: string, sessionId: string): string {
     const browser_id = newId('browser');
     const now = Date.now();
-    const pages: SimPage[] = ['https://example.com/', 'https://example.com/search?q=weather', 'https://example.com/results'].map((url, index) => ({
+    const pages: SimPage[] = [
+      'https://example.com/',
+      'https://example.com/search?q=weather',
+      'https://example.com/results',
+    ].map((url, index) => ({
       index,
       url,
       status: 'completed',
@@ -55,7 +59,14 @@ export function createBrowsers(deps: { browsersOf(req: SandboxRequest, sessionId
       page_id: `${browser_id}_page_${index}`,
       debugger_host: 'sandbox.invalid',
     }));
-    browsers.set(browser_id, { browser_id, user_id: owner, session_id: sessionId, status: 'open', createdMs: now, pages });
+    browsers.set(browser_id, {
+      browser_id,
+      user_id: owner,
+      session_id: sessionId,
+      status: 'open',
+      createdMs: now,
+      pages,
+    });
     return browser_id;
   }
 

@@ -19,4 +19,8 @@ export const paging = (req: SandboxRequest, defSize: number) => ({
   pageSize: intParam(req.query, 'page_size', defSize, { min: 1, max: 100 }),
 });
 
-export const paged = <T>(items: T[], pageNum: number, pageSize: number) => ({ page_num: pageNum, page_size: pageSize, ...pageOf(items, pageNum, pageSize) });
+export const paged = <T>(items: T[], pageNum: number, pageSize: number) => ({
+  page_num: pageNum,
+  page_size: pageSize,
+  ...pageOf(items, pageNum, pageSize),
+});

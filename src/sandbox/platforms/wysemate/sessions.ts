@@ -60,7 +60,14 @@ function catalogue() {
     description: `Simulated ${agentTypes[i % 3]} agent`,
     system_message: 'You are a helpful agent.',
     component_type: 'agent',
-    model: { system_model_id: 'model_1', provider: 'openai', model_type: 'gpt-4', icon_url: '', created_at: CREATED, updated_at: CREATED },
+    model: {
+      system_model_id: 'model_1',
+      provider: 'openai',
+      model_type: 'gpt-4',
+      icon_url: '',
+      created_at: CREATED,
+      updated_at: CREATED,
+    },
     agent_type: agentTypes[i % 3]!,
     parameters: { system_prompt_role: 'assistant', system_prompt_task_skill: 'general', temperature: 0.2 },
     created_at: CREATED,
@@ -118,7 +125,10 @@ export function createTeamSessions(ctx: SandboxContext, browsers: () => Browsers
     s.browsers.push(browsers().open(s.owner, s.session_id));
   }
 
-  function appendMessage(s: SimSession, m: Pick<SimMessage, 'source' | 'source_type' | 'source_component' | 'content' | 'type'> & { message?: unknown }): void {
+  function appendMessage(
+    s: SimSession,
+    m: Pick<SimMessage, 'source' | 'source_type' | 'source_component' | 'content' | 'type'> & { message?: unknown },
+  ): void {
     const now = Date.now();
     s.messages.push({
       message_id: newId('msg'),
@@ -144,18 +154,36 @@ export function createTeamSessions(ctx: SandboxContext, browsers: () => Browsers
         break;
       case 'input_answered':
       case 'message_received':
-        appendMessage(s, { source: 'user', source_type: 'human', source_component: s.owner, type: 'text', content: e.text });
+        appendMessage(s, {
+          source: 'user',
+          source_type: 'human',
+          source_component: s.owner,
+          type: 'text',
+          content: e.text,
+        });
         break;
       case 'completed':
         appendMessage(s, { ...agent, type: 'summary', content: e.text });
         s.endedMs = Date.now();
         break;
       case 'failed':
-        appendMessage(s, { source: 'system', source_type: 'system', source_component: 'system', type: 'error', content: e.text });
+        appendMessage(s, {
+          source: 'system',
+          source_type: 'system',
+          source_component: 'system',
+          type: 'error',
+          content: e.text,
+        });
         s.endedMs = Date.now();
         break;
       case 'cancelled':
-        appendMessage(s, { source: 'system', source_type: 'system', source_component: 'system', type: 'text', content: 'session stopped' });
+        appendMessage(s, {
+          source: 'system',
+          source_type: 'system',
+          source_component: 'system',
+          type: 'text',
+          content: 'session stopped',
+        });
         s.endedMs = Date.now();
         break;
     }
@@ -249,8 +277,10 @@ export function createTeamSessions(ctx: SandboxContext, browsers: () => Browsers
       handler: (req) => {
         const { team_id, task, title } = req.body as { team_id?: unknown; task?: unknown; title?: unknown };
         if (typeof team_id !== 'string' || !team_id) throw new HttpError(400, 'bad_request', 'team_id is required');
-        if (task !== undefined && typeof task !== 'string') throw new HttpError(400, 'bad_request', 'task must be a string');
-        if (title !== undefined && title !== null && typeof title !== 'string') throw new HttpError(400, 'bad_request', 'title must be a string');
+        if (task !== undefined && typeof task !== 'string')
+          throw new HttpError(400, 'bad_request', 'task must be a string');
+        if (title !== undefined && title !== null && typeof title !== 'string')
+          throw new HttpError(400, 'bad_request', 'title must be a string');
         const team = teams.find((t) => t.team_id === team_id);
         if (!team) throw new HttpError(404, 'not_found', `team ${team_id} not found`);
         const text = task ?? '';
@@ -272,7 +302,13 @@ export function createTeamSessions(ctx: SandboxContext, browsers: () => Browsers
           updatedMs: now,
         };
         sessions.set(session_id, s);
-        appendMessage(s, { source: 'user', source_type: 'human', source_component: req.identity, type: 'text', content: text });
+        appendMessage(s, {
+          source: 'user',
+          source_type: 'human',
+          source_component: req.identity,
+          type: 'text',
+          content: text,
+        });
         openBrowser(s);
         run.subscribe((e) => onEvent(s, e));
         return ok({ session_id });
@@ -289,8 +325,10 @@ export function createTeamSessions(ctx: SandboxContext, browsers: () => Browsers
       handler: (req) => {
         const s = sessionFor(req, req.params.session_id!);
         const { title, session_id } = req.body as { title?: unknown; session_id?: unknown };
-        if (session_id !== undefined && session_id !== s.session_id) throw new HttpError(400, 'bad_request', 'session_id does not match the path');
-        if (typeof title !== 'string' || title.trim() === '') throw new HttpError(400, 'bad_request', 'title is required');
+        if (session_id !== undefined && session_id !== s.session_id)
+          throw new HttpError(400, 'bad_request', 'session_id does not match the path');
+        if (typeof title !== 'string' || title.trim() === '')
+          throw new HttpError(400, 'bad_request', 'title is required');
         s.name = title;
         s.updatedMs = Date.now();
         return ok(null);
@@ -353,7 +391,10 @@ export function createTeamSessions(ctx: SandboxContext, browsers: () => Browsers
     /** Restores a {@link snapshot} into an empty state (after {@link reset}). */
     restore(list: SimSessionState[]): void {
       for (const ss of list) {
-        const s: SimSession = { ...ss, run: ScriptedRun.restore(ss.run.steps, ss.run, { tickMs: ctx.tickMs, idPrefix: 'q' }) };
+        const s: SimSession = {
+          ...ss,
+          run: ScriptedRun.restore(ss.run.steps, ss.run, { tickMs: ctx.tickMs, idPrefix: 'q' }),
+        };
         s.run.subscribe((e) => onEvent(s, e));
         sessions.set(s.session_id, s);
       }
