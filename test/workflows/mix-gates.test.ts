@@ -4,18 +4,19 @@
  * `switchboard approve`/`reject` by a proven approver, and answered on the platform exactly once —
  * also when the worker dies while the answer is on its way. Real dev server + sandbox.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SwitchboardClient } from '../../src/client/index.js';
 import type { GateView } from '../../src/contracts/gates.js';
 import { platformGateDeadline, platformGateExpiry, type PlatformGateShown } from '../../src/contracts/platformGates.js';
 import { type AgentSessionInputRaw, type AgentSessionResult, agentSessionInput } from '../../src/contracts/sessions.js';
 import type { ScriptStep } from '../../src/sandbox/agent.js';
-import { createHarness, eventually, type Harness, sandboxEnv, switchboardCli } from '../support/harness.js';
+import { createHarness, eventually, type Harness, switchboardCli } from '../support/harness.js';
+import { exited, spawnWorker } from '../support/workers.js';
 
 const GRANT = '/api/permissions/{id}/grant';
 const DENY = '/api/permissions/{id}/deny';
@@ -330,23 +331,3 @@ describe('expiry and crashes', () => {
     }
   }, 120_000);
 });
-
-/** A real `worker.ts` process, as production runs it. */
-function spawnWorker(taskQueue: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
-    env: {
-      ...process.env,
-      ...sandboxEnv(),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      SWITCHBOARD_TASK_QUEUE: taskQueue,
-      SWITCHBOARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sb-crash-')),
-      SWITCHBOARD_LOG_LEVEL: 'WARN',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-}
-
-async function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise((r) => child.once('exit', r));
-}

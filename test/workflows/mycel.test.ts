@@ -5,14 +5,11 @@
  * relationship requests; and the per-identity inbox that turns notifications into exactly one
  * approval workflow per request, even across a worker outage and continue-as-new.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MYCEL_DEMO_AGENT } from '../../src/sandbox/platforms/mycel/index.js';
 import { decideUpdate, gateQuery } from '../../src/workflows/gate/gate.js';
 import type { DecisionInput, GateOutcome, GateView } from '../../src/contracts/gates.js';
@@ -26,7 +23,8 @@ import type {
   RelationshipRequestInput,
   RelationshipRequestResult,
 } from '../../src/workflows/mycel/types.js';
-import { createHarness, eventually, type Harness, sandboxEnv } from '../support/harness.js';
+import { createHarness, eventually, type Harness } from '../support/harness.js';
+import { exited, spawnWorker } from '../support/workers.js';
 
 const MYCEL_ENV = {
   MYCEL_TOKEN_OWNER: 'sb_mycel_owner',
@@ -522,27 +520,6 @@ describe('joinRequest', () => {
   });
 });
 
-/** A real `worker.ts` process, as production runs it, with the Mycel aliases in its environment. */
-function spawnWorker(taskQueue: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
-    env: {
-      ...process.env,
-      ...sandboxEnv(),
-      ...MYCEL_ENV,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      SWITCHBOARD_TASK_QUEUE: taskQueue,
-      SWITCHBOARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sb-mycel-crash-')),
-      SWITCHBOARD_LOG_LEVEL: 'WARN',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-}
-
-async function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise((r) => child.once('exit', r));
-}
-
 it('SIGKILL between the decision and approve_join → exactly one approval reaches the platform', async () => {
   const taskQueue = `mycel-crash-${Date.now()}`;
   const chatId = await newGroup();
@@ -556,7 +533,7 @@ it('SIGKILL between the decision and approve_join → exactly one approval reach
     latencyMs: 4_000,
     times: 1,
   });
-  const first = spawnWorker(taskQueue);
+  const first = spawnWorker(taskQueue, MYCEL_ENV);
   let second: ChildProcess | undefined;
   try {
     const workflowId = await startJoin({ chatId, requestId: jr.id, approvers: ['owner'] }, taskQueue);
@@ -569,7 +546,7 @@ it('SIGKILL between the decision and approve_join → exactly one approval reach
     );
     first.kill('SIGKILL');
     await exited(first);
-    second = spawnWorker(taskQueue);
+    second = spawnWorker(taskQueue, MYCEL_ENV);
     const outcome = await decided;
     expect(outcome).toMatchObject({ decision: 'approve', decider: 'owner', effect: { ok: true } });
     expect((await joinResult(workflowId)).status).toBe('approved');

@@ -5,17 +5,15 @@
  * deliberate repeat on Mix is sent twice); 30% 503s with Retry-After plus 5% connection
  * resets on every route still let every session complete; a bad credential fails at once.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { type Connection, WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import { afterAll, beforeAll, beforeEach, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { SwitchboardClient } from '../../src/client/index.js';
 import { MIX_SEND_SKEW_MS } from '../../src/activities/sessions/mix.js';
 import type { AgentSessionInputRaw } from '../../src/contracts/sessions.js';
-import { createHarness, eventually, type Harness, sandboxEnv } from '../support/harness.js';
+import { createHarness, eventually, type Harness } from '../support/harness.js';
+import { exited, spawnWorker } from '../support/workers.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -23,26 +21,6 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 beforeEach(async () => h.control.reset());
-
-/** A real `worker.ts` process, as production runs it. */
-function spawnWorker(taskQueue: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
-    env: {
-      ...process.env,
-      ...sandboxEnv(),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      SWITCHBOARD_TASK_QUEUE: taskQueue,
-      SWITCHBOARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sb-crash-')),
-      SWITCHBOARD_LOG_LEVEL: 'WARN',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-}
-
-async function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise((r) => child.once('exit', r));
-}
 
 it('SIGKILL right after the create call reached the platform (Idempotency-Key ignored) → exactly one platform session, found by its metadata tag, and the workflow completes', async () => {
   const taskQueue = `crash-${Date.now()}`;
