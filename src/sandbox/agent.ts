@@ -53,6 +53,28 @@ export const BUILTIN_SCRIPTS: Record<string, ScriptStep[]> = {
     { type: 'finish' },
   ],
   long: [{ type: 'emit', count: 1 }, { type: 'wait', ms: 600_000 }, { type: 'finish' }],
+  // Mix's own human-in-the-loop, to try from the CLI (`--task "… script:permission"`): a tool
+  // permission, then a multiple-choice question with the platform's timeout.
+  permission: [
+    { type: 'emit', count: 1 },
+    {
+      type: 'ask',
+      prompt: 'Clean the build directory',
+      meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/' },
+    },
+    { type: 'emit', count: 1 },
+    { type: 'finish', result: 'cleaned' },
+  ],
+  choice: [
+    { type: 'emit', count: 1 },
+    {
+      type: 'ask',
+      prompt: 'Which region should the report cover?',
+      meta: { responseType: 'choice', choices: ['eu', 'us', 'apac'], timeoutSeconds: 3600 },
+    },
+    { type: 'emit', count: 1 },
+    { type: 'finish', result: 'reported' },
+  ],
   fail: [
     { type: 'emit', count: 1 },
     { type: 'fail', error: 'agent crashed' },
