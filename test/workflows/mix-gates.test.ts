@@ -16,7 +16,7 @@ import { platformGateDeadline, platformGateExpiry, type PlatformGateShown } from
 import { type AgentSessionInputRaw, type AgentSessionResult, agentSessionInput } from '../../src/contracts/sessions.js';
 import type { ScriptStep } from '../../src/sandbox/agent.js';
 import { createHarness, eventually, type Harness, switchboardCli } from '../support/harness.js';
-import { exited, spawnWorker } from '../support/workers.js';
+import { exited, holdAnswerOnce, spawnWorker } from '../support/workers.js';
 
 const GRANT = '/api/permissions/{id}/grant';
 const DENY = '/api/permissions/{id}/deny';
@@ -283,14 +283,7 @@ describe('expiry and crashes', () => {
     const taskQueue = `mixgate-crash-${Date.now()}`;
     const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
     // The grant lands on the platform, then its answer is held back long enough to kill the worker.
-    await h.control.fault({
-      platform: 'mix',
-      method: 'POST',
-      route: GRANT,
-      phase: 'after',
-      latencyMs: 4_000,
-      times: 1,
-    });
+    await holdAnswerOnce(h.control, 'mix', GRANT);
     const first = spawnWorker(taskQueue);
     let second: ChildProcess | undefined;
     try {

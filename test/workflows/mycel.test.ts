@@ -24,7 +24,7 @@ import type {
   RelationshipRequestResult,
 } from '../../src/workflows/mycel/types.js';
 import { createHarness, eventually, type Harness } from '../support/harness.js';
-import { exited, spawnWorker } from '../support/workers.js';
+import { exited, holdAnswerOnce, spawnWorker } from '../support/workers.js';
 
 const MYCEL_ENV = {
   MYCEL_TOKEN_OWNER: 'sb_mycel_owner',
@@ -329,14 +329,7 @@ describe('joinRequest', () => {
     );
     const gate = await openGate(workflowId);
     // The owner's read is answered late; meanwhile the new member speaks, so the send finds the chat moved on.
-    await h.control.fault({
-      platform: 'mycel',
-      method: 'POST',
-      route: READ,
-      phase: 'after',
-      latencyMs: 2_000,
-      times: 1,
-    });
+    await holdAnswerOnce(h.control, 'mycel', READ, 2_000);
     await decide(workflowId, { requestId: gate.requestId!, decider: 'owner', decision: 'approve' });
     await eventually(
       async () => (await h.control.journal({ platform: 'mycel', method: 'POST', route: READ })).length > 0,
@@ -396,14 +389,7 @@ describe('joinRequest', () => {
     const inboxId = await startOwnerInbox('handoff');
     // The platform records the request (and notifies the owner) but answers the visitor 2 s late,
     // so the owner's inbox starts the approval first and the visitor side finds it already there.
-    await h.control.fault({
-      platform: 'mycel',
-      method: 'POST',
-      route: REQUEST_JOIN,
-      phase: 'after',
-      latencyMs: 2_000,
-      times: 1,
-    });
+    await holdAnswerOnce(h.control, 'mycel', REQUEST_JOIN, 2_000);
     const visitorId = await startJoin({
       chatId,
       visitorAlias: 'visitor',
@@ -471,14 +457,7 @@ describe('joinRequest', () => {
     /** The inbox opens the gate while the visitor's request_join answer is held back; `act` ends it then. */
     const endedEarly = async (act: (approvalId: string, requestId: string) => Promise<void>) => {
       const chatId = await newGroup();
-      await h.control.fault({
-        platform: 'mycel',
-        method: 'POST',
-        route: REQUEST_JOIN,
-        phase: 'after',
-        latencyMs: 6_000,
-        times: 1,
-      });
+      await holdAnswerOnce(h.control, 'mycel', REQUEST_JOIN, 6_000);
       const visitorId = await startJoin({ chatId, visitorAlias: 'visitor', approvers: ['owner'] });
       const requestId = await eventually(async () => (await mycel('owner').chats.listJoinRequests(chatId)).at(0)?.id);
       const approvalId = `mycel-join-${chatId}-${requestId}`;
@@ -525,14 +504,7 @@ it('SIGKILL between the decision and approve_join → exactly one approval reach
   const chatId = await newGroup();
   const jr = await mycel('visitor').chats.requestJoin(chatId, 'crash test');
   // approve_join runs on the platform, then its answer is held back long enough to kill the worker.
-  await h.control.fault({
-    platform: 'mycel',
-    method: 'POST',
-    route: APPROVE,
-    phase: 'after',
-    latencyMs: 4_000,
-    times: 1,
-  });
+  await holdAnswerOnce(h.control, 'mycel', APPROVE);
   const first = spawnWorker(taskQueue, MYCEL_ENV);
   let second: ChildProcess | undefined;
   try {

@@ -13,7 +13,7 @@ import { SwitchboardClient } from '../../src/client/index.js';
 import { MIX_SEND_SKEW_MS } from '../../src/activities/sessions/mix.js';
 import type { AgentSessionInputRaw } from '../../src/contracts/sessions.js';
 import { createHarness, eventually, type Harness } from '../support/harness.js';
-import { exited, spawnWorker } from '../support/workers.js';
+import { exited, holdAnswerOnce, spawnWorker } from '../support/workers.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -27,14 +27,7 @@ it('SIGKILL right after the create call reached the platform (Idempotency-Key ig
   const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
   const createRoute = '/v1/projects/{project_id}/sessions';
   // The platform creates the session, then its answer is held back long enough for us to kill the worker.
-  await h.control.fault({
-    platform: 'webagent',
-    method: 'POST',
-    route: createRoute,
-    phase: 'after',
-    latencyMs: 4_000,
-    times: 1,
-  });
+  await holdAnswerOnce(h.control, 'webagent', createRoute);
   const first = spawnWorker(taskQueue);
   let second: ChildProcess | undefined;
   try {
@@ -71,14 +64,7 @@ it('SIGKILL right after the create call reached the platform (Idempotency-Key ig
 it('Mix, which ignores Idempotency-Key: SIGKILL after the create reached it → one session, one task message (found by its title marker)', async () => {
   const taskQueue = `crash-mix-${Date.now()}`;
   const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
-  await h.control.fault({
-    platform: 'mix',
-    method: 'POST',
-    route: '/api/sessions',
-    phase: 'after',
-    latencyMs: 4_000,
-    times: 1,
-  });
+  await holdAnswerOnce(h.control, 'mix', '/api/sessions');
   const first = spawnWorker(taskQueue);
   let second: ChildProcess | undefined;
   try {
@@ -108,14 +94,7 @@ it('SIGKILL while a trackMonitor create waits for its answer → exactly one pla
   const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
   const createRoute = '/v1/projects/{project_id}/track/monitors';
   // The platform makes the monitor; its answer is held back until the worker is dead.
-  await h.control.fault({
-    platform: 'webagent',
-    method: 'POST',
-    route: createRoute,
-    phase: 'after',
-    latencyMs: 4_000,
-    times: 1,
-  });
+  await holdAnswerOnce(h.control, 'webagent', createRoute);
   const first = spawnWorker(taskQueue);
   let second: ChildProcess | undefined;
   const key = `crash-mon-${process.pid}-${Date.now()}`;
@@ -251,14 +230,7 @@ async function crashDuringSend(opts: {
         (r) => r.status < 300 && JSON.stringify(r.body).includes(opts.text),
       );
     // The platform takes the message, then its answer is held back long enough to kill the worker.
-    await h.control.fault({
-      platform: opts.platform,
-      method: 'POST',
-      route: opts.route,
-      phase: 'after',
-      latencyMs: 4_000,
-      times: 1,
-    });
+    await holdAnswerOnce(h.control, opts.platform, opts.route);
     const update = sb.sendMessage(workflowId, opts.text).catch((err: unknown) => err);
     await eventually(async () => (await sent()).length > 0, { timeoutMs: 30_000 });
     first.kill('SIGKILL');
