@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   );
 
   const tracked: Tracked[] = [];
-  const counts = { workerKills: 0, serverRestarts: 0, workerRestarts: 0 };
+  const counts = { workerKills: 0, serverRestarts: 0, workerRestarts: 0, workerStartFailures: 0 };
 
   // ---- the load: started at random moments over the first 70% of the chaos window ----
   const starts: (() => Promise<void>)[] = [];
@@ -224,6 +224,23 @@ async function main(): Promise<void> {
     }
   })();
 
+  /**
+   * A worker that fails to come back is what an operator's supervisor would restart again: up to
+   * three tries, each failure printed with how the process ended and counted in the report.
+   */
+  const restartWorker = async (i: number) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await startWorkerProcess(DIR, state, i);
+      } catch (err) {
+        counts.workerStartFailures += 1;
+        say(`worker ${i} start ${attempt}/3 failed: ${err instanceof Error ? err.message : String(err)}`);
+        if (attempt === 3) throw err;
+        await sleep(1_000);
+      }
+    }
+  };
+
   // ---- the chaos: SIGKILL a random worker at random moments; restart the server once, mid-run ----
   const killGap = PLAN.chaosMs / (PLAN.kills + 1);
   const chaosEnd = Date.now() + PLAN.chaosMs;
@@ -245,7 +262,7 @@ async function main(): Promise<void> {
     say(`SIGKILL worker ${i} (${counts.workerKills}/${PLAN.kills})`);
     // Back after a moment, sometimes at once, sometimes after its tasks time out elsewhere.
     await sleep(rand(200, 3_000));
-    await startWorkerProcess(DIR, state, i);
+    await restartWorker(i);
     counts.workerRestarts += 1;
   }
   await loadDone;
@@ -387,7 +404,7 @@ async function main(): Promise<void> {
     counts.workerKills >= 10 &&
     counts.serverRestarts === 1;
   say(
-    `${ok ? 'PASS' : 'FAIL'}: lost ${lost}, duplicated ${duplicated} (+ ${residualDuplicates} on residual-risk routes), stuck ${stuck}, transcripts incomplete ${transcriptsIncomplete}, kills ${counts.workerKills}, server restarts ${counts.serverRestarts}`,
+    `${ok ? 'PASS' : 'FAIL'}: lost ${lost}, duplicated ${duplicated} (+ ${residualDuplicates} on residual-risk routes), stuck ${stuck}, transcripts incomplete ${transcriptsIncomplete}, kills ${counts.workerKills}, server restarts ${counts.serverRestarts}${counts.workerStartFailures ? `, worker starts retried ${counts.workerStartFailures}` : ''}`,
   );
   if (!ok) process.exitCode = 1;
 }

@@ -266,6 +266,12 @@ function readPid(dir: string, name: string): number | undefined {
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+/**
+ * How the processes this one started ended, by pid: a start that fails says the exit code or the
+ * signal instead of guessing from /proc.
+ */
+const exits = new Map<number, { code: number | null; signal: NodeJS.Signals | null }>();
+
 /** Starts a detached process with its output in `<dir>/logs/<name>.log` and a pid file. */
 function spawnDetached(
   dir: string,
@@ -282,6 +288,8 @@ function spawnDetached(
   closeSync(out);
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${name}: ${cmd}`);
+  const pid = child.pid;
+  child.once('exit', (code, signal) => exits.set(pid, { code, signal }));
   writeFileSync(pidFile(dir, name), String(child.pid));
   return child.pid;
 }
@@ -678,7 +686,7 @@ export async function startWorkerProcess(
   // The log is appended to across restarts: only what this start writes counts.
   const from = existsSync(logFile(dir, `worker-${i}`)) ? statSync(logFile(dir, `worker-${i}`)).size : 0;
   const pid = spawnDetached(dir, `worker-${i}`, process.execPath, ['--import', 'tsx', join(ROOT, WORKER_MARKER)], env);
-  await waitForWorker(dir, i, from, timeoutMs);
+  await waitForWorker(dir, i, pid, from, timeoutMs);
   return pid;
 }
 
@@ -700,23 +708,34 @@ export async function stopWorkerProcess(
   rmSync(pidFile(dir, `worker-${i}`), { force: true });
 }
 
-/** Waits (bounded) for a worker's log to say it polls. */
-async function waitForWorker(dir: string, i: number, from: number, timeoutMs: number): Promise<void> {
+/** Waits (bounded) for a worker's log to say it polls; a worker that ends first says how it ended. */
+async function waitForWorker(dir: string, i: number, pid: number, from: number, timeoutMs: number): Promise<void> {
+  const file = logFile(dir, `worker-${i}`);
+  const startedText = () => (existsSync(file) ? readFileSync(file).subarray(from).toString('utf8') : '');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const text = existsSync(logFile(dir, `worker-${i}`))
-      ? readFileSync(logFile(dir, `worker-${i}`))
-          .subarray(from)
-          .toString('utf8')
-      : '';
+    const text = startedText();
     if (text.includes('switchboard worker polling')) return;
-    if (!workerPid(dir, i))
-      throw new Error(
-        `worker ${i} exited; see ${logFile(dir, `worker-${i}`)}:\n${text.trim().split('\n').slice(-5).join('\n')}`,
-      );
+    // Our own child: its exit event is the truth. /proc is only asked about a process another
+    // invocation started (then `exits` has no entry for it).
+    const exit = exits.get(pid);
+    if (exit || !alive(pid)) {
+      const how = exit ? (exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`) : 'gone';
+      const tail = text.trim().split('\n').slice(-8).join('\n');
+      throw new Error(`worker ${i} (pid ${pid}) ended before polling (${how}); see ${file}:\n${tail || '(no output)'}`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`worker ${i} did not start polling within ${timeoutMs} ms; see ${logFile(dir, `worker-${i}`)}`);
+  throw new Error(`worker ${i} did not start polling within ${timeoutMs} ms; see ${file}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const PLATFORM_VARS: [string, string, string][] = [
