@@ -108,12 +108,13 @@ async function main(): Promise<void> {
   // A fresh database and sandbox each run: nothing left over from an earlier run adds load or journal rows.
   await stopCluster(DIR, () => {});
   rmSync(DIR, { recursive: true, force: true });
-  // No Web UI: nobody watches a chaos run, and CI keeps it bounded.
+  // No Web UI and no Prometheus: nobody watches a chaos run, and CI keeps it bounded.
   const state: ClusterState = await startCluster({
     dir: DIR,
     basePort: Number(values.port),
     workers: WORKERS,
     uiPort: false,
+    prometheusPort: false,
     env: process.env,
     log: say,
   });

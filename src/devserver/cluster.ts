@@ -2,8 +2,9 @@
  * A real Temporal cluster on one machine, the shape of docker-compose.yml without Docker:
  * PostgreSQL (Debian's `postgresql` package), the schema (`temporal-sql-tool` with the versioned
  * schema files shipped in the server module), the Temporal server (postgres12 persistence, SQL
- * advanced visibility), the `default` namespace, Switchboard's search attributes, the platform
- * sandbox (for platforms without a configured base URL) and N workers.
+ * advanced visibility), the `default` namespace, Switchboard's search attributes, the Web UI,
+ * Prometheus (scraping every worker and the server), the platform sandbox (for platforms without a
+ * configured base URL) and N workers.
  *
  * Everything runs detached, on 127.0.0.1 only, with state, logs and pid files under
  * `<data dir>/cluster/`, so `npm run cluster -- stop` (another process) can take it down and a
@@ -28,7 +29,7 @@ import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { stringify as toYaml } from 'yaml';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { tracedBundlePath } from '../telemetry/tracing.js';
 import { findTemporalCli, portInUse, SEARCH_ATTRIBUTES, waitForPort } from './index.js';
 
@@ -49,6 +50,12 @@ const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const UI_SERVER_VERSION = 'v2.42.1';
 const UI_SERVER_MODULE = 'github.com/temporalio/ui-server/v2';
 
+/** The Prometheus we build: compose's `prom/prometheus` image version. */
+export const PROMETHEUS_VERSION = 'v3.5.0';
+const PROMETHEUS_MODULE = 'github.com/prometheus/prometheus';
+/** Prometheus's Go module numbers releases v0.<major><minor>.<patch>: v0.305.0 is Prometheus v3.5.0. */
+const PROMETHEUS_MODULE_VERSION = 'v0.305.0';
+
 function cacheBase(env: NodeJS.ProcessEnv): string {
   return env.SWITCHBOARD_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'switchboard');
 }
@@ -61,6 +68,11 @@ export function serverCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 /** Directory for the cached Web UI server build, beside the server's. */
 export function uiCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(cacheBase(env), `temporal-ui-server-${UI_SERVER_VERSION}`);
+}
+
+/** Directory for the cached Prometheus build, beside the server's. */
+export function prometheusCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheBase(env), `prometheus-${PROMETHEUS_VERSION}`);
 }
 
 export interface ServerBinaries {
@@ -125,13 +137,17 @@ async function goInstall(env: NodeJS.ProcessEnv, dir: string, what: string, pack
       maxBuffer: 64 * 1024 * 1024,
     });
   } catch (err) {
-    const tail = String((err as { stderr?: string }).stderr ?? err)
-      .trim()
-      .split('\n')
-      .slice(-3)
-      .join(' | ');
-    throw new Error(`go install of ${what} failed (${tail}).\nRun by hand:\n  ${manual}`);
+    throw new Error(`go install of ${what} failed (${goTail(err)}).\nRun by hand:\n  ${manual}`);
   }
+}
+
+/** The last lines of a failed Go command's output, on one line. */
+function goTail(err: unknown): string {
+  return String((err as { stderr?: string }).stderr || err)
+    .trim()
+    .split('\n')
+    .slice(-3)
+    .join(' | ');
 }
 
 /**
@@ -149,6 +165,63 @@ export async function findUiServer(opts: { env?: NodeJS.ProcessEnv; log?: (l: st
   if (!(await works(join(dir, 'server'))))
     throw new Error(`go install finished but ${dir} holds no working Web UI server`);
   return join(dir, 'server');
+}
+
+/**
+ * Finds Prometheus (the server compose runs from `prom/prometheus`): `PROMETHEUS_PATH`, a cached
+ * build, else a build from the Go module proxy into the cache (a few minutes, once).
+ *
+ * Not `go install module@version`: Go refuses it for a module whose go.mod has `replace`
+ * directives, and Prometheus's has. So the module is downloaded (`go mod download`, answered from
+ * the module cache when it is there) and built inside its own directory, where the replaces apply.
+ * The version is stamped as Prometheus's release build does (`prometheus --version`); the web
+ * pages are not built in (that needs Prometheus's npm build), the HTTP API is.
+ */
+export async function findPrometheus(
+  opts: { env?: NodeJS.ProcessEnv; log?: (l: string) => void } = {},
+): Promise<string> {
+  const env = opts.env ?? process.env;
+  const dir = prometheusCacheDir(env);
+  const bin = env.PROMETHEUS_PATH ?? join(dir, 'prometheus');
+  if (await works(bin)) return bin;
+  opts.log?.(`Building Prometheus ${PROMETHEUS_VERSION} with Go into ${dir} (a few minutes, once)…`);
+  const out = join(dir, 'prometheus');
+  const ldflags = `-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION.slice(1)}`;
+  const build = `GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -ldflags "${ldflags}" -o ${out} ./cmd/prometheus`;
+  const download = `GOTOOLCHAIN=local go mod download -json ${PROMETHEUS_MODULE}@${PROMETHEUS_MODULE_VERSION}`;
+  const manual = (src: string) => `Run by hand:\n  ${download}\n  cd ${src} && ${build}`;
+  const go = onPath('go', env);
+  if (!go)
+    throw new Error(`Prometheus is not built and Go is not on PATH.\nFix: install Go ≥ 1.23; ${manual('<its "Dir">')}`);
+  mkdirSync(dir, { recursive: true });
+  let src: string;
+  try {
+    const { stdout } = await run(
+      go,
+      ['mod', 'download', '-json', `${PROMETHEUS_MODULE}@${PROMETHEUS_MODULE_VERSION}`],
+      {
+        env: { ...env, GOTOOLCHAIN: 'local' },
+        cwd: dir,
+        timeout: 30 * 60_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
+    src = (JSON.parse(stdout) as { Dir: string }).Dir;
+  } catch (err) {
+    throw new Error(`go mod download of Prometheus failed (${goTail(err)}).\n${manual('<its "Dir">')}`);
+  }
+  try {
+    await run(go, ['build', '-ldflags', ldflags, '-o', out, './cmd/prometheus'], {
+      env: { ...env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
+      cwd: src,
+      timeout: 60 * 60_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (err) {
+    throw new Error(`go build of Prometheus failed (${goTail(err)}).\n${manual(src)}`);
+  }
+  if (!(await works(out))) throw new Error(`go build finished but ${out} is no working Prometheus`);
+  return out;
 }
 
 /**
@@ -202,6 +275,8 @@ export interface ClusterPorts {
   workerMetrics: number;
   /** The Web UI (npm run cluster passes 8233 instead). */
   ui: number;
+  /** Prometheus (npm run cluster passes 9090 instead); above the metrics ports of 32 workers. */
+  prometheus: number;
 }
 
 /** Port layout from the base (frontend gRPC) port. Membership ports are `rpc + 100`. */
@@ -217,6 +292,7 @@ export function clusterPorts(base: number): ClusterPorts {
     sandbox: base + 40,
     workerMetrics: base + 50,
     ui: base + 60,
+    prometheus: base + 90,
   };
 }
 
@@ -228,6 +304,8 @@ export interface ClusterOptions {
   workers: number;
   /** Web UI port on 127.0.0.1 (`--ui-port`); `false`: no Web UI. @default base + 60 */
   uiPort?: number | false;
+  /** Prometheus port on 127.0.0.1 (`--prometheus-port`); `false`: no Prometheus. @default base + 90 */
+  prometheusPort?: number | false;
   /** Environment the workers inherit (platform URLs and keys; a sandbox fills the missing ones). */
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
@@ -242,6 +320,8 @@ export interface ClusterState {
   sandboxOrigin?: string;
   /** The Web UI, when it was started. */
   uiUrl?: string;
+  /** Prometheus, when it was started (it scrapes every worker and the server). */
+  prometheusUrl?: string;
   /** The environment each worker gets, besides its metrics port (no secrets: sandbox keys only). */
   workerEnv: Record<string, string>;
 }
@@ -623,6 +703,146 @@ export function uiPid(relDir: string): number | undefined {
   return pid && ours(pid, UI_MARKER) ? pid : undefined;
 }
 
+const PROMETHEUS_MARKER = 'switchboard-cluster-prometheus';
+
+/** What Prometheus scrapes, all on 127.0.0.1. */
+export interface PrometheusTargets {
+  /** Metrics ports of the workers (job `switchboard-worker`). */
+  workers: number[];
+  /** The Temporal server's metrics port (job `temporal-server`), when there is one. */
+  server?: number;
+}
+
+/** The targets of a cluster with `workers` workers: {@link ClusterPorts}' metrics ports. */
+export function clusterTargets(ports: ClusterPorts, workers: number): PrometheusTargets {
+  return {
+    workers: Array.from({ length: workers }, (_, i) => ports.workerMetrics + i),
+    server: ports.serverMetrics,
+  };
+}
+
+/**
+ * deploy/prometheus.yml for processes instead of containers: the same job names, with static
+ * loopback targets where compose finds worker replicas through Docker's DNS.
+ */
+export function prometheusConfig(targets: PrometheusTargets, scrapeInterval = '15s'): Record<string, unknown> {
+  const at = (port: number) => `127.0.0.1:${port}`;
+  return {
+    global: { scrape_interval: scrapeInterval },
+    scrape_configs: [
+      { job_name: 'switchboard-worker', static_configs: [{ targets: targets.workers.map(at) }] },
+      ...(targets.server !== undefined
+        ? [{ job_name: 'temporal-server', static_configs: [{ targets: [at(targets.server)] }] }]
+        : []),
+    ],
+  };
+}
+
+/** Job name → static targets of a Prometheus configuration (ours, or the one Prometheus says it loaded). */
+function scrapeJobs(cfg: unknown): string {
+  const jobs = (cfg as { scrape_configs?: { job_name: string; static_configs?: { targets?: string[] }[] }[] })
+    .scrape_configs;
+  return JSON.stringify(
+    (jobs ?? []).map((j) => [j.job_name, (j.static_configs ?? []).flatMap((c) => c.targets ?? [])]),
+  );
+}
+
+/** The `--web.listen-address` a running Prometheus was started with (its own command line). */
+function listenUrl(pid: number): string | undefined {
+  const arg = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    .split('\0')
+    .find((a) => a.startsWith('--web.listen-address='));
+  return arg && `http://${arg.slice('--web.listen-address='.length)}`;
+}
+
+/**
+ * Starts Prometheus (detached) on `127.0.0.1:<port>`, scraping `targets`, and waits until it is
+ * ready (`/-/ready`). Its config (`<dir>/switchboard-cluster-prometheus/prometheus.yml`) is written
+ * on every start and its data kept in `data/` beside it. When it already runs, the config is
+ * rewritten and Prometheus reloads it (SIGHUP), so a changed number of workers is scraped; this
+ * waits until Prometheus reports the new targets. Returns Prometheus's URL.
+ */
+export async function startPrometheus(
+  relDir: string,
+  bin: string,
+  targets: PrometheusTargets,
+  port: number,
+  log: (l: string) => void,
+  opts: { scrapeInterval?: string } = {},
+): Promise<string> {
+  const dir = resolve(relDir);
+  const root = join(dir, PROMETHEUS_MARKER);
+  mkdirSync(join(root, 'data'), { recursive: true });
+  const cfg = prometheusConfig(targets, opts.scrapeInterval);
+  const config = join(root, 'prometheus.yml');
+  writeFileSync(config, `# Written by npm run cluster; regenerated on every start.\n${toYaml(cfg)}`);
+  const pid = readPid(dir, 'prometheus');
+  if (pid && ours(pid, PROMETHEUS_MARKER)) {
+    const url = listenUrl(pid) ?? `http://127.0.0.1:${port}`;
+    process.kill(pid, 'SIGHUP');
+    const want = scrapeJobs(cfg);
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const loaded = await fetch(`${url}/api/v1/status/config`)
+        .then(async (r) => scrapeJobs(parseYaml(((await r.json()) as { data: { yaml: string } }).data.yaml)))
+        .catch(() => undefined);
+      if (loaded === want) break;
+      if (Date.now() > deadline)
+        throw new Error(
+          `Prometheus (pid ${pid}) did not load ${config} within 15 s; see ${logFile(dir, 'prometheus')}`,
+        );
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    log(`Prometheus: already running on ${url} (pid ${pid}), configuration reloaded`);
+    return url;
+  }
+  if (await portInUse(port))
+    throw new Error(`port ${port} (Prometheus) is in use by something else; choose another with --prometheus-port`);
+  const url = `http://127.0.0.1:${port}`;
+  spawnDetached(
+    dir,
+    'prometheus',
+    bin,
+    [`--config.file=${config}`, `--storage.tsdb.path=${join(root, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    process.env,
+    root,
+  );
+  const started = readPid(dir, 'prometheus')!;
+  const gone = () =>
+    ours(started, PROMETHEUS_MARKER) ? undefined : `Prometheus exited; see ${logFile(dir, 'prometheus')}`;
+  await waitForPort('127.0.0.1', port, 60_000, gone);
+  // The port opens before the storage is; ready means it scrapes and answers queries.
+  const deadline = Date.now() + 60_000;
+  while (
+    !(await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
+    const dead = gone();
+    if (dead) throw new Error(dead);
+    if (Date.now() > deadline)
+      throw new Error(`Prometheus on ${url} was not ready within 60 s; see ${logFile(dir, 'prometheus')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  log(`Prometheus on ${url} (pid ${started}, config ${config}, log ${logFile(dir, 'prometheus')})`);
+  return url;
+}
+
+/** Stops Prometheus started by {@link startPrometheus}, if it runs (its data is kept). */
+export async function stopPrometheus(relDir: string): Promise<void> {
+  const dir = resolve(relDir);
+  const pid = readPid(dir, 'prometheus');
+  if (pid && ours(pid, PROMETHEUS_MARKER)) await stopPid(pid, 'SIGTERM', 10_000);
+  rmSync(pidFile(dir, 'prometheus'), { force: true });
+}
+
+/** The pid of Prometheus when it runs. */
+export function prometheusPid(relDir: string): number | undefined {
+  const pid = readPid(resolve(relDir), 'prometheus');
+  return pid && ours(pid, PROMETHEUS_MARKER) ? pid : undefined;
+}
+
 /**
  * Registers the namespace (30 days retention, like docker-compose's temporal-setup) and the
  * search attributes through the Temporal CLI; each step waits, bounded, for the server to be ready.
@@ -778,6 +998,22 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterState> 
       log(`Web UI not started: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  // Prometheus too: the cluster runs without it, and says why. It may start before the workers:
+  // a target that is not up yet is scraped once it is.
+  let prometheusUrl: string | undefined;
+  if (opts.prometheusPort !== false) {
+    try {
+      prometheusUrl = await startPrometheus(
+        dir,
+        await findPrometheus({ env: opts.env, log }),
+        clusterTargets(ports, opts.workers),
+        opts.prometheusPort ?? ports.prometheus,
+        log,
+      );
+    } catch (err) {
+      log(`Prometheus not started: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
 
   // Platforms without a configured base URL go to the sandbox, as in `npm start`.
   const workerEnv: Record<string, string> = {
@@ -823,7 +1059,16 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterState> 
     });
   }
 
-  const state: ClusterState = { address, namespace, ports, workers: opts.workers, sandboxOrigin, uiUrl, workerEnv };
+  const state: ClusterState = {
+    address,
+    namespace,
+    ports,
+    workers: opts.workers,
+    sandboxOrigin,
+    uiUrl,
+    prometheusUrl,
+    workerEnv,
+  };
   writeFileSync(join(dir, 'cluster.json'), JSON.stringify(state, null, 2));
   const starting: Promise<number>[] = [];
   for (let i = 1; i <= opts.workers; i++) if (!workerPid(dir, i)) starting.push(startWorkerProcess(dir, state, i));
@@ -834,7 +1079,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterState> 
   return state;
 }
 
-/** Takes the cluster down: workers (drained), Web UI, sandbox, server, then PostgreSQL. Data is kept. */
+/** Takes the cluster down: workers (drained), Web UI, Prometheus, sandbox, server, then PostgreSQL. Data is kept. */
 export async function stopCluster(relDir: string, log: (l: string) => void): Promise<void> {
   const dir = resolve(relDir);
   const pids = existsSync(join(dir, 'pids')) ? readdirSync(join(dir, 'pids')) : [];
@@ -846,6 +1091,10 @@ export async function stopCluster(relDir: string, log: (l: string) => void): Pro
   if (uiPid(dir)) {
     await stopUi(dir);
     log('Web UI stopped');
+  }
+  if (prometheusPid(dir)) {
+    await stopPrometheus(dir);
+    log('Prometheus stopped');
   }
   const sandbox = readPid(dir, 'sandbox');
   if (sandbox && ours(sandbox, 'sandbox/main.ts')) await stopPid(sandbox, 'SIGTERM', 10_000);

@@ -16,6 +16,8 @@ declare module 'vitest' {
     sandboxOrigin: string;
     workflowBundlePath: string;
     temporalCliPath: string;
+    /** The dev server's Prometheus endpoint port (`127.0.0.1:<port>/metrics`). */
+    temporalMetricsPort: number;
   }
 }
 
@@ -36,6 +38,7 @@ export default async function setup(project: TestProject) {
   project.provide('sandboxOrigin', sandbox.origin);
   project.provide('workflowBundlePath', bundlePath);
   project.provide('temporalCliPath', cli);
+  project.provide('temporalMetricsPort', metricsPort);
   return async () => {
     await sandbox.close();
     await server.stop();
