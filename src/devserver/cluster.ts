@@ -141,9 +141,13 @@ async function goInstall(env: NodeJS.ProcessEnv, dir: string, what: string, pack
   }
 }
 
-/** The last lines of a failed Go command's output, on one line. */
+/**
+ * The last lines of a failed Go command's output, on one line (`go mod download -json` reports
+ * its error in the JSON on stdout).
+ */
 function goTail(err: unknown): string {
-  return String((err as { stderr?: string }).stderr || err)
+  const { stderr, stdout } = err as { stderr?: string; stdout?: string };
+  return String(stderr?.trim() || stdout?.trim() || err)
     .trim()
     .split('\n')
     .slice(-3)
@@ -189,10 +193,12 @@ export async function findPrometheus(
   const ldflags = `-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION.slice(1)}`;
   const build = `GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -ldflags "${ldflags}" -o ${out} ./cmd/prometheus`;
   const download = `GOTOOLCHAIN=local go mod download -json ${PROMETHEUS_MODULE}@${PROMETHEUS_MODULE_VERSION}`;
-  const manual = (src: string) => `Run by hand:\n  ${download}\n  cd ${src} && ${build}`;
+  const manual = (src: string) => `  ${download}\n  cd ${src} && ${build}`;
   const go = onPath('go', env);
   if (!go)
-    throw new Error(`Prometheus is not built and Go is not on PATH.\nFix: install Go ≥ 1.23; ${manual('<its "Dir">')}`);
+    throw new Error(
+      `Prometheus is not built and Go is not on PATH.\nFix: install Go ≥ 1.23, then run\n${manual('<its "Dir">')}`,
+    );
   mkdirSync(dir, { recursive: true });
   let src: string;
   try {
@@ -208,7 +214,7 @@ export async function findPrometheus(
     );
     src = (JSON.parse(stdout) as { Dir: string }).Dir;
   } catch (err) {
-    throw new Error(`go mod download of Prometheus failed (${goTail(err)}).\n${manual('<its "Dir">')}`);
+    throw new Error(`go mod download of Prometheus failed (${goTail(err)}).\nRun by hand:\n${manual('<its "Dir">')}`);
   }
   try {
     await run(go, ['build', '-ldflags', ldflags, '-o', out, './cmd/prometheus'], {
@@ -218,7 +224,7 @@ export async function findPrometheus(
       maxBuffer: 64 * 1024 * 1024,
     });
   } catch (err) {
-    throw new Error(`go build of Prometheus failed (${goTail(err)}).\n${manual(src)}`);
+    throw new Error(`go build of Prometheus failed (${goTail(err)}).\nRun by hand:\n${manual(src)}`);
   }
   if (!(await works(out))) throw new Error(`go build finished but ${out} is no working Prometheus`);
   return out;
