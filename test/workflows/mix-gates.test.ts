@@ -279,6 +279,47 @@ describe('expiry and crashes', () => {
     expect(responses.map((r) => r.body)).toEqual([{ type: 'choice', value: 'us' }]);
   }, 60_000);
 
+  it('without platformGates: SIGKILL while an answerInput reply is on its way → one response reaches Mix, the update succeeds, the session goes on', async () => {
+    const taskQueue = `mixanswer-crash-${Date.now()}`;
+    const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
+    // The response lands on the platform, then its answer is held back long enough to kill the worker.
+    await holdAnswerOnce(h.control, 'mix', RESPOND);
+    const first = spawnWorker(taskQueue);
+    let second: ChildProcess | undefined;
+    try {
+      const name = `mixanswer-crash-${process.pid}`;
+      await h.control.script(name, questionScript({ responseType: 'choice', choices: ['eu', 'us'] }));
+      const { workflowId } = await sb.startSession({ platform: 'mix', task: `Answer crash script:${name}` });
+      const waiting = await eventually(
+        async () => {
+          const st = await sb.sessions.state(workflowId).catch(() => undefined);
+          return st?.status === 'awaiting_input' ? st : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
+      const requestId = waiting.pendingInput!.requestId;
+      const answer = sb.sessions.answerInput(workflowId, requestId, 'eu').catch((err: unknown) => err);
+      const responsesOfThis = async () =>
+        (await h.control.journal({ platform: 'mix', method: 'POST', route: RESPOND })).filter((r) =>
+          r.path.includes(requestId),
+        );
+      await eventually(async () => (await responsesOfThis()).length > 0, { timeoutMs: 30_000 });
+      first.kill('SIGKILL');
+      await exited(first);
+      second = spawnWorker(taskQueue);
+      // The answer landed before the crash: the run on the new worker must take Mix's refusal of a
+      // second answer as that, not fail the update and leave the session waiting for ever.
+      expect(await answer).toMatchObject({ accepted: true });
+      expect((await sb.result(workflowId)).status).toBe('completed');
+      const ok = (await responsesOfThis()).filter((r) => r.status < 300);
+      expect(ok.map((r) => r.body)).toEqual([{ type: 'choice', value: 'eu' }]);
+    } finally {
+      first.kill('SIGKILL');
+      second?.kill('SIGTERM');
+      if (second) await exited(second);
+    }
+  }, 120_000);
+
   it('SIGKILL while the grant is on its way → exactly one grant reaches Mix, and the gate records it', async () => {
     const taskQueue = `mixgate-crash-${Date.now()}`;
     const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
