@@ -279,6 +279,36 @@ describe('expiry and crashes', () => {
     expect(responses.map((r) => r.body)).toEqual([{ type: 'choice', value: 'us' }]);
   }, 60_000);
 
+  it('cancelling the session closes its open gate: a decision sent during clean-up is refused (the workflow still ends), and the gate shows closed', async () => {
+    const { workflowId } = await startMix(h, permissionScript('Bash', 'make clean'), { approvers: ['alice'] });
+    const gate = await openGate(h, workflowId);
+    // A slow clean-up (the transcript export) keeps the workflow running after the gate was dropped.
+    await h.control.fault({
+      platform: 'mix',
+      method: 'GET',
+      route: '/api/sessions/{id}/export',
+      latencyMs: 4_000,
+      times: 1,
+    });
+    const cancelled = h.sb.sessions.cancel(workflowId);
+    await eventually(async () => (await h.sb.sessions.state(workflowId)).status === 'cancelled', {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
+    const late = await Promise.race([
+      h.sb.gates.decide(workflowId, { requestId: gate.requestId, decider: 'alice', decision: 'approve' }).then(
+        () => 'accepted',
+        (err: unknown) => (err as Error).message,
+      ),
+      new Promise<string>((r) => setTimeout(() => r('no answer'), 10_000)),
+    ]);
+    expect(late).toMatch(/no gate is open/);
+    await cancelled;
+    expect((await result(h, workflowId)).status).toBe('cancelled');
+    expect((await h.sb.gates.show(workflowId)).open).toBe(false);
+    expect(await answered(h, GRANT).then((rows) => rows.filter((r) => r.path.includes(gate.requestId!)))).toEqual([]);
+  }, 60_000);
+
   it('without platformGates: SIGKILL while an answerInput reply is on its way → one response reaches Mix, the update succeeds, the session goes on', async () => {
     const taskQueue = `mixanswer-crash-${Date.now()}`;
     const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
