@@ -279,6 +279,23 @@ describe('expiry and crashes', () => {
     expect(responses.map((r) => r.body)).toEqual([{ type: 'choice', value: 'us' }]);
   }, 60_000);
 
+  it('a permission for a long command (action over 2,000 characters) still opens its approval gate and is granted once', async () => {
+    const command = `cat > notes.md <<'EOF'\n${'a long line of text to write\n'.repeat(100)}EOF`;
+    expect(command.length).toBeGreaterThan(2_000);
+    const { workflowId } = await startMix(h, permissionScript('Bash', command), { approvers: ['alice'] });
+    const gate = await openGate(h, workflowId);
+    expect(gate).toMatchObject({ kind: 'session_permission', shown: { gate: 'permission', toolName: 'Bash' } });
+    expect((gate.shown as { action: string }).action.startsWith("cat > notes.md <<'EOF'")).toBe(true);
+    const ok = await h.sb.gates.decide(workflowId, {
+      requestId: gate.requestId,
+      decider: 'alice',
+      decision: 'approve',
+    });
+    expect(ok).toMatchObject({ decision: 'approve', effect: { ok: true, detail: 'granted' } });
+    expect((await result(h, workflowId)).status).toBe('completed');
+    expect((await answered(h, GRANT)).filter((r) => r.path.includes(gate.requestId!))).toHaveLength(1);
+  }, 60_000);
+
   it('cancelling the session closes its open gate: a decision sent during clean-up is refused (the workflow still ends), and the gate shows closed', async () => {
     const { workflowId } = await startMix(h, permissionScript('Bash', 'make clean'), { approvers: ['alice'] });
     const gate = await openGate(h, workflowId);
