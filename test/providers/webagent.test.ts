@@ -524,6 +524,38 @@ describe('Web Agent session adapter', () => {
       expect(r.entries.filter((e) => e.kind === 'message').map((e) => e.text)).toEqual(['first note', 'second note']);
     });
 
+    it('in-flight message with requestedAt (a regular activity): the retry does not push it again; a deliberate repeat on attempt 1 is sent', async () => {
+      await ctl.script('wait-two-at', [
+        { type: 'emit', count: 1 },
+        { type: 'await_message' },
+        { type: 'emit', count: 1 },
+        { type: 'await_message' },
+        { type: 'finish' },
+      ]);
+      const { ref } = await adapter.create(input('script:wait-two-at'), { idempotencyKey: 'wf-msgat/create' });
+      await eventuallyTask(ref, (t) => t.status === 'running' && Number(t.last_event_id ?? 0) >= 2);
+      const requestedAt = Date.now();
+      await loseAnswer('POST', `${TASK}/messages`);
+      await expect(
+        adapter.sendMessage!(ref, 'go on', { idempotencyKey: 'wf-msgat/op/1', attempt: 1 }, { requestedAt }),
+      ).rejects.toMatchObject({ status: 503 });
+      await eventuallyTask(ref, (t) => Number(t.last_event_id ?? 0) >= 3);
+      await adapter.sendMessage!(ref, 'go on', { idempotencyKey: 'wf-msgat/op/1', attempt: 2 }, { requestedAt });
+      expect(await ok(`${TASK}/messages`)).toHaveLength(1);
+      // The person sends the same words again: a new operation, attempt 1, and the newest user message
+      // already is this text. It is a new message and must reach the agent.
+      await eventuallyTask(ref, (t) => Number(t.last_event_id ?? 0) >= 4);
+      await adapter.sendMessage!(
+        ref,
+        'go on',
+        { idempotencyKey: 'wf-msgat/op/2', attempt: 1 },
+        { requestedAt: Date.now() },
+      );
+      expect(await ok(`${TASK}/messages`)).toHaveLength(2);
+      const r = await followToBoundary(ref);
+      expect(r.entries.filter((e) => e.kind === 'message').map((e) => e.text)).toEqual(['go on', 'go on']);
+    });
+
     it('answer: the re-run meets 409 and finds its answer in the task log; another answer to the same request stays a conflict', async () => {
       const { ref } = await adapter.create(input('script:ask'), { idempotencyKey: 'wf-ans/create' });
       const r1 = await followToBoundary(ref);

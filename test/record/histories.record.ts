@@ -185,6 +185,29 @@ it('records Mix platform gates: a permission granted and a choice answered at th
   await save('agentSession-mix-platform-answered', plain.workflowId);
 });
 
+it('records Mix platform requests answered with answerInput through a regular activity (patch answer-platform-request-activity)', async () => {
+  await fixtureSandbox.script('fixture-mix-answered-activity', [
+    { type: 'emit', count: 1 },
+    {
+      type: 'ask',
+      prompt: 'Clean the build directory',
+      meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/' },
+    },
+    { type: 'ask', prompt: 'Which region?', meta: { responseType: 'choice', choices: ['eu', 'us'] } },
+    { type: 'finish', result: 'done' },
+  ]);
+  const plain = await h.sb.startSession({ platform: 'mix', task: 'fixture script:fixture-mix-answered-activity' });
+  for (const answer of ['deny', 'eu']) {
+    const st = await eventually(async () => {
+      const s = await h.sb.state(plain.workflowId);
+      return s.status === 'awaiting_input' && s.pendingInput ? s : undefined;
+    });
+    await h.sb.answerInput(plain.workflowId, st.pendingInput!.requestId, answer);
+  }
+  expect((await h.sb.result(plain.workflowId)).status).toBe('completed');
+  await save('agentSession-mix-platform-answered-activity', plain.workflowId);
+});
+
 it('records sessions whose retried create found them already ended (followed from the start)', async () => {
   const cases = [
     [

@@ -279,6 +279,94 @@ describe('expiry and crashes', () => {
     expect(responses.map((r) => r.body)).toEqual([{ type: 'choice', value: 'us' }]);
   }, 60_000);
 
+  it('a permission for a long command (action over 2,000 characters) still opens its approval gate and is granted once', async () => {
+    const command = `cat > notes.md <<'EOF'\n${'a long line of text to write\n'.repeat(100)}EOF`;
+    expect(command.length).toBeGreaterThan(2_000);
+    const { workflowId } = await startMix(h, permissionScript('Bash', command), { approvers: ['alice'] });
+    const gate = await openGate(h, workflowId);
+    expect(gate).toMatchObject({ kind: 'session_permission', shown: { gate: 'permission', toolName: 'Bash' } });
+    expect((gate.shown as { action: string }).action.startsWith("cat > notes.md <<'EOF'")).toBe(true);
+    const ok = await h.sb.gates.decide(workflowId, {
+      requestId: gate.requestId,
+      decider: 'alice',
+      decision: 'approve',
+    });
+    expect(ok).toMatchObject({ decision: 'approve', effect: { ok: true, detail: 'granted' } });
+    expect((await result(h, workflowId)).status).toBe('completed');
+    expect((await answered(h, GRANT)).filter((r) => r.path.includes(gate.requestId!))).toHaveLength(1);
+  }, 60_000);
+
+  it('cancelling the session closes its open gate: a decision sent during clean-up is refused (the workflow still ends), and the gate shows closed', async () => {
+    const { workflowId } = await startMix(h, permissionScript('Bash', 'make clean'), { approvers: ['alice'] });
+    const gate = await openGate(h, workflowId);
+    // A slow clean-up (the transcript export) keeps the workflow running after the gate was dropped.
+    await h.control.fault({
+      platform: 'mix',
+      method: 'GET',
+      route: '/api/sessions/{id}/export',
+      latencyMs: 4_000,
+      times: 1,
+    });
+    const cancelled = h.sb.sessions.cancel(workflowId);
+    await eventually(async () => (await h.sb.sessions.state(workflowId)).status === 'cancelled', {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
+    const late = await Promise.race([
+      h.sb.gates.decide(workflowId, { requestId: gate.requestId, decider: 'alice', decision: 'approve' }).then(
+        () => 'accepted',
+        (err: unknown) => (err as Error).message,
+      ),
+      new Promise<string>((r) => setTimeout(() => r('no answer'), 10_000)),
+    ]);
+    expect(late).toMatch(/no gate is open/);
+    await cancelled;
+    expect((await result(h, workflowId)).status).toBe('cancelled');
+    expect((await h.sb.gates.show(workflowId)).open).toBe(false);
+    expect(await answered(h, GRANT).then((rows) => rows.filter((r) => r.path.includes(gate.requestId!)))).toEqual([]);
+  }, 60_000);
+
+  it('without platformGates: SIGKILL while an answerInput reply is on its way → one response reaches Mix, the update succeeds, the session goes on', async () => {
+    const taskQueue = `mixanswer-crash-${Date.now()}`;
+    const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });
+    // The response lands on the platform, then its answer is held back long enough to kill the worker.
+    await holdAnswerOnce(h.control, 'mix', RESPOND);
+    const first = spawnWorker(taskQueue);
+    let second: ChildProcess | undefined;
+    try {
+      const name = `mixanswer-crash-${process.pid}`;
+      await h.control.script(name, questionScript({ responseType: 'choice', choices: ['eu', 'us'] }));
+      const { workflowId } = await sb.startSession({ platform: 'mix', task: `Answer crash script:${name}` });
+      const waiting = await eventually(
+        async () => {
+          const st = await sb.sessions.state(workflowId).catch(() => undefined);
+          return st?.status === 'awaiting_input' ? st : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
+      const requestId = waiting.pendingInput!.requestId;
+      const answer = sb.sessions.answerInput(workflowId, requestId, 'eu').catch((err: unknown) => err);
+      const responsesOfThis = async () =>
+        (await h.control.journal({ platform: 'mix', method: 'POST', route: RESPOND })).filter((r) =>
+          r.path.includes(requestId),
+        );
+      await eventually(async () => (await responsesOfThis()).length > 0, { timeoutMs: 30_000 });
+      first.kill('SIGKILL');
+      await exited(first);
+      second = spawnWorker(taskQueue);
+      // The answer landed before the crash: the run on the new worker must take Mix's refusal of a
+      // second answer as that, not fail the update and leave the session waiting for ever.
+      expect(await answer).toMatchObject({ accepted: true });
+      expect((await sb.result(workflowId)).status).toBe('completed');
+      const ok = (await responsesOfThis()).filter((r) => r.status < 300);
+      expect(ok.map((r) => r.body)).toEqual([{ type: 'choice', value: 'eu' }]);
+    } finally {
+      first.kill('SIGKILL');
+      second?.kill('SIGTERM');
+      if (second) await exited(second);
+    }
+  }, 120_000);
+
   it('SIGKILL while the grant is on its way → exactly one grant reaches Mix, and the gate records it', async () => {
     const taskQueue = `mixgate-crash-${Date.now()}`;
     const sb = new SwitchboardClient({ connection: h.client.connection as Connection, taskQueue });

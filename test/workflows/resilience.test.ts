@@ -302,3 +302,22 @@ it('Mix: the same text sent on purpose twice (two sendMessage calls) reaches the
   expect(exported.messages.filter((m) => m.role === 'user' && m.content === text)).toHaveLength(2);
   await h.sb.cancel(workflowId);
 });
+
+it('Web Agent: the same text sent on purpose twice (two sendMessage calls) reaches the platform twice', async () => {
+  const { workflowId } = await h.sb.startSession({ platform: 'webagent', task: 'Keep going script:long' });
+  await eventually(async () => (await h.sb.state(workflowId)).status === 'running');
+  const route = '/v1/projects/{project_id}/sessions/{session_id}/tasks/{task_id}/messages';
+  const text = `Keep going, please ${Date.now()}`;
+  const delivered = async () =>
+    (await h.control.journal({ platform: 'webagent', method: 'POST', route })).filter(
+      (r) => r.status < 300 && (r.body as { content?: string }).content === text,
+    );
+  expect(await h.sb.sendMessage(workflowId, text)).toMatchObject({ accepted: true });
+  expect(await delivered()).toHaveLength(1);
+  // A person's second press, later: the task's newest user message already is this text, yet it is
+  // a new message, not a re-run of the first send.
+  await new Promise((r) => setTimeout(r, 1_500));
+  expect(await h.sb.sendMessage(workflowId, text)).toMatchObject({ accepted: true });
+  expect(await delivered()).toHaveLength(2);
+  await h.sb.cancel(workflowId);
+});

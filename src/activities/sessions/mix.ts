@@ -59,8 +59,8 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
 }
 
-function clip(text: string): string {
-  return text.length > ENTRY_TEXT_MAX ? `${text.slice(0, ENTRY_TEXT_MAX - 1)}…` : text;
+function clip(text: string, max = ENTRY_TEXT_MAX): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /**
@@ -118,6 +118,14 @@ function toEntry(ev: SseEvent): TranscriptEntry | undefined {
 }
 
 /**
+ * Longest shown fields, as `platformGateShown` (src/contracts/platformGates.ts) accepts them: what
+ * is shown is clipped to fit, since a request whose data fails that schema would not be taken for a
+ * platform request at all (no gate, and answered as plain text). Choices are kept whole: the
+ * answer must repeat one exactly.
+ */
+const SHOWN_MAX = { toolName: 200, action: 2_000, path: 2_000, title: 500 } as const;
+
+/**
  * A `permission` frame or a `question` notification as what a person is shown (the pending input's
  * `data`, see src/contracts/platformGates.ts); undefined for any other frame.
  */
@@ -130,10 +138,10 @@ function shownOf(ev: SseEvent): PlatformGateShown | undefined {
       gate: 'permission',
       platform: 'mix',
       id: d.id,
-      toolName: d.toolName,
-      ...(d.action ? { action: d.action } : {}),
+      toolName: clip(d.toolName, SHOWN_MAX.toolName),
+      ...(d.action ? { action: clip(d.action, SHOWN_MAX.action) } : {}),
       ...(d.description ? { description: clip(d.description) } : {}),
-      ...(d.path ? { path: d.path } : {}),
+      ...(d.path ? { path: clip(d.path, SHOWN_MAX.path) } : {}),
       ...(d.params ? { params: d.params } : {}),
     };
   }
@@ -145,11 +153,11 @@ function shownOf(ev: SseEvent): PlatformGateShown | undefined {
       gate: 'question',
       platform: 'mix',
       id: d.id,
-      ...(d.title ? { title: d.title } : {}),
+      ...(d.title ? { title: clip(d.title, SHOWN_MAX.title) } : {}),
       message: clip(d.message || d.title || 'question'),
       responseType: d.responseType,
       ...(d.choices ? { choices: d.choices } : {}),
-      ...(d.timeout ? { timeoutSeconds: Math.floor(d.timeout) } : {}),
+      ...(d.timeout ? { timeoutSeconds: Math.max(1, Math.floor(d.timeout)) } : {}),
       ...(d.createdAt ? { askedAt: d.createdAt } : {}),
     };
   }

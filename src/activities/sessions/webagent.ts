@@ -11,15 +11,18 @@
  *   key; a retry (attempt > 1) lists the project's sessions and takes the tagged one.
  * - follow-up task: the session's task list shows a task after the current one with the same
  *   instructions: that is ours.
- * - in-flight message: when the task's newest user message (its event log) already is this text,
- *   it is not pushed again. Residual risks: a message still held in the chat queue (sent while
- *   the task was queued or waiting for input) is not an event yet, so a re-run in that window can
- *   push it twice; and the same text sent twice in a row on purpose is sent once.
+ * - in-flight message (a regular activity since the `send-message-requested-at` patch): on a retry,
+ *   when the task's newest user message (its event log) already is this text, created since the
+ *   workflow accepted it (`requestedAt`, less {@link WEBAGENT_SEND_SKEW_MS}), it is not pushed
+ *   again; a first attempt always sends, so a deliberate repeat is sent. Residual risk: a message
+ *   still held in the chat queue (sent while the task was queued or waiting for input) is not an
+ *   event yet, so a retry in that window pushes it twice. (Runs recorded before the patch check on
+ *   every run, and send the same text twice in a row on purpose once.)
  * - answer: a 409 whose task log shows `task.input_answered` for the request with this response
  *   is our earlier answer; another answer to it stays a conflict.
  * - cancel / stop: idempotent by nature (409/404 = already done).
- * Steering runs as local activities, which a new worker re-runs from attempt 1 after a crash, so
- * these look-ups run on every call, not only when `attempt > 1`.
+ * The other steering calls run as local activities, which a new worker re-runs from attempt 1 after
+ * a crash, so their look-ups run on every call, not only when `attempt > 1`.
  */
 import { ConflictError, NotFoundError } from '../../providers/errors.js';
 import type { CallOptions } from '../../providers/http.js';
@@ -139,16 +142,30 @@ async function findTagged(c: WebAgentClient, key: string, signal?: AbortSignal):
   return undefined;
 }
 
-/** The text of the task's newest user message, from its event log. */
-async function newestUserMessage(
+/**
+ * How far before the workflow's `requestedAt` a message may be stamped and still count as an
+ * earlier attempt's: the event's time is the platform's clock, `requestedAt` the Temporal server's.
+ */
+export const WEBAGENT_SEND_SKEW_MS = 1_000;
+
+/**
+ * The task's newest user message from its event log, when it is `message` and (given `since`, epoch
+ * ms) was created at or after `since`: an earlier run's copy of this message.
+ */
+async function newestUserMessageIs(
   c: WebAgentClient,
   sessionId: string,
   taskId: string,
+  message: string,
   signal?: AbortSignal,
-): Promise<string | undefined> {
+  since?: number,
+): Promise<boolean> {
   const events = await c.taskEvents(sessionId, taskId, { signal });
   const m = events.filter((e) => e.type === 'task.message' && e.data.role === 'user').at(-1);
-  return m ? text(m.data.content) : undefined;
+  if (!m || text(m.data.content) !== message) return false;
+  const at = m.createdAt ? Date.parse(m.createdAt) : Number.NaN;
+  // An event without a readable time cannot be placed: the text alone decides, as before.
+  return since === undefined || Number.isNaN(at) || at >= since;
 }
 
 /**
@@ -286,12 +303,30 @@ export const createWebAgentAdapter: AdapterFactory = (providers) => {
       return base;
     },
 
-    async sendMessage(ref, message, call) {
+    async sendMessage(ref, message, call, opts = {}) {
       const taskId = requireTask(ref);
-      // Checked on every run, not only when `attempt > 1`: steering runs as a local activity, which
-      // a new worker re-runs from attempt 1 after a crash.
-      if ((await newestUserMessage(client(ref), ref.sessionId, taskId, call.signal)) === message) return;
-      await client(ref).messages.send(ref.sessionId, taskId, { content: message }, call);
+      const c = client(ref);
+      if (opts.requestedAt !== undefined) {
+        // Since the `send-message-requested-at` patch a message is a regular activity, whose attempt
+        // count survives a crash: only a retry can follow an earlier run of this send, and its copy
+        // is no older than the moment the workflow accepted it. On attempt 1 a person's deliberate
+        // repeat of the newest message is a new message and is sent.
+        if (
+          isRetry(call) &&
+          (await newestUserMessageIs(
+            c,
+            ref.sessionId,
+            taskId,
+            message,
+            call.signal,
+            opts.requestedAt - WEBAGENT_SEND_SKEW_MS,
+          ))
+        )
+          return;
+        // Runs recorded before `requestedAt` send through a local activity, which a new worker re-runs
+        // from attempt 1 after a crash: checked on every run (a deliberate repeat is then sent once).
+      } else if (await newestUserMessageIs(c, ref.sessionId, taskId, message, call.signal)) return;
+      await c.messages.send(ref.sessionId, taskId, { content: message }, call);
     },
 
     async answerInput(ref, requestId, response, call) {

@@ -107,10 +107,12 @@ const acts = proxyActivities<Acts>({ startToCloseTimeout: '20 s', retry });
  */
 const steer = proxyLocalActivities<Acts>({ startToCloseTimeout: '15 s', retry });
 /**
- * Steering messages, from the `send-message-requested-at` patch on: a regular activity, so the
- * workflow task that accepted the message (and the time read in it) is in history before the send
- * starts, and a crash mid-send retries it with the same `requestedAt` (see the sendMessage handler).
- * Measured against the sandbox it costs what the local activity did (~35 ms an update).
+ * Steering messages, from the `send-message-requested-at` patch on, and answers to a platform's own
+ * request (`answer-platform-request-activity`): a regular activity, so the workflow task that
+ * accepted the update (and the time read in it) is in history before the call starts, and a crash
+ * mid-call retries it with the same arguments and a higher attempt count (see the sendMessage and
+ * answerInput handlers). Measured against the sandbox it costs what the local activity did (~35 ms
+ * an update).
  */
 const sendActs = proxyActivities<Acts>({ startToCloseTimeout: '15 s', retry });
 /** Following progress: long, heartbeated, resumable from the heartbeated cursor. */
@@ -162,6 +164,15 @@ export const PLATFORM_GATES_PATCH = 'agent-session-platform-gates';
  * before it sent the text alone.
  */
 export const SEND_REQUESTED_AT_PATCH = 'send-message-requested-at';
+/**
+ * Replay guard: `answerInput` on a platform's own request (a Mix permission or question without
+ * `platformGates`) runs as a regular activity, as a gate's answer does. Mix answers an id once and
+ * refuses the next answer (404), which the adapter takes as an earlier attempt's answer only when
+ * `attempt > 1`; a local activity re-run by a new worker after a crash starts again at attempt 1,
+ * so the landed answer was reported as a failure and the session stayed waiting for ever. Runs
+ * recorded before it answered through a local activity.
+ */
+export const ANSWER_PLATFORM_REQUEST_PATCH = 'answer-platform-request-activity';
 /** Platform-gate decisions and audit rows kept across continue-as-new. */
 const GATE_CARRY = { decided: 100, audit: 200 };
 
@@ -373,9 +384,16 @@ export async function agentSession(
       s.pendingInput = undefined;
       try {
         // A platform's own request is answered in its terms (grant/deny, the question's response type).
-        if (platform)
-          await act({ op: 'answerPlatformGate', requestId, answer: answerFromResponse(platform, response) });
-        else await act({ op: 'answerInput', requestId, response });
+        if (platform) {
+          const operation: SessionOperation = {
+            op: 'answerPlatformGate',
+            requestId,
+            answer: answerFromResponse(platform, response),
+          };
+          // A regular activity: its attempt count survives a worker crash (see the patch's note).
+          if (patched(ANSWER_PLATFORM_REQUEST_PATCH)) await act(operation, sendActs);
+          else await act(operation);
+        } else await act({ op: 'answerInput', requestId, response });
       } catch (err) {
         s.pendingInput = pending;
         throw err;

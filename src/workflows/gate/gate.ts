@@ -535,57 +535,68 @@ export class ApprovalGate {
     if (patched(OPENED_NOTIFICATION_PATCH)) await this.announce(g);
     this.open = g;
     this.publish(g);
-    for (;;) {
-      const decided = await condition(() => this.pending !== undefined, Math.max(1, g.deadline.getTime() - Date.now()));
-      if (decided) break;
-      const p = req.onExpiry;
-      if (p.policy === 'escalate' && !g.escalated) {
-        g.escalated = true;
-        countGateEscalation(g.kind);
-        g.approvers = p.to;
-        // Only the new approvers' votes count from now on.
-        g.votes = g.votes.filter((v) => p.to.includes(v.decider));
-        g.deadline = new Date(g.deadline.getTime() + p.extendSeconds * 1000);
-        await this.extend(g, 'escalation');
-        const last = g.votes.at(-1);
-        if (last && g.votes.length >= this.need(g)) {
-          // The approvals kept already meet the (smaller) quorum of the new approvers.
-          this.pending = {
-            requestId: g.requestId,
-            decision: g.proposal ? 'approve_with_edits' : 'approve',
-            decider: last.decider,
-            at: new Date().toISOString(),
-            edits: g.proposal?.edits,
-            comment: last.comment,
-            auto: false,
-            identity: last.identity,
-            deciders: g.votes.map((v) => v.decider),
-          };
-          break;
+    try {
+      for (;;) {
+        const decided = await condition(
+          () => this.pending !== undefined,
+          Math.max(1, g.deadline.getTime() - Date.now()),
+        );
+        if (decided) break;
+        const p = req.onExpiry;
+        if (p.policy === 'escalate' && !g.escalated) {
+          g.escalated = true;
+          countGateEscalation(g.kind);
+          g.approvers = p.to;
+          // Only the new approvers' votes count from now on.
+          g.votes = g.votes.filter((v) => p.to.includes(v.decider));
+          g.deadline = new Date(g.deadline.getTime() + p.extendSeconds * 1000);
+          await this.extend(g, 'escalation');
+          const last = g.votes.at(-1);
+          if (last && g.votes.length >= this.need(g)) {
+            // The approvals kept already meet the (smaller) quorum of the new approvers.
+            this.pending = {
+              requestId: g.requestId,
+              decision: g.proposal ? 'approve_with_edits' : 'approve',
+              decider: last.decider,
+              at: new Date().toISOString(),
+              edits: g.proposal?.edits,
+              comment: last.comment,
+              auto: false,
+              identity: last.identity,
+              deciders: g.votes.map((v) => v.decider),
+            };
+            break;
+          }
+          continue;
         }
-        continue;
+        if (p.policy === 'wait') {
+          g.remindersSent += 1;
+          g.deadline = new Date(g.deadline.getTime() + p.remindEverySeconds * 1000);
+          await this.extend(g, 'reminder');
+          continue;
+        }
+        // reject, approve, or an escalation that expired too (it falls back to reject).
+        const decision: DecisionValue = p.policy === 'approve' && g.allowed.includes('approve') ? 'approve' : 'reject';
+        countGateExpiry(g.kind, p.policy);
+        this.pending = {
+          requestId: g.requestId,
+          decision,
+          decider: EXPIRY_DECIDER,
+          at: new Date().toISOString(),
+          reason:
+            decision === 'reject'
+              ? `no decision by ${g.deadline.toISOString()} (${p.policy === 'escalate' ? 'escalation expired' : 'expiry policy reject'})`
+              : undefined,
+          auto: true,
+        };
+        break;
       }
-      if (p.policy === 'wait') {
-        g.remindersSent += 1;
-        g.deadline = new Date(g.deadline.getTime() + p.remindEverySeconds * 1000);
-        await this.extend(g, 'reminder');
-        continue;
-      }
-      // reject, approve, or an escalation that expired too (it falls back to reject).
-      const decision: DecisionValue = p.policy === 'approve' && g.allowed.includes('approve') ? 'approve' : 'reject';
-      countGateExpiry(g.kind, p.policy);
-      this.pending = {
-        requestId: g.requestId,
-        decision,
-        decider: EXPIRY_DECIDER,
-        at: new Date().toISOString(),
-        reason:
-          decision === 'reject'
-            ? `no decision by ${g.deadline.toISOString()} (${p.policy === 'escalate' ? 'escalation expired' : 'expiry policy reject'})`
-            : undefined,
-        auto: true,
-      };
-      break;
+    } catch (err) {
+      // The workflow stopped waiting (its scope was cancelled, e.g. the session was cancelled): the
+      // gate closes, so the validator refuses a decision from now on (one accepted now would wait
+      // for an effect that never comes, and keep the workflow from ending) and the view says closed.
+      this.abandon(g);
+      throw err;
     }
     const outcome = this.pending!;
     this.pending = undefined;
@@ -677,6 +688,23 @@ export class ApprovalGate {
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  /**
+   * Closes a gate whose wait was given up (cancelled). A decision already cast but not yet taken up
+   * stands as decided, with an effect that says nothing was done, so its caller is answered.
+   */
+  private abandon(g: OpenGate): void {
+    const cast = this.pending;
+    this.pending = undefined;
+    if (this.open === g) this.open = undefined;
+    if (cast && !this.decided.has(cast.requestId)) {
+      this.decided.set(cast.requestId, {
+        ...cast,
+        effect: { ok: false, detail: 'not acted on: the workflow stopped waiting for this decision' },
+      });
+      this.appliedIds.add(cast.requestId);
     }
   }
 
