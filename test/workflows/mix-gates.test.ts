@@ -296,6 +296,34 @@ describe('expiry and crashes', () => {
     expect((await answered(h, GRANT)).filter((r) => r.path.includes(gate.requestId!))).toHaveLength(1);
   }, 60_000);
 
+  it('a Write permission carrying a whole file (2 MB of params) opens its gate with the params bounded, and is granted once', async () => {
+    const content = 'x'.repeat(2_000_000);
+    const steps: ScriptStep[] = [
+      { type: 'emit', count: 1 },
+      {
+        type: 'ask',
+        prompt: 'Write the report',
+        meta: { mix: 'permission', toolName: 'Write', path: 'report.md', params: { file_path: 'report.md', content } },
+      },
+      { type: 'finish', result: 'written' },
+    ];
+    const { workflowId } = await startMix(h, steps, { approvers: ['alice'] });
+    const gate = await openGate(h, workflowId);
+    const params = (gate.shown as { params: Record<string, unknown> }).params;
+    // The small value whole, the file clipped, and the cut said: never megabytes in history.
+    expect(params.file_path).toBe('report.md');
+    expect((params.content as string).length).toBeLessThanOrEqual(500);
+    expect(params['…truncated']).toBe(true);
+    const ok = await h.sb.gates.decide(workflowId, {
+      requestId: gate.requestId,
+      decider: 'alice',
+      decision: 'approve',
+    });
+    expect(ok).toMatchObject({ decision: 'approve', effect: { ok: true, detail: 'granted' } });
+    expect((await result(h, workflowId)).status).toBe('completed');
+    expect((await answered(h, GRANT)).filter((r) => r.path.includes(gate.requestId!))).toHaveLength(1);
+  }, 60_000);
+
   it('cancelling the session closes its open gate: a decision sent during clean-up is refused (the workflow still ends), and the gate shows closed', async () => {
     const { workflowId } = await startMix(h, permissionScript('Bash', 'make clean'), { approvers: ['alice'] });
     const gate = await openGate(h, workflowId);

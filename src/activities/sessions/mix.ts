@@ -125,6 +125,29 @@ function toEntry(ev: SseEvent): TranscriptEntry | undefined {
  */
 const SHOWN_MAX = { toolName: 200, action: 2_000, path: 2_000, title: 500 } as const;
 
+/** Serialized size up to which a permission's tool `params` are shown whole. */
+const PARAMS_MAX_JSON = 8_000;
+/** Per value once they are not: at most 50 keys of at most this many characters each. */
+const PARAM_VALUE_MAX = 500;
+
+/**
+ * A permission's tool `params` as shown to a person, bounded: they go into history with the pending
+ * request, and a Write tool's whole file (megabytes) would exceed Temporal's payload limit and
+ * leave the session stuck. Small params stay as the platform sent them; larger ones keep their
+ * first 50 keys with each value clipped (non-strings as clipped JSON) and `…truncated: true`.
+ */
+function boundedParams(params: Record<string, unknown>): Record<string, unknown> {
+  if (JSON.stringify(params).length <= PARAMS_MAX_JSON) return params;
+  const shown: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(params).slice(0, 50)) {
+    const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+    shown[clip(key, 200)] =
+      typeof value === 'string' || text.length > PARAM_VALUE_MAX ? clip(text, PARAM_VALUE_MAX) : value;
+  }
+  shown['…truncated'] = true;
+  return shown;
+}
+
 /**
  * A `permission` frame or a `question` notification as what a person is shown (the pending input's
  * `data`, see src/contracts/platformGates.ts); undefined for any other frame.
@@ -142,7 +165,7 @@ function shownOf(ev: SseEvent): PlatformGateShown | undefined {
       ...(d.action ? { action: clip(d.action, SHOWN_MAX.action) } : {}),
       ...(d.description ? { description: clip(d.description) } : {}),
       ...(d.path ? { path: clip(d.path, SHOWN_MAX.path) } : {}),
-      ...(d.params ? { params: d.params } : {}),
+      ...(d.params ? { params: boundedParams(d.params) } : {}),
     };
   }
   if (ev.event === MIX_EVENTS.notification) {
