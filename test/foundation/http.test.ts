@@ -6,7 +6,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { z } from 'zod';
 import { toApplicationFailure } from '../../src/activities/failures.js';
-import { PROVIDER_ERROR_CLASSES, ProviderError, parseRetryAfter } from '../../src/providers/errors.js';
+import {
+  errorFromResponse,
+  PROVIDER_ERROR_CLASSES,
+  ProviderError,
+  parseRetryAfter,
+} from '../../src/providers/errors.js';
 import { Agent } from 'undici';
 import { HttpClient } from '../../src/providers/http.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
@@ -165,6 +170,24 @@ describe('bodies and transport', () => {
     res.body.on('error', () => {}); // destroying an open stream aborts it, as intended
     res.body.destroy();
     await pool.close();
+  });
+
+  it("a path id that is not valid percent-encoding is the platform's 400, not a 500", async () => {
+    for (const [platform, p] of [
+      ['mix', '/api/sessions/%E0%A4%A'],
+      ['archastro', '/api/v1/agent_sessions/%zz'],
+    ] as const) {
+      const res = await fetch(`${origin}/${platform}${p}`, {
+        headers: {
+          authorization: `Bearer ${KeyRing.defaultKey(platform)}`,
+          'x-archastro-api-key': KeyRing.defaultKey(platform),
+        },
+      });
+      expect(res.status).toBe(400);
+      const err = errorFromResponse({ platform, method: 'GET', path: p }, res.status, await res.json());
+      expect(err.name).toBe('BadRequestError');
+      expect(err.detail).toMatch(/percent-encoding/);
+    }
   });
 
   it('a wrong key is a 401 naming the platform and alias, never the key', async () => {
