@@ -93,6 +93,33 @@ describe('error factory by status and platform code', () => {
   });
 });
 
+describe('error envelopes the SDKs parse', () => {
+  const aa = { platform: 'archastro' as const, method: 'POST', path: '/api/v1/agent_routines/r/invoke' };
+  it('ArchAstro `{error: "<code>", message}`: the string is the code (both SDKs), the message the detail', () => {
+    const err = errorFromResponse(aa, 409, { error: 'run_already_completed', message: 'a completed run exists' });
+    expect(err.name).toBe('ConflictError');
+    expect(err.code).toBe('run_already_completed');
+    expect(err.detail).toBe('a completed run exists');
+  });
+  it('ArchAstro `{error: {code, message, fields}}`: each field problem is in the detail (as the SDKs say it)', () => {
+    const err = errorFromResponse(aa, 422, {
+      error: {
+        code: 'validation_error',
+        message: 'invalid input',
+        fields: [{ field: 'message', message: 'is required' }],
+      },
+    });
+    expect(err.name).toBe('UnprocessableError');
+    expect(err.code).toBe('validation_error');
+    expect(err.detail).toBe('invalid input (message: is required)');
+  });
+  it('a bare `{error: "<text>"}` without a message stays the detail', () => {
+    const err = errorFromResponse({ ...aa, platform: 'mix' }, 500, { error: 'Something broke badly' });
+    expect(err.code).toBeUndefined();
+    expect(err.detail).toBe('Something broke badly');
+  });
+});
+
 describe('Retry-After', () => {
   it('parses seconds and HTTP dates', () => {
     expect(parseRetryAfter('7')).toBe(7);
