@@ -135,6 +135,27 @@ describe('rate limits', () => {
   });
 });
 
+describe('sessions', () => {
+  it('a password reset ends the person’s signed-in browser sessions (pages and the API’s cookie reads)', async () => {
+    const first = 'first-password-1234';
+    await gw.deps.users.add('reset-me', { password: first });
+    const b = browser(gw.url);
+    expect((await b.signIn('reset-me', first)).status).toBe(303);
+    expect((await b.request('/ui/inbox')).status).toBe(200);
+    expect((await b.request('/inbox')).status).toBe(200);
+    // The password leaked: `switchboard users add reset-me --reset`.
+    const second = 'second-password-1234';
+    await gw.deps.users.add('reset-me', { reset: true, password: second });
+    const page = await b.request('/ui/inbox');
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toContain('/ui/login');
+    expect((await b.request('/inbox')).status).toBe(401);
+    // The new password signs in as before.
+    expect((await b.signIn('reset-me', second)).status).toBe(303);
+    expect((await b.request('/ui/inbox')).status).toBe(200);
+  });
+});
+
 describe('roles', () => {
   it('a viewer sees the inbox and the gate without decision forms; their posts and API changes are refused 403 and change nothing', async () => {
     const { workflowId, gate } = await researchAtGate('Viewed, not decided', ['alice', 'victor']);
