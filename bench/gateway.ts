@@ -295,7 +295,7 @@ async function main(): Promise<void> {
       PHASE_MS,
       'gates open',
     );
-    const cookie = `${SESSION_COOKIE}=${sealSession(new Signer(loadSecret(gwDir)), 'alice').value}`;
+    const cookie = `${SESSION_COOKIE}=${sealSession(new Signer(loadSecret(gwDir)), new UserStore(gwDir).get('alice')!).value}`;
     const page: number[] = [];
     const api: number[] = [];
     const visibility: number[] = [];

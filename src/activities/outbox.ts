@@ -18,6 +18,7 @@ import {
   type AttemptOutcome,
   type DeliveryRequest,
   endpointMarkerId,
+  GATE_NOTIFY_ENDPOINT,
   MAX_RETRY_AFTER_SECONDS,
   type WebhookDeliveryInput,
 } from '../contracts/outbox.js';
@@ -151,13 +152,16 @@ export function createOutboxActivities(deps: OutboxDeps) {
 /**
  * Decision links for a gate notification, from what the gate shows now: only while the request
  * the notification is about is still open (a late attempt for a decided gate carries none). A
- * gate that cannot be asked never holds the notification up: it goes out without links.
+ * gate that cannot be asked never holds the notification up: it goes out without links. Only for
+ * the endpoint gates notify: a delivery's input is data anyone in the namespace can start, so a
+ * `gate.*` message for another endpoint (one its sender may read) gets no approver's links.
  */
 async function gateLinks(
   ctx: Context,
   settings: NotificationLinkSettings,
   r: DeliveryRequest,
 ): Promise<NotificationLinks | undefined> {
+  if (r.endpoint !== GATE_NOTIFY_ENDPOINT) return undefined;
   if (!r.eventType.startsWith('gate.') || typeof r.payload !== 'object' || r.payload === null) return undefined;
   const p = r.payload as { workflowId?: unknown; requestId?: unknown };
   if (typeof p.workflowId !== 'string' || typeof p.requestId !== 'string') return undefined;

@@ -31,6 +31,14 @@ export const MAX_RETRY_AFTER_SECONDS = 86_400;
 /** The message id rule: 1-200 characters, letters, digits and `._:@+=/-`, starting with a letter or digit. */
 export const MESSAGE_ID_SOURCE = '^[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,199}$';
 
+/**
+ * The endpoint every gate notification (`gate.opened`, `gate.reminder`, `gate.escalation`) goes to.
+ * Decision links are attached only to gate messages for this endpoint: anyone who can start
+ * workflows can queue a `gate.*` message naming an open gate for any endpoint, and the links it
+ * would carry decide as each approver.
+ */
+export const GATE_NOTIFY_ENDPOINT = 'default';
+
 /** The workflow id of one delivery: one per (endpoint, message id); a second start is refused. */
 export const deliveryWorkflowId = (endpoint: string, messageId: string) => `outbox-${endpoint}-${messageId}`;
 /**

@@ -21,7 +21,7 @@ import { deepResearchInput } from '../workflows/deepResearch.js';
 import { decideAs, type GatewayDeps, HttpProblem, jsonBody, parseOr422, problemBody, toProblem } from './deps.js';
 import { issueLink } from './links.js';
 import { type Role, roleOf } from './state.js';
-import { MAX_LINK_TTL_SECONDS, openSession, SESSION_COOKIE } from './tokens.js';
+import { MAX_LINK_TTL_SECONDS, SESSION_COOKIE, sessionPerson } from './tokens.js';
 import { transcriptFile } from './transcript.js';
 
 // Parameters are described through `.openapi()`; the gateway process is the only one that adds it.
@@ -146,8 +146,10 @@ export function requirePerson(deps: GatewayDeps): MiddlewareHandler<GatewayEnv> 
       c.set('role', role);
       return next();
     }
-    const session = openSession(deps.signer, getCookie(c, SESSION_COOKIE));
-    const user = session && (c.req.method === 'GET' || c.req.method === 'HEAD') ? deps.users.get(session.u) : undefined;
+    const user =
+      c.req.method === 'GET' || c.req.method === 'HEAD'
+        ? sessionPerson(deps.signer, getCookie(c, SESSION_COOKIE), (n) => deps.users.get(n))?.user
+        : undefined;
     if (user) {
       c.set('person', user.name);
       c.set('role', roleOf(user));

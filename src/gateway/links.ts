@@ -6,7 +6,7 @@
  * so a restart does not revive one), or stale (the gate moved to another request or digest).
  * Links in notifications are minted by the worker with the same claims (src/identity/links.ts).
  */
-import type { SwitchboardClient } from '../client/index.js';
+import { type ClientErrorCode, type SwitchboardClient, SwitchboardClientError } from '../client/index.js';
 import { HttpProblem } from './deps.js';
 import { GatewayAudit, loadSecret } from './state.js';
 import { linkUrl, MAX_LINK_TTL_SECONDS, sealLink, Signer } from '../identity/links.js';
@@ -58,19 +58,29 @@ export async function issueLink(
   };
 }
 
-/** The same, from the CLI: reads the gateway's secret from its directory (or the environment). */
-export function issueLinkFor(
+/**
+ * The same, from the CLI: reads the gateway's secret from its directory (or the environment). A
+ * refusal is a client error, so the CLI answers it with its usual exit code (2 invalid input, 3 not
+ * found, 4 refused) and `--json` shape.
+ */
+export async function issueLinkFor(
   o: { sb: SwitchboardClient; dir: string; secret?: string; origin: string },
   person: string,
   workflowId: string,
   decision: 'approve' | 'reject',
   ttlSeconds: number,
 ): Promise<IssuedLink> {
-  return issueLink(
-    { sb: o.sb, signer: new Signer(loadSecret(o.dir, o.secret)), audit: new GatewayAudit(o.dir), origin: o.origin },
-    person,
-    workflowId,
-    decision,
-    ttlSeconds,
-  );
+  try {
+    return await issueLink(
+      { sb: o.sb, signer: new Signer(loadSecret(o.dir, o.secret)), audit: new GatewayAudit(o.dir), origin: o.origin },
+      person,
+      workflowId,
+      decision,
+      ttlSeconds,
+    );
+  } catch (err) {
+    if (!(err instanceof HttpProblem)) throw err;
+    const code: ClientErrorCode = err.status === 422 ? 'invalid_input' : err.status === 404 ? 'not_found' : 'rejected';
+    throw new SwitchboardClientError(code, err.message);
+  }
 }

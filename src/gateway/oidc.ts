@@ -1,8 +1,9 @@
 /**
  * Optional sign-in through an OpenID Connect provider: the authorization-code flow with PKCE
  * (S256), a `state` and a `nonce`, the ID token verified with `jose` against the provider's
- * published keys (issuer, audience, expiry, nonce). The token's `sub` is mapped to a Switchboard
- * person (`oidcSubjects` in `users.json`, set with `switchboard users set <name> --oidc-subject`);
+ * published keys (issuer, audience, expiry — with 60 s of clock leeway — and nonce). The token's
+ * `sub` is mapped to a Switchboard person (`oidcSubjects` in `users.json`, set with
+ * `switchboard users set <name> --oidc-subject`);
  * the provider proves who signed in, and that person's own signing key still proves each decision.
  * A subject no person claims is refused and audited. Without configuration none of this is mounted.
  */
@@ -45,6 +46,9 @@ export type OidcFlow = z.infer<typeof flowValue>;
 export const OIDC_COOKIE = 'sb_oidc';
 /** How long a person has to sign in at the provider. */
 export const OIDC_FLOW_TTL_MS = 10 * 60_000;
+
+/** Leeway for the ID token's times (`iat`, `exp`, `nbf`) against a provider's clock. */
+export const OIDC_CLOCK_TOLERANCE = '60 s';
 
 /** Why a sign-in through the provider failed: shown to the person and audited. */
 export class OidcError extends Error {}
@@ -146,6 +150,9 @@ export class OidcClient {
         issuer: doc.issuer,
         audience: this.settings.clientId,
         maxTokenAge: '10 min',
+        // The provider's clock is not ours: without leeway a token it issued in the second before
+        // our clock ticks over (its `iat` "in the future") is refused at random.
+        clockTolerance: OIDC_CLOCK_TOLERANCE,
       }));
     } catch (err) {
       throw new OidcError(`the ID token does not verify: ${err instanceof Error ? err.message : String(err)}`);

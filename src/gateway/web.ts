@@ -19,16 +19,16 @@ import {
   csrfToken,
   newNonce,
   openLink,
-  openSession,
   PRE_COOKIE,
   sealSession,
   SESSION_COOKIE,
   SESSION_TTL_MS,
+  sessionPerson,
 } from './tokens.js';
 import { readTranscript, transcriptFile } from './transcript.js';
 import { OIDC_COOKIE, OIDC_FLOW_TTL_MS, OidcClient, OidcError } from './oidc.js';
 import { attemptLimit, remoteAddress } from './ratelimit.js';
-import { type Role, roleOf } from './state.js';
+import { type Role, roleOf, type StoredUser } from './state.js';
 
 type WebEnv = GatewayEnv & { Variables: { nonce: string } };
 
@@ -136,9 +136,10 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
 
   /** A signed-in person, or a redirect to sign-in. */
   const signedIn: MiddlewareHandler<WebEnv> = async (c, next) => {
-    const s = openSession(deps.signer, getCookie(c, SESSION_COOKIE));
-    // The person is read on each request: a role change or a removal takes effect at once.
-    const user = s ? deps.users.get(s.u) : undefined;
+    // The person is read on each request: a role change, a removal or a password reset takes effect at once.
+    const signed = sessionPerson(deps.signer, getCookie(c, SESSION_COOKIE), (n) => deps.users.get(n));
+    const s = signed?.session;
+    const user = signed?.user;
     if (!s || !user) {
       if (c.req.method !== 'GET')
         return html(
@@ -225,11 +226,11 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
   // The OIDC callback has no name to guess at (the provider authenticates): per address only.
   const oidcLimit = attemptLimit('oidc sign-in', deps.rateLimits, deps.audit, undefined, tooMany);
   /** Signs a person in on this browser and sends them on (shared by password and OIDC sign-in). */
-  const startSession = (c: Context, person: string, how: string) => {
+  const startSession = (c: Context, person: StoredUser, how: string) => {
     const { value } = sealSession(deps.signer, person);
     setCookie(c, SESSION_COOKIE, value, { ...cookieOpts(), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
     deleteCookie(c, PRE_COOKIE, { path: '/' });
-    deps.audit.write({ event: 'signin', who: person, detail: how, ip: remoteAddress(c) });
+    deps.audit.write({ event: 'signin', who: person.name, detail: how, ip: remoteAddress(c) });
   };
   const failure = (c: Context<WebEnv>, err: unknown, back?: string) => {
     const p = toProblem(err);
@@ -287,7 +288,7 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
         page('Sign in', '<p class="err">Wrong name or password.</p><p><a href="/ui/login">Try again</a></p>'),
       );
     }
-    startSession(c, user.name, 'password');
+    startSession(c, user, 'password');
     return c.redirect(safeNext(f.next), 303);
   });
 
@@ -359,7 +360,7 @@ export function mountWeb(app: Hono<GatewayEnv>, deps: GatewayDeps): void {
     }
     const user = deps.users.byOidcSubject(sub);
     if (!user) return refuse(403, 'no Switchboard person is set up for this account', sub);
-    startSession(c, user.name, `oidc ${sub.slice(0, 255)}`);
+    startSession(c, user, `oidc ${sub.slice(0, 255)}`);
     // A page, not a redirect: after the provider's cross-site redirect, browsers would not send
     // the Strict session cookie on a redirect chain that began on another site.
     const next = safeNext(flow.next);

@@ -167,7 +167,8 @@ function str(v: unknown): string | undefined {
 
 /**
  * Pulls code / detail / request id out of any of the platforms' error envelopes:
- * Web Agent `{code, detail, extra}` (optionally under `error`), ArchAstro `{error: {code, message}}`,
+ * Web Agent `{code, detail, extra}` (optionally under `error`), ArchAstro `{error: {code, message, fields?}}`
+ * or `{error: "<code>", message}`,
  * Mix `{error: "…"}`/`{message}`, Wyse Mate `{code, msg}`, Mycel/FastAPI `{detail}`.
  */
 export function parseErrorEnvelope(body: unknown): {
@@ -185,9 +186,20 @@ export function parseErrorEnvelope(body: unknown): {
     str(inner?.type) ??
     str(b.code) ??
     str(b.error_code) ??
-    (typeof b.code === 'number' ? String(b.code) : undefined);
+    (typeof b.code === 'number' ? String(b.code) : undefined) ??
+    // ArchAstro's other form `{error: "<code>", message}`: both SDKs read the string as the code
+    // (@archastro/sdk runtime/http-client.js, archastro-sdk runtime/http_client.py `_parse_error`).
+    (str(b.message) ? str(b.error) : undefined);
   let detail =
     str(inner?.detail) ?? str(inner?.message) ?? str(b.detail) ?? str(b.message) ?? str(b.msg) ?? str(b.error);
+  // ArchAstro names each bad field (`fields: [{field, message}]`); its SDKs add them to the message.
+  const fields = Array.isArray(inner?.fields)
+    ? (inner.fields as unknown[])
+        .map((f) => f as { field?: unknown; message?: unknown })
+        .filter((f) => typeof f?.field === 'string' && typeof f.message === 'string')
+        .map((f) => `${String(f.field)}: ${String(f.message)}`)
+    : [];
+  if (fields.length > 0) detail = `${detail ?? 'invalid request'} (${fields.join(', ')})`.slice(0, 1000);
   // FastAPI validation errors put a list under `detail`.
   if (!detail && Array.isArray(b.detail)) detail = JSON.stringify(b.detail).slice(0, 500);
   const requestId = str(inner?.request_id) ?? str(b.request_id) ?? str(b.requestId);

@@ -361,18 +361,31 @@ export class SandboxCore {
 
     let match: { route: CompiledRoute; params: Record<string, string> } | undefined;
     let pathMatched = false;
+    /** A path parameter that is not valid percent-encoding (`%zz`): the caller's mistake, a 400. */
+    let undecodable: string | undefined;
     for (const r of routes) {
       const m = r.regex.exec(p);
       if (!m) continue;
       pathMatched = true;
       if (r.method !== method) continue;
       const params: Record<string, string> = {};
-      r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1]!)));
+      r.keys.forEach((k, i) => {
+        try {
+          params[k] = decodeURIComponent(m[i + 1]!);
+        } catch {
+          undecodable ??= k;
+        }
+      });
       match = { route: r, params };
       break;
     }
     if (!match) {
       fail(pathMatched ? 405 : 404, pathMatched ? 'method_not_allowed' : 'not_found', `no route ${method} ${p}`);
+      return true;
+    }
+    if (undecodable !== undefined) {
+      this.record({ platform: sim.platform, method, path: p, route: match.route.pattern, status: 400 });
+      fail(400, 'bad_request', `path parameter ${undecodable} is not valid percent-encoding`);
       return true;
     }
     const routeName = match.route.pattern;

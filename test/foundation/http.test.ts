@@ -6,7 +6,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { z } from 'zod';
 import { toApplicationFailure } from '../../src/activities/failures.js';
-import { PROVIDER_ERROR_CLASSES, ProviderError, parseRetryAfter } from '../../src/providers/errors.js';
+import {
+  errorFromResponse,
+  PROVIDER_ERROR_CLASSES,
+  ProviderError,
+  parseRetryAfter,
+} from '../../src/providers/errors.js';
 import { Agent } from 'undici';
 import { HttpClient } from '../../src/providers/http.js';
 import { SandboxControl } from '../../src/sandbox/control.js';
@@ -88,6 +93,33 @@ describe('error factory by status and platform code', () => {
   });
 });
 
+describe('error envelopes the SDKs parse', () => {
+  const aa = { platform: 'archastro' as const, method: 'POST', path: '/api/v1/agent_routines/r/invoke' };
+  it('ArchAstro `{error: "<code>", message}`: the string is the code (both SDKs), the message the detail', () => {
+    const err = errorFromResponse(aa, 409, { error: 'run_already_completed', message: 'a completed run exists' });
+    expect(err.name).toBe('ConflictError');
+    expect(err.code).toBe('run_already_completed');
+    expect(err.detail).toBe('a completed run exists');
+  });
+  it('ArchAstro `{error: {code, message, fields}}`: each field problem is in the detail (as the SDKs say it)', () => {
+    const err = errorFromResponse(aa, 422, {
+      error: {
+        code: 'validation_error',
+        message: 'invalid input',
+        fields: [{ field: 'message', message: 'is required' }],
+      },
+    });
+    expect(err.name).toBe('UnprocessableError');
+    expect(err.code).toBe('validation_error');
+    expect(err.detail).toBe('invalid input (message: is required)');
+  });
+  it('a bare `{error: "<text>"}` without a message stays the detail', () => {
+    const err = errorFromResponse({ ...aa, platform: 'mix' }, 500, { error: 'Something broke badly' });
+    expect(err.code).toBeUndefined();
+    expect(err.detail).toBe('Something broke badly');
+  });
+});
+
 describe('Retry-After', () => {
   it('parses seconds and HTTP dates', () => {
     expect(parseRetryAfter('7')).toBe(7);
@@ -165,6 +197,24 @@ describe('bodies and transport', () => {
     res.body.on('error', () => {}); // destroying an open stream aborts it, as intended
     res.body.destroy();
     await pool.close();
+  });
+
+  it("a path id that is not valid percent-encoding is the platform's 400, not a 500", async () => {
+    for (const [platform, p] of [
+      ['mix', '/api/sessions/%E0%A4%A'],
+      ['archastro', '/api/v1/agent_sessions/%zz'],
+    ] as const) {
+      const res = await fetch(`${origin}/${platform}${p}`, {
+        headers: {
+          authorization: `Bearer ${KeyRing.defaultKey(platform)}`,
+          'x-archastro-api-key': KeyRing.defaultKey(platform),
+        },
+      });
+      expect(res.status).toBe(400);
+      const err = errorFromResponse({ platform, method: 'GET', path: p }, res.status, await res.json());
+      expect(err.name).toBe('BadRequestError');
+      expect(err.detail).toMatch(/percent-encoding/);
+    }
   });
 
   it('a wrong key is a 401 naming the platform and alias, never the key', async () => {

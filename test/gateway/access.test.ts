@@ -135,6 +135,27 @@ describe('rate limits', () => {
   });
 });
 
+describe('sessions', () => {
+  it('a password reset ends the person’s signed-in browser sessions (pages and the API’s cookie reads)', async () => {
+    const first = 'first-password-1234';
+    await gw.deps.users.add('reset-me', { password: first });
+    const b = browser(gw.url);
+    expect((await b.signIn('reset-me', first)).status).toBe(303);
+    expect((await b.request('/ui/inbox')).status).toBe(200);
+    expect((await b.request('/inbox')).status).toBe(200);
+    // The password leaked: `switchboard users add reset-me --reset`.
+    const second = 'second-password-1234';
+    await gw.deps.users.add('reset-me', { reset: true, password: second });
+    const page = await b.request('/ui/inbox');
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toContain('/ui/login');
+    expect((await b.request('/inbox')).status).toBe(401);
+    // The new password signs in as before.
+    expect((await b.signIn('reset-me', second)).status).toBe(303);
+    expect((await b.request('/ui/inbox')).status).toBe(200);
+  });
+});
+
 describe('roles', () => {
   it('a viewer sees the inbox and the gate without decision forms; their posts and API changes are refused 403 and change nothing', async () => {
     const { workflowId, gate } = await researchAtGate('Viewed, not decided', ['alice', 'victor']);
@@ -304,6 +325,32 @@ describe('OIDC sign-in', () => {
     expect(audit.some((e) => e.detail!.includes('idp|stranger'))).toBe(true);
   });
 
+  it('the ID token’s issuer, audience, expiry and algorithm are checked (another client’s, an expired, an HS256 token are refused)', async () => {
+    for (const forge of ['audience', 'issuer', 'expired', 'hs256'] as const) {
+      idp.nextSubject = 'idp|alice-0001';
+      idp.forgeNext = forge;
+      const b = browser(gw.url);
+      const refused = await oidcSignIn(b);
+      expect([forge, refused.status]).toEqual([forge, 401]);
+      expect(refused.text).toContain('does not verify');
+      expect(b.jar.has('sb_session')).toBe(false);
+    }
+  });
+
+  it('a provider whose clock runs a few seconds ahead (its token issued “in the future”) still signs people in', async () => {
+    gw.deps.users.update('alice', { oidcSubjects: ['idp|alice-0001'] });
+    idp.nextSubject = 'idp|alice-0001';
+    idp.clockAheadSeconds = 5;
+    try {
+      const b = browser(gw.url);
+      const done = await oidcSignIn(b);
+      expect(done.text).toContain('Signed in as alice');
+      expect(done.status).toBe(200);
+    } finally {
+      idp.clockAheadSeconds = 0;
+    }
+  });
+
   it('without OIDC configuration: no button, and the routes answer 404', async () => {
     const b = browser(plain.url);
     const login = await b.request('/ui/login');
@@ -323,8 +370,13 @@ interface FakeIdp {
   clientSecret: string;
   redirectUri: string;
   nextSubject: string;
-  /** The next ID token is signed by a key not in the JWKS, or carries another nonce. */
-  forgeNext?: 'key' | 'nonce';
+  /**
+   * The next ID token is signed by a key not in the JWKS, carries another nonce, is for another
+   * client or from another issuer, has expired, or is HMAC-signed with the client secret.
+   */
+  forgeNext?: 'key' | 'nonce' | 'audience' | 'issuer' | 'expired' | 'hs256';
+  /** How far ahead of the gateway's clock the provider's runs (its tokens' `iat`), in seconds. */
+  clockAheadSeconds: number;
   tokenRequests: { pkceOk: boolean; clientAuthOk: boolean }[];
   close(): Promise<void>;
 }
@@ -341,6 +393,7 @@ async function startFakeIdp(): Promise<FakeIdp> {
     clientSecret: randomBytes(16).toString('hex'),
     redirectUri: '',
     nextSubject: '',
+    clockAheadSeconds: 0,
     tokenRequests: [],
     close: async () => {
       server.closeAllConnections();
@@ -413,14 +466,20 @@ async function startFakeIdp(): Promise<FakeIdp> {
             return json(res, 400, { error: 'invalid_grant' });
           const forge = state.forgeNext;
           state.forgeNext = undefined;
-          const key: KeyLike = forge === 'key' ? stranger.privateKey : privateKey;
+          const key: KeyLike | Uint8Array =
+            forge === 'key'
+              ? stranger.privateKey
+              : forge === 'hs256'
+                ? new TextEncoder().encode(state.clientSecret)
+                : privateKey;
+          const at = Math.floor(Date.now() / 1000) + state.clockAheadSeconds - (forge === 'expired' ? 3600 : 0);
           const idToken = await new SignJWT({ nonce: forge === 'nonce' ? 'another-nonce' : grant.nonce })
-            .setProtectedHeader({ alg: 'RS256', kid })
-            .setIssuer(state.issuer)
-            .setAudience(state.clientId)
+            .setProtectedHeader({ alg: forge === 'hs256' ? 'HS256' : 'RS256', kid })
+            .setIssuer(forge === 'issuer' ? 'http://127.0.0.1:1/other-issuer' : state.issuer)
+            .setAudience(forge === 'audience' ? 'another-client' : state.clientId)
             .setSubject(grant.sub)
-            .setIssuedAt()
-            .setExpirationTime('5m')
+            .setIssuedAt(at)
+            .setExpirationTime(at + 300)
             .sign(key);
           json(res, 200, { access_token: 'unused', token_type: 'Bearer', expires_in: 300, id_token: idToken });
         })();

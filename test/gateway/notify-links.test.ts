@@ -19,10 +19,13 @@ const GATEWAY_SECRET = randomBytes(32).toString('base64url');
 let h: Harness;
 let gw: TestGateway;
 let inbox: string;
+/** Another configured endpoint (not where gates send their notifications). */
+let opsInbox: string;
 beforeAll(async () => {
   const keysDir = testKeysDir();
   const port = await freePort();
   inbox = `gw-links-${Date.now()}`;
+  opsInbox = `gw-links-ops-${Date.now()}`;
   const origin = `http://127.0.0.1:${port}`;
   // The receiver: the sandbox's webhook inbox on 127.0.0.1, as the default endpoint.
   const control = new SandboxControl(inject('sandboxOrigin'));
@@ -35,6 +38,8 @@ beforeAll(async () => {
       SWITCHBOARD_GATEWAY_SECRET: GATEWAY_SECRET,
       SWITCHBOARD_NOTIFY_WEBHOOK: control.webhookUrl(inbox),
       SWITCHBOARD_NOTIFY_SECRET: WEBHOOK_SECRET,
+      SWITCHBOARD_WEBHOOK_OPS_URL: control.webhookUrl(opsInbox),
+      SWITCHBOARD_WEBHOOK_OPS_SECRET: WEBHOOK_SECRET,
     },
   });
   gw = await startTestGateway({
@@ -67,9 +72,9 @@ interface GateMessage {
 }
 
 /** The gate notifications the receiver got for a workflow, after checking each one's signature. */
-async function received(workflowId: string): Promise<GateMessage[]> {
+async function received(workflowId: string, at = inbox): Promise<GateMessage[]> {
   const wh = new Webhook(WEBHOOK_SECRET);
-  return (await h.control.webhooks(inbox))
+  return (await h.control.webhooks(at))
     .map((d) => wh.verify(d.raw, d.headers) as GateMessage)
     .filter((m) => m.data.workflowId === workflowId);
 }
@@ -169,5 +174,30 @@ describe('decision links in notifications', () => {
       }
       expect(json).not.toContain('/ui/l/');
     }
+  });
+
+  it('links go only where the gate sends its notifications: a gate message anyone queues for another endpoint has none', async () => {
+    const { workflowId } = await h.sb.startResearch({ topic: 'Not for other endpoints', approvers: ['alice', 'bob'] });
+    const gate = await eventually(async () => {
+      const g = await h.sb.gate(workflowId);
+      return g.open ? g : undefined;
+    });
+    // Anyone who can start workflows in the namespace can queue a message that names the open
+    // gate, for any configured endpoint (the trust model: data, never authority).
+    await h.sb.outbox.send({
+      endpoint: 'ops',
+      messageId: `forged-${Date.now()}`,
+      eventType: 'gate.opened',
+      payload: { workflowId, requestId: gate.requestId },
+    });
+    const forged = await eventually(async () => (await received(workflowId, opsInbox))[0], { timeoutMs: 20_000 });
+    expect(forged.type).toBe('gate.opened');
+    expect(forged.data.decisionLinks).toBeUndefined();
+    expect(JSON.stringify(forged)).not.toContain('/ui/l/');
+    // The gate's own notification, on the endpoint gates notify, still carries them.
+    const opened = await eventually(async () => (await received(workflowId)).find((m) => m.type === 'gate.opened'), {
+      timeoutMs: 20_000,
+    });
+    expect(opened.data.decisionLinks?.approvers.alice?.approve).toMatch(new RegExp(`^${gw.url}/ui/l/`));
   });
 });

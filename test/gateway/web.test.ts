@@ -289,9 +289,13 @@ describe('the CLI', () => {
     expect((await cli('users', 'add', 'erin')).code).toBe(2);
 
     const { workflowId, gate } = await researchAtGate('Linked from the CLI');
+    // Refusals are typed like every other command's: 4 refused, 2 invalid input (JSON with --json).
     const refused = await cli('link', workflowId, '--for', 'bob');
-    expect(refused.code).not.toBe(0);
+    expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('not an approver');
+    const tooLong = await cli('--json', 'link', workflowId, '--for', 'alice', '--ttl', '8d');
+    expect(tooLong.code).toBe(2);
+    expect(JSON.parse(tooLong.stderr.trim().split('\n').pop()!)).toMatchObject({ error: 'invalid_input' });
     const made = await cli('--json', 'link', workflowId, '--for', 'alice', '--ttl', '30m');
     expect(made.code).toBe(0);
     const link = JSON.parse(made.stdout) as { url: string; requestId: string };

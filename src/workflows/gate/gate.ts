@@ -62,7 +62,7 @@ import {
 } from '../../contracts/gates.js';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { FailureType } from '../../contracts/failures.js';
-import { deliveryWorkflowId, type WebhookDeliveryInput } from '../../contracts/outbox.js';
+import { deliveryWorkflowId, GATE_NOTIFY_ENDPOINT, type WebhookDeliveryInput } from '../../contracts/outbox.js';
 
 /** The one decision update every gated workflow answers. */
 export const decideUpdate = defineUpdate<GateOutcome, [DecisionInput]>('decide');
@@ -649,7 +649,7 @@ export class ApprovalGate {
   private async announce(g: OpenGate): Promise<void> {
     const n = this.notification(g, 'opened');
     const input: WebhookDeliveryInput = {
-      endpoint: 'default',
+      endpoint: GATE_NOTIFY_ENDPOINT,
       messageId: gateMessageId(n),
       eventType: 'gate.opened',
       payload: n,
@@ -672,7 +672,7 @@ export class ApprovalGate {
     // delivers it once, and receivers de-duplicate on `webhook-id`.
     const messageId = gateMessageId(notification);
     const input: WebhookDeliveryInput = {
-      endpoint: 'default',
+      endpoint: GATE_NOTIFY_ENDPOINT,
       messageId,
       eventType: `gate.${event}`,
       payload: notification,
@@ -680,7 +680,7 @@ export class ApprovalGate {
     try {
       // The delivery outlives the gate (ABANDON): a slow receiver never holds the decision up.
       await startChild('webhookDelivery', {
-        workflowId: deliveryWorkflowId('default', messageId),
+        workflowId: deliveryWorkflowId(GATE_NOTIFY_ENDPOINT, messageId),
         args: [input],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
