@@ -6,7 +6,7 @@
 import { shutdownTracing } from '../telemetry/tracing.js';
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, parseEnv } from '../config.js';
 import { createKey, keysDir, listKeys, loadPrivateKey } from '../identity/keys.js';
 import type { AuditEntry, GateOutcome } from '../contracts/gates.js';
@@ -126,14 +126,29 @@ function line(e: TranscriptEntry): string {
   return `[${e.role}/${e.kind}] ${e.text}`;
 }
 
-/** Parses a JSON option value (inline or @file). */
+/** Parses a JSON option value (inline or @file); a file that cannot be read is bad input too. */
 function jsonArg(value: string): unknown {
-  const text = value.startsWith('@') ? readFileSync(value.slice(1), 'utf8') : value;
+  let text = value;
+  if (value.startsWith('@')) {
+    try {
+      text = readFileSync(value.slice(1), 'utf8');
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+      throw new SwitchboardClientError('invalid_input', `cannot read ${value.slice(1)} (${why})`);
+    }
+  }
   try {
     return JSON.parse(text);
   } catch {
     throw new SwitchboardClientError('invalid_input', `not valid JSON: ${value.slice(0, 60)}`);
   }
+}
+
+/** `--limit`: a whole number of rows ≥ 1; anything else is refused before a call is made (exit 2). */
+function limitArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got "${value}"`);
+  return n;
 }
 
 async function withClient<T>(fn: (c: SwitchboardClient) => Promise<T>): Promise<T> {
@@ -384,7 +399,7 @@ export function buildCli(): Command {
     .addOption(new Option('--provider <platform>').choices([...SESSION_PLATFORMS]))
     .addOption(new Option('--status <status>').choices([...SESSION_STATUSES]))
     .option('--awaiting', 'only sessions waiting for a person')
-    .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
+    .option('--limit <n>', 'at most n rows', limitArg, 100)
     .action((o: SessionListOpts) =>
       withClient(async (c) => {
         const rows = await c.sessions.list({
@@ -598,7 +613,7 @@ export function buildCli(): Command {
     );
   joins
     .command('list')
-    .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
+    .option('--limit <n>', 'at most n rows', limitArg, 100)
     .action((o: ListOpts) =>
       withClient(async (c) => {
         const rows = await c.mycel.list('joinRequest', { limit: o.limit });
@@ -624,7 +639,7 @@ export function buildCli(): Command {
     .description('deliveries, newest first (visibility query)')
     .addOption(new Option('--status <status>', 'only deliveries in this state').choices([...DELIVERY_STATUSES]))
     .option('--endpoint <alias>', 'only deliveries to this endpoint')
-    .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
+    .option('--limit <n>', 'at most n rows', limitArg, 100)
     .action((o: ListOpts<DeliveryStatus> & { endpoint?: string }) =>
       withClient(async (c) => {
         const rows = await c.outbox.list({ status: o.status, endpoint: o.endpoint, limit: o.limit });
@@ -843,7 +858,7 @@ export function buildCli(): Command {
         .choices(['track', 'scheduled', 'all'])
         .default('all'),
     )
-    .option('--limit <n>', 'at most n rows', (v) => Number(v), 100)
+    .option('--limit <n>', 'at most n rows', limitArg, 100)
     .action((o: ListOpts & { kind: 'track' | 'scheduled' | 'all' }) =>
       withClient(async (c) => {
         const track = (MONITOR_STATUSES as readonly string[]).includes(o.status ?? 'active') && o.kind !== 'scheduled';
@@ -962,7 +977,7 @@ export function buildCli(): Command {
     .command('deliveries <key>')
     .description("the platform's webhook deliveries for this monitor, newest first")
     .addOption(new Option('--status <status>').choices(['pending', 'delivered', 'dead']))
-    .option('--limit <n>', 'at most n rows (≤ 50)', (v) => Number(v))
+    .option('--limit <n>', 'at most n rows (≤ 50)', limitArg)
     .action((key: string, o: { status?: 'pending' | 'delivered' | 'dead'; limit?: number }) =>
       withClient(async (c) => {
         const r = await c.monitors.deliveries(key, { status: o.status, limit: o.limit });
@@ -1152,7 +1167,7 @@ export function buildCli(): Command {
   program
     .command('inbox')
     .description('everything waiting on a person, across all kinds')
-    .option('--limit <n>', 'at most n rows', (v) => Number(v), 1000)
+    .option('--limit <n>', 'at most n rows', limitArg, 1000)
     .action((o: { limit: number }) =>
       withClient(async (c) => {
         const rows = await c.gates.inbox({ limit: o.limit });

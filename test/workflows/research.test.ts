@@ -363,6 +363,15 @@ describe('edges', () => {
     expect(noReason.code).toBe(2);
     const badExpiry = await cli('research', 'start', '--topic', 'x y z', '--on-expiry', 'escalate:');
     expect(badExpiry.code).toBe(2);
+    // Bad input at the edge: exit 2 with a reason, nothing listed without a bound, the gate untouched.
+    const badLimit = await cli('inbox', '--limit', 'abc');
+    expect(badLimit.code).toBe(2);
+    expect(badLimit.stderr).toContain('expected a whole number');
+    expect((await cli('joins', 'list', '--limit', '0')).code).toBe(2);
+    const missingEdits = await cli('--json', 'approve', workflowId, '--as', 'carol', '--edits', '@/no/such/edits.json');
+    expect(missingEdits.code).toBe(2);
+    expect(JSON.parse(missingEdits.stderr)).toMatchObject({ error: 'invalid_input' });
+    expect((await h.sb.gate(workflowId)).open).toBe(true);
     const ok = await cli('approve', workflowId, '--as', 'carol', '--comment', 'ship it');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('approve by carol');
