@@ -695,18 +695,27 @@ ${toYaml(cfg)}`,
   return url;
 }
 
+/** The pid of the detached service `name` (started with `marker` in its command line) when it runs. */
+function servicePid(relDir: string, name: string, marker: string): number | undefined {
+  const pid = readPid(resolve(relDir), name);
+  return pid && ours(pid, marker) ? pid : undefined;
+}
+
+/** Stops the detached service `name` if it runs (SIGTERM, SIGKILL after 10 s) and forgets its pid. */
+async function stopService(relDir: string, name: string, marker: string): Promise<void> {
+  const pid = servicePid(relDir, name, marker);
+  if (pid) await stopPid(pid, 'SIGTERM', 10_000);
+  rmSync(pidFile(resolve(relDir), name), { force: true });
+}
+
 /** Stops the Web UI server started by {@link startUi}, if it runs. */
 export async function stopUi(relDir: string): Promise<void> {
-  const dir = resolve(relDir);
-  const pid = readPid(dir, 'ui');
-  if (pid && ours(pid, UI_MARKER)) await stopPid(pid, 'SIGTERM', 10_000);
-  rmSync(pidFile(dir, 'ui'), { force: true });
+  await stopService(relDir, 'ui', UI_MARKER);
 }
 
 /** The pid of the Web UI server when it runs. */
 export function uiPid(relDir: string): number | undefined {
-  const pid = readPid(resolve(relDir), 'ui');
-  return pid && ours(pid, UI_MARKER) ? pid : undefined;
+  return servicePid(relDir, 'ui', UI_MARKER);
 }
 
 const PROMETHEUS_MARKER = 'switchboard-cluster-prometheus';
@@ -837,16 +846,12 @@ export async function startPrometheus(
 
 /** Stops Prometheus started by {@link startPrometheus}, if it runs (its data is kept). */
 export async function stopPrometheus(relDir: string): Promise<void> {
-  const dir = resolve(relDir);
-  const pid = readPid(dir, 'prometheus');
-  if (pid && ours(pid, PROMETHEUS_MARKER)) await stopPid(pid, 'SIGTERM', 10_000);
-  rmSync(pidFile(dir, 'prometheus'), { force: true });
+  await stopService(relDir, 'prometheus', PROMETHEUS_MARKER);
 }
 
 /** The pid of Prometheus when it runs. */
 export function prometheusPid(relDir: string): number | undefined {
-  const pid = readPid(resolve(relDir), 'prometheus');
-  return pid && ours(pid, PROMETHEUS_MARKER) ? pid : undefined;
+  return servicePid(relDir, 'prometheus', PROMETHEUS_MARKER);
 }
 
 /**

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { SandboxControl } from '../../src/sandbox/control.js';
+import type { ScriptStep } from '../../src/sandbox/agent.js';
 import { createHarness, eventually, type Harness } from '../support/harness.js';
 
 const fixtureSandbox = new SandboxControl(inject('sandboxOrigin'));
@@ -140,17 +141,20 @@ it('records steering messages with their requestedAt (a regular activity, patch 
   await save('agentSession-mix-message-requested-at', mix.workflowId);
 });
 
+/** A Mix session that asks a permission, then a choice: both platform-gate recordings run it. */
+const MIX_PERMISSION_THEN_CHOICE: ScriptStep[] = [
+  { type: 'emit', count: 1 },
+  {
+    type: 'ask',
+    prompt: 'Clean the build directory',
+    meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/' },
+  },
+  { type: 'ask', prompt: 'Which region?', meta: { responseType: 'choice', choices: ['eu', 'us'] } },
+  { type: 'finish', result: 'done' },
+];
+
 it('records Mix platform gates: a permission granted and a choice answered at the gate; a plain question answered in its own terms', async () => {
-  await fixtureSandbox.script('fixture-mix-gates', [
-    { type: 'emit', count: 1 },
-    {
-      type: 'ask',
-      prompt: 'Clean the build directory',
-      meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/' },
-    },
-    { type: 'ask', prompt: 'Which region?', meta: { responseType: 'choice', choices: ['eu', 'us'] } },
-    { type: 'finish', result: 'done' },
-  ]);
+  await fixtureSandbox.script('fixture-mix-gates', MIX_PERMISSION_THEN_CHOICE);
   const gated = await h.sb.startSession({
     platform: 'mix',
     task: 'fixture script:fixture-mix-gates',
@@ -186,16 +190,7 @@ it('records Mix platform gates: a permission granted and a choice answered at th
 });
 
 it('records Mix platform requests answered with answerInput through a regular activity (patch answer-platform-request-activity)', async () => {
-  await fixtureSandbox.script('fixture-mix-answered-activity', [
-    { type: 'emit', count: 1 },
-    {
-      type: 'ask',
-      prompt: 'Clean the build directory',
-      meta: { mix: 'permission', toolName: 'Bash', action: 'rm -rf build/' },
-    },
-    { type: 'ask', prompt: 'Which region?', meta: { responseType: 'choice', choices: ['eu', 'us'] } },
-    { type: 'finish', result: 'done' },
-  ]);
+  await fixtureSandbox.script('fixture-mix-answered-activity', MIX_PERMISSION_THEN_CHOICE);
   const plain = await h.sb.startSession({ platform: 'mix', task: 'fixture script:fixture-mix-answered-activity' });
   for (const answer of ['deny', 'eu']) {
     const st = await eventually(async () => {

@@ -35,6 +35,14 @@ const questionScript = (meta: Record<string, unknown>): ScriptStep[] => [
   { type: 'finish', result: 'reported' },
 ];
 
+/** alice approves the open permission: granted, the session completes, one grant reaches Mix. */
+async function approvedOnce(h: Harness, workflowId: string, requestId: string): Promise<void> {
+  const ok = await h.sb.gates.decide(workflowId, { requestId, decider: 'alice', decision: 'approve' });
+  expect(ok).toMatchObject({ decision: 'approve', effect: { ok: true, detail: 'granted' } });
+  expect((await result(h, workflowId)).status).toBe('completed');
+  expect((await answered(h, GRANT)).filter((r) => r.path.includes(requestId))).toHaveLength(1);
+}
+
 let seq = 0;
 async function startMix(h: Harness, steps: ScriptStep[], platformGates: Record<string, unknown>) {
   const name = `mixgate-${process.pid}-${++seq}`;
@@ -286,14 +294,7 @@ describe('expiry and crashes', () => {
     const gate = await openGate(h, workflowId);
     expect(gate).toMatchObject({ kind: 'session_permission', shown: { gate: 'permission', toolName: 'Bash' } });
     expect((gate.shown as { action: string }).action.startsWith("cat > notes.md <<'EOF'")).toBe(true);
-    const ok = await h.sb.gates.decide(workflowId, {
-      requestId: gate.requestId,
-      decider: 'alice',
-      decision: 'approve',
-    });
-    expect(ok).toMatchObject({ decision: 'approve', effect: { ok: true, detail: 'granted' } });
-    expect((await result(h, workflowId)).status).toBe('completed');
-    expect((await answered(h, GRANT)).filter((r) => r.path.includes(gate.requestId!))).toHaveLength(1);
+    await approvedOnce(h, workflowId, gate.requestId!);
   }, 60_000);
 
   it('a Write permission carrying a whole file (2 MB of params) opens its gate with the params bounded, and is granted once', async () => {
@@ -314,14 +315,7 @@ describe('expiry and crashes', () => {
     expect(params.file_path).toBe('report.md');
     expect((params.content as string).length).toBeLessThanOrEqual(500);
     expect(params['…truncated']).toBe(true);
-    const ok = await h.sb.gates.decide(workflowId, {
-      requestId: gate.requestId,
-      decider: 'alice',
-      decision: 'approve',
-    });
-    expect(ok).toMatchObject({ decision: 'approve', effect: { ok: true, detail: 'granted' } });
-    expect((await result(h, workflowId)).status).toBe('completed');
-    expect((await answered(h, GRANT)).filter((r) => r.path.includes(gate.requestId!))).toHaveLength(1);
+    await approvedOnce(h, workflowId, gate.requestId!);
   }, 60_000);
 
   it('cancelling the session closes its open gate: a decision sent during clean-up is refused (the workflow still ends), and the gate shows closed', async () => {
