@@ -12,8 +12,15 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealLink } from '../../src/identity/links.js';
-import { createHarness, eventually, type Harness } from '../support/harness.js';
-import { type ApiProblem, startTestGateway, type TestGateway, testKeysDir } from './support.js';
+import { createHarness, type Harness } from '../support/harness.js';
+import {
+  type ApiProblem,
+  browser,
+  researchAtGate,
+  startTestGateway,
+  type TestGateway,
+  testKeysDir,
+} from './support.js';
 
 let h: Harness;
 let gw: TestGateway;
@@ -51,48 +58,6 @@ afterAll(async () => {
 
 const historyLength = async (id: string) => (await h.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0;
 
-async function researchAtGate(topic: string, approvers: string[]) {
-  const { workflowId } = await h.sb.startResearch({ topic, approvers });
-  const gate = await eventually(async () => {
-    const g = await h.sb.gate(workflowId);
-    return g.open ? g : undefined;
-  });
-  return { workflowId, gate };
-}
-
-/** A browser-like client: cookies kept per path-less jar, our Origin on posts, no redirect following. */
-function browser(base: string) {
-  const jar = new Map<string, string>();
-  const request = async (url: string, init: RequestInit & { form?: Record<string, string> } = {}) => {
-    const full = url.startsWith('http') ? url : base + url;
-    const headers = new Headers(init.headers);
-    if (new URL(full).origin === base) {
-      headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
-      if (init.method === 'POST') headers.set('origin', base);
-    }
-    let body = init.body;
-    if (init.form) {
-      headers.set('content-type', 'application/x-www-form-urlencoded');
-      body = new URLSearchParams(init.form).toString();
-    }
-    const res = await fetch(full, { ...init, headers, body, redirect: 'manual' });
-    if (new URL(full).origin === base)
-      for (const c of res.headers.getSetCookie()) {
-        const [pair] = c.split(';');
-        const [k, v] = pair!.split('=');
-        if (/Max-Age=0/i.test(c) || v === '') jar.delete(k!);
-        else jar.set(k!, v!);
-      }
-    return { status: res.status, text: await res.text(), headers: res.headers };
-  };
-  const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-  const signIn = async (name: string, password: string) => {
-    const login = await request('/ui/login');
-    return request('/ui/login', { method: 'POST', form: { _csrf: csrfOf(login.text), name, password } });
-  };
-  return { jar, request, csrfOf, signIn };
-}
-
 describe('rate limits', () => {
   it('sign-in: after 3 refusals for a name from one address, 429 (even with the right password); another name still signs in', async () => {
     const b = browser(gw.url);
@@ -112,7 +77,7 @@ describe('rate limits', () => {
   });
 
   it('decision links: after 3 refused links for a person, 429 — even for their valid link, which stays unused', async () => {
-    const { workflowId, gate } = await researchAtGate('Rate-limited links', ['dave']);
+    const { workflowId, gate } = await researchAtGate(h, 'Rate-limited links', ['dave']);
     const claims = {
       workflowId,
       requestId: gate.requestId!,
@@ -158,7 +123,7 @@ describe('sessions', () => {
 
 describe('roles', () => {
   it('a viewer sees the inbox and the gate without decision forms; their posts and API changes are refused 403 and change nothing', async () => {
-    const { workflowId, gate } = await researchAtGate('Viewed, not decided', ['alice', 'victor']);
+    const { workflowId, gate } = await researchAtGate(h, 'Viewed, not decided', ['alice', 'victor']);
     const b = browser(gw.url);
     expect((await b.signIn('victor', gw.people.victor!.password)).status).toBe(303);
     const inbox = await b.request('/ui/inbox');
@@ -272,7 +237,7 @@ describe('OIDC sign-in', () => {
     expect(inbox.text).toContain('alice');
     expect(idp.tokenRequests.at(-1)).toMatchObject({ pkceOk: true, clientAuthOk: true });
 
-    const { workflowId, gate } = await researchAtGate('Decided after OIDC sign-in', ['alice']);
+    const { workflowId, gate } = await researchAtGate(h, 'Decided after OIDC sign-in', ['alice']);
     const page = await b.request(`/ui/gates/${workflowId}`);
     const decided = await b.request(`/ui/gates/${workflowId}/decide`, {
       method: 'POST',

@@ -12,6 +12,7 @@ import type { problemBody } from '../../src/gateway/deps.js';
 import { createKey } from '../../src/identity/keys.js';
 import { type GatewayOptions, type RunningGateway, startGateway } from '../../src/gateway/server.js';
 import { UserStore } from '../../src/gateway/state.js';
+import { eventually, type Harness } from '../support/harness.js';
 
 /** Where the test people's keys live: the harness worker trusts `<dir>/trusted`. */
 export function testKeysDir(): string {
@@ -185,4 +186,56 @@ export async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Starts a research run for `approvers` and waits until its outline gate is open. */
+export async function researchAtGate(h: Harness, topic: string, approvers: string[] = ['alice']) {
+  const { workflowId } = await h.sb.startResearch({ topic, approvers });
+  const gate = await eventually(async () => {
+    const g = await h.sb.gate(workflowId);
+    return g.open ? g : undefined;
+  });
+  return { workflowId, gate };
+}
+
+/**
+ * A browser-like client over fetch: a cookie jar for the gateway's origin, that origin as `Origin`
+ * (`origin` sets another, `null` none), forms URL-encoded, no redirect following. `url` is a path on
+ * the gateway or a full URL (another origin gets neither cookies nor `Origin`).
+ */
+export function browser(base: string | (() => string)) {
+  const baseOf = typeof base === 'string' ? () => base : base;
+  const jar = new Map<string, string>();
+  const request = async (
+    url: string,
+    init: RequestInit & { form?: Record<string, string>; origin?: string | null } = {},
+  ) => {
+    const full = url.startsWith('http') ? url : baseOf() + url;
+    const ours = new URL(full).origin === baseOf();
+    const headers = new Headers(init.headers);
+    if (ours) {
+      headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
+      if (init.origin !== null) headers.set('origin', init.origin ?? baseOf());
+    }
+    let body = init.body;
+    if (init.form) {
+      headers.set('content-type', 'application/x-www-form-urlencoded');
+      body = new URLSearchParams(init.form).toString();
+    }
+    const res = await fetch(full, { ...init, headers, body, redirect: 'manual' });
+    if (ours)
+      for (const c of res.headers.getSetCookie()) {
+        const [pair] = c.split(';');
+        const [k, v] = pair!.split('=');
+        if (/Max-Age=0/i.test(c) || v === '') jar.delete(k!);
+        else jar.set(k!, v!);
+      }
+    return { status: res.status, text: await res.text(), headers: res.headers };
+  };
+  const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+  const signIn = async (name: string, password: string) => {
+    const login = await request('/ui/login');
+    return request('/ui/login', { method: 'POST', form: { _csrf: csrfOf(login.text), name, password } });
+  };
+  return { jar, request, csrfOf, signIn };
 }

@@ -13,8 +13,8 @@ import type { TranscriptEntry } from '../../src/contracts/sessions.js';
 import type { IssuedLink } from '../../src/gateway/links.js';
 import { sealLink } from '../../src/gateway/tokens.js';
 import type { DeepResearchResult } from '../../src/workflows/deepResearch.js';
-import { createHarness, eventually, type Harness, switchboardCli } from '../support/harness.js';
-import { startTestGateway, type TestGateway, testKeysDir } from './support.js';
+import { createHarness, type Harness, switchboardCli } from '../support/harness.js';
+import { browser, researchAtGate, startTestGateway, type TestGateway, testKeysDir } from './support.js';
 
 const CHROMIUM =
   process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -44,46 +44,9 @@ afterAll(async () => {
 
 const historyLength = async (id: string) => (await h.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0;
 
-async function researchAtGate(topic: string) {
-  const { workflowId } = await h.sb.startResearch({ topic, approvers: ['alice'] });
-  const gate = await eventually(async () => {
-    const g = await h.sb.gate(workflowId);
-    return g.open ? g : undefined;
-  });
-  return { workflowId, gate };
-}
-
-/** A tiny cookie jar over fetch: what a browser would send back. */
-function browserish(base: () => string) {
-  const jar = new Map<string, string>();
-  const request = async (
-    path: string,
-    init: RequestInit & { form?: Record<string, string>; origin?: string | null } = {},
-  ) => {
-    const headers = new Headers(init.headers);
-    headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
-    if (init.origin !== null) headers.set('origin', init.origin ?? base());
-    let body = init.body;
-    if (init.form) {
-      headers.set('content-type', 'application/x-www-form-urlencoded');
-      body = new URLSearchParams(init.form).toString();
-    }
-    const res = await fetch(base() + path, { ...init, headers, body, redirect: 'manual' });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const [k, v] = pair!.split('=');
-      if (/Max-Age=0/i.test(c) || v === '') jar.delete(k!);
-      else jar.set(k!, v!);
-    }
-    return { status: res.status, text: await res.text(), headers: res.headers };
-  };
-  const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-  return { jar, request, csrfOf };
-}
-
 describe('forms', () => {
   it('sign-in and decisions need the CSRF token and the gateway’s Origin; refusals change nothing', async () => {
-    const b = browserish(() => gw.url);
+    const b = browser(() => gw.url);
     const login = await b.request('/ui/login');
     expect(login.status).toBe(200);
     expect(login.headers.get('content-security-policy')).toContain("script-src 'self'");
@@ -128,7 +91,7 @@ describe('forms', () => {
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
 
-    const { workflowId, gate } = await researchAtGate('CSRF-protected decisions');
+    const { workflowId, gate } = await researchAtGate(h, 'CSRF-protected decisions');
     const page = await b.request(`/ui/gates/${workflowId}`);
     expect(page.status).toBe(200);
     expect(page.text).toContain(gate.digest!);
@@ -151,7 +114,7 @@ describe('forms', () => {
       ).status,
     ).toBe(403);
     // Another person's session token does not pass either.
-    const other = browserish(() => gw.url);
+    const other = browser(() => gw.url);
     await other.request('/ui/login');
     expect(
       (await other.request(`/ui/gates/${workflowId}/decide`, { method: 'POST', form: { ...form, _csrf: token } }))
@@ -182,7 +145,7 @@ describe('forms', () => {
 
 describe('decision links', () => {
   it('a link decides once; used, expired and tampered links are refused and audited, also after a restart', async () => {
-    const { workflowId, gate } = await researchAtGate('Decided by a link');
+    const { workflowId, gate } = await researchAtGate(h, 'Decided by a link');
     const issued = await gw.call<IssuedLink>('/links', {
       method: 'POST',
       as: 'alice',
@@ -196,7 +159,7 @@ describe('decision links', () => {
     ).toBe(403);
     const path = new URL(issued.body.url).pathname;
 
-    const b = browserish(() => gw.url);
+    const b = browser(() => gw.url);
     const shown = await b.request(path);
     expect(shown.status).toBe(200);
     expect(shown.text).toContain(gate.digest!);
@@ -211,7 +174,7 @@ describe('decision links', () => {
     expect(again.status).toBe(410);
     expect(again.text).toContain('used');
 
-    const { workflowId: wf2, gate: g2 } = await researchAtGate('Expired and tampered links');
+    const { workflowId: wf2, gate: g2 } = await researchAtGate(h, 'Expired and tampered links');
     const expired = sealLink(gw.deps.signer, {
       workflowId: wf2,
       requestId: g2.requestId!,
@@ -239,7 +202,7 @@ describe('decision links', () => {
       [forged, 'tampered'],
       [flipped, 'tampered'],
     ] as const) {
-      const c = browserish(() => gw.url);
+      const c = browser(() => gw.url);
       const got = await c.request(`/ui/l/${token}`);
       expect(got.status).toBe(410);
       const posted = await c.request(`/ui/l/${token}`, {
@@ -255,7 +218,7 @@ describe('decision links', () => {
     const dir = gw.dir;
     await gw.close();
     gw = await startTestGateway({ sb: h.sb, artifactDir: h.artifactsDir, keysDir, people: ['alice', 'bob'], dir });
-    const c = browserish(() => gw.url);
+    const c = browser(() => gw.url);
     const after = await c.request(path);
     expect(after.status).toBe(410);
     const events = gw.deps.audit.read().map((e) => e.event);
@@ -288,7 +251,7 @@ describe('the CLI', () => {
     expect(inbox.status).toBe(200);
     expect((await cli('users', 'add', 'erin')).code).toBe(2);
 
-    const { workflowId, gate } = await researchAtGate('Linked from the CLI');
+    const { workflowId, gate } = await researchAtGate(h, 'Linked from the CLI');
     // Refusals are typed like every other command's: 4 refused, 2 invalid input (JSON with --json).
     const refused = await cli('link', workflowId, '--for', 'bob');
     expect(refused.code).toBe(4);
@@ -300,7 +263,7 @@ describe('the CLI', () => {
     expect(made.code).toBe(0);
     const link = JSON.parse(made.stdout) as { url: string; requestId: string };
     expect(link.requestId).toBe(gate.requestId);
-    const b = browserish(() => gw.url);
+    const b = browser(() => gw.url);
     const path = new URL(link.url).pathname;
     const shown = await b.request(path);
     expect((await b.request(path, { method: 'POST', form: { _csrf: b.csrfOf(shown.text) } })).status).toBe(200);
@@ -321,7 +284,7 @@ describe.skipIf(!CHROMIUM)('in a browser (headless Chromium)', () => {
   afterAll(async () => browser?.close());
 
   it('signs in, approves an outline from the inbox, watches the research complete, reloads a live session without loss or repeat', async () => {
-    const { workflowId, gate } = await researchAtGate('Browser-approved research');
+    const { workflowId, gate } = await researchAtGate(h, 'Browser-approved research');
     const page = await browser.newPage();
     await page.goto(`${gw.url}/ui/inbox`);
     // Not signed in: the sign-in page, then back to the inbox.
